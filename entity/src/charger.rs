@@ -1,0 +1,52 @@
+//! A charge point, keyed by its OCPP identity.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// `organisation_id` is `None` for a charger that connected unregistered (`unknown_chargers =
+/// "pending"`) and waits for an operator to assign it.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "charger")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub organisation_id: Option<i32>,
+    #[serde(skip_serializing)]
+    pub password_hash: Option<String>,
+    pub ocpp_version: Option<String>,
+    pub vendor: Option<String>,
+    pub model: Option<String>,
+    pub serial: Option<String>,
+    pub firmware_version: Option<String>,
+    /// `Accepted`, `Pending` or `Rejected`: what its last BootNotification was answered.
+    pub registration_status: String,
+    pub last_seen_at: Option<DateTimeUtc>,
+    pub last_boot_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::organisation::Entity",
+        from = "Column::OrganisationId",
+        to = "super::organisation::Column::Id"
+    )]
+    Organisation,
+    #[sea_orm(has_many = "super::connector::Entity")]
+    Connector,
+}
+
+impl Related<super::organisation::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Organisation.def()
+    }
+}
+
+impl Related<super::connector::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Connector.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,15 @@
+//! Schema migrations, one per change, never edited after they land.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_chargers;
+
+/// All migrations in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_chargers::Migration)]
+    }
+}

@@ -1,0 +1,397 @@
+//! Typed configuration, layered: built-in defaults < TOML file < `VOLTGATE__SECTION__KEY`
+//! environment variables. Unknown keys and bad values are errors that name the key, so a
+//! typo stops start-up instead of being silently ignored.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Prefix of environment overrides: `VOLTGATE__SECTION__KEY`.
+const ENV_PREFIX: &str = "VOLTGATE__";
+
+/// String-valued keys read from the environment verbatim (see `apply_raw_string_env`).
+const RAW_STRING_KEYS: &[&str] = &[
+    "database.url",
+    "bootstrap.root_organisation",
+    "bootstrap.admin_password",
+    "log.filter",
+];
+
+/// The file read when `--config` is not given (relative to the working directory).
+pub const DEFAULT_CONFIG_PATH: &str = "config/default.toml";
+
+/// Everything voltgate can be told at start-up.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub database: DatabaseConfig,
+    pub ocpp: OcppConfig,
+    pub api: ApiConfig,
+    pub bootstrap: BootstrapConfig,
+    pub log: LogConfig,
+}
+
+/// `[database]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    pub url: String,
+    pub max_connections: u32,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: "sqlite://voltgate.db?mode=rwc".into(),
+            max_connections: 16,
+        }
+    }
+}
+
+/// What happens to a charge point id that nobody registered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnknownChargers {
+    /// Refuse the WebSocket handshake.
+    Reject,
+    /// Let it connect, answer BootNotification with Pending, list it as unassigned.
+    Pending,
+}
+
+/// `[ocpp]`: the charge point endpoint.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OcppConfig {
+    pub listen: SocketAddr,
+    pub security_profile: u8,
+    pub unknown_chargers: UnknownChargers,
+    pub heartbeat_interval_s: u32,
+    pub call_timeout_s: u64,
+    pub ping_interval_s: u64,
+    pub idle_timeout_s: u64,
+    pub handshake_timeout_s: u64,
+    pub max_message_size: usize,
+    pub read_buffer_size: usize,
+    pub write_buffer_size: usize,
+    pub max_write_buffer_size: usize,
+}
+
+impl Default for OcppConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([0, 0, 0, 0], 9000)),
+            security_profile: 1,
+            unknown_chargers: UnknownChargers::Reject,
+            heartbeat_interval_s: 300,
+            call_timeout_s: 30,
+            ping_interval_s: 60,
+            idle_timeout_s: 900,
+            handshake_timeout_s: 10,
+            max_message_size: 128 * 1024,
+            read_buffer_size: 4096,
+            write_buffer_size: 0,
+            max_write_buffer_size: 256 * 1024,
+        }
+    }
+}
+
+impl OcppConfig {
+    /// How long a CSMS-initiated CALL waits for its answer.
+    pub fn call_timeout(&self) -> Duration {
+        Duration::from_secs(self.call_timeout_s)
+    }
+}
+
+/// `[api]`: the back-office HTTP API.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiConfig {
+    pub listen: SocketAddr,
+    pub token_ttl_s: u64,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
+            token_ttl_s: 86_400,
+        }
+    }
+}
+
+/// `[bootstrap]`: what a first start against an empty database creates.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BootstrapConfig {
+    pub root_organisation: String,
+    pub admin_password: Option<Secret>,
+}
+
+impl Default for BootstrapConfig {
+    fn default() -> Self {
+        Self {
+            root_organisation: "Root".into(),
+            admin_password: None,
+        }
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// `[log]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    pub filter: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            filter: "info".into(),
+        }
+    }
+}
+
+/// A string that never shows up in `Debug` output or logs.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(s: &str) -> Self {
+        Self(s.to_owned())
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// A configuration mistake, phrased as one line that names the key.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(String);
+
+impl Config {
+    /// Loads defaults, then `path` (or [`DEFAULT_CONFIG_PATH`] if it exists), then the environment.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match path {
+            Some(p) if !p.exists() => {
+                return Err(ConfigError(format!(
+                    "config file {} not found",
+                    p.display()
+                )));
+            }
+            Some(p) => figment = figment.merge(Toml::file_exact(p)),
+            None => figment = figment.merge(Toml::file_exact(DEFAULT_CONFIG_PATH)),
+        }
+        let env = Env::prefixed(ENV_PREFIX)
+            .split("__")
+            .ignore(RAW_STRING_KEYS);
+        let mut config = Self::extract(figment.merge(env))?;
+        config.apply_raw_string_env();
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Reads the string keys figment's `Env` would mangle: it parses values, so a password
+    /// `007` would arrive as the number 7.
+    fn apply_raw_string_env(&mut self) {
+        let var = |key: &str| {
+            std::env::var(format!(
+                "{ENV_PREFIX}{}",
+                key.replace('.', "__").to_uppercase()
+            ))
+            .ok()
+        };
+        if let Some(v) = var("database.url") {
+            self.database.url = v;
+        }
+        if let Some(v) = var("bootstrap.root_organisation") {
+            self.bootstrap.root_organisation = v;
+        }
+        if let Some(v) = var("bootstrap.admin_password") {
+            self.bootstrap.admin_password = Some(Secret(v));
+        }
+        if let Some(v) = var("log.filter") {
+            self.log.filter = v;
+        }
+    }
+
+    /// Defaults suitable for tests: ephemeral loopback ports, no authentication surprises.
+    pub fn for_tests(database_url: &str) -> Self {
+        let mut config = Config::default();
+        config.database.url = database_url.into();
+        config.database.max_connections = 4;
+        config.ocpp.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        config.api.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        config.ocpp.call_timeout_s = 5;
+        config
+    }
+
+    fn extract(figment: Figment) -> Result<Self, ConfigError> {
+        figment.extract().map_err(|e| {
+            // figment may collect several errors; the first is the one to fix first.
+            ConfigError(
+                e.into_iter()
+                    .next()
+                    .map(|e| e.to_string())
+                    .unwrap_or_default(),
+            )
+        })
+    }
+
+    /// Checks the rules serde cannot express.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let fail = |key: &str, why: &str| Err(ConfigError(format!("{key}: {why}")));
+        let o = &self.ocpp;
+        match o.security_profile {
+            0 | 1 => {}
+            2 | 3 => {
+                return fail(
+                    "ocpp.security_profile",
+                    "profiles 2 and 3 (TLS) are not supported yet; use 0 or 1",
+                );
+            }
+            _ => return fail("ocpp.security_profile", "must be 0, 1, 2 or 3"),
+        }
+        if o.heartbeat_interval_s == 0 {
+            return fail("ocpp.heartbeat_interval_s", "must be at least 1");
+        }
+        if o.call_timeout_s == 0 {
+            return fail("ocpp.call_timeout_s", "must be at least 1");
+        }
+        if o.handshake_timeout_s == 0 {
+            return fail("ocpp.handshake_timeout_s", "must be at least 1");
+        }
+        if o.idle_timeout_s <= o.ping_interval_s {
+            return fail(
+                "ocpp.idle_timeout_s",
+                "must be longer than ocpp.ping_interval_s",
+            );
+        }
+        if o.max_message_size < 1024 {
+            return fail("ocpp.max_message_size", "must be at least 1024 bytes");
+        }
+        if o.max_write_buffer_size <= o.write_buffer_size.saturating_add(o.max_message_size) {
+            return fail(
+                "ocpp.max_write_buffer_size",
+                "must exceed ocpp.write_buffer_size + ocpp.max_message_size",
+            );
+        }
+        if self.database.max_connections == 0 {
+            return fail("database.max_connections", "must be at least 1");
+        }
+        if self.bootstrap.root_organisation.trim().is_empty() {
+            return fail("bootstrap.root_organisation", "must not be empty");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    fn load_in_jail(toml: &str, env: &[(&str, &str)]) -> Result<Config, String> {
+        let mut out = Err(String::new());
+        Jail::expect_with(|jail| {
+            jail.create_file("voltgate.toml", toml)?;
+            for (k, v) in env {
+                jail.set_env(k, v);
+            }
+            out = Config::load(Some(Path::new("voltgate.toml"))).map_err(|e| e.to_string());
+            Ok(())
+        });
+        out
+    }
+
+    #[test]
+    fn shipped_default_file_matches_builtin_defaults() {
+        let text = include_str!("../config/default.toml");
+        let from_file: Config = Figment::from(Toml::string(text))
+            .extract()
+            .expect("default.toml parses");
+        let builtin = Config::default();
+        assert_eq!(
+            serde_json::to_value(&from_file.ocpp).ok(),
+            serde_json::to_value(&builtin.ocpp).ok()
+        );
+        assert_eq!(from_file.database.url, builtin.database.url);
+        assert_eq!(from_file.api.listen, builtin.api.listen);
+    }
+
+    #[test]
+    fn env_overrides_file() {
+        let c = load_in_jail(
+            "[ocpp]\nheartbeat_interval_s = 60\n",
+            &[
+                ("VOLTGATE__OCPP__HEARTBEAT_INTERVAL_S", "42"),
+                ("VOLTGATE__DATABASE__URL", "sqlite://x.db"),
+            ],
+        )
+        .expect("loads");
+        assert_eq!(c.ocpp.heartbeat_interval_s, 42);
+        assert_eq!(c.database.url, "sqlite://x.db");
+    }
+
+    #[test]
+    fn numeric_looking_secret_from_env_is_a_string() {
+        let c =
+            load_in_jail("", &[("VOLTGATE__BOOTSTRAP__ADMIN_PASSWORD", "007123")]).expect("loads");
+        assert_eq!(
+            c.bootstrap.admin_password.as_ref().map(Secret::expose),
+            Some("007123")
+        );
+        assert!(!format!("{c:?}").contains("007123"));
+    }
+
+    #[test]
+    fn unknown_key_names_the_key() {
+        let err = load_in_jail("[ocpp]\nheartbeat_intervl_s = 5\n", &[]).unwrap_err();
+        assert!(err.contains("heartbeat_intervl_s"), "{err}");
+        assert!(!err.contains('\n'), "one line: {err}");
+    }
+
+    #[test]
+    fn bad_value_names_the_key() {
+        let err = load_in_jail("[ocpp]\nunknown_chargers = \"maybe\"\n", &[]).unwrap_err();
+        assert!(err.contains("ocpp.unknown_chargers"), "{err}");
+        let err = load_in_jail("", &[("VOLTGATE__OCPP__LISTEN", "not-an-address")]).unwrap_err();
+        assert!(err.to_lowercase().contains("ocpp.listen"), "{err}");
+    }
+
+    #[test]
+    fn semantic_rules_name_the_key() {
+        let err = load_in_jail("[ocpp]\nsecurity_profile = 7\n", &[]).unwrap_err();
+        assert!(err.contains("ocpp.security_profile"), "{err}");
+        let err =
+            load_in_jail("[ocpp]\nidle_timeout_s = 10\nping_interval_s = 20\n", &[]).unwrap_err();
+        assert!(err.contains("ocpp.idle_timeout_s"), "{err}");
+    }
+}

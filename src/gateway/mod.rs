@@ -1,0 +1,147 @@
+//! The OCPP-J WebSocket server: handshake (subprotocol, charger authentication), one task per
+//! connection, CSMS-initiated CALLs with correlation and timeouts, and the live-connection
+//! [`Registry`] the rest of voltgate uses to reach chargers.
+
+mod connection;
+mod handshake;
+mod registry;
+
+pub use registry::{CallFailure, ConnectionInfo, Registry};
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::OcppConfig;
+use crate::station::{Refusal, Session, Station};
+use handshake::HttpRefusal;
+
+/// How long shutdown waits for connections to finish closing.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// The OCPP endpoint; share it in an `Arc`.
+#[derive(Debug)]
+pub struct Gateway {
+    config: OcppConfig,
+    ws_config: WebSocketConfig,
+    station: Station,
+    registry: Registry,
+}
+
+impl Gateway {
+    /// A gateway answering chargers through `station`.
+    pub fn new(config: OcppConfig, station: Station) -> Self {
+        // Set every buffer explicitly: tungstenite's defaults reserve 128 KiB per socket and
+        // let a peer that stops reading grow the write buffer without bound.
+        let ws_config = WebSocketConfig::default()
+            .read_buffer_size(config.read_buffer_size)
+            .write_buffer_size(config.write_buffer_size)
+            .max_write_buffer_size(config.max_write_buffer_size)
+            .max_message_size(Some(config.max_message_size))
+            .max_frame_size(Some(config.max_message_size));
+        Self {
+            registry: Registry::new(config.call_timeout()),
+            config,
+            ws_config,
+            station,
+        }
+    }
+
+    /// The live connections of this node.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Accepts connections on `listener` until `shutdown` fires, then closes every connection
+    /// with 1001 and waits (bounded) for them to finish.
+    pub async fn run(self: Arc<Self>, listener: TcpListener, shutdown: CancellationToken) {
+        let tracker = TaskTracker::new();
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, peer)) => {
+                        let gateway = Arc::clone(&self);
+                        let shutdown = shutdown.clone();
+                        tracker.spawn(async move { gateway.serve(stream, peer, shutdown).await });
+                    }
+                    Err(e) => {
+                        // Usually EMFILE: back off instead of spinning.
+                        tracing::error!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                },
+            }
+        }
+        drop(listener);
+        tracker.close();
+        if tokio::time::timeout(SHUTDOWN_GRACE, tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                remaining = tracker.len(),
+                "connections still open after the shutdown grace period"
+            );
+        }
+    }
+
+    async fn serve(&self, mut stream: TcpStream, peer: SocketAddr, shutdown: CancellationToken) {
+        let _ = stream.set_nodelay(true);
+        let handshake_timeout = Duration::from_secs(self.config.handshake_timeout_s);
+        let request =
+            match tokio::time::timeout(handshake_timeout, handshake::read_request(&mut stream))
+                .await
+            {
+                Ok(Ok(request)) => request,
+                Ok(Err(Some(refusal))) => return handshake::refuse(stream, &refusal, peer).await,
+                Ok(Err(None)) => return,
+                Err(_) => {
+                    tracing::warn!(%peer, "handshake timed out");
+                    return;
+                }
+            };
+        let charger_id = request.charger_id.clone();
+        let version = request.version;
+        if let Err(refusal) = self
+            .station
+            .admit(&charger_id, request.credentials.clone())
+            .await
+        {
+            let mut http = http_refusal(&refusal);
+            http.detail = Some(format!("charger {charger_id}: {refusal}"));
+            return handshake::refuse(stream, &http, peer).await;
+        }
+        let ws = match handshake::accept(stream, request, self.ws_config).await {
+            Ok(ws) => ws,
+            Err(e) => {
+                tracing::warn!(%peer, charger = %charger_id, error = %e, "upgrade failed");
+                return;
+            }
+        };
+        let registration = self.registry.register(&charger_id, version);
+        let session_id = registration.session;
+        tracing::info!(charger = %charger_id, %version, %peer, "charger connected");
+        let session = Session::new(charger_id.clone(), version);
+        let ended = connection::Connection::new(self, ws, session)
+            .run(registration, shutdown)
+            .await;
+        self.registry.unregister(&charger_id, session_id);
+        tracing::info!(charger = %charger_id, reason = %ended, "charger disconnected");
+    }
+}
+
+/// The HTTP answer for a refused admission; credentials problems all look alike.
+fn http_refusal(refusal: &Refusal) -> HttpRefusal {
+    match refusal {
+        r if r.is_authentication() => HttpRefusal::new(401, "authentication required"),
+        Refusal::InvalidId(_) => HttpRefusal::new(400, "invalid charge point id"),
+        Refusal::UnknownCharger => HttpRefusal::new(404, "unknown charge point"),
+        _ => HttpRefusal::new(503, "try again later"),
+    }
+}

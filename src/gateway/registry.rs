@@ -1,0 +1,174 @@
+//! The live-connection registry: which chargers are connected to this node, and the one way
+//! the rest of voltgate sends them a CALL and awaits the answer.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use dashmap::DashMap;
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+use crate::ocpp::OcppVersion;
+
+/// Outbound CALLs a connection buffers while one is in flight (OCPP allows one at a time).
+const CALL_QUEUE: usize = 16;
+
+/// Why a CSMS-initiated CALL produced no CALLRESULT.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CallFailure {
+    #[error("charger is not connected")]
+    Offline,
+    #[error("charger did not answer in time")]
+    Timeout,
+    #[error("connection closed before the charger answered")]
+    Disconnected,
+    #[error("too many commands queued for this charger")]
+    Busy,
+    #[error("charger answered {code}: {description}")]
+    CallError {
+        code: String,
+        description: String,
+        details: Value,
+    },
+}
+
+/// A CALL waiting to be written by the connection task.
+#[derive(Debug)]
+pub(crate) struct OutboundCall {
+    pub action: String,
+    pub payload: Value,
+    pub reply: oneshot::Sender<Result<Value, CallFailure>>,
+}
+
+/// What the registry knows about one live connection.
+#[derive(Debug, Clone)]
+struct Handle {
+    session: u64,
+    version: OcppVersion,
+    connected_at: DateTime<Utc>,
+    calls: mpsc::Sender<OutboundCall>,
+    /// Cancelled when a newer connection for the same id replaces this one.
+    replaced: CancellationToken,
+}
+
+/// Public view of a live connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionInfo {
+    pub version: OcppVersion,
+    pub connected_at: DateTime<Utc>,
+}
+
+/// What a connection task receives when it registers.
+pub(crate) struct Registration {
+    pub session: u64,
+    pub calls: mpsc::Receiver<OutboundCall>,
+    pub replaced: CancellationToken,
+}
+
+/// Live connections by charge point id; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    connections: Arc<DashMap<String, Handle>>,
+    next_session: Arc<AtomicU64>,
+    call_timeout: Duration,
+}
+
+impl Registry {
+    /// An empty registry whose calls wait `call_timeout` for an answer.
+    pub fn new(call_timeout: Duration) -> Self {
+        Self {
+            connections: Arc::default(),
+            next_session: Arc::default(),
+            call_timeout,
+        }
+    }
+
+    /// Whether the charger is connected to this node, and since when.
+    pub fn connection(&self, charger_id: &str) -> Option<ConnectionInfo> {
+        self.connections.get(charger_id).map(|h| ConnectionInfo {
+            version: h.version,
+            connected_at: h.connected_at,
+        })
+    }
+
+    /// Whether the charger is connected to this node.
+    pub fn is_online(&self, charger_id: &str) -> bool {
+        self.connections.contains_key(charger_id)
+    }
+
+    /// Number of live connections.
+    pub fn len(&self) -> usize {
+        self.connections.len()
+    }
+
+    /// True when no charger is connected.
+    pub fn is_empty(&self) -> bool {
+        self.connections.is_empty()
+    }
+
+    /// Sends a CALL to a connected charger and waits for its CALLRESULT payload.
+    pub async fn call(
+        &self,
+        charger_id: &str,
+        action: &str,
+        payload: Value,
+    ) -> Result<Value, CallFailure> {
+        // Clone the sender so no map guard is held across an await.
+        let sender = self
+            .connections
+            .get(charger_id)
+            .map(|h| h.calls.clone())
+            .ok_or(CallFailure::Offline)?;
+        let (reply, answer) = oneshot::channel();
+        let call = OutboundCall {
+            action: action.to_owned(),
+            payload,
+            reply,
+        };
+        sender.try_send(call).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => CallFailure::Busy,
+            mpsc::error::TrySendError::Closed(_) => CallFailure::Offline,
+        })?;
+        match tokio::time::timeout(self.call_timeout, answer).await {
+            Err(_) => Err(CallFailure::Timeout),
+            Ok(Err(_)) => Err(CallFailure::Disconnected),
+            Ok(Ok(result)) => result,
+        }
+    }
+
+    /// How long a call waits for its answer.
+    pub fn call_timeout(&self) -> Duration {
+        self.call_timeout
+    }
+
+    /// Registers a new connection, telling an older one for the same id to close.
+    pub(crate) fn register(&self, charger_id: &str, version: OcppVersion) -> Registration {
+        let session = self.next_session.fetch_add(1, Ordering::Relaxed);
+        let (calls_tx, calls) = mpsc::channel(CALL_QUEUE);
+        let replaced = CancellationToken::new();
+        let handle = Handle {
+            session,
+            version,
+            connected_at: Utc::now(),
+            calls: calls_tx,
+            replaced: replaced.clone(),
+        };
+        if let Some(previous) = self.connections.insert(charger_id.to_owned(), handle) {
+            previous.replaced.cancel();
+        }
+        Registration {
+            session,
+            calls,
+            replaced,
+        }
+    }
+
+    /// Removes a connection, unless a newer one for the same id has taken its place.
+    pub(crate) fn unregister(&self, charger_id: &str, session: u64) {
+        self.connections
+            .remove_if(charger_id, |_, h| h.session == session);
+    }
+}

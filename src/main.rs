@@ -1,0 +1,27 @@
+//! The `voltgate` binary: parse the command line, load the config, run.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use voltgate::cli::{self, Cli};
+use voltgate::config::Config;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("voltgate: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    voltgate::telemetry::init(&config.log);
+    match cli::run(cli.command, config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("voltgate: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

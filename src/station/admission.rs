@@ -1,0 +1,118 @@
+//! Who may open an OCPP connection: security profile 1 (HTTP Basic with the charge point id
+//! as user name, OCPP 1.6 security white paper / 2.0.1 A00.FR.2xx) and the policy for
+//! unregistered charge points.
+
+use super::Station;
+use crate::config::UnknownChargers;
+use crate::crypto;
+use crate::store::{self, validate_charger_id};
+
+/// HTTP Basic credentials from the handshake.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub username: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A charger allowed to connect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Admission {
+    /// False for a charger that is not assigned to an organisation (it will get Pending).
+    pub assigned: bool,
+}
+
+/// Why a handshake is refused; the gateway turns each into an HTTP status.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    #[error("invalid charge point id: {0}")]
+    InvalidId(String),
+    #[error("unknown charge point")]
+    UnknownCharger,
+    #[error("no credentials")]
+    MissingCredentials,
+    #[error("wrong credentials")]
+    WrongCredentials,
+    #[error("charger has no password set")]
+    NoPassword,
+    #[error("store unavailable: {0}")]
+    Unavailable(store::Error),
+}
+
+impl Refusal {
+    /// True when the answer must be 401, so the client learns nothing more than "not you".
+    pub fn is_authentication(&self) -> bool {
+        matches!(
+            self,
+            Refusal::MissingCredentials | Refusal::WrongCredentials | Refusal::NoPassword
+        )
+    }
+}
+
+impl Station {
+    /// Decides whether `charger_id` may connect with these credentials.
+    pub async fn admit(
+        &self,
+        charger_id: &str,
+        credentials: Option<Credentials>,
+    ) -> Result<Admission, Refusal> {
+        validate_charger_id(charger_id).map_err(|e| Refusal::InvalidId(e.to_string()))?;
+        let charger = self
+            .store
+            .charger(charger_id)
+            .await
+            .map_err(Refusal::Unavailable)?;
+        let pending_allowed = self.unknown_chargers == UnknownChargers::Pending;
+        let Some(charger) = charger else {
+            if !pending_allowed {
+                // Under profile 1 an unknown id looks exactly like a wrong password, so ids
+                // cannot be enumerated.
+                return Err(if self.security_profile >= 1 {
+                    Refusal::WrongCredentials
+                } else {
+                    Refusal::UnknownCharger
+                });
+            }
+            self.store
+                .note_unassigned_charger(charger_id)
+                .await
+                .map_err(Refusal::Unavailable)?;
+            return Ok(Admission { assigned: false });
+        };
+        let assigned = charger.organisation_id.is_some();
+        if self.security_profile == 0 {
+            return Ok(Admission { assigned });
+        }
+        let Some(hash) = charger.password_hash else {
+            // Still waiting for assignment: it has no password it could know.
+            if !assigned && pending_allowed {
+                return Ok(Admission { assigned });
+            }
+            return Err(Refusal::NoPassword);
+        };
+        let Some(credentials) = credentials else {
+            return Err(Refusal::MissingCredentials);
+        };
+        if credentials.username != charger_id {
+            return Err(Refusal::WrongCredentials);
+        }
+        // argon2 is deliberately slow; keep it off the async workers.
+        let ok = tokio::task::spawn_blocking(move || {
+            crypto::verify_password(&credentials.password, &hash)
+        })
+        .await
+        .unwrap_or(false);
+        if ok {
+            Ok(Admission { assigned })
+        } else {
+            Err(Refusal::WrongCredentials)
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! BootNotification (OCPP 1.6 §4.2, 2.0.1 B01/B02): store what the charger says it is and
+//! answer Accepted with the heartbeat interval, or Pending while it is not assigned to an
+//! organisation.
+
+use std::time::Instant;
+
+use chrono::Utc;
+use rust_ocpp::v1_6::messages::boot_notification as m16;
+use rust_ocpp::v1_6::types::RegistrationStatus;
+use rust_ocpp::v2_0_1::enumerations::registration_status_enum_type::RegistrationStatusEnumType;
+use rust_ocpp::v2_0_1::messages::boot_notification as m201;
+
+use super::{Session, Station, StationError};
+use crate::store::{ACCEPTED, BootInfo, PENDING};
+
+/// The version-neutral answer.
+struct Decision {
+    accepted: bool,
+    interval_s: u32,
+}
+
+impl Station {
+    async fn boot(&self, session: &mut Session, info: BootInfo) -> Result<Decision, StationError> {
+        let now = Utc::now();
+        // Read the assignment now, not at connect: an operator may have assigned the
+        // charger while it was waiting in Pending.
+        let assigned = self
+            .store
+            .charger(&session.charger_id)
+            .await?
+            .is_some_and(|c| c.organisation_id.is_some());
+        let status = if assigned { ACCEPTED } else { PENDING };
+        self.store
+            .record_boot(&session.charger_id, &info, status, now)
+            .await?;
+        session.last_seen_written = Some(Instant::now());
+        tracing::info!(charger = %session.charger_id, vendor = %info.vendor, model = %info.model, status, "boot");
+        Ok(Decision {
+            accepted: assigned,
+            interval_s: self.heartbeat_interval_s,
+        })
+    }
+}
+
+pub(super) async fn v16(
+    station: &Station,
+    session: &mut Session,
+    req: m16::BootNotificationRequest,
+) -> Result<m16::BootNotificationResponse, StationError> {
+    let info = BootInfo {
+        ocpp_version: session.version.as_str().into(),
+        vendor: req.charge_point_vendor,
+        model: req.charge_point_model,
+        serial: req
+            .charge_point_serial_number
+            .or(req.charge_box_serial_number),
+        firmware_version: req.firmware_version,
+    };
+    let decision = station.boot(session, info).await?;
+    Ok(m16::BootNotificationResponse {
+        current_time: Utc::now(),
+        interval: decision.interval_s,
+        status: if decision.accepted {
+            RegistrationStatus::Accepted
+        } else {
+            RegistrationStatus::Pending
+        },
+    })
+}
+
+pub(super) async fn v201(
+    station: &Station,
+    session: &mut Session,
+    req: m201::BootNotificationRequest,
+) -> Result<m201::BootNotificationResponse, StationError> {
+    let cs = req.charging_station;
+    let info = BootInfo {
+        ocpp_version: session.version.as_str().into(),
+        vendor: cs.vendor_name,
+        model: cs.model,
+        serial: cs.serial_number,
+        firmware_version: cs.firmware_version,
+    };
+    let decision = station.boot(session, info).await?;
+    Ok(m201::BootNotificationResponse {
+        current_time: Utc::now(),
+        // 2.0.1 types the interval as a 16-bit integer.
+        interval: u16::try_from(decision.interval_s).unwrap_or(u16::MAX),
+        status: if decision.accepted {
+            RegistrationStatusEnumType::Accepted
+        } else {
+            RegistrationStatusEnumType::Pending
+        },
+        status_info: None,
+    })
+}

@@ -1,0 +1,139 @@
+//! What the CSMS does with charger-initiated messages. Handlers take typed requests of either
+//! version and return typed responses; they know nothing of WebSocket frames. Each message has
+//! its own module that translates both versions into one version-neutral operation.
+
+mod admission;
+mod boot;
+mod heartbeat;
+mod status;
+
+pub use admission::{Admission, Credentials, Refusal};
+
+use std::time::{Duration, Instant};
+
+use crate::config::{OcppConfig, UnknownChargers};
+use crate::ocpp::{OcppVersion, Request, Response, v16, v201};
+use crate::store::{self, Store};
+
+/// Why a handler could not answer; the gateway maps each to a CALLERROR.
+#[derive(Debug, thiserror::Error)]
+pub enum StationError {
+    /// The action is valid OCPP but voltgate does not handle it (yet).
+    #[error("{0} is not supported")]
+    Unsupported(&'static str),
+    /// Storing what the charger said failed; the charger should retry.
+    #[error(transparent)]
+    Store(#[from] store::Error),
+}
+
+/// Per-connection state the handlers keep between messages.
+#[derive(Debug)]
+pub struct Session {
+    /// The charge point identity from the URL.
+    pub charger_id: String,
+    /// The negotiated OCPP version.
+    pub version: OcppVersion,
+    /// When `last_seen_at` was last written, to coalesce heartbeat writes.
+    last_seen_written: Option<Instant>,
+}
+
+impl Session {
+    /// State for a freshly connected charger.
+    pub fn new(charger_id: String, version: OcppVersion) -> Self {
+        Self {
+            charger_id,
+            version,
+            last_seen_written: None,
+        }
+    }
+}
+
+/// The charger-facing side of the CSMS.
+#[derive(Debug)]
+pub struct Station {
+    store: Store,
+    heartbeat_interval_s: u32,
+    security_profile: u8,
+    unknown_chargers: UnknownChargers,
+}
+
+impl Station {
+    /// A station over `store`, configured by `[ocpp]`.
+    pub fn new(store: Store, config: &OcppConfig) -> Self {
+        Self {
+            store,
+            heartbeat_interval_s: config.heartbeat_interval_s,
+            security_profile: config.security_profile,
+            unknown_chargers: config.unknown_chargers,
+        }
+    }
+
+    /// Answers one charger-initiated request.
+    pub async fn handle(
+        &self,
+        session: &mut Session,
+        request: Request,
+    ) -> Result<Response, StationError> {
+        match request {
+            Request::V16(req) => self.handle_v16(session, req).await.map(Response::V16),
+            Request::V201(req) => self.handle_v201(session, req).await.map(Response::V201),
+        }
+    }
+
+    async fn handle_v16(
+        &self,
+        session: &mut Session,
+        request: v16::Request,
+    ) -> Result<v16::Response, StationError> {
+        use v16::{Request as Q, Response as A};
+        Ok(match request {
+            Q::BootNotification(r) => A::BootNotification(boot::v16(self, session, r).await?),
+            Q::Heartbeat(r) => A::Heartbeat(heartbeat::v16(self, session, r).await?),
+            Q::StatusNotification(r) => A::StatusNotification(status::v16(self, session, r).await?),
+            other => return Err(StationError::Unsupported(other.action())),
+        })
+    }
+
+    async fn handle_v201(
+        &self,
+        session: &mut Session,
+        request: v201::Request,
+    ) -> Result<v201::Response, StationError> {
+        use v201::{Request as Q, Response as A};
+        Ok(match request {
+            Q::BootNotification(r) => A::BootNotification(boot::v201(self, session, r).await?),
+            Q::Heartbeat(r) => A::Heartbeat(heartbeat::v201(self, session, r).await?),
+            Q::StatusNotification(r) => {
+                A::StatusNotification(status::v201(self, session, r).await?)
+            }
+            other => return Err(StationError::Unsupported(other.action())),
+        })
+    }
+
+    /// Records that the charger was heard from, at most once per heartbeat interval.
+    async fn seen(&self, session: &mut Session) -> Result<(), StationError> {
+        let interval = Duration::from_secs(self.heartbeat_interval_s.into());
+        if session
+            .last_seen_written
+            .is_some_and(|at| at.elapsed() < interval)
+        {
+            return Ok(());
+        }
+        self.store
+            .touch_charger(&session.charger_id, chrono::Utc::now())
+            .await?;
+        session.last_seen_written = Some(Instant::now());
+        Ok(())
+    }
+
+    /// Called once when the connection ends, so `last_seen_at` is the disconnect time.
+    pub async fn disconnected(&self, session: &Session) {
+        if let Err(err) = self
+            .store
+            .touch_charger(&session.charger_id, chrono::Utc::now())
+            .await
+        {
+            tracing::warn!(charger = %session.charger_id, error = %err, "could not record disconnect time");
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! Chargers and their connectors.
+
+use chrono::{DateTime, Utc};
+use entity::{charger, connector};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use super::{Error, Result, Store};
+
+/// Registration status of a charger that connected unregistered.
+pub const PENDING: &str = "Pending";
+/// Registration status of a charger assigned to an organisation.
+pub const ACCEPTED: &str = "Accepted";
+
+/// What a BootNotification tells about a charger, in either version.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BootInfo {
+    pub ocpp_version: String,
+    pub vendor: String,
+    pub model: String,
+    pub serial: Option<String>,
+    pub firmware_version: Option<String>,
+}
+
+/// One connector's status as a StatusNotification reported it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectorStatus {
+    pub evse_id: i32,
+    pub connector_id: i32,
+    pub status: String,
+    pub error_code: Option<String>,
+    pub info: Option<String>,
+    pub vendor_error_code: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+impl Store {
+    /// A charger by its charge point id.
+    pub async fn charger(&self, id: &str) -> Result<Option<charger::Model>> {
+        Ok(charger::Entity::find_by_id(id).one(&self.db).await?)
+    }
+
+    /// Every charger, ordered by id.
+    pub async fn list_chargers(&self) -> Result<Vec<charger::Model>> {
+        Ok(charger::Entity::find()
+            .order_by_asc(charger::Column::Id)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Registers a charger in an organisation, or assigns one that connected unregistered.
+    /// A `password_hash` of `None` keeps the stored one.
+    pub async fn register_charger(
+        &self,
+        id: &str,
+        organisation_id: i32,
+        password_hash: Option<String>,
+    ) -> Result<charger::Model> {
+        validate_charger_id(id)?;
+        let mut update = vec![
+            charger::Column::OrganisationId,
+            charger::Column::RegistrationStatus,
+        ];
+        if password_hash.is_some() {
+            update.push(charger::Column::PasswordHash);
+        }
+        let row = charger::ActiveModel {
+            id: Set(id.to_owned()),
+            organisation_id: Set(Some(organisation_id)),
+            password_hash: Set(password_hash),
+            registration_status: Set(ACCEPTED.into()),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        };
+        charger::Entity::insert(row)
+            .on_conflict(
+                OnConflict::column(charger::Column::Id)
+                    .update_columns(update)
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.db)
+            .await
+            .map_err(|e| match e.sql_err() {
+                Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_)) => {
+                    Error::NotFound(format!("organisation {organisation_id}"))
+                }
+                _ => Error::Db(e),
+            })?;
+        self.charger(id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("charger {id}")))
+    }
+
+    /// Records a charger that connected without being registered, so operators can see it.
+    pub async fn note_unassigned_charger(&self, id: &str) -> Result<()> {
+        validate_charger_id(id)?;
+        let row = charger::ActiveModel {
+            id: Set(id.to_owned()),
+            organisation_id: Set(None),
+            registration_status: Set(PENDING.into()),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        };
+        charger::Entity::insert(row)
+            .on_conflict(
+                OnConflict::column(charger::Column::Id)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Stores what a BootNotification reported and the status it was answered with.
+    pub async fn record_boot(
+        &self,
+        id: &str,
+        info: &BootInfo,
+        registration_status: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let result = charger::Entity::update_many()
+            .filter(charger::Column::Id.eq(id))
+            .set(charger::ActiveModel {
+                ocpp_version: Set(Some(info.ocpp_version.clone())),
+                vendor: Set(Some(info.vendor.clone())),
+                model: Set(Some(info.model.clone())),
+                serial: Set(info.serial.clone()),
+                firmware_version: Set(info.firmware_version.clone()),
+                registration_status: Set(registration_status.to_owned()),
+                last_seen_at: Set(Some(at)),
+                last_boot_at: Set(Some(at)),
+                ..Default::default()
+            })
+            .exec(&self.db)
+            .await?;
+        if result.rows_affected == 0 {
+            return Err(Error::NotFound(format!("charger {id}")));
+        }
+        Ok(())
+    }
+
+    /// Sets `last_seen_at`.
+    pub async fn touch_charger(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
+        charger::Entity::update_many()
+            .filter(charger::Column::Id.eq(id))
+            .set(charger::ActiveModel {
+                last_seen_at: Set(Some(at)),
+                ..Default::default()
+            })
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Stores a connector's latest status (insert or replace).
+    pub async fn record_connector_status(
+        &self,
+        charger_id: &str,
+        s: &ConnectorStatus,
+    ) -> Result<()> {
+        let row = connector::ActiveModel {
+            charger_id: Set(charger_id.to_owned()),
+            evse_id: Set(s.evse_id),
+            connector_id: Set(s.connector_id),
+            status: Set(s.status.clone()),
+            error_code: Set(s.error_code.clone()),
+            info: Set(s.info.clone()),
+            vendor_error_code: Set(s.vendor_error_code.clone()),
+            updated_at: Set(s.at),
+        };
+        connector::Entity::insert(row)
+            .on_conflict(
+                OnConflict::columns([
+                    connector::Column::ChargerId,
+                    connector::Column::EvseId,
+                    connector::Column::ConnectorId,
+                ])
+                .update_columns([
+                    connector::Column::Status,
+                    connector::Column::ErrorCode,
+                    connector::Column::Info,
+                    connector::Column::VendorErrorCode,
+                    connector::Column::UpdatedAt,
+                ])
+                .to_owned(),
+            )
+            .exec_without_returning(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// A charger's connectors, ordered by EVSE and connector.
+    pub async fn connectors(&self, charger_id: &str) -> Result<Vec<connector::Model>> {
+        Ok(connector::Entity::find()
+            .filter(connector::Column::ChargerId.eq(charger_id))
+            .order_by_asc(connector::Column::EvseId)
+            .order_by_asc(connector::Column::ConnectorId)
+            .all(&self.db)
+            .await?)
+    }
+}
+
+/// Charge point identities: 1 to 48 printable ASCII characters without `/` or `:` (OCPP
+/// 2.0.1 part 2 and security white paper: `:` would break HTTP Basic auth).
+pub fn validate_charger_id(id: &str) -> Result<()> {
+    let ok = (1..=48).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'/' && b != b':');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Invalid(format!(
+            "charger id {id:?} must be 1 to 48 printable ASCII characters without '/' or ':'"
+        )))
+    }
+}

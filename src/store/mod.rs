@@ -1,0 +1,71 @@
+//! Queries on top of `entity` that the services share. Nothing here knows about OCPP frames
+//! or HTTP; callers hand in plain data and get models back.
+
+mod chargers;
+mod organisations;
+
+pub use chargers::{ACCEPTED, BootInfo, ConnectorStatus, PENDING, validate_charger_id};
+
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+
+use crate::config::DatabaseConfig;
+
+/// A store-layer failure.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Shorthand for store results.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Handle on the database; cheap to clone (the pool is shared).
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+impl Store {
+    /// Connects to `config.url` (SQLite or PostgreSQL) and applies pending migrations.
+    pub async fn open(config: &DatabaseConfig) -> Result<Self> {
+        let store = Self::connect(config).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Connects without migrating.
+    pub async fn connect(config: &DatabaseConfig) -> Result<Self> {
+        let mut options = ConnectOptions::new(config.url.clone());
+        options
+            .max_connections(config.max_connections)
+            .sqlx_logging(false);
+        let db = Database::connect(options).await?;
+        if db.get_database_backend() == DbBackend::Sqlite {
+            // WAL lets readers proceed while a writer commits; the mode sticks to the file.
+            db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
+        }
+        Ok(Self { db })
+    }
+
+    /// Applies pending migrations; returns how many ran.
+    pub async fn migrate(&self) -> Result<usize> {
+        use migration::MigratorTrait;
+        let pending = migration::Migrator::get_pending_migrations(&self.db)
+            .await?
+            .len();
+        migration::Migrator::up(&self.db, None).await?;
+        Ok(pending)
+    }
+
+    /// The underlying connection, for code that composes its own queries.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+}

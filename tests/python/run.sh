@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Interop check: drive voltgate with the Python `ocpp` package as an OCPP 1.6
+# and an OCPP 2.0.1 charger.
+# Usage: tests/python/run.sh PATH_TO_VOLTGATE_BINARY
+set -euo pipefail
+
+if [[ $# -ne 1 ]]; then
+    echo "usage: $0 PATH_TO_VOLTGATE_BINARY" >&2
+    exit 2
+fi
+BIN=$(realpath "$1")
+if [[ ! -x "$BIN" ]]; then
+    echo "run.sh: $BIN is not an executable" >&2
+    exit 2
+fi
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PYTHON=${PYTHON:-python3}
+
+TMP=$(mktemp -d -t voltgate-pyinterop.XXXXXX)
+SERVER_PID=""
+cleanup() {
+    local rc=$?
+    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    if [[ $rc -ne 0 && -f "$TMP/server.log" ]]; then
+        echo "---- voltgate serve log (last 50 lines) ----" >&2
+        tail -n 50 "$TMP/server.log" >&2 || true
+    fi
+    rm -rf "$TMP"
+    exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "== python venv"
+"$PYTHON" -m venv "$TMP/venv"
+"$TMP/venv/bin/pip" install --quiet --disable-pip-version-check -r "$HERE/requirements.txt"
+VPY="$TMP/venv/bin/python"
+
+free_port() {
+    "$VPY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+PORT=$(free_port)
+PORT2=$(free_port)
+while [[ "$PORT2" == "$PORT" ]]; do PORT2=$(free_port); done
+
+export VOLTGATE__DATABASE__URL="sqlite://$TMP/voltgate.db?mode=rwc"
+export VOLTGATE__OCPP__LISTEN="127.0.0.1:$PORT"
+export VOLTGATE__API__LISTEN="127.0.0.1:$PORT2"
+export VOLTGATE__BOOTSTRAP__ADMIN_PASSWORD="interop-admin-pass"
+
+echo "== voltgate migrate / charger add"
+"$BIN" migrate
+"$BIN" charger add PY16 --organisation 1 --password py16-secret-password
+"$BIN" charger add PY201 --organisation 1 --password py201-secret-password
+
+echo "== voltgate serve (ocpp 127.0.0.1:$PORT, api 127.0.0.1:$PORT2)"
+"$BIN" serve >"$TMP/server.log" 2>&1 &
+SERVER_PID=$!
+
+port_open() {
+    "$VPY" -c 'import socket, sys
+try:
+    socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()
+except OSError:
+    sys.exit(1)' "$1"
+}
+for _ in $(seq 1 60); do
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+        echo "run.sh: voltgate serve exited early" >&2
+        exit 1
+    fi
+    if port_open "$PORT"; then break; fi
+    sleep 0.5
+done
+if ! port_open "$PORT"; then
+    echo "run.sh: OCPP port $PORT not accepting connections after 30 s" >&2
+    exit 1
+fi
+
+URL="ws://127.0.0.1:$PORT/ocpp"
+echo "== OCPP 1.6"
+"$VPY" "$HERE/interop.py" --url "$URL" --version 1.6 --id PY16 --password py16-secret-password
+echo "== OCPP 2.0.1"
+"$VPY" "$HERE/interop.py" --url "$URL" --version 2.0.1 --id PY201 --password py201-secret-password
+
+echo "== stopping voltgate"
+kill -TERM "$SERVER_PID"
+rc=0
+wait "$SERVER_PID" || rc=$?
+SERVER_PID=""
+if [[ $rc -ne 0 ]]; then
+    echo "run.sh: warning: voltgate serve exited with status $rc after SIGTERM" >&2
+fi
+
+echo "python ocpp interop: OK"
