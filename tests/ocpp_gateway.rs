@@ -1,0 +1,456 @@
+//! The OCPP endpoint over real WebSockets against a real server and database.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{TestCharger, TestServer, boot_payload, status_payload};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Error as WsError;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use voltgate::config::UnknownChargers;
+use voltgate::gateway::CallFailure;
+
+const VERSIONS: [&str; 2] = ["1.6", "2.0.1"];
+
+fn http_status(result: Result<TestCharger, WsError>) -> u16 {
+    match result {
+        Err(WsError::Http(response)) => response.status().as_u16(),
+        Err(other) => panic!("expected an HTTP refusal, got {other}"),
+        Ok(_) => panic!("expected an HTTP refusal, got an upgraded connection"),
+    }
+}
+
+#[tokio::test]
+async fn boot_heartbeat_and_status_are_answered_and_stored() {
+    let t = TestServer::start().await;
+    for version in VERSIONS {
+        let id = format!("CP-{}", version.replace('.', ""));
+        t.register(&id, "secret-password-1").await;
+        let mut cp = t.charger(&id, version, "secret-password-1").await;
+
+        let boot = cp.call_ok("BootNotification", boot_payload(version)).await;
+        assert_eq!(boot["status"], "Accepted", "{version}: {boot}");
+        assert_eq!(boot["interval"], json!(t.config.ocpp.heartbeat_interval_s));
+        assert!(boot["currentTime"].is_string());
+
+        let hb = cp.call_ok("Heartbeat", json!({})).await;
+        let time = hb["currentTime"].as_str().expect("currentTime");
+        chrono::DateTime::parse_from_rfc3339(time).expect("RFC 3339 time");
+
+        cp.call_ok("StatusNotification", status_payload(version, "Available"))
+            .await;
+    }
+    // What the chargers said is in the database.
+    for version in VERSIONS {
+        let id = format!("CP-{}", version.replace('.', ""));
+        let charger = t.store().charger(&id).await.unwrap().expect("charger row");
+        assert_eq!(charger.ocpp_version.as_deref(), Some(version));
+        assert_eq!(charger.vendor.as_deref(), Some("TestVendor"));
+        assert_eq!(charger.model.as_deref(), Some("TM-1"));
+        assert_eq!(charger.serial.as_deref(), Some("SN-1"));
+        assert_eq!(charger.firmware_version.as_deref(), Some("1.0.0"));
+        assert_eq!(charger.registration_status, "Accepted");
+        assert!(charger.last_seen_at.is_some());
+        let connectors = t.store().connectors(&id).await.unwrap();
+        assert_eq!(connectors.len(), 1, "{connectors:?}");
+        assert_eq!((connectors[0].evse_id, connectors[0].connector_id), (1, 1));
+    }
+}
+
+#[tokio::test]
+async fn status_updates_replace_the_previous_one() {
+    let t = TestServer::start().await;
+    t.register("CP-S", "secret-password-1").await;
+    let mut cp = t.charger("CP-S", "1.6", "secret-password-1").await;
+    cp.call_ok("BootNotification", boot_payload("1.6")).await;
+    cp.call_ok("StatusNotification", status_payload("1.6", "Available"))
+        .await;
+    cp.call_ok(
+        "StatusNotification",
+        json!({"connectorId": 1, "errorCode": "GroundFailure", "status": "Faulted", "info": "RCD tripped"}),
+    )
+    .await;
+    let connectors = t.store().connectors("CP-S").await.unwrap();
+    assert_eq!(connectors.len(), 1);
+    assert_eq!(connectors[0].status, "Faulted");
+    assert_eq!(connectors[0].error_code.as_deref(), Some("GroundFailure"));
+    assert_eq!(connectors[0].info.as_deref(), Some("RCD tripped"));
+}
+
+#[tokio::test]
+async fn wrong_or_missing_password_is_refused_before_the_upgrade() {
+    let t = TestServer::start().await;
+    t.register("CP-A", "right-password").await;
+    let base = t.ocpp_base();
+    assert_eq!(
+        http_status(TestCharger::connect(&base, "CP-A", "1.6", Some("wrong-password")).await),
+        401
+    );
+    assert_eq!(
+        http_status(TestCharger::connect(&base, "CP-A", "1.6", None).await),
+        401
+    );
+    // The user name must be the charge point id.
+    let other_user =
+        TestCharger::connect_with(&base, "CP-A", "ocpp1.6", Some(("CP-B", "right-password"))).await;
+    assert_eq!(http_status(other_user), 401);
+    assert!(t.server().state.gateway.registry().is_empty());
+}
+
+#[tokio::test]
+async fn unknown_charger_is_rejected_like_a_wrong_password() {
+    let t = TestServer::start().await;
+    let base = t.ocpp_base();
+    assert_eq!(
+        http_status(TestCharger::connect(&base, "NOBODY", "1.6", Some("x")).await),
+        401
+    );
+    assert!(
+        t.store().charger("NOBODY").await.unwrap().is_none(),
+        "a refused charger leaves no trace"
+    );
+}
+
+#[tokio::test]
+async fn unknown_charger_without_auth_profile_gets_404() {
+    let t = TestServer::start_with(|c| c.ocpp.security_profile = 0).await;
+    assert_eq!(
+        http_status(TestCharger::connect(&t.ocpp_base(), "NOBODY", "1.6", None).await),
+        404
+    );
+}
+
+#[tokio::test]
+async fn unknown_charger_in_pending_mode_waits_unassigned_until_registered() {
+    let t = TestServer::start_with(|c| c.ocpp.unknown_chargers = UnknownChargers::Pending).await;
+    for version in VERSIONS {
+        let id = format!("NEW-{}", version.replace('.', ""));
+        let mut cp = TestCharger::connect(&t.ocpp_base(), &id, version, None)
+            .await
+            .expect("pending charger connects");
+        let boot = cp.call_ok("BootNotification", boot_payload(version)).await;
+        assert_eq!(boot["status"], "Pending", "{version}: {boot}");
+        let row = t.store().charger(&id).await.unwrap().expect("listed");
+        assert_eq!(row.organisation_id, None, "shows up as unassigned");
+        assert_eq!(row.registration_status, "Pending");
+
+        // An operator assigns it; its next boot is accepted (now with its password).
+        t.register(&id, "assigned-password").await;
+        drop(cp);
+        let mut cp = t.charger(&id, version, "assigned-password").await;
+        let boot = cp.call_ok("BootNotification", boot_payload(version)).await;
+        assert_eq!(boot["status"], "Accepted", "{version}: {boot}");
+        // Once assigned, the charger must authenticate.
+        let anonymous = TestCharger::connect(&t.ocpp_base(), &id, version, None).await;
+        assert_eq!(http_status(anonymous), 401);
+    }
+}
+
+#[tokio::test]
+async fn handshake_without_a_common_subprotocol_is_refused() {
+    let t = TestServer::start().await;
+    t.register("CP-P", "secret-password-1").await;
+    let base = t.ocpp_base();
+    let creds = Some(("CP-P", "secret-password-1"));
+    assert_eq!(
+        http_status(TestCharger::connect_with(&base, "CP-P", "ocpp1.5, mqtt", creds).await),
+        400
+    );
+    // The charger's first supported choice wins.
+    let cp = TestCharger::connect_with(&base, "CP-P", "ocpp2.1, ocpp2.0.1, ocpp1.6", creds)
+        .await
+        .expect("connects");
+    drop(cp);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let cp = TestCharger::connect_with(&base, "CP-P", "ocpp2.0.1", creds)
+        .await
+        .expect("connects");
+    let info = t
+        .server()
+        .state
+        .gateway
+        .registry()
+        .connection("CP-P")
+        .expect("online");
+    assert_eq!(info.version.as_str(), "2.0.1");
+    drop(cp);
+}
+
+#[tokio::test]
+async fn bad_paths_and_ids_are_refused() {
+    let t = TestServer::start().await;
+    let base = format!("ws://{}", t.server().ocpp_addr);
+    assert_eq!(
+        http_status(TestCharger::connect(&format!("{base}/other"), "CP", "1.6", None).await),
+        404
+    );
+    assert_eq!(
+        http_status(TestCharger::connect(&format!("{base}/ocpp"), "a%3Ab", "1.6", None).await),
+        400
+    );
+}
+
+/// Every kind of bad input gets the CALLERROR its version's spec names, and the next valid
+/// CALL on the same socket is still answered.
+#[tokio::test]
+async fn bad_input_gets_the_spec_callerror_and_the_connection_keeps_serving() {
+    // (frame, expected message id, 1.6 code, 2.0.1 code); None = no reply expected.
+    let cases: &[(&str, Option<&str>, &str, &str)] = &[
+        (
+            "this is not json",
+            Some("-1"),
+            "FormationViolation",
+            "RpcFrameworkError",
+        ),
+        (
+            r#"{"not": "an array"}"#,
+            Some("-1"),
+            "FormationViolation",
+            "RpcFrameworkError",
+        ),
+        (
+            r#"[9,"m1","Heartbeat",{}]"#,
+            Some("m1"),
+            "ProtocolError",
+            "MessageTypeNotSupported",
+        ),
+        (
+            r#"[2,"m2","Heartbeat"]"#,
+            Some("m2"),
+            "FormationViolation",
+            "RpcFrameworkError",
+        ),
+        (
+            r#"[2,42,"Heartbeat",{}]"#,
+            Some("-1"),
+            "FormationViolation",
+            "RpcFrameworkError",
+        ),
+        (
+            r#"[2,"m3","Heartbeat","payload"]"#,
+            Some("m3"),
+            "FormationViolation",
+            "FormatViolation",
+        ),
+        (
+            r#"[2,"m4","BrewCoffee",{}]"#,
+            Some("m4"),
+            "NotImplemented",
+            "NotImplemented",
+        ),
+        (
+            r#"[2,"m5","BootNotification",{}]"#,
+            Some("m5"),
+            "OccurenceConstraintViolation",
+            "OccurenceConstraintViolation",
+        ),
+        (
+            r#"[2,"m6","StatusNotification",{"connectorId":"one","errorCode":"NoError","status":"Available","evseId":"one","connectorStatus":"Available","timestamp":"2026-01-01T00:00:00Z"}]"#,
+            Some("m6"),
+            "TypeConstraintViolation",
+            "TypeConstraintViolation",
+        ),
+        (
+            r#"[2,"m7","StatusNotification",{"connectorId":1,"errorCode":"NoError","status":"Sleeping","evseId":1,"connectorStatus":"Sleeping","timestamp":"2026-01-01T00:00:00Z"}]"#,
+            Some("m7"),
+            "PropertyConstraintViolation",
+            "PropertyConstraintViolation",
+        ),
+        // A CALLRESULT or CALLERROR for a CALL we never sent is logged and dropped.
+        (r#"[3,"never-sent",{}]"#, None, "", ""),
+        (r#"[4,"never-sent","GenericError","x",{}]"#, None, "", ""),
+    ];
+    let t = TestServer::start().await;
+    for version in VERSIONS {
+        let id = format!("CP-BAD-{}", version.replace('.', ""));
+        t.register(&id, "secret-password-1").await;
+        let mut cp = t.charger(&id, version, "secret-password-1").await;
+        for (frame, expected_id, code16, code201) in cases {
+            cp.send_raw(frame).await;
+            if let Some(expected_id) = expected_id {
+                let answer = cp.recv().await;
+                let code = if version == "1.6" { code16 } else { code201 };
+                assert_eq!(answer[0], json!(4), "{version} {frame}: {answer}");
+                assert_eq!(answer[1], json!(expected_id), "{version} {frame}: {answer}");
+                assert_eq!(answer[2], json!(code), "{version} {frame}: {answer}");
+                assert!(
+                    answer[3].is_string() && answer[4].is_object(),
+                    "{version} {frame}: {answer}"
+                );
+            }
+            // The connection still serves, and nothing else was queued before this answer.
+            let hb = cp.call("Heartbeat", json!({})).await;
+            assert_eq!(hb[0], json!(3), "{version} after {frame}: {hb}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn known_but_unhandled_actions_answer_not_supported() {
+    let t = TestServer::start().await;
+    t.register("CP-NS", "secret-password-1").await;
+    let mut cp = t.charger("CP-NS", "2.0.1", "secret-password-1").await;
+    let answer = cp
+        .call(
+            "NotifyChargingLimit",
+            json!({"chargingLimit": {"chargingLimitSource": "EMS"}}),
+        )
+        .await;
+    assert_eq!(answer[2], "NotSupported", "{answer}");
+    cp.call_ok("Heartbeat", json!({})).await;
+}
+
+#[tokio::test]
+async fn oversized_frame_closes_with_1009() {
+    let t = TestServer::start_with(|c| {
+        c.ocpp.max_message_size = 4096;
+        c.ocpp.max_write_buffer_size = 64 * 1024;
+    })
+    .await;
+    t.register("CP-BIG", "secret-password-1").await;
+    let mut cp = t.charger("CP-BIG", "1.6", "secret-password-1").await;
+    let big = format!(
+        r#"[2,"b1","DataTransfer",{{"vendorId":"x","data":"{}"}}]"#,
+        "A".repeat(10_000)
+    );
+    cp.send_raw(&big).await;
+    let frame = cp.closed().await.expect("a close frame");
+    assert_eq!(frame.code, CloseCode::Size);
+}
+
+#[tokio::test]
+async fn a_second_connection_replaces_the_first() {
+    let t = TestServer::start().await;
+    t.register("CP-DUP", "secret-password-1").await;
+    let mut first = t.charger("CP-DUP", "1.6", "secret-password-1").await;
+    first.call_ok("BootNotification", boot_payload("1.6")).await;
+    let mut second = t.charger("CP-DUP", "2.0.1", "secret-password-1").await;
+    let frame = first
+        .closed()
+        .await
+        .expect("the first connection is closed");
+    assert_eq!(frame.code, CloseCode::Policy);
+    second
+        .call_ok("BootNotification", boot_payload("2.0.1"))
+        .await;
+    let registry = t.server().state.gateway.registry();
+    assert_eq!(registry.len(), 1);
+    assert_eq!(
+        registry.connection("CP-DUP").map(|c| c.version.as_str()),
+        Some("2.0.1")
+    );
+}
+
+#[tokio::test]
+async fn what_chargers_reported_survives_a_restart() {
+    let mut t = TestServer::start().await;
+    t.register("CP-R", "secret-password-1").await;
+    let mut cp = t.charger("CP-R", "2.0.1", "secret-password-1").await;
+    cp.call_ok("BootNotification", boot_payload("2.0.1")).await;
+    cp.call_ok("StatusNotification", status_payload("2.0.1", "Faulted"))
+        .await;
+
+    t.restart().await;
+    let frame = cp.closed().await.expect("shutdown closes with a frame");
+    assert_eq!(frame.code, CloseCode::Away, "graceful shutdown says 1001");
+
+    let charger = t
+        .store()
+        .charger("CP-R")
+        .await
+        .unwrap()
+        .expect("still there");
+    assert_eq!(charger.vendor.as_deref(), Some("TestVendor"));
+    let connectors = t.store().connectors("CP-R").await.unwrap();
+    assert_eq!(connectors[0].status, "Faulted");
+    // The password too: the charger reconnects to the new process.
+    let mut cp = t.charger("CP-R", "2.0.1", "secret-password-1").await;
+    assert_eq!(
+        cp.call_ok("BootNotification", boot_payload("2.0.1")).await["status"],
+        "Accepted"
+    );
+}
+
+/// The seam later issues build on: the registry sends a CALL and awaits its answer.
+#[tokio::test]
+async fn registry_calls_reach_the_charger_and_return_its_answer() {
+    let t = TestServer::start_with(|c| c.ocpp.call_timeout_s = 1).await;
+    t.register("CP-CALL", "secret-password-1").await;
+    let registry = t.server().state.gateway.registry().clone();
+    assert_eq!(
+        registry.call("NOT-CONNECTED", "Reset", json!({})).await,
+        Err(CallFailure::Offline)
+    );
+
+    let mut cp = t.charger("CP-CALL", "1.6", "secret-password-1").await;
+    cp.call_ok("BootNotification", boot_payload("1.6")).await;
+
+    // CALLRESULT
+    let r = registry.clone();
+    let pending =
+        tokio::spawn(async move { r.call("CP-CALL", "Reset", json!({"type": "Soft"})).await });
+    let call = cp.recv().await;
+    assert_eq!(
+        (call[0].clone(), call[2].clone(), call[3].clone()),
+        (json!(2), json!("Reset"), json!({"type": "Soft"}))
+    );
+    cp.send_raw(&json!([3, call[1], {"status": "Accepted"}]).to_string())
+        .await;
+    assert_eq!(pending.await.unwrap(), Ok(json!({"status": "Accepted"})));
+
+    // CALLERROR
+    let r = registry.clone();
+    let pending = tokio::spawn(async move {
+        r.call("CP-CALL", "UnlockConnector", json!({"connectorId": 1}))
+            .await
+    });
+    let call = cp.recv().await;
+    cp.send_raw(&json!([4, call[1], "NotSupported", "no lock", {}]).to_string())
+        .await;
+    match pending.await.unwrap() {
+        Err(CallFailure::CallError {
+            code, description, ..
+        }) => assert_eq!(
+            (code.as_str(), description.as_str()),
+            ("NotSupported", "no lock")
+        ),
+        other => panic!("expected a CALLERROR, got {other:?}"),
+    }
+
+    // No answer: timeout, and a late answer is dropped without harm.
+    let r = registry.clone();
+    let pending = tokio::spawn(async move { r.call("CP-CALL", "ClearCache", json!({})).await });
+    let call = cp.recv().await;
+    assert_eq!(pending.await.unwrap(), Err(CallFailure::Timeout));
+    cp.send_raw(&json!([3, call[1], {"status": "Accepted"}]).to_string())
+        .await;
+    cp.call_ok("Heartbeat", json!({})).await;
+
+    // Disconnect while waiting.
+    let r = registry.clone();
+    let pending =
+        tokio::spawn(async move { r.call("CP-CALL", "Reset", json!({"type": "Hard"})).await });
+    let _ = cp.recv().await;
+    drop(cp);
+    assert_eq!(pending.await.unwrap(), Err(CallFailure::Disconnected));
+}
+
+#[tokio::test]
+async fn charger_calls_are_answered_while_a_csms_call_is_in_flight() {
+    let t = TestServer::start().await;
+    t.register("CP-X", "secret-password-1").await;
+    let mut cp = t.charger("CP-X", "2.0.1", "secret-password-1").await;
+    let registry = t.server().state.gateway.registry().clone();
+    let pending = tokio::spawn(async move {
+        registry
+            .call("CP-X", "Reset", json!({"type": "Immediate"}))
+            .await
+    });
+    let call: Value = cp.recv().await;
+    // The charger sends its own CALL before answering ours.
+    cp.call_ok("Heartbeat", json!({})).await;
+    cp.send_raw(&json!([3, call[1], {"status": "Scheduled"}]).to_string())
+        .await;
+    assert_eq!(pending.await.unwrap(), Ok(json!({"status": "Scheduled"})));
+}
