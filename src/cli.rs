@@ -186,8 +186,8 @@ async fn charger(cmd: ChargerCommand, store: Store) -> anyhow::Result<()> {
         }
         ChargerCommand::List => {
             println!(
-                "{:<24} {:>6} {:<7} {:<9} {:<16} {:<16} {}",
-                "ID", "ORG", "OCPP", "STATUS", "VENDOR", "MODEL", "LAST SEEN"
+                "{:<24} {:>6} {:<7} {:<9} {:<16} {:<16} LAST SEEN",
+                "ID", "ORG", "OCPP", "STATUS", "VENDOR", "MODEL"
             );
             for c in store.list_chargers().await? {
                 println!(

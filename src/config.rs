@@ -161,7 +161,7 @@ impl Default for LogConfig {
     fn default() -> Self {
         Self {
             format: LogFormat::Text,
-            filter: "info".into(),
+            filter: "info,sea_orm_migration=warn".into(),
         }
     }
 }
@@ -207,7 +207,11 @@ impl Config {
                 )));
             }
             Some(p) => figment = figment.merge(Toml::file_exact(p)),
-            None => figment = figment.merge(Toml::file_exact(DEFAULT_CONFIG_PATH)),
+            // Outside a checkout the built-in defaults (identical to the file) apply.
+            None if Path::new(DEFAULT_CONFIG_PATH).exists() => {
+                figment = figment.merge(Toml::file_exact(DEFAULT_CONFIG_PATH))
+            }
+            None => {}
         }
         let env = Env::prefixed(ENV_PREFIX)
             .split("__")
@@ -318,6 +322,7 @@ mod tests {
     use super::*;
     use figment::Jail;
 
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own error type
     fn load_in_jail(toml: &str, env: &[(&str, &str)]) -> Result<Config, String> {
         let mut out = Err(String::new());
         Jail::expect_with(|jail| {

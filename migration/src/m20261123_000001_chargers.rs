@@ -32,6 +32,8 @@ enum Charger {
     CreatedAt,
 }
 
+// Column names mirror the table, so `Connector::ConnectorId` is intended.
+#[allow(clippy::enum_variant_names)]
 #[derive(DeriveIden)]
 enum Connector {
     Table,

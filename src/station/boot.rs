@@ -34,7 +34,7 @@ impl Station {
             .record_boot(&session.charger_id, &info, status, now)
             .await?;
         session.last_seen_written = Some(Instant::now());
-        tracing::info!(charger = %session.charger_id, vendor = %info.vendor, model = %info.model, status, "boot");
+        tracing::info!(charger = %session.charger_id, vendor = %info.vendor, model = %info.model, %status, "boot");
         Ok(Decision {
             accepted: assigned,
             interval_s: self.heartbeat_interval_s,

@@ -1,0 +1,146 @@
+//! The `voltgate` binary as an admin uses it: config errors, migrate, charger and org helpers.
+
+use std::process::{Command, Output};
+
+fn voltgate(db_url: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_voltgate"));
+    // Run where there is no config/default.toml: the built-in defaults must suffice.
+    cmd.current_dir(std::env::temp_dir());
+    cmd.args(args)
+        .env("VOLTGATE__DATABASE__URL", db_url)
+        .env("RUST_LOG", "warn");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run voltgate")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn a_config_mistake_stops_start_up_with_one_line_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("v.db").display());
+    let cases: &[(&[(&str, &str)], &str)] = &[
+        (
+            &[("VOLTGATE__OCPP__HEARTBEAT_INTERVAL_S", "soon")],
+            "heartbeat_interval_s",
+        ),
+        (
+            &[("VOLTGATE__OCPP__UNKNOWN_CHARGERS", "maybe")],
+            "unknown_chargers",
+        ),
+        (
+            &[("VOLTGATE__OCPP__SECURITY_PROFILE", "9")],
+            "ocpp.security_profile",
+        ),
+        (&[("VOLTGATE__OCPP__NO_SUCH_KEY", "1")], "no_such_key"),
+    ];
+    for (env, key) in cases {
+        let out = voltgate(&url, &["serve"], env);
+        assert_eq!(out.status.code(), Some(2), "{env:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+        assert!(err.to_lowercase().contains(key), "{key} named in: {err}");
+    }
+    let missing = voltgate(
+        &url,
+        &["serve", "--config", "/nonexistent/voltgate.toml"],
+        &[],
+    );
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("/nonexistent/voltgate.toml"));
+}
+
+#[test]
+fn migrate_then_register_and_list_chargers_and_organisations() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("v.db").display());
+
+    let out = voltgate(&url, &["migrate"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("applied 1 migration"),
+        "{}",
+        stdout(&out)
+    );
+    let again = voltgate(&url, &["migrate"], &[]);
+    assert!(
+        stdout(&again).contains("applied 0 migration"),
+        "idempotent: {}",
+        stdout(&again)
+    );
+
+    let out = voltgate(
+        &url,
+        &["org", "add", "Depot North", "--parent", "Root"],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = voltgate(&url, &["org", "list"], &[]);
+    assert!(
+        stdout(&out).contains("    Depot North"),
+        "indented below the root: {}",
+        stdout(&out)
+    );
+
+    let out = voltgate(
+        &url,
+        &[
+            "charger",
+            "add",
+            "CP-CLI-1",
+            "--organisation",
+            "Depot North",
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("password (shown once): "),
+        "generated password printed: {}",
+        stdout(&out)
+    );
+    let out = voltgate(
+        &url,
+        &[
+            "charger",
+            "add",
+            "CP-CLI-2",
+            "--organisation",
+            "1",
+            "--password",
+            "given-password",
+        ],
+        &[],
+    );
+    assert!(!stdout(&out).contains("shown once"), "{}", stdout(&out));
+
+    let out = voltgate(&url, &["charger", "list"], &[]);
+    let list = stdout(&out);
+    assert!(
+        list.contains("CP-CLI-1") && list.contains("CP-CLI-2"),
+        "{list}"
+    );
+
+    let out = voltgate(
+        &url,
+        &["charger", "add", "CP-CLI-3", "--organisation", "Nowhere"],
+        &[],
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("Nowhere"), "{}", stderr(&out));
+    let out = voltgate(
+        &url,
+        &["charger", "add", "bad:id", "--organisation", "1"],
+        &[],
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("charger id"), "{}", stderr(&out));
+}
