@@ -138,24 +138,17 @@ async fn main() -> anyhow::Result<()> {
         "2.0.1" => false,
         other => bail!("--version must be 1.6 or 2.0.1, not {other}"),
     };
-    let mut request =
-        format!("{}/{}", args.url.trim_end_matches('/'), args.id).into_client_request()?;
+    let mut request = format!("{}/{}", args.url.trim_end_matches('/'), args.id).into_client_request()?;
     let headers = request.headers_mut();
     headers.insert(
         "Sec-WebSocket-Protocol",
         HeaderValue::from_str(&format!("ocpp{}", args.version))?,
     );
     if let Some(password) = &args.password {
-        let token =
-            base64::engine::general_purpose::STANDARD.encode(format!("{}:{password}", args.id));
-        headers.insert(
-            "Authorization",
-            HeaderValue::from_str(&format!("Basic {token}"))?,
-        );
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{}:{password}", args.id));
+        headers.insert("Authorization", HeaderValue::from_str(&format!("Basic {token}"))?);
     }
-    let (mut ws, _) = tokio_tungstenite::connect_async(request)
-        .await
-        .context("connecting")?;
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.context("connecting")?;
     println!("connected as {} (OCPP {})", args.id, args.version);
 
     let mut charger = Charger {

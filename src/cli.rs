@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+use crate::access::Principal;
 use crate::config::Config;
-use crate::crypto;
-use crate::server::{Server, redact};
+use crate::server::{AppState, Server, redact};
+use crate::services::{self, chargers::NewCharger, organisations::NewOrganisation};
 use crate::store::Store;
 
 /// voltgate: OCPP 1.6 / 2.0.1 central system with organisation-scoped access control.
@@ -80,8 +81,8 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!("applied {applied} migration(s)");
             Ok(())
         }
-        Command::Charger(cmd) => charger(cmd, open(&config).await?).await,
-        Command::Org(cmd) => org(cmd, open(&config).await?).await,
+        Command::Charger(cmd) => charger(cmd, open(config).await?).await,
+        Command::Org(cmd) => org(cmd, open(config).await?).await,
     }
 }
 
@@ -134,52 +135,44 @@ async fn shutdown_signal() {
     }
 }
 
-async fn open(config: &Config) -> anyhow::Result<Store> {
+/// Opens the database (migrating and bootstrapping it like `serve` would).
+async fn open(config: Config) -> anyhow::Result<AppState> {
     let store = Store::open(&config.database)
         .await
-        .with_context(|| connect_context(config))?;
-    store
-        .ensure_root_organisation(&config.bootstrap.root_organisation)
+        .with_context(|| connect_context(&config))?;
+    services::auth::bootstrap(&store, &config)
         .await
-        .context("creating the root organisation")?;
-    Ok(store)
+        .context("bootstrapping")?;
+    Ok(AppState::new(config, store))
 }
 
 fn connect_context(config: &Config) -> String {
     format!("opening database {}", redact(&config.database.url))
 }
 
-async fn charger(cmd: ChargerCommand, store: Store) -> anyhow::Result<()> {
+async fn charger(cmd: ChargerCommand, state: AppState) -> anyhow::Result<()> {
     match cmd {
         ChargerCommand::Add {
             id,
             organisation,
             password,
         } => {
-            let org = store.find_organisation(&organisation).await?;
-            let existing = store.charger(&id).await?;
-            // A charger keeps its password unless a new one is given; a new charger always
-            // gets one, so security profile 1 works without a second step.
-            let generated = match (
-                &password,
-                existing.as_ref().and_then(|c| c.password_hash.as_ref()),
-            ) {
-                (None, None) => Some(crypto::random_token(18)),
-                _ => None,
+            let org = state.store.find_organisation(&organisation).await?;
+            let admin = system_principal(&state).await?;
+            let input = NewCharger {
+                id,
+                organisation_id: org.id,
+                site_id: None,
+                password,
             };
-            let hash = match password.as_ref().or(generated.as_ref()) {
-                Some(p) => Some(
-                    crypto::hash_password(p)
-                        .map_err(|e| anyhow::anyhow!("hashing the password: {e}"))?,
-                ),
-                None => None,
-            };
-            let charger = store.register_charger(&id, org.id, hash).await?;
+            let charger = services::chargers::create(&state, &admin, input)
+                .await
+                .map_err(cli_error)?;
             println!(
                 "charger {} registered in organisation {} ({})",
                 charger.id, org.id, org.name
             );
-            if let Some(p) = generated {
+            if let Some(p) = charger.password {
                 println!("password (shown once): {p}");
             }
             Ok(())
@@ -189,7 +182,7 @@ async fn charger(cmd: ChargerCommand, store: Store) -> anyhow::Result<()> {
                 "{:<24} {:>6} {:<7} {:<9} {:<16} {:<16} LAST SEEN",
                 "ID", "ORG", "OCPP", "STATUS", "VENDOR", "MODEL"
             );
-            for c in store.list_chargers().await? {
+            for c in state.store.list_chargers().await? {
                 println!(
                     "{:<24} {:>6} {:<7} {:<9} {:<16} {:<16} {}",
                     c.id,
@@ -206,11 +199,18 @@ async fn charger(cmd: ChargerCommand, store: Store) -> anyhow::Result<()> {
     }
 }
 
-async fn org(cmd: OrgCommand, store: Store) -> anyhow::Result<()> {
+async fn org(cmd: OrgCommand, state: AppState) -> anyhow::Result<()> {
     match cmd {
         OrgCommand::Add { name, parent } => {
-            let parent = store.find_organisation(&parent).await?;
-            let org = store.create_organisation(&name, parent.id).await?;
+            let parent = state.store.find_organisation(&parent).await?;
+            let admin = system_principal(&state).await?;
+            let input = NewOrganisation {
+                name,
+                parent_id: parent.id,
+            };
+            let org = services::organisations::create(&state, &admin, input)
+                .await
+                .map_err(cli_error)?;
             println!(
                 "organisation {} ({}) created below {} ({}); path {}",
                 org.id, org.name, parent.id, parent.name, org.path
@@ -218,11 +218,27 @@ async fn org(cmd: OrgCommand, store: Store) -> anyhow::Result<()> {
             Ok(())
         }
         OrgCommand::List => {
-            for o in store.list_organisations().await? {
+            for o in state.store.list_organisations().await? {
                 let depth = o.path.matches('/').count().saturating_sub(2);
                 println!("{:>6}  {}{}", o.id, "  ".repeat(depth), o.name);
             }
             Ok(())
         }
+    }
+}
+
+/// The platform admin at the CLI: an operator on the root, audited as no user.
+async fn system_principal(state: &AppState) -> anyhow::Result<Principal> {
+    let root = state
+        .store
+        .ensure_root_organisation(&state.config.bootstrap.root_organisation)
+        .await?;
+    Ok(Principal::system(&root))
+}
+
+fn cli_error(e: services::Error) -> anyhow::Error {
+    match e {
+        services::Error::Invalid { field, message } if !field.is_empty() => anyhow::anyhow!("{field}: {message}"),
+        other => anyhow::anyhow!(other),
     }
 }

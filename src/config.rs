@@ -201,10 +201,7 @@ impl Config {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         match path {
             Some(p) if !p.exists() => {
-                return Err(ConfigError(format!(
-                    "config file {} not found",
-                    p.display()
-                )));
+                return Err(ConfigError(format!("config file {} not found", p.display())));
             }
             Some(p) => figment = figment.merge(Toml::file_exact(p)),
             // Outside a checkout the built-in defaults (identical to the file) apply.
@@ -213,9 +210,7 @@ impl Config {
             }
             None => {}
         }
-        let env = Env::prefixed(ENV_PREFIX)
-            .split("__")
-            .ignore(RAW_STRING_KEYS);
+        let env = Env::prefixed(ENV_PREFIX).split("__").ignore(RAW_STRING_KEYS);
         let mut config = Self::extract(figment.merge(env))?;
         config.apply_raw_string_env();
         config.validate()?;
@@ -225,13 +220,7 @@ impl Config {
     /// Reads the string keys figment's `Env` would mangle: it parses values, so a password
     /// `007` would arrive as the number 7.
     fn apply_raw_string_env(&mut self) {
-        let var = |key: &str| {
-            std::env::var(format!(
-                "{ENV_PREFIX}{}",
-                key.replace('.', "__").to_uppercase()
-            ))
-            .ok()
-        };
+        let var = |key: &str| std::env::var(format!("{ENV_PREFIX}{}", key.replace('.', "__").to_uppercase())).ok();
         if let Some(v) = var("database.url") {
             self.database.url = v;
         }
@@ -260,12 +249,7 @@ impl Config {
     fn extract(figment: Figment) -> Result<Self, ConfigError> {
         figment.extract().map_err(|e| {
             // figment may collect several errors; the first is the one to fix first.
-            ConfigError(
-                e.into_iter()
-                    .next()
-                    .map(|e| e.to_string())
-                    .unwrap_or_default(),
-            )
+            ConfigError(e.into_iter().next().map(|e| e.to_string()).unwrap_or_default())
         })
     }
 
@@ -293,10 +277,7 @@ impl Config {
             return fail("ocpp.handshake_timeout_s", "must be at least 1");
         }
         if o.idle_timeout_s <= o.ping_interval_s {
-            return fail(
-                "ocpp.idle_timeout_s",
-                "must be longer than ocpp.ping_interval_s",
-            );
+            return fail("ocpp.idle_timeout_s", "must be longer than ocpp.ping_interval_s");
         }
         if o.max_message_size < 1024 {
             return fail("ocpp.max_message_size", "must be at least 1024 bytes");
@@ -367,12 +348,8 @@ mod tests {
 
     #[test]
     fn numeric_looking_secret_from_env_is_a_string() {
-        let c =
-            load_in_jail("", &[("VOLTGATE__BOOTSTRAP__ADMIN_PASSWORD", "007123")]).expect("loads");
-        assert_eq!(
-            c.bootstrap.admin_password.as_ref().map(Secret::expose),
-            Some("007123")
-        );
+        let c = load_in_jail("", &[("VOLTGATE__BOOTSTRAP__ADMIN_PASSWORD", "007123")]).expect("loads");
+        assert_eq!(c.bootstrap.admin_password.as_ref().map(Secret::expose), Some("007123"));
         assert!(!format!("{c:?}").contains("007123"));
     }
 
@@ -395,8 +372,7 @@ mod tests {
     fn semantic_rules_name_the_key() {
         let err = load_in_jail("[ocpp]\nsecurity_profile = 7\n", &[]).unwrap_err();
         assert!(err.contains("ocpp.security_profile"), "{err}");
-        let err =
-            load_in_jail("[ocpp]\nidle_timeout_s = 10\nping_interval_s = 20\n", &[]).unwrap_err();
+        let err = load_in_jail("[ocpp]\nidle_timeout_s = 10\nping_interval_s = 20\n", &[]).unwrap_err();
         assert!(err.contains("ocpp.idle_timeout_s"), "{err}");
     }
 }

@@ -4,12 +4,15 @@
 //! [`ocpp`] (typed request for the negotiated version) -> [`station`] handler (reads and writes
 //! through [`store`]) -> typed response -> [`gateway`] writes the CALLRESULT.
 
+pub mod access;
+pub mod api;
 pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod gateway;
 pub mod ocpp;
 pub mod server;
+pub mod services;
 pub mod station;
 pub mod store;
 pub mod telemetry;

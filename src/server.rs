@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::gateway::Gateway;
+use crate::services::auth::LoginThrottle;
 use crate::station::Station;
 use crate::store::Store;
 
@@ -19,6 +20,22 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub store: Store,
     pub gateway: Arc<Gateway>,
+    /// Failed-login counters (per node; a cluster multiplies the allowance by its size).
+    pub throttle: Arc<LoginThrottle>,
+}
+
+impl AppState {
+    /// State over an open store; the gateway exists but serves nothing until run.
+    pub fn new(config: Config, store: Store) -> Self {
+        let station = Station::new(store.clone(), &config.ocpp);
+        let gateway = Arc::new(Gateway::new(config.ocpp.clone(), station));
+        Self {
+            config: Arc::new(config),
+            store,
+            gateway,
+            throttle: Arc::default(),
+        }
+    }
 }
 
 /// A running node. Dropping it does not stop it; call [`Server::shutdown`].
@@ -27,8 +44,11 @@ pub struct Server {
     pub state: AppState,
     /// The bound OCPP address (useful when the config asked for port 0).
     pub ocpp_addr: SocketAddr,
+    /// The bound HTTP API address.
+    pub api_addr: SocketAddr,
     shutdown: CancellationToken,
     gateway_task: JoinHandle<()>,
+    api_task: JoinHandle<()>,
 }
 
 impl Server {
@@ -37,30 +57,44 @@ impl Server {
         let store = Store::open(&config.database)
             .await
             .with_context(|| format!("opening database {}", redact(&config.database.url)))?;
-        bootstrap(&store, &config).await?;
+        crate::services::auth::bootstrap(&store, &config)
+            .await
+            .context("bootstrapping the root organisation and admin")?;
 
         let listener = TcpListener::bind(config.ocpp.listen)
             .await
             .with_context(|| format!("binding ocpp.listen {}", config.ocpp.listen))?;
-        let ocpp_addr = listener
-            .local_addr()
-            .context("reading the OCPP listener address")?;
+        let ocpp_addr = listener.local_addr().context("reading the OCPP listener address")?;
+        let api_listener = TcpListener::bind(config.api.listen)
+            .await
+            .with_context(|| format!("binding api.listen {}", config.api.listen))?;
+        let api_addr = api_listener.local_addr().context("reading the API listener address")?;
 
-        let station = Station::new(store.clone(), &config.ocpp);
-        let gateway = Arc::new(Gateway::new(config.ocpp.clone(), station));
+        let security_profile = config.ocpp.security_profile;
+        let state = AppState::new(config, store);
         let shutdown = CancellationToken::new();
-        let gateway_task = tokio::spawn(Arc::clone(&gateway).run(listener, shutdown.clone()));
-        tracing::info!(%ocpp_addr, security_profile = config.ocpp.security_profile, "OCPP endpoint listening on ws://{ocpp_addr}/ocpp/{{chargePointId}}");
+        let gateway_task = tokio::spawn(Arc::clone(&state.gateway).run(listener, shutdown.clone()));
+        tracing::info!(%ocpp_addr, security_profile, "OCPP endpoint listening on ws://{ocpp_addr}/ocpp/{{chargePointId}}");
+
+        let app = crate::api::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let api_shutdown = shutdown.clone();
+        let api_task = tokio::spawn(async move {
+            let served = axum::serve(api_listener, app)
+                .with_graceful_shutdown(async move { api_shutdown.cancelled().await })
+                .await;
+            if let Err(e) = served {
+                tracing::error!(error = %e, "HTTP API stopped");
+            }
+        });
+        tracing::info!(%api_addr, "HTTP API listening on http://{api_addr}/api/v1");
 
         Ok(Self {
-            state: AppState {
-                config: Arc::new(config),
-                store,
-                gateway,
-            },
+            state,
             ocpp_addr,
+            api_addr,
             shutdown,
             gateway_task,
+            api_task,
         })
     }
 
@@ -70,19 +104,10 @@ impl Server {
         if let Err(e) = self.gateway_task.await {
             tracing::error!(error = %e, "gateway task failed");
         }
+        if let Err(e) = self.api_task.await {
+            tracing::error!(error = %e, "API task failed");
+        }
     }
-}
-
-/// First start against an empty database: create the root organisation.
-async fn bootstrap(store: &Store, config: &Config) -> anyhow::Result<()> {
-    if store.count_organisations().await? == 0 {
-        let root = store
-            .ensure_root_organisation(&config.bootstrap.root_organisation)
-            .await
-            .context("creating the root organisation")?;
-        tracing::info!(id = root.id, name = %root.name, "created the root organisation");
-    }
-    Ok(())
 }
 
 /// A database URL without its password, for messages.

@@ -32,14 +32,8 @@ fn a_config_mistake_stops_start_up_with_one_line_naming_the_key() {
             &[("VOLTGATE__OCPP__HEARTBEAT_INTERVAL_S", "soon")],
             "heartbeat_interval_s",
         ),
-        (
-            &[("VOLTGATE__OCPP__UNKNOWN_CHARGERS", "maybe")],
-            "unknown_chargers",
-        ),
-        (
-            &[("VOLTGATE__OCPP__SECURITY_PROFILE", "9")],
-            "ocpp.security_profile",
-        ),
+        (&[("VOLTGATE__OCPP__UNKNOWN_CHARGERS", "maybe")], "unknown_chargers"),
+        (&[("VOLTGATE__OCPP__SECURITY_PROFILE", "9")], "ocpp.security_profile"),
         (&[("VOLTGATE__OCPP__NO_SUCH_KEY", "1")], "no_such_key"),
     ];
     for (env, key) in cases {
@@ -49,11 +43,7 @@ fn a_config_mistake_stops_start_up_with_one_line_naming_the_key() {
         assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
         assert!(err.to_lowercase().contains(key), "{key} named in: {err}");
     }
-    let missing = voltgate(
-        &url,
-        &["serve", "--config", "/nonexistent/voltgate.toml"],
-        &[],
-    );
+    let missing = voltgate(&url, &["serve", "--config", "/nonexistent/voltgate.toml"], &[]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(stderr(&missing).contains("/nonexistent/voltgate.toml"));
 }
@@ -65,11 +55,7 @@ fn migrate_then_register_and_list_chargers_and_organisations() {
 
     let out = voltgate(&url, &["migrate"], &[]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        stdout(&out).contains("applied 1 migration"),
-        "{}",
-        stdout(&out)
-    );
+    assert!(stdout(&out).contains("applied 2 migration"), "{}", stdout(&out));
     let again = voltgate(&url, &["migrate"], &[]);
     assert!(
         stdout(&again).contains("applied 0 migration"),
@@ -77,11 +63,7 @@ fn migrate_then_register_and_list_chargers_and_organisations() {
         stdout(&again)
     );
 
-    let out = voltgate(
-        &url,
-        &["org", "add", "Depot North", "--parent", "Root"],
-        &[],
-    );
+    let out = voltgate(&url, &["org", "add", "Depot North", "--parent", "Root"], &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     let out = voltgate(&url, &["org", "list"], &[]);
     assert!(
@@ -92,13 +74,7 @@ fn migrate_then_register_and_list_chargers_and_organisations() {
 
     let out = voltgate(
         &url,
-        &[
-            "charger",
-            "add",
-            "CP-CLI-1",
-            "--organisation",
-            "Depot North",
-        ],
+        &["charger", "add", "CP-CLI-1", "--organisation", "Depot North"],
         &[],
     );
     assert!(out.status.success(), "{}", stderr(&out));
@@ -124,23 +100,12 @@ fn migrate_then_register_and_list_chargers_and_organisations() {
 
     let out = voltgate(&url, &["charger", "list"], &[]);
     let list = stdout(&out);
-    assert!(
-        list.contains("CP-CLI-1") && list.contains("CP-CLI-2"),
-        "{list}"
-    );
+    assert!(list.contains("CP-CLI-1") && list.contains("CP-CLI-2"), "{list}");
 
-    let out = voltgate(
-        &url,
-        &["charger", "add", "CP-CLI-3", "--organisation", "Nowhere"],
-        &[],
-    );
+    let out = voltgate(&url, &["charger", "add", "CP-CLI-3", "--organisation", "Nowhere"], &[]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("Nowhere"), "{}", stderr(&out));
-    let out = voltgate(
-        &url,
-        &["charger", "add", "bad:id", "--organisation", "1"],
-        &[],
-    );
+    let out = voltgate(&url, &["charger", "add", "bad:id", "--organisation", "1"], &[]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("charger id"), "{}", stderr(&out));
 }

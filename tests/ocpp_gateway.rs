@@ -87,13 +87,9 @@ async fn wrong_or_missing_password_is_refused_before_the_upgrade() {
         http_status(TestCharger::connect(&base, "CP-A", "1.6", Some("wrong-password")).await),
         401
     );
-    assert_eq!(
-        http_status(TestCharger::connect(&base, "CP-A", "1.6", None).await),
-        401
-    );
+    assert_eq!(http_status(TestCharger::connect(&base, "CP-A", "1.6", None).await), 401);
     // The user name must be the charge point id.
-    let other_user =
-        TestCharger::connect_with(&base, "CP-A", "ocpp1.6", Some(("CP-B", "right-password"))).await;
+    let other_user = TestCharger::connect_with(&base, "CP-A", "ocpp1.6", Some(("CP-B", "right-password"))).await;
     assert_eq!(http_status(other_user), 401);
     assert!(t.server().state.gateway.registry().is_empty());
 }
@@ -166,13 +162,7 @@ async fn handshake_without_a_common_subprotocol_is_refused() {
     let cp = TestCharger::connect_with(&base, "CP-P", "ocpp2.0.1", creds)
         .await
         .expect("connects");
-    let info = t
-        .server()
-        .state
-        .gateway
-        .registry()
-        .connection("CP-P")
-        .expect("online");
+    let info = t.server().state.gateway.registry().connection("CP-P").expect("online");
     assert_eq!(info.version.as_str(), "2.0.1");
     drop(cp);
 }
@@ -326,20 +316,12 @@ async fn a_second_connection_replaces_the_first() {
     let mut first = t.charger("CP-DUP", "1.6", "secret-password-1").await;
     first.call_ok("BootNotification", boot_payload("1.6")).await;
     let mut second = t.charger("CP-DUP", "2.0.1", "secret-password-1").await;
-    let frame = first
-        .closed()
-        .await
-        .expect("the first connection is closed");
+    let frame = first.closed().await.expect("the first connection is closed");
     assert_eq!(frame.code, CloseCode::Policy);
-    second
-        .call_ok("BootNotification", boot_payload("2.0.1"))
-        .await;
+    second.call_ok("BootNotification", boot_payload("2.0.1")).await;
     let registry = t.server().state.gateway.registry();
     assert_eq!(registry.len(), 1);
-    assert_eq!(
-        registry.connection("CP-DUP").map(|c| c.version.as_str()),
-        Some("2.0.1")
-    );
+    assert_eq!(registry.connection("CP-DUP").map(|c| c.version.as_str()), Some("2.0.1"));
 }
 
 #[tokio::test]
@@ -355,12 +337,7 @@ async fn what_chargers_reported_survives_a_restart() {
     let frame = cp.closed().await.expect("shutdown closes with a frame");
     assert_eq!(frame.code, CloseCode::Away, "graceful shutdown says 1001");
 
-    let charger = t
-        .store()
-        .charger("CP-R")
-        .await
-        .unwrap()
-        .expect("still there");
+    let charger = t.store().charger("CP-R").await.unwrap().expect("still there");
     assert_eq!(charger.vendor.as_deref(), Some("TestVendor"));
     let connectors = t.store().connectors("CP-R").await.unwrap();
     assert_eq!(connectors[0].status, "Faulted");
@@ -388,8 +365,7 @@ async fn registry_calls_reach_the_charger_and_return_its_answer() {
 
     // CALLRESULT
     let r = registry.clone();
-    let pending =
-        tokio::spawn(async move { r.call("CP-CALL", "Reset", json!({"type": "Soft"})).await });
+    let pending = tokio::spawn(async move { r.call("CP-CALL", "Reset", json!({"type": "Soft"})).await });
     let call = cp.recv().await;
     assert_eq!(
         (call[0].clone(), call[2].clone(), call[3].clone()),
@@ -401,20 +377,14 @@ async fn registry_calls_reach_the_charger_and_return_its_answer() {
 
     // CALLERROR
     let r = registry.clone();
-    let pending = tokio::spawn(async move {
-        r.call("CP-CALL", "UnlockConnector", json!({"connectorId": 1}))
-            .await
-    });
+    let pending = tokio::spawn(async move { r.call("CP-CALL", "UnlockConnector", json!({"connectorId": 1})).await });
     let call = cp.recv().await;
     cp.send_raw(&json!([4, call[1], "NotSupported", "no lock", {}]).to_string())
         .await;
     match pending.await.unwrap() {
-        Err(CallFailure::CallError {
-            code, description, ..
-        }) => assert_eq!(
-            (code.as_str(), description.as_str()),
-            ("NotSupported", "no lock")
-        ),
+        Err(CallFailure::CallError { code, description, .. }) => {
+            assert_eq!((code.as_str(), description.as_str()), ("NotSupported", "no lock"))
+        }
         other => panic!("expected a CALLERROR, got {other:?}"),
     }
 
@@ -429,8 +399,7 @@ async fn registry_calls_reach_the_charger_and_return_its_answer() {
 
     // Disconnect while waiting.
     let r = registry.clone();
-    let pending =
-        tokio::spawn(async move { r.call("CP-CALL", "Reset", json!({"type": "Hard"})).await });
+    let pending = tokio::spawn(async move { r.call("CP-CALL", "Reset", json!({"type": "Hard"})).await });
     let _ = cp.recv().await;
     drop(cp);
     assert_eq!(pending.await.unwrap(), Err(CallFailure::Disconnected));
@@ -442,11 +411,7 @@ async fn charger_calls_are_answered_while_a_csms_call_is_in_flight() {
     t.register("CP-X", "secret-password-1").await;
     let mut cp = t.charger("CP-X", "2.0.1", "secret-password-1").await;
     let registry = t.server().state.gateway.registry().clone();
-    let pending = tokio::spawn(async move {
-        registry
-            .call("CP-X", "Reset", json!({"type": "Immediate"}))
-            .await
-    });
+    let pending = tokio::spawn(async move { registry.call("CP-X", "Reset", json!({"type": "Immediate"})).await });
     let call: Value = cp.recv().await;
     // The charger sends its own CALL before answering ours.
     cp.call_ok("Heartbeat", json!({})).await;

@@ -11,6 +11,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
     pub organisation_id: Option<i32>,
+    pub site_id: Option<i32>,
     #[serde(skip_serializing)]
     pub password_hash: Option<String>,
     pub ocpp_version: Option<String>,

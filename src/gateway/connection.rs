@@ -19,9 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::Gateway;
 use super::registry::{CallFailure, OutboundCall, Registration};
-use crate::ocpp::{
-    CallRejection, ErrorCode, Frame, FrameError, OcppVersion, Request, UNKNOWN_MESSAGE_ID,
-};
+use crate::ocpp::{CallRejection, ErrorCode, Frame, FrameError, OcppVersion, Request, UNKNOWN_MESSAGE_ID};
 use crate::station::{Session, StationError};
 
 /// How long to wait for the peer's close frame after sending ours.
@@ -33,6 +31,7 @@ pub(crate) enum Ended {
     PeerClosed(Option<u16>),
     PeerGone,
     Replaced,
+    Removed,
     Shutdown,
     IdleTimeout,
     MessageTooBig(String),
@@ -46,6 +45,7 @@ impl fmt::Display for Ended {
             Ended::PeerClosed(None) => f.write_str("closed by charger"),
             Ended::PeerGone => f.write_str("connection lost"),
             Ended::Replaced => f.write_str("replaced by a newer connection"),
+            Ended::Removed => f.write_str("charger removed"),
             Ended::Shutdown => f.write_str("server shutdown"),
             Ended::IdleTimeout => f.write_str("idle timeout"),
             Ended::MessageTooBig(e) => write!(f, "message too big: {e}"),
@@ -72,11 +72,7 @@ pub(crate) struct Connection<'a> {
 }
 
 impl<'a> Connection<'a> {
-    pub(crate) fn new(
-        gateway: &'a Gateway,
-        ws: WebSocketStream<TcpStream>,
-        session: Session,
-    ) -> Self {
+    pub(crate) fn new(gateway: &'a Gateway, ws: WebSocketStream<TcpStream>, session: Session) -> Self {
         Self {
             gateway,
             ws,
@@ -88,20 +84,16 @@ impl<'a> Connection<'a> {
     }
 
     /// Serves the connection until it ends; returns why.
-    pub(crate) async fn run(
-        mut self,
-        registration: Registration,
-        shutdown: CancellationToken,
-    ) -> Ended {
+    pub(crate) async fn run(mut self, registration: Registration, shutdown: CancellationToken) -> Ended {
         let Registration {
             mut calls,
             replaced,
+            removed,
             ..
         } = registration;
         let config = &self.gateway.config;
         let idle_timeout = Duration::from_secs(config.idle_timeout_s);
-        let ping_period =
-            (config.ping_interval_s > 0).then(|| Duration::from_secs(config.ping_interval_s));
+        let ping_period = (config.ping_interval_s > 0).then(|| Duration::from_secs(config.ping_interval_s));
         let mut next_ping = ping_period.map(|p| Instant::now() + p);
 
         let ended = loop {
@@ -109,6 +101,7 @@ impl<'a> Connection<'a> {
             tokio::select! {
                 _ = shutdown.cancelled() => break self.close(CloseCode::Away, "server shutting down", Ended::Shutdown).await,
                 _ = replaced.cancelled() => break self.close(CloseCode::Policy, "replaced by a newer connection", Ended::Replaced).await,
+                _ = removed.cancelled() => break self.close(CloseCode::Policy, "charger removed", Ended::Removed).await,
                 frame = self.ws.next() => {
                     self.last_heard = Instant::now();
                     if let Some(ended) = self.on_frame(frame).await {
@@ -160,12 +153,8 @@ impl<'a> Connection<'a> {
             Some(Err(WsError::Capacity(e @ CapacityError::MessageTooLong { .. }))) => {
                 tracing::warn!(charger = %self.session.charger_id, error = %e, "frame over the size limit");
                 return Some(
-                    self.close(
-                        CloseCode::Size,
-                        "message too big",
-                        Ended::MessageTooBig(e.to_string()),
-                    )
-                    .await,
+                    self.close(CloseCode::Size, "message too big", Ended::MessageTooBig(e.to_string()))
+                        .await,
                 );
             }
             Some(Err(WsError::ConnectionClosed | WsError::AlreadyClosed)) => {
@@ -188,11 +177,7 @@ impl<'a> Connection<'a> {
             Err(err) => return self.on_bad_frame(err),
         };
         match frame {
-            Frame::Call {
-                id,
-                action,
-                payload,
-            } => {
+            Frame::Call { id, action, payload } => {
                 let answer = match Request::parse(version, &action, payload) {
                     Ok(request) => match self.gateway.station.handle(&mut self.session, request).await {
                         Ok(response) => response.to_payload().map_err(|e| {
@@ -243,23 +228,15 @@ impl<'a> Connection<'a> {
             return None;
         }
         let id = err.id.unwrap_or_else(|| UNKNOWN_MESSAGE_ID.to_owned());
-        Some(
-            call_error(
-                self.session.version,
-                id,
-                CallRejection::new(err.code, err.description),
-            )
-            .encode(),
-        )
+        Some(call_error(self.session.version, id, CallRejection::new(err.code, err.description)).encode())
     }
 
     /// Maps a handler failure to the CALLERROR the charger sees; internals are logged, not sent.
     fn station_error(&self, action: &str, err: StationError) -> CallRejection {
         match err {
-            StationError::Unsupported(_) => CallRejection::new(
-                ErrorCode::NotSupported,
-                format!("{action} is not supported"),
-            ),
+            StationError::Unsupported(_) => {
+                CallRejection::new(ErrorCode::NotSupported, format!("{action} is not supported"))
+            }
             StationError::Store(e) => {
                 tracing::error!(charger = %self.session.charger_id, %action, error = %e, "handler failed");
                 CallRejection::new(ErrorCode::InternalError, "internal error, please retry")
@@ -312,10 +289,7 @@ impl<'a> Connection<'a> {
             reason: reason.into(),
         };
         if self.ws.close(Some(frame)).await.is_ok() {
-            let _ = tokio::time::timeout(CLOSE_GRACE, async {
-                while let Some(Ok(_)) = self.ws.next().await {}
-            })
-            .await;
+            let _ = tokio::time::timeout(CLOSE_GRACE, async { while let Some(Ok(_)) = self.ws.next().await {} }).await;
         }
         ended
     }

@@ -50,9 +50,7 @@ impl HttpRefusal {
 }
 
 /// Reads and checks the request head. `Err(None)` means the peer went away mid-request.
-pub(crate) async fn read_request(
-    stream: &mut TcpStream,
-) -> Result<UpgradeRequest, Option<HttpRefusal>> {
+pub(crate) async fn read_request(stream: &mut TcpStream) -> Result<UpgradeRequest, Option<HttpRefusal>> {
     let mut buf = Vec::with_capacity(1024);
     let head_len = loop {
         let mut chunk = [0u8; 1024];
@@ -78,8 +76,8 @@ pub(crate) async fn read_request(
         return Err(Some(HttpRefusal::new(405, "only GET upgrades are served")));
     }
     let path = req.path.unwrap_or_default();
-    let charger_id = charger_id_from_path(path)
-        .ok_or_else(|| Some(HttpRefusal::new(404, "path is not /ocpp/{chargePointId}")))?;
+    let charger_id =
+        charger_id_from_path(path).ok_or_else(|| Some(HttpRefusal::new(404, "path is not /ocpp/{chargePointId}")))?;
 
     let header = |name: &'static str| {
         req.headers
@@ -91,16 +89,10 @@ pub(crate) async fn read_request(
         header(name).any(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
     };
     if !has_token("Upgrade", "websocket") || !has_token("Connection", "upgrade") {
-        return Err(Some(HttpRefusal::new(
-            400,
-            "not a WebSocket upgrade request",
-        )));
+        return Err(Some(HttpRefusal::new(400, "not a WebSocket upgrade request")));
     }
     if !header("Sec-WebSocket-Version").any(|v| v.trim() == "13") {
-        return Err(Some(HttpRefusal::new(
-            400,
-            "unsupported Sec-WebSocket-Version",
-        )));
+        return Err(Some(HttpRefusal::new(400, "unsupported Sec-WebSocket-Version")));
     }
     let key = header("Sec-WebSocket-Key")
         .next()
@@ -182,10 +174,7 @@ fn charger_id_from_path(path: &str) -> Option<String> {
     if raw.is_empty() || raw.contains('/') {
         return None;
     }
-    percent_decode_str(raw)
-        .decode_utf8()
-        .ok()
-        .map(|id| id.into_owned())
+    percent_decode_str(raw).decode_utf8().ok().map(|id| id.into_owned())
 }
 
 /// `Basic base64(user:password)`.
@@ -210,10 +199,7 @@ mod tests {
     #[test]
     fn charger_ids_are_percent_decoded() {
         assert_eq!(charger_id_from_path("/ocpp/CP-1").as_deref(), Some("CP-1"));
-        assert_eq!(
-            charger_id_from_path("/ocpp/CP%201?x=1").as_deref(),
-            Some("CP 1")
-        );
+        assert_eq!(charger_id_from_path("/ocpp/CP%201?x=1").as_deref(), Some("CP 1"));
         assert_eq!(charger_id_from_path("/ocpp/"), None);
         assert_eq!(charger_id_from_path("/ocpp/a/b"), None);
         assert_eq!(charger_id_from_path("/other/CP-1"), None);
@@ -223,10 +209,7 @@ mod tests {
     fn basic_credentials() {
         let header = format!("Basic {}", STANDARD.encode("CP-1:s3cr:et"));
         let c = parse_basic(&header).unwrap();
-        assert_eq!(
-            (c.username.as_str(), c.password.as_str()),
-            ("CP-1", "s3cr:et")
-        );
+        assert_eq!((c.username.as_str(), c.password.as_str()), ("CP-1", "s3cr:et"));
         assert!(parse_basic("Bearer abc").is_none());
         assert!(parse_basic("Basic !!!").is_none());
     }

@@ -80,10 +80,7 @@ impl Gateway {
         }
         drop(listener);
         tracker.close();
-        if tokio::time::timeout(SHUTDOWN_GRACE, tracker.wait())
-            .await
-            .is_err()
-        {
+        if tokio::time::timeout(SHUTDOWN_GRACE, tracker.wait()).await.is_err() {
             tracing::warn!(
                 remaining = tracker.len(),
                 "connections still open after the shutdown grace period"
@@ -94,25 +91,18 @@ impl Gateway {
     async fn serve(&self, mut stream: TcpStream, peer: SocketAddr, shutdown: CancellationToken) {
         let _ = stream.set_nodelay(true);
         let handshake_timeout = Duration::from_secs(self.config.handshake_timeout_s);
-        let request =
-            match tokio::time::timeout(handshake_timeout, handshake::read_request(&mut stream))
-                .await
-            {
-                Ok(Ok(request)) => request,
-                Ok(Err(Some(refusal))) => return handshake::refuse(stream, &refusal, peer).await,
-                Ok(Err(None)) => return,
-                Err(_) => {
-                    tracing::warn!(%peer, "handshake timed out");
-                    return;
-                }
-            };
+        let request = match tokio::time::timeout(handshake_timeout, handshake::read_request(&mut stream)).await {
+            Ok(Ok(request)) => request,
+            Ok(Err(Some(refusal))) => return handshake::refuse(stream, &refusal, peer).await,
+            Ok(Err(None)) => return,
+            Err(_) => {
+                tracing::warn!(%peer, "handshake timed out");
+                return;
+            }
+        };
         let charger_id = request.charger_id.clone();
         let version = request.version;
-        if let Err(refusal) = self
-            .station
-            .admit(&charger_id, request.credentials.clone())
-            .await
-        {
+        if let Err(refusal) = self.station.admit(&charger_id, request.credentials.clone()).await {
             let mut http = http_refusal(&refusal);
             http.detail = Some(format!("charger {charger_id}: {refusal}"));
             return handshake::refuse(stream, &http, peer).await;

@@ -52,6 +52,8 @@ struct Handle {
     calls: mpsc::Sender<OutboundCall>,
     /// Cancelled when a newer connection for the same id replaces this one.
     replaced: CancellationToken,
+    /// Cancelled when the charger is deleted or otherwise must be cut off.
+    removed: CancellationToken,
 }
 
 /// Public view of a live connection.
@@ -66,6 +68,7 @@ pub(crate) struct Registration {
     pub session: u64,
     pub calls: mpsc::Receiver<OutboundCall>,
     pub replaced: CancellationToken,
+    pub removed: CancellationToken,
 }
 
 /// Live connections by charge point id; cheap to clone.
@@ -110,12 +113,7 @@ impl Registry {
     }
 
     /// Sends a CALL to a connected charger and waits for its CALLRESULT payload.
-    pub async fn call(
-        &self,
-        charger_id: &str,
-        action: &str,
-        payload: Value,
-    ) -> Result<Value, CallFailure> {
+    pub async fn call(&self, charger_id: &str, action: &str, payload: Value) -> Result<Value, CallFailure> {
         // Clone the sender so no map guard is held across an await.
         let sender = self
             .connections
@@ -149,12 +147,14 @@ impl Registry {
         let session = self.next_session.fetch_add(1, Ordering::Relaxed);
         let (calls_tx, calls) = mpsc::channel(CALL_QUEUE);
         let replaced = CancellationToken::new();
+        let removed = CancellationToken::new();
         let handle = Handle {
             session,
             version,
             connected_at: Utc::now(),
             calls: calls_tx,
             replaced: replaced.clone(),
+            removed: removed.clone(),
         };
         if let Some(previous) = self.connections.insert(charger_id.to_owned(), handle) {
             previous.replaced.cancel();
@@ -163,12 +163,19 @@ impl Registry {
             session,
             calls,
             replaced,
+            removed,
+        }
+    }
+
+    /// Closes the charger's connection, if any (it was deleted).
+    pub fn disconnect(&self, charger_id: &str) {
+        if let Some(h) = self.connections.get(charger_id) {
+            h.removed.cancel();
         }
     }
 
     /// Removes a connection, unless a newer one for the same id has taken its place.
     pub(crate) fn unregister(&self, charger_id: &str, session: u64) {
-        self.connections
-            .remove_if(charger_id, |_, h| h.session == session);
+        self.connections.remove_if(charger_id, |_, h| h.session == session);
     }
 }

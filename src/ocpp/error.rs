@@ -88,10 +88,7 @@ mod tests {
     #[test]
     fn each_version_spells_its_own_codes() {
         use ErrorCode::*;
-        assert_eq!(
-            FormatViolation.as_str(OcppVersion::V16),
-            "FormationViolation"
-        );
+        assert_eq!(FormatViolation.as_str(OcppVersion::V16), "FormationViolation");
         assert_eq!(FormatViolation.as_str(OcppVersion::V201), "FormatViolation");
         assert_eq!(
             OccurrenceConstraintViolation.as_str(OcppVersion::V16),
@@ -101,10 +98,7 @@ mod tests {
             OccurrenceConstraintViolation.as_str(OcppVersion::V201),
             "OccurenceConstraintViolation"
         );
-        assert_eq!(
-            RpcFrameworkError.as_str(OcppVersion::V201),
-            "RpcFrameworkError"
-        );
+        assert_eq!(RpcFrameworkError.as_str(OcppVersion::V201), "RpcFrameworkError");
         assert_eq!(NotImplemented.as_str(OcppVersion::V16), "NotImplemented");
     }
 }

@@ -60,13 +60,8 @@ impl FrameError {
 impl Frame {
     /// Decodes one text frame.
     pub fn decode(text: &str) -> Result<Frame, FrameError> {
-        let value: Value = serde_json::from_str(text).map_err(|e| {
-            FrameError::new(
-                None,
-                ErrorCode::RpcFrameworkError,
-                format!("not valid JSON: {e}"),
-            )
-        })?;
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| FrameError::new(None, ErrorCode::RpcFrameworkError, format!("not valid JSON: {e}")))?;
         let Value::Array(mut items) = value else {
             return Err(FrameError::new(
                 None,
@@ -75,9 +70,7 @@ impl Frame {
             ));
         };
         let id = match items.get(1) {
-            Some(Value::String(s)) if !s.is_empty() && s.len() <= MAX_MESSAGE_ID_LEN => {
-                Some(s.clone())
-            }
+            Some(Value::String(s)) if !s.is_empty() && s.len() <= MAX_MESSAGE_ID_LEN => Some(s.clone()),
             _ => None,
         };
         let message_type = items.first().and_then(Value::as_u64);
@@ -129,19 +122,11 @@ impl Frame {
                         "payload is not a JSON object",
                     ));
                 }
-                Ok(Frame::Call {
-                    id,
-                    action,
-                    payload,
-                })
+                Ok(Frame::Call { id, action, payload })
             }
             3 => {
                 if arity != 3 || !items[2].is_object() {
-                    let mut err = FrameError::new(
-                        Some(id),
-                        ErrorCode::RpcFrameworkError,
-                        "malformed CALLRESULT",
-                    );
+                    let mut err = FrameError::new(Some(id), ErrorCode::RpcFrameworkError, "malformed CALLRESULT");
                     err.reply = false;
                     return Err(err);
                 }
@@ -156,18 +141,11 @@ impl Frame {
                     (4 | 5, Some(code), Some(description)) => Ok(Frame::CallError {
                         code: code.to_owned(),
                         description: description.to_owned(),
-                        details: items
-                            .get(4)
-                            .cloned()
-                            .unwrap_or_else(|| Value::Object(Map::new())),
+                        details: items.get(4).cloned().unwrap_or_else(|| Value::Object(Map::new())),
                         id,
                     }),
                     _ => {
-                        let mut err = FrameError::new(
-                            Some(id),
-                            ErrorCode::RpcFrameworkError,
-                            "malformed CALLERROR",
-                        );
+                        let mut err = FrameError::new(Some(id), ErrorCode::RpcFrameworkError, "malformed CALLERROR");
                         err.reply = false;
                         Err(err)
                     }
@@ -179,11 +157,7 @@ impl Frame {
     /// Encodes the frame as the JSON text sent on the wire.
     pub fn encode(&self) -> String {
         let value = match self {
-            Frame::Call {
-                id,
-                action,
-                payload,
-            } => json!([2, id, action, payload]),
+            Frame::Call { id, action, payload } => json!([2, id, action, payload]),
             Frame::CallResult { id, payload } => json!([3, id, payload]),
             Frame::CallError {
                 id,
@@ -198,9 +172,7 @@ impl Frame {
     /// The frame's message id.
     pub fn id(&self) -> &str {
         match self {
-            Frame::Call { id, .. } | Frame::CallResult { id, .. } | Frame::CallError { id, .. } => {
-                id
-            }
+            Frame::Call { id, .. } | Frame::CallResult { id, .. } | Frame::CallError { id, .. } => id,
         }
     }
 }
@@ -221,12 +193,13 @@ mod tests {
                 payload: json!({"chargePointVendor":"VendorX","chargePointModel":"SingleSocketCharger"}),
             }
         );
-        let result = Frame::decode(r#"[3,"19223201",{"currentTime":"2013-02-01T20:53:32.486Z","interval":300,"status":"Accepted"}]"#).unwrap();
-        assert!(matches!(result, Frame::CallResult { ref id, .. } if id == "19223201"));
-        let error = Frame::decode(
-            r#"[4,"162376037","NotSupported","SetDisplayMessageRequest not implemented",{}]"#,
+        let result = Frame::decode(
+            r#"[3,"19223201",{"currentTime":"2013-02-01T20:53:32.486Z","interval":300,"status":"Accepted"}]"#,
         )
         .unwrap();
+        assert!(matches!(result, Frame::CallResult { ref id, .. } if id == "19223201"));
+        let error =
+            Frame::decode(r#"[4,"162376037","NotSupported","SetDisplayMessageRequest not implemented",{}]"#).unwrap();
         assert!(matches!(error, Frame::CallError { ref code, .. } if code == "NotSupported"));
     }
 
@@ -260,37 +233,12 @@ mod tests {
                 ErrorCode::RpcFrameworkError,
                 true,
             ),
-            (
-                r#"[2,5,"Heartbeat",{}]"#,
-                None,
-                ErrorCode::RpcFrameworkError,
-                true,
-            ),
-            (
-                r#"[2,"a","Heartbeat"]"#,
-                Some("a"),
-                ErrorCode::RpcFrameworkError,
-                true,
-            ),
-            (
-                r#"[2,"a",7,{}]"#,
-                Some("a"),
-                ErrorCode::RpcFrameworkError,
-                true,
-            ),
-            (
-                r#"[2,"a","Heartbeat",[]]"#,
-                Some("a"),
-                ErrorCode::FormatViolation,
-                true,
-            ),
+            (r#"[2,5,"Heartbeat",{}]"#, None, ErrorCode::RpcFrameworkError, true),
+            (r#"[2,"a","Heartbeat"]"#, Some("a"), ErrorCode::RpcFrameworkError, true),
+            (r#"[2,"a",7,{}]"#, Some("a"), ErrorCode::RpcFrameworkError, true),
+            (r#"[2,"a","Heartbeat",[]]"#, Some("a"), ErrorCode::FormatViolation, true),
             (r#"[3,"a"]"#, Some("a"), ErrorCode::RpcFrameworkError, false),
-            (
-                r#"[4,"a",1]"#,
-                Some("a"),
-                ErrorCode::RpcFrameworkError,
-                false,
-            ),
+            (r#"[4,"a",1]"#, Some("a"), ErrorCode::RpcFrameworkError, false),
         ];
         for (text, id, code, reply) in cases {
             let err = Frame::decode(text).expect_err(text);

@@ -29,11 +29,7 @@ pub enum Request {
 
 impl Request {
     /// Types a CALL's payload for `version`, or says which CALLERROR it deserves.
-    pub fn parse(
-        version: OcppVersion,
-        action: &str,
-        payload: Value,
-    ) -> Result<Self, CallRejection> {
+    pub fn parse(version: OcppVersion, action: &str, payload: Value) -> Result<Self, CallRejection> {
         match version {
             OcppVersion::V16 => v16::Request::parse(action, payload).map(Request::V16),
             OcppVersion::V201 => v201::Request::parse(action, payload).map(Request::V201),
@@ -164,18 +160,19 @@ mod tests {
 
     #[test]
     fn types_spec_example_payloads() {
-        let boot16 =
-            json!({"chargePointVendor": "VendorX", "chargePointModel": "SingleSocketCharger"});
+        let boot16 = json!({"chargePointVendor": "VendorX", "chargePointModel": "SingleSocketCharger"});
         assert!(matches!(
             Request::parse(OcppVersion::V16, "BootNotification", boot16),
             Ok(Request::V16(v16::Request::BootNotification(_)))
         ));
-        let boot201 = json!({"reason": "PowerUp", "chargingStation": {"model": "SingleSocketCharger", "vendorName": "VendorX"}});
+        let boot201 =
+            json!({"reason": "PowerUp", "chargingStation": {"model": "SingleSocketCharger", "vendorName": "VendorX"}});
         assert!(matches!(
             Request::parse(OcppVersion::V201, "BootNotification", boot201),
             Ok(Request::V201(v201::Request::BootNotification(_)))
         ));
-        let status201 = json!({"timestamp": "2024-01-01T00:00:00Z", "connectorStatus": "Available", "evseId": 1, "connectorId": 1});
+        let status201 =
+            json!({"timestamp": "2024-01-01T00:00:00Z", "connectorStatus": "Available", "evseId": 1, "connectorId": 1});
         assert!(Request::parse(OcppVersion::V201, "StatusNotification", status201).is_ok());
     }
 
@@ -233,12 +230,11 @@ mod tests {
 
     #[test]
     fn responses_serialise_in_camel_case() {
-        let resp =
-            v16::Response::Heartbeat(rust_ocpp::v1_6::messages::heart_beat::HeartbeatResponse {
-                current_time: chrono::DateTime::parse_from_rfc3339("2024-01-01T00:00:00Z")
-                    .unwrap()
-                    .to_utc(),
-            });
+        let resp = v16::Response::Heartbeat(rust_ocpp::v1_6::messages::heart_beat::HeartbeatResponse {
+            current_time: chrono::DateTime::parse_from_rfc3339("2024-01-01T00:00:00Z")
+                .unwrap()
+                .to_utc(),
+        });
         let payload = resp.to_payload().unwrap();
         assert!(payload.get("currentTime").is_some(), "{payload}");
     }

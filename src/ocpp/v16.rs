@@ -2,8 +2,8 @@
 
 use rust_ocpp::v1_6::messages::{
     authorize::*, boot_notification::*, data_transfer::*, diagnostics_status_notification::*,
-    firmware_status_notification::*, heart_beat::*, meter_values::*, start_transaction::*,
-    status_notification::*, stop_transaction::*,
+    firmware_status_notification::*, heart_beat::*, meter_values::*, start_transaction::*, status_notification::*,
+    stop_transaction::*,
 };
 
 super::charger_messages! {

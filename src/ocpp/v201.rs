@@ -1,9 +1,9 @@
 //! OCPP 2.0.1 messages a charging station sends to the CSMS.
 
 use rust_ocpp::v2_0_1::messages::{
-    authorize::*, boot_notification::*, datatransfer::*, firmware_status_notification::*,
-    heartbeat::*, log_status_notification::*, meter_values::*, notify_event::*, notify_report::*,
-    security_event_notification::*, status_notification::*, transaction_event::*,
+    authorize::*, boot_notification::*, datatransfer::*, firmware_status_notification::*, heartbeat::*,
+    log_status_notification::*, meter_values::*, notify_event::*, notify_report::*, security_event_notification::*,
+    status_notification::*, transaction_event::*,
 };
 
 super::charger_messages! {

@@ -57,18 +57,9 @@ mod tests {
 
     #[test]
     fn picks_the_chargers_first_supported_choice() {
-        assert_eq!(
-            OcppVersion::negotiate(["ocpp2.0.1, ocpp1.6"]),
-            Some(OcppVersion::V201)
-        );
-        assert_eq!(
-            OcppVersion::negotiate(["ocpp1.6", "ocpp2.0.1"]),
-            Some(OcppVersion::V16)
-        );
-        assert_eq!(
-            OcppVersion::negotiate(["ocpp2.1,ocpp1.6"]),
-            Some(OcppVersion::V16)
-        );
+        assert_eq!(OcppVersion::negotiate(["ocpp2.0.1, ocpp1.6"]), Some(OcppVersion::V201));
+        assert_eq!(OcppVersion::negotiate(["ocpp1.6", "ocpp2.0.1"]), Some(OcppVersion::V16));
+        assert_eq!(OcppVersion::negotiate(["ocpp2.1,ocpp1.6"]), Some(OcppVersion::V16));
         assert_eq!(OcppVersion::negotiate(["ocpp1.5", "mqtt"]), None);
         assert_eq!(OcppVersion::negotiate([]), None);
     }

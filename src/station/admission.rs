@@ -58,17 +58,9 @@ impl Refusal {
 
 impl Station {
     /// Decides whether `charger_id` may connect with these credentials.
-    pub async fn admit(
-        &self,
-        charger_id: &str,
-        credentials: Option<Credentials>,
-    ) -> Result<Admission, Refusal> {
+    pub async fn admit(&self, charger_id: &str, credentials: Option<Credentials>) -> Result<Admission, Refusal> {
         validate_charger_id(charger_id).map_err(|e| Refusal::InvalidId(e.to_string()))?;
-        let charger = self
-            .store
-            .charger(charger_id)
-            .await
-            .map_err(Refusal::Unavailable)?;
+        let charger = self.store.charger(charger_id).await.map_err(Refusal::Unavailable)?;
         let pending_allowed = self.unknown_chargers == UnknownChargers::Pending;
         let Some(charger) = charger else {
             if !pending_allowed {
@@ -104,11 +96,9 @@ impl Station {
             return Err(Refusal::WrongCredentials);
         }
         // argon2 is deliberately slow; keep it off the async workers.
-        let ok = tokio::task::spawn_blocking(move || {
-            crypto::verify_password(&credentials.password, &hash)
-        })
-        .await
-        .unwrap_or(false);
+        let ok = tokio::task::spawn_blocking(move || crypto::verify_password(&credentials.password, &hash))
+            .await
+            .unwrap_or(false);
         if ok {
             Ok(Admission { assigned })
         } else {

@@ -30,9 +30,7 @@ impl Station {
             .await?
             .is_some_and(|c| c.organisation_id.is_some());
         let status = if assigned { ACCEPTED } else { PENDING };
-        self.store
-            .record_boot(&session.charger_id, &info, status, now)
-            .await?;
+        self.store.record_boot(&session.charger_id, &info, status, now).await?;
         session.last_seen_written = Some(Instant::now());
         tracing::info!(charger = %session.charger_id, vendor = %info.vendor, model = %info.model, %status, "boot");
         Ok(Decision {
@@ -51,9 +49,7 @@ pub(super) async fn v16(
         ocpp_version: session.version.as_str().into(),
         vendor: req.charge_point_vendor,
         model: req.charge_point_model,
-        serial: req
-            .charge_point_serial_number
-            .or(req.charge_box_serial_number),
+        serial: req.charge_point_serial_number.or(req.charge_box_serial_number),
         firmware_version: req.firmware_version,
     };
     let decision = station.boot(session, info).await?;

@@ -69,22 +69,14 @@ impl Station {
     }
 
     /// Answers one charger-initiated request.
-    pub async fn handle(
-        &self,
-        session: &mut Session,
-        request: Request,
-    ) -> Result<Response, StationError> {
+    pub async fn handle(&self, session: &mut Session, request: Request) -> Result<Response, StationError> {
         match request {
             Request::V16(req) => self.handle_v16(session, req).await.map(Response::V16),
             Request::V201(req) => self.handle_v201(session, req).await.map(Response::V201),
         }
     }
 
-    async fn handle_v16(
-        &self,
-        session: &mut Session,
-        request: v16::Request,
-    ) -> Result<v16::Response, StationError> {
+    async fn handle_v16(&self, session: &mut Session, request: v16::Request) -> Result<v16::Response, StationError> {
         use v16::{Request as Q, Response as A};
         Ok(match request {
             Q::BootNotification(r) => A::BootNotification(boot::v16(self, session, r).await?),
@@ -94,18 +86,12 @@ impl Station {
         })
     }
 
-    async fn handle_v201(
-        &self,
-        session: &mut Session,
-        request: v201::Request,
-    ) -> Result<v201::Response, StationError> {
+    async fn handle_v201(&self, session: &mut Session, request: v201::Request) -> Result<v201::Response, StationError> {
         use v201::{Request as Q, Response as A};
         Ok(match request {
             Q::BootNotification(r) => A::BootNotification(boot::v201(self, session, r).await?),
             Q::Heartbeat(r) => A::Heartbeat(heartbeat::v201(self, session, r).await?),
-            Q::StatusNotification(r) => {
-                A::StatusNotification(status::v201(self, session, r).await?)
-            }
+            Q::StatusNotification(r) => A::StatusNotification(status::v201(self, session, r).await?),
             other => return Err(StationError::Unsupported(other.action())),
         })
     }
@@ -113,10 +99,7 @@ impl Station {
     /// Records that the charger was heard from, at most once per heartbeat interval.
     async fn seen(&self, session: &mut Session) -> Result<(), StationError> {
         let interval = Duration::from_secs(self.heartbeat_interval_s.into());
-        if session
-            .last_seen_written
-            .is_some_and(|at| at.elapsed() < interval)
-        {
+        if session.last_seen_written.is_some_and(|at| at.elapsed() < interval) {
             return Ok(());
         }
         self.store
@@ -128,11 +111,7 @@ impl Station {
 
     /// Called once when the connection ends, so `last_seen_at` is the disconnect time.
     pub async fn disconnected(&self, session: &Session) {
-        if let Err(err) = self
-            .store
-            .touch_charger(&session.charger_id, chrono::Utc::now())
-            .await
-        {
+        if let Err(err) = self.store.touch_charger(&session.charger_id, chrono::Utc::now()).await {
             tracing::warn!(charger = %session.charger_id, error = %err, "could not record disconnect time");
         }
     }

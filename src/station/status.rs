@@ -9,14 +9,8 @@ use crate::ocpp::enum_name;
 use crate::store::ConnectorStatus;
 
 impl Station {
-    async fn connector_status(
-        &self,
-        session: &mut Session,
-        status: ConnectorStatus,
-    ) -> Result<(), StationError> {
-        self.store
-            .record_connector_status(&session.charger_id, &status)
-            .await?;
+    async fn connector_status(&self, session: &mut Session, status: ConnectorStatus) -> Result<(), StationError> {
+        self.store.record_connector_status(&session.charger_id, &status).await?;
         self.seen(session).await
     }
 }

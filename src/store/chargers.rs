@@ -3,9 +3,11 @@
 use chrono::{DateTime, Utc};
 use entity::{charger, connector};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
+use super::scope::{Page, scope_condition};
 use super::{Error, Result, Store};
+use crate::access::{Authorized, Permission, Scope};
 
 /// Registration status of a charger that connected unregistered.
 pub const PENDING: &str = "Pending";
@@ -40,7 +42,7 @@ impl Store {
         Ok(charger::Entity::find_by_id(id).one(&self.db).await?)
     }
 
-    /// Every charger, ordered by id.
+    /// Every charger, ordered by id (CLI).
     pub async fn list_chargers(&self) -> Result<Vec<charger::Model>> {
         Ok(charger::Entity::find()
             .order_by_asc(charger::Column::Id)
@@ -48,47 +50,111 @@ impl Store {
             .await?)
     }
 
-    /// Registers a charger in an organisation, or assigns one that connected unregistered.
-    /// A `password_hash` of `None` keeps the stored one.
-    pub async fn register_charger(
+    /// Registers a charger in the organisation `auth` was granted on, or adopts one that
+    /// connected unregistered (no organisation yet). 409 if it already belongs somewhere.
+    pub async fn create_charger(
         &self,
+        auth: &Authorized,
         id: &str,
-        organisation_id: i32,
+        site_id: Option<i32>,
         password_hash: Option<String>,
     ) -> Result<charger::Model> {
+        auth.ensure(Permission::ChargersWrite, auth.organisation_id())?;
         validate_charger_id(id)?;
-        let mut update = vec![
-            charger::Column::OrganisationId,
-            charger::Column::RegistrationStatus,
-        ];
-        if password_hash.is_some() {
-            update.push(charger::Column::PasswordHash);
-        }
         let row = charger::ActiveModel {
             id: Set(id.to_owned()),
-            organisation_id: Set(Some(organisation_id)),
-            password_hash: Set(password_hash),
+            organisation_id: Set(Some(auth.organisation_id())),
+            site_id: Set(site_id),
+            password_hash: Set(password_hash.clone()),
             registration_status: Set(ACCEPTED.into()),
             created_at: Set(Utc::now()),
             ..Default::default()
         };
-        charger::Entity::insert(row)
-            .on_conflict(
-                OnConflict::column(charger::Column::Id)
-                    .update_columns(update)
-                    .to_owned(),
-            )
+        // Insert, or take over an unassigned row; never touch a charger someone owns.
+        let inserted = charger::Entity::insert(row)
+            .on_conflict(OnConflict::column(charger::Column::Id).do_nothing().to_owned())
             .exec_without_returning(&self.db)
-            .await
-            .map_err(|e| match e.sql_err() {
-                Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_)) => {
-                    Error::NotFound(format!("organisation {organisation_id}"))
-                }
-                _ => Error::Db(e),
-            })?;
+            .await?;
+        if inserted == 0 {
+            let adopted = charger::Entity::update_many()
+                .set(charger::ActiveModel {
+                    organisation_id: Set(Some(auth.organisation_id())),
+                    site_id: Set(site_id),
+                    password_hash: Set(password_hash),
+                    ..Default::default()
+                })
+                .filter(charger::Column::Id.eq(id))
+                .filter(charger::Column::OrganisationId.is_null())
+                .exec(&self.db)
+                .await?;
+            if adopted.rows_affected == 0 {
+                return Err(Error::Conflict(format!("charger {id} is already registered")));
+            }
+        }
         self.charger(id)
             .await?
             .ok_or_else(|| Error::NotFound(format!("charger {id}")))
+    }
+
+    /// Changes a charger's site, password or (with a proof for the target) organisation.
+    pub async fn update_charger(
+        &self,
+        auth: &Authorized,
+        c: charger::Model,
+        move_to: Option<&Authorized>,
+        site_id: Option<Option<i32>>,
+        password_hash: Option<String>,
+    ) -> Result<charger::Model> {
+        auth.ensure(Permission::ChargersWrite, c.organisation_id.unwrap_or_default())?;
+        let mut active: charger::ActiveModel = c.into();
+        if let Some(target) = move_to {
+            target.ensure(Permission::ChargersWrite, target.organisation_id())?;
+            active.organisation_id = Set(Some(target.organisation_id()));
+        }
+        if let Some(site_id) = site_id {
+            active.site_id = Set(site_id);
+        }
+        if let Some(hash) = password_hash {
+            active.password_hash = Set(Some(hash));
+        }
+        Ok(active.update(&self.db).await?)
+    }
+
+    /// Deletes a charger and its connectors.
+    pub async fn delete_charger(&self, auth: &Authorized, c: &charger::Model) -> Result<()> {
+        auth.ensure(Permission::ChargersWrite, c.organisation_id.unwrap_or_default())?;
+        charger::Entity::delete_by_id(c.id.clone()).exec(&self.db).await?;
+        Ok(())
+    }
+
+    /// Chargers in the scope (home sites only where the grant is home chargers only).
+    pub async fn chargers_in(&self, scope: &Scope, page: Page) -> Result<Vec<charger::Model>> {
+        Ok(charger::Entity::find()
+            .filter(scope_condition(
+                scope,
+                charger::Column::OrganisationId,
+                Some(charger::Column::SiteId),
+                None,
+            ))
+            .order_by_asc(charger::Column::Id)
+            .limit(page.limit)
+            .offset(page.offset)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Connectors of several chargers at once, for list answers.
+    pub async fn connectors_of(&self, charger_ids: &[String]) -> Result<Vec<connector::Model>> {
+        if charger_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(connector::Entity::find()
+            .filter(connector::Column::ChargerId.is_in(charger_ids.iter().cloned()))
+            .order_by_asc(connector::Column::ChargerId)
+            .order_by_asc(connector::Column::EvseId)
+            .order_by_asc(connector::Column::ConnectorId)
+            .all(&self.db)
+            .await?)
     }
 
     /// Records a charger that connected without being registered, so operators can see it.
@@ -102,11 +168,7 @@ impl Store {
             ..Default::default()
         };
         charger::Entity::insert(row)
-            .on_conflict(
-                OnConflict::column(charger::Column::Id)
-                    .do_nothing()
-                    .to_owned(),
-            )
+            .on_conflict(OnConflict::column(charger::Column::Id).do_nothing().to_owned())
             .exec_without_returning(&self.db)
             .await?;
         Ok(())
@@ -155,11 +217,7 @@ impl Store {
     }
 
     /// Stores a connector's latest status (insert or replace).
-    pub async fn record_connector_status(
-        &self,
-        charger_id: &str,
-        s: &ConnectorStatus,
-    ) -> Result<()> {
+    pub async fn record_connector_status(&self, charger_id: &str, s: &ConnectorStatus) -> Result<()> {
         let row = connector::ActiveModel {
             charger_id: Set(charger_id.to_owned()),
             evse_id: Set(s.evse_id),
@@ -205,10 +263,7 @@ impl Store {
 /// Charge point identities: 1 to 48 printable ASCII characters without `/` or `:` (OCPP
 /// 2.0.1 part 2 and security white paper: `:` would break HTTP Basic auth).
 pub fn validate_charger_id(id: &str) -> Result<()> {
-    let ok = (1..=48).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_graphic() && b != b'/' && b != b':');
+    let ok = (1..=48).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic() && b != b'/' && b != b':');
     if ok {
         Ok(())
     } else {

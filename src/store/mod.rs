@@ -1,10 +1,20 @@
 //! Queries on top of `entity` that the services share. Nothing here knows about OCPP frames
 //! or HTTP; callers hand in plain data and get models back.
 
+mod audit;
 mod chargers;
 mod organisations;
+mod scope;
+mod sites;
+mod tickets;
+mod users;
 
+pub use audit::AuditEntry;
 pub use chargers::{ACCEPTED, BootInfo, ConnectorStatus, PENDING, validate_charger_id};
+pub use scope::Page;
+pub use sites::{HOME, SITE_KINDS, SiteFields};
+pub use tickets::{TICKET_STATUSES, TicketFields};
+pub use users::UserChanges;
 
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
 
@@ -21,6 +31,17 @@ pub enum Error {
     Conflict(String),
     #[error("{0}")]
     Invalid(String),
+    /// A write was attempted without the matching gate proof.
+    #[error(transparent)]
+    Access(#[from] crate::access::AccessError),
+}
+
+/// Maps a unique-constraint violation to 409 with `message`; other errors pass through.
+pub(crate) fn conflict_on_unique(err: DbErr, message: String) -> Error {
+    match err.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => Error::Conflict(message),
+        _ => Error::Db(err),
+    }
 }
 
 /// Shorthand for store results.
@@ -43,9 +64,7 @@ impl Store {
     /// Connects without migrating.
     pub async fn connect(config: &DatabaseConfig) -> Result<Self> {
         let mut options = ConnectOptions::new(config.url.clone());
-        options
-            .max_connections(config.max_connections)
-            .sqlx_logging(false);
+        options.max_connections(config.max_connections).sqlx_logging(false);
         let db = Database::connect(options).await?;
         if db.get_database_backend() == DbBackend::Sqlite {
             // WAL lets readers proceed while a writer commits; the mode sticks to the file.
@@ -57,9 +76,7 @@ impl Store {
     /// Applies pending migrations; returns how many ran.
     pub async fn migrate(&self) -> Result<usize> {
         use migration::MigratorTrait;
-        let pending = migration::Migrator::get_pending_migrations(&self.db)
-            .await?
-            .len();
+        let pending = migration::Migrator::get_pending_migrations(&self.db).await?.len();
         migration::Migrator::up(&self.db, None).await?;
         Ok(pending)
     }

@@ -1,13 +1,17 @@
-//! The organisation tree.
+//! The organisation tree, with a materialised path per node (`/1/4/9/`) so that subtree
+//! questions are one indexed `LIKE 'prefix%'` query, never recursion in Rust.
 
 use chrono::Utc;
-use entity::organisation;
+use entity::{charger, membership, organisation, site, ticket, user};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
 };
 
+use super::scope::{Page, scope_condition};
 use super::{Error, Result, Store};
+use crate::access::{Authorized, Permission, Scope};
 
 impl Store {
     /// Creates the root organisation when the tree is empty; returns the root either way.
@@ -20,66 +24,186 @@ impl Store {
         {
             return Ok(root);
         }
-        self.insert_organisation(name, None).await
-    }
-
-    /// Creates an organisation below `parent_id`.
-    pub async fn create_organisation(
-        &self,
-        name: &str,
-        parent_id: i32,
-    ) -> Result<organisation::Model> {
-        self.insert_organisation(name, Some(parent_id)).await
-    }
-
-    async fn insert_organisation(
-        &self,
-        name: &str,
-        parent_id: Option<i32>,
-    ) -> Result<organisation::Model> {
-        let name = name.trim();
-        if name.is_empty() {
-            return Err(Error::Invalid("organisation name must not be empty".into()));
-        }
         let txn = self.db.begin().await?;
-        let parent_path = match parent_id {
-            Some(id) => Some(
-                organisation::Entity::find_by_id(id)
-                    .one(&txn)
-                    .await?
-                    .ok_or_else(|| Error::NotFound(format!("organisation {id}")))?
-                    .path,
-            ),
-            None => None,
-        };
-        // The path holds the row's own id, known only after the insert: write a unique
-        // placeholder, then the real path, inside one transaction.
-        let placeholder = format!("pending:{}", crate::crypto::random_token(12));
-        let created = organisation::ActiveModel {
-            name: Set(name.to_owned()),
-            parent_id: Set(parent_id),
-            path: Set(placeholder),
-            created_at: Set(Utc::now()),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        let path = format!("{}{}/", parent_path.as_deref().unwrap_or("/"), created.id);
-        let mut active: organisation::ActiveModel = created.into();
-        active.path = Set(path);
-        let created = active.update(&txn).await?;
+        let root = insert_organisation(&txn, name, None).await?;
+        txn.commit().await?;
+        Ok(root)
+    }
+
+    /// An organisation by id.
+    pub async fn organisation(&self, id: i32) -> Result<Option<organisation::Model>> {
+        Ok(organisation::Entity::find_by_id(id).one(&self.db).await?)
+    }
+
+    /// Creates an organisation below the one `auth` was granted on.
+    pub async fn create_organisation(&self, auth: &Authorized, name: &str) -> Result<organisation::Model> {
+        auth.ensure(Permission::OrganisationsCreate, auth.organisation_id())?;
+        let txn = self.db.begin().await?;
+        let created = insert_organisation(&txn, name, Some(auth.organisation_id())).await?;
         txn.commit().await?;
         Ok(created)
+    }
+
+    /// Renames an organisation.
+    pub async fn rename_organisation(
+        &self,
+        auth: &Authorized,
+        org: organisation::Model,
+        name: &str,
+    ) -> Result<organisation::Model> {
+        auth.ensure(Permission::OrganisationsCreate, org.id)?;
+        let name = valid_name(name)?;
+        let mut active: organisation::ActiveModel = org.into();
+        active.name = Set(name.to_owned());
+        Ok(active.update(&self.db).await?)
+    }
+
+    /// Moves `org` (and its subtree) below `new_parent`; refuses a move into its own subtree.
+    /// Needs proofs on its current parent (who manages it) and on the new parent.
+    pub async fn move_organisation(
+        &self,
+        auth_parent_now: &Authorized,
+        auth_parent: &Authorized,
+        org: &organisation::Model,
+        new_parent: &organisation::Model,
+    ) -> Result<organisation::Model> {
+        let Some(parent_now) = org.parent_id else {
+            return Err(Error::Conflict("the root organisation cannot move".into()));
+        };
+        auth_parent_now.ensure(Permission::OrganisationsCreate, parent_now)?;
+        auth_parent.ensure(Permission::OrganisationsCreate, new_parent.id)?;
+        if new_parent.path.starts_with(&org.path) {
+            return Err(Error::Conflict(
+                "an organisation cannot move into its own subtree".into(),
+            ));
+        }
+        let old_prefix = org.path.clone();
+        let new_prefix = format!("{}{}/", new_parent.path, org.id);
+        let txn = self.db.begin().await?;
+        organisation::Entity::update_many()
+            .col_expr(
+                organisation::Column::Path,
+                Expr::cust_with_values(
+                    "? || substr(path, ?)",
+                    [
+                        sea_orm::Value::from(new_prefix.clone()),
+                        sea_orm::Value::from(old_prefix.len() as i64 + 1),
+                    ],
+                ),
+            )
+            .filter(organisation::Column::Path.like(format!("{old_prefix}%")))
+            .exec(&txn)
+            .await?;
+        organisation::Entity::update_many()
+            .col_expr(organisation::Column::ParentId, Expr::value(new_parent.id))
+            .filter(organisation::Column::Id.eq(org.id))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        self.organisation(org.id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("organisation {}", org.id)))
+    }
+
+    /// Deletes an organisation that holds nothing (409 otherwise); needs a proof on its parent.
+    pub async fn delete_organisation(&self, auth_parent: &Authorized, org: &organisation::Model) -> Result<()> {
+        let Some(parent) = org.parent_id else {
+            return Err(Error::Conflict("the root organisation cannot be deleted".into()));
+        };
+        auth_parent.ensure(Permission::OrganisationsCreate, parent)?;
+        let id = org.id;
+        let checks = [
+            (
+                "child organisations",
+                organisation::Entity::find()
+                    .filter(organisation::Column::ParentId.eq(id))
+                    .count(&self.db)
+                    .await?,
+            ),
+            (
+                "sites",
+                site::Entity::find()
+                    .filter(site::Column::OrganisationId.eq(id))
+                    .count(&self.db)
+                    .await?,
+            ),
+            (
+                "chargers",
+                charger::Entity::find()
+                    .filter(charger::Column::OrganisationId.eq(id))
+                    .count(&self.db)
+                    .await?,
+            ),
+            (
+                "users",
+                user::Entity::find()
+                    .filter(user::Column::OrganisationId.eq(id))
+                    .count(&self.db)
+                    .await?,
+            ),
+            (
+                "memberships",
+                membership::Entity::find()
+                    .filter(membership::Column::OrganisationId.eq(id))
+                    .count(&self.db)
+                    .await?,
+            ),
+            (
+                "tickets",
+                ticket::Entity::find()
+                    .filter(ticket::Column::OrganisationId.eq(id))
+                    .count(&self.db)
+                    .await?,
+            ),
+        ];
+        let held: Vec<String> = checks
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(what, n)| format!("{n} {what}"))
+            .collect();
+        if !held.is_empty() {
+            return Err(Error::Conflict(format!(
+                "organisation {id} is not empty: {}",
+                held.join(", ")
+            )));
+        }
+        organisation::Entity::delete_by_id(id)
+            .exec(&self.db)
+            .await
+            .map_err(|e| match e.sql_err() {
+                // Something was added concurrently.
+                Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_)) => {
+                    Error::Conflict(format!("organisation {id} is not empty"))
+                }
+                _ => Error::Db(e),
+            })?;
+        Ok(())
+    }
+
+    /// Organisations in the scope, parents before children.
+    pub async fn organisations_in(&self, scope: &Scope, page: Page) -> Result<Vec<organisation::Model>> {
+        Ok(organisation::Entity::find()
+            .filter(scope_condition(scope, organisation::Column::Id, None, None))
+            .order_by_asc(organisation::Column::Path)
+            .limit(page.limit)
+            .offset(page.offset)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Every organisation, parents before children (CLI).
+    pub async fn list_organisations(&self) -> Result<Vec<organisation::Model>> {
+        Ok(organisation::Entity::find()
+            .order_by_asc(organisation::Column::Path)
+            .all(&self.db)
+            .await?)
     }
 
     /// Finds an organisation by id (digits) or by exact name.
     pub async fn find_organisation(&self, reference: &str) -> Result<organisation::Model> {
         let not_found = || Error::NotFound(format!("organisation {reference:?}"));
         if let Ok(id) = reference.parse::<i32>() {
-            return organisation::Entity::find_by_id(id)
-                .one(&self.db)
-                .await?
-                .ok_or_else(not_found);
+            return self.organisation(id).await?.ok_or_else(not_found);
         }
         let mut matches = organisation::Entity::find()
             .filter(organisation::Column::Name.eq(reference))
@@ -94,16 +218,49 @@ impl Store {
         }
     }
 
-    /// Every organisation, ordered by path (parents before children).
-    pub async fn list_organisations(&self) -> Result<Vec<organisation::Model>> {
-        Ok(organisation::Entity::find()
-            .order_by_asc(organisation::Column::Path)
-            .all(&self.db)
-            .await?)
-    }
-
     /// Number of organisations.
     pub async fn count_organisations(&self) -> Result<u64> {
         Ok(organisation::Entity::find().count(&self.db).await?)
     }
+}
+
+fn valid_name(name: &str) -> Result<&str> {
+    let name = name.trim();
+    if name.is_empty() || name.len() > 200 {
+        return Err(Error::Invalid("name must be 1 to 200 characters".into()));
+    }
+    Ok(name)
+}
+
+async fn insert_organisation(
+    db: &impl ConnectionTrait,
+    name: &str,
+    parent_id: Option<i32>,
+) -> Result<organisation::Model> {
+    let name = valid_name(name)?;
+    let parent_path = match parent_id {
+        Some(id) => Some(
+            organisation::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .ok_or_else(|| Error::NotFound(format!("organisation {id}")))?
+                .path,
+        ),
+        None => None,
+    };
+    // The path holds the row's own id, known only after the insert: write a unique
+    // placeholder, then the real path, inside the caller's transaction.
+    let created = organisation::ActiveModel {
+        name: Set(name.to_owned()),
+        parent_id: Set(parent_id),
+        path: Set(format!("pending:{}", crate::crypto::random_token(12))),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    let path = format!("{}{}/", parent_path.as_deref().unwrap_or("/"), created.id);
+    let mut active: organisation::ActiveModel = created.into();
+    active.path = Set(path);
+    Ok(active.update(db).await?)
 }

@@ -40,10 +40,7 @@ impl TestDb {
                     "VOLTGATE_TEST_DATABASE_URL not set: database tests run on SQLite only (PostgreSQL skipped)",
                 );
                 let dir = tempfile::tempdir().expect("temp dir");
-                let url = format!(
-                    "sqlite://{}?mode=rwc",
-                    dir.path().join("voltgate.db").display()
-                );
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("voltgate.db").display());
                 Self {
                     url,
                     _dir: Some(dir),
@@ -55,9 +52,7 @@ impl TestDb {
 
     async fn postgres(base: &str) -> Self {
         notice_once("database tests run on PostgreSQL (VOLTGATE_TEST_DATABASE_URL)");
-        let (server, base_name) = base
-            .rsplit_once('/')
-            .expect("postgres URL with a database name");
+        let (server, base_name) = base.rsplit_once('/').expect("postgres URL with a database name");
         let base_name = base_name.split('?').next().unwrap_or(base_name);
         let name = format!(
             "{base_name}_{}",
@@ -130,6 +125,7 @@ impl TestServer {
     pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Self {
         let db = TestDb::new().await;
         let mut config = Config::for_tests(&db.url);
+        config.bootstrap.admin_password = Some(ADMIN_PASSWORD.into());
         tweak(&mut config);
         let server = Server::start(config.clone()).await.expect("server starts");
         Self {
@@ -152,16 +148,19 @@ impl TestServer {
         format!("ws://{}/ocpp", self.server().ocpp_addr)
     }
 
-    /// Registers a charger in the root organisation with `password`.
+    /// Registers a charger in the root organisation with `password` (directly in the store,
+    /// as the CLI does).
     pub async fn register(&self, id: &str, password: &str) {
-        let root = self
-            .store()
-            .find_organisation("1")
-            .await
-            .expect("root organisation");
-        let hash = voltgate::crypto::hash_password(password).expect("hash");
-        self.store()
-            .register_charger(id, root.id, Some(hash))
+        let state = &self.server().state;
+        let root = self.store().find_organisation("1").await.expect("root organisation");
+        let admin = voltgate::access::Principal::system(&root);
+        let input = voltgate::services::chargers::NewCharger {
+            id: id.into(),
+            organisation_id: root.id,
+            site_id: None,
+            password: Some(password.into()),
+        };
+        voltgate::services::chargers::create(state, &admin, input)
             .await
             .expect("register charger");
     }
@@ -183,11 +182,7 @@ impl TestServer {
     /// Stops and starts again on the same database and config (new ports).
     pub async fn restart(&mut self) {
         self.stop().await;
-        self.server = Some(
-            Server::start(self.config.clone())
-                .await
-                .expect("server restarts"),
-        );
+        self.server = Some(Server::start(self.config.clone()).await.expect("server restarts"));
     }
 }
 
@@ -199,19 +194,8 @@ pub struct TestCharger {
 
 impl TestCharger {
     /// Opens `{base}/{id}` offering subprotocol `ocpp{version}`, with Basic auth if given.
-    pub async fn connect(
-        base: &str,
-        id: &str,
-        version: &str,
-        password: Option<&str>,
-    ) -> Result<Self, WsError> {
-        Self::connect_with(
-            base,
-            id,
-            &format!("ocpp{version}"),
-            password.map(|p| (id, p)),
-        )
-        .await
+    pub async fn connect(base: &str, id: &str, version: &str, password: Option<&str>) -> Result<Self, WsError> {
+        Self::connect_with(base, id, &format!("ocpp{version}"), password.map(|p| (id, p))).await
     }
 
     /// Like [`connect`](Self::connect) with a raw subprotocol header and any credentials.
@@ -229,8 +213,7 @@ impl TestCharger {
             HeaderValue::from_str(subprotocols).expect("header"),
         );
         if let Some((user, password)) = credentials {
-            let token =
-                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+            let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
             headers.insert(
                 "Authorization",
                 HeaderValue::from_str(&format!("Basic {token}")).expect("header"),
@@ -242,10 +225,7 @@ impl TestCharger {
 
     /// Sends a text frame as is.
     pub async fn send_raw(&mut self, text: &str) {
-        self.ws
-            .send(Message::Text(text.into()))
-            .await
-            .expect("send");
+        self.ws.send(Message::Text(text.into())).await.expect("send");
     }
 
     /// The next text frame as JSON, skipping control frames.
@@ -268,25 +248,16 @@ impl TestCharger {
     pub async fn call(&mut self, action: &str, payload: Value) -> Value {
         self.next_id += 1;
         let id = format!("t{}", self.next_id);
-        self.send_raw(&json!([2, id, action, payload]).to_string())
-            .await;
+        self.send_raw(&json!([2, id, action, payload]).to_string()).await;
         let answer = self.recv().await;
-        assert_eq!(
-            answer[1],
-            json!(id),
-            "answer correlates with the CALL: {answer}"
-        );
+        assert_eq!(answer[1], json!(id), "answer correlates with the CALL: {answer}");
         answer
     }
 
     /// Sends a CALL and returns the CALLRESULT payload, failing on a CALLERROR.
     pub async fn call_ok(&mut self, action: &str, payload: Value) -> Value {
         let answer = self.call(action, payload).await;
-        assert_eq!(
-            answer[0],
-            json!(3),
-            "{action} answered with a CALLRESULT: {answer}"
-        );
+        assert_eq!(answer[0], json!(3), "{action} answered with a CALLRESULT: {answer}");
         answer[2].clone()
     }
 
@@ -325,6 +296,95 @@ pub fn status_payload(version: &str, status: &str) -> Value {
         }
         _ => {
             json!({"timestamp": "2026-01-01T00:00:00Z", "connectorStatus": status, "evseId": 1, "connectorId": 1})
+        }
+    }
+}
+
+/// Password of the bootstrap `admin` in tests.
+pub const ADMIN_PASSWORD: &str = "admin-test-password";
+
+impl TestServer {
+    /// `http://127.0.0.1:PORT/api/v1`
+    pub fn api_base(&self) -> String {
+        format!("http://{}/api/v1", self.server().api_addr)
+    }
+
+    /// An API client without a token.
+    pub fn anonymous(&self) -> Api {
+        Api {
+            client: reqwest::Client::new(),
+            base: self.api_base(),
+            token: None,
+        }
+    }
+
+    /// Logs in; panics unless the login succeeds.
+    pub async fn login(&self, username: &str, password: &str) -> Api {
+        let mut api = self.anonymous();
+        let (status, body) = api
+            .post("/login", json!({"username": username, "password": password}))
+            .await;
+        assert_eq!(status, 200, "login {username}: {body}");
+        api.token = Some(body["token"].as_str().expect("token").to_owned());
+        api
+    }
+
+    /// The bootstrap operator on the root organisation.
+    pub async fn admin(&self) -> Api {
+        self.login("admin", ADMIN_PASSWORD).await
+    }
+}
+
+/// A JSON client for the HTTP API; every call returns `(status, body)` (body `null` if empty).
+#[derive(Clone)]
+pub struct Api {
+    pub client: reqwest::Client,
+    pub base: String,
+    pub token: Option<String>,
+}
+
+impl Api {
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+    pub async fn put(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send(reqwest::Method::PUT, path, Some(body)).await
+    }
+    pub async fn patch(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send(reqwest::Method::PATCH, path, Some(body)).await
+    }
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        self.send(reqwest::Method::DELETE, path, None).await
+    }
+
+    /// Sends a request with this client's token (if any).
+    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("HTTP request");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, body)
+    }
+
+    /// Same client with another token.
+    pub fn with_token(&self, token: &str) -> Api {
+        Api {
+            token: Some(token.to_owned()),
+            ..self.clone()
         }
     }
 }

@@ -1,0 +1,322 @@
+//! Who is acting, and the gate that decides what they may do.
+
+use super::{AccessError, Grant, Permission, Role, grant};
+
+/// One membership, with its organisation's materialised path (`/1/4/`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub organisation_id: i32,
+    pub path: String,
+    pub role: Role,
+}
+
+/// An organisation as the gate needs it: its id and materialised path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrgRef<'a> {
+    pub id: i32,
+    pub path: &'a str,
+}
+
+impl<'a> From<&'a entity::organisation::Model> for OrgRef<'a> {
+    fn from(org: &'a entity::organisation::Model) -> Self {
+        OrgRef {
+            id: org.id,
+            path: &org.path,
+        }
+    }
+}
+
+/// An authenticated user (or the platform admin at the CLI) and their memberships.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    user_id: Option<i32>,
+    username: String,
+    memberships: Vec<Membership>,
+}
+
+/// Proof that the gate allowed `permission` on `organisation_id`; only the gate makes one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authorized {
+    permission: Permission,
+    organisation_id: i32,
+    grant: Grant,
+}
+
+impl Authorized {
+    /// The organisation the permission was granted on.
+    pub fn organisation_id(&self) -> i32 {
+        self.organisation_id
+    }
+
+    /// How much of the permission was granted.
+    pub fn grant(&self) -> Grant {
+        self.grant
+    }
+
+    /// Checks that this proof covers `permission` on `organisation_id`.
+    pub fn ensure(&self, permission: Permission, organisation_id: i32) -> Result<(), AccessError> {
+        if self.permission == permission && self.organisation_id == organisation_id {
+            Ok(())
+        } else {
+            Err(AccessError::Forbidden)
+        }
+    }
+}
+
+/// Where a principal holds a permission: the subtree roots (paths) and the grant in each.
+/// Lists are filtered by it in the query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    permission: Permission,
+    user_id: Option<i32>,
+    entries: Vec<(String, Grant)>,
+}
+
+impl Scope {
+    /// The permission this scope is for.
+    pub fn permission(&self) -> Permission {
+        self.permission
+    }
+
+    /// The acting user (for "own actions only" grants).
+    pub fn user_id(&self) -> Option<i32> {
+        self.user_id
+    }
+
+    /// Subtree roots (materialised paths) and the grant held in each.
+    pub fn entries(&self) -> &[(String, Grant)] {
+        &self.entries
+    }
+
+    /// The grant held on a root organisation (covering the whole tree), if any.
+    pub fn root_grant(&self) -> Option<Grant> {
+        self.entries
+            .iter()
+            .filter(|(path, _)| path.matches('/').count() == 2)
+            .map(|(_, g)| *g)
+            .max()
+    }
+}
+
+impl Principal {
+    /// A principal for an authenticated user.
+    pub fn new(user_id: i32, username: String, memberships: Vec<Membership>) -> Self {
+        Self {
+            user_id: Some(user_id),
+            username,
+            memberships,
+        }
+    }
+
+    /// The platform admin at the CLI: an operator on the root, audited as no user.
+    pub fn system(root: &entity::organisation::Model) -> Self {
+        Self {
+            user_id: None,
+            username: "system".into(),
+            memberships: vec![Membership {
+                organisation_id: root.id,
+                path: root.path.clone(),
+                role: Role::Operator,
+            }],
+        }
+    }
+
+    /// The user's id; `None` for the platform admin at the CLI.
+    pub fn user_id(&self) -> Option<i32> {
+        self.user_id
+    }
+
+    /// The user name.
+    pub fn username(&self) -> &str {
+        &self.username
+    }
+
+    /// Every membership.
+    pub fn memberships(&self) -> &[Membership] {
+        &self.memberships
+    }
+
+    /// Whether `org` is in the subtree of any membership.
+    pub fn sees(&self, org: OrgRef<'_>) -> bool {
+        self.memberships.iter().any(|m| org.path.starts_with(&m.path))
+    }
+
+    /// The gate: may this principal do `permission` on a resource owned by `org`?
+    pub fn authorize(&self, permission: Permission, org: OrgRef<'_>) -> Result<Authorized, AccessError> {
+        let mut covered = false;
+        let mut best: Option<Grant> = None;
+        for m in self.memberships.iter().filter(|m| org.path.starts_with(&m.path)) {
+            covered = true;
+            best = best.max(grant(m.role, permission));
+        }
+        match (covered, best) {
+            (false, _) => Err(AccessError::NotFound),
+            (true, None) => Err(AccessError::Forbidden),
+            (true, Some(grant)) => Ok(Authorized {
+                permission,
+                organisation_id: org.id,
+                grant,
+            }),
+        }
+    }
+
+    /// Where this principal holds `permission`; 403 if nowhere.
+    pub fn scope(&self, permission: Permission) -> Result<Scope, AccessError> {
+        let mut entries: Vec<(String, Grant)> = self
+            .memberships
+            .iter()
+            .filter_map(|m| grant(m.role, permission).map(|g| (m.path.clone(), g)))
+            .collect();
+        if entries.is_empty() {
+            return Err(AccessError::Forbidden);
+        }
+        // Keep the strongest grant per path; drop entries inside another with an equal or
+        // stronger grant, so queries stay short.
+        entries.sort_by(|a, b| a.0.len().cmp(&b.0.len()).then(b.1.cmp(&a.1)));
+        let mut kept: Vec<(String, Grant)> = Vec::with_capacity(entries.len());
+        for (path, g) in entries {
+            if !kept.iter().any(|(p, kg)| path.starts_with(p.as_str()) && *kg >= g) {
+                kept.push((path, g));
+            }
+        }
+        Ok(Scope {
+            permission,
+            user_id: self.user_id,
+            entries: kept,
+        })
+    }
+
+    /// [`scope`](Self::scope) narrowed to the subtree of `org` (the `?organisation_id=` filter):
+    /// 404 if `org` is not visible, 403 if the permission is held nowhere in it.
+    pub fn scope_within(&self, permission: Permission, org: OrgRef<'_>) -> Result<Scope, AccessError> {
+        if !self.sees(org) {
+            return Err(AccessError::NotFound);
+        }
+        let scope = self.scope(permission)?;
+        let entries: Vec<(String, Grant)> = scope
+            .entries
+            .into_iter()
+            .filter_map(|(path, g)| {
+                if org.path.starts_with(&path) {
+                    Some((org.path.to_owned(), g))
+                } else if path.starts_with(org.path) {
+                    Some((path, g))
+                } else {
+                    None
+                }
+            })
+            .collect();
+        if entries.is_empty() {
+            return Err(AccessError::Forbidden);
+        }
+        Ok(Scope { entries, ..scope })
+    }
+
+    /// The organisations (paths) where this principal is operator: the limits of what it may
+    /// grant.
+    pub fn operator_paths(&self) -> impl Iterator<Item = &str> {
+        self.memberships
+            .iter()
+            .filter(|m| m.role == Role::Operator)
+            .map(|m| m.path.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(org: i32, path: &str, role: Role) -> Membership {
+        Membership {
+            organisation_id: org,
+            path: path.into(),
+            role,
+        }
+    }
+
+    const ROOT: OrgRef = OrgRef { id: 1, path: "/1/" };
+    const A: OrgRef = OrgRef { id: 2, path: "/1/2/" };
+    const A1: OrgRef = OrgRef { id: 3, path: "/1/2/3/" };
+    const B: OrgRef = OrgRef { id: 4, path: "/1/4/" };
+    const A_LOOKALIKE: OrgRef = OrgRef { id: 20, path: "/1/20/" };
+
+    #[test]
+    fn outside_is_404_inside_without_permission_is_403() {
+        let p = Principal::new(7, "m".into(), vec![member(2, "/1/2/", Role::Maintenance)]);
+        assert!(p.authorize(Permission::RemoteMaintenance, A1).is_ok());
+        assert_eq!(
+            p.authorize(Permission::RemoteMaintenance, B),
+            Err(AccessError::NotFound)
+        );
+        assert_eq!(
+            p.authorize(Permission::RemoteMaintenance, ROOT),
+            Err(AccessError::NotFound)
+        );
+        assert_eq!(
+            p.authorize(Permission::RemoteMaintenance, A_LOOKALIKE),
+            Err(AccessError::NotFound)
+        );
+        assert_eq!(p.authorize(Permission::DriversRead, A1), Err(AccessError::Forbidden));
+    }
+
+    #[test]
+    fn the_strongest_covering_grant_wins() {
+        let p = Principal::new(
+            7,
+            "x".into(),
+            vec![member(2, "/1/2/", Role::Support), member(3, "/1/2/3/", Role::Operator)],
+        );
+        assert_eq!(
+            p.authorize(Permission::AccessRulesRead, A1).map(|a| a.grant()),
+            Ok(Grant::Full)
+        );
+        assert_eq!(
+            p.authorize(Permission::AccessRulesRead, A).map(|a| a.grant()),
+            Ok(Grant::Reduced)
+        );
+        assert_eq!(p.authorize(Permission::UsersManage, A), Err(AccessError::Forbidden));
+    }
+
+    #[test]
+    fn scopes_list_where_the_permission_holds() {
+        let p = Principal::new(
+            7,
+            "x".into(),
+            vec![
+                member(2, "/1/2/", Role::Operator),
+                member(3, "/1/2/3/", Role::Support),
+                member(4, "/1/4/", Role::Maintenance),
+            ],
+        );
+        let s = p.scope(Permission::UsersManage).unwrap();
+        assert_eq!(s.entries(), &[("/1/2/".to_owned(), Grant::Full)]);
+        let s = p.scope(Permission::ChargersRead).unwrap();
+        assert_eq!(s.entries().len(), 2, "A1 is folded into A: {s:?}");
+        assert_eq!(p.scope_within(Permission::UsersManage, B), Err(AccessError::Forbidden));
+        assert_eq!(
+            p.scope_within(Permission::UsersManage, A1)
+                .map(|s| s.entries().to_vec()),
+            Ok(vec![("/1/2/3/".to_owned(), Grant::Full)])
+        );
+        assert_eq!(
+            p.scope_within(Permission::UsersManage, ROOT),
+            Err(AccessError::NotFound),
+            "the root is not visible"
+        );
+        let only = Principal::new(8, "m".into(), vec![member(4, "/1/4/", Role::Maintenance)]);
+        assert_eq!(only.scope(Permission::UsersManage), Err(AccessError::Forbidden));
+        assert_eq!(
+            only.scope_within(Permission::ChargersRead, A),
+            Err(AccessError::NotFound)
+        );
+    }
+
+    #[test]
+    fn authorized_proves_only_what_was_checked() {
+        let p = Principal::new(7, "o".into(), vec![member(2, "/1/2/", Role::Operator)]);
+        let auth = p.authorize(Permission::ChargersWrite, A1).unwrap();
+        assert!(auth.ensure(Permission::ChargersWrite, 3).is_ok());
+        assert!(auth.ensure(Permission::ChargersWrite, 4).is_err());
+        assert!(auth.ensure(Permission::UsersManage, 3).is_err());
+    }
+}

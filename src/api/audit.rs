@@ -1,0 +1,22 @@
+//! `/api/v1/audit`
+
+use axum::extract::State;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::error::{ApiResult, ErrorBody};
+use super::extract::{Auth, Query};
+use crate::server::AppState;
+use crate::services::ListQuery;
+use crate::services::audit_log::{self as svc, AuditOut};
+
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list))
+}
+
+/// Audit rows the caller may read, newest first (maintenance: its own actions).
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(ListQuery), security(("bearer" = [])),
+    responses((status = 200, body = [AuditOut]), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list(State(s): State<AppState>, a: Auth, Query(q): Query<ListQuery>) -> ApiResult<axum::Json<Vec<AuditOut>>> {
+    Ok(axum::Json(svc::list(&s, &a.principal, &q).await?))
+}

@@ -1,0 +1,109 @@
+//! The one place where back-office errors become HTTP answers: `{error, message}` with a
+//! stable code; 5xx details are logged, never sent.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::access::AccessError;
+use crate::services;
+
+/// The JSON body of every error answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable machine-readable code (`not_found`, `forbidden`, `validation_failed`, ...).
+    pub error: &'static str,
+    pub message: String,
+    /// The offending field, for `validation_failed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// An HTTP error answer.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    body: ErrorBody,
+    retry_after_s: Option<u64>,
+}
+
+impl ApiError {
+    /// An error with a status, code and message.
+    pub fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: ErrorBody {
+                error,
+                message: message.into(),
+                field: None,
+            },
+            retry_after_s: None,
+        }
+    }
+
+    /// 422 naming the field.
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", message);
+        let field = field.into();
+        e.body.field = (!field.is_empty()).then_some(field);
+        e
+    }
+
+    /// 400 for a malformed path or query.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    /// 404 for a route that does not exist.
+    pub fn no_route() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+    }
+}
+
+impl From<services::Error> for ApiError {
+    fn from(e: services::Error) -> Self {
+        use services::Error as E;
+        match e {
+            E::Access(AccessError::NotFound) | E::NotFound(_) => {
+                Self::new(StatusCode::NOT_FOUND, "not_found", "not found")
+            }
+            E::Access(AccessError::Forbidden) => Self::new(StatusCode::FORBIDDEN, "forbidden", "not permitted"),
+            E::Conflict(why) => Self::new(StatusCode::CONFLICT, "conflict", why),
+            E::Invalid { field, message } => Self::validation(field, message),
+            E::Unauthenticated => Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", "authentication required"),
+            E::InvalidCredentials => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "invalid user name or password",
+            ),
+            E::TooManyAttempts { retry_after_s } => {
+                let mut e = Self::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_attempts",
+                    "too many failed attempts; try again later",
+                );
+                e.retry_after_s = Some(retry_after_s);
+                e
+            }
+            E::Internal(detail) => {
+                tracing::error!(%detail, "internal error");
+                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, Json(self.body)).into_response();
+        if let Some(s) = self.retry_after_s {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s));
+        }
+        response
+    }
+}
+
+/// Handler result.
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,93 @@
+//! Extractors whose rejections are [`ApiError`]s: the bearer-token principal, JSON bodies
+//! that name the failing field, and paths/queries that answer JSON 400s.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+use crate::access::Principal;
+use crate::server::AppState;
+use crate::services;
+
+/// The authenticated caller. The reason a token failed is logged at debug; the client always
+/// gets the same 401.
+pub struct Auth {
+    pub principal: Principal,
+    /// The bearer token itself (logout revokes it).
+    pub token: String,
+}
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty() && t.len() <= 128)
+            .ok_or(services::Error::Unauthenticated)?;
+        let principal = services::auth::authenticate(state, token).await.inspect_err(|e| {
+            tracing::debug!(error = %e, "bearer token refused");
+        })?;
+        Ok(Auth {
+            principal,
+            token: token.to_owned(),
+        })
+    }
+}
+
+/// A JSON body; a parse or type error answers 422 naming the field.
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::validation("", format!("unreadable body: {e}")))?;
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        match serde_path_to_error::deserialize(&mut de) {
+            Ok(value) => Ok(Json(value)),
+            Err(err) => {
+                let path = err.path().to_string();
+                let field = if path == "." { String::new() } else { path };
+                Err(ApiError::validation(field, err.into_inner().to_string()))
+            }
+        }
+    }
+}
+
+/// Path parameters; a malformed one answers 400.
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| Path(v))
+            .map_err(|e| ApiError::bad_request(e.body_text()))
+    }
+}
+
+/// Query parameters; a malformed one answers 400.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(v)| Query(v))
+            .map_err(|e| ApiError::bad_request(e.body_text()))
+    }
+}

@@ -1,0 +1,98 @@
+//! The back-office HTTP API (axum). Thin: each handler parses, calls one service function with
+//! the authenticated principal and maps the result; errors become JSON in [`error`]. The
+//! OpenAPI document is generated from the handlers' annotations.
+
+mod audit;
+mod auth;
+mod chargers;
+pub mod error;
+mod extract;
+mod organisations;
+mod sites;
+mod tickets;
+mod users;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::server::AppState;
+use error::ApiError;
+
+/// Request bodies larger than this answer 413.
+const BODY_LIMIT: usize = 1024 * 1024;
+/// Requests taking longer answer 408 (remote commands wait at most `ocpp.call_timeout_s`).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "voltgate", description = "OCPP central system back-office API. Every call except login passes one role gate: 404 outside your subtrees, 403 inside without the permission."),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth"), (name = "organisations"), (name = "users"), (name = "sites"),
+        (name = "chargers"), (name = "tickets"), (name = "audit")
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(auth::router())
+        .merge(organisations::router())
+        .merge(users::router())
+        .merge(sites::router())
+        .merge(chargers::router())
+        .merge(tickets::router())
+        .merge(audit::router())
+        .split_for_parts();
+    let openapi = Arc::new(openapi);
+    router
+        .route(
+            "/api/openapi.json",
+            get(move || async move { axum::Json(openapi.as_ref().clone()) }),
+        )
+        .route(
+            "/healthz",
+            get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
+        )
+        .fallback(|| async { ApiError::no_route() })
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// The OpenAPI document, for tools and tests.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, openapi) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
+        .merge(auth::router())
+        .merge(organisations::router())
+        .merge(users::router())
+        .merge(sites::router())
+        .merge(chargers::router())
+        .merge(tickets::router())
+        .merge(audit::router())
+        .split_for_parts();
+    openapi
+}

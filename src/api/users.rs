@@ -1,0 +1,76 @@
+//! `/api/v1/users`
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::error::{ApiResult, ErrorBody};
+use super::extract::{Auth, Json, Path, Query};
+use crate::server::AppState;
+use crate::services::ListQuery;
+use crate::services::users::{self as svc, MembershipOut, NewUser, UserOut, UserPatch};
+
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(get, update, delete))
+        .routes(routes!(memberships))
+}
+
+/// Users managed by the caller (operators only).
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", params(ListQuery), security(("bearer" = [])),
+    responses((status = 200, body = [UserOut]), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list(State(s): State<AppState>, a: Auth, Query(q): Query<ListQuery>) -> ApiResult<axum::Json<Vec<UserOut>>> {
+    Ok(axum::Json(svc::list(&s, &a.principal, &q).await?))
+}
+
+/// Creates a user in a home organisation of the caller's operator subtree.
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUser, security(("bearer" = [])),
+    responses((status = 201, body = UserOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create(
+    State(s): State<AppState>,
+    a: Auth,
+    Json(b): Json<NewUser>,
+) -> ApiResult<(StatusCode, axum::Json<UserOut>)> {
+    Ok((StatusCode::CREATED, axum::Json(svc::create(&s, &a.principal, b).await?)))
+}
+
+/// One user.
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = i32, Path)), security(("bearer" = [])),
+    responses((status = 200, body = UserOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get(State(s): State<AppState>, a: Auth, Path(id): Path<i32>) -> ApiResult<axum::Json<UserOut>> {
+    Ok(axum::Json(svc::get(&s, &a.principal, id).await?))
+}
+
+/// Changes e-mail, password or disabled flag; disabling ends its sessions at once.
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = i32, Path)), request_body = UserPatch, security(("bearer" = [])),
+    responses((status = 200, body = UserOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn update(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i32>,
+    Json(b): Json<UserPatch>,
+) -> ApiResult<axum::Json<UserOut>> {
+    Ok(axum::Json(svc::update(&s, &a.principal, id, b).await?))
+}
+
+/// Deletes a user.
+#[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users", params(("id" = i32, Path)), security(("bearer" = [])),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn delete(State(s): State<AppState>, a: Auth, Path(id): Path<i32>) -> ApiResult<StatusCode> {
+    svc::delete(&s, &a.principal, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Replaces the user's memberships inside the caller's operator subtrees (others are kept).
+#[utoipa::path(put, path = "/api/v1/users/{id}/memberships", tag = "users", params(("id" = i32, Path)), request_body = [MembershipOut], security(("bearer" = [])),
+    responses((status = 200, body = UserOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn memberships(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i32>,
+    Json(b): Json<Vec<MembershipOut>>,
+) -> ApiResult<axum::Json<UserOut>> {
+    Ok(axum::Json(svc::set_memberships(&s, &a.principal, id, b).await?))
+}

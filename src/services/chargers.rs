@@ -1,0 +1,288 @@
+//! Chargers through the gate, with their live state from the gateway registry.
+
+use chrono::{DateTime, Utc};
+use entity::{charger, connector, organisation};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::{Error, ListQuery, Result, Target, audit, gate, invalid, list_scope, named_organisation, refused};
+use crate::access::{AccessError, Authorized, Grant, Permission, Principal};
+use crate::crypto;
+use crate::server::AppState;
+use crate::store::{HOME, validate_charger_id};
+
+/// One connector's last reported status.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectorOut {
+    pub evse_id: i32,
+    pub connector_id: i32,
+    pub status: String,
+    pub error_code: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<connector::Model> for ConnectorOut {
+    fn from(c: connector::Model) -> Self {
+        Self {
+            evse_id: c.evse_id,
+            connector_id: c.connector_id,
+            status: c.status,
+            error_code: c.error_code,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+/// A charger as the API shows it, with its live state.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChargerOut {
+    pub id: String,
+    pub organisation_id: Option<i32>,
+    pub site_id: Option<i32>,
+    /// Connected to this node right now.
+    pub online: bool,
+    pub ocpp_version: Option<String>,
+    pub vendor: Option<String>,
+    pub model: Option<String>,
+    pub serial: Option<String>,
+    pub firmware_version: Option<String>,
+    /// Last FirmwareStatusNotification status (remote commands issue).
+    pub firmware_status: Option<String>,
+    pub registration_status: String,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    pub connectors: Vec<ConnectorOut>,
+    /// Only when voltgate generated the charger's password: shown this once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+}
+
+/// `POST /api/v1/chargers`
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewCharger {
+    /// Charge point identity, as in `ws://host/ocpp/{id}`.
+    pub id: String,
+    pub organisation_id: i32,
+    pub site_id: Option<i32>,
+    /// HTTP Basic password (security profile 1); generated when omitted.
+    pub password: Option<String>,
+}
+
+/// `PATCH /api/v1/chargers/{id}`
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ChargerPatch {
+    /// Move the charger to this organisation.
+    pub organisation_id: Option<i32>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<i32>)]
+    pub site_id: Option<Option<i32>>,
+    pub password: Option<String>,
+}
+
+fn target(id: &str, org: Option<i32>) -> Target {
+    let t = Target::new(format!("charger:{id}")).charger(id);
+    match org {
+        Some(o) => t.org(o),
+        None => t,
+    }
+}
+
+fn out(state: &AppState, c: charger::Model, connectors: Vec<connector::Model>) -> ChargerOut {
+    ChargerOut {
+        online: state.gateway.registry().is_online(&c.id),
+        id: c.id,
+        organisation_id: c.organisation_id,
+        site_id: c.site_id,
+        ocpp_version: c.ocpp_version,
+        vendor: c.vendor,
+        model: c.model,
+        serial: c.serial,
+        firmware_version: c.firmware_version,
+        firmware_status: None,
+        registration_status: c.registration_status,
+        last_seen_at: c.last_seen_at,
+        connectors: connectors.into_iter().map(Into::into).collect(),
+        password: None,
+    }
+}
+
+/// A charger the caller may see, with its organisation: 404 if it does not exist, is outside
+/// the caller's subtrees, or is not at a home site for a caller who sees home chargers only.
+/// Unassigned chargers belong, for this purpose, to the root organisation.
+pub(crate) async fn visible_charger(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    action: &str,
+) -> Result<(charger::Model, organisation::Model)> {
+    let not_found = |org| target(id, org);
+    let Some(c) = state.store.charger(id).await? else {
+        return Err(refused(state, p, action, not_found(None), AccessError::NotFound.into()).await);
+    };
+    let org = match c.organisation_id {
+        Some(org_id) => named_organisation(state, p, org_id, action).await?,
+        None => {
+            state
+                .store
+                .ensure_root_organisation(&state.config.bootstrap.root_organisation)
+                .await?
+        }
+    };
+    let read = gate(
+        state,
+        p,
+        Permission::ChargersRead,
+        &org,
+        action,
+        target(id, Some(org.id)),
+    )
+    .await?;
+    if read.grant() == Grant::HomeChargers && !at_home(state, &c).await? {
+        return Err(refused(state, p, action, not_found(Some(org.id)), AccessError::NotFound.into()).await);
+    }
+    Ok((c, org))
+}
+
+async fn at_home(state: &AppState, c: &charger::Model) -> Result<bool> {
+    Ok(match c.site_id {
+        Some(site) => state.store.site(site).await?.is_some_and(|s| s.kind == HOME),
+        None => false,
+    })
+}
+
+/// A site for a charger in `org`: visible to the caller and owned by `org` or an ancestor.
+async fn check_site(
+    state: &AppState,
+    p: &Principal,
+    site_id: i32,
+    org: &organisation::Model,
+    action: &str,
+) -> Result<()> {
+    let site = super::sites::visible_site(state, p, site_id, action).await?;
+    let site_org = named_organisation(state, p, site.organisation_id, action).await?;
+    if !org.path.starts_with(&site_org.path) {
+        return Err(invalid("site_id", "the site belongs to another organisation"));
+    }
+    Ok(())
+}
+
+fn hash(password: &str) -> Result<String> {
+    if password.len() < 8 || password.len() > 64 {
+        return Err(invalid("password", "must be 8 to 64 characters"));
+    }
+    crypto::hash_password(password).map_err(|e| Error::Internal(e.to_string()))
+}
+
+/// Chargers the caller may see, with live state.
+pub async fn list(state: &AppState, p: &Principal, q: &ListQuery) -> Result<Vec<ChargerOut>> {
+    let scope = list_scope(state, p, Permission::ChargersRead, q, "charger.list").await?;
+    let chargers = state.store.chargers_in(&scope, q.page()).await?;
+    let ids: Vec<String> = chargers.iter().map(|c| c.id.clone()).collect();
+    let mut connectors = state.store.connectors_of(&ids).await?;
+    Ok(chargers
+        .into_iter()
+        .map(|c| {
+            let (mine, rest): (Vec<_>, Vec<_>) = connectors.drain(..).partition(|k| k.charger_id == c.id);
+            connectors = rest;
+            out(state, c, mine)
+        })
+        .collect())
+}
+
+/// One charger with live state.
+pub async fn get(state: &AppState, p: &Principal, id: &str) -> Result<ChargerOut> {
+    let (c, _) = visible_charger(state, p, id, "charger.read").await?;
+    let connectors = state.store.connectors(&c.id).await?;
+    Ok(out(state, c, connectors))
+}
+
+/// Registers a charger (or adopts one waiting unassigned).
+pub async fn create(state: &AppState, p: &Principal, input: NewCharger) -> Result<ChargerOut> {
+    let action = "charger.create";
+    validate_charger_id(&input.id).map_err(|e| invalid("id", e.to_string()))?;
+    let org = named_organisation(state, p, input.organisation_id, action).await?;
+    let auth = gate(
+        state,
+        p,
+        Permission::ChargersWrite,
+        &org,
+        action,
+        target(&input.id, Some(org.id)),
+    )
+    .await?;
+    if let Some(site) = input.site_id {
+        check_site(state, p, site, &org, action).await?;
+    }
+    let generated = input.password.is_none().then(|| crypto::random_token(18));
+    let password = input.password.as_deref().or(generated.as_deref()).unwrap_or_default();
+    let c = state
+        .store
+        .create_charger(&auth, &input.id, input.site_id, Some(hash(password)?))
+        .await?;
+    let request = json!({"id": input.id, "organisation_id": input.organisation_id, "site_id": input.site_id});
+    audit(state, p, action, target(&c.id, Some(org.id)), Some(request), "ok", None).await;
+    let mut created = out(state, c, Vec::new());
+    created.password = generated;
+    Ok(created)
+}
+
+/// Moves a charger, changes its site or its password.
+pub async fn update(state: &AppState, p: &Principal, id: &str, patch: ChargerPatch) -> Result<ChargerOut> {
+    let action = "charger.update";
+    let (c, org) = visible_charger(state, p, id, action).await?;
+    let auth = gate(
+        state,
+        p,
+        Permission::ChargersWrite,
+        &org,
+        action,
+        target(id, Some(org.id)),
+    )
+    .await?;
+    let mut dest: Option<(organisation::Model, Authorized)> = None;
+    if let Some(to) = patch.organisation_id {
+        let to_org = named_organisation(state, p, to, action).await?;
+        let to_auth = gate(
+            state,
+            p,
+            Permission::ChargersWrite,
+            &to_org,
+            action,
+            target(id, Some(to)),
+        )
+        .await?;
+        dest = Some((to_org, to_auth));
+    }
+    let final_org = dest.as_ref().map_or(&org, |(o, _)| o);
+    if let Some(Some(site)) = patch.site_id {
+        check_site(state, p, site, final_org, action).await?;
+    }
+    let password_hash = patch.password.as_deref().map(hash).transpose()?;
+    let c = state
+        .store
+        .update_charger(&auth, c, dest.as_ref().map(|(_, a)| a), patch.site_id, password_hash)
+        .await?;
+    let request = json!({"organisation_id": patch.organisation_id, "site_id": patch.site_id, "password_changed": patch.password.is_some()});
+    audit(state, p, action, target(id, Some(org.id)), Some(request), "ok", None).await;
+    let connectors = state.store.connectors(&c.id).await?;
+    Ok(out(state, c, connectors))
+}
+
+/// Deletes a charger and closes its connection.
+pub async fn delete(state: &AppState, p: &Principal, id: &str) -> Result<()> {
+    let action = "charger.delete";
+    let (c, org) = visible_charger(state, p, id, action).await?;
+    let auth = gate(
+        state,
+        p,
+        Permission::ChargersWrite,
+        &org,
+        action,
+        target(id, Some(org.id)),
+    )
+    .await?;
+    state.store.delete_charger(&auth, &c).await?;
+    state.gateway.registry().disconnect(id);
+    audit(state, p, action, target(id, Some(org.id)), None, "ok", None).await;
+    Ok(())
+}

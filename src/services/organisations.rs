@@ -1,0 +1,158 @@
+//! The organisation tree through the gate.
+
+use entity::organisation;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::{Error, ListQuery, Result, Target, audit, gate, invalid, list_scope, named_organisation, refused};
+use crate::access::{AccessError, Authorized, Permission, Principal};
+use crate::server::AppState;
+
+/// An organisation as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrganisationOut {
+    pub id: i32,
+    pub name: String,
+    pub parent_id: Option<i32>,
+    /// Materialised path of ids from the root, e.g. `/1/4/9/`.
+    pub path: String,
+}
+
+impl From<organisation::Model> for OrganisationOut {
+    fn from(o: organisation::Model) -> Self {
+        Self {
+            id: o.id,
+            name: o.name,
+            parent_id: o.parent_id,
+            path: o.path,
+        }
+    }
+}
+
+/// `POST /api/v1/organisations`
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct NewOrganisation {
+    pub name: String,
+    pub parent_id: i32,
+}
+
+/// `PATCH /api/v1/organisations/{id}`
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct OrganisationPatch {
+    pub name: Option<String>,
+    /// Move the organisation (and its subtree) below this one.
+    pub parent_id: Option<i32>,
+}
+
+fn target(id: i32) -> Target {
+    Target::new(format!("organisation:{id}")).org(id)
+}
+
+/// Organisations the caller may read.
+pub async fn list(state: &AppState, p: &Principal, q: &ListQuery) -> Result<Vec<OrganisationOut>> {
+    let scope = list_scope(state, p, Permission::OrganisationsRead, q, "organisation.list").await?;
+    let rows = state.store.organisations_in(&scope, q.page()).await?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+/// One organisation.
+pub async fn get(state: &AppState, p: &Principal, id: i32) -> Result<OrganisationOut> {
+    let org = named_organisation(state, p, id, "organisation.read").await?;
+    gate(
+        state,
+        p,
+        Permission::OrganisationsRead,
+        &org,
+        "organisation.read",
+        target(id),
+    )
+    .await?;
+    Ok(org.into())
+}
+
+/// Creates an organisation below `parent_id`.
+pub async fn create(state: &AppState, p: &Principal, input: NewOrganisation) -> Result<OrganisationOut> {
+    let action = "organisation.create";
+    if input.name.trim().is_empty() {
+        return Err(invalid("name", "must not be empty"));
+    }
+    let parent = named_organisation(state, p, input.parent_id, action).await?;
+    let auth = gate(
+        state,
+        p,
+        Permission::OrganisationsCreate,
+        &parent,
+        action,
+        target(parent.id),
+    )
+    .await?;
+    let org = state.store.create_organisation(&auth, &input.name).await?;
+    audit(state, p, action, target(org.id), Some(json!(input)), "ok", None).await;
+    Ok(org.into())
+}
+
+/// Renames and/or moves an organisation. Moving needs the permission on the current parent
+/// (whoever manages the organisation) and on the new parent.
+pub async fn update(state: &AppState, p: &Principal, id: i32, patch: OrganisationPatch) -> Result<OrganisationOut> {
+    let action = "organisation.update";
+    let mut org = named_organisation(state, p, id, action).await?;
+    if let Some(name) = &patch.name {
+        if name.trim().is_empty() {
+            return Err(invalid("name", "must not be empty"));
+        }
+        let auth = gate(state, p, Permission::OrganisationsCreate, &org, action, target(id)).await?;
+        org = state.store.rename_organisation(&auth, org, name).await?;
+    }
+    if let Some(parent_id) = patch.parent_id {
+        gate(state, p, Permission::OrganisationsCreate, &org, action, target(id)).await?;
+        let auth_now = gate_parent(state, p, &org, action).await?;
+        let new_parent = named_organisation(state, p, parent_id, action).await?;
+        let auth_new = gate(
+            state,
+            p,
+            Permission::OrganisationsCreate,
+            &new_parent,
+            action,
+            target(parent_id),
+        )
+        .await?;
+        org = state
+            .store
+            .move_organisation(&auth_now, &auth_new, &org, &new_parent)
+            .await?;
+    }
+    audit(state, p, action, target(id), Some(json!(patch)), "ok", None).await;
+    Ok(org.into())
+}
+
+/// Deletes an empty organisation; needs the permission on its parent.
+pub async fn delete(state: &AppState, p: &Principal, id: i32) -> Result<()> {
+    let action = "organisation.delete";
+    let org = named_organisation(state, p, id, action).await?;
+    // Existence inside the caller's view first, so an outsider gets 404 rather than 409.
+    gate(state, p, Permission::OrganisationsCreate, &org, action, target(id)).await?;
+    let auth = gate_parent(state, p, &org, action).await?;
+    state.store.delete_organisation(&auth, &org).await?;
+    audit(state, p, action, target(id), None, "ok", None).await;
+    Ok(())
+}
+
+/// An organisation is managed from above: moving or deleting it needs the permission on its
+/// parent, so nobody can move or delete the organisation their own membership is on. The
+/// caller has already seen `org`, so a refusal here is 403, not 404.
+async fn gate_parent(state: &AppState, p: &Principal, org: &organisation::Model, action: &str) -> Result<Authorized> {
+    let parent = match org.parent_id {
+        Some(pid) => state.store.organisation(pid).await?,
+        None => None,
+    };
+    let Some(parent) = parent else {
+        return Err(Error::Conflict(
+            "the root organisation cannot be moved or deleted".into(),
+        ));
+    };
+    match p.authorize(Permission::OrganisationsCreate, (&parent).into()) {
+        Ok(auth) => Ok(auth),
+        Err(_) => Err(refused(state, p, action, target(org.id), AccessError::Forbidden.into()).await),
+    }
+}

@@ -1,0 +1,158 @@
+//! Sites through the gate. A fleet manager sees only `home` sites.
+
+use entity::site;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::{ListQuery, Result, Target, audit, gate, invalid, list_scope, named_organisation, refused};
+use crate::access::{AccessError, Grant, Permission, Principal};
+use crate::server::AppState;
+use crate::store::{HOME, SITE_KINDS, SiteFields};
+
+/// A site as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SiteOut {
+    pub id: i32,
+    pub organisation_id: i32,
+    pub name: String,
+    pub address: Option<String>,
+    /// `public`, `private` or `home`.
+    pub kind: String,
+}
+
+impl From<site::Model> for SiteOut {
+    fn from(s: site::Model) -> Self {
+        Self {
+            id: s.id,
+            organisation_id: s.organisation_id,
+            name: s.name,
+            address: s.address,
+            kind: s.kind,
+        }
+    }
+}
+
+/// `POST /api/v1/sites`
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct NewSite {
+    pub organisation_id: i32,
+    pub name: String,
+    pub address: Option<String>,
+    /// `public`, `private` (default) or `home`.
+    pub kind: Option<String>,
+}
+
+/// `PATCH /api/v1/sites/{id}`
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct SitePatch {
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub address: Option<Option<String>>,
+    pub kind: Option<String>,
+}
+
+fn target(s: &site::Model) -> Target {
+    Target::new(format!("site:{}", s.id)).org(s.organisation_id)
+}
+
+fn check_kind(kind: &Option<String>) -> Result<()> {
+    match kind {
+        Some(k) if !SITE_KINDS.contains(&k.as_str()) => Err(invalid("kind", "must be public, private or home")),
+        _ => Ok(()),
+    }
+}
+
+/// A site the caller may see: 404 if it does not exist, is outside the caller's subtrees, or
+/// is not a home site for a caller who sees home sites only.
+pub(crate) async fn visible_site(state: &AppState, p: &Principal, id: i32, action: &str) -> Result<site::Model> {
+    let Some(s) = state.store.site(id).await? else {
+        return Err(refused(
+            state,
+            p,
+            action,
+            Target::new(format!("site:{id}")),
+            AccessError::NotFound.into(),
+        )
+        .await);
+    };
+    let org = named_organisation(state, p, s.organisation_id, action).await?;
+    let read = gate(state, p, Permission::ChargersRead, &org, action, target(&s)).await?;
+    if read.grant() == Grant::HomeChargers && s.kind != HOME {
+        return Err(refused(state, p, action, target(&s), AccessError::NotFound.into()).await);
+    }
+    Ok(s)
+}
+
+/// Sites the caller may see.
+pub async fn list(state: &AppState, p: &Principal, q: &ListQuery) -> Result<Vec<SiteOut>> {
+    let scope = list_scope(state, p, Permission::ChargersRead, q, "site.list").await?;
+    Ok(state
+        .store
+        .sites_in(&scope, q.page())
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect())
+}
+
+/// One site.
+pub async fn get(state: &AppState, p: &Principal, id: i32) -> Result<SiteOut> {
+    Ok(visible_site(state, p, id, "site.read").await?.into())
+}
+
+/// Creates a site.
+pub async fn create(state: &AppState, p: &Principal, input: NewSite) -> Result<SiteOut> {
+    let action = "site.create";
+    if input.name.trim().is_empty() {
+        return Err(invalid("name", "must not be empty"));
+    }
+    check_kind(&input.kind)?;
+    let org = named_organisation(state, p, input.organisation_id, action).await?;
+    let auth = gate(
+        state,
+        p,
+        Permission::ChargersWrite,
+        &org,
+        action,
+        Target::new("site").org(org.id),
+    )
+    .await?;
+    let fields = SiteFields {
+        name: Some(input.name.trim().to_owned()),
+        address: Some(input.address.clone()),
+        kind: input.kind.clone(),
+    };
+    let s = state.store.create_site(&auth, fields).await?;
+    audit(state, p, action, target(&s), Some(json!(input)), "ok", None).await;
+    Ok(s.into())
+}
+
+/// Changes a site.
+pub async fn update(state: &AppState, p: &Principal, id: i32, patch: SitePatch) -> Result<SiteOut> {
+    let action = "site.update";
+    check_kind(&patch.kind)?;
+    let s = visible_site(state, p, id, action).await?;
+    let org = named_organisation(state, p, s.organisation_id, action).await?;
+    let auth = gate(state, p, Permission::ChargersWrite, &org, action, target(&s)).await?;
+    let fields = SiteFields {
+        name: patch.name.clone(),
+        address: patch.address.clone(),
+        kind: patch.kind.clone(),
+    };
+    let s = state.store.update_site(&auth, s, fields).await?;
+    audit(state, p, action, target(&s), Some(json!(patch)), "ok", None).await;
+    Ok(s.into())
+}
+
+/// Deletes a site without chargers.
+pub async fn delete(state: &AppState, p: &Principal, id: i32) -> Result<()> {
+    let action = "site.delete";
+    let s = visible_site(state, p, id, action).await?;
+    let org = named_organisation(state, p, s.organisation_id, action).await?;
+    let auth = gate(state, p, Permission::ChargersWrite, &org, action, target(&s)).await?;
+    state.store.delete_site(&auth, &s).await?;
+    audit(state, p, action, target(&s), None, "ok", None).await;
+    Ok(())
+}

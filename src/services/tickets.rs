@@ -1,0 +1,208 @@
+//! Maintenance tickets through the gate.
+
+use chrono::{DateTime, Utc};
+use entity::{ticket, ticket_comment};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::{ListQuery, Result, Target, audit, gate, invalid, list_scope, named_organisation, refused};
+use crate::access::{AccessError, Authorized, Permission, Principal};
+use crate::server::AppState;
+use crate::store::{TICKET_STATUSES, TicketFields};
+
+/// A ticket as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TicketOut {
+    pub id: i32,
+    pub organisation_id: i32,
+    pub charger_id: Option<String>,
+    pub title: String,
+    pub body: String,
+    /// `open`, `in_progress` or `closed`.
+    pub status: String,
+    pub created_by: Option<i32>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Present on single-ticket answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comments: Option<Vec<CommentOut>>,
+}
+
+impl From<ticket::Model> for TicketOut {
+    fn from(t: ticket::Model) -> Self {
+        Self {
+            id: t.id,
+            organisation_id: t.organisation_id,
+            charger_id: t.charger_id,
+            title: t.title,
+            body: t.body,
+            status: t.status,
+            created_by: t.created_by,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+            comments: None,
+        }
+    }
+}
+
+/// A comment on a ticket.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommentOut {
+    pub id: i32,
+    pub user_id: Option<i32>,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<ticket_comment::Model> for CommentOut {
+    fn from(c: ticket_comment::Model) -> Self {
+        Self {
+            id: c.id,
+            user_id: c.user_id,
+            body: c.body,
+            created_at: c.created_at,
+        }
+    }
+}
+
+/// `POST /api/v1/tickets`
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct NewTicket {
+    pub organisation_id: i32,
+    pub charger_id: Option<String>,
+    pub title: String,
+    #[serde(default)]
+    pub body: String,
+}
+
+/// `PATCH /api/v1/tickets/{id}`
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct TicketPatch {
+    pub title: Option<String>,
+    pub body: Option<String>,
+    /// `open`, `in_progress` or `closed`.
+    pub status: Option<String>,
+}
+
+/// `POST /api/v1/tickets/{id}/comments`
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct NewComment {
+    pub body: String,
+}
+
+fn target(t: &ticket::Model) -> Target {
+    let base = Target::new(format!("ticket:{}", t.id)).org(t.organisation_id);
+    match &t.charger_id {
+        Some(c) => base.charger(c),
+        None => base,
+    }
+}
+
+async fn visible_ticket(state: &AppState, p: &Principal, id: i32, action: &str) -> Result<(ticket::Model, Authorized)> {
+    let Some(t) = state.store.ticket(id).await? else {
+        return Err(refused(
+            state,
+            p,
+            action,
+            Target::new(format!("ticket:{id}")),
+            AccessError::NotFound.into(),
+        )
+        .await);
+    };
+    let org = named_organisation(state, p, t.organisation_id, action).await?;
+    let auth = gate(state, p, Permission::Tickets, &org, action, target(&t)).await?;
+    Ok((t, auth))
+}
+
+/// Tickets the caller may see, newest first.
+pub async fn list(state: &AppState, p: &Principal, q: &ListQuery) -> Result<Vec<TicketOut>> {
+    let scope = list_scope(state, p, Permission::Tickets, q, "ticket.list").await?;
+    Ok(state
+        .store
+        .tickets_in(&scope, q.page())
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect())
+}
+
+/// One ticket with its comments.
+pub async fn get(state: &AppState, p: &Principal, id: i32) -> Result<TicketOut> {
+    let (t, _) = visible_ticket(state, p, id, "ticket.read").await?;
+    let comments = state.store.comments(t.id).await?;
+    let mut out = TicketOut::from(t);
+    out.comments = Some(comments.into_iter().map(Into::into).collect());
+    Ok(out)
+}
+
+/// Opens a ticket, optionally about a charger of the same subtree.
+pub async fn create(state: &AppState, p: &Principal, input: NewTicket) -> Result<TicketOut> {
+    let action = "ticket.create";
+    if input.title.trim().is_empty() {
+        return Err(invalid("title", "must not be empty"));
+    }
+    let org = named_organisation(state, p, input.organisation_id, action).await?;
+    let auth = gate(
+        state,
+        p,
+        Permission::Tickets,
+        &org,
+        action,
+        Target::new("ticket").org(org.id),
+    )
+    .await?;
+    if let Some(charger_id) = &input.charger_id {
+        let (_, charger_org) = super::chargers::visible_charger(state, p, charger_id, action).await?;
+        if !charger_org.path.starts_with(&org.path) {
+            return Err(invalid(
+                "charger_id",
+                "the charger is not in this organisation's subtree",
+            ));
+        }
+    }
+    let fields = TicketFields {
+        charger_id: input.charger_id.clone(),
+        title: Some(input.title.trim().to_owned()),
+        body: Some(input.body.clone()),
+        status: None,
+    };
+    let t = state.store.create_ticket(&auth, p.user_id(), fields).await?;
+    audit(state, p, action, target(&t), Some(json!(input)), "ok", None).await;
+    Ok(t.into())
+}
+
+/// Changes a ticket's title, body or status.
+pub async fn update(state: &AppState, p: &Principal, id: i32, patch: TicketPatch) -> Result<TicketOut> {
+    let action = "ticket.update";
+    if let Some(s) = &patch.status {
+        if !TICKET_STATUSES.contains(&s.as_str()) {
+            return Err(invalid("status", "must be open, in_progress or closed"));
+        }
+    }
+    let (t, auth) = visible_ticket(state, p, id, action).await?;
+    let fields = TicketFields {
+        charger_id: None,
+        title: patch.title.clone(),
+        body: patch.body.clone(),
+        status: patch.status.clone(),
+    };
+    let t = state.store.update_ticket(&auth, t, fields).await?;
+    audit(state, p, action, target(&t), Some(json!(patch)), "ok", None).await;
+    Ok(t.into())
+}
+
+/// Comments on a ticket.
+pub async fn comment(state: &AppState, p: &Principal, id: i32, input: NewComment) -> Result<CommentOut> {
+    let action = "ticket.comment";
+    if input.body.trim().is_empty() {
+        return Err(invalid("body", "must not be empty"));
+    }
+    let (t, auth) = visible_ticket(state, p, id, action).await?;
+    let c = state
+        .store
+        .add_comment(&auth, &t, p.user_id(), input.body.clone())
+        .await?;
+    audit(state, p, action, target(&t), None, "ok", None).await;
+    Ok(c.into())
+}

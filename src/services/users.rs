@@ -1,0 +1,223 @@
+//! Users and memberships through the gate, with the no-escalation rules: only operators
+//! manage users, only inside their operator subtree, never their own memberships.
+
+use entity::user;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::{Error, ListQuery, Result, Target, audit, gate, invalid, list_scope, named_organisation, refused};
+use crate::access::{AccessError, Authorized, Membership, Permission, Principal, Role};
+use crate::crypto;
+use crate::server::AppState;
+use crate::store::UserChanges;
+
+/// Shortest password accepted.
+pub const MIN_PASSWORD_LEN: usize = 10;
+
+/// A membership as the API shows and takes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MembershipOut {
+    pub organisation_id: i32,
+    pub role: Role,
+}
+
+impl From<&Membership> for MembershipOut {
+    fn from(m: &Membership) -> Self {
+        Self {
+            organisation_id: m.organisation_id,
+            role: m.role,
+        }
+    }
+}
+
+/// A user as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserOut {
+    pub id: i32,
+    pub username: String,
+    pub email: Option<String>,
+    /// Home organisation: operators of its subtree manage this user.
+    pub organisation_id: i32,
+    pub disabled: bool,
+    /// True once a password is set (an invited user has none yet).
+    pub has_password: bool,
+    pub memberships: Vec<MembershipOut>,
+}
+
+/// `POST /api/v1/users`
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewUser {
+    pub username: String,
+    pub email: Option<String>,
+    /// Without one the user cannot log in until a password is set.
+    pub password: Option<String>,
+    /// Home organisation (default: the caller's first operator organisation).
+    pub organisation_id: Option<i32>,
+}
+
+/// `PATCH /api/v1/users/{id}`
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UserPatch {
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
+    pub password: Option<String>,
+    pub disabled: Option<bool>,
+}
+
+fn target(u: &user::Model) -> Target {
+    Target::new(format!("user:{}", u.id)).org(u.organisation_id)
+}
+
+async fn out(state: &AppState, u: user::Model) -> Result<UserOut> {
+    let memberships = state.store.memberships(u.id).await?;
+    Ok(UserOut {
+        id: u.id,
+        username: u.username,
+        email: u.email,
+        organisation_id: u.organisation_id,
+        disabled: u.disabled,
+        has_password: u.password_hash.is_some(),
+        memberships: memberships.iter().map(MembershipOut::from).collect(),
+    })
+}
+
+fn validate_password(password: &str) -> Result<String> {
+    if password.chars().count() < MIN_PASSWORD_LEN {
+        return Err(invalid(
+            "password",
+            format!("must be at least {MIN_PASSWORD_LEN} characters"),
+        ));
+    }
+    crypto::hash_password(password).map_err(|e| Error::Internal(e.to_string()))
+}
+
+/// Loads a user the caller manages: 404 if it does not exist or lives outside the caller's
+/// subtrees, 403 if the caller is not an operator there.
+async fn managed(state: &AppState, p: &Principal, id: i32, action: &str) -> Result<(user::Model, Authorized)> {
+    let Some(u) = state.store.user(id).await? else {
+        return Err(refused(
+            state,
+            p,
+            action,
+            Target::new(format!("user:{id}")),
+            AccessError::NotFound.into(),
+        )
+        .await);
+    };
+    let home = named_organisation(state, p, u.organisation_id, action).await?;
+    let auth = gate(state, p, Permission::UsersManage, &home, action, target(&u)).await?;
+    Ok((u, auth))
+}
+
+/// Refuses an operator acting on its own account where that would escalate or lock out.
+async fn not_self(state: &AppState, p: &Principal, u: &user::Model, action: &str) -> Result<()> {
+    if p.user_id() == Some(u.id) {
+        let err = Error::Access(AccessError::Forbidden);
+        return Err(refused(state, p, action, target(u), err).await);
+    }
+    Ok(())
+}
+
+/// Users whose home organisation is in the caller's operator subtrees.
+pub async fn list(state: &AppState, p: &Principal, q: &ListQuery) -> Result<Vec<UserOut>> {
+    let scope = list_scope(state, p, Permission::UsersManage, q, "user.list").await?;
+    let mut users = Vec::new();
+    for u in state.store.users_in(&scope, q.page()).await? {
+        users.push(out(state, u).await?);
+    }
+    Ok(users)
+}
+
+/// One user.
+pub async fn get(state: &AppState, p: &Principal, id: i32) -> Result<UserOut> {
+    let (u, _) = managed(state, p, id, "user.read").await?;
+    out(state, u).await
+}
+
+/// Creates a user (without memberships) in a home organisation.
+pub async fn create(state: &AppState, p: &Principal, input: NewUser) -> Result<UserOut> {
+    let action = "user.create";
+    let username = input.username.trim();
+    if username.is_empty() || username.len() > 64 || username.chars().any(char::is_whitespace) {
+        return Err(invalid("username", "must be 1 to 64 characters without spaces"));
+    }
+    let home_id = match input.organisation_id {
+        Some(id) => id,
+        None => match p.memberships().iter().find(|m| m.role == Role::Operator) {
+            Some(m) => m.organisation_id,
+            None => {
+                let err = Error::Access(AccessError::Forbidden);
+                return Err(refused(state, p, action, Target::new("user"), err).await);
+            }
+        },
+    };
+    let home = named_organisation(state, p, home_id, action).await?;
+    let auth = gate(
+        state,
+        p,
+        Permission::UsersManage,
+        &home,
+        action,
+        Target::new("user").org(home.id),
+    )
+    .await?;
+    let hash = input.password.as_deref().map(validate_password).transpose()?;
+    let u = state
+        .store
+        .create_user(&auth, username, input.email.clone(), hash)
+        .await?;
+    let request = json!({"username": u.username, "email": input.email, "organisation_id": home_id});
+    audit(state, p, action, target(&u), Some(request), "ok", None).await;
+    out(state, u).await
+}
+
+/// Changes e-mail, password or the disabled flag; disabling or a new password ends the
+/// user's sessions at once.
+pub async fn update(state: &AppState, p: &Principal, id: i32, patch: UserPatch) -> Result<UserOut> {
+    let action = "user.update";
+    let (u, auth) = managed(state, p, id, action).await?;
+    if patch.disabled == Some(true) {
+        not_self(state, p, &u, action).await?;
+    }
+    let changes = UserChanges {
+        email: patch.email.clone(),
+        password_hash: patch.password.as_deref().map(validate_password).transpose()?,
+        disabled: patch.disabled,
+    };
+    let u = state.store.update_user(&auth, u, changes).await?;
+    let request =
+        json!({"email": patch.email, "disabled": patch.disabled, "password_changed": patch.password.is_some()});
+    audit(state, p, action, target(&u), Some(request), "ok", None).await;
+    out(state, u).await
+}
+
+/// Deletes a user.
+pub async fn delete(state: &AppState, p: &Principal, id: i32) -> Result<()> {
+    let action = "user.delete";
+    let (u, auth) = managed(state, p, id, action).await?;
+    not_self(state, p, &u, action).await?;
+    state.store.delete_user(&auth, &u).await?;
+    audit(state, p, action, target(&u), None, "ok", None).await;
+    Ok(())
+}
+
+/// Replaces the user's memberships inside the caller's operator subtrees; memberships
+/// elsewhere are kept. Every organisation named must be inside those subtrees (404 otherwise,
+/// like anything the caller cannot see), and nobody edits their own memberships.
+pub async fn set_memberships(state: &AppState, p: &Principal, id: i32, wanted: Vec<MembershipOut>) -> Result<UserOut> {
+    let action = "user.memberships";
+    let (u, _) = managed(state, p, id, action).await?;
+    not_self(state, p, &u, action).await?;
+    let mut grants = Vec::with_capacity(wanted.len());
+    for m in &wanted {
+        let org = named_organisation(state, p, m.organisation_id, action).await?;
+        let auth = gate(state, p, Permission::UsersManage, &org, action, target(&u).org(org.id)).await?;
+        grants.push((auth, m.role));
+    }
+    let within: Vec<String> = p.operator_paths().map(str::to_owned).collect();
+    state.store.replace_memberships(u.id, &within, &grants).await?;
+    audit(state, p, action, target(&u), Some(json!(wanted)), "ok", None).await;
+    out(state, u).await
+}

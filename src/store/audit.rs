@@ -1,0 +1,74 @@
+//! The audit log: every write and every refused attempt.
+
+use chrono::Utc;
+use entity::audit;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde_json::Value;
+
+use super::scope::{Page, scope_condition};
+use super::{Result, Store};
+use crate::access::{Grant, Scope};
+
+/// One audit row to write.
+#[derive(Debug, Clone, Default)]
+pub struct AuditEntry {
+    pub user_id: Option<i32>,
+    pub action: String,
+    pub organisation_id: Option<i32>,
+    pub charger_id: Option<String>,
+    pub resource: Option<String>,
+    pub request: Option<Value>,
+    pub outcome: String,
+    pub detail: Option<String>,
+}
+
+impl Store {
+    /// Appends a row; returns its id.
+    pub async fn record_audit(&self, e: AuditEntry) -> Result<i64> {
+        let row = audit::ActiveModel {
+            at: Set(Utc::now()),
+            user_id: Set(e.user_id),
+            action: Set(e.action),
+            organisation_id: Set(e.organisation_id),
+            charger_id: Set(e.charger_id),
+            resource: Set(e.resource),
+            request: Set(e.request),
+            outcome: Set(e.outcome),
+            detail: Set(e.detail),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await?;
+        Ok(row.id)
+    }
+
+    /// Audit rows in the scope, newest first. Rows that name no organisation (logins, probes
+    /// of ids that do not exist) are visible to whoever reads the whole log on a root, and to
+    /// the user they are about.
+    pub async fn audit_in(&self, scope: &Scope, page: Page) -> Result<Vec<audit::Model>> {
+        let mut cond = Condition::any().add(scope_condition(
+            scope,
+            audit::Column::OrganisationId,
+            None,
+            Some(audit::Column::UserId),
+        ));
+        if scope.root_grant() == Some(Grant::Full) {
+            cond = cond.add(audit::Column::OrganisationId.is_null());
+        } else if let Some(me) = scope.user_id() {
+            cond = cond.add(
+                Condition::all()
+                    .add(audit::Column::OrganisationId.is_null())
+                    .add(audit::Column::UserId.eq(me)),
+            );
+        }
+        Ok(audit::Entity::find()
+            .filter(cond)
+            .order_by_desc(audit::Column::Id)
+            .limit(page.limit)
+            .offset(page.offset)
+            .all(&self.db)
+            .await?)
+    }
+}

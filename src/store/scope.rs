@@ -1,0 +1,76 @@
+//! Turning an access [`Scope`] into SQL, so lists are filtered in the query.
+
+use entity::{organisation, site};
+use sea_orm::sea_query::{Expr, Query, SimpleExpr};
+use sea_orm::{ColumnTrait, Condition};
+
+use crate::access::{Grant, Scope};
+
+/// Pagination of list queries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub limit: u64,
+    pub offset: u64,
+}
+
+impl Page {
+    /// The largest page a caller may ask for.
+    pub const MAX_LIMIT: u64 = 500;
+}
+
+impl Default for Page {
+    fn default() -> Self {
+        Self { limit: 50, offset: 0 }
+    }
+}
+
+/// `col IN (SELECT id FROM organisation WHERE path LIKE 'prefix%')`: the subtree below `path`.
+pub(crate) fn in_subtree(col: impl ColumnTrait, path: &str) -> SimpleExpr {
+    // Paths are digits and slashes only, so no LIKE escaping is needed.
+    col.in_subquery(
+        Query::select()
+            .column(organisation::Column::Id)
+            .from(organisation::Entity)
+            .and_where(organisation::Column::Path.like(format!("{path}%")))
+            .to_owned(),
+    )
+}
+
+/// `col IN (SELECT id FROM site WHERE kind = 'home')`
+pub(crate) fn home_site(col: impl ColumnTrait) -> SimpleExpr {
+    col.in_subquery(
+        Query::select()
+            .column(site::Column::Id)
+            .from(site::Entity)
+            .and_where(site::Column::Kind.eq(super::HOME))
+            .to_owned(),
+    )
+}
+
+/// Rows owned (through `org_col`) by an organisation in the scope. `home_col`, when given, is
+/// the site id column that a [`Grant::HomeChargers`] entry restricts to home sites; an
+/// [`Grant::OwnActions`] entry restricts to rows whose `user_col` is the acting user.
+pub(crate) fn scope_condition<C: ColumnTrait>(
+    scope: &Scope,
+    org_col: C,
+    home_col: Option<C>,
+    user_col: Option<C>,
+) -> Condition {
+    let mut any = Condition::any();
+    for (path, grant) in scope.entries() {
+        let mut entry = Condition::all().add(in_subtree(org_col, path));
+        match grant {
+            Grant::HomeChargers => match home_col {
+                Some(c) => entry = entry.add(home_site(c)),
+                None => entry = entry.add(Expr::value(false)),
+            },
+            Grant::OwnActions => match (user_col, scope.user_id()) {
+                (Some(c), Some(me)) => entry = entry.add(c.eq(me)),
+                _ => entry = entry.add(Expr::value(false)),
+            },
+            _ => {}
+        }
+        any = any.add(entry);
+    }
+    any
+}

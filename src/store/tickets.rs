@@ -1,0 +1,109 @@
+//! Maintenance tickets and their comments.
+
+use chrono::Utc;
+use entity::{ticket, ticket_comment};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use super::scope::{Page, scope_condition};
+use super::{Result, Store};
+use crate::access::{Authorized, Permission, Scope};
+
+/// Ticket states.
+pub const TICKET_STATUSES: [&str; 3] = ["open", "in_progress", "closed"];
+
+/// New or changed ticket fields.
+#[derive(Debug, Clone, Default)]
+pub struct TicketFields {
+    pub charger_id: Option<String>,
+    pub title: Option<String>,
+    pub body: Option<String>,
+    pub status: Option<String>,
+}
+
+impl Store {
+    /// A ticket by id.
+    pub async fn ticket(&self, id: i32) -> Result<Option<ticket::Model>> {
+        Ok(ticket::Entity::find_by_id(id).one(&self.db).await?)
+    }
+
+    /// Tickets in the scope, newest first.
+    pub async fn tickets_in(&self, scope: &Scope, page: Page) -> Result<Vec<ticket::Model>> {
+        Ok(ticket::Entity::find()
+            .filter(scope_condition(scope, ticket::Column::OrganisationId, None, None))
+            .order_by_desc(ticket::Column::Id)
+            .limit(page.limit)
+            .offset(page.offset)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Opens a ticket in the organisation `auth` was granted on.
+    pub async fn create_ticket(
+        &self,
+        auth: &Authorized,
+        created_by: Option<i32>,
+        f: TicketFields,
+    ) -> Result<ticket::Model> {
+        auth.ensure(Permission::Tickets, auth.organisation_id())?;
+        let now = Utc::now();
+        Ok(ticket::ActiveModel {
+            organisation_id: Set(auth.organisation_id()),
+            charger_id: Set(f.charger_id),
+            title: Set(f.title.unwrap_or_default()),
+            body: Set(f.body.unwrap_or_default()),
+            status: Set("open".into()),
+            created_by: Set(created_by),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await?)
+    }
+
+    /// Changes a ticket's title, body or status.
+    pub async fn update_ticket(&self, auth: &Authorized, t: ticket::Model, f: TicketFields) -> Result<ticket::Model> {
+        auth.ensure(Permission::Tickets, t.organisation_id)?;
+        let mut active: ticket::ActiveModel = t.into();
+        if let Some(title) = f.title {
+            active.title = Set(title);
+        }
+        if let Some(body) = f.body {
+            active.body = Set(body);
+        }
+        if let Some(status) = f.status {
+            active.status = Set(status);
+        }
+        active.updated_at = Set(Utc::now());
+        Ok(active.update(&self.db).await?)
+    }
+
+    /// Adds a comment to a ticket.
+    pub async fn add_comment(
+        &self,
+        auth: &Authorized,
+        t: &ticket::Model,
+        user_id: Option<i32>,
+        body: String,
+    ) -> Result<ticket_comment::Model> {
+        auth.ensure(Permission::Tickets, t.organisation_id)?;
+        Ok(ticket_comment::ActiveModel {
+            ticket_id: Set(t.id),
+            user_id: Set(user_id),
+            body: Set(body),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await?)
+    }
+
+    /// A ticket's comments, oldest first.
+    pub async fn comments(&self, ticket_id: i32) -> Result<Vec<ticket_comment::Model>> {
+        Ok(ticket_comment::Entity::find()
+            .filter(ticket_comment::Column::TicketId.eq(ticket_id))
+            .order_by_asc(ticket_comment::Column::Id)
+            .all(&self.db)
+            .await?)
+    }
+}

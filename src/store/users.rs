@@ -1,0 +1,247 @@
+//! Users, memberships and API tokens.
+
+use chrono::{DateTime, Utc};
+use entity::{api_token, membership, organisation, user};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+};
+
+use super::scope::{Page, scope_condition};
+use super::{Result, Store, conflict_on_unique};
+use crate::access::{Authorized, Membership, Permission, Principal, Role, Scope};
+
+/// Fields of a user an operator may change.
+#[derive(Debug, Clone, Default)]
+pub struct UserChanges {
+    pub email: Option<Option<String>>,
+    pub password_hash: Option<String>,
+    pub disabled: Option<bool>,
+}
+
+impl Store {
+    /// A user by id.
+    pub async fn user(&self, id: i32) -> Result<Option<user::Model>> {
+        Ok(user::Entity::find_by_id(id).one(&self.db).await?)
+    }
+
+    /// A user by user name.
+    pub async fn user_by_name(&self, username: &str) -> Result<Option<user::Model>> {
+        Ok(user::Entity::find()
+            .filter(user::Column::Username.eq(username))
+            .one(&self.db)
+            .await?)
+    }
+
+    /// Whether any user exists (first start detection).
+    pub async fn has_users(&self) -> Result<bool> {
+        Ok(user::Entity::find().limit(1).one(&self.db).await?.is_some())
+    }
+
+    /// Creates a user whose home is the organisation `auth` was granted on.
+    pub async fn create_user(
+        &self,
+        auth: &Authorized,
+        username: &str,
+        email: Option<String>,
+        password_hash: Option<String>,
+    ) -> Result<user::Model> {
+        auth.ensure(Permission::UsersManage, auth.organisation_id())?;
+        user::ActiveModel {
+            username: Set(username.to_owned()),
+            email: Set(email),
+            password_hash: Set(password_hash),
+            organisation_id: Set(auth.organisation_id()),
+            disabled: Set(false),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await
+        .map_err(|e| conflict_on_unique(e, format!("user name {username:?} is taken")))
+    }
+
+    /// Changes a user managed under `auth`; disabling or a new password revokes its tokens.
+    pub async fn update_user(&self, auth: &Authorized, u: user::Model, changes: UserChanges) -> Result<user::Model> {
+        auth.ensure(Permission::UsersManage, u.organisation_id)?;
+        let revoke = changes.disabled == Some(true) || changes.password_hash.is_some();
+        let id = u.id;
+        let mut active: user::ActiveModel = u.into();
+        if let Some(email) = changes.email {
+            active.email = Set(email);
+        }
+        if let Some(hash) = changes.password_hash {
+            active.password_hash = Set(Some(hash));
+        }
+        if let Some(disabled) = changes.disabled {
+            active.disabled = Set(disabled);
+        }
+        let txn = self.db.begin().await?;
+        let updated = active.update(&txn).await?;
+        if revoke {
+            api_token::Entity::delete_many()
+                .filter(api_token::Column::UserId.eq(id))
+                .exec(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        Ok(updated)
+    }
+
+    /// Deletes a user (memberships and tokens go with it).
+    pub async fn delete_user(&self, auth: &Authorized, u: &user::Model) -> Result<()> {
+        auth.ensure(Permission::UsersManage, u.organisation_id)?;
+        user::Entity::delete_by_id(u.id).exec(&self.db).await?;
+        Ok(())
+    }
+
+    /// Users whose home organisation is in the scope.
+    pub async fn users_in(&self, scope: &Scope, page: Page) -> Result<Vec<user::Model>> {
+        Ok(user::Entity::find()
+            .filter(scope_condition(scope, user::Column::OrganisationId, None, None))
+            .order_by_asc(user::Column::Id)
+            .limit(page.limit)
+            .offset(page.offset)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// A user's memberships with their organisations' paths.
+    pub async fn memberships(&self, user_id: i32) -> Result<Vec<Membership>> {
+        let rows = membership::Entity::find()
+            .filter(membership::Column::UserId.eq(user_id))
+            .find_also_related(organisation::Entity)
+            .order_by_asc(membership::Column::Id)
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(m, org)| {
+                Some(Membership {
+                    organisation_id: m.organisation_id,
+                    path: org?.path,
+                    role: m.role.parse::<Role>().ok()?,
+                })
+            })
+            .collect())
+    }
+
+    /// Replaces the memberships of `user_id` on the organisations in `replace_within` (the
+    /// granting operator's subtrees) with `new`; memberships elsewhere are kept. Each new
+    /// membership needs a `UsersManage` proof for its organisation.
+    pub async fn replace_memberships(
+        &self,
+        user_id: i32,
+        replace_within: &[String],
+        new: &[(Authorized, Role)],
+    ) -> Result<()> {
+        for (auth, _) in new {
+            auth.ensure(Permission::UsersManage, auth.organisation_id())?;
+        }
+        let txn = self.db.begin().await?;
+        let current = membership::Entity::find()
+            .filter(membership::Column::UserId.eq(user_id))
+            .find_also_related(organisation::Entity)
+            .all(&txn)
+            .await?;
+        let inside: Vec<i32> = current
+            .iter()
+            .filter(|(_, org)| {
+                org.as_ref()
+                    .is_some_and(|o| replace_within.iter().any(|p| o.path.starts_with(p.as_str())))
+            })
+            .map(|(m, _)| m.id)
+            .collect();
+        if !inside.is_empty() {
+            membership::Entity::delete_many()
+                .filter(membership::Column::Id.is_in(inside))
+                .exec(&txn)
+                .await?;
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (auth, role) in new {
+            if !seen.insert((auth.organisation_id(), *role)) {
+                continue;
+            }
+            membership::ActiveModel {
+                user_id: Set(user_id),
+                organisation_id: Set(auth.organisation_id()),
+                role: Set(role.as_str().to_owned()),
+                created_at: Set(Utc::now()),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await
+            .map_err(|e| conflict_on_unique(e, "membership already exists".into()))?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Gives the bootstrap admin its operator membership (first start only).
+    pub async fn bootstrap_admin(&self, root: &organisation::Model, password_hash: String) -> Result<user::Model> {
+        let txn = self.db.begin().await?;
+        let admin = user::ActiveModel {
+            username: Set("admin".into()),
+            password_hash: Set(Some(password_hash)),
+            organisation_id: Set(root.id),
+            disabled: Set(false),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        membership::ActiveModel {
+            user_id: Set(admin.id),
+            organisation_id: Set(root.id),
+            role: Set(Role::Operator.as_str().into()),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        Ok(admin)
+    }
+
+    /// Stores a new API token's hash.
+    pub async fn create_token(&self, user_id: i32, token_hash: String, expires_at: DateTime<Utc>) -> Result<()> {
+        api_token::ActiveModel {
+            user_id: Set(user_id),
+            token_hash: Set(token_hash),
+            created_at: Set(Utc::now()),
+            expires_at: Set(expires_at),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await?;
+        Ok(())
+    }
+
+    /// The principal a token stands for: unexpired token of an enabled user.
+    pub async fn principal_for_token(&self, token_hash: &str) -> Result<Option<Principal>> {
+        let found = api_token::Entity::find()
+            .filter(api_token::Column::TokenHash.eq(token_hash))
+            .filter(api_token::Column::ExpiresAt.gt(Utc::now()))
+            .one(&self.db)
+            .await?;
+        let Some(token) = found else { return Ok(None) };
+        let Some(u) = self.user(token.user_id).await? else {
+            return Ok(None);
+        };
+        if u.disabled {
+            return Ok(None);
+        }
+        let memberships = self.memberships(u.id).await?;
+        Ok(Some(Principal::new(u.id, u.username, memberships)))
+    }
+
+    /// Revokes one token.
+    pub async fn revoke_token(&self, token_hash: &str) -> Result<()> {
+        api_token::Entity::delete_many()
+            .filter(api_token::Column::TokenHash.eq(token_hash))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,819 @@
+//! The permission matrix (DESIGN.md "Roles and the permission matrix", docs/api.md "The gate")
+//! checked cell by cell over real HTTP: every role, with its membership on organisation A, acts
+//! on resources in A1 (below A: inside its subtree) and in B (a sibling of A: outside it).
+//!
+//! ```text
+//! Root(1) ── A ── A1   private site ── charger A1-PRIV, ticket
+//!        │            home site    ── charger A1-HOME
+//!        └── B         private site ── charger B-PRIV, ticket
+//!                      home site    ── charger B-HOME
+//! ```
+//!
+//! Outside every subtree the answer is 404 (existence does not leak); inside without the
+//! permission it is 403; a fleet manager sees only `home` sites and chargers, the others answer
+//! 404 as if outside. All cells run before anything is asserted: one run lists every wrong cell.
+
+mod common;
+
+use common::{Api, TestServer};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+const ROOT: i64 = 1;
+const PASSWORD: &str = "matrix-test-password-1";
+
+const OP: &str = "operator";
+const SUP: &str = "support";
+const MNT: &str = "maintenance";
+const FAC: &str = "facility_manager";
+const FLT: &str = "fleet_manager";
+const ROLES: [&str; 5] = [OP, SUP, MNT, FAC, FLT];
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+fn id_of(body: &Value, what: &str) -> i64 {
+    body["id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("{what}: integer `id` in {body}"))
+}
+
+async fn create_org(admin: &Api, name: &str, parent: i64) -> i64 {
+    let (status, body) = admin
+        .post("/organisations", json!({"name": name, "parent_id": parent}))
+        .await;
+    assert_eq!(status, 201, "create organisation {name}: {body}");
+    id_of(&body, name)
+}
+
+async fn create_site(admin: &Api, org: i64, name: &str, kind: &str) -> i64 {
+    let (status, body) = admin
+        .post("/sites", json!({"organisation_id": org, "name": name, "kind": kind}))
+        .await;
+    assert_eq!(status, 201, "create site {name}: {body}");
+    id_of(&body, name)
+}
+
+async fn create_charger(admin: &Api, id: &str, org: i64, site: i64) {
+    let (status, body) = admin
+        .post(
+            "/chargers",
+            json!({"id": id, "organisation_id": org, "site_id": site, "password": "charger-password-1"}),
+        )
+        .await;
+    assert_eq!(status, 201, "create charger {id}: {body}");
+}
+
+async fn create_ticket(admin: &Api, org: i64, charger: &str, title: &str) -> i64 {
+    let (status, body) = admin
+        .post(
+            "/tickets",
+            json!({"organisation_id": org, "charger_id": charger, "title": title, "body": "cable worn"}),
+        )
+        .await;
+    assert_eq!(status, 201, "create ticket {title}: {body}");
+    id_of(&body, title)
+}
+
+/// Creates a user whose home organisation is `org` and gives it exactly `memberships`.
+async fn create_user(admin: &Api, username: &str, org: i64, memberships: &[(i64, &str)]) -> i64 {
+    let (status, body) = admin
+        .post(
+            "/users",
+            json!({"username": username, "password": PASSWORD, "organisation_id": org}),
+        )
+        .await;
+    assert_eq!(status, 201, "create user {username}: {body}");
+    let id = id_of(&body, username);
+    let list: Vec<Value> = memberships
+        .iter()
+        .map(|(o, r)| json!({"organisation_id": o, "role": r}))
+        .collect();
+    let (status, body) = admin.put(&format!("/users/{id}/memberships"), Value::Array(list)).await;
+    assert_eq!(status, 200, "memberships of {username}: {body}");
+    id
+}
+
+/// The `id`s in a list answer (ids may be integers or strings).
+fn ids(body: &Value) -> Vec<String> {
+    body.as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|i| match &i["id"] {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------------------------
+// the actions
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Action {
+    ReadOrg,
+    ListOrgs,
+    CreateOrg,
+    ListUsers,
+    CreateUser,
+    ReadSite,
+    ReadHomeSite,
+    ListSites,
+    ReadCharger,
+    ReadHomeCharger,
+    ListChargers,
+    CreateSite,
+    WriteSite,
+    WriteHomeSite,
+    CreateCharger,
+    WriteCharger,
+    WriteHomeCharger,
+    ReadTicket,
+    ListTickets,
+    WriteTicket,
+    CreateTicket,
+    ReadAudit,
+}
+
+const ALL_ACTIONS: [Action; 22] = [
+    Action::ReadOrg,
+    Action::ListOrgs,
+    Action::CreateOrg,
+    Action::ListUsers,
+    Action::CreateUser,
+    Action::ReadSite,
+    Action::ReadHomeSite,
+    Action::ListSites,
+    Action::ReadCharger,
+    Action::ReadHomeCharger,
+    Action::ListChargers,
+    Action::CreateSite,
+    Action::WriteSite,
+    Action::WriteHomeSite,
+    Action::CreateCharger,
+    Action::WriteCharger,
+    Action::WriteHomeCharger,
+    Action::ReadTicket,
+    Action::ListTickets,
+    Action::WriteTicket,
+    Action::CreateTicket,
+    Action::ReadAudit,
+];
+
+/// The resources of one column of the table (A1's or B's).
+struct Target {
+    org: i64,
+    site: i64,
+    home_site: i64,
+    charger: String,
+    home_charger: String,
+    ticket: i64,
+}
+
+/// Performs `action` on `t`; `seq` makes created names unique.
+async fn perform(api: &Api, action: Action, t: &Target, seq: usize) -> (u16, Value) {
+    use Action::*;
+    let org = t.org;
+    match action {
+        ReadOrg => api.get(&format!("/organisations/{org}")).await,
+        ListOrgs => api.get(&format!("/organisations?organisation_id={org}")).await,
+        CreateOrg => {
+            api.post(
+                "/organisations",
+                json!({"name": format!("child-{seq}"), "parent_id": org}),
+            )
+            .await
+        }
+        ListUsers => api.get(&format!("/users?organisation_id={org}")).await,
+        CreateUser => {
+            api.post(
+                "/users",
+                json!({"username": format!("new-user-{seq}"), "password": PASSWORD, "organisation_id": org}),
+            )
+            .await
+        }
+        ReadSite => api.get(&format!("/sites/{}", t.site)).await,
+        ReadHomeSite => api.get(&format!("/sites/{}", t.home_site)).await,
+        ListSites => api.get(&format!("/sites?organisation_id={org}")).await,
+        ReadCharger => api.get(&format!("/chargers/{}", t.charger)).await,
+        ReadHomeCharger => api.get(&format!("/chargers/{}", t.home_charger)).await,
+        ListChargers => api.get(&format!("/chargers?organisation_id={org}")).await,
+        CreateSite => {
+            api.post(
+                "/sites",
+                json!({"organisation_id": org, "name": format!("site-{seq}"), "kind": "private"}),
+            )
+            .await
+        }
+        WriteSite => {
+            api.patch(&format!("/sites/{}", t.site), json!({"name": format!("renamed-{seq}")}))
+                .await
+        }
+        WriteHomeSite => {
+            api.patch(
+                &format!("/sites/{}", t.home_site),
+                json!({"name": format!("renamed-home-{seq}")}),
+            )
+            .await
+        }
+        CreateCharger => {
+            api.post(
+                "/chargers",
+                json!({"id": format!("NEW-{seq}"), "organisation_id": org, "password": "charger-password-2"}),
+            )
+            .await
+        }
+        WriteCharger => {
+            api.patch(
+                &format!("/chargers/{}", t.charger),
+                json!({"password": format!("new-charger-password-{seq}")}),
+            )
+            .await
+        }
+        WriteHomeCharger => {
+            api.patch(
+                &format!("/chargers/{}", t.home_charger),
+                json!({"password": format!("new-charger-password-{seq}")}),
+            )
+            .await
+        }
+        ReadTicket => api.get(&format!("/tickets/{}", t.ticket)).await,
+        ListTickets => api.get(&format!("/tickets?organisation_id={org}")).await,
+        WriteTicket => {
+            api.patch(&format!("/tickets/{}", t.ticket), json!({"status": "in_progress"}))
+                .await
+        }
+        CreateTicket => {
+            api.post(
+                "/tickets",
+                json!({"organisation_id": org, "title": format!("ticket-{seq}"), "body": "does not start"}),
+            )
+            .await
+        }
+        ReadAudit => api.get(&format!("/audit?organisation_id={org}")).await,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// the table: (role, action, status on the A1 resource, status on the B resource)
+
+use Action::*;
+
+#[rustfmt::skip]
+const MATRIX: &[(&str, Action, u16, u16)] = &[
+    // organisations: read            | operator yes | support yes | maintenance - | facility yes | fleet yes
+    (OP,  ReadOrg,          200, 404),
+    (SUP, ReadOrg,          200, 404),
+    (MNT, ReadOrg,          403, 404),
+    (FAC, ReadOrg,          200, 404),
+    (FLT, ReadOrg,          200, 404),
+
+    (OP,  ListOrgs,         200, 404),
+    (SUP, ListOrgs,         200, 404),
+    (MNT, ListOrgs,         403, 404),
+    (FAC, ListOrgs,         200, 404),
+    (FLT, ListOrgs,         200, 404),
+
+    // organisations: create below own | operator yes | support - | maintenance - | facility - | fleet -
+    (OP,  CreateOrg,        201, 404),
+    (SUP, CreateOrg,        403, 404),
+    (MNT, CreateOrg,        403, 404),
+    (FAC, CreateOrg,        403, 404),
+    (FLT, CreateOrg,        403, 404),
+
+    // users and memberships: manage  | operator yes | support - | maintenance - | facility - | fleet -
+    (OP,  ListUsers,        200, 404),
+    (SUP, ListUsers,        403, 404),
+    (MNT, ListUsers,        403, 404),
+    (FAC, ListUsers,        403, 404),
+    (FLT, ListUsers,        403, 404),
+
+    (OP,  CreateUser,       201, 404),
+    (SUP, CreateUser,       403, 404),
+    (MNT, CreateUser,       403, 404),
+    (FAC, CreateUser,       403, 404),
+    (FLT, CreateUser,       403, 404),
+
+    // sites, chargers: read           | operator yes | support yes | maintenance yes | facility yes | fleet home chargers
+    // (a private site/charger is invisible to a fleet manager: 404, as if outside)
+    (OP,  ReadSite,         200, 404),
+    (SUP, ReadSite,         200, 404),
+    (MNT, ReadSite,         200, 404),
+    (FAC, ReadSite,         200, 404),
+    (FLT, ReadSite,         404, 404),
+
+    (OP,  ReadHomeSite,     200, 404),
+    (SUP, ReadHomeSite,     200, 404),
+    (MNT, ReadHomeSite,     200, 404),
+    (FAC, ReadHomeSite,     200, 404),
+    (FLT, ReadHomeSite,     200, 404),
+
+    (OP,  ListSites,        200, 404),
+    (SUP, ListSites,        200, 404),
+    (MNT, ListSites,        200, 404),
+    (FAC, ListSites,        200, 404),
+    (FLT, ListSites,        200, 404),
+
+    (OP,  ReadCharger,      200, 404),
+    (SUP, ReadCharger,      200, 404),
+    (MNT, ReadCharger,      200, 404),
+    (FAC, ReadCharger,      200, 404),
+    (FLT, ReadCharger,      404, 404),
+
+    (OP,  ReadHomeCharger,  200, 404),
+    (SUP, ReadHomeCharger,  200, 404),
+    (MNT, ReadHomeCharger,  200, 404),
+    (FAC, ReadHomeCharger,  200, 404),
+    (FLT, ReadHomeCharger,  200, 404),
+
+    (OP,  ListChargers,     200, 404),
+    (SUP, ListChargers,     200, 404),
+    (MNT, ListChargers,     200, 404),
+    (FAC, ListChargers,     200, 404),
+    (FLT, ListChargers,     200, 404),
+
+    // sites, chargers: write (register, move, delete) | operator yes | support - | maintenance - | facility yes | fleet -
+    // (fleet manager: a private site/charger stays invisible, 404; a home one is visible, 403)
+    (OP,  CreateSite,       201, 404),
+    (SUP, CreateSite,       403, 404),
+    (MNT, CreateSite,       403, 404),
+    (FAC, CreateSite,       201, 404),
+    (FLT, CreateSite,       403, 404),
+
+    (OP,  WriteSite,        200, 404),
+    (SUP, WriteSite,        403, 404),
+    (MNT, WriteSite,        403, 404),
+    (FAC, WriteSite,        200, 404),
+    (FLT, WriteSite,        404, 404),
+
+    (OP,  WriteHomeSite,    200, 404),
+    (SUP, WriteHomeSite,    403, 404),
+    (MNT, WriteHomeSite,    403, 404),
+    (FAC, WriteHomeSite,    200, 404),
+    (FLT, WriteHomeSite,    403, 404),
+
+    (OP,  CreateCharger,    201, 404),
+    (SUP, CreateCharger,    403, 404),
+    (MNT, CreateCharger,    403, 404),
+    (FAC, CreateCharger,    201, 404),
+    (FLT, CreateCharger,    403, 404),
+
+    (OP,  WriteCharger,     200, 404),
+    (SUP, WriteCharger,     403, 404),
+    (MNT, WriteCharger,     403, 404),
+    (FAC, WriteCharger,     200, 404),
+    (FLT, WriteCharger,     404, 404),
+
+    (OP,  WriteHomeCharger, 200, 404),
+    (SUP, WriteHomeCharger, 403, 404),
+    (MNT, WriteHomeCharger, 403, 404),
+    (FAC, WriteHomeCharger, 200, 404),
+    (FLT, WriteHomeCharger, 403, 404),
+
+    // maintenance tickets: read/write | operator yes | support yes | maintenance yes | facility yes | fleet -
+    (OP,  ReadTicket,       200, 404),
+    (SUP, ReadTicket,       200, 404),
+    (MNT, ReadTicket,       200, 404),
+    (FAC, ReadTicket,       200, 404),
+    (FLT, ReadTicket,       403, 404),
+
+    (OP,  ListTickets,      200, 404),
+    (SUP, ListTickets,      200, 404),
+    (MNT, ListTickets,      200, 404),
+    (FAC, ListTickets,      200, 404),
+    (FLT, ListTickets,      403, 404),
+
+    (OP,  WriteTicket,      200, 404),
+    (SUP, WriteTicket,      200, 404),
+    (MNT, WriteTicket,      200, 404),
+    (FAC, WriteTicket,      200, 404),
+    (FLT, WriteTicket,      403, 404),
+
+    (OP,  CreateTicket,     201, 404),
+    (SUP, CreateTicket,     201, 404),
+    (MNT, CreateTicket,     201, 404),
+    (FAC, CreateTicket,     201, 404),
+    (FLT, CreateTicket,     403, 404),
+
+    // audit log: read                 | operator yes | support yes | maintenance own actions | facility - | fleet -
+    (OP,  ReadAudit,        200, 404),
+    (SUP, ReadAudit,        200, 404),
+    (MNT, ReadAudit,        200, 404),
+    (FAC, ReadAudit,        403, 404),
+    (FLT, ReadAudit,        403, 404),
+];
+
+/// The logged-in user holding `role`.
+fn user_for<'a>(users: &'a [(&'static str, i64, Api)], role: &str) -> &'a (&'static str, i64, Api) {
+    users.iter().find(|(r, _, _)| *r == role).expect("a user per role")
+}
+
+/// Checks one cell; a mismatch is pushed onto `failures`.
+fn check(
+    failures: &mut Vec<String>,
+    role: &str,
+    action: Action,
+    column: &str,
+    expected: u16,
+    (status, body): (u16, Value),
+) {
+    let action = format!("{action:?}");
+    if status != expected {
+        failures.push(format!(
+            "{role:<16} {action:<16} on {column:<2}: expected {expected}, got {status} {body}"
+        ));
+        return;
+    }
+    let code = match expected {
+        403 => "forbidden",
+        404 => "not_found",
+        _ => return,
+    };
+    if body["error"] != json!(code) {
+        failures.push(format!(
+            "{role:<16} {action:<16} on {column:<2}: {expected} without {{\"error\": \"{code}\"}}: {body}"
+        ));
+    }
+}
+
+#[tokio::test]
+async fn every_role_gets_exactly_its_matrix_cells_inside_and_outside_its_subtree() {
+    // The table covers every (role, action) exactly once.
+    for action in ALL_ACTIONS {
+        for role in ROLES {
+            let n = MATRIX.iter().filter(|(r, a, _, _)| *r == role && *a == action).count();
+            assert_eq!(n, 1, "MATRIX has {n} rows for ({role}, {action:?})");
+        }
+    }
+    assert_eq!(MATRIX.len(), ALL_ACTIONS.len() * ROLES.len());
+
+    let t = TestServer::start().await;
+    let admin = t.admin().await;
+
+    // The tree and its resources, all made by the bootstrap operator.
+    let a = create_org(&admin, "A", ROOT).await;
+    let a1 = create_org(&admin, "A1", a).await;
+    let b = create_org(&admin, "B", ROOT).await;
+
+    let a1_site = create_site(&admin, a1, "A1 depot", "private").await;
+    let a1_home = create_site(&admin, a1, "A1 employee home", "home").await;
+    let b_site = create_site(&admin, b, "B depot", "private").await;
+    let b_home = create_site(&admin, b, "B employee home", "home").await;
+
+    create_charger(&admin, "A1-PRIV", a1, a1_site).await;
+    create_charger(&admin, "A1-HOME", a1, a1_home).await;
+    create_charger(&admin, "B-PRIV", b, b_site).await;
+    create_charger(&admin, "B-HOME", b, b_home).await;
+
+    let a1_ticket = create_ticket(&admin, a1, "A1-PRIV", "A1 connector stuck").await;
+    let b_ticket = create_ticket(&admin, b, "B-PRIV", "B connector stuck").await;
+
+    let in_a1 = Target {
+        org: a1,
+        site: a1_site,
+        home_site: a1_home,
+        charger: "A1-PRIV".into(),
+        home_charger: "A1-HOME".into(),
+        ticket: a1_ticket,
+    };
+    let in_b = Target {
+        org: b,
+        site: b_site,
+        home_site: b_home,
+        charger: "B-PRIV".into(),
+        home_charger: "B-HOME".into(),
+        ticket: b_ticket,
+    };
+
+    // One user per role, each with its membership on A (so A1 is reached through inheritance).
+    let mut users: Vec<(&'static str, i64, Api)> = Vec::new();
+    for role in ROLES {
+        let name = format!("u-{role}");
+        let id = create_user(&admin, &name, a, &[(a, role)]).await;
+        let api = t.login(&name, PASSWORD).await;
+        users.push((role, id, api));
+    }
+
+    // Every cell, then one verdict.
+    let mut failures: Vec<String> = Vec::new();
+    let mut seq = 0usize;
+    for &(role, action, on_a1, on_b) in MATRIX {
+        let (_, _, api) = user_for(&users, role);
+        seq += 1;
+        let got = perform(api, action, &in_a1, seq).await;
+        check(&mut failures, role, action, "A1", on_a1, got);
+        seq += 1;
+        let got = perform(api, action, &in_b, seq).await;
+        check(&mut failures, role, action, "B", on_b, got);
+    }
+
+    // Lists are filtered, not just gated: nothing of B in anybody's lists, and a fleet
+    // manager's charger and site lists hold only home ones.
+    for role in ROLES {
+        let (_, _, api) = user_for(&users, role);
+        let (status, body) = api.get("/chargers?limit=500").await;
+        if status != 200 {
+            failures.push(format!("{role:<16} GET /chargers: expected 200, got {status} {body}"));
+            continue;
+        }
+        let listed = ids(&body);
+        for hidden in ["B-PRIV", "B-HOME"] {
+            if listed.iter().any(|i| i == hidden) {
+                failures.push(format!("{role:<16} GET /chargers lists {hidden} (org B): {listed:?}"));
+            }
+        }
+        let must_see: &[&str] = if role == FLT {
+            &["A1-HOME"][..]
+        } else {
+            &["A1-PRIV", "A1-HOME"][..]
+        };
+        for seen in must_see {
+            if !listed.iter().any(|i| i == seen) {
+                failures.push(format!("{role:<16} GET /chargers misses {seen}: {listed:?}"));
+            }
+        }
+        if role == FLT && listed.iter().any(|i| i != "A1-HOME") {
+            failures.push(format!("{role:<16} GET /chargers lists non-home chargers: {listed:?}"));
+        }
+
+        let (status, body) = api.get("/sites?limit=500").await;
+        if status != 200 {
+            failures.push(format!("{role:<16} GET /sites: expected 200, got {status} {body}"));
+            continue;
+        }
+        let listed = ids(&body);
+        for hidden in [b_site, b_home] {
+            if listed.contains(&hidden.to_string()) {
+                failures.push(format!(
+                    "{role:<16} GET /sites lists site {hidden} of org B: {listed:?}"
+                ));
+            }
+        }
+        if role == FLT {
+            if listed != vec![a1_home.to_string()] {
+                failures.push(format!(
+                    "{role:<16} GET /sites: expected only the home site {a1_home}, got {listed:?}"
+                ));
+            }
+        } else if !listed.contains(&a1_site.to_string()) || !listed.contains(&a1_home.to_string()) {
+            failures.push(format!("{role:<16} GET /sites misses A1's sites: {listed:?}"));
+        }
+    }
+
+    // Organisations visible to the roles that read them: A's subtree, neither B nor the root.
+    for role in [OP, SUP, FAC, FLT] {
+        let (_, _, api) = user_for(&users, role);
+        let (status, body) = api.get("/organisations?limit=500").await;
+        if status != 200 {
+            failures.push(format!(
+                "{role:<16} GET /organisations: expected 200, got {status} {body}"
+            ));
+            continue;
+        }
+        let listed = ids(&body);
+        for (hidden, what) in [(b, "B"), (ROOT, "the root")] {
+            if listed.contains(&hidden.to_string()) {
+                failures.push(format!("{role:<16} GET /organisations lists {what}: {listed:?}"));
+            }
+        }
+        for (seen, what) in [(a, "A"), (a1, "A1")] {
+            if !listed.contains(&seen.to_string()) {
+                failures.push(format!("{role:<16} GET /organisations misses {what}: {listed:?}"));
+            }
+        }
+    }
+
+    // Audit: maintenance reads only its own rows (it has been refused plenty above, so there
+    // are some); support reads none of B.
+    {
+        let (_, mnt_id, api) = user_for(&users, MNT);
+        let (status, body) = api.get("/audit?limit=500").await;
+        match body.as_array() {
+            Some(rows) if status == 200 => {
+                if rows.is_empty() {
+                    failures.push("maintenance      GET /audit: no rows of its own refused attempts".into());
+                }
+                for row in rows {
+                    if row["user_id"] != json!(mnt_id) {
+                        failures.push(format!(
+                            "maintenance      GET /audit shows a row of another user: {row}"
+                        ));
+                    }
+                }
+            }
+            _ => failures.push(format!(
+                "maintenance      GET /audit: expected 200 and a list, got {status} {body}"
+            )),
+        }
+        let (_, _, api) = user_for(&users, SUP);
+        let (status, body) = api.get("/audit?limit=500").await;
+        match body.as_array() {
+            Some(rows) if status == 200 => {
+                for row in rows {
+                    if row["organisation_id"] == json!(b) {
+                        failures.push(format!("support          GET /audit shows a row of org B: {row}"));
+                    }
+                }
+            }
+            _ => failures.push(format!(
+                "support          GET /audit: expected 200 and a list, got {status} {body}"
+            )),
+        }
+    }
+
+    assert!(
+        failures.is_empty(),
+        "{} wrong cell(s):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// no token, no access
+
+/// Sends a request with a raw `Authorization` header (or none).
+async fn send_with_header(
+    api: &Api,
+    method: Method,
+    path: &str,
+    body: Option<&Value>,
+    authorization: Option<&str>,
+) -> (u16, Value) {
+    let mut request = api.client.request(method, format!("{}{path}", api.base));
+    if let Some(value) = authorization {
+        request = request.header("Authorization", value);
+    }
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    let response = request.send().await.expect("HTTP request");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    (status, body)
+}
+
+#[tokio::test]
+async fn every_endpoint_without_a_valid_token_answers_401_unauthenticated() {
+    let t = TestServer::start().await;
+    let admin = t.admin().await;
+    // Real resources behind every path, so a 401 cannot hide a 404.
+    t.register("CP-1", "charger-password-1").await;
+    let site = create_site(&admin, ROOT, "root depot", "private").await;
+    let ticket = create_ticket(&admin, ROOT, "CP-1", "root ticket").await;
+
+    let endpoints: Vec<(Method, String, Option<Value>)> = vec![
+        (Method::GET, "/me".into(), None),
+        (Method::POST, "/logout".into(), None),
+        (Method::GET, "/organisations".into(), None),
+        (
+            Method::POST,
+            "/organisations".into(),
+            Some(json!({"name": "X", "parent_id": ROOT})),
+        ),
+        (Method::GET, format!("/organisations/{ROOT}"), None),
+        (
+            Method::PATCH,
+            format!("/organisations/{ROOT}"),
+            Some(json!({"name": "renamed"})),
+        ),
+        (Method::DELETE, format!("/organisations/{ROOT}"), None),
+        (Method::GET, "/users".into(), None),
+        (
+            Method::POST,
+            "/users".into(),
+            Some(json!({"username": "mallory", "password": PASSWORD, "organisation_id": ROOT})),
+        ),
+        (Method::GET, "/users/1".into(), None),
+        (Method::PATCH, "/users/1".into(), Some(json!({"disabled": true}))),
+        (Method::DELETE, "/users/1".into(), None),
+        (
+            Method::PUT,
+            "/users/1/memberships".into(),
+            Some(json!([{"organisation_id": ROOT, "role": "support"}])),
+        ),
+        (Method::GET, "/sites".into(), None),
+        (
+            Method::POST,
+            "/sites".into(),
+            Some(json!({"organisation_id": ROOT, "name": "s", "kind": "private"})),
+        ),
+        (Method::GET, format!("/sites/{site}"), None),
+        (
+            Method::PATCH,
+            format!("/sites/{site}"),
+            Some(json!({"name": "renamed"})),
+        ),
+        (Method::DELETE, format!("/sites/{site}"), None),
+        (Method::GET, "/chargers".into(), None),
+        (
+            Method::POST,
+            "/chargers".into(),
+            Some(json!({"id": "CP-2", "organisation_id": ROOT, "password": "charger-password-2"})),
+        ),
+        (Method::GET, "/chargers/CP-1".into(), None),
+        (
+            Method::PATCH,
+            "/chargers/CP-1".into(),
+            Some(json!({"password": "stolen-password-1"})),
+        ),
+        (Method::DELETE, "/chargers/CP-1".into(), None),
+        (Method::GET, "/tickets".into(), None),
+        (
+            Method::POST,
+            "/tickets".into(),
+            Some(json!({"organisation_id": ROOT, "title": "t", "body": "b"})),
+        ),
+        (Method::GET, format!("/tickets/{ticket}"), None),
+        (
+            Method::PATCH,
+            format!("/tickets/{ticket}"),
+            Some(json!({"status": "closed"})),
+        ),
+        (
+            Method::POST,
+            format!("/tickets/{ticket}/comments"),
+            Some(json!({"body": "hi"})),
+        ),
+        (Method::GET, "/audit".into(), None),
+    ];
+
+    let garbage_hex = "0".repeat(64);
+    let credentials: Vec<(&str, Option<String>)> = vec![
+        ("no Authorization header", None),
+        ("a garbage bearer token", Some("Bearer garbage".to_string())),
+        ("a well-formed unknown token", Some(format!("Bearer {garbage_hex}"))),
+        // The admin's real user name and password, but as Basic auth: not accepted.
+        (
+            "Basic credentials",
+            Some("Basic YWRtaW46YWRtaW4tdGVzdC1wYXNzd29yZA==".to_string()),
+        ),
+        ("a token without the Bearer scheme", admin.token.clone()),
+    ];
+
+    let anonymous = t.anonymous();
+    let mut failures: Vec<String> = Vec::new();
+    for (what, header) in &credentials {
+        for (method, path, body) in &endpoints {
+            let (status, answer) =
+                send_with_header(&anonymous, method.clone(), path, body.as_ref(), header.as_deref()).await;
+            if status != 401 || answer["error"] != json!("unauthenticated") {
+                failures.push(format!(
+                    "{method} {path} with {what}: expected 401 {{\"error\": \"unauthenticated\"}}, got {status} {answer}"
+                ));
+            }
+        }
+    }
+    // The same through the harness' own bearer helper.
+    let garbage = t.anonymous().with_token("garbage");
+    for (method, path, body) in &endpoints {
+        let (status, answer) = garbage.send(method.clone(), path, body.clone()).await;
+        if status != 401 || answer["error"] != json!("unauthenticated") {
+            failures.push(format!(
+                "{method} {path} with with_token(\"garbage\"): expected 401 unauthenticated, got {status} {answer}"
+            ));
+        }
+    }
+
+    // Nothing happened, and the unauthenticated parts stay open.
+    let (status, body) = admin.get("/me").await;
+    if status != 200 {
+        failures.push(format!("admin GET /me afterwards: expected 200, got {status} {body}"));
+    }
+    let (status, body) = admin.get("/chargers/CP-1").await;
+    if status != 200 {
+        failures.push(format!("CP-1 gone after unauthenticated calls: {status} {body}"));
+    }
+    let (status, body) = admin.get("/users/1").await;
+    if status != 200 || body["disabled"] == json!(true) {
+        failures.push(format!("admin changed by unauthenticated calls: {status} {body}"));
+    }
+    let root_url = anonymous.base.trim_end_matches("/api/v1").to_string();
+    let health = anonymous
+        .client
+        .get(format!("{root_url}/healthz"))
+        .send()
+        .await
+        .expect("HTTP request");
+    if health.status().as_u16() != 200 {
+        failures.push(format!(
+            "GET /healthz without a token: expected 200, got {}",
+            health.status()
+        ));
+    }
+
+    assert!(
+        failures.is_empty(),
+        "{} endpoint(s) not closed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
