@@ -509,7 +509,7 @@ async fn an_operator_cannot_touch_users_of_another_subtree_and_keeps_their_forei
         )
         .await;
     assert_error(status, &body, 404, "not_found", "opA sets memberships of a B user");
-    denied = assert_denial_audited(&w.admin, op_id, denied, "opA sets memberships of a B user").await;
+    assert_denial_audited(&w.admin, op_id, denied, "opA sets memberships of a B user").await;
 
     let (status, body) = op.get(&format!("/users/{in_b}")).await;
     assert_error(status, &body, 404, "not_found", "opA reads a B user");
