@@ -161,7 +161,7 @@ impl Default for LogConfig {
     fn default() -> Self {
         Self {
             format: LogFormat::Text,
-            filter: "info,sea_orm_migration=warn".into(),
+            filter: "info,sea_orm_migration=warn,sqlx=warn".into(),
         }
     }
 }

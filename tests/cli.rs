@@ -109,3 +109,15 @@ fn migrate_then_register_and_list_chargers_and_organisations() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("charger id"), "{}", stderr(&out));
 }
+
+#[test]
+fn first_start_prints_a_generated_admin_password_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("v.db").display());
+    let first = voltgate(&url, &["org", "list"], &[]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let out = stdout(&first);
+    assert_eq!(out.matches("created operator 'admin'").count(), 1, "{out}");
+    let second = voltgate(&url, &["org", "list"], &[]);
+    assert!(!stdout(&second).contains("created operator"), "only on the first start");
+}

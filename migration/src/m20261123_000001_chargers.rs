@@ -47,6 +47,17 @@ enum Connector {
     UpdatedAt,
 }
 
+/// Subtree queries compare paths as byte ranges (`path >= '/1/4/' AND path < '/1/40'`); a
+/// linguistic collation (en_US on PostgreSQL) ignores the slashes and breaks that, so the
+/// column is byte-ordered everywhere (SQLite's default BINARY already is).
+fn path_column(manager: &SchemaManager) -> ColumnDef {
+    let mut col = string(Organisation::Path);
+    if manager.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        col.extra("COLLATE \"C\"");
+    }
+    col
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -57,7 +68,7 @@ impl MigrationTrait for Migration {
                     .col(pk_auto(Organisation::Id))
                     .col(string(Organisation::Name))
                     .col(integer_null(Organisation::ParentId))
-                    .col(string(Organisation::Path))
+                    .col(path_column(manager))
                     .col(timestamp_with_time_zone(Organisation::CreatedAt))
                     .foreign_key(
                         ForeignKey::create()

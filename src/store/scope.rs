@@ -24,14 +24,24 @@ impl Default for Page {
     }
 }
 
-/// `col IN (SELECT id FROM organisation WHERE path LIKE 'prefix%')`: the subtree below `path`.
+/// `path` and everything below it, as a range on the (byte-ordered, indexed) path column:
+/// `path >= '/1/4/' AND path < '/1/40'`. Paths are digits and slashes, and `0` follows `/`,
+/// so the range holds exactly the paths that start with the prefix, and unlike `LIKE` it uses
+/// the index on SQLite and PostgreSQL alike.
+pub(crate) fn path_prefix(path: &str) -> Condition {
+    let upper = format!("{}0", path.strip_suffix('/').unwrap_or(path));
+    Condition::all()
+        .add(organisation::Column::Path.gte(path))
+        .add(organisation::Column::Path.lt(upper))
+}
+
+/// `col IN (SELECT id FROM organisation WHERE <path in subtree>)`.
 pub(crate) fn in_subtree(col: impl ColumnTrait, path: &str) -> SimpleExpr {
-    // Paths are digits and slashes only, so no LIKE escaping is needed.
     col.in_subquery(
         Query::select()
             .column(organisation::Column::Id)
             .from(organisation::Entity)
-            .and_where(organisation::Column::Path.like(format!("{path}%")))
+            .cond_where(path_prefix(path))
             .to_owned(),
     )
 }
