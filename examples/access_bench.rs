@@ -122,6 +122,7 @@ async fn main() -> anyhow::Result<()> {
             last_seen_at: Set(None),
             last_boot_at: Set(None),
             created_at: Set(now),
+            ..Default::default()
         });
         charger::Entity::insert_many(rows)
             .exec_without_returning(store.connection())

@@ -22,6 +22,8 @@ pub struct AppState {
     pub gateway: Arc<Gateway>,
     /// Failed-login counters (per node; a cluster multiplies the allowance by its size).
     pub throttle: Arc<LoginThrottle>,
+    /// Remote commands in flight, one per charger and kind.
+    pub commands: Arc<crate::commands::Tracker>,
 }
 
 impl AppState {
@@ -34,6 +36,7 @@ impl AppState {
             store,
             gateway,
             throttle: Arc::default(),
+            commands: Arc::default(),
         }
     }
 }

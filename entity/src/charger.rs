@@ -24,6 +24,15 @@ pub struct Model {
     pub last_seen_at: Option<DateTimeUtc>,
     pub last_boot_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    /// Last FirmwareStatusNotification status and when it came.
+    pub firmware_status: Option<String>,
+    pub firmware_status_at: Option<DateTimeUtc>,
+    /// Audit row of the last firmware update sent (1.6 statuses carry no request id).
+    pub firmware_audit_id: Option<i64>,
+    /// Last DiagnosticsStatusNotification (1.6) / LogStatusNotification (2.0.1) status.
+    pub diagnostics_status: Option<String>,
+    pub diagnostics_status_at: Option<DateTimeUtc>,
+    pub diagnostics_audit_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -3,6 +3,7 @@
 pub mod api_token;
 pub mod audit;
 pub mod charger;
+pub mod charger_event;
 pub mod connector;
 pub mod membership;
 pub mod organisation;

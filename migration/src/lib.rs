@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_chargers;
 mod m20261123_000002_access;
+mod m20261123_000003_commands;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_chargers::Migration),
             Box::new(m20261123_000002_access::Migration),
+            Box::new(m20261123_000003_commands::Migration),
         ]
     }
 }

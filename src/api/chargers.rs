@@ -9,12 +9,13 @@ use super::error::{ApiResult, ErrorBody};
 use super::extract::{Auth, Json, Path, Query};
 use crate::server::AppState;
 use crate::services::ListQuery;
-use crate::services::chargers::{self as svc, ChargerOut, ChargerPatch, NewCharger};
+use crate::services::chargers::{self as svc, ChargerOut, ChargerPatch, EventOut, NewCharger};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(get, update, delete))
+        .routes(routes!(events))
 }
 
 /// Chargers the caller may see, with live state.
@@ -64,4 +65,17 @@ async fn update(
 async fn delete(State(s): State<AppState>, a: Auth, Path(id): Path<String>) -> ApiResult<StatusCode> {
     svc::delete(&s, &a.principal, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The charger's firmware and diagnostics statuses, newest first, each linked to the audit row
+/// of the command it follows.
+#[utoipa::path(get, path = "/api/v1/chargers/{id}/events", tag = "chargers", params(("id" = String, Path), ListQuery), security(("bearer" = [])),
+    responses((status = 200, body = [EventOut]), (status = 404, body = ErrorBody)))]
+async fn events(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<axum::Json<Vec<EventOut>>> {
+    Ok(axum::Json(svc::events(&s, &a.principal, &id, &q).await?))
 }

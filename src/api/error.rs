@@ -8,7 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::access::AccessError;
-use crate::services;
+use crate::{commands, services};
 
 /// The JSON body of every error answer.
 #[derive(Debug, Serialize, ToSchema)]
@@ -19,6 +19,16 @@ pub struct ErrorBody {
     /// The offending field, for `validation_failed`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// What the charger answered, for `charger_error` (a CALLERROR).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub charger_error: Option<ChargerErrorBody>,
+}
+
+/// A charger's CALLERROR.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChargerErrorBody {
+    pub code: String,
+    pub description: String,
 }
 
 /// An HTTP error answer.
@@ -38,6 +48,7 @@ impl ApiError {
                 error,
                 message: message.into(),
                 field: None,
+                charger_error: None,
             },
             retry_after_s: None,
         }
@@ -91,6 +102,29 @@ impl From<services::Error> for ApiError {
                 tracing::error!(%detail, "internal error");
                 Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
             }
+        }
+    }
+}
+
+impl From<commands::Error> for ApiError {
+    fn from(e: commands::Error) -> Self {
+        use commands::Error as E;
+        let message = e.to_string();
+        match e {
+            E::Service(s) => s.into(),
+            E::Invalid { field, message } => Self::validation(field, message),
+            E::Offline => Self::new(StatusCode::CONFLICT, "charger_offline", message),
+            E::NotReady => Self::new(StatusCode::CONFLICT, "charger_not_ready", message),
+            E::Busy(_) => Self::new(StatusCode::CONFLICT, "busy", message),
+            E::Timeout => Self::new(StatusCode::GATEWAY_TIMEOUT, "charger_timeout", message),
+            E::Disconnected => Self::new(StatusCode::BAD_GATEWAY, "charger_disconnected", message),
+            E::BadAnswer(_) => Self::new(StatusCode::BAD_GATEWAY, "charger_bad_answer", message),
+            E::ChargerError { code, description } => {
+                let mut err = Self::new(StatusCode::BAD_GATEWAY, "charger_error", message);
+                err.body.charger_error = Some(ChargerErrorBody { code, description });
+                err
+            }
+            E::Internal(detail) => services::Error::Internal(detail).into(),
         }
     }
 }

@@ -5,6 +5,7 @@
 mod audit;
 mod auth;
 mod chargers;
+mod commands;
 pub mod error;
 mod extract;
 mod organisations;
@@ -38,7 +39,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
     modifiers(&BearerAuth),
     tags(
         (name = "auth"), (name = "organisations"), (name = "users"), (name = "sites"),
-        (name = "chargers"), (name = "tickets"), (name = "audit")
+        (name = "chargers"), (name = "commands"), (name = "tickets"), (name = "audit")
     )
 )]
 struct ApiDoc;
@@ -52,17 +53,22 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The whole HTTP application.
-pub fn router(state: AppState) -> Router {
-    let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+/// Every documented route, with the OpenAPI paths they contribute.
+fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth::router())
         .merge(organisations::router())
         .merge(users::router())
         .merge(sites::router())
         .merge(chargers::router())
+        .merge(commands::router())
         .merge(tickets::router())
         .merge(audit::router())
-        .split_for_parts();
+}
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let (router, openapi) = routes().split_for_parts();
     let openapi = Arc::new(openapi);
     router
         .route(
@@ -85,14 +91,5 @@ pub fn router(state: AppState) -> Router {
 
 /// The OpenAPI document, for tools and tests.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, openapi) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
-        .merge(auth::router())
-        .merge(organisations::router())
-        .merge(users::router())
-        .merge(sites::router())
-        .merge(chargers::router())
-        .merge(tickets::router())
-        .merge(audit::router())
-        .split_for_parts();
-    openapi
+    routes().split_for_parts().1
 }

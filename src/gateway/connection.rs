@@ -18,7 +18,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_util::sync::CancellationToken;
 
 use super::Gateway;
-use super::registry::{CallFailure, OutboundCall, Registration};
+use super::registry::{BootFlag, CallFailure, OutboundCall, Registration};
 use crate::ocpp::{CallRejection, ErrorCode, Frame, FrameError, OcppVersion, Request, UNKNOWN_MESSAGE_ID};
 use crate::station::{Session, StationError};
 
@@ -69,6 +69,8 @@ pub(crate) struct Connection<'a> {
     in_flight: Option<InFlight>,
     next_call_id: u64,
     last_heard: Instant,
+    /// Published to the registry so commands wait for an accepted boot.
+    boot: BootFlag,
 }
 
 impl<'a> Connection<'a> {
@@ -80,6 +82,7 @@ impl<'a> Connection<'a> {
             in_flight: None,
             next_call_id: 0,
             last_heard: Instant::now(),
+            boot: BootFlag::default(),
         }
     }
 
@@ -89,8 +92,10 @@ impl<'a> Connection<'a> {
             mut calls,
             replaced,
             removed,
+            boot,
             ..
         } = registration;
+        self.boot = boot;
         let config = &self.gateway.config;
         let idle_timeout = Duration::from_secs(config.idle_timeout_s);
         let ping_period = (config.ping_interval_s > 0).then(|| Duration::from_secs(config.ping_interval_s));
@@ -179,7 +184,7 @@ impl<'a> Connection<'a> {
         match frame {
             Frame::Call { id, action, payload } => {
                 let answer = match Request::parse(version, &action, payload) {
-                    Ok(request) => match self.gateway.station.handle(&mut self.session, request).await {
+                    Ok(request) => match self.handle(request).await {
                         Ok(response) => response.to_payload().map_err(|e| {
                             tracing::error!(charger = %self.session.charger_id, %action, error = %e, "response did not serialise");
                             CallRejection::new(ErrorCode::InternalError, "internal error")
@@ -220,6 +225,12 @@ impl<'a> Connection<'a> {
                 None
             }
         }
+    }
+
+    async fn handle(&mut self, request: Request) -> Result<crate::ocpp::Response, StationError> {
+        let result = self.gateway.station.handle(&mut self.session, request).await;
+        self.boot.set(self.session.boot_accepted);
+        result
     }
 
     fn on_bad_frame(&self, err: FrameError) -> Option<String> {
@@ -284,6 +295,10 @@ impl<'a> Connection<'a> {
 
     /// Sends a close frame and waits briefly for the peer's, so the close is clean.
     async fn close(&mut self, code: CloseCode, reason: &str, ended: Ended) -> Ended {
+        // A caller waiting on an answer learns now, not after the close handshake.
+        if let Some(f) = self.in_flight.take() {
+            let _ = f.reply.send(Err(CallFailure::Disconnected));
+        }
         let frame = CloseFrame {
             code,
             reason: reason.into(),

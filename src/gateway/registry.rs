@@ -2,7 +2,7 @@
 //! the rest of voltgate sends them a CALL and awaits the answer.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -54,6 +54,30 @@ struct Handle {
     replaced: CancellationToken,
     /// Cancelled when the charger is deleted or otherwise must be cut off.
     removed: CancellationToken,
+    boot: BootFlag,
+}
+
+/// What this connection's BootNotification was answered, shared with the connection task.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct BootFlag(Arc<AtomicU8>);
+
+impl BootFlag {
+    pub(crate) fn set(&self, accepted: Option<bool>) {
+        let v = match accepted {
+            None => 0,
+            Some(true) => 1,
+            Some(false) => 2,
+        };
+        self.0.store(v, Ordering::Relaxed);
+    }
+
+    fn get(&self) -> Option<bool> {
+        match self.0.load(Ordering::Relaxed) {
+            1 => Some(true),
+            2 => Some(false),
+            _ => None,
+        }
+    }
 }
 
 /// Public view of a live connection.
@@ -61,6 +85,8 @@ struct Handle {
 pub struct ConnectionInfo {
     pub version: OcppVersion,
     pub connected_at: DateTime<Utc>,
+    /// The answer to this connection's BootNotification; `None` before any.
+    pub boot_accepted: Option<bool>,
 }
 
 /// What a connection task receives when it registers.
@@ -69,6 +95,7 @@ pub(crate) struct Registration {
     pub calls: mpsc::Receiver<OutboundCall>,
     pub replaced: CancellationToken,
     pub removed: CancellationToken,
+    pub boot: BootFlag,
 }
 
 /// Live connections by charge point id; cheap to clone.
@@ -94,6 +121,7 @@ impl Registry {
         self.connections.get(charger_id).map(|h| ConnectionInfo {
             version: h.version,
             connected_at: h.connected_at,
+            boot_accepted: h.boot.get(),
         })
     }
 
@@ -148,6 +176,7 @@ impl Registry {
         let (calls_tx, calls) = mpsc::channel(CALL_QUEUE);
         let replaced = CancellationToken::new();
         let removed = CancellationToken::new();
+        let boot = BootFlag::default();
         let handle = Handle {
             session,
             version,
@@ -155,6 +184,7 @@ impl Registry {
             calls: calls_tx,
             replaced: replaced.clone(),
             removed: removed.clone(),
+            boot: boot.clone(),
         };
         if let Some(previous) = self.connections.insert(charger_id.to_owned(), handle) {
             previous.replaced.cancel();
@@ -164,6 +194,7 @@ impl Registry {
             calls,
             replaced,
             removed,
+            boot,
         }
     }
 

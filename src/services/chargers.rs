@@ -47,8 +47,12 @@ pub struct ChargerOut {
     pub model: Option<String>,
     pub serial: Option<String>,
     pub firmware_version: Option<String>,
-    /// Last FirmwareStatusNotification status (remote commands issue).
+    /// Last FirmwareStatusNotification status, and when it came.
     pub firmware_status: Option<String>,
+    pub firmware_status_at: Option<DateTime<Utc>>,
+    /// Last DiagnosticsStatusNotification (1.6) / LogStatusNotification (2.0.1) status.
+    pub diagnostics_status: Option<String>,
+    pub diagnostics_status_at: Option<DateTime<Utc>>,
     pub registration_status: String,
     pub last_seen_at: Option<DateTime<Utc>>,
     pub connectors: Vec<ConnectorOut>,
@@ -98,7 +102,10 @@ fn out(state: &AppState, c: charger::Model, connectors: Vec<connector::Model>) -
         model: c.model,
         serial: c.serial,
         firmware_version: c.firmware_version,
-        firmware_status: None,
+        firmware_status: c.firmware_status,
+        firmware_status_at: c.firmware_status_at,
+        diagnostics_status: c.diagnostics_status,
+        diagnostics_status_at: c.diagnostics_status_at,
         registration_status: c.registration_status,
         last_seen_at: c.last_seen_at,
         connectors: connectors.into_iter().map(Into::into).collect(),
@@ -109,7 +116,7 @@ fn out(state: &AppState, c: charger::Model, connectors: Vec<connector::Model>) -
 /// A charger the caller may see, with its organisation: 404 if it does not exist, is outside
 /// the caller's subtrees, or is not at a home site for a caller who sees home chargers only.
 /// Unassigned chargers belong, for this purpose, to the root organisation.
-pub(crate) async fn visible_charger(
+pub async fn visible_charger(
     state: &AppState,
     p: &Principal,
     id: &str,
@@ -266,6 +273,36 @@ pub async fn update(state: &AppState, p: &Principal, id: &str, patch: ChargerPat
     audit(state, p, action, target(id, Some(org.id)), Some(request), "ok", None).await;
     let connectors = state.store.connectors(&c.id).await?;
     Ok(out(state, c, connectors))
+}
+
+/// A firmware or diagnostics status the charger reported.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventOut {
+    pub id: i64,
+    /// `firmware` or `diagnostics`.
+    pub kind: String,
+    pub status: String,
+    pub request_id: Option<i32>,
+    /// The audit row of the command this status follows.
+    pub audit_id: Option<i64>,
+    pub at: DateTime<Utc>,
+}
+
+/// A charger's firmware and diagnostics statuses, newest first.
+pub async fn events(state: &AppState, p: &Principal, id: &str, q: &ListQuery) -> Result<Vec<EventOut>> {
+    let (c, _) = visible_charger(state, p, id, "charger.events").await?;
+    let rows = state.store.charger_events(&c.id, q.page()).await?;
+    Ok(rows
+        .into_iter()
+        .map(|e| EventOut {
+            id: e.id,
+            kind: e.kind,
+            status: e.status,
+            request_id: e.request_id,
+            audit_id: e.audit_id,
+            at: e.at,
+        })
+        .collect())
 }
 
 /// Deletes a charger and closes its connection.

@@ -89,33 +89,33 @@ impl ListQuery {
 
 /// What an audit row is about.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Target {
+pub struct Target {
     pub organisation_id: Option<i32>,
     pub charger_id: Option<String>,
     pub resource: String,
 }
 
 impl Target {
-    pub(crate) fn new(resource: impl Into<String>) -> Self {
+    pub fn new(resource: impl Into<String>) -> Self {
         Self {
             resource: resource.into(),
             ..Default::default()
         }
     }
 
-    pub(crate) fn org(mut self, id: i32) -> Self {
+    pub fn org(mut self, id: i32) -> Self {
         self.organisation_id = Some(id);
         self
     }
 
-    pub(crate) fn charger(mut self, id: &str) -> Self {
+    pub fn charger(mut self, id: &str) -> Self {
         self.charger_id = Some(id.to_owned());
         self
     }
 }
 
 /// Writes an audit row; a failure to audit is logged, never hidden from operators' logs.
-pub(crate) async fn audit(
+pub async fn audit(
     state: &AppState,
     p: &Principal,
     action: &str,
@@ -146,7 +146,7 @@ pub(crate) async fn refused(state: &AppState, p: &Principal, action: &str, targe
 }
 
 /// The gate, with the refusal audited.
-pub(crate) async fn gate(
+pub async fn gate(
     state: &AppState,
     p: &Principal,
     permission: Permission,

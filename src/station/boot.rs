@@ -32,6 +32,7 @@ impl Station {
         let status = if assigned { ACCEPTED } else { PENDING };
         self.store.record_boot(&session.charger_id, &info, status, now).await?;
         session.last_seen_written = Some(Instant::now());
+        session.boot_accepted = Some(assigned);
         tracing::info!(charger = %session.charger_id, vendor = %info.vendor, model = %info.model, %status, "boot");
         Ok(Decision {
             accepted: assigned,

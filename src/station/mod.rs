@@ -4,6 +4,7 @@
 
 mod admission;
 mod boot;
+mod firmware;
 mod heartbeat;
 mod status;
 
@@ -33,6 +34,9 @@ pub struct Session {
     pub charger_id: String,
     /// The negotiated OCPP version.
     pub version: OcppVersion,
+    /// What this connection's last BootNotification was answered: `Some(true)` Accepted,
+    /// `Some(false)` Pending, `None` no boot yet on this connection.
+    pub boot_accepted: Option<bool>,
     /// When `last_seen_at` was last written, to coalesce heartbeat writes.
     last_seen_written: Option<Instant>,
 }
@@ -43,6 +47,7 @@ impl Session {
         Self {
             charger_id,
             version,
+            boot_accepted: None,
             last_seen_written: None,
         }
     }
@@ -82,6 +87,12 @@ impl Station {
             Q::BootNotification(r) => A::BootNotification(boot::v16(self, session, r).await?),
             Q::Heartbeat(r) => A::Heartbeat(heartbeat::v16(self, session, r).await?),
             Q::StatusNotification(r) => A::StatusNotification(status::v16(self, session, r).await?),
+            Q::FirmwareStatusNotification(r) => {
+                A::FirmwareStatusNotification(firmware::firmware_v16(self, session, r).await?)
+            }
+            Q::DiagnosticsStatusNotification(r) => {
+                A::DiagnosticsStatusNotification(firmware::diagnostics_v16(self, session, r).await?)
+            }
             other => return Err(StationError::Unsupported(other.action())),
         })
     }
@@ -92,6 +103,10 @@ impl Station {
             Q::BootNotification(r) => A::BootNotification(boot::v201(self, session, r).await?),
             Q::Heartbeat(r) => A::Heartbeat(heartbeat::v201(self, session, r).await?),
             Q::StatusNotification(r) => A::StatusNotification(status::v201(self, session, r).await?),
+            Q::FirmwareStatusNotification(r) => {
+                A::FirmwareStatusNotification(firmware::firmware_v201(self, session, r).await?)
+            }
+            Q::LogStatusNotification(r) => A::LogStatusNotification(firmware::log_v201(self, session, r).await?),
             other => return Err(StationError::Unsupported(other.action())),
         })
     }

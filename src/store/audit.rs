@@ -44,6 +44,20 @@ impl Store {
         Ok(row.id)
     }
 
+    /// Sets the outcome of a row written as `pending` (a command's answer).
+    pub async fn finish_audit(&self, id: i64, outcome: &str, detail: Option<String>) -> Result<()> {
+        audit::Entity::update_many()
+            .set(audit::ActiveModel {
+                outcome: Set(outcome.to_owned()),
+                detail: Set(detail),
+                ..Default::default()
+            })
+            .filter(audit::Column::Id.eq(id))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
     /// Audit rows in the scope, newest first. Rows that name no organisation (logins, probes
     /// of ids that do not exist) are visible to whoever reads the whole log on a root, and to
     /// the user they are about.

@@ -1,9 +1,12 @@
 //! Chargers and their connectors.
 
 use chrono::{DateTime, Utc};
-use entity::{charger, connector};
+use entity::{charger, charger_event, connector};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+};
 
 use super::scope::{Page, scope_condition};
 use super::{Error, Result, Store};
@@ -255,6 +258,100 @@ impl Store {
             .filter(connector::Column::ChargerId.eq(charger_id))
             .order_by_asc(connector::Column::EvseId)
             .order_by_asc(connector::Column::ConnectorId)
+            .all(&self.db)
+            .await?)
+    }
+}
+
+/// What a [`Store::record_charger_event`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    Firmware,
+    Diagnostics,
+}
+
+impl EventKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Firmware => "firmware",
+            EventKind::Diagnostics => "diagnostics",
+        }
+    }
+}
+
+impl Store {
+    /// Remembers which audit row a firmware or diagnostics request belongs to, so the
+    /// statuses that follow can point back at it (1.6 statuses carry no request id).
+    pub async fn link_command(&self, charger_id: &str, kind: EventKind, audit_id: i64) -> Result<()> {
+        let mut set = <charger::ActiveModel as Default>::default();
+        match kind {
+            EventKind::Firmware => set.firmware_audit_id = Set(Some(audit_id)),
+            EventKind::Diagnostics => set.diagnostics_audit_id = Set(Some(audit_id)),
+        }
+        charger::Entity::update_many()
+            .set(set)
+            .filter(charger::Column::Id.eq(charger_id))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Stores a firmware or diagnostics status: the charger's latest, and the history row
+    /// linked to the command's audit row (the request id when the charger sent one).
+    pub async fn record_charger_event(
+        &self,
+        charger_id: &str,
+        kind: EventKind,
+        status: &str,
+        request_id: Option<i32>,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let txn = self.db.begin().await?;
+        let Some(c) = charger::Entity::find_by_id(charger_id).one(&txn).await? else {
+            return Err(Error::NotFound(format!("charger {charger_id}")));
+        };
+        let linked = match kind {
+            EventKind::Firmware => c.firmware_audit_id,
+            EventKind::Diagnostics => c.diagnostics_audit_id,
+        };
+        charger_event::ActiveModel {
+            charger_id: Set(charger_id.to_owned()),
+            kind: Set(kind.as_str().into()),
+            status: Set(status.to_owned()),
+            request_id: Set(request_id),
+            audit_id: Set(request_id.map(i64::from).or(linked)),
+            at: Set(at),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        let mut set = <charger::ActiveModel as Default>::default();
+        match kind {
+            EventKind::Firmware => {
+                set.firmware_status = Set(Some(status.to_owned()));
+                set.firmware_status_at = Set(Some(at));
+            }
+            EventKind::Diagnostics => {
+                set.diagnostics_status = Set(Some(status.to_owned()));
+                set.diagnostics_status_at = Set(Some(at));
+            }
+        }
+        charger::Entity::update_many()
+            .set(set)
+            .filter(charger::Column::Id.eq(charger_id))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// A charger's firmware and diagnostics statuses, newest first.
+    pub async fn charger_events(&self, charger_id: &str, page: Page) -> Result<Vec<charger_event::Model>> {
+        Ok(charger_event::Entity::find()
+            .filter(charger_event::Column::ChargerId.eq(charger_id))
+            .order_by_desc(charger_event::Column::Id)
+            .limit(page.limit)
+            .offset(page.offset)
             .all(&self.db)
             .await?)
     }

@@ -10,7 +10,7 @@ mod tickets;
 mod users;
 
 pub use audit::AuditEntry;
-pub use chargers::{ACCEPTED, BootInfo, ConnectorStatus, PENDING, validate_charger_id};
+pub use chargers::{ACCEPTED, BootInfo, ConnectorStatus, EventKind, PENDING, validate_charger_id};
 pub use scope::Page;
 pub use sites::{HOME, SITE_KINDS, SiteFields};
 pub use tickets::{TICKET_STATUSES, TicketFields};

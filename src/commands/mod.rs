@@ -1,0 +1,328 @@
+//! Remote actions on chargers: a version-neutral [`Command`] goes through the gate, gets an
+//! audit row (`pending`), is translated to the charger's own OCPP version, sent through the
+//! gateway registry and awaited; the audit row then records what the charger answered.
+//!
+//! The API never builds OCPP payloads and never touches a connection: it calls [`execute`].
+
+mod translate;
+
+use chrono::{DateTime, Utc};
+use dashmap::DashSet;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+pub use translate::Prepared;
+
+use crate::access::{Permission, Principal};
+use crate::gateway::CallFailure;
+use crate::server::AppState;
+use crate::services::{self, Target};
+use crate::store::{ACCEPTED, AuditEntry, EventKind};
+
+/// `POST /chargers/{id}/reset`
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct ResetBody {
+    /// `soft` (2.0.1: OnIdle) or `hard` (2.0.1: Immediate).
+    #[serde(rename = "type")]
+    pub kind: ResetKind,
+}
+
+/// Soft or hard reset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ResetKind {
+    Soft,
+    Hard,
+}
+
+impl ResetBody {
+    fn hard(&self) -> bool {
+        self.kind == ResetKind::Hard
+    }
+}
+
+/// `POST /chargers/{id}/unlock`
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct UnlockBody {
+    /// Required for 2.0.1 chargers.
+    pub evse_id: Option<i32>,
+    pub connector_id: i32,
+}
+
+/// `POST /chargers/{id}/firmware`
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct FirmwareBody {
+    /// URI the charger downloads the firmware from.
+    pub location: String,
+    /// When to start downloading (default: now).
+    pub retrieve_at: Option<DateTime<Utc>>,
+    pub retries: Option<i32>,
+    pub retry_interval_s: Option<i32>,
+}
+
+/// `POST /chargers/{id}/availability`
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct AvailabilityBody {
+    /// `operative` or `inoperative`.
+    #[serde(rename = "type")]
+    pub kind: AvailabilityKind,
+    /// The EVSE (2.0.1) or connector (1.6); none: the whole charger.
+    pub evse_id: Option<i32>,
+    pub connector_id: Option<i32>,
+}
+
+/// Operative or inoperative.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AvailabilityKind {
+    Operative,
+    Inoperative,
+}
+
+impl AvailabilityBody {
+    fn ocpp_name(&self) -> &'static str {
+        match self.kind {
+            AvailabilityKind::Operative => "Operative",
+            AvailabilityKind::Inoperative => "Inoperative",
+        }
+    }
+}
+
+/// `POST /chargers/{id}/trigger`
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct TriggerBody {
+    /// The message to trigger, as the charger's version names it (`BootNotification`,
+    /// `StatusNotification`, `Heartbeat`, `MeterValues`, `FirmwareStatusNotification`, ...).
+    pub message: String,
+    pub evse_id: Option<i32>,
+    pub connector_id: Option<i32>,
+}
+
+/// `POST /chargers/{id}/diagnostics` (1.6 GetDiagnostics, 2.0.1 GetLog)
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct DiagnosticsBody {
+    /// URI the charger uploads to.
+    pub location: String,
+    pub start: Option<DateTime<Utc>>,
+    pub stop: Option<DateTime<Utc>>,
+}
+
+/// `PUT /chargers/{id}/configuration` (1.6 ChangeConfiguration, 2.0.1 SetVariables)
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct ConfigurationBody {
+    /// 1.6: the configuration key; 2.0.1: `Component.Variable`.
+    pub key: String,
+    pub value: String,
+}
+
+/// `POST /chargers/{id}/remote-start`
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct RemoteStartBody {
+    pub id_token: String,
+    /// EVSE (2.0.1) or connector (1.6) to start on.
+    pub evse_id: Option<i32>,
+}
+
+/// `POST /chargers/{id}/remote-stop`
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct RemoteStopBody {
+    /// The charger's transaction id (an integer for 1.6).
+    pub transaction_id: String,
+}
+
+/// A remote action, independent of OCPP version.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum Command {
+    Reset(ResetBody),
+    Unlock(UnlockBody),
+    UpdateFirmware(FirmwareBody),
+    Availability(AvailabilityBody),
+    Trigger(TriggerBody),
+    Diagnostics(DiagnosticsBody),
+    GetConfiguration(Vec<String>),
+    SetConfiguration(ConfigurationBody),
+    RemoteStart(RemoteStartBody),
+    RemoteStop(RemoteStopBody),
+    ClearCache,
+}
+
+impl Command {
+    /// The name used in audit rows and for "one of a kind in flight".
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Command::Reset(_) => "reset",
+            Command::Unlock(_) => "unlock",
+            Command::UpdateFirmware(_) => "firmware",
+            Command::Availability(_) => "availability",
+            Command::Trigger(_) => "trigger",
+            Command::Diagnostics(_) => "diagnostics",
+            Command::GetConfiguration(_) => "get_configuration",
+            Command::SetConfiguration(_) => "set_configuration",
+            Command::RemoteStart(_) => "remote_start",
+            Command::RemoteStop(_) => "remote_stop",
+            Command::ClearCache => "clear_cache",
+        }
+    }
+
+    /// The matrix permission this command needs.
+    pub fn permission(&self) -> Permission {
+        match self {
+            Command::RemoteStart(_) | Command::RemoteStop(_) => Permission::RemoteStartStop,
+            _ => Permission::RemoteMaintenance,
+        }
+    }
+
+    fn event_kind(&self) -> Option<EventKind> {
+        match self {
+            Command::UpdateFirmware(_) => Some(EventKind::Firmware),
+            Command::Diagnostics(_) => Some(EventKind::Diagnostics),
+            _ => None,
+        }
+    }
+}
+
+/// What the charger answered.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct CommandReply {
+    /// The charger's own status (`Accepted`, `Rejected`, `Scheduled`, `Unlocked`, ...).
+    pub status: String,
+    /// Command-specific fields (`configuration`, `file_name`, `transaction_id`).
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub extra: Map<String, Value>,
+}
+
+/// Why a command produced no answer from the charger.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Service(#[from] services::Error),
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    #[error("charger is offline")]
+    Offline,
+    #[error("charger has not been accepted by a BootNotification yet")]
+    NotReady,
+    #[error("a {0} command is already in flight for this charger")]
+    Busy(&'static str),
+    #[error("charger did not answer within the timeout")]
+    Timeout,
+    #[error("charger answered {code}: {description}")]
+    ChargerError { code: String, description: String },
+    #[error("connection closed before the charger answered")]
+    Disconnected,
+    #[error("charger answered with an invalid payload: {0}")]
+    BadAnswer(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// Commands in flight, one per charger and kind.
+#[derive(Debug, Default)]
+pub struct Tracker {
+    in_flight: DashSet<(String, &'static str)>,
+}
+
+/// Holds a (charger, kind) slot until dropped.
+struct Slot<'a> {
+    tracker: &'a Tracker,
+    key: (String, &'static str),
+}
+
+impl Tracker {
+    fn acquire(&self, charger_id: &str, kind: &'static str) -> Option<Slot<'_>> {
+        let key = (charger_id.to_owned(), kind);
+        self.in_flight
+            .insert(key.clone())
+            .then_some(Slot { tracker: self, key })
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.tracker.in_flight.remove(&self.key);
+    }
+}
+
+/// Sends `cmd` to a charger the principal may act on and returns the charger's answer.
+pub async fn execute(state: &AppState, p: &Principal, charger_id: &str, cmd: Command) -> Result<CommandReply, Error> {
+    let action = format!("command.{}", cmd.kind());
+    let (charger, org) = services::chargers::visible_charger(state, p, charger_id, &action).await?;
+    let target = || {
+        Target::new(format!("charger:{charger_id}"))
+            .charger(charger_id)
+            .org(org.id)
+    };
+    services::gate(state, p, cmd.permission(), &org, &action, target()).await?;
+    let request = serde_json::to_value(&cmd).ok();
+    let refuse = |outcome: &'static str, err: Error| {
+        let (request, action) = (request.clone(), action.as_str());
+        async move {
+            services::audit(state, p, action, target(), request, outcome, Some(err.to_string())).await;
+            Err(err)
+        }
+    };
+
+    let Some(conn) = state.gateway.registry().connection(charger_id) else {
+        return refuse("offline", Error::Offline).await;
+    };
+    // Some chargers reboot-loop when asked things before their boot is accepted. A charger
+    // that reconnected without booting again counts as accepted if its last boot was.
+    let booted = conn
+        .boot_accepted
+        .unwrap_or(charger.registration_status == ACCEPTED && charger.last_boot_at.is_some());
+    if !booted {
+        return refuse("not_ready", Error::NotReady).await;
+    }
+    let prepared = translate::request(&cmd, conn.version)?;
+    let Some(_slot) = state.commands.acquire(charger_id, cmd.kind()) else {
+        return refuse("busy", Error::Busy(cmd.kind())).await;
+    };
+
+    let entry = AuditEntry {
+        user_id: p.user_id(),
+        action: action.clone(),
+        organisation_id: Some(org.id),
+        charger_id: Some(charger_id.to_owned()),
+        resource: Some(format!("charger:{charger_id}")),
+        request: request.clone(),
+        outcome: "pending".into(),
+        detail: None,
+    };
+    let audit_id = state.store.record_audit(entry).await.map_err(services::Error::from)?;
+    if let Some(kind) = cmd.event_kind() {
+        state
+            .store
+            .link_command(charger_id, kind, audit_id)
+            .await
+            .map_err(services::Error::from)?;
+    }
+    // 2.0.1 request ids carry the audit id, so later notifications point back at this row.
+    let prepared = prepared.with_request_id(i32::try_from(audit_id).unwrap_or(i32::MAX));
+
+    let answer = state
+        .gateway
+        .registry()
+        .call(charger_id, prepared.action, prepared.payload)
+        .await;
+    let result = match answer {
+        Ok(payload) => translate::reply(&cmd, conn.version, payload),
+        Err(CallFailure::CallError { code, description, .. }) => Err(Error::ChargerError { code, description }),
+        Err(CallFailure::Timeout) => Err(Error::Timeout),
+        Err(CallFailure::Offline) => Err(Error::Offline),
+        Err(CallFailure::Busy) => Err(Error::Busy(cmd.kind())),
+        Err(CallFailure::Disconnected) => Err(Error::Disconnected),
+    };
+    let (outcome, detail) = match &result {
+        Ok(reply) => (reply.status.clone(), None),
+        Err(Error::Timeout) => ("timeout".into(), None),
+        Err(Error::ChargerError { code, .. }) => ("call_error".into(), Some(code.clone())),
+        Err(e) => ("failed".into(), Some(e.to_string())),
+    };
+    if let Err(e) = state.store.finish_audit(audit_id, &outcome, detail).await {
+        tracing::error!(error = %e, audit_id, "could not record a command's outcome");
+    }
+    result
+}
