@@ -2,7 +2,7 @@
 
 use argon2::Argon2;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -24,6 +24,47 @@ pub fn random_token(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     OsRng.fill_bytes(&mut buf);
     URL_SAFE_NO_PAD.encode(buf)
+}
+
+/// Runs argon2 off the async workers, a few at a time. Each run takes ~19 MiB and tens of
+/// milliseconds; unbounded, a reconnect storm of thousands of chargers would allocate gigabytes
+/// and starve every other task.
+#[derive(Debug, Clone)]
+pub struct PasswordHasher {
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
+}
+
+impl Default for PasswordHasher {
+    fn default() -> Self {
+        Self::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    }
+}
+
+impl PasswordHasher {
+    /// At most `parallel` argon2 runs at once.
+    pub fn new(parallel: usize) -> Self {
+        Self {
+            permits: std::sync::Arc::new(tokio::sync::Semaphore::new(parallel.max(1))),
+        }
+    }
+
+    /// [`verify_password`], bounded and on the blocking pool.
+    pub async fn verify(&self, password: String, hash: String) -> bool {
+        let Ok(_permit) = self.permits.acquire().await else {
+            return false;
+        };
+        tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+            .await
+            .unwrap_or(false)
+    }
+
+    /// [`hash_password`], bounded and on the blocking pool.
+    pub async fn hash(&self, password: String) -> Result<String, String> {
+        let _permit = self.permits.acquire().await.map_err(|e| e.to_string())?;
+        tokio::task::spawn_blocking(move || hash_password(&password).map_err(|e| e.to_string()))
+            .await
+            .map_err(|e| e.to_string())?
+    }
 }
 
 /// SHA-256 of an API token, hex: tokens are 256 random bits, so a fast hash is enough and

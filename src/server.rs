@@ -9,6 +9,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::crypto::PasswordHasher;
 use crate::gateway::Gateway;
 use crate::services::auth::LoginThrottle;
 use crate::station::Station;
@@ -24,12 +25,15 @@ pub struct AppState {
     pub throttle: Arc<LoginThrottle>,
     /// Remote commands in flight, one per charger and kind.
     pub commands: Arc<crate::commands::Tracker>,
+    /// Bounded argon2, shared by charger handshakes and user logins.
+    pub hasher: PasswordHasher,
 }
 
 impl AppState {
     /// State over an open store; the gateway exists but serves nothing until run.
     pub fn new(config: Config, store: Store) -> Self {
-        let station = Station::new(store.clone(), &config.ocpp);
+        let hasher = PasswordHasher::default();
+        let station = Station::new(store.clone(), &config.ocpp, hasher.clone());
         let gateway = Arc::new(Gateway::new(config.ocpp.clone(), station));
         Self {
             config: Arc::new(config),
@@ -37,6 +41,7 @@ impl AppState {
             gateway,
             throttle: Arc::default(),
             commands: Arc::default(),
+            hasher,
         }
     }
 }

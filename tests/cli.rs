@@ -56,7 +56,11 @@ fn migrate_then_register_and_list_chargers_and_organisations() {
     let out = voltgate(&url, &["migrate"], &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     let all = <migration::Migrator as migration::MigratorTrait>::migrations().len();
-    assert!(stdout(&out).contains(&format!("applied {all} migration")), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains(&format!("applied {all} migration")),
+        "{}",
+        stdout(&out)
+    );
     let again = voltgate(&url, &["migrate"], &[]);
     assert!(
         stdout(&again).contains("applied 0 migration"),

@@ -419,3 +419,25 @@ async fn charger_calls_are_answered_while_a_csms_call_is_in_flight() {
         .await;
     assert_eq!(pending.await.unwrap(), Ok(json!({"status": "Scheduled"})));
 }
+
+#[tokio::test]
+async fn a_remembered_password_check_still_refuses_wrong_and_changed_passwords() {
+    let t = TestServer::start().await;
+    t.register("CP-C", "first-password").await;
+    drop(t.charger("CP-C", "1.6", "first-password").await);
+    let base = t.ocpp_base();
+    assert_eq!(
+        http_status(TestCharger::connect(&base, "CP-C", "1.6", Some("wrong-password")).await),
+        401
+    );
+    let admin = t.admin().await;
+    let (status, body) = admin
+        .patch("/chargers/CP-C", json!({"password": "second-password"}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        http_status(TestCharger::connect(&base, "CP-C", "1.6", Some("first-password")).await),
+        401
+    );
+    drop(t.charger("CP-C", "1.6", "second-password").await);
+}

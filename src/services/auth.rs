@@ -122,10 +122,7 @@ pub async fn login(state: &AppState, req: LoginRequest, addr: Option<IpAddr>) ->
         .as_ref()
         .and_then(|u| u.password_hash.clone())
         .unwrap_or_else(|| crypto::dummy_hash().to_owned());
-    let password = req.password;
-    let matches = tokio::task::spawn_blocking(move || crypto::verify_password(&password, &hash))
-        .await
-        .unwrap_or(false);
+    let matches = state.hasher.verify(req.password, hash).await;
     let user = match user {
         Some(u) if matches && !u.disabled => u,
         other => {

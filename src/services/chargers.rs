@@ -173,11 +173,11 @@ async fn check_site(
     Ok(())
 }
 
-fn hash(password: &str) -> Result<String> {
+async fn hash(state: &AppState, password: &str) -> Result<String> {
     if password.len() < 8 || password.len() > 64 {
         return Err(invalid("password", "must be 8 to 64 characters"));
     }
-    crypto::hash_password(password).map_err(|e| Error::Internal(e.to_string()))
+    state.hasher.hash(password.to_owned()).await.map_err(Error::Internal)
 }
 
 /// Chargers the caller may see, with live state.
@@ -224,7 +224,7 @@ pub async fn create(state: &AppState, p: &Principal, input: NewCharger) -> Resul
     let password = input.password.as_deref().or(generated.as_deref()).unwrap_or_default();
     let c = state
         .store
-        .create_charger(&auth, &input.id, input.site_id, Some(hash(password)?))
+        .create_charger(&auth, &input.id, input.site_id, Some(hash(state, password).await?))
         .await?;
     let request = json!({"id": input.id, "organisation_id": input.organisation_id, "site_id": input.site_id});
     audit(state, p, action, target(&c.id, Some(org.id)), Some(request), "ok", None).await;
@@ -264,7 +264,10 @@ pub async fn update(state: &AppState, p: &Principal, id: &str, patch: ChargerPat
     if let Some(Some(site)) = patch.site_id {
         check_site(state, p, site, final_org, action).await?;
     }
-    let password_hash = patch.password.as_deref().map(hash).transpose()?;
+    let password_hash = match patch.password.as_deref() {
+        Some(p) => Some(hash(state, p).await?),
+        None => None,
+    };
     let c = state
         .store
         .update_charger(&auth, c, dest.as_ref().map(|(_, a)| a), patch.site_id, password_hash)

@@ -8,7 +8,6 @@ use utoipa::ToSchema;
 
 use super::{Error, ListQuery, Result, Target, audit, gate, invalid, list_scope, named_organisation, refused};
 use crate::access::{AccessError, Authorized, Membership, Permission, Principal, Role};
-use crate::crypto;
 use crate::server::AppState;
 use crate::store::UserChanges;
 
@@ -83,14 +82,20 @@ async fn out(state: &AppState, u: user::Model) -> Result<UserOut> {
     })
 }
 
-fn validate_password(password: &str) -> Result<String> {
+async fn validate_password(state: &AppState, password: Option<&str>) -> Result<Option<String>> {
+    let Some(password) = password else { return Ok(None) };
     if password.chars().count() < MIN_PASSWORD_LEN {
         return Err(invalid(
             "password",
             format!("must be at least {MIN_PASSWORD_LEN} characters"),
         ));
     }
-    crypto::hash_password(password).map_err(|e| Error::Internal(e.to_string()))
+    state
+        .hasher
+        .hash(password.to_owned())
+        .await
+        .map(Some)
+        .map_err(Error::Internal)
 }
 
 /// Loads a user the caller manages: 404 if it does not exist or lives outside the caller's
@@ -163,7 +168,7 @@ pub async fn create(state: &AppState, p: &Principal, input: NewUser) -> Result<U
         Target::new("user").org(home.id),
     )
     .await?;
-    let hash = input.password.as_deref().map(validate_password).transpose()?;
+    let hash = validate_password(state, input.password.as_deref()).await?;
     let u = state
         .store
         .create_user(&auth, username, input.email.clone(), hash)
@@ -183,7 +188,7 @@ pub async fn update(state: &AppState, p: &Principal, id: i32, patch: UserPatch) 
     }
     let changes = UserChanges {
         email: patch.email.clone(),
-        password_hash: patch.password.as_deref().map(validate_password).transpose()?,
+        password_hash: validate_password(state, patch.password.as_deref()).await?,
         disabled: patch.disabled,
     };
     let u = state.store.update_user(&auth, u, changes).await?;

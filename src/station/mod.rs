@@ -13,6 +13,7 @@ pub use admission::{Admission, Credentials, Refusal};
 use std::time::{Duration, Instant};
 
 use crate::config::{OcppConfig, UnknownChargers};
+use crate::crypto::PasswordHasher;
 use crate::ocpp::{OcppVersion, Request, Response, v16, v201};
 use crate::store::{self, Store};
 
@@ -60,16 +61,20 @@ pub struct Station {
     heartbeat_interval_s: u32,
     security_profile: u8,
     unknown_chargers: UnknownChargers,
+    verified: admission::VerifiedPasswords,
+    hasher: PasswordHasher,
 }
 
 impl Station {
     /// A station over `store`, configured by `[ocpp]`.
-    pub fn new(store: Store, config: &OcppConfig) -> Self {
+    pub fn new(store: Store, config: &OcppConfig, hasher: PasswordHasher) -> Self {
         Self {
             store,
             heartbeat_interval_s: config.heartbeat_interval_s,
             security_profile: config.security_profile,
             unknown_chargers: config.unknown_chargers,
+            verified: Default::default(),
+            hasher,
         }
     }
 

@@ -1,0 +1,441 @@
+//! `voltgate-bench`: simulated charge points (1.6 and 2.0.1 mixed) against a running voltgate,
+//! from a separate process, over real WebSockets; bounded in count and time.
+//!
+//! ```text
+//! cargo run --release --example voltgate_bench -- \
+//!     --database-url 'sqlite:///path/to/voltgate.db?mode=rwc' --admin-password PW \
+//!     --chargers 1000 [--server-pid PID] [--resets 200] [--heartbeat-s 10] [--json]
+//! ```
+//!
+//! Scenarios, in order: registration (directly in the database, one shared password hash, so
+//! setup does not measure argon2), boot storm (connect + BootNotification + StatusNotification
+//! for all at once), heartbeat throughput, and remote reset latency through the HTTP API while
+//! all are connected. With `--server-pid` it reads the server's RSS from /proc before and
+//! after connecting. Client sockets are spread over 127.0.0.2.. so one address's ephemeral
+//! ports are never the limit.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use base64::Engine;
+use chrono::Utc;
+use clap::Parser;
+use entity::charger;
+use futures_util::{SinkExt, StreamExt};
+use sea_orm::{ActiveValue::Set, EntityTrait};
+use serde_json::{Value, json};
+use tokio::net::TcpSocket;
+use tokio::sync::{Semaphore, mpsc};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+
+#[derive(Debug, Parser)]
+#[command(name = "voltgate-bench")]
+struct Args {
+    #[arg(long, default_value = "ws://127.0.0.1:9000/ocpp")]
+    ocpp_url: String,
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    api_url: String,
+    /// The server's database, to register the simulated chargers in one go.
+    #[arg(long)]
+    database_url: String,
+    #[arg(long, default_value = "admin")]
+    admin_user: String,
+    #[arg(long)]
+    admin_password: String,
+    #[arg(long, default_value_t = 1000)]
+    chargers: usize,
+    /// Connections opened at once during the boot storm.
+    #[arg(long, default_value_t = 500)]
+    concurrency: usize,
+    /// Client source addresses 127.0.0.2 .. 127.0.0.(1+N).
+    #[arg(long, default_value_t = 8)]
+    source_addresses: u8,
+    /// Seconds of heartbeat load (0: skip).
+    #[arg(long, default_value_t = 10)]
+    heartbeat_s: u64,
+    /// Remote resets through the HTTP API (0: skip).
+    #[arg(long, default_value_t = 200)]
+    resets: usize,
+    /// Resets in flight at once (each to a different charger).
+    #[arg(long, default_value_t = 4)]
+    reset_concurrency: usize,
+    /// The server's pid, to read its RSS.
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// Stop everything after this many seconds.
+    #[arg(long, default_value_t = 600)]
+    max_s: u64,
+    #[arg(long)]
+    json: bool,
+}
+
+const PASSWORD: &str = "bench-charger-password";
+
+fn id_of(i: usize) -> String {
+    format!("BENCH-{i:06}")
+}
+
+fn percentile(sorted: &[Duration], q: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * q).round() as usize]
+}
+
+fn rss_kib(pid: Option<u32>) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", pid?)).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+}
+
+/// Registers the simulated chargers in the root organisation with one shared password.
+async fn register(args: &Args) -> anyhow::Result<()> {
+    let db = sea_orm::Database::connect(&args.database_url)
+        .await
+        .context("connecting to --database-url")?;
+    let hash = voltgate::crypto::hash_password(PASSWORD).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let now = Utc::now();
+    let ids: Vec<usize> = (0..args.chargers).collect();
+    for chunk in ids.chunks(500) {
+        let rows = chunk.iter().map(|&i| charger::ActiveModel {
+            id: Set(id_of(i)),
+            organisation_id: Set(Some(1)),
+            password_hash: Set(Some(hash.clone())),
+            registration_status: Set("Accepted".into()),
+            created_at: Set(now),
+            ..Default::default()
+        });
+        charger::Entity::insert_many(rows)
+            .on_conflict(
+                sea_orm::sea_query::OnConflict::column(charger::Column::Id)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(&db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Commands the bench sends to a simulated charger's task.
+enum Ask {
+    Heartbeat(tokio::sync::oneshot::Sender<Duration>),
+}
+
+struct Sim {
+    asks: mpsc::Sender<Ask>,
+}
+
+/// Connects, boots, reports status; then answers CSMS calls and heartbeats on request.
+async fn charger(
+    args: Arc<Args>,
+    i: usize,
+    source: IpAddr,
+    answered: Arc<AtomicU64>,
+) -> anyhow::Result<(Sim, Duration)> {
+    let v16 = i % 2 == 0;
+    let id = id_of(i);
+    let mut request = format!("{}/{id}", args.ocpp_url).into_client_request()?;
+    let proto = if v16 { "ocpp1.6" } else { "ocpp2.0.1" };
+    request
+        .headers_mut()
+        .insert("Sec-WebSocket-Protocol", HeaderValue::from_static(proto));
+    let token = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{PASSWORD}"));
+    request
+        .headers_mut()
+        .insert("Authorization", HeaderValue::from_str(&format!("Basic {token}"))?);
+    let host = request.uri().host().context("host")?.to_owned();
+    let port = request.uri().port_u16().unwrap_or(80);
+    let server: SocketAddr = format!("{host}:{port}")
+        .parse()
+        .context("the OCPP URL needs an IP address")?;
+
+    let started = Instant::now();
+    let socket = TcpSocket::new_v4()?;
+    socket.bind(SocketAddr::new(source, 0))?;
+    let stream = socket.connect(server).await?;
+    stream.set_nodelay(true)?;
+    let (mut ws, _) = tokio_tungstenite::client_async(request, stream).await?;
+    let boot = if v16 {
+        json!([2, "b", "BootNotification", {"chargePointVendor": "Bench", "chargePointModel": "Sim-16"}])
+    } else {
+        json!([2, "b", "BootNotification", {"reason": "PowerUp", "chargingStation": {"vendorName": "Bench", "model": "Sim-201"}}])
+    };
+    ws.send(Message::Text(boot.to_string().into())).await?;
+    loop {
+        let Some(msg) = ws.next().await else {
+            bail!("closed during boot")
+        };
+        if let Message::Text(t) = msg? {
+            let v: Value = serde_json::from_str(&t)?;
+            if v[1] == "b" {
+                if v[2]["status"] != "Accepted" {
+                    bail!("boot answered {v}");
+                }
+                break;
+            }
+        }
+    }
+    let boot_latency = started.elapsed();
+    let status = if v16 {
+        json!([2, "s", "StatusNotification", {"connectorId": 1, "errorCode": "NoError", "status": "Available"}])
+    } else {
+        json!([2, "s", "StatusNotification", {"timestamp": Utc::now().to_rfc3339(), "connectorStatus": "Available", "evseId": 1, "connectorId": 1}])
+    };
+    ws.send(Message::Text(status.to_string().into())).await?;
+
+    let (tx, mut rx) = mpsc::channel::<Ask>(4);
+    tokio::spawn(async move {
+        let mut waiting: Option<(String, Instant, tokio::sync::oneshot::Sender<Duration>)> = None;
+        let mut n = 0u64;
+        loop {
+            tokio::select! {
+                ask = rx.recv(), if waiting.is_none() => match ask {
+                    Some(Ask::Heartbeat(done)) => {
+                        n += 1;
+                        let mid = format!("h{n}");
+                        if ws.send(Message::Text(json!([2, mid, "Heartbeat", {}]).to_string().into())).await.is_err() { break; }
+                        waiting = Some((mid, Instant::now(), done));
+                    }
+                    None => break,
+                },
+                msg = ws.next() => {
+                    let Some(Ok(msg)) = msg else { break };
+                    let Message::Text(t) = msg else { continue };
+                    let Ok(v) = serde_json::from_str::<Value>(&t) else { continue };
+                    match v[0].as_u64() {
+                        Some(2) => {
+                            answered.fetch_add(1, Ordering::Relaxed);
+                            let answer = json!([3, v[1], {"status": "Accepted"}]);
+                            if ws.send(Message::Text(answer.to_string().into())).await.is_err() { break; }
+                        }
+                        Some(3) => {
+                            if let Some((mid, at, done)) = waiting.take() {
+                                if v[1] == json!(mid) {
+                                    let _ = done.send(at.elapsed());
+                                } else {
+                                    waiting = Some((mid, at, done));
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    });
+    Ok((Sim { asks: tx }, boot_latency))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Arc::new(Args::parse());
+    let limit = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(1024);
+    if args.chargers as u64 + 64 > limit {
+        bail!("{} chargers need more than the open-file limit {limit}", args.chargers);
+    }
+    let deadline = Instant::now() + Duration::from_secs(args.max_s);
+    let mut report = serde_json::Map::new();
+    report.insert("chargers".into(), json!(args.chargers));
+
+    register(&args).await?;
+    let rss_before = rss_kib(args.server_pid);
+
+    // Boot storm.
+    eprintln!("boot storm: {} chargers, {} at a time", args.chargers, args.concurrency);
+    let gate = Arc::new(Semaphore::new(args.concurrency));
+    let answered = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(args.chargers);
+    for i in 0..args.chargers {
+        let source = IpAddr::V4(Ipv4Addr::new(
+            127,
+            0,
+            0,
+            2 + (i % usize::from(args.source_addresses.max(1))) as u8,
+        ));
+        let (args, gate, answered) = (args.clone(), gate.clone(), answered.clone());
+        tasks.push(tokio::spawn(async move {
+            let _permit = gate.acquire_owned().await;
+            charger(args, i, source, answered).await
+        }));
+    }
+    let mut sims = Vec::with_capacity(args.chargers);
+    let mut boots = Vec::with_capacity(args.chargers);
+    let mut failures = 0usize;
+    for (i, t) in tasks.into_iter().enumerate() {
+        match t.await? {
+            Ok((sim, latency)) => {
+                sims.push(sim);
+                boots.push(latency);
+            }
+            Err(e) => {
+                failures += 1;
+                if failures <= 5 {
+                    eprintln!("charger {i}: {e:#}");
+                }
+            }
+        }
+        if (i + 1) % 1000 == 0 {
+            eprintln!("  {} / {} connected", i + 1, args.chargers);
+        }
+    }
+    let storm = started.elapsed();
+    boots.sort();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let rss_after = rss_kib(args.server_pid);
+    report.insert(
+        "boot_storm".into(),
+        json!({"seconds": storm.as_secs_f64(), "failures": failures, "p50_ms": percentile(&boots, 0.5).as_secs_f64() * 1e3, "p99_ms": percentile(&boots, 0.99).as_secs_f64() * 1e3}),
+    );
+    if let (Some(before), Some(after)) = (rss_before, rss_after) {
+        let per = (after.saturating_sub(before)) as f64 * 1024.0 / sims.len().max(1) as f64;
+        report.insert(
+            "rss".into(),
+            json!({"before_kib": before, "after_kib": after, "bytes_per_connection": per}),
+        );
+    }
+
+    // Heartbeat throughput: every charger sends its next heartbeat as soon as one is answered.
+    if args.heartbeat_s > 0 && Instant::now() < deadline {
+        eprintln!("heartbeats for {} s", args.heartbeat_s);
+        let stop = Instant::now() + Duration::from_secs(args.heartbeat_s);
+        let mut workers = Vec::new();
+        for sim in &sims {
+            let asks = sim.asks.clone();
+            workers.push(tokio::spawn(async move {
+                let mut lat = Vec::new();
+                while Instant::now() < stop {
+                    let (tx, rx) = tokio::sync::oneshot::channel();
+                    if asks.send(Ask::Heartbeat(tx)).await.is_err() {
+                        break;
+                    }
+                    match rx.await {
+                        Ok(d) => lat.push(d),
+                        Err(_) => break,
+                    }
+                }
+                lat
+            }));
+        }
+        let mut lat = Vec::new();
+        for w in workers {
+            lat.extend(w.await?);
+        }
+        lat.sort();
+        report.insert(
+            "heartbeat".into(),
+            json!({"calls_per_s": lat.len() as f64 / args.heartbeat_s as f64, "p50_ms": percentile(&lat, 0.5).as_secs_f64() * 1e3, "p99_ms": percentile(&lat, 0.99).as_secs_f64() * 1e3}),
+        );
+    }
+
+    // Remote resets through the API while everything stays connected.
+    if args.resets > 0 && Instant::now() < deadline {
+        eprintln!("{} resets through the HTTP API", args.resets);
+        let http = reqwest::Client::new();
+        let base = format!("{}/api/v1", args.api_url.trim_end_matches('/'));
+        let login: Value = http
+            .post(format!("{base}/login"))
+            .json(&json!({"username": args.admin_user, "password": args.admin_password}))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let token = login["token"].as_str().context("login failed")?.to_owned();
+        let next = Arc::new(AtomicU64::new(0));
+        let mut workers = Vec::new();
+        for _ in 0..args.reset_concurrency.max(1) {
+            let (http, base, token, next, args) =
+                (http.clone(), base.clone(), token.clone(), next.clone(), args.clone());
+            workers.push(tokio::spawn(async move {
+                let mut lat = Vec::new();
+                let mut errors = 0usize;
+                loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed) as usize;
+                    if n >= args.resets {
+                        break;
+                    }
+                    // Spread over the fleet; `n * 7919` visits chargers in a scattered order.
+                    let id = id_of((n * 7919) % args.chargers);
+                    let t = Instant::now();
+                    let r = http
+                        .post(format!("{base}/chargers/{id}/reset"))
+                        .bearer_auth(&token)
+                        .json(&json!({"type": "soft"}))
+                        .send()
+                        .await;
+                    match r {
+                        Ok(resp) if resp.status().is_success() => lat.push(t.elapsed()),
+                        _ => errors += 1,
+                    }
+                }
+                (lat, errors)
+            }));
+        }
+        let (mut lat, mut errors) = (Vec::new(), 0);
+        for w in workers {
+            let (l, e) = w.await?;
+            lat.extend(l);
+            errors += e;
+        }
+        lat.sort();
+        report.insert(
+            "reset".into(),
+            json!({"count": lat.len(), "errors": errors, "p50_ms": percentile(&lat, 0.5).as_secs_f64() * 1e3, "p99_ms": percentile(&lat, 0.99).as_secs_f64() * 1e3, "charger_answers": answered.load(Ordering::Relaxed)}),
+        );
+    }
+
+    let report = Value::Object(report);
+    if args.json {
+        println!("{report}");
+    } else {
+        println!("voltgate-bench: {} chargers (1.6 and 2.0.1 alternating)", args.chargers);
+        println!("{:<34} {}", "scenario", "result");
+        let b = &report["boot_storm"];
+        println!(
+            "{:<34} all booted in {:.2} s, failures {}, connect->boot p50 {:.1} ms p99 {:.1} ms",
+            "boot storm",
+            b["seconds"].as_f64().unwrap_or(0.0),
+            b["failures"],
+            b["p50_ms"].as_f64().unwrap_or(0.0),
+            b["p99_ms"].as_f64().unwrap_or(0.0)
+        );
+        if let Some(r) = report.get("rss") {
+            println!(
+                "{:<34} {} KiB -> {} KiB, {:.0} bytes per connection",
+                "server RSS",
+                r["before_kib"],
+                r["after_kib"],
+                r["bytes_per_connection"].as_f64().unwrap_or(0.0)
+            );
+        }
+        if let Some(h) = report.get("heartbeat") {
+            println!(
+                "{:<34} {:.0} calls/s, p50 {:.2} ms p99 {:.2} ms",
+                "heartbeat throughput",
+                h["calls_per_s"].as_f64().unwrap_or(0.0),
+                h["p50_ms"].as_f64().unwrap_or(0.0),
+                h["p99_ms"].as_f64().unwrap_or(0.0)
+            );
+        }
+        if let Some(r) = report.get("reset") {
+            println!(
+                "{:<34} {} ok, {} errors, p50 {:.2} ms p99 {:.2} ms",
+                "HTTP reset -> HTTP answer",
+                r["count"],
+                r["errors"],
+                r["p50_ms"].as_f64().unwrap_or(0.0),
+                r["p99_ms"].as_f64().unwrap_or(0.0)
+            );
+        }
+    }
+    Ok(())
+}
