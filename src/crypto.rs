@@ -2,7 +2,7 @@
 
 use argon2::Argon2;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, SaltString};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -13,10 +13,39 @@ pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Er
 }
 
 /// Checks a password against a PHC hash; a malformed hash never matches.
+///
+/// Verification reuses one argon2 memory area per thread instead of allocating ~19 MiB per
+/// check: with glibc, freed blocks that large raise the allocator's mmap threshold and stay in
+/// the thread's arena, which after a reconnect storm showed up as hundreds of MB of RSS.
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
-        .unwrap_or(false)
+    use argon2::{Algorithm, Block, Params, Version};
+    use subtle::ConstantTimeEq;
+    thread_local! {
+        static MEMORY: std::cell::RefCell<Vec<Block>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let check = || -> Option<bool> {
+        let parsed = PasswordHash::new(hash).ok()?;
+        let algorithm = Algorithm::try_from(parsed.algorithm).ok()?;
+        let version = parsed.version.map_or(Ok(Version::V0x13), Version::try_from).ok()?;
+        let params = Params::try_from(&parsed).ok()?;
+        let expected = parsed.hash?;
+        let mut salt = [0u8; 64];
+        let salt = parsed.salt?.decode_b64(&mut salt).ok()?;
+        let mut out = vec![0u8; expected.len()];
+        let blocks = params.block_count();
+        let argon2 = Argon2::new(algorithm, version, params);
+        MEMORY.with(|memory| {
+            let mut memory = memory.borrow_mut();
+            if memory.len() < blocks {
+                memory.resize(blocks, Block::default());
+            }
+            argon2
+                .hash_password_into_with_memory(password.as_bytes(), salt, &mut out, &mut memory[..blocks])
+                .ok()
+        })?;
+        Some(bool::from(out.as_slice().ct_eq(expected.as_bytes())))
+    };
+    check().unwrap_or(false)
 }
 
 /// `bytes` random bytes from the OS, URL-safe base64 without padding.
@@ -26,13 +55,16 @@ pub fn random_token(bytes: usize) -> String {
     URL_SAFE_NO_PAD.encode(buf)
 }
 
-/// Runs argon2 off the async workers, a few at a time. Each run takes ~19 MiB and tens of
-/// milliseconds; unbounded, a reconnect storm of thousands of chargers would allocate gigabytes
-/// and starve every other task.
+/// Runs argon2 on a few dedicated threads. Each run takes ~19 MiB and tens of milliseconds;
+/// on tokio's blocking pool a reconnect storm would spread that over hundreds of threads whose
+/// allocator arenas keep the memory (seen: 500 MB after 1,000 handshakes), and unbounded it
+/// would starve every other task. The threads end when the last clone is dropped.
 #[derive(Debug, Clone)]
 pub struct PasswordHasher {
-    permits: std::sync::Arc<tokio::sync::Semaphore>,
+    jobs: std::sync::mpsc::Sender<Job>,
 }
+
+type Job = Box<dyn FnOnce() + Send>;
 
 impl Default for PasswordHasher {
     fn default() -> Self {
@@ -41,29 +73,52 @@ impl Default for PasswordHasher {
 }
 
 impl PasswordHasher {
-    /// At most `parallel` argon2 runs at once.
-    pub fn new(parallel: usize) -> Self {
-        Self {
-            permits: std::sync::Arc::new(tokio::sync::Semaphore::new(parallel.max(1))),
+    /// `threads` argon2 workers.
+    pub fn new(threads: usize) -> Self {
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
+        for n in 0..threads.max(1) {
+            let queue = std::sync::Arc::clone(&queue);
+            let spawned = std::thread::Builder::new().name(format!("argon2-{n}")).spawn(move || {
+                loop {
+                    // Hold the lock only to take a job, not while running it.
+                    let job = match queue.lock() {
+                        Ok(q) => q.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                }
+            });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "could not start an argon2 thread");
+            }
         }
+        Self { jobs }
     }
 
-    /// [`verify_password`], bounded and on the blocking pool.
+    async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(Box::new(move || {
+                let _ = tx.send(f());
+            }))
+            .ok()?;
+        rx.await.ok()
+    }
+
+    /// [`verify_password`] on the argon2 threads.
     pub async fn verify(&self, password: String, hash: String) -> bool {
-        let Ok(_permit) = self.permits.acquire().await else {
-            return false;
-        };
-        tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-            .await
-            .unwrap_or(false)
+        self.run(move || verify_password(&password, &hash)).await.unwrap_or(false)
     }
 
-    /// [`hash_password`], bounded and on the blocking pool.
+    /// [`hash_password`] on the argon2 threads.
     pub async fn hash(&self, password: String) -> Result<String, String> {
-        let _permit = self.permits.acquire().await.map_err(|e| e.to_string())?;
-        tokio::task::spawn_blocking(move || hash_password(&password).map_err(|e| e.to_string()))
+        self.run(move || hash_password(&password).map_err(|e| e.to_string()))
             .await
-            .map_err(|e| e.to_string())?
+            .unwrap_or_else(|| Err("argon2 workers are gone".into()))
     }
 }
 
