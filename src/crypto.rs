@@ -111,7 +111,9 @@ impl PasswordHasher {
 
     /// [`verify_password`] on the argon2 threads.
     pub async fn verify(&self, password: String, hash: String) -> bool {
-        self.run(move || verify_password(&password, &hash)).await.unwrap_or(false)
+        self.run(move || verify_password(&password, &hash))
+            .await
+            .unwrap_or(false)
     }
 
     /// [`hash_password`] on the argon2 threads.
