@@ -398,7 +398,7 @@ async fn main() -> anyhow::Result<()> {
         println!("{report}");
     } else {
         println!("voltgate-bench: {} chargers (1.6 and 2.0.1 alternating)", args.chargers);
-        println!("{:<34} {}", "scenario", "result");
+        println!("{:<34} result", "scenario");
         let b = &report["boot_storm"];
         println!(
             "{:<34} all booted in {:.2} s, failures {}, connect->boot p50 {:.1} ms p99 {:.1} ms",
