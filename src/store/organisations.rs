@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use entity::{charger, membership, organisation, site, ticket, user};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Alias, BinOper, Expr, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, TransactionTrait,
@@ -83,12 +83,13 @@ impl Store {
         organisation::Entity::update_many()
             .col_expr(
                 organisation::Column::Path,
-                Expr::cust_with_values(
-                    "? || substr(path, ?)",
-                    [
-                        sea_orm::Value::from(new_prefix.clone()),
-                        sea_orm::Value::from(old_prefix.len() as i64 + 1),
-                    ],
+                // new_prefix || substr(path, len(old_prefix) + 1), spelled with portable parts;
+                // i32 because PostgreSQL has substr(text, integer) but no bigint variant.
+                Expr::val(new_prefix.clone()).binary(
+                    BinOper::Custom("||"),
+                    Func::cust(Alias::new("substr"))
+                        .arg(Expr::col(organisation::Column::Path))
+                        .arg(i32::try_from(old_prefix.len() + 1).unwrap_or(i32::MAX)),
                 ),
             )
             .filter(organisation::Column::Path.like(format!("{old_prefix}%")))

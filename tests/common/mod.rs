@@ -123,6 +123,13 @@ impl TestServer {
 
     /// Starts with test defaults adjusted by `tweak`.
     pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Self {
+        // `VOLTGATE_TEST_LOG=debug cargo test -- --nocapture` shows the server's logs.
+        if let Ok(filter) = std::env::var("VOLTGATE_TEST_LOG") {
+            voltgate::telemetry::init(&voltgate::config::LogConfig {
+                format: voltgate::config::LogFormat::Text,
+                filter,
+            });
+        }
         let db = TestDb::new().await;
         let mut config = Config::for_tests(&db.url);
         config.bootstrap.admin_password = Some(ADMIN_PASSWORD.into());
