@@ -103,7 +103,9 @@ impl<'a> Connection<'a> {
 
         let ended = loop {
             let call_deadline = self.in_flight.as_ref().map(|f| f.deadline);
+            // Biased: a replacement or shutdown wins over traffic that arrives at the same time.
             tokio::select! {
+                biased;
                 _ = shutdown.cancelled() => break self.close(CloseCode::Away, "server shutting down", Ended::Shutdown).await,
                 _ = replaced.cancelled() => break self.close(CloseCode::Policy, "replaced by a newer connection", Ended::Replaced).await,
                 _ = removed.cancelled() => break self.close(CloseCode::Policy, "charger removed", Ended::Removed).await,
@@ -115,7 +117,9 @@ impl<'a> Connection<'a> {
                 }
                 call = calls.recv(), if self.in_flight.is_none() => {
                     // The registry dropped our sender: a newer connection took over.
-                    let Some(call) = call else { break Ended::Replaced };
+                    let Some(call) = call else {
+                        break self.close(CloseCode::Policy, "replaced by a newer connection", Ended::Replaced).await;
+                    };
                     if let Err(ended) = self.send_call(call).await {
                         break ended;
                     }
