@@ -529,7 +529,7 @@ async fn the_gate_decides_who_may_command_which_charger() {
 
 #[tokio::test]
 async fn offline_silent_failing_and_reconnecting_chargers() {
-    let t = TestServer::start_with(|c| c.ocpp.call_timeout_s = 1).await;
+    let t = TestServer::start_with(|c| c.ocpp.call_timeout_s = 3).await;
     let admin = t.admin().await;
     let me = admin.get("/me").await.1["id"].clone();
 
