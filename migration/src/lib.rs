@@ -5,6 +5,8 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_chargers;
 mod m20261123_000002_access;
 mod m20261123_000003_commands;
+mod m20261123_000004_charging;
+mod util;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -16,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_chargers::Migration),
             Box::new(m20261123_000002_access::Migration),
             Box::new(m20261123_000003_commands::Migration),
+            Box::new(m20261123_000004_charging::Migration),
         ]
     }
 }

@@ -3,6 +3,8 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::util::{fk, index};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -100,27 +102,6 @@ enum Audit {
     Request,
     Outcome,
     Detail,
-}
-
-fn fk(
-    from: (impl IntoIden + 'static, impl IntoIden + 'static),
-    to: (impl IntoIden + 'static, impl IntoIden + 'static),
-    on_delete: ForeignKeyAction,
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(from.0, from.1)
-        .to(to.0, to.1)
-        .on_delete(on_delete)
-        .to_owned()
-}
-
-fn index(name: &str, table: impl IntoIden + 'static, cols: &[&'static str]) -> IndexCreateStatement {
-    let mut idx = Index::create();
-    idx.name(name).table(table);
-    for c in cols {
-        idx.col(Alias::new(*c));
-    }
-    idx.to_owned()
 }
 
 #[async_trait::async_trait]

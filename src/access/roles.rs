@@ -85,6 +85,31 @@ pub enum Permission {
     AuditRead,
 }
 
+impl Permission {
+    /// Every permission, in matrix row order.
+    pub const ALL: [Permission; 16] = {
+        use Permission::*;
+        [
+            Dashboard,
+            ChargersRead,
+            ChargersWrite,
+            RemoteMaintenance,
+            RemoteStartStop,
+            TransactionsRead,
+            AccessRulesRead,
+            AccessRulesWrite,
+            DriversRead,
+            DriversWrite,
+            Billing,
+            OrganisationsRead,
+            OrganisationsCreate,
+            UsersManage,
+            Tickets,
+            AuditRead,
+        ]
+    };
+}
+
 /// How much of a permission a role has. Ordered: a higher grant includes the lower ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Grant {
@@ -142,29 +167,10 @@ mod tests {
 
     #[test]
     fn every_permission_has_exactly_one_row() {
-        use Permission::*;
-        let all = [
-            Dashboard,
-            ChargersRead,
-            ChargersWrite,
-            RemoteMaintenance,
-            RemoteStartStop,
-            TransactionsRead,
-            AccessRulesRead,
-            AccessRulesWrite,
-            DriversRead,
-            DriversWrite,
-            Billing,
-            OrganisationsRead,
-            OrganisationsCreate,
-            UsersManage,
-            Tickets,
-            AuditRead,
-        ];
-        for p in all {
+        for p in Permission::ALL {
             assert_eq!(MATRIX.iter().filter(|(q, _)| *q == p).count(), 1, "{p:?}");
         }
-        assert_eq!(MATRIX.len(), all.len());
+        assert_eq!(MATRIX.len(), Permission::ALL.len());
     }
 
     #[test]

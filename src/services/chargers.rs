@@ -236,16 +236,7 @@ pub async fn create(state: &AppState, p: &Principal, input: NewCharger) -> Resul
 /// Moves a charger, changes its site or its password.
 pub async fn update(state: &AppState, p: &Principal, id: &str, patch: ChargerPatch) -> Result<ChargerOut> {
     let action = "charger.update";
-    let (c, org) = visible_charger(state, p, id, action).await?;
-    let auth = gate(
-        state,
-        p,
-        Permission::ChargersWrite,
-        &org,
-        action,
-        target(id, Some(org.id)),
-    )
-    .await?;
+    let (c, org, auth) = writable_charger(state, p, id, action).await?;
     let mut dest: Option<(organisation::Model, Authorized)> = None;
     if let Some(to) = patch.organisation_id {
         let to_org = named_organisation(state, p, to, action).await?;
@@ -308,9 +299,14 @@ pub async fn events(state: &AppState, p: &Principal, id: &str, q: &ListQuery) ->
         .collect())
 }
 
-/// Deletes a charger and closes its connection.
-pub async fn delete(state: &AppState, p: &Principal, id: &str) -> Result<()> {
-    let action = "charger.delete";
+/// A charger the caller may change: visible (else 404) and `ChargersWrite` on its organisation
+/// (else 403).
+async fn writable_charger(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    action: &str,
+) -> Result<(charger::Model, organisation::Model, Authorized)> {
     let (c, org) = visible_charger(state, p, id, action).await?;
     let auth = gate(
         state,
@@ -321,6 +317,13 @@ pub async fn delete(state: &AppState, p: &Principal, id: &str) -> Result<()> {
         target(id, Some(org.id)),
     )
     .await?;
+    Ok((c, org, auth))
+}
+
+/// Deletes a charger and closes its connection.
+pub async fn delete(state: &AppState, p: &Principal, id: &str) -> Result<()> {
+    let action = "charger.delete";
+    let (c, org, auth) = writable_charger(state, p, id, action).await?;
     state.store.delete_charger(&auth, &c).await?;
     state.gateway.registry().disconnect(id);
     audit(state, p, action, target(id, Some(org.id)), None, "ok", None).await;

@@ -6,7 +6,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::{ListQuery, Result, Target, audit, gate, invalid, list_scope, named_organisation, refused};
-use crate::access::{AccessError, Grant, Permission, Principal};
+use crate::access::{AccessError, Authorized, Grant, Permission, Principal};
 use crate::server::AppState;
 use crate::store::{HOME, SITE_KINDS, SiteFields};
 
@@ -85,6 +85,14 @@ pub(crate) async fn visible_site(state: &AppState, p: &Principal, id: i32, actio
     Ok(s)
 }
 
+/// A site the caller may change: visible (else 404) and `ChargersWrite` on its organisation.
+async fn writable_site(state: &AppState, p: &Principal, id: i32, action: &str) -> Result<(site::Model, Authorized)> {
+    let s = visible_site(state, p, id, action).await?;
+    let org = named_organisation(state, p, s.organisation_id, action).await?;
+    let auth = gate(state, p, Permission::ChargersWrite, &org, action, target(&s)).await?;
+    Ok((s, auth))
+}
+
 /// Sites the caller may see.
 pub async fn list(state: &AppState, p: &Principal, q: &ListQuery) -> Result<Vec<SiteOut>> {
     let scope = list_scope(state, p, Permission::ChargersRead, q, "site.list").await?;
@@ -133,9 +141,7 @@ pub async fn create(state: &AppState, p: &Principal, input: NewSite) -> Result<S
 pub async fn update(state: &AppState, p: &Principal, id: i32, patch: SitePatch) -> Result<SiteOut> {
     let action = "site.update";
     check_kind(&patch.kind)?;
-    let s = visible_site(state, p, id, action).await?;
-    let org = named_organisation(state, p, s.organisation_id, action).await?;
-    let auth = gate(state, p, Permission::ChargersWrite, &org, action, target(&s)).await?;
+    let (s, auth) = writable_site(state, p, id, action).await?;
     let fields = SiteFields {
         name: patch.name.clone(),
         address: patch.address.clone(),
@@ -149,9 +155,7 @@ pub async fn update(state: &AppState, p: &Principal, id: i32, patch: SitePatch) 
 /// Deletes a site without chargers.
 pub async fn delete(state: &AppState, p: &Principal, id: i32) -> Result<()> {
     let action = "site.delete";
-    let s = visible_site(state, p, id, action).await?;
-    let org = named_organisation(state, p, s.organisation_id, action).await?;
-    let auth = gate(state, p, Permission::ChargersWrite, &org, action, target(&s)).await?;
+    let (s, auth) = writable_site(state, p, id, action).await?;
     state.store.delete_site(&auth, &s).await?;
     audit(state, p, action, target(&s), None, "ok", None).await;
     Ok(())

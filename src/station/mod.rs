@@ -4,6 +4,7 @@
 
 mod admission;
 mod boot;
+mod charging;
 mod firmware;
 mod heartbeat;
 mod status;
@@ -15,7 +16,7 @@ use std::time::{Duration, Instant};
 use crate::config::{OcppConfig, UnknownChargers};
 use crate::crypto::PasswordHasher;
 use crate::ocpp::{OcppVersion, Request, Response, v16, v201};
-use crate::store::{self, Store};
+use crate::store::{self, MeterWriter, Store};
 
 /// Why a handler could not answer; the gateway maps each to a CALLERROR.
 #[derive(Debug, thiserror::Error)]
@@ -63,12 +64,15 @@ pub struct Station {
     unknown_chargers: UnknownChargers,
     verified: admission::VerifiedPasswords,
     hasher: PasswordHasher,
+    /// Batched meter-value writes.
+    meters: MeterWriter,
 }
 
 impl Station {
     /// A station over `store`, configured by `[ocpp]`.
     pub fn new(store: Store, config: &OcppConfig, hasher: PasswordHasher) -> Self {
         Self {
+            meters: MeterWriter::start(store.clone()),
             store,
             heartbeat_interval_s: config.heartbeat_interval_s,
             security_profile: config.security_profile,
@@ -98,6 +102,10 @@ impl Station {
             Q::DiagnosticsStatusNotification(r) => {
                 A::DiagnosticsStatusNotification(firmware::diagnostics_v16(self, session, r).await?)
             }
+            Q::Authorize(r) => A::Authorize(charging::authorize_v16(self, session, r).await?),
+            Q::StartTransaction(r) => A::StartTransaction(charging::start_v16(self, session, r).await?),
+            Q::StopTransaction(r) => A::StopTransaction(charging::stop_v16(self, session, r).await?),
+            Q::MeterValues(r) => A::MeterValues(charging::meter_values_v16(self, session, r).await?),
             other => return Err(StationError::Unsupported(other.action())),
         })
     }
@@ -112,6 +120,9 @@ impl Station {
                 A::FirmwareStatusNotification(firmware::firmware_v201(self, session, r).await?)
             }
             Q::LogStatusNotification(r) => A::LogStatusNotification(firmware::log_v201(self, session, r).await?),
+            Q::Authorize(r) => A::Authorize(charging::authorize_v201(self, session, r).await?),
+            Q::TransactionEvent(r) => A::TransactionEvent(charging::transaction_event_v201(self, session, r).await?),
+            Q::MeterValues(r) => A::MeterValues(charging::meter_values_v201(self, session, r).await?),
             other => return Err(StationError::Unsupported(other.action())),
         })
     }

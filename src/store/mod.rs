@@ -7,6 +7,8 @@ mod organisations;
 mod scope;
 mod sites;
 mod tickets;
+mod tokens;
+mod transactions;
 mod users;
 
 pub use audit::AuditEntry;
@@ -14,6 +16,8 @@ pub use chargers::{ACCEPTED, BootInfo, ConnectorStatus, EventKind, PENDING, vali
 pub use scope::Page;
 pub use sites::{HOME, SITE_KINDS, SiteFields};
 pub use tickets::{TICKET_STATUSES, TicketFields};
+pub use tokens::{TokenFields, ancestors_of, root_of};
+pub use transactions::{MeterWriter, NewMeterValue, TransactionFilter, TransactionStart};
 pub use users::UserChanges;
 
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};

@@ -1,0 +1,454 @@
+//! What chargers do every day: Authorize (1.6 §4.1, 2.0.1 C01), transactions (1.6
+//! Start/StopTransaction §4.8/§4.10, 2.0.1 TransactionEvent E01-E15), MeterValues (1.6 §4.7,
+//! 2.0.1 J01). Both versions write the same `transaction` and `meter_value` rows, and every
+//! message is idempotent: a resend after a reconnect stores nothing twice and gets the same
+//! answer.
+
+use chrono::{DateTime, Utc};
+use entity::{id_token, transaction};
+use rust_decimal::prelude::ToPrimitive;
+use rust_ocpp::v1_6::messages::{
+    authorize as auth16, meter_values as mv16, start_transaction as start16, stop_transaction as stop16,
+};
+use rust_ocpp::v1_6::types::{AuthorizationStatus, IdTagInfo, MeterValue as MeterValue16};
+use rust_ocpp::v2_0_1::datatypes::id_token_info_type::IdTokenInfoType;
+use rust_ocpp::v2_0_1::datatypes::id_token_type::IdTokenType;
+use rust_ocpp::v2_0_1::datatypes::meter_value_type::MeterValueType;
+use rust_ocpp::v2_0_1::enumerations::authorization_status_enum_type::AuthorizationStatusEnumType as Status201;
+use rust_ocpp::v2_0_1::enumerations::id_token_enum_type::IdTokenEnumType;
+use rust_ocpp::v2_0_1::enumerations::transaction_event_enum_type::TransactionEventEnumType;
+use rust_ocpp::v2_0_1::messages::{authorize as auth201, meter_values as mv201, transaction_event as tx201};
+use sea_orm::ActiveValue::Set;
+
+use super::{Session, Station, StationError};
+use crate::ocpp::enum_name;
+use crate::store::{HOME, NewMeterValue, TransactionStart, ancestors_of, root_of};
+
+/// Whether a token may charge here, in version-neutral terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Decision {
+    Accepted,
+    Blocked,
+    Expired,
+    /// Unknown, or of another organisation tree.
+    Invalid,
+    /// Valid, but no access rule admits it at this private site.
+    NotAtThisLocation,
+}
+
+/// A token check's outcome, with what chargers may cache.
+#[derive(Debug, Clone)]
+pub(crate) struct TokenCheck {
+    pub decision: Decision,
+    pub token: Option<id_token::Model>,
+}
+
+impl TokenCheck {
+    /// A group token chargers can use as `parentIdTag` / `groupIdToken`.
+    fn group_tag(&self) -> Option<String> {
+        self.token
+            .as_ref()
+            .and_then(|t| t.group_id)
+            .map(|g| format!("GROUP-{g}"))
+    }
+
+    fn expiry(&self) -> Option<DateTime<Utc>> {
+        self.token.as_ref().and_then(|t| t.expires_at)
+    }
+
+    fn v16(&self) -> IdTagInfo {
+        IdTagInfo {
+            expiry_date: self.expiry(),
+            parent_id_tag: self.group_tag(),
+            status: match self.decision {
+                Decision::Accepted => AuthorizationStatus::Accepted,
+                Decision::Blocked => AuthorizationStatus::Blocked,
+                Decision::Expired => AuthorizationStatus::Expired,
+                // 1.6 has no "not here": Invalid is its nearest answer.
+                Decision::Invalid | Decision::NotAtThisLocation => AuthorizationStatus::Invalid,
+            },
+        }
+    }
+
+    fn v201(&self) -> IdTokenInfoType {
+        IdTokenInfoType {
+            status: match self.decision {
+                Decision::Accepted => Status201::Accepted,
+                Decision::Blocked => Status201::Blocked,
+                Decision::Expired => Status201::Expired,
+                Decision::Invalid => Status201::Invalid,
+                Decision::NotAtThisLocation => Status201::NotAtThisLocation,
+            },
+            cache_expiry_date_time: self.expiry(),
+            group_id_token: self.group_tag().map(|g| IdTokenType {
+                id_token: g,
+                kind: IdTokenEnumType::Central,
+                additional_info: None,
+            }),
+            ..Default::default()
+        }
+    }
+}
+
+/// One sampled value, from either version.
+struct Sample {
+    at: DateTime<Utc>,
+    measurand: String,
+    value: f64,
+    unit: Option<String>,
+    phase: Option<String>,
+    context: Option<String>,
+}
+
+const ENERGY: &str = "Energy.Active.Import.Register";
+
+fn samples_v16(values: &[MeterValue16]) -> Vec<Sample> {
+    values
+        .iter()
+        .flat_map(|mv| {
+            mv.sampled_value.iter().filter_map(move |s| {
+                Some(Sample {
+                    at: mv.timestamp,
+                    measurand: s.measurand.as_ref().map_or_else(|| ENERGY.to_owned(), enum_name),
+                    value: s.value.trim().parse().ok()?,
+                    unit: s.unit.as_ref().map(enum_name),
+                    phase: s.phase.as_ref().map(enum_name),
+                    context: s.context.as_ref().map(enum_name),
+                })
+            })
+        })
+        .collect()
+}
+
+fn samples_v201(values: &[MeterValueType]) -> Vec<Sample> {
+    values
+        .iter()
+        .flat_map(|mv| {
+            mv.sampled_value.iter().filter_map(move |s| {
+                let multiplier = s.unit_of_measure.as_ref().and_then(|u| u.multiplier).unwrap_or(0);
+                Some(Sample {
+                    at: mv.timestamp,
+                    measurand: s.measurand.as_ref().map_or_else(|| ENERGY.to_owned(), enum_name),
+                    value: s.value.to_f64()? * 10f64.powi(multiplier),
+                    unit: s
+                        .unit_of_measure
+                        .as_ref()
+                        .and_then(|u| u.unit.clone())
+                        .or_else(|| Some("Wh".into())),
+                    phase: s.phase.as_ref().map(enum_name),
+                    context: s.context.as_ref().map(enum_name),
+                })
+            })
+        })
+        .collect()
+}
+
+/// The energy register in Wh, from the last energy sample (kWh converted).
+fn energy_wh(samples: &[Sample]) -> Option<i64> {
+    samples
+        .iter()
+        .rev()
+        .find(|s| s.measurand == ENERGY && s.phase.is_none())
+        .map(|s| {
+            let wh = if s.unit.as_deref() == Some("kWh") {
+                s.value * 1000.0
+            } else {
+                s.value
+            };
+            wh.round() as i64
+        })
+}
+
+fn rows(samples: &[Sample], transaction_id: Option<i32>, evse_id: i32) -> Vec<NewMeterValue> {
+    samples
+        .iter()
+        .map(|s| NewMeterValue {
+            transaction_id,
+            evse_id,
+            at: s.at,
+            measurand: s.measurand.clone(),
+            value: s.value,
+            unit: s.unit.clone(),
+            phase: s.phase.clone(),
+            context: s.context.clone(),
+        })
+        .collect()
+}
+
+impl Station {
+    /// May `value` charge at this charger? (See docs/charging.md for the rules.)
+    pub(crate) async fn check_token(&self, charger_id: &str, value: &str) -> Result<TokenCheck, StationError> {
+        let invalid = |token| {
+            Ok(TokenCheck {
+                decision: Decision::Invalid,
+                token,
+            })
+        };
+        let Some(charger) = self.store.charger(charger_id).await? else {
+            return invalid(None);
+        };
+        let Some(org_id) = charger.organisation_id else {
+            return invalid(None);
+        };
+        let Some(org) = self.store.organisation(org_id).await? else {
+            return invalid(None);
+        };
+        let Some(token) = self.store.id_token_by_value(root_of(&org.path), value).await? else {
+            return invalid(None);
+        };
+        let decide = |decision| {
+            Ok(TokenCheck {
+                decision,
+                token: Some(token.clone()),
+            })
+        };
+        if token.status == "Blocked" {
+            return decide(Decision::Blocked);
+        }
+        if token.expires_at.is_some_and(|at| at <= Utc::now()) {
+            return decide(Decision::Expired);
+        }
+        let site = match charger.site_id {
+            Some(id) => self.store.site(id).await?,
+            None => None,
+        };
+        let public = site.as_ref().is_some_and(|s| s.kind == "public");
+        // The token's organisation must be the charger's or an ancestor of it, unless the
+        // site is public (then any token of the same tree will do).
+        if !public && !ancestors_of(&org.path).contains(&token.organisation_id) {
+            return decide(Decision::Invalid);
+        }
+        if let Some(site) = site.filter(|s| s.kind == "private" || s.kind == HOME) {
+            let admitted = match token.group_id {
+                Some(g) => self.store.access_rule_exists(site.id, g).await?,
+                None => false,
+            };
+            if !admitted {
+                return decide(Decision::NotAtThisLocation);
+            }
+        }
+        decide(Decision::Accepted)
+    }
+
+    async fn store_samples(
+        &self,
+        session: &Session,
+        samples: &[Sample],
+        transaction_id: Option<i32>,
+        evse_id: i32,
+    ) -> Result<(), StationError> {
+        Ok(self
+            .meters
+            .write(&session.charger_id, rows(samples, transaction_id, evse_id))
+            .await?)
+    }
+
+    async fn charger_org(&self, charger_id: &str) -> Result<Option<i32>, StationError> {
+        Ok(self.store.charger(charger_id).await?.and_then(|c| c.organisation_id))
+    }
+}
+
+pub(super) async fn authorize_v16(
+    station: &Station,
+    s: &mut Session,
+    req: auth16::AuthorizeRequest,
+) -> Result<auth16::AuthorizeResponse, StationError> {
+    let check = station.check_token(&s.charger_id, &req.id_tag).await?;
+    station.seen(s).await?;
+    Ok(auth16::AuthorizeResponse {
+        id_tag_info: check.v16(),
+    })
+}
+
+pub(super) async fn authorize_v201(
+    station: &Station,
+    s: &mut Session,
+    req: auth201::AuthorizeRequest,
+) -> Result<auth201::AuthorizeResponse, StationError> {
+    let check = station.check_token(&s.charger_id, &req.id_token.id_token).await?;
+    station.seen(s).await?;
+    Ok(auth201::AuthorizeResponse {
+        id_token_info: check.v201(),
+        certificate_status: None,
+    })
+}
+
+pub(super) async fn start_v16(
+    station: &Station,
+    s: &mut Session,
+    req: start16::StartTransactionRequest,
+) -> Result<start16::StartTransactionResponse, StationError> {
+    let check = station.check_token(&s.charger_id, &req.id_tag).await?;
+    let connector = i32::try_from(req.connector_id).unwrap_or(i32::MAX);
+    let start = TransactionStart {
+        evse_id: connector,
+        connector_id: connector,
+        ocpp_transaction_id: None,
+        id_token: req.id_tag.clone(),
+        id_token_id: check.token.as_ref().map(|t| t.id),
+        started_at: req.timestamp,
+        meter_start_wh: Some(i64::from(req.meter_start)),
+        offline: false,
+    };
+    // A resend after a reconnect gets the transaction it already has.
+    let tx = match station.store.same_start(&s.charger_id, &start).await? {
+        Some(tx) => tx,
+        None => {
+            let org = station.charger_org(&s.charger_id).await?;
+            station.store.start_transaction(&s.charger_id, org, &start).await?
+        }
+    };
+    station.seen(s).await?;
+    Ok(start16::StartTransactionResponse {
+        id_tag_info: check.v16(),
+        transaction_id: tx.id,
+    })
+}
+
+pub(super) async fn stop_v16(
+    station: &Station,
+    s: &mut Session,
+    req: stop16::StopTransactionRequest,
+) -> Result<stop16::StopTransactionResponse, StationError> {
+    let samples = samples_v16(req.transaction_data.as_deref().unwrap_or_default());
+    let ocpp_id = req.transaction_id.to_string();
+    let tx = match station.store.transaction_by_ocpp_id(&s.charger_id, &ocpp_id).await? {
+        Some(tx) => tx,
+        // Unknown to us (e.g. started while we were unreachable): recorded, not dropped.
+        None => {
+            let org = station.charger_org(&s.charger_id).await?;
+            let start = TransactionStart {
+                evse_id: 0,
+                connector_id: 0,
+                ocpp_transaction_id: Some(ocpp_id),
+                id_token: req.id_tag.clone().unwrap_or_default(),
+                id_token_id: None,
+                started_at: samples.first().map_or(req.timestamp, |x| x.at),
+                meter_start_wh: None,
+                offline: true,
+            };
+            station.store.start_transaction(&s.charger_id, org, &start).await?
+        }
+    };
+    if tx.stopped_at.is_none() {
+        station.store_samples(s, &samples, Some(tx.id), tx.evse_id).await?;
+        let mut active: transaction::ActiveModel = tx.into();
+        active.stopped_at = Set(Some(req.timestamp));
+        active.meter_stop_wh = Set(Some(i64::from(req.meter_stop)));
+        active.stop_reason = Set(Some(req.reason.as_ref().map_or_else(|| "Local".to_owned(), enum_name)));
+        station.store.update_transaction(active).await?;
+    }
+    let id_tag_info = match &req.id_tag {
+        Some(tag) => Some(station.check_token(&s.charger_id, tag).await?.v16()),
+        None => None,
+    };
+    station.seen(s).await?;
+    Ok(stop16::StopTransactionResponse { id_tag_info })
+}
+
+pub(super) async fn meter_values_v16(
+    station: &Station,
+    s: &mut Session,
+    req: mv16::MeterValuesRequest,
+) -> Result<mv16::MeterValuesResponse, StationError> {
+    let samples = samples_v16(&req.meter_value);
+    let connector = i32::try_from(req.connector_id).unwrap_or(i32::MAX);
+    let tx = match req.transaction_id {
+        Some(id) => {
+            station
+                .store
+                .transaction_by_ocpp_id(&s.charger_id, &id.to_string())
+                .await?
+        }
+        None => None,
+    };
+    station.store_samples(s, &samples, tx.map(|t| t.id), connector).await?;
+    station.seen(s).await?;
+    Ok(mv16::MeterValuesResponse {})
+}
+
+pub(super) async fn meter_values_v201(
+    station: &Station,
+    s: &mut Session,
+    req: mv201::MeterValuesRequest,
+) -> Result<mv201::MeterValuesResponse, StationError> {
+    let samples = samples_v201(&req.meter_value);
+    let tx = station.store.open_transaction(&s.charger_id, req.evse_id).await?;
+    station
+        .store_samples(s, &samples, tx.map(|t| t.id), req.evse_id)
+        .await?;
+    station.seen(s).await?;
+    Ok(mv201::MeterValuesResponse {})
+}
+
+pub(super) async fn transaction_event_v201(
+    station: &Station,
+    s: &mut Session,
+    req: tx201::TransactionEventRequest,
+) -> Result<tx201::TransactionEventResponse, StationError> {
+    let samples = samples_v201(req.meter_value.as_deref().unwrap_or_default());
+    let check = match &req.id_token {
+        Some(t) => Some(station.check_token(&s.charger_id, &t.id_token).await?),
+        None => None,
+    };
+    let ocpp_id = req.transaction_info.transaction_id.clone();
+    let existing = station.store.transaction_by_ocpp_id(&s.charger_id, &ocpp_id).await?;
+    let tx = match existing {
+        Some(tx) => tx,
+        None => {
+            // Started, or an Updated/Ended whose Started never reached us: record it either way.
+            let evse = req.evse.as_ref();
+            let start = TransactionStart {
+                evse_id: evse.map_or(0, |e| e.id),
+                connector_id: evse.and_then(|e| e.connector_id).unwrap_or(1),
+                ocpp_transaction_id: Some(ocpp_id),
+                id_token: req.id_token.as_ref().map(|t| t.id_token.clone()).unwrap_or_default(),
+                id_token_id: check.as_ref().and_then(|c| c.token.as_ref().map(|t| t.id)),
+                started_at: req.timestamp,
+                meter_start_wh: energy_wh(&samples),
+                offline: req.offline.unwrap_or(false),
+            };
+            let org = station.charger_org(&s.charger_id).await?;
+            station.store.start_transaction(&s.charger_id, org, &start).await?
+        }
+    };
+    // seqNo makes resends detectable: anything at or below the last stored one was stored.
+    let fresh = tx.last_seq_no.is_none_or(|last| req.seq_no > last);
+    if fresh {
+        station.store_samples(s, &samples, Some(tx.id), tx.evse_id).await?;
+        let ended = req.event_type == TransactionEventEnumType::Ended;
+        let mut active: transaction::ActiveModel = tx.clone().into();
+        active.last_seq_no = Set(Some(req.seq_no));
+        if req.offline == Some(true) {
+            active.offline = Set(true);
+        }
+        if tx.id_token.is_empty() {
+            if let Some(t) = &req.id_token {
+                active.id_token = Set(t.id_token.clone());
+                active.id_token_id = Set(check.as_ref().and_then(|c| c.token.as_ref().map(|t| t.id)));
+            }
+        }
+        if let Some(wh) = energy_wh(&samples) {
+            if ended {
+                active.meter_stop_wh = Set(Some(wh));
+            } else if tx.meter_start_wh.is_none() {
+                active.meter_start_wh = Set(Some(wh));
+            }
+        }
+        if ended {
+            active.stopped_at = Set(Some(req.timestamp));
+            active.stop_reason = Set(Some(
+                req.transaction_info
+                    .stopped_reason
+                    .as_ref()
+                    .map_or_else(|| "Local".to_owned(), enum_name),
+            ));
+        }
+        station.store.update_transaction(active).await?;
+    }
+    station.seen(s).await?;
+    Ok(tx201::TransactionEventResponse {
+        id_token_info: check.map(|c| c.v201()),
+        ..Default::default()
+    })
+}

@@ -1,0 +1,291 @@
+//! Transactions and meter values. Meter values go through a batched writer: one database
+//! transaction per batch, flushed by size or after a few milliseconds, so thousands of values
+//! per second persist on SQLite without one INSERT (and one fsync) each.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use entity::{id_token, meter_value, transaction};
+use sea_orm::sea_query::Query;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+};
+use tokio::sync::{mpsc, oneshot};
+
+use super::scope::{Page, scope_condition};
+use super::{Error, Result, Store};
+use crate::access::Scope;
+
+/// Largest batch written at once.
+const BATCH_ROWS: usize = 2000;
+/// How long the writer waits for more values before committing what it has.
+const BATCH_WINDOW: Duration = Duration::from_millis(20);
+
+/// One sampled value to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewMeterValue {
+    pub transaction_id: Option<i32>,
+    pub evse_id: i32,
+    pub at: DateTime<Utc>,
+    pub measurand: String,
+    pub value: f64,
+    pub unit: Option<String>,
+    pub phase: Option<String>,
+    pub context: Option<String>,
+}
+
+/// A transaction's start as a charger reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TransactionStart {
+    pub evse_id: i32,
+    pub connector_id: i32,
+    /// `None` for 1.6, where voltgate assigns the id.
+    pub ocpp_transaction_id: Option<String>,
+    pub id_token: String,
+    pub id_token_id: Option<i32>,
+    pub started_at: DateTime<Utc>,
+    pub meter_start_wh: Option<i64>,
+    pub offline: bool,
+}
+
+/// Filters of the charging log.
+#[derive(Debug, Clone, Default)]
+pub struct TransactionFilter {
+    pub charger_id: Option<String>,
+    pub id_token: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+struct Batch {
+    charger_id: String,
+    rows: Vec<NewMeterValue>,
+    done: oneshot::Sender<Result<(), String>>,
+}
+
+/// Handle on the meter-value writer task; cheap to clone. The task ends with the last handle.
+#[derive(Debug, Clone)]
+pub struct MeterWriter {
+    batches: mpsc::Sender<Batch>,
+}
+
+impl std::fmt::Debug for Batch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Batch").field("rows", &self.rows.len()).finish()
+    }
+}
+
+impl MeterWriter {
+    /// Starts the writer task over `store`.
+    pub fn start(store: Store) -> Self {
+        let (batches, mut rx) = mpsc::channel::<Batch>(4096);
+        tokio::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                let mut pending = vec![first];
+                let mut rows: usize = pending[0].rows.len();
+                let window = tokio::time::sleep(BATCH_WINDOW);
+                tokio::pin!(window);
+                while rows < BATCH_ROWS {
+                    tokio::select! {
+                        _ = &mut window => break,
+                        next = rx.recv() => match next {
+                            Some(b) => {
+                                rows += b.rows.len();
+                                pending.push(b);
+                            }
+                            None => break,
+                        },
+                    }
+                }
+                let result = store.insert_meter_values(&pending).await.map_err(|e| e.to_string());
+                if let Err(e) = &result {
+                    tracing::error!(error = %e, rows, "meter values not stored");
+                }
+                for b in pending {
+                    let _ = b.done.send(result.clone());
+                }
+            }
+        });
+        Self { batches }
+    }
+
+    /// Stores `rows` for `charger_id`; returns once they are committed.
+    pub async fn write(&self, charger_id: &str, rows: Vec<NewMeterValue>) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let (done, committed) = oneshot::channel();
+        let batch = Batch {
+            charger_id: charger_id.to_owned(),
+            rows,
+            done,
+        };
+        self.batches
+            .send(batch)
+            .await
+            .map_err(|_| Error::Invalid("meter writer stopped".into()))?;
+        committed
+            .await
+            .map_err(|_| Error::Invalid("meter writer stopped".into()))?
+            .map_err(Error::Invalid)
+    }
+}
+
+impl Store {
+    async fn insert_meter_values(&self, batches: &[Batch]) -> Result<()> {
+        let txn = self.db.begin().await?;
+        let rows: Vec<meter_value::ActiveModel> = batches
+            .iter()
+            .flat_map(|b| {
+                b.rows.iter().map(|r| meter_value::ActiveModel {
+                    transaction_id: Set(r.transaction_id),
+                    charger_id: Set(b.charger_id.clone()),
+                    evse_id: Set(r.evse_id),
+                    at: Set(r.at),
+                    measurand: Set(r.measurand.clone()),
+                    value: Set(r.value),
+                    unit: Set(r.unit.clone()),
+                    phase: Set(r.phase.clone()),
+                    context: Set(r.context.clone()),
+                    ..Default::default()
+                })
+            })
+            .collect();
+        // Stay well below SQLite's bound-parameter limit (9 columns per row).
+        for chunk in rows.chunks(500) {
+            meter_value::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// A transaction by the charger's id for it.
+    pub async fn transaction_by_ocpp_id(&self, charger_id: &str, ocpp_id: &str) -> Result<Option<transaction::Model>> {
+        Ok(transaction::Entity::find()
+            .filter(transaction::Column::ChargerId.eq(charger_id))
+            .filter(transaction::Column::OcppTransactionId.eq(ocpp_id))
+            .one(&self.db)
+            .await?)
+    }
+
+    /// The 1.6 resend check: a start already stored for this connector, time and id tag.
+    pub async fn same_start(&self, charger_id: &str, s: &TransactionStart) -> Result<Option<transaction::Model>> {
+        Ok(transaction::Entity::find()
+            .filter(transaction::Column::ChargerId.eq(charger_id))
+            .filter(transaction::Column::ConnectorId.eq(s.connector_id))
+            .filter(transaction::Column::StartedAt.eq(s.started_at))
+            .filter(transaction::Column::IdToken.eq(s.id_token.clone()))
+            .one(&self.db)
+            .await?)
+    }
+
+    /// The open transaction on an EVSE, if any (for meter values that name none).
+    pub async fn open_transaction(&self, charger_id: &str, evse_id: i32) -> Result<Option<transaction::Model>> {
+        Ok(transaction::Entity::find()
+            .filter(transaction::Column::ChargerId.eq(charger_id))
+            .filter(transaction::Column::EvseId.eq(evse_id))
+            .filter(transaction::Column::StoppedAt.is_null())
+            .order_by_desc(transaction::Column::Id)
+            .one(&self.db)
+            .await?)
+    }
+
+    /// Stores a transaction start; for 1.6 (no charger id) the row's own id becomes the
+    /// transaction id the charger gets.
+    pub async fn start_transaction(
+        &self,
+        charger_id: &str,
+        organisation_id: Option<i32>,
+        s: &TransactionStart,
+    ) -> Result<transaction::Model> {
+        let txn = self.db.begin().await?;
+        let row = transaction::ActiveModel {
+            charger_id: Set(charger_id.to_owned()),
+            organisation_id: Set(organisation_id),
+            evse_id: Set(s.evse_id),
+            connector_id: Set(s.connector_id),
+            ocpp_transaction_id: Set(s
+                .ocpp_transaction_id
+                .clone()
+                .unwrap_or_else(|| format!("pending:{}", crate::crypto::random_token(9)))),
+            id_token: Set(s.id_token.clone()),
+            id_token_id: Set(s.id_token_id),
+            started_at: Set(s.started_at),
+            meter_start_wh: Set(s.meter_start_wh),
+            offline: Set(s.offline),
+            updated_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        let row = if s.ocpp_transaction_id.is_none() {
+            let mut active: transaction::ActiveModel = row.clone().into();
+            active.ocpp_transaction_id = Set(row.id.to_string());
+            active.update(&txn).await?
+        } else {
+            row
+        };
+        txn.commit().await?;
+        Ok(row)
+    }
+
+    /// Applies changes to a stored transaction.
+    pub async fn update_transaction(&self, active: transaction::ActiveModel) -> Result<transaction::Model> {
+        let mut active = active;
+        active.updated_at = Set(Utc::now());
+        Ok(active.update(&self.db).await?)
+    }
+
+    /// The charging log: transactions at chargers of organisations in the scope, or charged
+    /// with tokens of those organisations, newest first.
+    pub async fn transactions_in(
+        &self,
+        scope: &Scope,
+        f: &TransactionFilter,
+        page: Page,
+    ) -> Result<Vec<transaction::Model>> {
+        let tokens = Query::select()
+            .column(id_token::Column::Id)
+            .from(id_token::Entity)
+            .cond_where(scope_condition(scope, id_token::Column::OrganisationId, None, None))
+            .to_owned();
+        let mut cond = Condition::all().add(
+            Condition::any()
+                .add(scope_condition(scope, transaction::Column::OrganisationId, None, None))
+                .add(transaction::Column::IdTokenId.in_subquery(tokens)),
+        );
+        if let Some(c) = &f.charger_id {
+            cond = cond.add(transaction::Column::ChargerId.eq(c.clone()));
+        }
+        if let Some(t) = &f.id_token {
+            cond = cond.add(transaction::Column::IdToken.eq(t.clone()));
+        }
+        if let Some(from) = f.from {
+            cond = cond.add(transaction::Column::StartedAt.gte(from));
+        }
+        if let Some(to) = f.to {
+            cond = cond.add(transaction::Column::StartedAt.lt(to));
+        }
+        Ok(transaction::Entity::find()
+            .filter(cond)
+            .order_by_desc(transaction::Column::StartedAt)
+            .order_by_desc(transaction::Column::Id)
+            .limit(page.limit)
+            .offset(page.offset)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Meter values of a transaction, oldest first.
+    pub async fn meter_values(&self, transaction_id: i32) -> Result<Vec<meter_value::Model>> {
+        Ok(meter_value::Entity::find()
+            .filter(meter_value::Column::TransactionId.eq(transaction_id))
+            .order_by_asc(meter_value::Column::At)
+            .order_by_asc(meter_value::Column::Id)
+            .all(&self.db)
+            .await?)
+    }
+}
