@@ -136,9 +136,20 @@ enum Action {
     WriteTicket,
     CreateTicket,
     ReadAudit,
+    ListDrivers,
+    CreateDriver,
+    ListTokens,
+    ReadToken,
+    CreateToken,
+    BlockToken,
+    ListAccessRules,
+    CreateAccessRule,
+    ListTariffs,
+    CreateTariff,
+    ListTransactions,
 }
 
-const ALL_ACTIONS: [Action; 22] = [
+const ALL_ACTIONS: [Action; 33] = [
     Action::ReadOrg,
     Action::ListOrgs,
     Action::CreateOrg,
@@ -161,6 +172,17 @@ const ALL_ACTIONS: [Action; 22] = [
     Action::WriteTicket,
     Action::CreateTicket,
     Action::ReadAudit,
+    Action::ListDrivers,
+    Action::CreateDriver,
+    Action::ListTokens,
+    Action::ReadToken,
+    Action::CreateToken,
+    Action::BlockToken,
+    Action::ListAccessRules,
+    Action::CreateAccessRule,
+    Action::ListTariffs,
+    Action::CreateTariff,
+    Action::ListTransactions,
 ];
 
 /// The resources of one column of the table (A1's or B's).
@@ -171,6 +193,9 @@ struct Target {
     charger: String,
     home_charger: String,
     ticket: i64,
+    token: i64,
+    /// Driver groups to admit at `site`, one per role row so no rule is created twice.
+    groups: Vec<i64>,
 }
 
 /// Performs `action` on `t`; `seq` makes created names unique.
@@ -254,6 +279,42 @@ async fn perform(api: &Api, action: Action, t: &Target, seq: usize) -> (u16, Val
             .await
         }
         ReadAudit => api.get(&format!("/audit?organisation_id={org}")).await,
+        ListDrivers => api.get(&format!("/drivers?organisation_id={org}")).await,
+        CreateDriver => {
+            api.post(
+                "/drivers",
+                json!({"organisation_id": org, "name": format!("driver-{seq}")}),
+            )
+            .await
+        }
+        ListTokens => api.get(&format!("/id-tokens?organisation_id={org}")).await,
+        ReadToken => api.get(&format!("/id-tokens/{}", t.token)).await,
+        CreateToken => {
+            api.post(
+                "/id-tokens",
+                json!({"organisation_id": org, "token": format!("CARD-{seq}")}),
+            )
+            .await
+        }
+        BlockToken => {
+            api.patch(&format!("/id-tokens/{}", t.token), json!({"status": "Blocked"}))
+                .await
+        }
+        ListAccessRules => api.get(&format!("/access-rules?organisation_id={org}")).await,
+        CreateAccessRule => {
+            let group = t.groups[(seq / 2) % t.groups.len()];
+            api.post("/access-rules", json!({"site_id": t.site, "group_id": group}))
+                .await
+        }
+        ListTariffs => api.get(&format!("/tariffs?organisation_id={org}")).await,
+        CreateTariff => {
+            api.post(
+                "/tariffs",
+                json!({"organisation_id": org, "price_per_kwh": 0.3, "currency": "EUR"}),
+            )
+            .await
+        }
+        ListTransactions => api.get(&format!("/transactions?organisation_id={org}")).await,
     }
 }
 
@@ -404,6 +465,79 @@ const MATRIX: &[(&str, Action, u16, u16)] = &[
     (MNT, ReadAudit,        200, 404),
     (FAC, ReadAudit,        403, 404),
     (FLT, ReadAudit,        403, 404),
+
+    // drivers, groups, RFID tokens: read  | operator yes | support yes | maintenance - | facility - | fleet yes
+    (OP,  ListDrivers,      200, 404),
+    (SUP, ListDrivers,      200, 404),
+    (MNT, ListDrivers,      403, 404),
+    (FAC, ListDrivers,      403, 404),
+    (FLT, ListDrivers,      200, 404),
+
+    (OP,  ListTokens,       200, 404),
+    (SUP, ListTokens,       200, 404),
+    (MNT, ListTokens,       403, 404),
+    (FAC, ListTokens,       403, 404),
+    (FLT, ListTokens,       200, 404),
+
+    (OP,  ReadToken,        200, 404),
+    (SUP, ReadToken,        200, 404),
+    (MNT, ReadToken,        403, 404),
+    (FAC, ReadToken,        403, 404),
+    (FLT, ReadToken,        200, 404),
+
+    // drivers, groups, RFID tokens: write | operator yes | support - | maintenance - | facility - | fleet yes
+    (OP,  CreateDriver,     201, 404),
+    (SUP, CreateDriver,     403, 404),
+    (MNT, CreateDriver,     403, 404),
+    (FAC, CreateDriver,     403, 404),
+    (FLT, CreateDriver,     201, 404),
+
+    (OP,  CreateToken,      201, 404),
+    (SUP, CreateToken,      403, 404),
+    (MNT, CreateToken,      403, 404),
+    (FAC, CreateToken,      403, 404),
+    (FLT, CreateToken,      201, 404),
+
+    (OP,  BlockToken,       200, 404),
+    (SUP, BlockToken,       403, 404),
+    (MNT, BlockToken,       403, 404),
+    (FAC, BlockToken,       403, 404),
+    (FLT, BlockToken,       200, 404),
+
+    // access rules: read                 | operator yes | support reduced | maintenance - | facility yes | fleet yes
+    (OP,  ListAccessRules,  200, 404),
+    (SUP, ListAccessRules,  200, 404),
+    (MNT, ListAccessRules,  403, 404),
+    (FAC, ListAccessRules,  200, 404),
+    (FLT, ListAccessRules,  200, 404),
+
+    // access rules, tariffs: write        | operator yes | support - | maintenance - | facility yes | fleet -
+    // (a fleet manager cannot see the private site the rule is for: 404)
+    (OP,  CreateAccessRule, 201, 404),
+    (SUP, CreateAccessRule, 403, 404),
+    (MNT, CreateAccessRule, 403, 404),
+    (FAC, CreateAccessRule, 201, 404),
+    (FLT, CreateAccessRule, 404, 404),
+
+    (OP,  CreateTariff,     201, 404),
+    (SUP, CreateTariff,     403, 404),
+    (MNT, CreateTariff,     403, 404),
+    (FAC, CreateTariff,     201, 404),
+    (FLT, CreateTariff,     403, 404),
+
+    // billing (tariffs)                   | operator yes | support - | maintenance - | facility yes | fleet yes
+    (OP,  ListTariffs,      200, 404),
+    (SUP, ListTariffs,      403, 404),
+    (MNT, ListTariffs,      403, 404),
+    (FAC, ListTariffs,      200, 404),
+    (FLT, ListTariffs,      200, 404),
+
+    // charging log (transactions): read   | operator yes | support yes | maintenance - | facility yes | fleet yes
+    (OP,  ListTransactions, 200, 404),
+    (SUP, ListTransactions, 200, 404),
+    (MNT, ListTransactions, 403, 404),
+    (FAC, ListTransactions, 200, 404),
+    (FLT, ListTransactions, 200, 404),
 ];
 
 /// The logged-in user holding `role`.
@@ -471,6 +605,33 @@ async fn every_role_gets_exactly_its_matrix_cells_inside_and_outside_its_subtree
     let a1_ticket = create_ticket(&admin, a1, "A1-PRIV", "A1 connector stuck").await;
     let b_ticket = create_ticket(&admin, b, "B-PRIV", "B connector stuck").await;
 
+    let card = |org: i64, value: &'static str| {
+        let admin = admin.clone();
+        async move {
+            let (status, body) = admin
+                .post("/id-tokens", json!({"organisation_id": org, "token": value}))
+                .await;
+            assert_eq!(status, 201, "token {value}: {body}");
+            id_of(&body, value)
+        }
+    };
+    let group = |org: i64, name: &'static str| {
+        let admin = admin.clone();
+        async move {
+            let (status, body) = admin
+                .post("/driver-groups", json!({"organisation_id": org, "name": name}))
+                .await;
+            assert_eq!(status, 201, "group {name}: {body}");
+            id_of(&body, name)
+        }
+    };
+    let (a1_token, b_token) = (card(a1, "A1-CARD").await, card(b, "B-CARD").await);
+    let (mut a1_groups, mut b_groups) = (Vec::new(), Vec::new());
+    for name in ["staff-1", "staff-2", "staff-3", "staff-4", "staff-5"] {
+        a1_groups.push(group(a1, name).await);
+        b_groups.push(group(b, name).await);
+    }
+
     let in_a1 = Target {
         org: a1,
         site: a1_site,
@@ -478,6 +639,8 @@ async fn every_role_gets_exactly_its_matrix_cells_inside_and_outside_its_subtree
         charger: "A1-PRIV".into(),
         home_charger: "A1-HOME".into(),
         ticket: a1_ticket,
+        token: a1_token,
+        groups: a1_groups,
     };
     let in_b = Target {
         org: b,
@@ -486,6 +649,8 @@ async fn every_role_gets_exactly_its_matrix_cells_inside_and_outside_its_subtree
         charger: "B-PRIV".into(),
         home_charger: "B-HOME".into(),
         ticket: b_ticket,
+        token: b_token,
+        groups: b_groups,
     };
 
     // One user per role, each with its membership on A (so A1 is reached through inheritance).

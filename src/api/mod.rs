@@ -2,15 +2,21 @@
 //! the authenticated principal and maps the result; errors become JSON in [`error`]. The
 //! OpenAPI document is generated from the handlers' annotations.
 
+mod access_rules;
 mod audit;
 mod auth;
 mod chargers;
 mod commands;
+mod driver_groups;
+mod drivers;
 pub mod error;
 mod extract;
+mod id_tokens;
 mod organisations;
 mod sites;
+mod tariffs;
 mod tickets;
+mod transactions;
 mod users;
 
 use std::sync::Arc;
@@ -39,7 +45,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
     modifiers(&BearerAuth),
     tags(
         (name = "auth"), (name = "organisations"), (name = "users"), (name = "sites"),
-        (name = "chargers"), (name = "commands"), (name = "tickets"), (name = "audit")
+        (name = "chargers"), (name = "commands"), (name = "drivers"),
+        (name = "id-tokens"), (name = "access"), (name = "transactions"), (name = "tickets"), (name = "audit")
     )
 )]
 struct ApiDoc;
@@ -62,6 +69,12 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(sites::router())
         .merge(chargers::router())
         .merge(commands::router())
+        .merge(drivers::router())
+        .merge(driver_groups::router())
+        .merge(id_tokens::router())
+        .merge(access_rules::router())
+        .merge(tariffs::router())
+        .merge(transactions::router())
         .merge(tickets::router())
         .merge(audit::router())
 }

@@ -2,12 +2,15 @@
 //! acting [`Principal`], passes the gate before touching data, and audits every write and
 //! every refusal. Nothing here knows about HTTP.
 
+pub mod access_rules;
 pub mod audit_log;
 pub mod auth;
 pub mod chargers;
+pub mod drivers;
 pub mod organisations;
 pub mod sites;
 pub mod tickets;
+pub mod transactions;
 pub mod users;
 
 use entity::organisation;

@@ -1,0 +1,556 @@
+//! Drivers, driver groups and id tokens (RFID cards) through the gate: operators and fleet
+//! managers write them, support reads them, maintenance sees none (403 inside, 404 outside).
+
+use chrono::{DateTime, Utc};
+use entity::{driver, driver_group, id_token};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::{ListQuery, Result, Target, audit, gate, invalid, list_scope, named_organisation, refused};
+use crate::access::{AccessError, Authorized, Permission, Principal};
+use crate::server::AppState;
+use crate::store::TokenFields;
+
+/// Loads something an organisation owns and runs the gate on that organisation; a missing
+/// one answers 404 like an invisible one.
+pub(crate) async fn owned<T>(
+    state: &AppState,
+    p: &Principal,
+    found: Option<T>,
+    org_of: impl Fn(&T) -> i32,
+    permission: Permission,
+    action: &str,
+    resource: String,
+) -> Result<(T, Authorized)> {
+    let Some(item) = found else {
+        return Err(refused(state, p, action, Target::new(resource), AccessError::NotFound.into()).await);
+    };
+    let org = named_organisation(state, p, org_of(&item), action).await?;
+    let auth = gate(state, p, permission, &org, action, Target::new(resource).org(org.id)).await?;
+    Ok((item, auth))
+}
+
+/// A driver as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DriverOut {
+    pub id: i32,
+    pub organisation_id: i32,
+    pub name: String,
+    pub email: Option<String>,
+}
+
+impl From<driver::Model> for DriverOut {
+    fn from(d: driver::Model) -> Self {
+        Self {
+            id: d.id,
+            organisation_id: d.organisation_id,
+            name: d.name,
+            email: d.email,
+        }
+    }
+}
+
+/// `POST /api/v1/drivers` and `PATCH /api/v1/drivers/{id}`.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct DriverIn {
+    /// Required on create.
+    pub organisation_id: Option<i32>,
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
+}
+
+/// A driver group as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GroupOut {
+    pub id: i32,
+    pub organisation_id: i32,
+    pub name: String,
+}
+
+impl From<driver_group::Model> for GroupOut {
+    fn from(g: driver_group::Model) -> Self {
+        Self {
+            id: g.id,
+            organisation_id: g.organisation_id,
+            name: g.name,
+        }
+    }
+}
+
+/// `POST /api/v1/driver-groups` and `PATCH /api/v1/driver-groups/{id}`.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct GroupIn {
+    /// Required on create.
+    pub organisation_id: Option<i32>,
+    pub name: String,
+}
+
+/// An id token as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenOut {
+    pub id: i32,
+    pub token: String,
+    pub kind: String,
+    pub organisation_id: i32,
+    pub driver_id: Option<i32>,
+    pub group_id: Option<i32>,
+    /// `Accepted` or `Blocked`.
+    pub status: String,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl From<id_token::Model> for TokenOut {
+    fn from(t: id_token::Model) -> Self {
+        Self {
+            id: t.id,
+            token: t.token,
+            kind: t.kind,
+            organisation_id: t.organisation_id,
+            driver_id: t.driver_id,
+            group_id: t.group_id,
+            status: t.status,
+            expires_at: t.expires_at,
+        }
+    }
+}
+
+/// `POST /api/v1/id-tokens` (token and organisation_id required) and `PATCH /api/v1/id-tokens/{id}`.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct TokenIn {
+    pub token: Option<String>,
+    pub organisation_id: Option<i32>,
+    /// `ISO14443` (default), `ISO15693`, `Central`, `eMAID`, `KeyCode`, `Local`, `MacAddress`.
+    pub kind: Option<String>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<i32>)]
+    pub driver_id: Option<Option<i32>>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<i32>)]
+    pub group_id: Option<Option<i32>>,
+    /// `Accepted` or `Blocked`.
+    pub status: Option<String>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub expires_at: Option<Option<DateTime<Utc>>>,
+}
+
+const TOKEN_KINDS: [&str; 7] = [
+    "ISO14443",
+    "ISO15693",
+    "Central",
+    "eMAID",
+    "KeyCode",
+    "Local",
+    "MacAddress",
+];
+
+fn required<T: Clone>(v: &Option<T>, field: &str) -> Result<T> {
+    v.clone().ok_or_else(|| invalid(field, "required"))
+}
+
+/// Drivers the caller may read.
+pub async fn list_drivers(state: &AppState, p: &Principal, q: &ListQuery) -> Result<Vec<DriverOut>> {
+    let scope = list_scope(state, p, Permission::DriversRead, q, "driver.list").await?;
+    Ok(state
+        .store
+        .drivers_in(&scope, q.page())
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect())
+}
+
+/// One driver.
+pub async fn get_driver(state: &AppState, p: &Principal, id: i32) -> Result<DriverOut> {
+    let found = state.store.driver(id).await?;
+    let (d, _) = owned(
+        state,
+        p,
+        found,
+        |d| d.organisation_id,
+        Permission::DriversRead,
+        "driver.read",
+        format!("driver:{id}"),
+    )
+    .await?;
+    Ok(d.into())
+}
+
+/// Creates (`id` None) or changes a driver.
+pub async fn save_driver(state: &AppState, p: &Principal, id: Option<i32>, input: DriverIn) -> Result<DriverOut> {
+    let action = if id.is_some() { "driver.update" } else { "driver.create" };
+    let (existing, auth) = match id {
+        Some(id) => {
+            let found = state.store.driver(id).await?;
+            let (d, auth) = owned(
+                state,
+                p,
+                found,
+                |d| d.organisation_id,
+                Permission::DriversWrite,
+                action,
+                format!("driver:{id}"),
+            )
+            .await?;
+            (Some(d), auth)
+        }
+        None => {
+            let org =
+                named_organisation(state, p, required(&input.organisation_id, "organisation_id")?, action).await?;
+            if input.name.as_deref().is_none_or(|n| n.trim().is_empty()) {
+                return Err(invalid("name", "must not be empty"));
+            }
+            (
+                None,
+                gate(
+                    state,
+                    p,
+                    Permission::DriversWrite,
+                    &org,
+                    action,
+                    Target::new("driver").org(org.id),
+                )
+                .await?,
+            )
+        }
+    };
+    let d = state
+        .store
+        .save_driver(&auth, existing, input.name.clone(), input.email.clone())
+        .await?;
+    audit(
+        state,
+        p,
+        action,
+        Target::new(format!("driver:{}", d.id)).org(d.organisation_id),
+        Some(json!(input)),
+        "ok",
+        None,
+    )
+    .await;
+    Ok(d.into())
+}
+
+/// Deletes a driver.
+pub async fn delete_driver(state: &AppState, p: &Principal, id: i32) -> Result<()> {
+    let found = state.store.driver(id).await?;
+    let (d, auth) = owned(
+        state,
+        p,
+        found,
+        |d| d.organisation_id,
+        Permission::DriversWrite,
+        "driver.delete",
+        format!("driver:{id}"),
+    )
+    .await?;
+    state.store.delete_driver(&auth, &d).await?;
+    audit(
+        state,
+        p,
+        "driver.delete",
+        Target::new(format!("driver:{id}")).org(d.organisation_id),
+        None,
+        "ok",
+        None,
+    )
+    .await;
+    Ok(())
+}
+
+/// Groups the caller may read.
+pub async fn list_groups(state: &AppState, p: &Principal, q: &ListQuery) -> Result<Vec<GroupOut>> {
+    let scope = list_scope(state, p, Permission::DriversRead, q, "group.list").await?;
+    Ok(state
+        .store
+        .groups_in(&scope, q.page())
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect())
+}
+
+/// One group.
+pub async fn get_group(state: &AppState, p: &Principal, id: i32) -> Result<GroupOut> {
+    let found = state.store.group(id).await?;
+    let (g, _) = owned(
+        state,
+        p,
+        found,
+        |g| g.organisation_id,
+        Permission::DriversRead,
+        "group.read",
+        format!("group:{id}"),
+    )
+    .await?;
+    Ok(g.into())
+}
+
+/// Creates (`id` None) or renames a group.
+pub async fn save_group(state: &AppState, p: &Principal, id: Option<i32>, input: GroupIn) -> Result<GroupOut> {
+    let action = if id.is_some() { "group.update" } else { "group.create" };
+    if input.name.trim().is_empty() {
+        return Err(invalid("name", "must not be empty"));
+    }
+    let (existing, auth) = match id {
+        Some(id) => {
+            let found = state.store.group(id).await?;
+            let (g, auth) = owned(
+                state,
+                p,
+                found,
+                |g| g.organisation_id,
+                Permission::DriversWrite,
+                action,
+                format!("group:{id}"),
+            )
+            .await?;
+            (Some(g), auth)
+        }
+        None => {
+            let org =
+                named_organisation(state, p, required(&input.organisation_id, "organisation_id")?, action).await?;
+            (
+                None,
+                gate(
+                    state,
+                    p,
+                    Permission::DriversWrite,
+                    &org,
+                    action,
+                    Target::new("group").org(org.id),
+                )
+                .await?,
+            )
+        }
+    };
+    let g = state
+        .store
+        .save_group(&auth, existing, input.name.trim().to_owned())
+        .await?;
+    audit(
+        state,
+        p,
+        action,
+        Target::new(format!("group:{}", g.id)).org(g.organisation_id),
+        Some(json!(input)),
+        "ok",
+        None,
+    )
+    .await;
+    Ok(g.into())
+}
+
+/// Deletes a group.
+pub async fn delete_group(state: &AppState, p: &Principal, id: i32) -> Result<()> {
+    let found = state.store.group(id).await?;
+    let (g, auth) = owned(
+        state,
+        p,
+        found,
+        |g| g.organisation_id,
+        Permission::DriversWrite,
+        "group.delete",
+        format!("group:{id}"),
+    )
+    .await?;
+    state.store.delete_group(&auth, &g).await?;
+    audit(
+        state,
+        p,
+        "group.delete",
+        Target::new(format!("group:{id}")).org(g.organisation_id),
+        None,
+        "ok",
+        None,
+    )
+    .await;
+    Ok(())
+}
+
+/// Tokens the caller may read.
+pub async fn list_tokens(state: &AppState, p: &Principal, q: &ListQuery) -> Result<Vec<TokenOut>> {
+    let scope = list_scope(state, p, Permission::DriversRead, q, "id_token.list").await?;
+    Ok(state
+        .store
+        .id_tokens_in(&scope, q.page())
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect())
+}
+
+/// One token.
+pub async fn get_token(state: &AppState, p: &Principal, id: i32) -> Result<TokenOut> {
+    let found = state.store.id_token(id).await?;
+    let (t, _) = owned(
+        state,
+        p,
+        found,
+        |t| t.organisation_id,
+        Permission::DriversRead,
+        "id_token.read",
+        format!("id_token:{id}"),
+    )
+    .await?;
+    Ok(t.into())
+}
+
+/// Checks a token's fields; the driver and group must be visible to the caller and belong to
+/// the token's organisation or above it.
+async fn token_fields(
+    state: &AppState,
+    p: &Principal,
+    input: &TokenIn,
+    org_path: &str,
+    action: &str,
+) -> Result<TokenFields> {
+    if let Some(kind) = &input.kind {
+        if !TOKEN_KINDS.contains(&kind.as_str()) {
+            return Err(invalid("kind", format!("must be one of {}", TOKEN_KINDS.join(", "))));
+        }
+    }
+    if let Some(status) = &input.status {
+        if status != "Accepted" && status != "Blocked" {
+            return Err(invalid("status", "must be Accepted or Blocked"));
+        }
+    }
+    let within = |owner: i32| crate::store::ancestors_of(org_path).contains(&owner);
+    if let Some(Some(d)) = input.driver_id {
+        let found = state.store.driver(d).await?;
+        let (d, _) = owned(
+            state,
+            p,
+            found,
+            |d| d.organisation_id,
+            Permission::DriversRead,
+            action,
+            format!("driver:{d}"),
+        )
+        .await?;
+        if !within(d.organisation_id) {
+            return Err(invalid("driver_id", "the driver belongs to another organisation"));
+        }
+    }
+    if let Some(Some(g)) = input.group_id {
+        let found = state.store.group(g).await?;
+        let (g, _) = owned(
+            state,
+            p,
+            found,
+            |g| g.organisation_id,
+            Permission::DriversRead,
+            action,
+            format!("group:{g}"),
+        )
+        .await?;
+        if !within(g.organisation_id) {
+            return Err(invalid("group_id", "the group belongs to another organisation"));
+        }
+    }
+    Ok(TokenFields {
+        kind: input.kind.clone(),
+        driver_id: input.driver_id,
+        group_id: input.group_id,
+        status: input.status.clone(),
+        expires_at: input.expires_at,
+    })
+}
+
+/// Issues a token (409 if the value exists in the same organisation tree).
+pub async fn create_token(state: &AppState, p: &Principal, input: TokenIn) -> Result<TokenOut> {
+    let action = "id_token.create";
+    let value = required(&input.token, "token")?;
+    if value.trim().is_empty() || value.len() > 36 {
+        return Err(invalid("token", "must be 1 to 36 characters"));
+    }
+    let org = named_organisation(state, p, required(&input.organisation_id, "organisation_id")?, action).await?;
+    let auth = gate(
+        state,
+        p,
+        Permission::DriversWrite,
+        &org,
+        action,
+        Target::new("id_token").org(org.id),
+    )
+    .await?;
+    let fields = token_fields(state, p, &input, &org.path, action).await?;
+    let t = state.store.create_id_token(&auth, &org, value.trim(), fields).await?;
+    audit(
+        state,
+        p,
+        action,
+        Target::new(format!("id_token:{}", t.id)).org(t.organisation_id),
+        Some(json!(input)),
+        "ok",
+        None,
+    )
+    .await;
+    Ok(t.into())
+}
+
+/// Blocks, unblocks, expires or reassigns a token.
+pub async fn update_token(state: &AppState, p: &Principal, id: i32, input: TokenIn) -> Result<TokenOut> {
+    let action = "id_token.update";
+    if input.token.is_some() || input.organisation_id.is_some() {
+        return Err(invalid(
+            "token",
+            "a token's value and organisation cannot change; issue a new one",
+        ));
+    }
+    let found = state.store.id_token(id).await?;
+    let (t, auth) = owned(
+        state,
+        p,
+        found,
+        |t| t.organisation_id,
+        Permission::DriversWrite,
+        action,
+        format!("id_token:{id}"),
+    )
+    .await?;
+    let org = named_organisation(state, p, t.organisation_id, action).await?;
+    let fields = token_fields(state, p, &input, &org.path, action).await?;
+    let t = state.store.update_id_token(&auth, t, fields).await?;
+    audit(
+        state,
+        p,
+        action,
+        Target::new(format!("id_token:{id}")).org(t.organisation_id),
+        Some(json!(input)),
+        "ok",
+        None,
+    )
+    .await;
+    Ok(t.into())
+}
+
+/// Deletes a token.
+pub async fn delete_token(state: &AppState, p: &Principal, id: i32) -> Result<()> {
+    let found = state.store.id_token(id).await?;
+    let (t, auth) = owned(
+        state,
+        p,
+        found,
+        |t| t.organisation_id,
+        Permission::DriversWrite,
+        "id_token.delete",
+        format!("id_token:{id}"),
+    )
+    .await?;
+    state.store.delete_id_token(&auth, &t).await?;
+    audit(
+        state,
+        p,
+        "id_token.delete",
+        Target::new(format!("id_token:{id}")).org(t.organisation_id),
+        None,
+        "ok",
+        None,
+    )
+    .await;
+    Ok(())
+}

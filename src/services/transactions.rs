@@ -1,0 +1,177 @@
+//! The charging log: transactions at the caller's chargers or charged with its organisations'
+//! tokens, with cost only for roles that see billing.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use entity::transaction;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{ListQuery, Result, list_scope};
+use crate::access::{Permission, Principal};
+use crate::server::AppState;
+use crate::store::TransactionFilter;
+
+/// Filters of `GET /api/v1/transactions`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TransactionQuery {
+    pub charger_id: Option<String>,
+    pub id_token: Option<String>,
+    /// Started at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Started before.
+    pub to: Option<DateTime<Utc>>,
+    /// `json` (default) or `csv`.
+    pub format: Option<String>,
+    pub limit: Option<u64>,
+    pub offset: Option<u64>,
+    pub organisation_id: Option<i32>,
+}
+
+/// One charging-log row.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransactionOut {
+    pub id: i32,
+    pub charger_id: String,
+    pub evse_id: i32,
+    pub connector_id: i32,
+    /// The charger's own transaction id.
+    pub ocpp_transaction_id: String,
+    pub id_token: String,
+    pub started_at: DateTime<Utc>,
+    pub stopped_at: Option<DateTime<Utc>>,
+    pub meter_start_wh: Option<i64>,
+    pub meter_stop_wh: Option<i64>,
+    pub energy_wh: Option<i64>,
+    pub stop_reason: Option<String>,
+    /// Energy × the tariff of the charger's organisation (or the nearest above it); only for
+    /// roles that see billing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+}
+
+/// The charging log, newest first.
+pub async fn list(state: &AppState, p: &Principal, q: &TransactionQuery) -> Result<Vec<TransactionOut>> {
+    let lq = ListQuery {
+        limit: q.limit,
+        offset: q.offset,
+        organisation_id: q.organisation_id,
+    };
+    let scope = list_scope(state, p, Permission::TransactionsRead, &lq, "transaction.list").await?;
+    let filter = TransactionFilter {
+        charger_id: q.charger_id.clone(),
+        id_token: q.id_token.clone(),
+        from: q.from,
+        to: q.to,
+    };
+    let rows = state.store.transactions_in(&scope, &filter, lq.page()).await?;
+    // Billing is decided per organisation; remember each answer for the page.
+    let mut prices: HashMap<i32, Option<(f64, String)>> = HashMap::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for t in rows {
+        let price = match t.organisation_id {
+            Some(org_id) => match prices.get(&org_id) {
+                Some(known) => known.clone(),
+                None => {
+                    let price = billing_price(state, p, org_id).await?;
+                    prices.insert(org_id, price.clone());
+                    price
+                }
+            },
+            None => None,
+        };
+        out.push(row(t, price));
+    }
+    Ok(out)
+}
+
+async fn billing_price(state: &AppState, p: &Principal, org_id: i32) -> Result<Option<(f64, String)>> {
+    let Some(org) = state.store.organisation(org_id).await? else {
+        return Ok(None);
+    };
+    if p.authorize(Permission::Billing, (&org).into()).is_err() {
+        return Ok(None);
+    }
+    Ok(state
+        .store
+        .tariff_for(&org.path)
+        .await?
+        .map(|t| (t.price_per_kwh, t.currency)))
+}
+
+fn row(t: transaction::Model, price: Option<(f64, String)>) -> TransactionOut {
+    let energy_wh = match (t.meter_start_wh, t.meter_stop_wh) {
+        (Some(a), Some(b)) => Some((b - a).max(0)),
+        _ => None,
+    };
+    let (cost, currency) = match (price, energy_wh) {
+        (Some((per_kwh, currency)), Some(wh)) => (
+            Some((wh as f64 / 1000.0 * per_kwh * 100.0).round() / 100.0),
+            Some(currency),
+        ),
+        _ => (None, None),
+    };
+    TransactionOut {
+        id: t.id,
+        charger_id: t.charger_id,
+        evse_id: t.evse_id,
+        connector_id: t.connector_id,
+        ocpp_transaction_id: t.ocpp_transaction_id,
+        id_token: t.id_token,
+        started_at: t.started_at,
+        stopped_at: t.stopped_at,
+        meter_start_wh: t.meter_start_wh,
+        meter_stop_wh: t.meter_stop_wh,
+        energy_wh,
+        stop_reason: t.stop_reason,
+        cost,
+        currency,
+    }
+}
+
+/// The log as CSV (RFC 4180), same columns as the JSON; cost columns only with billing.
+pub fn to_csv(rows: &[TransactionOut]) -> String {
+    fn field(s: &str) -> String {
+        if s.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_owned()
+        }
+    }
+    let opt = |v: Option<String>| v.unwrap_or_default();
+    let billing = rows.iter().any(|r| r.cost.is_some());
+    let mut out = String::from(
+        "id,charger_id,evse_id,connector_id,ocpp_transaction_id,id_token,started_at,stopped_at,meter_start_wh,meter_stop_wh,energy_wh,stop_reason",
+    );
+    if billing {
+        out.push_str(",cost,currency");
+    }
+    out.push_str("\r\n");
+    for r in rows {
+        let mut cols = vec![
+            r.id.to_string(),
+            field(&r.charger_id),
+            r.evse_id.to_string(),
+            r.connector_id.to_string(),
+            field(&r.ocpp_transaction_id),
+            field(&r.id_token),
+            r.started_at.to_rfc3339(),
+            opt(r.stopped_at.map(|t| t.to_rfc3339())),
+            opt(r.meter_start_wh.map(|v| v.to_string())),
+            opt(r.meter_stop_wh.map(|v| v.to_string())),
+            opt(r.energy_wh.map(|v| v.to_string())),
+            field(r.stop_reason.as_deref().unwrap_or_default()),
+        ];
+        if billing {
+            cols.push(opt(r.cost.map(|c| format!("{c:.2}"))));
+            cols.push(field(r.currency.as_deref().unwrap_or_default()));
+        }
+        out.push_str(&cols.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
