@@ -9,8 +9,9 @@
 //!
 //! Scenarios, in order: registration (directly in the database, one shared password hash, so
 //! setup does not measure argon2), boot storm (connect + BootNotification + StatusNotification
-//! for all at once), heartbeat throughput, and remote reset latency through the HTTP API while
-//! all are connected. With `--server-pid` it reads the server's RSS from /proc before and
+//! for all at once), heartbeat throughput, meter values (every charger once a second, rows
+//! counted in the database), and remote reset latency through the HTTP API while all are
+//! connected. With `--server-pid` it reads the server's RSS from /proc before and
 //! after connecting. Client sockets are spread over 127.0.0.2.. so one address's ephemeral
 //! ports are never the limit.
 
@@ -58,6 +59,9 @@ struct Args {
     /// Seconds of heartbeat load (0: skip).
     #[arg(long, default_value_t = 10)]
     heartbeat_s: u64,
+    /// Seconds of MeterValues, one message of 3 values per charger per second (0: skip).
+    #[arg(long, default_value_t = 0)]
+    meter_s: u64,
     /// Remote resets through the HTTP API (0: skip).
     #[arg(long, default_value_t = 200)]
     resets: usize,
@@ -128,6 +132,17 @@ async fn register(args: &Args) -> anyhow::Result<()> {
 /// Commands the bench sends to a simulated charger's task.
 enum Ask {
     Heartbeat(tokio::sync::oneshot::Sender<Duration>),
+    /// Sends MeterValues with `SAMPLES` values; answers its latency, or `None` on a CALLERROR.
+    MeterValues(tokio::sync::oneshot::Sender<Option<Duration>>),
+}
+
+/// Sampled values per MeterValues message.
+const SAMPLES: usize = 3;
+
+/// Where a simulated charger reports the answer it is waiting for.
+enum Reply {
+    Heartbeat(tokio::sync::oneshot::Sender<Duration>),
+    Meter(tokio::sync::oneshot::Sender<Option<Duration>>),
 }
 
 struct Sim {
@@ -194,7 +209,7 @@ async fn charger(
 
     let (tx, mut rx) = mpsc::channel::<Ask>(4);
     tokio::spawn(async move {
-        let mut waiting: Option<(String, Instant, tokio::sync::oneshot::Sender<Duration>)> = None;
+        let mut waiting: Option<(String, Instant, Reply)> = None;
         let mut n = 0u64;
         loop {
             tokio::select! {
@@ -203,7 +218,25 @@ async fn charger(
                         n += 1;
                         let mid = format!("h{n}");
                         if ws.send(Message::Text(json!([2, mid, "Heartbeat", {}]).to_string().into())).await.is_err() { break; }
-                        waiting = Some((mid, Instant::now(), done));
+                        waiting = Some((mid, Instant::now(), Reply::Heartbeat(done)));
+                    }
+                    Some(Ask::MeterValues(done)) => {
+                        n += 1;
+                        let mid = format!("m{n}");
+                        let now = Utc::now().to_rfc3339();
+                        let payload = if v16 {
+                            json!({"connectorId": 1, "meterValue": [{"timestamp": now, "sampledValue": [
+                                {"value": (n * 10).to_string(), "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
+                                {"value": "7200", "measurand": "Power.Active.Import", "unit": "W"},
+                                {"value": "230.0", "measurand": "Voltage", "unit": "V"}]}]})
+                        } else {
+                            json!({"evseId": 1, "meterValue": [{"timestamp": now, "sampledValue": [
+                                {"value": n * 10, "measurand": "Energy.Active.Import.Register"},
+                                {"value": 7200, "measurand": "Power.Active.Import"},
+                                {"value": 230.0, "measurand": "Voltage"}]}]})
+                        };
+                        if ws.send(Message::Text(json!([2, mid, "MeterValues", payload]).to_string().into())).await.is_err() { break; }
+                        waiting = Some((mid, Instant::now(), Reply::Meter(done)));
                     }
                     None => break,
                 },
@@ -217,10 +250,13 @@ async fn charger(
                             let answer = json!([3, v[1], {"status": "Accepted"}]);
                             if ws.send(Message::Text(answer.to_string().into())).await.is_err() { break; }
                         }
-                        Some(3) => {
+                        Some(kind @ (3 | 4)) => {
                             if let Some((mid, at, done)) = waiting.take() {
                                 if v[1] == json!(mid) {
-                                    let _ = done.send(at.elapsed());
+                                    match done {
+                                        Reply::Heartbeat(d) => { let _ = d.send(at.elapsed()); }
+                                        Reply::Meter(d) => { let _ = d.send((kind == 3).then(|| at.elapsed())); }
+                                    }
                                 } else {
                                     waiting = Some((mid, at, done));
                                 }
@@ -337,6 +373,53 @@ async fn main() -> anyhow::Result<()> {
         );
     }
 
+    // Meter values: every charger, once a second, with the rows counted in the database.
+    if args.meter_s > 0 && Instant::now() < deadline {
+        eprintln!("meter values for {} s", args.meter_s);
+        let db = sea_orm::Database::connect(&args.database_url).await?;
+        let count = || async {
+            use sea_orm::{EntityTrait, PaginatorTrait};
+            entity::meter_value::Entity::find().count(&db).await
+        };
+        let before = count().await?;
+        let started = Instant::now();
+        let mut workers = Vec::new();
+        for sim in &sims {
+            let (asks, seconds) = (sim.asks.clone(), args.meter_s);
+            workers.push(tokio::spawn(async move {
+                let (mut lat, mut failed) = (Vec::new(), 0usize);
+                let mut tick = tokio::time::interval(Duration::from_secs(1));
+                for _ in 0..seconds {
+                    tick.tick().await;
+                    let (tx, rx) = tokio::sync::oneshot::channel();
+                    if asks.send(Ask::MeterValues(tx)).await.is_err() {
+                        failed += 1;
+                        continue;
+                    }
+                    match rx.await {
+                        Ok(Some(d)) => lat.push(d),
+                        _ => failed += 1,
+                    }
+                }
+                (lat, failed)
+            }));
+        }
+        let (mut lat, mut failed) = (Vec::new(), 0usize);
+        for w in workers {
+            let (l, f) = w.await?;
+            lat.extend(l);
+            failed += f;
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        let persisted = count().await?.saturating_sub(before);
+        lat.sort();
+        report.insert(
+            "meter_values".into(),
+            json!({"values_per_s": persisted as f64 / elapsed, "persisted": persisted, "expected": lat.len() * SAMPLES, "failed_messages": failed,
+                   "p50_ms": percentile(&lat, 0.5).as_secs_f64() * 1e3, "p99_ms": percentile(&lat, 0.99).as_secs_f64() * 1e3}),
+        );
+    }
+
     // Remote resets through the API while everything stays connected.
     if args.resets > 0 && Instant::now() < deadline {
         eprintln!("{} resets through the HTTP API", args.resets);
@@ -424,6 +507,18 @@ async fn main() -> anyhow::Result<()> {
                 h["calls_per_s"].as_f64().unwrap_or(0.0),
                 h["p50_ms"].as_f64().unwrap_or(0.0),
                 h["p99_ms"].as_f64().unwrap_or(0.0)
+            );
+        }
+        if let Some(m) = report.get("meter_values") {
+            println!(
+                "{:<34} {:.0} values/s persisted ({} of {} expected), {} failed, p50 {:.2} ms p99 {:.2} ms",
+                "meter values",
+                m["values_per_s"].as_f64().unwrap_or(0.0),
+                m["persisted"],
+                m["expected"],
+                m["failed_messages"],
+                m["p50_ms"].as_f64().unwrap_or(0.0),
+                m["p99_ms"].as_f64().unwrap_or(0.0)
             );
         }
         if let Some(r) = report.get("reset") {
