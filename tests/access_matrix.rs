@@ -909,6 +909,34 @@ async fn every_endpoint_without_a_valid_token_answers_401_unauthenticated() {
             Some(json!({"body": "hi"})),
         ),
         (Method::GET, "/audit".into(), None),
+        (
+            Method::POST,
+            "/chargers/CP-1/reset".into(),
+            Some(json!({"type": "soft"})),
+        ),
+        (
+            Method::POST,
+            "/chargers/CP-1/unlock".into(),
+            Some(json!({"connector_id": 1})),
+        ),
+        (Method::GET, "/chargers/CP-1/configuration".into(), None),
+        (Method::GET, "/chargers/CP-1/events".into(), None),
+        (Method::GET, "/drivers".into(), None),
+        (
+            Method::POST,
+            "/drivers".into(),
+            Some(json!({"organisation_id": 1, "name": "x"})),
+        ),
+        (Method::GET, "/driver-groups".into(), None),
+        (Method::GET, "/id-tokens".into(), None),
+        (
+            Method::POST,
+            "/id-tokens".into(),
+            Some(json!({"organisation_id": 1, "token": "X"})),
+        ),
+        (Method::GET, "/access-rules".into(), None),
+        (Method::GET, "/tariffs".into(), None),
+        (Method::GET, "/transactions".into(), None),
     ];
 
     let garbage_hex = "0".repeat(64);

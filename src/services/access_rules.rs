@@ -7,9 +7,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::drivers::owned;
 use super::sites::visible_site;
-use super::{ListQuery, Result, Target, audit, gate, invalid, list_scope, named_organisation, refused};
+use super::{ListQuery, Result, Target, audit, gate, invalid, list_scope, named_organisation, owned, refused};
 use crate::access::{Grant, Permission, Principal};
 use crate::server::AppState;
 

@@ -7,29 +7,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::{ListQuery, Result, Target, audit, gate, invalid, list_scope, named_organisation, refused};
-use crate::access::{AccessError, Authorized, Permission, Principal};
+use super::{ListQuery, Result, Target, audit, gate, invalid, list_scope, named_organisation, owned};
+use crate::access::{Permission, Principal};
 use crate::server::AppState;
 use crate::store::TokenFields;
-
-/// Loads something an organisation owns and runs the gate on that organisation; a missing
-/// one answers 404 like an invisible one.
-pub(crate) async fn owned<T>(
-    state: &AppState,
-    p: &Principal,
-    found: Option<T>,
-    org_of: impl Fn(&T) -> i32,
-    permission: Permission,
-    action: &str,
-    resource: String,
-) -> Result<(T, Authorized)> {
-    let Some(item) = found else {
-        return Err(refused(state, p, action, Target::new(resource), AccessError::NotFound.into()).await);
-    };
-    let org = named_organisation(state, p, org_of(&item), action).await?;
-    let auth = gate(state, p, permission, &org, action, Target::new(resource).org(org.id)).await?;
-    Ok((item, auth))
-}
 
 /// A driver as the API shows it.
 #[derive(Debug, Serialize, ToSchema)]

@@ -183,6 +183,25 @@ pub(crate) async fn named_organisation(
     }
 }
 
+/// Loads something an organisation owns and runs the gate on that organisation; a missing
+/// one answers 404 like an invisible one.
+pub(crate) async fn owned<T>(
+    state: &AppState,
+    p: &Principal,
+    found: Option<T>,
+    org_of: impl Fn(&T) -> i32,
+    permission: Permission,
+    action: &str,
+    resource: String,
+) -> Result<(T, Authorized)> {
+    let Some(item) = found else {
+        return Err(refused(state, p, action, Target::new(resource), AccessError::NotFound.into()).await);
+    };
+    let org = named_organisation(state, p, org_of(&item), action).await?;
+    let auth = gate(state, p, permission, &org, action, Target::new(resource).org(org.id)).await?;
+    Ok((item, auth))
+}
+
 /// The scope of a list: where `permission` holds, narrowed by `?organisation_id=`.
 pub(crate) async fn list_scope(
     state: &AppState,
