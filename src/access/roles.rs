@@ -64,9 +64,23 @@ impl FromStr for Role {
     }
 }
 
-/// Something a user may be allowed to do on a resource of an organisation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Permission {
+/// Declares [`Permission`] and its `ALL` list from one list of names.
+macro_rules! permissions {
+    ($($name:ident),* $(,)?) => {
+        /// Something a user may be allowed to do on a resource of an organisation.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Permission {
+            $($name),*
+        }
+
+        impl Permission {
+            /// Every permission, in matrix row order.
+            pub const ALL: &'static [Permission] = &[$(Permission::$name),*];
+        }
+    };
+}
+
+permissions! {
     Dashboard,
     ChargersRead,
     ChargersWrite,
@@ -83,31 +97,6 @@ pub enum Permission {
     UsersManage,
     Tickets,
     AuditRead,
-}
-
-impl Permission {
-    /// Every permission, in matrix row order.
-    pub const ALL: [Permission; 16] = {
-        use Permission::*;
-        [
-            Dashboard,
-            ChargersRead,
-            ChargersWrite,
-            RemoteMaintenance,
-            RemoteStartStop,
-            TransactionsRead,
-            AccessRulesRead,
-            AccessRulesWrite,
-            DriversRead,
-            DriversWrite,
-            Billing,
-            OrganisationsRead,
-            OrganisationsCreate,
-            UsersManage,
-            Tickets,
-            AuditRead,
-        ]
-    };
 }
 
 /// How much of a permission a role has. Ordered: a higher grant includes the lower ones.
@@ -167,7 +156,7 @@ mod tests {
 
     #[test]
     fn every_permission_has_exactly_one_row() {
-        for p in Permission::ALL {
+        for &p in Permission::ALL {
             assert_eq!(MATRIX.iter().filter(|(q, _)| *q == p).count(), 1, "{p:?}");
         }
         assert_eq!(MATRIX.len(), Permission::ALL.len());
