@@ -93,7 +93,7 @@ impl Default for OcppConfig {
             idle_timeout_s: 900,
             handshake_timeout_s: 10,
             max_message_size: 128 * 1024,
-            read_buffer_size: 4096,
+            read_buffer_size: 1024,
             write_buffer_size: 0,
             max_write_buffer_size: 256 * 1024,
         }

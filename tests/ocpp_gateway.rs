@@ -441,3 +441,18 @@ async fn a_remembered_password_check_still_refuses_wrong_and_changed_passwords()
     );
     drop(t.charger("CP-C", "1.6", "second-password").await);
 }
+
+#[tokio::test]
+async fn frames_larger_than_the_read_buffer_but_under_the_limit_are_served() {
+    let t = TestServer::start().await;
+    t.register("CP-L", "secret-password-1").await;
+    let mut cp = t.charger("CP-L", "1.6", "secret-password-1").await;
+    let data = "x".repeat(100 * 1024);
+    let answer = cp.call("DataTransfer", json!({"vendorId": "acme", "data": data})).await;
+    assert_eq!(
+        answer[0],
+        json!(4),
+        "answered (DataTransfer is not supported yet), not closed: {answer}"
+    );
+    cp.call_ok("Heartbeat", json!({})).await;
+}

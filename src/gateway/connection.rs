@@ -273,7 +273,7 @@ impl<'a> Connection<'a> {
         }
     }
 
-    async fn send_call(&mut self, call: OutboundCall) -> Result<(), Ended> {
+    async fn send_call(&mut self, call: Box<OutboundCall>) -> Result<(), Ended> {
         if call.reply.is_closed() {
             return Ok(()); // the caller gave up while queued
         }

@@ -49,7 +49,8 @@ struct Handle {
     session: u64,
     version: OcppVersion,
     connected_at: DateTime<Utc>,
-    calls: mpsc::Sender<OutboundCall>,
+    // Boxed: tokio's channel allocates its slots in blocks of 32 up front, per connection.
+    calls: mpsc::Sender<Box<OutboundCall>>,
     /// Cancelled when a newer connection for the same id replaces this one.
     replaced: CancellationToken,
     /// Cancelled when the charger is deleted or otherwise must be cut off.
@@ -92,7 +93,7 @@ pub struct ConnectionInfo {
 /// What a connection task receives when it registers.
 pub(crate) struct Registration {
     pub session: u64,
-    pub calls: mpsc::Receiver<OutboundCall>,
+    pub calls: mpsc::Receiver<Box<OutboundCall>>,
     pub replaced: CancellationToken,
     pub removed: CancellationToken,
     pub boot: BootFlag,
@@ -149,11 +150,11 @@ impl Registry {
             .map(|h| h.calls.clone())
             .ok_or(CallFailure::Offline)?;
         let (reply, answer) = oneshot::channel();
-        let call = OutboundCall {
+        let call = Box::new(OutboundCall {
             action: action.to_owned(),
             payload,
             reply,
-        };
+        });
         sender.try_send(call).map_err(|e| match e {
             mpsc::error::TrySendError::Full(_) => CallFailure::Busy,
             mpsc::error::TrySendError::Closed(_) => CallFailure::Offline,
