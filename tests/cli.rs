@@ -97,7 +97,7 @@ fn migrate_then_register_and_list_chargers_and_organisations() {
             "--organisation",
             "1",
             "--password",
-            "given-password",
+            "given-charger-password",
         ],
         &[],
     );

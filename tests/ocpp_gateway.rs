@@ -81,7 +81,7 @@ async fn status_updates_replace_the_previous_one() {
 #[tokio::test]
 async fn wrong_or_missing_password_is_refused_before_the_upgrade() {
     let t = TestServer::start().await;
-    t.register("CP-A", "right-password").await;
+    t.register("CP-A", "right-charger-password").await;
     let base = t.ocpp_base();
     assert_eq!(
         http_status(TestCharger::connect(&base, "CP-A", "1.6", Some("wrong-password")).await),
@@ -89,7 +89,8 @@ async fn wrong_or_missing_password_is_refused_before_the_upgrade() {
     );
     assert_eq!(http_status(TestCharger::connect(&base, "CP-A", "1.6", None).await), 401);
     // The user name must be the charge point id.
-    let other_user = TestCharger::connect_with(&base, "CP-A", "ocpp1.6", Some(("CP-B", "right-password"))).await;
+    let other_user =
+        TestCharger::connect_with(&base, "CP-A", "ocpp1.6", Some(("CP-B", "right-charger-password"))).await;
     assert_eq!(http_status(other_user), 401);
     assert!(t.server().state.gateway.registry().is_empty());
 }
@@ -423,8 +424,8 @@ async fn charger_calls_are_answered_while_a_csms_call_is_in_flight() {
 #[tokio::test]
 async fn a_remembered_password_check_still_refuses_wrong_and_changed_passwords() {
     let t = TestServer::start().await;
-    t.register("CP-C", "first-password").await;
-    drop(t.charger("CP-C", "1.6", "first-password").await);
+    t.register("CP-C", "first-charger-password").await;
+    drop(t.charger("CP-C", "1.6", "first-charger-password").await);
     let base = t.ocpp_base();
     assert_eq!(
         http_status(TestCharger::connect(&base, "CP-C", "1.6", Some("wrong-password")).await),
@@ -432,14 +433,14 @@ async fn a_remembered_password_check_still_refuses_wrong_and_changed_passwords()
     );
     let admin = t.admin().await;
     let (status, body) = admin
-        .patch("/chargers/CP-C", json!({"password": "second-password"}))
+        .patch("/chargers/CP-C", json!({"password": "second-charger-password"}))
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
-        http_status(TestCharger::connect(&base, "CP-C", "1.6", Some("first-password")).await),
+        http_status(TestCharger::connect(&base, "CP-C", "1.6", Some("first-charger-password")).await),
         401
     );
-    drop(t.charger("CP-C", "1.6", "second-password").await);
+    drop(t.charger("CP-C", "1.6", "second-charger-password").await);
 }
 
 #[tokio::test]

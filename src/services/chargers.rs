@@ -174,10 +174,15 @@ async fn check_site(
 }
 
 async fn hash(state: &AppState, password: &str) -> Result<String> {
-    if password.len() < 8 || password.len() > 64 {
-        return Err(invalid("password", "must be 8 to 64 characters"));
+    // OCPP 2.0.1 A00.FR.205: 16 to 40 characters; long enough for the light hash.
+    if !(16..=40).contains(&password.chars().count()) {
+        return Err(invalid("password", "must be 16 to 40 characters"));
     }
-    state.hasher.hash(password.to_owned()).await.map_err(Error::Internal)
+    state
+        .hasher
+        .hash_charger(password.to_owned())
+        .await
+        .map_err(Error::Internal)
 }
 
 /// Chargers the caller may see, with live state.
