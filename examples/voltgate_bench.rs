@@ -42,11 +42,15 @@ struct Args {
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     api_url: String,
     /// The server's database, to register the simulated chargers in one go.
+    #[arg(long, required_unless_present = "plain")]
+    database_url: Option<String>,
+    /// Target is not voltgate (the ceiling helper or a peer CSMS): no registration, no
+    /// database counts, no HTTP API; only connect, boot and heartbeat scenarios.
     #[arg(long)]
-    database_url: String,
+    plain: bool,
     #[arg(long, default_value = "admin")]
     admin_user: String,
-    #[arg(long)]
+    #[arg(long, default_value = "")]
     admin_password: String,
     #[arg(long, default_value_t = 1000)]
     chargers: usize,
@@ -102,9 +106,8 @@ fn rss_kib(pid: Option<u32>) -> Option<u64> {
 
 /// Registers the simulated chargers in the root organisation with one shared password.
 async fn register(args: &Args) -> anyhow::Result<()> {
-    let db = sea_orm::Database::connect(&args.database_url)
-        .await
-        .context("connecting to --database-url")?;
+    let url = args.database_url.as_deref().context("--database-url is required")?;
+    let db = sea_orm::Database::connect(url).await.context("connecting to --database-url")?;
     let hash = voltgate::crypto::hash_charger_password(PASSWORD).map_err(|e| anyhow::anyhow!("{e}"))?;
     let now = Utc::now();
     let ids: Vec<usize> = (0..args.chargers).collect();
@@ -192,7 +195,8 @@ async fn charger(
         if let Message::Text(t) = msg? {
             let v: Value = serde_json::from_str(&t)?;
             if v[1] == "b" {
-                if v[2]["status"] != "Accepted" {
+                // The ceiling answers `{}`: only a status other than Accepted is a failure.
+                if v[0] != 3 || v[2].get("status").is_some_and(|s| s != "Accepted") {
                     bail!("boot answered {v}");
                 }
                 break;
@@ -282,7 +286,9 @@ async fn main() -> anyhow::Result<()> {
     let mut report = serde_json::Map::new();
     report.insert("chargers".into(), json!(args.chargers));
 
-    register(&args).await?;
+    if !args.plain {
+        register(&args).await?;
+    }
     let rss_before = rss_kib(args.server_pid);
 
     // Boot storm.
@@ -374,9 +380,9 @@ async fn main() -> anyhow::Result<()> {
     }
 
     // Meter values: every charger, once a second, with the rows counted in the database.
-    if args.meter_s > 0 && Instant::now() < deadline {
+    if args.meter_s > 0 && !args.plain && Instant::now() < deadline {
         eprintln!("meter values for {} s", args.meter_s);
-        let db = sea_orm::Database::connect(&args.database_url).await?;
+        let db = sea_orm::Database::connect(args.database_url.as_deref().unwrap_or_default()).await?;
         let count = || async {
             use sea_orm::{EntityTrait, PaginatorTrait};
             entity::meter_value::Entity::find().count(&db).await
@@ -421,7 +427,7 @@ async fn main() -> anyhow::Result<()> {
     }
 
     // Remote resets through the API while everything stays connected.
-    if args.resets > 0 && Instant::now() < deadline {
+    if args.resets > 0 && !args.plain && Instant::now() < deadline {
         eprintln!("{} resets through the HTTP API", args.resets);
         let http = reqwest::Client::new();
         let base = format!("{}/api/v1", args.api_url.trim_end_matches('/'));
