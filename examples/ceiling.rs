@@ -36,8 +36,14 @@ async fn main() -> anyhow::Result<()> {
     loop {
         let (stream, _) = listener.accept().await?;
         tokio::spawn(async move {
+            // The signature is tungstenite's callback type.
+            #[allow(clippy::result_large_err)]
             let pick = |req: &Request, mut resp: Response| -> Result<Response, ErrorResponse> {
-                let offered = req.headers().get("Sec-WebSocket-Protocol").and_then(|v| v.to_str().ok()).unwrap_or("");
+                let offered = req
+                    .headers()
+                    .get("Sec-WebSocket-Protocol")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
                 if let Some(first) = offered.split(',').map(str::trim).find(|p| !p.is_empty()) {
                     if let Ok(v) = first.parse() {
                         resp.headers_mut().insert("Sec-WebSocket-Protocol", v);
@@ -50,7 +56,9 @@ async fn main() -> anyhow::Result<()> {
             };
             while let Some(Ok(msg)) = ws.next().await {
                 let Message::Text(text) = msg else { continue };
-                let Ok(frame) = serde_json::from_str::<Value>(&text) else { continue };
+                let Ok(frame) = serde_json::from_str::<Value>(&text) else {
+                    continue;
+                };
                 if frame[0] == 2 {
                     let answer = json!([3, frame[1], {}]).to_string();
                     if ws.send(Message::Text(answer.into())).await.is_err() {

@@ -72,9 +72,13 @@ struct Args {
     /// Resets in flight at once (each to a different charger).
     #[arg(long, default_value_t = 4)]
     reset_concurrency: usize,
-    /// The server's pid, to read its RSS.
+    /// The server's pid, to read its RSS (and, with --restart-cmd, to kill it).
     #[arg(long)]
     server_pid: Option<u32>,
+    /// Reconnect storm: SIGKILL the server (--server-pid), run this shell command to start it
+    /// again, and time until every charger is back and booted.
+    #[arg(long)]
+    restart_cmd: Option<String>,
     /// Stop everything after this many seconds.
     #[arg(long, default_value_t = 600)]
     max_s: u64,
@@ -107,7 +111,9 @@ fn rss_kib(pid: Option<u32>) -> Option<u64> {
 /// Registers the simulated chargers in the root organisation with one shared password.
 async fn register(args: &Args) -> anyhow::Result<()> {
     let url = args.database_url.as_deref().context("--database-url is required")?;
-    let db = sea_orm::Database::connect(url).await.context("connecting to --database-url")?;
+    let db = sea_orm::Database::connect(url)
+        .await
+        .context("connecting to --database-url")?;
     let hash = voltgate::crypto::hash_charger_password(PASSWORD).map_err(|e| anyhow::anyhow!("{e}"))?;
     let now = Utc::now();
     let ids: Vec<usize> = (0..args.chargers).collect();
@@ -152,13 +158,10 @@ struct Sim {
     asks: mpsc::Sender<Ask>,
 }
 
-/// Connects, boots, reports status; then answers CSMS calls and heartbeats on request.
-async fn charger(
-    args: Arc<Args>,
-    i: usize,
-    source: IpAddr,
-    answered: Arc<AtomicU64>,
-) -> anyhow::Result<(Sim, Duration)> {
+type Ws = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
+
+/// Connects, boots and reports connector status; returns the socket and connect->boot time.
+async fn connect_and_boot(args: &Args, i: usize, source: IpAddr) -> anyhow::Result<(Ws, Duration)> {
     let v16 = i % 2 == 0;
     let id = id_of(i);
     let mut request = format!("{}/{id}", args.ocpp_url).into_client_request()?;
@@ -211,68 +214,131 @@ async fn charger(
     };
     ws.send(Message::Text(status.to_string().into())).await?;
 
+    Ok((ws, boot_latency))
+}
+
+/// Connects, boots, reports status; then answers CSMS calls and heartbeats on request, and,
+/// with `--restart-cmd`, reconnects (with jitter, like real chargers) when the server goes.
+async fn charger(
+    args: Arc<Args>,
+    i: usize,
+    source: IpAddr,
+    answered: Arc<AtomicU64>,
+    reconnected: Arc<AtomicU64>,
+) -> anyhow::Result<(Sim, Duration)> {
+    let v16 = i % 2 == 0;
+    let (mut ws, boot_latency) = connect_and_boot(&args, i, source).await?;
     let (tx, mut rx) = mpsc::channel::<Ask>(4);
     tokio::spawn(async move {
         let mut waiting: Option<(String, Instant, Reply)> = None;
         let mut n = 0u64;
-        loop {
-            tokio::select! {
-                ask = rx.recv(), if waiting.is_none() => match ask {
-                    Some(Ask::Heartbeat(done)) => {
-                        n += 1;
-                        let mid = format!("h{n}");
-                        if ws.send(Message::Text(json!([2, mid, "Heartbeat", {}]).to_string().into())).await.is_err() { break; }
-                        waiting = Some((mid, Instant::now(), Reply::Heartbeat(done)));
-                    }
-                    Some(Ask::MeterValues(done)) => {
-                        n += 1;
-                        let mid = format!("m{n}");
-                        let now = Utc::now().to_rfc3339();
-                        let payload = if v16 {
-                            json!({"connectorId": 1, "meterValue": [{"timestamp": now, "sampledValue": [
-                                {"value": (n * 10).to_string(), "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
-                                {"value": "7200", "measurand": "Power.Active.Import", "unit": "W"},
-                                {"value": "230.0", "measurand": "Voltage", "unit": "V"}]}]})
-                        } else {
-                            json!({"evseId": 1, "meterValue": [{"timestamp": now, "sampledValue": [
-                                {"value": n * 10, "measurand": "Energy.Active.Import.Register"},
-                                {"value": 7200, "measurand": "Power.Active.Import"},
-                                {"value": 230.0, "measurand": "Voltage"}]}]})
-                        };
-                        if ws.send(Message::Text(json!([2, mid, "MeterValues", payload]).to_string().into())).await.is_err() { break; }
-                        waiting = Some((mid, Instant::now(), Reply::Meter(done)));
-                    }
-                    None => break,
-                },
-                msg = ws.next() => {
-                    let Some(Ok(msg)) = msg else { break };
-                    let Message::Text(t) = msg else { continue };
-                    let Ok(v) = serde_json::from_str::<Value>(&t) else { continue };
-                    match v[0].as_u64() {
-                        Some(2) => {
-                            answered.fetch_add(1, Ordering::Relaxed);
-                            let answer = json!([3, v[1], {"status": "Accepted"}]);
-                            if ws.send(Message::Text(answer.to_string().into())).await.is_err() { break; }
+        'connection: loop {
+            loop {
+                tokio::select! {
+                    ask = rx.recv(), if waiting.is_none() => match ask {
+                        Some(Ask::Heartbeat(done)) => {
+                            n += 1;
+                            let mid = format!("h{n}");
+                            if ws.send(Message::Text(json!([2, mid, "Heartbeat", {}]).to_string().into())).await.is_err() { break; }
+                            waiting = Some((mid, Instant::now(), Reply::Heartbeat(done)));
                         }
-                        Some(kind @ (3 | 4)) => {
-                            if let Some((mid, at, done)) = waiting.take() {
-                                if v[1] == json!(mid) {
-                                    match done {
-                                        Reply::Heartbeat(d) => { let _ = d.send(at.elapsed()); }
-                                        Reply::Meter(d) => { let _ = d.send((kind == 3).then(|| at.elapsed())); }
+                        Some(Ask::MeterValues(done)) => {
+                            n += 1;
+                            let mid = format!("m{n}");
+                            let now = Utc::now().to_rfc3339();
+                            let payload = if v16 {
+                                json!({"connectorId": 1, "meterValue": [{"timestamp": now, "sampledValue": [
+                                    {"value": (n * 10).to_string(), "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
+                                    {"value": "7200", "measurand": "Power.Active.Import", "unit": "W"},
+                                    {"value": "230.0", "measurand": "Voltage", "unit": "V"}]}]})
+                            } else {
+                                json!({"evseId": 1, "meterValue": [{"timestamp": now, "sampledValue": [
+                                    {"value": n * 10, "measurand": "Energy.Active.Import.Register"},
+                                    {"value": 7200, "measurand": "Power.Active.Import"},
+                                    {"value": 230.0, "measurand": "Voltage"}]}]})
+                            };
+                            if ws.send(Message::Text(json!([2, mid, "MeterValues", payload]).to_string().into())).await.is_err() { break; }
+                            waiting = Some((mid, Instant::now(), Reply::Meter(done)));
+                        }
+                        None => break,
+                    },
+                    msg = ws.next() => {
+                        let Some(Ok(msg)) = msg else { break };
+                        let Message::Text(t) = msg else { continue };
+                        let Ok(v) = serde_json::from_str::<Value>(&t) else { continue };
+                        match v[0].as_u64() {
+                            Some(2) => {
+                                answered.fetch_add(1, Ordering::Relaxed);
+                                let answer = json!([3, v[1], {"status": "Accepted"}]);
+                                if ws.send(Message::Text(answer.to_string().into())).await.is_err() { break; }
+                            }
+                            Some(kind @ (3 | 4)) => {
+                                if let Some((mid, at, done)) = waiting.take() {
+                                    if v[1] == json!(mid) {
+                                        match done {
+                                            Reply::Heartbeat(d) => { let _ = d.send(at.elapsed()); }
+                                            Reply::Meter(d) => { let _ = d.send((kind == 3).then(|| at.elapsed())); }
+                                        }
+                                    } else {
+                                        waiting = Some((mid, at, done));
                                     }
-                                } else {
-                                    waiting = Some((mid, at, done));
                                 }
                             }
+                            _ => {}
                         }
-                        _ => {}
                     }
+                }
+            }
+            // The connection ended: reconnect if the bench expects a restart, else stop.
+            if args.restart_cmd.is_none() {
+                break 'connection;
+            }
+            waiting = None;
+            let mut backoff = Duration::from_millis(200 + (i as u64 * 7919) % 1000);
+            loop {
+                tokio::time::sleep(backoff).await;
+                match connect_and_boot(&args, i, source).await {
+                    Ok((again, _)) => {
+                        ws = again;
+                        reconnected.fetch_add(1, Ordering::Relaxed);
+                        continue 'connection;
+                    }
+                    Err(_) => backoff = (backoff * 2).min(Duration::from_secs(5)),
                 }
             }
         }
     });
     Ok((Sim { asks: tx }, boot_latency))
+}
+
+/// Chargers the server says are online, counted page by page through the API.
+async fn online_chargers(args: &Args) -> anyhow::Result<i64> {
+    let http = reqwest::Client::new();
+    let base = format!("{}/api/v1", args.api_url.trim_end_matches('/'));
+    let login: Value = http
+        .post(format!("{base}/login"))
+        .json(&json!({"username": args.admin_user, "password": args.admin_password}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = login["token"].as_str().context("login failed")?.to_owned();
+    let (mut online, mut offset) = (0i64, 0usize);
+    loop {
+        let page: Value = http
+            .get(format!("{base}/chargers?limit=500&offset={offset}"))
+            .bearer_auth(&token)
+            .send()
+            .await?
+            .json()
+            .await?;
+        let rows = page.as_array().context("a list")?;
+        online += rows.iter().filter(|c| c["online"] == true).count() as i64;
+        if rows.len() < 500 {
+            return Ok(online);
+        }
+        offset += 500;
+    }
 }
 
 #[tokio::main]
@@ -295,6 +361,7 @@ async fn main() -> anyhow::Result<()> {
     eprintln!("boot storm: {} chargers, {} at a time", args.chargers, args.concurrency);
     let gate = Arc::new(Semaphore::new(args.concurrency));
     let answered = Arc::new(AtomicU64::new(0));
+    let reconnected = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(args.chargers);
     for i in 0..args.chargers {
@@ -304,10 +371,10 @@ async fn main() -> anyhow::Result<()> {
             0,
             2 + (i % usize::from(args.source_addresses.max(1))) as u8,
         ));
-        let (args, gate, answered) = (args.clone(), gate.clone(), answered.clone());
+        let (args, gate, answered, reconnected) = (args.clone(), gate.clone(), answered.clone(), reconnected.clone());
         tasks.push(tokio::spawn(async move {
             let _permit = gate.acquire_owned().await;
-            charger(args, i, source, answered).await
+            charger(args, i, source, answered, reconnected).await
         }));
     }
     let mut sims = Vec::with_capacity(args.chargers);
@@ -482,6 +549,35 @@ async fn main() -> anyhow::Result<()> {
         );
     }
 
+    // Reconnect storm: the server dies with everything connected and comes back.
+    if let (Some(cmd), Some(pid)) = (&args.restart_cmd, args.server_pid) {
+        eprintln!("reconnect storm: killing {pid} and restarting");
+        let started = Instant::now();
+        std::process::Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status()?;
+        // Start the new server only once the old one is gone, as a supervisor would.
+        while std::path::Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        std::process::Command::new("sh")
+            .args(["-c", cmd])
+            .spawn()
+            .context("--restart-cmd")?;
+        let expected = sims.len() as u64;
+        while reconnected.load(Ordering::Relaxed) < expected && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        let back = reconnected.load(Ordering::Relaxed);
+        // No duplicate sessions: the server lists each charger once, online.
+        let online = online_chargers(&args).await.unwrap_or(-1);
+        report.insert(
+            "reconnect_storm".into(),
+            json!({"seconds": seconds, "back": back, "expected": expected, "online_per_server": online}),
+        );
+    }
+
     let report = Value::Object(report);
     if args.json {
         println!("{report}");
@@ -513,6 +609,16 @@ async fn main() -> anyhow::Result<()> {
                 h["calls_per_s"].as_f64().unwrap_or(0.0),
                 h["p50_ms"].as_f64().unwrap_or(0.0),
                 h["p99_ms"].as_f64().unwrap_or(0.0)
+            );
+        }
+        if let Some(r) = report.get("reconnect_storm") {
+            println!(
+                "{:<34} {}/{} back and booted in {:.2} s; server lists {} online",
+                "reconnect storm",
+                r["back"],
+                r["expected"],
+                r["seconds"].as_f64().unwrap_or(0.0),
+                r["online_per_server"]
             );
         }
         if let Some(m) = report.get("meter_values") {

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -69,13 +69,11 @@ impl Server {
             .await
             .context("bootstrapping the root organisation and admin")?;
 
-        let listener = TcpListener::bind(config.ocpp.listen)
-            .await
-            .with_context(|| format!("binding ocpp.listen {}", config.ocpp.listen))?;
+        let listener =
+            listen(config.ocpp.listen).with_context(|| format!("binding ocpp.listen {}", config.ocpp.listen))?;
         let ocpp_addr = listener.local_addr().context("reading the OCPP listener address")?;
-        let api_listener = TcpListener::bind(config.api.listen)
-            .await
-            .with_context(|| format!("binding api.listen {}", config.api.listen))?;
+        let api_listener =
+            listen(config.api.listen).with_context(|| format!("binding api.listen {}", config.api.listen))?;
         let api_addr = api_listener.local_addr().context("reading the API listener address")?;
 
         let security_profile = config.ocpp.security_profile;
@@ -116,6 +114,20 @@ impl Server {
             tracing::error!(error = %e, "API task failed");
         }
     }
+}
+
+/// Binds a listener that a restarted node can take over at once (SO_REUSEADDR, so sockets of
+/// the previous process in TIME_WAIT do not block it) with a backlog deep enough for a fleet
+/// reconnecting at the same moment.
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(4096)
 }
 
 /// A database URL without its password, for messages.
