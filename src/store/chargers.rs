@@ -185,36 +185,56 @@ impl Store {
         registration_status: &str,
         at: DateTime<Utc>,
     ) -> Result<()> {
-        let result = charger::Entity::update_many()
-            .filter(charger::Column::Id.eq(id))
-            .set(charger::ActiveModel {
-                ocpp_version: Set(Some(info.ocpp_version.clone())),
-                vendor: Set(Some(info.vendor.clone())),
-                model: Set(Some(info.model.clone())),
-                serial: Set(info.serial.clone()),
-                firmware_version: Set(info.firmware_version.clone()),
-                registration_status: Set(registration_status.to_owned()),
-                last_seen_at: Set(Some(at)),
-                last_boot_at: Set(Some(at)),
-                ..Default::default()
+        let (id, info, status) = (id.to_owned(), info.clone(), registration_status.to_owned());
+        let missing = format!("charger {id}");
+        self.group
+            .run(Box::new(move |txn| {
+                Box::pin(async move {
+                    let result = charger::Entity::update_many()
+                        .filter(charger::Column::Id.eq(id))
+                        .set(charger::ActiveModel {
+                            ocpp_version: Set(Some(info.ocpp_version)),
+                            vendor: Set(Some(info.vendor)),
+                            model: Set(Some(info.model)),
+                            serial: Set(info.serial),
+                            firmware_version: Set(info.firmware_version),
+                            registration_status: Set(status),
+                            last_seen_at: Set(Some(at)),
+                            last_boot_at: Set(Some(at)),
+                            ..Default::default()
+                        })
+                        .exec(txn)
+                        .await?;
+                    if result.rows_affected == 0 {
+                        return Err(sea_orm::DbErr::RecordNotUpdated);
+                    }
+                    Ok(())
+                })
+            }))
+            .await
+            .map_err(|e| match e {
+                sea_orm::DbErr::RecordNotUpdated => Error::NotFound(missing),
+                other => Error::Db(other),
             })
-            .exec(&self.db)
-            .await?;
-        if result.rows_affected == 0 {
-            return Err(Error::NotFound(format!("charger {id}")));
-        }
-        Ok(())
     }
 
     /// Sets `last_seen_at`.
     pub async fn touch_charger(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
-        charger::Entity::update_many()
-            .filter(charger::Column::Id.eq(id))
-            .set(charger::ActiveModel {
-                last_seen_at: Set(Some(at)),
-                ..Default::default()
-            })
-            .exec(&self.db)
+        let id = id.to_owned();
+        self.group
+            .run(Box::new(move |txn| {
+                Box::pin(async move {
+                    charger::Entity::update_many()
+                        .filter(charger::Column::Id.eq(id))
+                        .set(charger::ActiveModel {
+                            last_seen_at: Set(Some(at)),
+                            ..Default::default()
+                        })
+                        .exec(txn)
+                        .await?;
+                    Ok(())
+                })
+            }))
             .await?;
         Ok(())
     }
@@ -231,23 +251,30 @@ impl Store {
             vendor_error_code: Set(s.vendor_error_code.clone()),
             updated_at: Set(s.at),
         };
-        connector::Entity::insert(row)
-            .on_conflict(
-                OnConflict::columns([
-                    connector::Column::ChargerId,
-                    connector::Column::EvseId,
-                    connector::Column::ConnectorId,
-                ])
-                .update_columns([
-                    connector::Column::Status,
-                    connector::Column::ErrorCode,
-                    connector::Column::Info,
-                    connector::Column::VendorErrorCode,
-                    connector::Column::UpdatedAt,
-                ])
-                .to_owned(),
-            )
-            .exec_without_returning(&self.db)
+        self.group
+            .run(Box::new(move |txn| {
+                Box::pin(async move {
+                    connector::Entity::insert(row)
+                        .on_conflict(
+                            OnConflict::columns([
+                                connector::Column::ChargerId,
+                                connector::Column::EvseId,
+                                connector::Column::ConnectorId,
+                            ])
+                            .update_columns([
+                                connector::Column::Status,
+                                connector::Column::ErrorCode,
+                                connector::Column::Info,
+                                connector::Column::VendorErrorCode,
+                                connector::Column::UpdatedAt,
+                            ])
+                            .to_owned(),
+                        )
+                        .exec_without_returning(txn)
+                        .await?;
+                    Ok(())
+                })
+            }))
             .await?;
         Ok(())
     }

@@ -3,6 +3,7 @@
 
 mod audit;
 mod chargers;
+mod group_commit;
 mod organisations;
 mod scope;
 mod sites;
@@ -55,6 +56,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Clone, Debug)]
 pub struct Store {
     db: DatabaseConnection,
+    /// Batches the small writes chargers cause into shared transactions.
+    group: group_commit::GroupCommit,
 }
 
 impl Store {
@@ -74,7 +77,8 @@ impl Store {
             // WAL lets readers proceed while a writer commits; the mode sticks to the file.
             db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
         }
-        Ok(Self { db })
+        let group = group_commit::GroupCommit::start(db.clone());
+        Ok(Self { db, group })
     }
 
     /// Applies pending migrations; returns how many ran.

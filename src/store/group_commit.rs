@@ -1,0 +1,104 @@
+//! Group commit: small writes from many chargers share one database transaction, so a boot
+//! storm costs one commit (one fsync) per batch instead of one per message, and every charger
+//! is still answered only after its write is committed.
+//!
+//! No artificial delay: the writer takes what is queued while the previous commit runs. Each
+//! write runs inside its own savepoint, so one failing write fails alone.
+
+use futures_util::future::BoxFuture;
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
+use tokio::sync::{mpsc, oneshot};
+
+/// Writes per transaction at most.
+const MAX_BATCH: usize = 512;
+
+/// One write, run against the batch's transaction.
+pub(crate) type Write = Box<dyn for<'t> FnOnce(&'t DatabaseTransaction) -> BoxFuture<'t, Result<(), DbErr>> + Send>;
+
+struct Job {
+    write: Write,
+    done: oneshot::Sender<Result<(), DbErr>>,
+}
+
+/// Handle on the group-commit task; the task ends with the last handle.
+#[derive(Clone)]
+pub(crate) struct GroupCommit {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl std::fmt::Debug for GroupCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("GroupCommit")
+    }
+}
+
+impl GroupCommit {
+    /// Starts the writer over `db`.
+    pub(crate) fn start(db: DatabaseConnection) -> Self {
+        let (jobs, mut queue) = mpsc::channel::<Job>(8192);
+        tokio::spawn(async move {
+            while let Some(first) = queue.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < MAX_BATCH {
+                    match queue.try_recv() {
+                        Ok(job) => batch.push(job),
+                        Err(_) => break,
+                    }
+                }
+                run_batch(&db, batch).await;
+            }
+        });
+        Self { jobs }
+    }
+
+    /// Runs `write` in the next batch; returns once that batch is committed.
+    pub(crate) async fn run(&self, write: Write) -> Result<(), DbErr> {
+        let (done, committed) = oneshot::channel();
+        self.jobs
+            .send(Job { write, done })
+            .await
+            .map_err(|_| DbErr::Custom("group-commit writer stopped".into()))?;
+        committed
+            .await
+            .map_err(|_| DbErr::Custom("group-commit writer stopped".into()))?
+    }
+}
+
+async fn run_batch(db: &DatabaseConnection, batch: Vec<Job>) {
+    let txn = match db.begin().await {
+        Ok(txn) => txn,
+        Err(e) => {
+            for job in batch {
+                let _ = job.done.send(Err(DbErr::Custom(e.to_string())));
+            }
+            return;
+        }
+    };
+    let mut results = Vec::with_capacity(batch.len());
+    for job in batch {
+        let result = match txn.begin().await {
+            Ok(savepoint) => match (job.write)(&savepoint).await {
+                Ok(()) => savepoint.commit().await,
+                Err(e) => {
+                    let _ = savepoint.rollback().await;
+                    Err(e)
+                }
+            },
+            Err(e) => Err(e),
+        };
+        results.push((job.done, result));
+    }
+    match txn.commit().await {
+        Ok(()) => {
+            for (done, result) in results {
+                let _ = done.send(result);
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "group commit failed");
+            for (done, _) in results {
+                let _ = done.send(Err(DbErr::Custom(e.to_string())));
+            }
+        }
+    }
+}
