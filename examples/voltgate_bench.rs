@@ -114,7 +114,7 @@ async fn register(args: &Args) -> anyhow::Result<()> {
     let db = sea_orm::Database::connect(url)
         .await
         .context("connecting to --database-url")?;
-    let hash = voltgate::crypto::hash_charger_password(PASSWORD).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hash = voltgate::crypto::hash_charger_password(PASSWORD, 256).map_err(|e| anyhow::anyhow!("{e}"))?;
     let now = Utc::now();
     let ids: Vec<usize> = (0..args.chargers).collect();
     for chunk in ids.chunks(500) {

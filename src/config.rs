@@ -79,6 +79,7 @@ pub struct OcppConfig {
     pub read_buffer_size: usize,
     pub write_buffer_size: usize,
     pub max_write_buffer_size: usize,
+    pub charger_password_memory_kib: u32,
 }
 
 impl Default for OcppConfig {
@@ -96,6 +97,7 @@ impl Default for OcppConfig {
             read_buffer_size: 1024,
             write_buffer_size: 0,
             max_write_buffer_size: 256 * 1024,
+            charger_password_memory_kib: 256,
         }
     }
 }
@@ -287,6 +289,9 @@ impl Config {
                 "ocpp.max_write_buffer_size",
                 "must exceed ocpp.write_buffer_size + ocpp.max_message_size",
             );
+        }
+        if !(64..=1024 * 1024).contains(&o.charger_password_memory_kib) {
+            return fail("ocpp.charger_password_memory_kib", "must be 64 to 1048576");
         }
         if self.database.max_connections == 0 {
             return fail("database.max_connections", "must be at least 1");

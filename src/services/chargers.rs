@@ -180,7 +180,7 @@ async fn hash(state: &AppState, password: &str) -> Result<String> {
     }
     state
         .hasher
-        .hash_charger(password.to_owned())
+        .hash_charger(password.to_owned(), state.config.ocpp.charger_password_memory_kib)
         .await
         .map_err(Error::Internal)
 }
