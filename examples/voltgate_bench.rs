@@ -190,19 +190,28 @@ async fn connect_and_boot(args: &Args, i: usize, source: IpAddr) -> anyhow::Resu
     } else {
         json!([2, "b", "BootNotification", {"reason": "PowerUp", "chargingStation": {"vendorName": "Bench", "model": "Sim-201"}}])
     };
-    ws.send(Message::Text(boot.to_string().into())).await?;
-    loop {
-        let Some(msg) = ws.next().await else {
-            bail!("closed during boot")
-        };
-        if let Message::Text(t) = msg? {
-            let v: Value = serde_json::from_str(&t)?;
-            if v[1] == "b" {
-                // The ceiling answers `{}`: only a status other than Accepted is a failure.
-                if v[0] != 3 || v[2].get("status").is_some_and(|s| s != "Accepted") {
-                    bail!("boot answered {v}");
+    // An overloaded server answers Pending with an interval: boot again after it, as a real
+    // charger does (the wait counts in the connect->boot time).
+    'boot: loop {
+        ws.send(Message::Text(boot.to_string().into())).await?;
+        loop {
+            let Some(msg) = ws.next().await else {
+                bail!("closed during boot")
+            };
+            if let Message::Text(t) = msg? {
+                let v: Value = serde_json::from_str(&t)?;
+                if v[1] == "b" {
+                    if v[0] == 3 && v[2]["status"] == "Pending" {
+                        let wait = v[2]["interval"].as_u64().unwrap_or(30).max(1);
+                        tokio::time::sleep(Duration::from_secs(wait)).await;
+                        continue 'boot;
+                    }
+                    // The ceiling answers `{}`: only a status other than Accepted is a failure.
+                    if v[0] != 3 || v[2].get("status").is_some_and(|s| s != "Accepted") {
+                        bail!("boot answered {v}");
+                    }
+                    break 'boot;
                 }
-                break;
             }
         }
     }
@@ -380,6 +389,26 @@ async fn main() -> anyhow::Result<()> {
     let mut sims = Vec::with_capacity(args.chargers);
     let mut boots = Vec::with_capacity(args.chargers);
     let mut failures = 0usize;
+    let done = Arc::new(AtomicU64::new(0));
+    let progress = {
+        let (done, total) = (done.clone(), args.chargers);
+        tokio::spawn(async move {
+            loop {
+                let n = done.load(Ordering::Relaxed) as usize;
+                let filled = n * 40 / total.max(1);
+                eprint!(
+                    "\r  [{}{}] {n}/{total} booted",
+                    "#".repeat(filled),
+                    ".".repeat(40 - filled)
+                );
+                if n >= total {
+                    eprintln!();
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        })
+    };
     for (i, t) in tasks.into_iter().enumerate() {
         match t.await? {
             Ok((sim, latency)) => {
@@ -393,10 +422,9 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
         }
-        if (i + 1) % 1000 == 0 {
-            eprintln!("  {} / {} connected", i + 1, args.chargers);
-        }
+        done.store(i as u64 + 1, Ordering::Relaxed);
     }
+    let _ = progress.await;
     let storm = started.elapsed();
     boots.sort();
     tokio::time::sleep(Duration::from_millis(500)).await;

@@ -80,6 +80,7 @@ pub struct OcppConfig {
     pub write_buffer_size: usize,
     pub max_write_buffer_size: usize,
     pub charger_password_memory_kib: u32,
+    pub boot_overload_ms: u64,
 }
 
 impl Default for OcppConfig {
@@ -98,6 +99,7 @@ impl Default for OcppConfig {
             write_buffer_size: 0,
             max_write_buffer_size: 256 * 1024,
             charger_password_memory_kib: 256,
+            boot_overload_ms: 5000,
         }
     }
 }

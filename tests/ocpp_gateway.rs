@@ -457,3 +457,25 @@ async fn frames_larger_than_the_read_buffer_but_under_the_limit_are_served() {
     );
     cp.call_ok("Heartbeat", json!({})).await;
 }
+
+#[tokio::test]
+async fn an_overloaded_server_answers_pending_and_keeps_the_socket() {
+    // Any measured commit time is over a 0 ms threshold: the first boot is measured, the next
+    // ones are deferred.
+    let t = TestServer::start_with(|c| c.ocpp.boot_overload_ms = 0).await;
+    t.register("CP-BUSY", "secret-password-1").await;
+    let mut first = t.charger("CP-BUSY", "1.6", "secret-password-1").await;
+    assert_eq!(
+        first.call_ok("BootNotification", boot_payload("1.6")).await["status"],
+        "Accepted"
+    );
+    drop(first);
+    for version in VERSIONS {
+        let mut cp = t.charger("CP-BUSY", version, "secret-password-1").await;
+        let boot = cp.call_ok("BootNotification", boot_payload(version)).await;
+        assert_eq!(boot["status"], "Pending", "{version}: {boot}");
+        let interval = boot["interval"].as_u64().expect("interval");
+        assert!((30..90).contains(&interval), "a spread-out retry interval: {interval}");
+        cp.call_ok("Heartbeat", json!({})).await;
+    }
+}

@@ -2,6 +2,7 @@
 //! answer Accepted with the heartbeat interval, or Pending while it is not assigned to an
 //! organisation.
 
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use chrono::Utc;
@@ -21,6 +22,26 @@ struct Decision {
 
 impl Station {
     async fn boot(&self, session: &mut Session, info: BootInfo) -> Result<Decision, StationError> {
+        // Overload: the database takes longer to commit a boot than chargers should wait.
+        // Pending with a spread-out interval asks the charger to come back later (OCPP 1.6
+        // §4.2, 2.0.1 B02) instead of letting answers time out or dropping sockets.
+        let recent_us = self.boot_commit_us.load(Ordering::Relaxed);
+        if recent_us > self.boot_overload_us {
+            let spread = session
+                .charger_id
+                .bytes()
+                .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+            let interval_s = 30 + spread % 60;
+            session.boot_accepted = Some(false);
+            // Decay, so a quiet moment lets boots through again even with no new measurement.
+            self.boot_commit_us.store(recent_us * 15 / 16, Ordering::Relaxed);
+            tracing::debug!(charger = %session.charger_id, recent_us, interval_s, "boot deferred: overloaded");
+            return Ok(Decision {
+                accepted: false,
+                interval_s,
+            });
+        }
+        let started = Instant::now();
         let now = Utc::now();
         // Read the assignment now, not at connect: an operator may have assigned the
         // charger while it was waiting in Pending.
@@ -31,6 +52,10 @@ impl Station {
             .is_some_and(|c| c.organisation_id.is_some());
         let status = if assigned { ACCEPTED } else { PENDING };
         self.store.record_boot(&session.charger_id, &info, status, now).await?;
+        let took_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        // A smoothed commit time: 1/8 of each new measurement.
+        let smoothed = (self.boot_commit_us.load(Ordering::Relaxed) * 7 + took_us) / 8;
+        self.boot_commit_us.store(smoothed.max(1), Ordering::Relaxed);
         session.last_seen_written = Some(Instant::now());
         session.boot_accepted = Some(assigned);
         tracing::info!(charger = %session.charger_id, vendor = %info.vendor, model = %info.model, %status, "boot");

@@ -66,6 +66,9 @@ pub struct Station {
     hasher: PasswordHasher,
     /// Batched meter-value writes.
     meters: MeterWriter,
+    /// Smoothed time to commit a BootNotification (µs); past the threshold, boots get Pending.
+    boot_commit_us: std::sync::atomic::AtomicU64,
+    boot_overload_us: u64,
 }
 
 impl Station {
@@ -79,6 +82,8 @@ impl Station {
             unknown_chargers: config.unknown_chargers,
             verified: Default::default(),
             hasher,
+            boot_commit_us: Default::default(),
+            boot_overload_us: config.boot_overload_ms.saturating_mul(1000),
         }
     }
 
