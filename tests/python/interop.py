@@ -273,6 +273,39 @@ def requests_for(version):
     return Charger201, boot, call201.Heartbeat, status
 
 
+def charging_requests(version):
+    """Authorize, a transaction with meter values, a firmware status: an unknown token is
+    answered Invalid, which is as schema-bound as Accepted."""
+    ts = now_iso()
+    if version == "1.6":
+        sample = [{"timestamp": ts, "sampled_value": [{"value": "100", "measurand": "Energy.Active.Import.Register", "unit": "Wh"}]}]
+        return [
+            call16.Authorize(id_tag="PY-TAG"),
+            call16.StartTransaction(connector_id=1, id_tag="PY-TAG", meter_start=0, timestamp=ts),
+            call16.MeterValues(connector_id=1, meter_value=sample),
+            call16.FirmwareStatusNotification(status="Idle"),
+        ]
+    token = {"id_token": "PY-TAG", "type": "ISO14443"}
+    sample = [{"timestamp": ts, "sampled_value": [{"value": 100, "measurand": "Energy.Active.Import.Register"}]}]
+    started = call201.TransactionEvent(
+        event_type="Started", timestamp=ts, trigger_reason="Authorized", seq_no=0,
+        transaction_info={"transaction_id": "PY-TX-1"}, id_token=token,
+        evse={"id": 1, "connector_id": 1}, meter_value=sample,
+    )
+    ended = call201.TransactionEvent(
+        event_type="Ended", timestamp=ts, trigger_reason="EVDeparted", seq_no=1,
+        transaction_info={"transaction_id": "PY-TX-1", "stopped_reason": "EVDisconnected"},
+        meter_value=sample,
+    )
+    return [
+        call201.Authorize(id_token=token),
+        started,
+        call201.MeterValues(evse_id=1, meter_value=sample),
+        ended,
+        call201.FirmwareStatusNotification(status="Idle"),
+    ]
+
+
 async def lib_call(cp, payload):
     name = type(payload).__name__
     cp.last_response = None
@@ -334,6 +367,13 @@ async def run(args):
             parse_ocpp_datetime(resp.current_time, "Heartbeat currentTime")
 
             await lib_call(cp, status)
+            # Charging: the library validates every answer against the official schemas.
+            for payload in charging_requests(args.version):
+                resp = await lib_call(cp, payload)
+                if type(payload).__name__ == "StartTransaction":
+                    check(isinstance(resp.transaction_id, int), f"transactionId {resp.transaction_id!r}")
+                    stop = call16.StopTransaction(meter_stop=500, timestamp=now_iso(), transaction_id=resp.transaction_id)
+                    await lib_call(cp, stop)
         finally:
             loop_task.cancel()
             try:
