@@ -320,8 +320,8 @@ async fn charger(
     Ok((Sim { asks: tx }, boot_latency))
 }
 
-/// Chargers the server says are online, counted page by page through the API.
-async fn online_chargers(args: &Args) -> anyhow::Result<i64> {
+/// Logs in as the bench's admin: the client, the API base URL and a bearer token.
+async fn login(args: &Args) -> anyhow::Result<(reqwest::Client, String, String)> {
     let http = reqwest::Client::new();
     let base = format!("{}/api/v1", args.api_url.trim_end_matches('/'));
     let login: Value = http
@@ -332,6 +332,12 @@ async fn online_chargers(args: &Args) -> anyhow::Result<i64> {
         .json()
         .await?;
     let token = login["token"].as_str().context("login failed")?.to_owned();
+    Ok((http, base, token))
+}
+
+/// Chargers the server says are online, counted page by page through the API.
+async fn online_chargers(args: &Args) -> anyhow::Result<i64> {
+    let (http, base, token) = login(args).await?;
     let (mut online, mut offset) = (0i64, 0usize);
     loop {
         let page: Value = http
@@ -524,16 +530,7 @@ async fn main() -> anyhow::Result<()> {
     // Remote resets through the API while everything stays connected.
     if args.resets > 0 && !args.plain && Instant::now() < deadline {
         eprintln!("{} resets through the HTTP API", args.resets);
-        let http = reqwest::Client::new();
-        let base = format!("{}/api/v1", args.api_url.trim_end_matches('/'));
-        let login: Value = http
-            .post(format!("{base}/login"))
-            .json(&json!({"username": args.admin_user, "password": args.admin_password}))
-            .send()
-            .await?
-            .json()
-            .await?;
-        let token = login["token"].as_str().context("login failed")?.to_owned();
+        let (http, base, token) = login(&args).await?;
         let next = Arc::new(AtomicU64::new(0));
         let mut workers = Vec::new();
         for _ in 0..args.reset_concurrency.max(1) {
