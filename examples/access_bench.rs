@@ -101,6 +101,7 @@ async fn main() -> anyhow::Result<()> {
             name: Set(format!("org-{id}")),
             parent_id: Set(parent_of(id)),
             path: Set(path_of(id)),
+            require_2fa: Set(false),
             created_at: Set(now),
         });
         organisation::Entity::insert_many(rows)
@@ -134,7 +135,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let fill = started.elapsed();
 
-    let state = AppState::new(config, store.clone());
+    let state = AppState::new(config, store.clone())?;
     // An operator on org 2 (a child of the root): about a tenth of the tree below it.
     let org2 = store.organisation(2).await?.context("org 2")?;
     let principal = Principal::new(

@@ -6,8 +6,10 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::access::Principal;
+use crate::access::Role;
 use crate::config::Config;
 use crate::server::{AppState, Server, redact};
+use crate::services::users::{MembershipOut, NewUser, UserPatch};
 use crate::services::{self, chargers::NewCharger, organisations::NewOrganisation};
 use crate::store::Store;
 
@@ -35,6 +37,41 @@ pub enum Command {
     /// Create and list organisations.
     #[command(subcommand)]
     Org(OrgCommand),
+    /// Create users and get a locked-out admin back in.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// `voltgate user ...`
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; without --password-stdin it gets an invitation link (printed, and
+    /// e-mailed when [smtp] is configured).
+    Add {
+        username: String,
+        /// Home organisation id or exact name.
+        #[arg(long)]
+        organisation: String,
+        /// Give it this role on its home organisation.
+        #[arg(long, value_parser = parse_role)]
+        role: Option<Role>,
+        #[arg(long)]
+        email: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a user's password (read from standard input); its sessions end.
+    Passwd { username: String },
+    /// Turn a user's two-factor authentication off (lost device); its sessions end and it
+    /// enrols again at its next login where that is required.
+    #[command(name = "reset-2fa")]
+    Reset2fa { username: String },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    s.parse::<Role>()
+        .map_err(|_| "one of operator, support, maintenance, facility_manager, fleet_manager".to_owned())
 }
 
 /// `voltgate charger ...`
@@ -83,6 +120,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::Charger(cmd) => charger(cmd, open(config).await?).await,
         Command::Org(cmd) => org(cmd, open(config).await?).await,
+        Command::User(cmd) => user(cmd, open(config).await?).await,
     }
 }
 
@@ -143,7 +181,7 @@ async fn open(config: Config) -> anyhow::Result<AppState> {
     services::auth::bootstrap(&store, &config)
         .await
         .context("bootstrapping")?;
-    Ok(AppState::new(config, store))
+    AppState::new(config, store)
 }
 
 fn connect_context(config: &Config) -> String {
@@ -225,6 +263,108 @@ async fn org(cmd: OrgCommand, state: AppState) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn user(cmd: UserCommand, state: AppState) -> anyhow::Result<()> {
+    let admin = system_principal(&state).await?;
+    let find = |username: String| {
+        let state = state.clone();
+        async move {
+            state
+                .store
+                .user_by_name(&username)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no user named {username:?}"))
+        }
+    };
+    match cmd {
+        UserCommand::Add {
+            username,
+            organisation,
+            role,
+            email,
+            password_stdin,
+        } => {
+            let org = state.store.find_organisation(&organisation).await?;
+            let password = if password_stdin { Some(read_password()?) } else { None };
+            let input = NewUser {
+                username,
+                email,
+                password,
+                organisation_id: Some(org.id),
+            };
+            let created = services::users::create(&state, &admin, input)
+                .await
+                .map_err(cli_error)?;
+            if let Some(role) = role {
+                let wanted = vec![MembershipOut {
+                    organisation_id: org.id,
+                    role,
+                }];
+                services::users::set_memberships(&state, &admin, created.id, wanted)
+                    .await
+                    .map_err(cli_error)?;
+            }
+            println!(
+                "user {} ({}) created in organisation {} ({})",
+                created.id, created.username, org.id, org.name
+            );
+            if let Some(inv) = created.invitation {
+                println!(
+                    "invitation link (works once, until {}): {}",
+                    inv.expires_at.to_rfc3339(),
+                    inv.url
+                );
+                match inv.email_error {
+                    None => println!("e-mailed to the user"),
+                    Some(why) => println!("not e-mailed: {why}"),
+                }
+            }
+            Ok(())
+        }
+        UserCommand::Passwd { username } => {
+            let u = find(username).await?;
+            let patch = UserPatch {
+                email: None,
+                password: Some(read_password()?),
+                disabled: None,
+            };
+            services::users::update(&state, &admin, u.id, patch)
+                .await
+                .map_err(cli_error)?;
+            println!("password of {} changed; its sessions ended", u.username);
+            Ok(())
+        }
+        UserCommand::Reset2fa { username } => {
+            let u = find(username).await?;
+            services::two_factor::reset(&state, &admin, u.id)
+                .await
+                .map_err(cli_error)?;
+            println!(
+                "two-factor authentication of {} turned off; its sessions ended",
+                u.username
+            );
+            Ok(())
+        }
+    }
+}
+
+/// A password from standard input: prompted without echo on a terminal, else the first line.
+fn read_password() -> anyhow::Result<String> {
+    use std::io::IsTerminal;
+    let password = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password("new password: ").context("reading the password")?
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("reading the password from stdin")?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    };
+    if password.is_empty() {
+        anyhow::bail!("no password given on standard input");
+    }
+    Ok(password)
 }
 
 /// The platform admin at the CLI: an operator on the root, audited as no user.

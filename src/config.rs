@@ -20,6 +20,9 @@ const RAW_STRING_KEYS: &[&str] = &[
     "bootstrap.root_organisation",
     "bootstrap.admin_password",
     "log.filter",
+    "api.public_url",
+    "smtp.username",
+    "smtp.password",
 ];
 
 /// The file read when `--config` is not given (relative to the working directory).
@@ -33,6 +36,10 @@ pub struct Config {
     pub ocpp: OcppConfig,
     pub api: ApiConfig,
     pub bootstrap: BootstrapConfig,
+    pub accounts: AccountsConfig,
+    /// Outgoing mail for invitations and password resets; absent: links are only returned
+    /// to the operator who made them.
+    pub smtp: Option<SmtpConfig>,
     pub log: LogConfig,
 }
 
@@ -117,6 +124,8 @@ impl OcppConfig {
 pub struct ApiConfig {
     pub listen: SocketAddr,
     pub token_ttl_s: u64,
+    /// Base URL people reach this server at; invitation links start with it.
+    pub public_url: String,
 }
 
 impl Default for ApiConfig {
@@ -124,7 +133,101 @@ impl Default for ApiConfig {
         Self {
             listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
             token_ttl_s: 86_400,
+            public_url: "http://localhost:8080".into(),
         }
+    }
+}
+
+/// `[accounts]`: password policy, argon2 cost, invitations, two-factor and login throttling.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AccountsConfig {
+    pub password_min_length: usize,
+    /// argon2id parameters for new user password hashes (existing hashes keep theirs).
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+    /// How long an invitation or password-reset link stays valid.
+    pub invitation_ttl_s: u64,
+    /// Issuer shown in authenticator apps.
+    pub totp_issuer: String,
+    /// Failed logins allowed per user name and per client address within the window.
+    pub login_window_s: u64,
+    pub login_failures_per_user: u32,
+    pub login_failures_per_address: u32,
+}
+
+impl Default for AccountsConfig {
+    fn default() -> Self {
+        Self {
+            password_min_length: 10,
+            argon2_memory_kib: 19_456,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
+            invitation_ttl_s: 7 * 86_400,
+            totp_issuer: "voltgate".into(),
+            login_window_s: 900,
+            login_failures_per_user: 5,
+            login_failures_per_address: 20,
+        }
+    }
+}
+
+impl AccountsConfig {
+    /// The argon2 parameters for new user password hashes.
+    pub fn argon2_params(&self) -> Result<argon2::Params, ConfigError> {
+        argon2::Params::new(
+            self.argon2_memory_kib,
+            self.argon2_iterations,
+            self.argon2_parallelism,
+            None,
+        )
+        .map_err(|e| {
+            ConfigError(format!(
+                "accounts.argon2_memory_kib: argon2 parameters out of range ({e}; memory >= 8 x parallelism KiB, iterations >= 1)"
+            ))
+        })
+    }
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain connection upgraded with STARTTLS (port 587).
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: a local relay only.
+    None,
+}
+
+/// `[smtp]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    #[serde(default = "SmtpConfig::default_port")]
+    pub port: u16,
+    #[serde(default = "SmtpConfig::default_tls")]
+    pub tls: SmtpTls,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    /// Sender, e.g. `voltgate <noreply@example.com>`.
+    pub from: String,
+    #[serde(default = "SmtpConfig::default_timeout_s")]
+    pub timeout_s: u64,
+}
+
+impl SmtpConfig {
+    fn default_port() -> u16 {
+        587
+    }
+    fn default_tls() -> SmtpTls {
+        SmtpTls::Starttls
+    }
+    fn default_timeout_s() -> u64 {
+        10
     }
 }
 
@@ -237,6 +340,18 @@ impl Config {
         if let Some(v) = var("log.filter") {
             self.log.filter = v;
         }
+        if let Some(v) = var("api.public_url") {
+            self.api.public_url = v;
+        }
+        // The section itself comes from `smtp.host` and `smtp.from` (file or environment).
+        if let Some(smtp) = &mut self.smtp {
+            if let Some(v) = var("smtp.username") {
+                smtp.username = Some(v);
+            }
+            if let Some(v) = var("smtp.password") {
+                smtp.password = Some(Secret(v));
+            }
+        }
     }
 
     /// Defaults suitable for tests: ephemeral loopback ports, no authentication surprises.
@@ -300,6 +415,34 @@ impl Config {
         }
         if self.bootstrap.root_organisation.trim().is_empty() {
             return fail("bootstrap.root_organisation", "must not be empty");
+        }
+        if !(self.api.public_url.starts_with("http://") || self.api.public_url.starts_with("https://")) {
+            return fail("api.public_url", "must start with http:// or https://");
+        }
+        let a = &self.accounts;
+        if !(8..=128).contains(&a.password_min_length) {
+            return fail("accounts.password_min_length", "must be 8 to 128");
+        }
+        a.argon2_params()?;
+        if a.invitation_ttl_s == 0 {
+            return fail("accounts.invitation_ttl_s", "must be at least 1");
+        }
+        if a.login_window_s == 0 || a.login_failures_per_user == 0 || a.login_failures_per_address == 0 {
+            return fail(
+                "accounts.login_window_s",
+                "window and failure limits must be at least 1",
+            );
+        }
+        if let Some(smtp) = &self.smtp {
+            if smtp.host.trim().is_empty() {
+                return fail("smtp.host", "must not be empty");
+            }
+            if smtp.from.parse::<lettre::message::Mailbox>().is_err() {
+                return fail("smtp.from", "must be an address like `voltgate <noreply@example.com>`");
+            }
+            if smtp.password.is_some() && smtp.username.is_none() {
+                return fail("smtp.username", "is required with smtp.password");
+            }
         }
         Ok(())
     }

@@ -6,10 +6,16 @@ use argon2::password_hash::{PasswordHash, PasswordHasher as _, SaltString};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-/// Hashes a password with argon2id and a random salt (PHC string format).
+/// Hashes a password with argon2id, argon2's default parameters and a random salt (PHC string).
 pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
+    hash_password_with(password, argon2::Params::default())
+}
+
+/// Hashes a password with argon2id and the given parameters (`accounts.argon2_*`).
+pub fn hash_password_with(password: &str, params: argon2::Params) -> Result<String, argon2::password_hash::Error> {
+    let argon2 = Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
     let salt = SaltString::generate(&mut OsRng);
-    Ok(Argon2::default().hash_password(password.as_bytes(), &salt)?.to_string())
+    Ok(argon2.hash_password(password.as_bytes(), &salt)?.to_string())
 }
 
 /// Hashes a charge point's password with lighter argon2id parameters: `memory_kib` of memory
@@ -70,6 +76,20 @@ pub fn random_token(bytes: usize) -> String {
     URL_SAFE_NO_PAD.encode(buf)
 }
 
+/// `N` random bytes from the OS.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut buf = [0u8; N];
+    OsRng.fill_bytes(&mut buf);
+    buf
+}
+
+/// `bytes` random bytes from the OS as lowercase hex (easy to read out and type).
+pub fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    OsRng.fill_bytes(&mut buf);
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Runs argon2 on a few dedicated threads. Each run takes ~19 MiB and tens of milliseconds;
 /// on tokio's blocking pool a reconnect storm would spread that over hundreds of threads whose
 /// allocator arenas keep the memory (seen: 500 MB after 1,000 handshakes), and unbounded it
@@ -77,6 +97,7 @@ pub fn random_token(bytes: usize) -> String {
 #[derive(Debug, Clone)]
 pub struct PasswordHasher {
     jobs: std::sync::mpsc::Sender<Job>,
+    params: argon2::Params,
 }
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -88,6 +109,12 @@ impl Default for PasswordHasher {
 }
 
 impl PasswordHasher {
+    /// The same workers hashing new user passwords with `params`.
+    pub fn with_params(mut self, params: argon2::Params) -> Self {
+        self.params = params;
+        self
+    }
+
     /// `threads` argon2 workers.
     pub fn new(threads: usize) -> Self {
         let (jobs, queue) = std::sync::mpsc::channel::<Job>();
@@ -111,7 +138,10 @@ impl PasswordHasher {
                 tracing::error!(error = %e, "could not start an argon2 thread");
             }
         }
-        Self { jobs }
+        Self {
+            jobs,
+            params: argon2::Params::default(),
+        }
     }
 
     async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
@@ -131,9 +161,10 @@ impl PasswordHasher {
             .unwrap_or(false)
     }
 
-    /// [`hash_password`] on the argon2 threads.
+    /// [`hash_password_with`] this hasher's parameters, on the argon2 threads.
     pub async fn hash(&self, password: String) -> Result<String, String> {
-        self.run(move || hash_password(&password).map_err(|e| e.to_string()))
+        let params = self.params.clone();
+        self.run(move || hash_password_with(&password, params).map_err(|e| e.to_string()))
             .await
             .unwrap_or_else(|| Err("argon2 workers are gone".into()))
     }

@@ -11,6 +11,7 @@ pub mod commands;
 pub mod config;
 pub mod crypto;
 pub mod gateway;
+pub mod mail;
 pub mod ocpp;
 pub mod server;
 pub mod services;

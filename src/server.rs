@@ -11,7 +11,8 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Config;
 use crate::crypto::PasswordHasher;
 use crate::gateway::Gateway;
-use crate::services::auth::LoginThrottle;
+use crate::mail::Mailer;
+use crate::services::throttle::LoginThrottle;
 use crate::station::Station;
 use crate::store::Store;
 
@@ -27,22 +28,26 @@ pub struct AppState {
     pub commands: Arc<crate::commands::Tracker>,
     /// Bounded argon2, shared by charger handshakes and user logins.
     pub hasher: PasswordHasher,
+    /// Invitation and password-reset mail, when `[smtp]` is configured.
+    pub mailer: Option<Mailer>,
 }
 
 impl AppState {
     /// State over an open store; the gateway exists but serves nothing until run.
-    pub fn new(config: Config, store: Store) -> Self {
-        let hasher = PasswordHasher::default();
+    pub fn new(config: Config, store: Store) -> anyhow::Result<Self> {
+        let hasher = PasswordHasher::default().with_params(config.accounts.argon2_params()?);
+        let mailer = config.smtp.as_ref().map(Mailer::new).transpose()?;
         let station = Station::new(store.clone(), &config.ocpp, hasher.clone());
         let gateway = Arc::new(Gateway::new(config.ocpp.clone(), station));
-        Self {
+        Ok(Self {
+            throttle: Arc::new(LoginThrottle::new(&config.accounts)),
             config: Arc::new(config),
             store,
             gateway,
-            throttle: Arc::default(),
             commands: Arc::default(),
             hasher,
-        }
+            mailer,
+        })
     }
 }
 
@@ -77,7 +82,7 @@ impl Server {
         let api_addr = api_listener.local_addr().context("reading the API listener address")?;
 
         let security_profile = config.ocpp.security_profile;
-        let state = AppState::new(config, store);
+        let state = AppState::new(config, store)?;
         let shutdown = CancellationToken::new();
         let gateway_task = tokio::spawn(Arc::clone(&state.gateway).run(listener, shutdown.clone()));
         tracing::info!(%ocpp_addr, security_profile, "OCPP endpoint listening on ws://{ocpp_addr}/ocpp/{{chargePointId}}");

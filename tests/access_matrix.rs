@@ -119,6 +119,10 @@ enum Action {
     CreateOrg,
     ListUsers,
     CreateUser,
+    ReadUserSessions,
+    EndUserSessions,
+    ResetUser2fa,
+    ResetUserPassword,
     ReadSite,
     ReadHomeSite,
     ListSites,
@@ -149,12 +153,16 @@ enum Action {
     ListTransactions,
 }
 
-const ALL_ACTIONS: [Action; 33] = [
+const ALL_ACTIONS: [Action; 37] = [
     Action::ReadOrg,
     Action::ListOrgs,
     Action::CreateOrg,
     Action::ListUsers,
     Action::CreateUser,
+    Action::ReadUserSessions,
+    Action::EndUserSessions,
+    Action::ResetUser2fa,
+    Action::ResetUserPassword,
     Action::ReadSite,
     Action::ReadHomeSite,
     Action::ListSites,
@@ -194,6 +202,8 @@ struct Target {
     home_charger: String,
     ticket: i64,
     token: i64,
+    /// A user whose home organisation is `org`.
+    user: i64,
     /// Driver groups to admit at `site`, one per role row so no rule is created twice.
     groups: Vec<i64>,
 }
@@ -220,6 +230,10 @@ async fn perform(api: &Api, action: Action, t: &Target, seq: usize) -> (u16, Val
             )
             .await
         }
+        ReadUserSessions => api.get(&format!("/users/{}/sessions", t.user)).await,
+        EndUserSessions => api.delete(&format!("/users/{}/sessions", t.user)).await,
+        ResetUser2fa => api.delete(&format!("/users/{}/2fa", t.user)).await,
+        ResetUserPassword => api.post(&format!("/users/{}/password-reset", t.user), json!({})).await,
         ReadSite => api.get(&format!("/sites/{}", t.site)).await,
         ReadHomeSite => api.get(&format!("/sites/{}", t.home_site)).await,
         ListSites => api.get(&format!("/sites?organisation_id={org}")).await,
@@ -357,6 +371,31 @@ const MATRIX: &[(&str, Action, u16, u16)] = &[
     (MNT, CreateUser,       403, 404),
     (FAC, CreateUser,       403, 404),
     (FLT, CreateUser,       403, 404),
+
+    // users' sessions, two-factor and password links: the same permission as managing users
+    (OP,  ReadUserSessions, 200, 404),
+    (SUP, ReadUserSessions, 403, 404),
+    (MNT, ReadUserSessions, 403, 404),
+    (FAC, ReadUserSessions, 403, 404),
+    (FLT, ReadUserSessions, 403, 404),
+
+    (OP,  EndUserSessions,  204, 404),
+    (SUP, EndUserSessions,  403, 404),
+    (MNT, EndUserSessions,  403, 404),
+    (FAC, EndUserSessions,  403, 404),
+    (FLT, EndUserSessions,  403, 404),
+
+    (OP,  ResetUser2fa,     204, 404),
+    (SUP, ResetUser2fa,     403, 404),
+    (MNT, ResetUser2fa,     403, 404),
+    (FAC, ResetUser2fa,     403, 404),
+    (FLT, ResetUser2fa,     403, 404),
+
+    (OP,  ResetUserPassword, 201, 404),
+    (SUP, ResetUserPassword, 403, 404),
+    (MNT, ResetUserPassword, 403, 404),
+    (FAC, ResetUserPassword, 403, 404),
+    (FLT, ResetUserPassword, 403, 404),
 
     // sites, chargers: read           | operator yes | support yes | maintenance yes | facility yes | fleet home chargers
     // (a private site/charger is invisible to a fleet manager: 404, as if outside)
@@ -632,7 +671,11 @@ async fn every_role_gets_exactly_its_matrix_cells_inside_and_outside_its_subtree
         b_groups.push(group(b, name).await);
     }
 
+    let a1_user = create_user(&admin, "homed-in-a1", a1, &[]).await;
+    let b_user = create_user(&admin, "homed-in-b", b, &[]).await;
+
     let in_a1 = Target {
+        user: a1_user,
         org: a1,
         site: a1_site,
         home_site: a1_home,
@@ -643,6 +686,7 @@ async fn every_role_gets_exactly_its_matrix_cells_inside_and_outside_its_subtree
         groups: a1_groups,
     };
     let in_b = Target {
+        user: b_user,
         org: b,
         site: b_site,
         home_site: b_home,
@@ -864,6 +908,25 @@ async fn every_endpoint_without_a_valid_token_answers_401_unauthenticated() {
             Method::PUT,
             "/users/1/memberships".into(),
             Some(json!([{"organisation_id": ROOT, "role": "support"}])),
+        ),
+        (Method::GET, "/users/1/sessions".into(), None),
+        (Method::DELETE, "/users/1/sessions".into(), None),
+        (Method::DELETE, "/users/1/2fa".into(), None),
+        (Method::POST, "/users/1/password-reset".into(), Some(json!({}))),
+        (
+            Method::POST,
+            "/me/password".into(),
+            Some(json!({"current_password": "x", "new_password": "y"})),
+        ),
+        (Method::GET, "/me/sessions".into(), None),
+        (Method::DELETE, "/me/sessions/1".into(), None),
+        (Method::GET, "/me/2fa".into(), None),
+        (Method::POST, "/me/2fa".into(), None),
+        (Method::POST, "/me/2fa/confirm".into(), Some(json!({"otp": "123456"}))),
+        (
+            Method::POST,
+            "/me/2fa/disable".into(),
+            Some(json!({"password": "x", "otp": "123456"})),
         ),
         (Method::GET, "/sites".into(), None),
         (

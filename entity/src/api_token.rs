@@ -13,6 +13,10 @@ pub struct Model {
     pub token_hash: String,
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
+    /// `full`, or `enrol_2fa` for a user who must enrol before anything else.
+    pub scope: String,
+    /// Client address at login.
+    pub address: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,6 +13,8 @@ pub struct Model {
     pub name: String,
     pub parent_id: Option<i32>,
     pub path: String,
+    /// Users at or below this organisation must use two-factor authentication.
+    pub require_2fa: bool,
     pub created_at: DateTimeUtc,
 }
 

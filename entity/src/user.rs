@@ -14,8 +14,13 @@ pub struct Model {
     /// argon2id PHC string; `None` until the user sets a password.
     #[serde(skip_serializing)]
     pub password_hash: Option<String>,
+    /// Base32 TOTP secret; set at enrolment, effective once `totp_confirmed_at` is set.
     #[serde(skip_serializing)]
     pub totp_secret: Option<String>,
+    pub totp_confirmed_at: Option<DateTimeUtc>,
+    /// The last TOTP time step accepted: a code is good at most once.
+    #[serde(skip_serializing)]
+    pub totp_last_step: Option<i64>,
     pub organisation_id: i32,
     pub disabled: bool,
     pub created_at: DateTimeUtc,

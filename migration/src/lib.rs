@@ -6,6 +6,7 @@ mod m20261123_000001_chargers;
 mod m20261123_000002_access;
 mod m20261123_000003_commands;
 mod m20261123_000004_charging;
+mod m20261123_000005_accounts;
 mod util;
 
 /// All migrations in order.
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_access::Migration),
             Box::new(m20261123_000003_commands::Migration),
             Box::new(m20261123_000004_charging::Migration),
+            Box::new(m20261123_000005_accounts::Migration),
         ]
     }
 }

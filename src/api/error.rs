@@ -98,6 +98,22 @@ impl From<services::Error> for ApiError {
                 e.retry_after_s = Some(retry_after_s);
                 e
             }
+            E::OtpRequired => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "otp_required",
+                "this account needs a one-time password (`otp`)",
+            ),
+            E::InvalidOtp => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_otp",
+                "wrong or already used one-time password",
+            ),
+            E::EnrolmentRequired => Self::new(
+                StatusCode::FORBIDDEN,
+                "enrolment_required",
+                "your organisation requires two-factor authentication: enrol at /api/v1/me/2fa first",
+            ),
+            E::Gone(why) => Self::new(StatusCode::GONE, "invitation_gone", why),
             E::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")

@@ -12,33 +12,54 @@ use crate::access::Principal;
 use crate::server::AppState;
 use crate::services;
 
-/// The authenticated caller. The reason a token failed is logged at debug; the client always
-/// gets the same 401.
+/// The authenticated caller with a full session. The reason a token failed is logged at
+/// debug; the client always gets the same 401. A token that may only enrol two-factor gets
+/// 403 `enrolment_required`.
 pub struct Auth {
     pub principal: Principal,
     /// The bearer token itself (logout revokes it).
     pub token: String,
 }
 
+/// The authenticated caller, full session or not: for the few routes a user who must enrol
+/// two-factor may reach (`/me`, `/me/2fa*`, `/logout`).
+pub struct AnyAuth(pub Auth);
+
+async fn session(parts: &Parts, state: &AppState) -> Result<(Auth, bool), ApiError> {
+    let token = parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && t.len() <= 128)
+        .ok_or(services::Error::Unauthenticated)?;
+    let session = services::auth::authenticate(state, token).await.inspect_err(|e| {
+        tracing::debug!(error = %e, "bearer token refused");
+    })?;
+    let auth = Auth {
+        principal: session.principal,
+        token: token.to_owned(),
+    };
+    Ok((auth, session.full))
+}
+
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty() && t.len() <= 128)
-            .ok_or(services::Error::Unauthenticated)?;
-        let principal = services::auth::authenticate(state, token).await.inspect_err(|e| {
-            tracing::debug!(error = %e, "bearer token refused");
-        })?;
-        Ok(Auth {
-            principal,
-            token: token.to_owned(),
-        })
+        match session(parts, state).await? {
+            (auth, true) => Ok(auth),
+            (_, false) => Err(services::Error::EnrolmentRequired.into()),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for AnyAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        session(parts, state).await.map(|(auth, _)| AnyAuth(auth))
     }
 }
 

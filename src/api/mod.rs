@@ -12,6 +12,7 @@ mod drivers;
 pub mod error;
 mod extract;
 mod id_tokens;
+mod invitations;
 mod organisations;
 mod sites;
 mod tariffs;
@@ -77,6 +78,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(transactions::router())
         .merge(tickets::router())
         .merge(audit::router())
+        .merge(invitations::router())
 }
 
 /// The whole HTTP application.
@@ -88,6 +90,7 @@ pub fn router(state: AppState) -> Router {
             "/api/openapi.json",
             get(move || async move { axum::Json(openapi.as_ref().clone()) }),
         )
+        .route("/invitations/{token}", get(invitations::page))
         .route(
             "/healthz",
             get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),

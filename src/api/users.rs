@@ -9,6 +9,9 @@ use super::error::{ApiResult, ErrorBody};
 use super::extract::{Auth, Json, Path, Query};
 use crate::server::AppState;
 use crate::services::ListQuery;
+use crate::services::invitations::{self, InvitationOut};
+use crate::services::sessions::{self, SessionOut};
+use crate::services::two_factor;
 use crate::services::users::{self as svc, MembershipOut, NewUser, UserOut, UserPatch};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -16,6 +19,9 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list, create))
         .routes(routes!(get, update, delete))
         .routes(routes!(memberships))
+        .routes(routes!(user_sessions, end_user_sessions))
+        .routes(routes!(reset_two_factor))
+        .routes(routes!(password_reset))
 }
 
 /// Users managed by the caller (operators only).
@@ -73,4 +79,45 @@ async fn memberships(
     Json(b): Json<Vec<MembershipOut>>,
 ) -> ApiResult<axum::Json<UserOut>> {
     Ok(axum::Json(svc::set_memberships(&s, &a.principal, id, b).await?))
+}
+
+/// The user's sessions.
+#[utoipa::path(get, path = "/api/v1/users/{id}/sessions", tag = "users", params(("id" = i32, Path)), security(("bearer" = [])),
+    responses((status = 200, body = [SessionOut]), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn user_sessions(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i32>,
+) -> ApiResult<axum::Json<Vec<SessionOut>>> {
+    Ok(axum::Json(sessions::list_for(&s, &a.principal, id).await?))
+}
+
+/// Ends every session of the user at once.
+#[utoipa::path(delete, path = "/api/v1/users/{id}/sessions", tag = "users", params(("id" = i32, Path)), security(("bearer" = [])),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn end_user_sessions(State(s): State<AppState>, a: Auth, Path(id): Path<i32>) -> ApiResult<StatusCode> {
+    sessions::end_all_for(&s, &a.principal, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Removes the user's two-factor (lost device); it enrols again at its next login.
+#[utoipa::path(delete, path = "/api/v1/users/{id}/2fa", tag = "users", params(("id" = i32, Path)), security(("bearer" = [])),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn reset_two_factor(State(s): State<AppState>, a: Auth, Path(id): Path<i32>) -> ApiResult<StatusCode> {
+    two_factor::reset(&s, &a.principal, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sends the user a single-use link to set a new password (an invitation if it has none).
+#[utoipa::path(post, path = "/api/v1/users/{id}/password-reset", tag = "users", params(("id" = i32, Path)), security(("bearer" = [])),
+    responses((status = 201, body = InvitationOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn password_reset(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i32>,
+) -> ApiResult<(StatusCode, axum::Json<InvitationOut>)> {
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(invitations::reset_password(&s, &a.principal, id).await?),
+    ))
 }

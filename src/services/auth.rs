@@ -1,27 +1,29 @@
 //! Login, logout, `me`, first-start bootstrap of the admin, and login throttling.
 
 use std::net::IpAddr;
-use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use dashmap::DashMap;
+use entity::user;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::users::MembershipOut;
-use super::{Error, Result, Target, audit};
+use super::{Error, Result, Target, audit, passwords, two_factor};
 use crate::access::Principal;
 use crate::config::Config;
 use crate::crypto;
 use crate::server::AppState;
-use crate::store::Store;
+use crate::store::{SCOPE_ENROL_2FA, SCOPE_FULL, Store};
+
+/// How long a token that may only enrol two-factor lives.
+const ENROL_TOKEN_TTL_S: i64 = 15 * 60;
 
 /// `POST /api/v1/login`
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
-    /// One-time password, once two-factor authentication exists.
+    /// Code from the authenticator app, or a recovery code; required once two-factor is on.
     pub otp: Option<String>,
 }
 
@@ -30,6 +32,24 @@ pub struct LoginRequest {
 pub struct LoginResponse {
     pub token: String,
     pub expires_at: DateTime<Utc>,
+    /// `full`; or `enrol_2fa` when an organisation requires two-factor and the user has none
+    /// yet: the token then reaches only `/api/v1/me`, `/api/v1/me/2fa*` and `/api/v1/logout`.
+    pub scope: String,
+}
+
+/// `POST /api/v1/me/password`
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// Who a token belongs to and what it may do.
+#[derive(Debug)]
+pub struct Session {
+    pub principal: Principal,
+    /// False for a token that may only enrol two-factor.
+    pub full: bool,
 }
 
 /// `GET /api/v1/me`
@@ -40,78 +60,11 @@ pub struct Me {
     pub email: Option<String>,
     pub organisation_id: i32,
     pub memberships: Vec<MembershipOut>,
+    pub two_factor: bool,
 }
 
-/// Failures per user name and per client address within a window.
-#[derive(Debug, Default)]
-pub struct LoginThrottle {
-    by_user: DashMap<String, Window>,
-    by_addr: DashMap<IpAddr, Window>,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Window {
-    failures: u32,
-    started: Instant,
-}
-
-const WINDOW: Duration = Duration::from_secs(15 * 60);
-const USER_LIMIT: u32 = 5;
-const ADDR_LIMIT: u32 = 20;
-/// Past this many tracked keys, expired ones are dropped (bounds memory under a spray attack).
-const PRUNE_AT: usize = 10_000;
-
-impl LoginThrottle {
-    /// `Err(seconds)` while either the user name or the address is locked out.
-    fn check(&self, username: &str, addr: Option<IpAddr>) -> Result<(), u64> {
-        let retry = |w: &Window, limit: u32| {
-            let age = w.started.elapsed();
-            (w.failures >= limit && age < WINDOW).then(|| (WINDOW - age).as_secs().max(1))
-        };
-        if let Some(s) = self.by_user.get(username).and_then(|w| retry(&w, USER_LIMIT)) {
-            return Err(s);
-        }
-        if let Some(s) = addr
-            .and_then(|a| self.by_addr.get(&a))
-            .and_then(|w| retry(&w, ADDR_LIMIT))
-        {
-            return Err(s);
-        }
-        Ok(())
-    }
-
-    fn failure(&self, username: &str, addr: Option<IpAddr>) {
-        fn bump(w: &mut Window) {
-            if w.started.elapsed() >= WINDOW {
-                *w = Window {
-                    failures: 0,
-                    started: Instant::now(),
-                };
-            }
-            w.failures += 1;
-        }
-        let fresh = || Window {
-            failures: 0,
-            started: Instant::now(),
-        };
-        bump(&mut self.by_user.entry(username.to_owned()).or_insert_with(fresh));
-        if let Some(a) = addr {
-            bump(&mut self.by_addr.entry(a).or_insert_with(fresh));
-        }
-        if self.by_user.len() > PRUNE_AT {
-            self.by_user.retain(|_, w| w.started.elapsed() < WINDOW);
-        }
-        if self.by_addr.len() > PRUNE_AT {
-            self.by_addr.retain(|_, w| w.started.elapsed() < WINDOW);
-        }
-    }
-
-    fn success(&self, username: &str) {
-        self.by_user.remove(username);
-    }
-}
-
-/// Checks a user name and password and issues a bearer token.
+/// Checks a user name, password and (when two-factor is on) one-time password, and issues a
+/// bearer token. Wrong passwords and wrong codes count towards the login throttle.
 pub async fn login(state: &AppState, req: LoginRequest, addr: Option<IpAddr>) -> Result<LoginResponse> {
     if let Err(retry_after_s) = state.throttle.check(&req.username, addr) {
         return Err(Error::TooManyAttempts { retry_after_s });
@@ -128,39 +81,102 @@ pub async fn login(state: &AppState, req: LoginRequest, addr: Option<IpAddr>) ->
         other => {
             state.throttle.failure(&req.username, addr);
             if let Some(u) = other {
-                let p = Principal::new(u.id, u.username.clone(), Vec::new());
                 let detail = if u.disabled { "disabled user" } else { "wrong password" };
-                audit(
-                    state,
-                    &p,
-                    "login",
-                    Target::new(format!("user:{}", u.id)).org(u.organisation_id),
-                    None,
-                    "denied",
-                    Some(detail.into()),
-                )
-                .await;
+                login_denied(state, &u, detail).await;
             }
             return Err(Error::InvalidCredentials);
         }
     };
+    let scope = if user.totp_confirmed_at.is_some() {
+        let Some(otp) = req.otp.as_deref().filter(|o| !o.trim().is_empty()) else {
+            return Err(Error::OtpRequired);
+        };
+        if !two_factor::verify_second_factor(state, &user, otp).await? {
+            state.throttle.failure(&req.username, addr);
+            login_denied(state, &user, "wrong or reused one-time password").await;
+            return Err(Error::InvalidOtp);
+        }
+        SCOPE_FULL
+    } else if state.store.two_factor_required_by(&user).await?.is_some() {
+        SCOPE_ENROL_2FA
+    } else {
+        SCOPE_FULL
+    };
     state.throttle.success(&req.username);
     let token = crypto::random_token(32);
-    let expires_at = Utc::now() + chrono::Duration::seconds(state.config.api.token_ttl_s as i64);
+    let ttl = match scope {
+        SCOPE_FULL => state.config.api.token_ttl_s as i64,
+        _ => ENROL_TOKEN_TTL_S.min(state.config.api.token_ttl_s as i64),
+    };
+    let expires_at = Utc::now() + chrono::Duration::seconds(ttl);
     state
         .store
-        .create_token(user.id, crypto::token_hash(&token), expires_at)
+        .create_token(
+            user.id,
+            crypto::token_hash(&token),
+            expires_at,
+            scope,
+            addr.map(|a| a.to_string()),
+        )
         .await?;
-    Ok(LoginResponse { token, expires_at })
+    Ok(LoginResponse {
+        token,
+        expires_at,
+        scope: scope.to_owned(),
+    })
 }
 
-/// The principal behind a bearer token; any failure is the same `Unauthenticated`.
-pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal> {
-    state
+async fn login_denied(state: &AppState, u: &user::Model, detail: &str) {
+    let p = Principal::new(u.id, u.username.clone(), Vec::new());
+    let target = Target::new(format!("user:{}", u.id)).org(u.organisation_id);
+    audit(state, &p, "login", target, None, "denied", Some(detail.into())).await;
+}
+
+/// The session behind a bearer token; any failure is the same `Unauthenticated`.
+pub async fn authenticate(state: &AppState, token: &str) -> Result<Session> {
+    let (principal, scope) = state
         .store
         .principal_for_token(&crypto::token_hash(token))
         .await?
-        .ok_or(Error::Unauthenticated)
+        .ok_or(Error::Unauthenticated)?;
+    Ok(Session {
+        principal,
+        full: scope == SCOPE_FULL,
+    })
+}
+
+/// Changes the caller's own password (the current one is required); its other sessions end.
+pub async fn change_password(state: &AppState, p: &Principal, token: &str, req: PasswordChange) -> Result<()> {
+    let action = "user.password_change";
+    let id = p.user_id().ok_or(Error::Unauthenticated)?;
+    let u = state.store.user(id).await?.ok_or(Error::Unauthenticated)?;
+    let target = Target::new(format!("user:{}", u.id)).org(u.organisation_id);
+    let hash = u
+        .password_hash
+        .clone()
+        .unwrap_or_else(|| crypto::dummy_hash().to_owned());
+    if !state.hasher.verify(req.current_password, hash).await {
+        audit(
+            state,
+            p,
+            action,
+            target,
+            None,
+            "denied",
+            Some("wrong current password".into()),
+        )
+        .await;
+        return Err(super::invalid("current_password", "is not your current password"));
+    }
+    let mut hints = vec![u.username.as_str()];
+    hints.extend(u.email.as_deref());
+    let new_hash = passwords::hash_new(state, &req.new_password, &hints).await?;
+    state
+        .store
+        .change_own_password(u.id, new_hash, &crypto::token_hash(token))
+        .await?;
+    audit(state, p, action, target, None, "ok", None).await;
+    Ok(())
 }
 
 /// Revokes the token used for this request.
@@ -178,6 +194,7 @@ pub async fn me(state: &AppState, p: &Principal) -> Result<Me> {
         email: user.email,
         organisation_id: user.organisation_id,
         memberships: p.memberships().iter().map(MembershipOut::from).collect(),
+        two_factor: user.totp_confirmed_at.is_some(),
     })
 }
 
@@ -194,7 +211,8 @@ pub async fn bootstrap(store: &Store, config: &Config) -> anyhow::Result<()> {
         Some(p) => (p.expose().to_owned(), false),
         None => (crypto::random_token(18), true),
     };
-    let hash = crypto::hash_password(&password).map_err(|e| anyhow::anyhow!("hashing the admin password: {e}"))?;
+    let hash = crypto::hash_password_with(&password, config.accounts.argon2_params()?)
+        .map_err(|e| anyhow::anyhow!("hashing the admin password: {e}"))?;
     store.bootstrap_admin(&root, hash).await?;
     if generated {
         // Printed once, to stdout, on purpose: it is the only way in on a fresh install.

@@ -7,10 +7,15 @@ pub mod audit_log;
 pub mod auth;
 pub mod chargers;
 pub mod drivers;
+pub mod invitations;
 pub mod organisations;
+pub mod passwords;
+pub mod sessions;
 pub mod sites;
+pub mod throttle;
 pub mod tickets;
 pub mod transactions;
+pub mod two_factor;
 pub mod users;
 
 use entity::organisation;
@@ -38,6 +43,14 @@ pub enum Error {
     InvalidCredentials,
     #[error("too many failed attempts; retry in {retry_after_s} s")]
     TooManyAttempts { retry_after_s: u64 },
+    #[error("a one-time password is required")]
+    OtpRequired,
+    #[error("wrong or already used one-time password")]
+    InvalidOtp,
+    #[error("two-factor enrolment required before anything else")]
+    EnrolmentRequired,
+    #[error("{0}")]
+    Gone(String),
     #[error("internal error: {0}")]
     Internal(String),
 }

@@ -17,6 +17,8 @@ pub struct OrganisationOut {
     pub parent_id: Option<i32>,
     /// Materialised path of ids from the root, e.g. `/1/4/9/`.
     pub path: String,
+    /// Every user at or below this organisation must use two-factor authentication.
+    pub require_2fa: bool,
 }
 
 impl From<organisation::Model> for OrganisationOut {
@@ -26,6 +28,7 @@ impl From<organisation::Model> for OrganisationOut {
             name: o.name,
             parent_id: o.parent_id,
             path: o.path,
+            require_2fa: o.require_2fa,
         }
     }
 }
@@ -43,6 +46,9 @@ pub struct OrganisationPatch {
     pub name: Option<String>,
     /// Move the organisation (and its subtree) below this one.
     pub parent_id: Option<i32>,
+    /// Require two-factor authentication of every user whose home or membership is at or below
+    /// this organisation (switching it off does not lift an ancestor's requirement).
+    pub require_2fa: Option<bool>,
 }
 
 fn target(id: i32) -> Target {
@@ -121,6 +127,10 @@ pub async fn update(state: &AppState, p: &Principal, id: i32, patch: Organisatio
             .store
             .move_organisation(&auth_now, &auth_new, &org, &new_parent)
             .await?;
+    }
+    if let Some(on) = patch.require_2fa {
+        let auth = gate(state, p, Permission::OrganisationsCreate, &org, action, target(id)).await?;
+        org = state.store.set_require_2fa(&auth, org, on).await?;
     }
     audit(state, p, action, target(id), Some(json!(patch)), "ok", None).await;
     Ok(org.into())

@@ -6,13 +6,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::{Error, ListQuery, Result, Target, audit, gate, invalid, list_scope, named_organisation, refused};
+use super::invitations::{self, InvitationOut};
+use super::{
+    Error, ListQuery, Result, Target, audit, gate, invalid, list_scope, named_organisation, passwords, refused,
+};
 use crate::access::{AccessError, Authorized, Membership, Permission, Principal, Role};
 use crate::server::AppState;
-use crate::store::UserChanges;
-
-/// Shortest password accepted.
-pub const MIN_PASSWORD_LEN: usize = 10;
+use crate::store::{InvitationPurpose, UserChanges};
 
 /// A membership as the API shows and takes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -39,9 +39,14 @@ pub struct UserOut {
     /// Home organisation: operators of its subtree manage this user.
     pub organisation_id: i32,
     pub disabled: bool,
-    /// True once a password is set (an invited user has none yet).
+    /// True once a password is set (an invited user has none yet and cannot log in).
     pub has_password: bool,
+    /// Two-factor authentication is on.
+    pub two_factor: bool,
     pub memberships: Vec<MembershipOut>,
+    /// Only in the answer to a create without password: the invitation link.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invitation: Option<InvitationOut>,
 }
 
 /// `POST /api/v1/users`
@@ -49,7 +54,8 @@ pub struct UserOut {
 pub struct NewUser {
     pub username: String,
     pub email: Option<String>,
-    /// Without one the user cannot log in until a password is set.
+    /// Without one the user is invited: it sets its password through a single-use link (sent
+    /// by e-mail when SMTP is configured, and returned here either way).
     pub password: Option<String>,
     /// Home organisation (default: the caller's first operator organisation).
     pub organisation_id: Option<i32>,
@@ -78,29 +84,32 @@ async fn out(state: &AppState, u: user::Model) -> Result<UserOut> {
         organisation_id: u.organisation_id,
         disabled: u.disabled,
         has_password: u.password_hash.is_some(),
+        two_factor: u.totp_confirmed_at.is_some(),
         memberships: memberships.iter().map(MembershipOut::from).collect(),
+        invitation: None,
     })
 }
 
-async fn validate_password(state: &AppState, password: Option<&str>) -> Result<Option<String>> {
+async fn hash_password(
+    state: &AppState,
+    password: Option<&str>,
+    username: &str,
+    email: Option<&str>,
+) -> Result<Option<String>> {
     let Some(password) = password else { return Ok(None) };
-    if password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(invalid(
-            "password",
-            format!("must be at least {MIN_PASSWORD_LEN} characters"),
-        ));
-    }
-    state
-        .hasher
-        .hash(password.to_owned())
-        .await
-        .map(Some)
-        .map_err(Error::Internal)
+    let mut hints = vec![username];
+    hints.extend(email);
+    passwords::hash_new(state, password, &hints).await.map(Some)
 }
 
 /// Loads a user the caller manages: 404 if it does not exist or lives outside the caller's
 /// subtrees, 403 if the caller is not an operator there.
-async fn managed(state: &AppState, p: &Principal, id: i32, action: &str) -> Result<(user::Model, Authorized)> {
+pub(crate) async fn managed(
+    state: &AppState,
+    p: &Principal,
+    id: i32,
+    action: &str,
+) -> Result<(user::Model, Authorized)> {
     let Some(u) = state.store.user(id).await? else {
         return Err(refused(
             state,
@@ -168,14 +177,26 @@ pub async fn create(state: &AppState, p: &Principal, input: NewUser) -> Result<U
         Target::new("user").org(home.id),
     )
     .await?;
-    let hash = validate_password(state, input.password.as_deref()).await?;
+    if let Some(email) = &input.email
+        && email.parse::<lettre::Address>().is_err()
+    {
+        return Err(invalid("email", "is not an e-mail address"));
+    }
+    let hash = hash_password(state, input.password.as_deref(), username, input.email.as_deref()).await?;
     let u = state
         .store
         .create_user(&auth, username, input.email.clone(), hash)
         .await?;
-    let request = json!({"username": u.username, "email": input.email, "organisation_id": home_id});
+    let invitation = match input.password {
+        Some(_) => None,
+        None => Some(invitations::issue(state, p, &auth, &u, InvitationPurpose::Invite).await?),
+    };
+    let request = json!({"username": u.username, "email": input.email, "organisation_id": home_id,
+        "invited": invitation.is_some(), "emailed": invitation.as_ref().map(|i| i.emailed)});
     audit(state, p, action, target(&u), Some(request), "ok", None).await;
-    out(state, u).await
+    let mut created = out(state, u).await?;
+    created.invitation = invitation;
+    Ok(created)
 }
 
 /// Changes e-mail, password or the disabled flag; disabling or a new password ends the
@@ -186,9 +207,14 @@ pub async fn update(state: &AppState, p: &Principal, id: i32, patch: UserPatch) 
     if patch.disabled == Some(true) {
         not_self(state, p, &u, action).await?;
     }
+    if let Some(Some(email)) = &patch.email
+        && email.parse::<lettre::Address>().is_err()
+    {
+        return Err(invalid("email", "is not an e-mail address"));
+    }
     let changes = UserChanges {
         email: patch.email.clone(),
-        password_hash: validate_password(state, patch.password.as_deref()).await?,
+        password_hash: hash_password(state, patch.password.as_deref(), &u.username, u.email.as_deref()).await?,
         disabled: patch.disabled,
     };
     let u = state.store.update_user(&auth, u, changes).await?;

@@ -1,6 +1,7 @@
 //! Queries on top of `entity` that the services share. Nothing here knows about OCPP frames
 //! or HTTP; callers hand in plain data and get models back.
 
+mod accounts;
 mod audit;
 mod chargers;
 mod group_commit;
@@ -12,6 +13,7 @@ mod tokens;
 mod transactions;
 mod users;
 
+pub use accounts::{InvitationPurpose, InvitationState, SCOPE_ENROL_2FA, SCOPE_FULL};
 pub use audit::AuditEntry;
 pub use chargers::{ACCEPTED, BootInfo, ConnectorStatus, EventKind, PENDING, validate_charger_id};
 pub use scope::Page;

@@ -204,13 +204,22 @@ impl Store {
         Ok(admin)
     }
 
-    /// Stores a new API token's hash.
-    pub async fn create_token(&self, user_id: i32, token_hash: String, expires_at: DateTime<Utc>) -> Result<()> {
+    /// Stores a new API token's hash with its scope and the client's address.
+    pub async fn create_token(
+        &self,
+        user_id: i32,
+        token_hash: String,
+        expires_at: DateTime<Utc>,
+        scope: &str,
+        address: Option<String>,
+    ) -> Result<()> {
         api_token::ActiveModel {
             user_id: Set(user_id),
             token_hash: Set(token_hash),
             created_at: Set(Utc::now()),
             expires_at: Set(expires_at),
+            scope: Set(scope.to_owned()),
+            address: Set(address),
             ..Default::default()
         }
         .insert(&self.db)
@@ -218,8 +227,9 @@ impl Store {
         Ok(())
     }
 
-    /// The principal a token stands for: unexpired token of an enabled user.
-    pub async fn principal_for_token(&self, token_hash: &str) -> Result<Option<Principal>> {
+    /// The principal a token stands for, with the token's scope: unexpired token of an
+    /// enabled user.
+    pub async fn principal_for_token(&self, token_hash: &str) -> Result<Option<(Principal, String)>> {
         let found = api_token::Entity::find()
             .filter(api_token::Column::TokenHash.eq(token_hash))
             .filter(api_token::Column::ExpiresAt.gt(Utc::now()))
@@ -233,7 +243,7 @@ impl Store {
             return Ok(None);
         }
         let memberships = self.memberships(u.id).await?;
-        Ok(Some(Principal::new(u.id, u.username, memberships)))
+        Ok(Some((Principal::new(u.id, u.username, memberships), token.scope)))
     }
 
     /// Revokes one token.
