@@ -524,5 +524,25 @@ mod tests {
         assert!(err.contains("ocpp.security_profile"), "{err}");
         let err = load_in_jail("[ocpp]\nidle_timeout_s = 10\nping_interval_s = 20\n", &[]).unwrap_err();
         assert!(err.contains("ocpp.idle_timeout_s"), "{err}");
+        let err = load_in_jail("[accounts]\nargon2_memory_kib = 1\n", &[]).unwrap_err();
+        assert!(err.contains("accounts.argon2_memory_kib"), "{err}");
+        let err = load_in_jail("[smtp]\nhost = \"mail\"\nfrom = \"not an address\"\n", &[]).unwrap_err();
+        assert!(err.contains("smtp.from"), "{err}");
+        let err = load_in_jail("[smtp]\nfrom = \"a <a@b.c>\"\n", &[]).unwrap_err();
+        assert!(err.contains("host"), "{err}");
+    }
+
+    #[test]
+    fn smtp_section_from_the_environment_with_a_raw_password() {
+        let env = [
+            ("VOLTGATE__SMTP__HOST", "mail.example.com"),
+            ("VOLTGATE__SMTP__FROM", "voltgate <noreply@example.com>"),
+            ("VOLTGATE__SMTP__USERNAME", "cs"),
+            ("VOLTGATE__SMTP__PASSWORD", "0042"),
+        ];
+        let config = load_in_jail("", &env).unwrap();
+        let smtp = config.smtp.expect("smtp section");
+        assert_eq!(smtp.port, 587);
+        assert_eq!(smtp.password.as_ref().map(Secret::expose), Some("0042"));
     }
 }

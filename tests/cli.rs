@@ -126,3 +126,85 @@ fn first_start_prints_a_generated_admin_password_once() {
     let second = voltgate(&url, &["org", "list"], &[]);
     assert!(!stdout(&second).contains("created operator"), "only on the first start");
 }
+
+fn voltgate_with_stdin(db_url: &str, args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_voltgate"))
+        .current_dir(std::env::temp_dir())
+        .args(args)
+        .env("VOLTGATE__DATABASE__URL", db_url)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run voltgate");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("voltgate output")
+}
+
+#[tokio::test]
+async fn a_locked_out_admin_gets_back_in_with_user_passwd_and_reset_2fa() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("v.db").display());
+
+    // An invited user: the link is printed (no SMTP here).
+    let out = voltgate(
+        &url,
+        &["user", "add", "nina", "--organisation", "Root", "--role", "maintenance"],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("/invitations/"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("not e-mailed"), "{}", stdout(&out));
+    // With a password from stdin; the policy applies.
+    let out = voltgate_with_stdin(
+        &url,
+        &["user", "add", "olaf", "--organisation", "1", "--password-stdin"],
+        "password1\n",
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("password"), "{}", stderr(&out));
+    let out = voltgate(
+        &url,
+        &["user", "add", "olaf", "--organisation", "1", "--role", "chief"],
+        &[],
+    );
+    assert!(!out.status.success(), "unknown role refused");
+
+    let out = voltgate_with_stdin(&url, &["user", "passwd", "admin"], "Rowan-tundra-5523\n");
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let store = voltgate::store::Store::open(&voltgate::config::Config::for_tests(&url).database)
+        .await
+        .expect("open store");
+    let admin = store.user_by_name("admin").await.unwrap().expect("admin");
+    let hash = admin.password_hash.clone().expect("hash");
+    assert!(voltgate::crypto::verify_password("Rowan-tundra-5523", &hash));
+    let nina = store.user_by_name("nina").await.unwrap().expect("nina");
+    assert_eq!(nina.password_hash, None);
+    assert_eq!(store.memberships(nina.id).await.unwrap().len(), 1);
+
+    // Two-factor on, then reset from the CLI.
+    store
+        .begin_totp(admin.id, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+        .await
+        .unwrap();
+    store.confirm_totp(admin.id, Vec::new(), "none").await.unwrap();
+    let on = store.user(admin.id).await.unwrap().expect("admin");
+    assert!(on.totp_confirmed_at.is_some());
+    let out = voltgate(&url, &["user", "reset-2fa", "admin"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let off = store.user(admin.id).await.unwrap().expect("admin");
+    assert!(off.totp_confirmed_at.is_none() && off.totp_secret.is_none());
+
+    let out = voltgate(&url, &["user", "reset-2fa", "nobody"], &[]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("nobody"), "{}", stderr(&out));
+}
