@@ -23,6 +23,8 @@ const RAW_STRING_KEYS: &[&str] = &[
     "api.public_url",
     "smtp.username",
     "smtp.password",
+    "cluster.nats_url",
+    "cluster.node_id",
 ];
 
 /// The file read when `--config` is not given (relative to the working directory).
@@ -40,6 +42,7 @@ pub struct Config {
     /// Outgoing mail for invitations and password resets; absent: links are only returned
     /// to the operator who made them.
     pub smtp: Option<SmtpConfig>,
+    pub cluster: ClusterConfig,
     pub log: LogConfig,
 }
 
@@ -187,6 +190,40 @@ impl AccountsConfig {
                 "accounts.argon2_memory_kib: argon2 parameters out of range ({e}; memory >= 8 x parallelism KiB, iterations >= 1)"
             ))
         })
+    }
+}
+
+/// `[cluster]`: several nodes behind a load balancer, on one database, coordinated by NATS.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// `nats://host:4222`; absent: a single node, no NATS needed.
+    pub nats_url: Option<String>,
+    /// This node's name in the cluster (letters, digits, `-`, `_`); default: random per start.
+    pub node_id: Option<String>,
+    /// A node not heard from for this long loses its chargers' claims.
+    pub lease_s: u64,
+    /// Prefix of the KV buckets and subjects, so deployments can share a NATS.
+    pub prefix: String,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        Self {
+            nats_url: None,
+            node_id: None,
+            lease_s: 10,
+            prefix: "voltgate".into(),
+        }
+    }
+}
+
+impl ClusterConfig {
+    /// The configured node id, or a fresh random one.
+    pub fn node_id(&self) -> String {
+        self.node_id
+            .clone()
+            .unwrap_or_else(|| format!("node-{}", crate::crypto::random_hex(4)))
     }
 }
 
@@ -343,6 +380,12 @@ impl Config {
         if let Some(v) = var("api.public_url") {
             self.api.public_url = v;
         }
+        if let Some(v) = var("cluster.nats_url") {
+            self.cluster.nats_url = Some(v);
+        }
+        if let Some(v) = var("cluster.node_id") {
+            self.cluster.node_id = Some(v);
+        }
         // The section itself comes from `smtp.host` and `smtp.from` (file or environment).
         if let Some(smtp) = &mut self.smtp {
             if let Some(v) = var("smtp.username") {
@@ -432,6 +475,22 @@ impl Config {
                 "accounts.login_window_s",
                 "window and failure limits must be at least 1",
             );
+        }
+        let c = &self.cluster;
+        let name_ok = |s: &str| {
+            !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        };
+        if c.node_id.as_deref().is_some_and(|n| !name_ok(n)) {
+            return fail("cluster.node_id", "must be 1 to 64 letters, digits, '-' or '_'");
+        }
+        if !name_ok(&c.prefix) {
+            return fail("cluster.prefix", "must be 1 to 64 letters, digits, '-' or '_'");
+        }
+        if c.lease_s < 3 {
+            return fail("cluster.lease_s", "must be at least 3");
+        }
+        if c.nats_url.as_deref().is_some_and(|u| u.trim().is_empty()) {
+            return fail("cluster.nats_url", "must not be empty (leave it out for a single node)");
         }
         if let Some(smtp) = &self.smtp {
             if smtp.host.trim().is_empty() {
@@ -528,6 +587,10 @@ mod tests {
         assert!(err.contains("accounts.argon2_memory_kib"), "{err}");
         let err = load_in_jail("[smtp]\nhost = \"mail\"\nfrom = \"not an address\"\n", &[]).unwrap_err();
         assert!(err.contains("smtp.from"), "{err}");
+        let err = load_in_jail("[cluster]\nnode_id = \"a b\"\n", &[]).unwrap_err();
+        assert!(err.contains("cluster.node_id"), "{err}");
+        let err = load_in_jail("[cluster]\nlease_s = 1\n", &[]).unwrap_err();
+        assert!(err.contains("cluster.lease_s"), "{err}");
         let err = load_in_jail("[smtp]\nfrom = \"a <a@b.c>\"\n", &[]).unwrap_err();
         assert!(err.contains("host"), "{err}");
     }

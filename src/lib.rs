@@ -7,6 +7,7 @@
 pub mod access;
 pub mod api;
 pub mod cli;
+pub mod cluster;
 pub mod commands;
 pub mod config;
 pub mod crypto;

@@ -8,6 +8,7 @@ use tokio::net::{TcpListener, TcpSocket};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::cluster::{Cluster, Fleet};
 use crate::config::Config;
 use crate::crypto::PasswordHasher;
 use crate::gateway::Gateway;
@@ -30,6 +31,8 @@ pub struct AppState {
     pub hasher: PasswordHasher,
     /// Invitation and password-reset mail, when `[smtp]` is configured.
     pub mailer: Option<Mailer>,
+    /// Every connected charger, on this node or (in a cluster) another: how commands reach them.
+    pub fleet: Fleet,
 }
 
 impl AppState {
@@ -39,7 +42,9 @@ impl AppState {
         let mailer = config.smtp.as_ref().map(Mailer::new).transpose()?;
         let station = Station::new(store.clone(), &config.ocpp, hasher.clone());
         let gateway = Arc::new(Gateway::new(config.ocpp.clone(), station));
+        let fleet = Fleet::local(gateway.registry().clone());
         Ok(Self {
+            fleet,
             throttle: Arc::new(LoginThrottle::new(&config.accounts)),
             config: Arc::new(config),
             store,
@@ -62,6 +67,7 @@ pub struct Server {
     shutdown: CancellationToken,
     gateway_task: JoinHandle<()>,
     api_task: JoinHandle<()>,
+    cluster: Option<Arc<Cluster>>,
 }
 
 impl Server {
@@ -82,7 +88,23 @@ impl Server {
         let api_addr = api_listener.local_addr().context("reading the API listener address")?;
 
         let security_profile = config.ocpp.security_profile;
-        let state = AppState::new(config, store)?;
+        let mut state = AppState::new(config, store)?;
+        // Join the cluster before accepting chargers, so every connection is claimed.
+        let cluster = match &state.config.cluster.nats_url {
+            None => None,
+            Some(_) => {
+                let cluster = Cluster::start(
+                    &state.config.cluster,
+                    state.config.cluster.node_id(),
+                    state.config.ocpp.call_timeout(),
+                    state.gateway.registry().clone(),
+                )
+                .await
+                .context("joining the cluster (cluster.nats_url)")?;
+                state.fleet = Fleet::clustered(state.gateway.registry().clone(), Arc::clone(&cluster));
+                Some(cluster)
+            }
+        };
         let shutdown = CancellationToken::new();
         let gateway_task = tokio::spawn(Arc::clone(&state.gateway).run(listener, shutdown.clone()));
         tracing::info!(%ocpp_addr, security_profile, "OCPP endpoint listening on ws://{ocpp_addr}/ocpp/{{chargePointId}}");
@@ -106,10 +128,13 @@ impl Server {
             shutdown,
             gateway_task,
             api_task,
+            cluster,
         })
     }
 
-    /// Stops accepting, closes every charger connection with 1001 and waits for them.
+    /// Drains the node: stops accepting, closes every charger connection with 1001 (they
+    /// reconnect, in a cluster possibly to another node), waits for them, then releases this
+    /// node's claims.
     pub async fn shutdown(self) {
         self.shutdown.cancel();
         if let Err(e) = self.gateway_task.await {
@@ -117,6 +142,9 @@ impl Server {
         }
         if let Err(e) = self.api_task.await {
             tracing::error!(error = %e, "API task failed");
+        }
+        if let Some(cluster) = self.cluster {
+            cluster.leave().await;
         }
     }
 }

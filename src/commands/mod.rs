@@ -15,6 +15,7 @@ use utoipa::ToSchema;
 pub use translate::Prepared;
 
 use crate::access::{Permission, Principal};
+use crate::cluster::Location;
 use crate::gateway::CallFailure;
 use crate::server::AppState;
 use crate::services::{self, Target};
@@ -265,18 +266,19 @@ pub async fn execute(state: &AppState, p: &Principal, charger_id: &str, cmd: Com
         }
     };
 
-    let Some(conn) = state.gateway.registry().connection(charger_id) else {
-        return refuse("offline", Error::Offline).await;
-    };
     // Some chargers reboot-loop when asked things before their boot is accepted. A charger
-    // that reconnected without booting again counts as accepted if its last boot was.
-    let booted = conn
-        .boot_accepted
-        .unwrap_or(charger.registration_status == ACCEPTED && charger.last_boot_at.is_some());
+    // that reconnected without booting again counts as accepted if its last boot was, and so
+    // does one on another node (its boot is in the shared database).
+    let last_boot_accepted = charger.registration_status == ACCEPTED && charger.last_boot_at.is_some();
+    let (version, booted) = match state.fleet.locate(charger_id) {
+        Location::Nowhere => return refuse("offline", Error::Offline).await,
+        Location::Here(conn) => (conn.version, conn.boot_accepted.unwrap_or(last_boot_accepted)),
+        Location::Elsewhere { version, .. } => (version, last_boot_accepted),
+    };
     if !booted {
         return refuse("not_ready", Error::NotReady).await;
     }
-    let prepared = translate::request(&cmd, conn.version)?;
+    let prepared = translate::request(&cmd, version)?;
     let Some(_slot) = state.commands.acquire(charger_id, cmd.kind()) else {
         return refuse("busy", Error::Busy(cmd.kind())).await;
     };
@@ -302,13 +304,9 @@ pub async fn execute(state: &AppState, p: &Principal, charger_id: &str, cmd: Com
     // 2.0.1 request ids carry the audit id, so later notifications point back at this row.
     let prepared = prepared.with_request_id(i32::try_from(audit_id).unwrap_or(i32::MAX));
 
-    let answer = state
-        .gateway
-        .registry()
-        .call(charger_id, prepared.action, prepared.payload)
-        .await;
+    let answer = state.fleet.call(charger_id, prepared.action, prepared.payload).await;
     let result = match answer {
-        Ok(payload) => translate::reply(&cmd, conn.version, payload),
+        Ok(payload) => translate::reply(&cmd, version, payload),
         Err(CallFailure::CallError { code, description, .. }) => Err(Error::ChargerError { code, description }),
         Err(CallFailure::Timeout) => Err(Error::Timeout),
         Err(CallFailure::Offline) => Err(Error::Offline),

@@ -6,7 +6,7 @@ mod connection;
 mod handshake;
 mod registry;
 
-pub use registry::{CallFailure, ConnectionInfo, Registry};
+pub use registry::{CallFailure, ConnectionInfo, Presence, Registry};
 
 use std::net::SocketAddr;
 use std::sync::Arc;

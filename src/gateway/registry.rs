@@ -1,8 +1,8 @@
 //! The live-connection registry: which chargers are connected to this node, and the one way
 //! the rest of voltgate sends them a CALL and awaits the answer.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -16,8 +16,10 @@ use crate::ocpp::OcppVersion;
 /// Outbound CALLs a connection buffers while one is in flight (OCPP allows one at a time).
 const CALL_QUEUE: usize = 16;
 
-/// Why a CSMS-initiated CALL produced no CALLRESULT.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+/// Why a CSMS-initiated CALL produced no CALLRESULT. Serialisable: a cluster relays it
+/// between nodes.
+#[derive(Debug, Clone, PartialEq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "failure", rename_all = "snake_case")]
 pub enum CallFailure {
     #[error("charger is not connected")]
     Offline,
@@ -90,6 +92,13 @@ pub struct ConnectionInfo {
     pub boot_accepted: Option<bool>,
 }
 
+/// A charger arriving on or leaving this node, for the cluster to claim or release.
+#[derive(Debug)]
+pub enum Presence {
+    Up { charger_id: String, version: OcppVersion },
+    Down { charger_id: String },
+}
+
 /// What a connection task receives when it registers.
 pub(crate) struct Registration {
     pub session: u64,
@@ -105,6 +114,7 @@ pub struct Registry {
     connections: Arc<DashMap<String, Handle>>,
     next_session: Arc<AtomicU64>,
     call_timeout: Duration,
+    presence: Arc<OnceLock<mpsc::UnboundedSender<Presence>>>,
 }
 
 impl Registry {
@@ -114,6 +124,21 @@ impl Registry {
             connections: Arc::default(),
             next_session: Arc::default(),
             call_timeout,
+            presence: Arc::default(),
+        }
+    }
+
+    /// From now on, every charger arriving or leaving is reported on the returned channel;
+    /// `None` if someone already listens.
+    pub fn presence(&self) -> Option<mpsc::UnboundedReceiver<Presence>> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.presence.set(tx).ok()?;
+        Some(rx)
+    }
+
+    fn report(&self, event: Presence) {
+        if let Some(tx) = self.presence.get() {
+            let _ = tx.send(event);
         }
     }
 
@@ -190,6 +215,10 @@ impl Registry {
         if let Some(previous) = self.connections.insert(charger_id.to_owned(), handle) {
             previous.replaced.cancel();
         }
+        self.report(Presence::Up {
+            charger_id: charger_id.to_owned(),
+            version,
+        });
         Registration {
             session,
             calls,
@@ -206,8 +235,24 @@ impl Registry {
         }
     }
 
+    /// Closes the charger's connection here because it connected to another node since, as a
+    /// newer connection on this node would replace it.
+    pub fn close_moved(&self, charger_id: &str) {
+        if let Some(h) = self.connections.get(charger_id) {
+            h.replaced.cancel();
+        }
+    }
+
     /// Removes a connection, unless a newer one for the same id has taken its place.
     pub(crate) fn unregister(&self, charger_id: &str, session: u64) {
-        self.connections.remove_if(charger_id, |_, h| h.session == session);
+        if self
+            .connections
+            .remove_if(charger_id, |_, h| h.session == session)
+            .is_some()
+        {
+            self.report(Presence::Down {
+                charger_id: charger_id.to_owned(),
+            });
+        }
     }
 }

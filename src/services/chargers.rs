@@ -93,7 +93,7 @@ fn target(id: &str, org: Option<i32>) -> Target {
 
 fn out(state: &AppState, c: charger::Model, connectors: Vec<connector::Model>) -> ChargerOut {
     ChargerOut {
-        online: state.gateway.registry().is_online(&c.id),
+        online: state.fleet.is_online(&c.id),
         id: c.id,
         organisation_id: c.organisation_id,
         site_id: c.site_id,
@@ -330,7 +330,7 @@ pub async fn delete(state: &AppState, p: &Principal, id: &str) -> Result<()> {
     let action = "charger.delete";
     let (c, org, auth) = writable_charger(state, p, id, action).await?;
     state.store.delete_charger(&auth, &c).await?;
-    state.gateway.registry().disconnect(id);
+    state.fleet.disconnect(id).await;
     audit(state, p, action, target(id, Some(org.id)), None, "ok", None).await;
     Ok(())
 }

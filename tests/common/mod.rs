@@ -50,6 +50,15 @@ impl TestDb {
         }
     }
 
+    /// Another handle on an existing database (a second node); dropping it removes nothing.
+    pub fn shared(url: &str) -> Self {
+        Self {
+            url: url.to_owned(),
+            _dir: None,
+            postgres: None,
+        }
+    }
+
     async fn postgres(base: &str) -> Self {
         notice_once("database tests run on PostgreSQL (VOLTGATE_TEST_DATABASE_URL)");
         let (server, base_name) = base.rsplit_once('/').expect("postgres URL with a database name");
@@ -139,6 +148,18 @@ impl TestServer {
             server: Some(server),
             config,
             db,
+        }
+    }
+
+    /// A second node on this server's database, with its config adjusted by `tweak`.
+    pub async fn join(&self, tweak: impl FnOnce(&mut Config)) -> Self {
+        let mut config = self.config.clone();
+        tweak(&mut config);
+        let server = Server::start(config.clone()).await.expect("second node starts");
+        Self {
+            server: Some(server),
+            config,
+            db: TestDb::shared(&self.db.url),
         }
     }
 

@@ -1,0 +1,480 @@
+//! The NATS side of a cluster: claims, node leases, the claim replica and cross-node calls.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream::{self, kv};
+use chrono::{DateTime, Utc};
+use dashmap::DashMap;
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use super::Location;
+use crate::config::ClusterConfig;
+use crate::gateway::{CallFailure, Presence, Registry};
+use crate::ocpp::OcppVersion;
+
+/// Extra time a cross-node call waits beyond the owning node's own call timeout, so the owner
+/// answers `Timeout` itself rather than the request expiring on the way.
+const RELAY_MARGIN: Duration = Duration::from_secs(2);
+
+/// Why the cluster could not be joined.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    #[error("connecting to NATS at {url}: {source}")]
+    Connect {
+        url: String,
+        source: async_nats::ConnectError,
+    },
+    #[error("opening the JetStream key-value bucket {bucket}: {detail}")]
+    Bucket { bucket: String, detail: String },
+    #[error("NATS: {0}")]
+    Nats(String),
+}
+
+/// A charger's claim as stored in the bucket.
+#[derive(Debug, Serialize, Deserialize)]
+struct Claim {
+    node: String,
+    version: String,
+}
+
+/// A claim as this node's replica holds it.
+#[derive(Debug, Clone)]
+struct Seen {
+    node: String,
+    version: OcppVersion,
+    revision: u64,
+}
+
+/// What one node asks another.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+enum Request {
+    Call {
+        charger_id: String,
+        action: String,
+        payload: Value,
+    },
+    Disconnect {
+        charger_id: String,
+    },
+}
+
+/// This node's membership of the cluster.
+#[derive(Debug)]
+pub struct Cluster {
+    node_id: String,
+    prefix: String,
+    lease: chrono::Duration,
+    call_timeout: Duration,
+    client: async_nats::Client,
+    claims_kv: kv::Store,
+    nodes_kv: kv::Store,
+    /// Replica of the claims bucket.
+    claims: DashMap<String, Seen>,
+    /// When each node's heartbeat was last written (server time).
+    heard: DashMap<String, DateTime<Utc>>,
+    /// Revisions of this node's own claims, so a release never deletes a newer claim.
+    own: DashMap<String, u64>,
+    flush: mpsc::UnboundedSender<oneshot::Sender<()>>,
+    tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Cluster {
+    /// Connects to NATS, opens (or creates) the buckets, replicates them and starts answering
+    /// requests for the chargers in `registry`. Call before the gateway accepts connections.
+    pub async fn start(
+        config: &ClusterConfig,
+        node_id: String,
+        call_timeout: Duration,
+        registry: Registry,
+    ) -> Result<Arc<Self>, ClusterError> {
+        let url = config.nats_url.clone().unwrap_or_default();
+        let client = async_nats::ConnectOptions::new()
+            .name(format!("voltgate {node_id}"))
+            .connect(url.as_str())
+            .await
+            .map_err(|source| ClusterError::Connect { url, source })?;
+        let js = jetstream::new(client.clone());
+        let lease = Duration::from_secs(config.lease_s);
+        let claims_kv = bucket(&js, format!("{}_chargers", config.prefix), Duration::ZERO).await?;
+        // Heartbeats of nodes gone for good age out on their own.
+        let nodes_kv = bucket(&js, format!("{}_nodes", config.prefix), lease * 10).await?;
+        let presence_rx = registry
+            .presence()
+            .ok_or_else(|| ClusterError::Nats("the registry already reports to a cluster".into()))?;
+        let (flush, flush_rx) = mpsc::unbounded_channel();
+        let cluster = Arc::new(Self {
+            node_id,
+            prefix: config.prefix.clone(),
+            lease: chrono::Duration::seconds(config.lease_s as i64),
+            call_timeout,
+            client,
+            claims_kv,
+            nodes_kv,
+            claims: DashMap::new(),
+            heard: DashMap::new(),
+            own: DashMap::new(),
+            flush,
+            tasks: std::sync::Mutex::new(Vec::new()),
+        });
+
+        // Heartbeat first, so the node is alive before it claims anything.
+        cluster.beat().await?;
+        let requests = cluster
+            .client
+            .subscribe(cluster.subject(&cluster.node_id))
+            .await
+            .map_err(|e| ClusterError::Nats(e.to_string()))?;
+        let node_watch = cluster.nodes_kv.watch_with_history(">").await;
+        let claim_watch = cluster.claims_kv.watch_with_history(">").await;
+        let (node_watch, claim_watch) = match (node_watch, claim_watch) {
+            (Ok(n), Ok(c)) => (n, c),
+            (Err(e), _) | (_, Err(e)) => return Err(ClusterError::Nats(e.to_string())),
+        };
+        let tasks = vec![
+            tokio::spawn(Arc::clone(&cluster).heartbeats(lease / 3)),
+            tokio::spawn(Arc::clone(&cluster).watch_nodes(node_watch)),
+            tokio::spawn(Arc::clone(&cluster).watch_claims(claim_watch, registry.clone())),
+            tokio::spawn(Arc::clone(&cluster).claim_and_release(presence_rx, flush_rx)),
+            tokio::spawn(Arc::clone(&cluster).answer(requests, registry)),
+        ];
+        if let Ok(mut slot) = cluster.tasks.lock() {
+            *slot = tasks;
+        }
+        tracing::info!(node = %cluster.node_id, lease_s = config.lease_s, "joined the cluster");
+        Ok(cluster)
+    }
+
+    /// This node's id.
+    pub fn node_id(&self) -> &str {
+        &self.node_id
+    }
+
+    fn subject(&self, node: &str) -> String {
+        format!("{}.node.{node}", self.prefix)
+    }
+
+    fn alive(&self, node: &str) -> bool {
+        self.heard.get(node).is_some_and(|at| Utc::now() - *at < self.lease)
+    }
+
+    /// Where a charger not connected here is, per the replica.
+    pub(super) fn locate(&self, charger_id: &str) -> Location {
+        match self.claims.get(charger_id) {
+            Some(seen) if seen.node != self.node_id && self.alive(&seen.node) => Location::Elsewhere {
+                node: seen.node.clone(),
+                version: seen.version,
+            },
+            _ => Location::Nowhere,
+        }
+    }
+
+    /// A CALL relayed to the charger's node; its registry's answer comes back unchanged.
+    pub(super) async fn call(
+        &self,
+        node: &str,
+        charger_id: &str,
+        action: &str,
+        payload: Value,
+    ) -> Result<Value, CallFailure> {
+        let request = Request::Call {
+            charger_id: charger_id.to_owned(),
+            action: action.to_owned(),
+            payload,
+        };
+        let body = serde_json::to_vec(&request).map_err(|_| CallFailure::Offline)?;
+        let sent = self
+            .client
+            .send_request(
+                self.subject(node),
+                async_nats::Request::new()
+                    .payload(body.into())
+                    .timeout(Some(self.call_timeout + RELAY_MARGIN)),
+            )
+            .await;
+        match sent {
+            Ok(reply) => serde_json::from_slice::<Result<Value, CallFailure>>(&reply.payload).unwrap_or_else(|e| {
+                tracing::warn!(%node, error = %e, "unreadable answer from another node");
+                Err(CallFailure::Disconnected)
+            }),
+            Err(e) => match e.kind() {
+                // Nobody listens on the subject: the node is gone (killed, or drained).
+                async_nats::client::RequestErrorKind::NoResponders => Err(CallFailure::Offline),
+                async_nats::client::RequestErrorKind::TimedOut => Err(CallFailure::Timeout),
+                _ => {
+                    tracing::warn!(%node, error = %e, "could not reach another node");
+                    Err(CallFailure::Offline)
+                }
+            },
+        }
+    }
+
+    /// Asks the charger's node to close its connection.
+    pub(super) async fn disconnect(&self, node: &str, charger_id: &str) {
+        let request = Request::Disconnect {
+            charger_id: charger_id.to_owned(),
+        };
+        if let Ok(body) = serde_json::to_vec(&request)
+            && let Err(e) = self.client.publish(self.subject(node), body.into()).await
+        {
+            tracing::warn!(%node, error = %e, "could not ask another node to disconnect a charger");
+        }
+    }
+
+    async fn beat(&self) -> Result<(), ClusterError> {
+        let body = serde_json::json!({"at": Utc::now()}).to_string();
+        self.nodes_kv
+            .put(&self.node_id, body.into())
+            .await
+            .map_err(|e| ClusterError::Nats(e.to_string()))?;
+        self.heard.insert(self.node_id.clone(), Utc::now());
+        Ok(())
+    }
+
+    async fn heartbeats(self: Arc<Self>, every: Duration) {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = self.beat().await {
+                tracing::warn!(error = %e, "cluster heartbeat failed");
+            }
+        }
+    }
+
+    async fn watch_nodes(self: Arc<Self>, mut watch: kv::Watch) {
+        while let Some(entry) = watch.next().await {
+            let Ok(entry) = entry else { continue };
+            match entry.operation {
+                kv::Operation::Put => {
+                    let at = DateTime::from_timestamp(entry.created.unix_timestamp(), 0).unwrap_or_else(Utc::now);
+                    self.heard.insert(entry.key, at);
+                }
+                kv::Operation::Delete | kv::Operation::Purge => {
+                    self.heard.remove(&entry.key);
+                }
+            }
+        }
+    }
+
+    async fn watch_claims(self: Arc<Self>, mut watch: kv::Watch, registry: Registry) {
+        while let Some(entry) = watch.next().await {
+            let Ok(entry) = entry else { continue };
+            let Some(charger_id) = decode_key(&entry.key) else {
+                continue;
+            };
+            match entry.operation {
+                kv::Operation::Put => {
+                    let Some((claim, version)) = serde_json::from_slice::<Claim>(&entry.value)
+                        .ok()
+                        .and_then(|c| OcppVersion::from_subprotocol(&c.version).map(|v| (c, v)))
+                    else {
+                        continue;
+                    };
+                    // A newer claim by another node: the charger reconnected there, so an older
+                    // connection here must go, as a second local connection would.
+                    if claim.node != self.node_id && self.own.get(&charger_id).is_some_and(|rev| *rev < entry.revision)
+                    {
+                        self.own.remove(&charger_id);
+                        registry.close_moved(&charger_id);
+                    }
+                    self.claims.insert(
+                        charger_id,
+                        Seen {
+                            node: claim.node,
+                            version,
+                            revision: entry.revision,
+                        },
+                    );
+                }
+                kv::Operation::Delete | kv::Operation::Purge => {
+                    self.claims
+                        .remove_if(&charger_id, |_, seen| seen.revision < entry.revision);
+                }
+            }
+        }
+    }
+
+    /// Writes this node's claims as chargers connect and releases them as they leave, in the
+    /// order the registry reported them.
+    async fn claim_and_release(
+        self: Arc<Self>,
+        mut presence: mpsc::UnboundedReceiver<Presence>,
+        mut flush: mpsc::UnboundedReceiver<oneshot::Sender<()>>,
+    ) {
+        loop {
+            tokio::select! {
+                biased;
+                event = presence.recv() => match event {
+                    Some(Presence::Up { charger_id, version }) => self.claim(charger_id, version).await,
+                    Some(Presence::Down { charger_id }) => self.release(&charger_id).await,
+                    None => return,
+                },
+                // Reached only once no presence event is waiting: everything before is written.
+                done = flush.recv() => match done {
+                    Some(done) => { let _ = done.send(()); }
+                    None => return,
+                },
+            }
+        }
+    }
+
+    async fn claim(&self, charger_id: String, version: OcppVersion) {
+        let claim = Claim {
+            node: self.node_id.clone(),
+            version: version.subprotocol().to_owned(),
+        };
+        let Ok(body) = serde_json::to_vec(&claim) else { return };
+        match self.claims_kv.put(encode_key(&charger_id), body.into()).await {
+            Ok(revision) => {
+                self.own.insert(charger_id, revision);
+            }
+            Err(e) => tracing::warn!(charger = %charger_id, error = %e, "could not claim a charger in the cluster"),
+        }
+    }
+
+    async fn release(&self, charger_id: &str) {
+        let Some((_, revision)) = self.own.remove(charger_id) else {
+            return;
+        };
+        // Only our own claim: if the charger already reconnected elsewhere, the revision moved
+        // on and this delete is refused, leaving the new claim alone.
+        let _ = self
+            .claims_kv
+            .delete_expect_revision(encode_key(charger_id), Some(revision))
+            .await;
+    }
+
+    async fn answer(self: Arc<Self>, mut requests: async_nats::Subscriber, registry: Registry) {
+        while let Some(message) = requests.next().await {
+            let Ok(request) = serde_json::from_slice::<Request>(&message.payload) else {
+                tracing::warn!(subject = %message.subject, "unreadable request from another node");
+                continue;
+            };
+            match request {
+                Request::Disconnect { charger_id } => registry.disconnect(&charger_id),
+                Request::Call {
+                    charger_id,
+                    action,
+                    payload,
+                } => {
+                    let (registry, client) = (registry.clone(), self.client.clone());
+                    tokio::spawn(async move {
+                        let result = registry.call(&charger_id, &action, payload).await;
+                        if let (Some(reply), Ok(body)) = (message.reply, serde_json::to_vec(&result))
+                            && let Err(e) = client.publish(reply, body.into()).await
+                        {
+                            tracing::warn!(error = %e, "could not answer another node");
+                        }
+                    });
+                }
+            }
+        }
+    }
+
+    /// Leaves the cluster after the gateway closed its connections: writes the releases still
+    /// queued, drops claims that are left and the node's heartbeat, so other nodes stop
+    /// routing here at once instead of after a lease.
+    pub async fn leave(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.flush.send(done).is_ok() {
+            let _ = tokio::time::timeout(Duration::from_secs(5), wait).await;
+        }
+        let left: Vec<String> = self.own.iter().map(|e| e.key().clone()).collect();
+        for charger_id in left {
+            self.release(&charger_id).await;
+        }
+        if let Err(e) = self.nodes_kv.delete(&self.node_id).await {
+            tracing::warn!(error = %e, "could not remove this node's heartbeat");
+        }
+        if let Ok(mut tasks) = self.tasks.lock() {
+            tasks.drain(..).for_each(|t| t.abort());
+        }
+        let _ = self.client.flush().await;
+        tracing::info!(node = %self.node_id, "left the cluster");
+    }
+}
+
+/// Opens a KV bucket, creating it if needed. The bucket's stream is created directly, with the
+/// settings `create_key_value` would use: that call first queries the account, whose answer
+/// NATS 2.9 shapes differently from what async-nats 0.51 parses.
+async fn bucket(js: &jetstream::Context, name: String, max_age: Duration) -> Result<kv::Store, ClusterError> {
+    if let Ok(store) = js.get_key_value(name.as_str()).await {
+        return Ok(store);
+    }
+    let config = jetstream::stream::Config {
+        name: format!("KV_{name}"),
+        subjects: vec![format!("$KV.{name}.>")],
+        max_messages_per_subject: 1,
+        max_age,
+        allow_rollup: true,
+        deny_delete: true,
+        allow_direct: true,
+        discard: jetstream::stream::DiscardPolicy::New,
+        num_replicas: 1,
+        ..Default::default()
+    };
+    match js.create_stream(config).await {
+        Ok(_) => js.get_key_value(name.as_str()).await.map_err(|e| ClusterError::Bucket {
+            bucket: name,
+            detail: e.to_string(),
+        }),
+        // Another node created it meanwhile.
+        Err(first) => js.get_key_value(name.as_str()).await.map_err(|_| ClusterError::Bucket {
+            bucket: name,
+            detail: first.to_string(),
+        }),
+    }
+}
+
+/// A charger id as a KV key: letters, digits, `-` and `_` stay, anything else is `=HH`.
+fn encode_key(charger_id: &str) -> String {
+    let mut key = String::with_capacity(charger_id.len());
+    for b in charger_id.bytes() {
+        if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' {
+            key.push(b as char);
+        } else {
+            key.push_str(&format!("={b:02X}"));
+        }
+    }
+    key
+}
+
+fn decode_key(key: &str) -> Option<String> {
+    let bytes = key.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'=' {
+            let hex = key.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn charger_ids_round_trip_through_kv_keys() {
+        for id in ["CP-1", "cp_2", "a.b", "x=y", "we!rd*id~", "ÆØ"] {
+            let key = encode_key(id);
+            assert!(
+                key.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_=".contains(&b)),
+                "{key}"
+            );
+            assert_eq!(decode_key(&key).as_deref(), Some(id));
+        }
+    }
+}

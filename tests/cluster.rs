@@ -1,0 +1,203 @@
+//! Two nodes, one system: on one database and the NATS at `VOLTGATE_TEST_NATS_URL`, a command
+//! taken by one node reaches a charger connected to the other, follows the charger when it
+//! moves, and fails fast (409) when the owning node is killed. Skipped without NATS.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::{Api, TestCharger, TestServer, boot_payload};
+use serde_json::{Value, json};
+use voltgate::config::Config;
+
+const PW: &str = "charger-password-1";
+const LEASE_S: u64 = 3;
+
+fn nats_url() -> Option<String> {
+    match std::env::var("VOLTGATE_TEST_NATS_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            eprintln!("note: VOLTGATE_TEST_NATS_URL not set: cluster tests skipped");
+            None
+        }
+    }
+}
+
+/// Cluster settings for node `id`; `prefix` keeps each test's buckets apart.
+fn clustered(nats: &str, prefix: &str, id: &str) -> impl FnOnce(&mut Config) {
+    let (nats, prefix, id) = (nats.to_owned(), prefix.to_owned(), id.to_owned());
+    move |c| {
+        c.cluster.nats_url = Some(nats);
+        c.cluster.prefix = prefix;
+        c.cluster.node_id = Some(id);
+        c.cluster.lease_s = LEASE_S;
+    }
+}
+
+fn fresh_prefix() -> String {
+    format!("vgtest_{}", voltgate::crypto::random_hex(4))
+}
+
+/// Deletes a test's buckets (best effort).
+async fn remove_buckets(nats: &str, prefix: &str) {
+    if let Ok(client) = async_nats::connect(nats).await {
+        let js = async_nats::jetstream::new(client);
+        for bucket in ["chargers", "nodes"] {
+            let _ = js.delete_key_value(format!("{prefix}_{bucket}")).await;
+        }
+    }
+}
+
+/// Polls the charger's `online` through `api` until it is `want` (at most 15 s).
+async fn wait_online(api: &Api, id: &str, want: bool) {
+    for _ in 0..300 {
+        let (status, body) = api.get(&format!("/chargers/{id}")).await;
+        if status == 200 && body["online"] == json!(want) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{id} never became online={want}");
+}
+
+async fn boot(cp: &mut TestCharger) {
+    let answer = cp.call_ok("BootNotification", boot_payload("1.6")).await;
+    assert_eq!(answer["status"], json!("Accepted"), "{answer}");
+}
+
+/// A reset through `api` that the charger answers `Accepted`; returns the HTTP answer.
+async fn reset(api: &Api, cp: &mut TestCharger, id: &str) -> (u16, Value) {
+    let (api, path) = (api.clone(), format!("/chargers/{id}/reset"));
+    let request = tokio::spawn(async move { api.post(&path, json!({"type": "hard"})).await });
+    let call = cp.recv().await;
+    assert_eq!((call[0].clone(), call[2].clone()), (json!(2), json!("Reset")), "{call}");
+    assert_eq!(call[3], json!({"type": "Hard"}));
+    cp.send_raw(&json!([3, call[1], {"status": "Accepted"}]).to_string())
+        .await;
+    request.await.expect("request task")
+}
+
+#[tokio::test]
+async fn a_command_through_one_node_reaches_a_charger_on_the_other_and_follows_it() {
+    let Some(nats) = nats_url() else { return };
+    let prefix = fresh_prefix();
+    let mut a = TestServer::start_with(clustered(&nats, &prefix, "node-a")).await;
+    let mut b = a.join(clustered(&nats, &prefix, "node-b")).await;
+    a.register("CP-X", PW).await;
+
+    let mut cp = a.charger("CP-X", "1.6", PW).await;
+    boot(&mut cp).await;
+    let via_b = b.admin().await;
+    wait_online(&via_b, "CP-X", true).await;
+
+    let (status, body) = reset(&via_b, &mut cp, "CP-X").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], json!("Accepted"));
+    // One audit row, written by the node that took the request, with the charger's answer.
+    let (_, audit) = via_b.get("/audit?limit=500").await;
+    let resets: Vec<&Value> = audit
+        .as_array()
+        .expect("audit list")
+        .iter()
+        .filter(|r| r["action"] == json!("command.reset"))
+        .collect();
+    assert_eq!(resets.len(), 1, "{audit}");
+    assert_eq!(resets[0]["outcome"], json!("Accepted"));
+
+    // Drain A: the charger is told to go (1001) and B stops seeing it at once.
+    a.stop().await;
+    let close = cp.closed().await.expect("close frame");
+    assert_eq!(u16::from(close.code), 1001);
+    wait_online(&via_b, "CP-X", false).await;
+
+    // It reconnects to B; A comes back; a reset through A reaches it on B.
+    let mut cp = b.charger("CP-X", "1.6", PW).await;
+    boot(&mut cp).await;
+    a.restart().await;
+    let via_a = a.admin().await;
+    wait_online(&via_a, "CP-X", true).await;
+    let (status, body) = reset(&via_a, &mut cp, "CP-X").await;
+    assert_eq!((status, body["status"].clone()), (200, json!("Accepted")), "{body}");
+
+    // A charger on neither node is offline everywhere.
+    a.register("CP-NONE", PW).await;
+    let (status, body) = via_a.post("/chargers/CP-NONE/reset", json!({"type": "soft"})).await;
+    assert_eq!((status, body["error"].clone()), (409, json!("charger_offline")));
+
+    b.stop().await;
+    a.stop().await;
+    remove_buckets(&nats, &prefix).await;
+}
+
+/// Runs the real binary as a node (so it can be killed like a crashed process).
+fn spawn_node(config: &Config, nats: &str, prefix: &str, id: &str) -> (Child, String, String) {
+    let free = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+    };
+    let (ocpp, api) = (free(), free());
+    let child = Command::new(env!("CARGO_BIN_EXE_voltgate"))
+        .arg("serve")
+        .current_dir(std::env::temp_dir())
+        .env("VOLTGATE__DATABASE__URL", &config.database.url)
+        .env("VOLTGATE__OCPP__LISTEN", ocpp.to_string())
+        .env("VOLTGATE__API__LISTEN", api.to_string())
+        .env("VOLTGATE__CLUSTER__NATS_URL", nats)
+        .env("VOLTGATE__CLUSTER__PREFIX", prefix)
+        .env("VOLTGATE__CLUSTER__NODE_ID", id)
+        .env("VOLTGATE__CLUSTER__LEASE_S", LEASE_S.to_string())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start voltgate");
+    (child, format!("ws://{ocpp}/ocpp"), format!("http://{api}"))
+}
+
+#[tokio::test]
+async fn a_command_for_a_charger_on_a_killed_node_answers_409_not_a_hang() {
+    let Some(nats) = nats_url() else { return };
+    let prefix = fresh_prefix();
+    let b = TestServer::start_with(clustered(&nats, &prefix, "node-b")).await;
+    b.register("CP-K", PW).await;
+    let (mut child, ocpp_a, api_a) = spawn_node(&b.config, &nats, &prefix, "node-a");
+    let mut ready = false;
+    for _ in 0..200 {
+        if reqwest::get(format!("{api_a}/healthz")).await.is_ok() {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(ready, "node A answers");
+
+    let mut cp = TestCharger::connect(&ocpp_a, "CP-K", "1.6", Some(PW))
+        .await
+        .expect("charger connects to A");
+    boot(&mut cp).await;
+    let via_b = b.admin().await;
+    wait_online(&via_b, "CP-K", true).await;
+
+    // kill -9: no drain, its claim stays in the bucket.
+    child.kill().expect("kill node A");
+    child.wait().expect("reap node A");
+
+    // Within the lease NATS knows nobody answers for A; after it, B no longer counts A.
+    let (status, body) = via_b.post("/chargers/CP-K/reset", json!({"type": "soft"})).await;
+    assert_eq!(
+        (status, body["error"].clone()),
+        (409, json!("charger_offline")),
+        "{body}"
+    );
+    wait_online(&via_b, "CP-K", false).await;
+    let (status, body) = via_b.post("/chargers/CP-K/reset", json!({"type": "soft"})).await;
+    assert_eq!(
+        (status, body["error"].clone()),
+        (409, json!("charger_offline")),
+        "{body}"
+    );
+
+    drop(cp);
+    remove_buckets(&nats, &prefix).await;
+}
