@@ -98,6 +98,8 @@ pub fn random_hex(bytes: usize) -> String {
 pub struct PasswordHasher {
     jobs: std::sync::mpsc::Sender<Job>,
     params: argon2::Params,
+    /// A hash with `params`, verified against when a user does not exist.
+    dummy: std::sync::Arc<String>,
 }
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -111,8 +113,15 @@ impl Default for PasswordHasher {
 impl PasswordHasher {
     /// The same workers hashing new user passwords with `params`.
     pub fn with_params(mut self, params: argon2::Params) -> Self {
+        self.dummy = std::sync::Arc::new(hash_password_with(&random_token(16), params.clone()).unwrap_or_default());
         self.params = params;
         self
+    }
+
+    /// A hash with this hasher's parameters, so a login for an unknown user costs what one for
+    /// a real user does and timing does not tell them apart.
+    pub fn dummy_hash(&self) -> &str {
+        &self.dummy
     }
 
     /// `threads` argon2 workers.
@@ -141,6 +150,7 @@ impl PasswordHasher {
         Self {
             jobs,
             params: argon2::Params::default(),
+            dummy: std::sync::Arc::new(dummy_hash().to_owned()),
         }
     }
 

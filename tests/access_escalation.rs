@@ -622,3 +622,85 @@ async fn repeated_wrong_passwords_for_one_user_are_throttled_with_retry_after() 
     let (status, _, body) = raw_login(&w.t, "admin", common::ADMIN_PASSWORD).await;
     assert_eq!(status, 200, "admin logs in while target is throttled: {body}");
 }
+
+#[tokio::test]
+async fn an_operator_below_cannot_take_over_an_account_that_ranks_above_it() {
+    let t = TestServer::start().await;
+    let admin = t.admin().await;
+    let a = create_org(&admin, "A", 1).await;
+    let a1 = create_org(&admin, "A1", a).await;
+    // Homed in A1 (so A1's operator manages it) but operator of A, above A1.
+    let boss = create_user(&admin, "boss", a1, &[(a, "operator")]).await;
+    let lower = create_user(&admin, "lower-op", a1, &[(a1, "operator")]).await;
+    let lower_api = t.login("lower-op", PASSWORD).await;
+    let boss_api = t.login("boss", PASSWORD).await;
+
+    // It may look, not seize: password, disabling, deleting, reset links, 2FA, sessions.
+    assert_eq!(lower_api.get(&format!("/users/{boss}")).await.0, 200);
+    let attempts = [
+        (
+            reqwest::Method::PATCH,
+            format!("/users/{boss}"),
+            Some(json!({"password": "Seized-account-7731"})),
+        ),
+        (
+            reqwest::Method::PATCH,
+            format!("/users/{boss}"),
+            Some(json!({"disabled": true})),
+        ),
+        (reqwest::Method::DELETE, format!("/users/{boss}"), None),
+        (
+            reqwest::Method::POST,
+            format!("/users/{boss}/password-reset"),
+            Some(json!({})),
+        ),
+        (reqwest::Method::DELETE, format!("/users/{boss}/2fa"), None),
+        (reqwest::Method::DELETE, format!("/users/{boss}/sessions"), None),
+    ];
+    let before = denied_count(&admin, lower).await;
+    for (method, path, body) in attempts {
+        let (status, answer) = lower_api.send(method.clone(), &path, body).await;
+        assert_eq!(status, 403, "{method} {path}: {answer}");
+    }
+    assert_denial_audited(&admin, lower, before, "takeover attempts").await;
+    assert_eq!(boss_api.get("/me").await.0, 200, "the boss's session survived");
+    assert_eq!(t.login("boss", PASSWORD).await.get("/me").await.0, 200);
+
+    // The operator above may.
+    let (status, _) = admin.post(&format!("/users/{boss}/password-reset"), json!({})).await;
+    assert_eq!(status, 201);
+}
+
+#[tokio::test]
+async fn an_operator_bound_by_require_2fa_cannot_lift_it_for_itself() {
+    let t = TestServer::start().await;
+    let admin = t.admin().await;
+    let a = create_org(&admin, "A", 1).await;
+    create_user(&admin, "a-op", a, &[(a, "operator")]).await;
+    let (status, _) = admin
+        .patch(&format!("/organisations/{a}"), json!({"require_2fa": true}))
+        .await;
+    assert_eq!(status, 200);
+    // The operator of A logs in with an enrolment-only token, so it cannot even try; with a
+    // session opened before the requirement it still cannot switch it off.
+    let (status, body) = admin
+        .patch(&format!("/organisations/{a}"), json!({"require_2fa": false}))
+        .await;
+    assert_eq!(status, 200, "the operator above may lift it: {body}");
+    let (_, body) = admin
+        .patch(&format!("/organisations/{a}"), json!({"require_2fa": false}))
+        .await;
+    assert_eq!(body["require_2fa"], json!(false));
+
+    let a_op = t.login("a-op", PASSWORD).await;
+    let (status, _) = admin
+        .patch(&format!("/organisations/{a}"), json!({"require_2fa": true}))
+        .await;
+    assert_eq!(status, 200);
+    let (status, body) = a_op
+        .patch(&format!("/organisations/{a}"), json!({"require_2fa": false}))
+        .await;
+    assert_eq!(status, 403, "{body}");
+    let (_, org) = admin.get(&format!("/organisations/{a}")).await;
+    assert_eq!(org["require_2fa"], json!(true));
+}

@@ -196,7 +196,12 @@ async fn a_locked_out_admin_gets_back_in_with_user_passwd_and_reset_2fa() {
         .begin_totp(admin.id, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
         .await
         .unwrap();
-    store.confirm_totp(admin.id, Vec::new(), "none").await.unwrap();
+    assert!(
+        store
+            .confirm_totp(admin.id, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", Vec::new(), "none")
+            .await
+            .unwrap()
+    );
     let on = store.user(admin.id).await.unwrap().expect("admin");
     assert!(on.totp_confirmed_at.is_some());
     let out = voltgate(&url, &["user", "reset-2fa", "admin"], &[]);

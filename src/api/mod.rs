@@ -81,6 +81,17 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(invitations::router())
 }
 
+/// The request span: method and path, with the secret part of invitation links cut off
+/// (the path is the credential there).
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let path = request.uri().path();
+    let shown = match path.find("/invitations/") {
+        Some(at) => &path[..at + "/invitations/".len()],
+        None => path,
+    };
+    tracing::debug_span!("request", method = %request.method(), path = %shown)
+}
+
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
     let (router, openapi) = routes().split_for_parts();
@@ -101,6 +112,6 @@ pub fn router(state: AppState) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }

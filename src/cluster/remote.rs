@@ -98,7 +98,10 @@ impl Cluster {
             .name(format!("voltgate {node_id}"))
             .connect(url.as_str())
             .await
-            .map_err(|source| ClusterError::Connect { url, source })?;
+            .map_err(|source| ClusterError::Connect {
+                url: crate::server::redact(&url),
+                source,
+            })?;
         let js = jetstream::new(client.clone());
         let lease = Duration::from_secs(config.lease_s);
         let claims_kv = bucket(&js, format!("{}_chargers", config.prefix), Duration::ZERO).await?;

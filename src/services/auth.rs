@@ -66,23 +66,28 @@ pub struct Me {
 /// Checks a user name, password and (when two-factor is on) one-time password, and issues a
 /// bearer token. Wrong passwords and wrong codes count towards the login throttle.
 pub async fn login(state: &AppState, req: LoginRequest, addr: Option<IpAddr>) -> Result<LoginResponse> {
-    if let Err(retry_after_s) = state.throttle.check(&req.username, addr) {
-        return Err(Error::TooManyAttempts { retry_after_s });
+    // No user name is longer (users.rs); refusing here keeps junk out of the throttle's map.
+    if req.username.len() > 64 {
+        return Err(Error::InvalidCredentials);
     }
+    let attempt = state
+        .throttle
+        .begin(&req.username, addr)
+        .map_err(|retry_after_s| Error::TooManyAttempts { retry_after_s })?;
     let user = state.store.user_by_name(&req.username).await?;
-    // Verify against a dummy hash for unknown users so both cases take the same time.
+    // Verify against a dummy hash (same parameters) for unknown users so both take as long.
     let hash = user
         .as_ref()
         .and_then(|u| u.password_hash.clone())
-        .unwrap_or_else(|| crypto::dummy_hash().to_owned());
+        .unwrap_or_else(|| state.hasher.dummy_hash().to_owned());
     let matches = state.hasher.verify(req.password, hash).await;
     let user = match user {
         Some(u) if matches && !u.disabled => u,
         other => {
-            state.throttle.failure(&req.username, addr);
+            attempt.failed();
             if let Some(u) = other {
                 let detail = if u.disabled { "disabled user" } else { "wrong password" };
-                login_denied(state, &u, detail).await;
+                login_denied(state, &u, detail);
             }
             return Err(Error::InvalidCredentials);
         }
@@ -92,8 +97,8 @@ pub async fn login(state: &AppState, req: LoginRequest, addr: Option<IpAddr>) ->
             return Err(Error::OtpRequired);
         };
         if !two_factor::verify_second_factor(state, &user, otp).await? {
-            state.throttle.failure(&req.username, addr);
-            login_denied(state, &user, "wrong or reused one-time password").await;
+            attempt.failed();
+            login_denied(state, &user, "wrong or reused one-time password");
             return Err(Error::InvalidOtp);
         }
         SCOPE_FULL
@@ -102,7 +107,7 @@ pub async fn login(state: &AppState, req: LoginRequest, addr: Option<IpAddr>) ->
     } else {
         SCOPE_FULL
     };
-    state.throttle.success(&req.username);
+    attempt.succeeded();
     let token = crypto::random_token(32);
     let ttl = match scope {
         SCOPE_FULL => state.config.api.token_ttl_s as i64,
@@ -126,10 +131,13 @@ pub async fn login(state: &AppState, req: LoginRequest, addr: Option<IpAddr>) ->
     })
 }
 
-async fn login_denied(state: &AppState, u: &user::Model, detail: &str) {
+/// Audits a refused login in the background: awaiting the write would make answers about
+/// existing users slower than about unknown ones.
+fn login_denied(state: &AppState, u: &user::Model, detail: &'static str) {
     let p = Principal::new(u.id, u.username.clone(), Vec::new());
     let target = Target::new(format!("user:{}", u.id)).org(u.organisation_id);
-    audit(state, &p, "login", target, None, "denied", Some(detail.into())).await;
+    let state = state.clone();
+    tokio::spawn(async move { audit(&state, &p, "login", target, None, "denied", Some(detail.into())).await });
 }
 
 /// The session behind a bearer token; any failure is the same `Unauthenticated`.
@@ -154,7 +162,7 @@ pub async fn change_password(state: &AppState, p: &Principal, token: &str, req: 
     let hash = u
         .password_hash
         .clone()
-        .unwrap_or_else(|| crypto::dummy_hash().to_owned());
+        .unwrap_or_else(|| state.hasher.dummy_hash().to_owned());
     if !state.hasher.verify(req.current_password, hash).await {
         audit(
             state,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::users::managed;
+use super::users::managed_fully;
 use super::{Error, Result, Target, audit, passwords};
 use crate::access::{Authorized, Principal};
 use crate::crypto;
@@ -121,7 +121,7 @@ fn message(
 /// An operator sends a user a password-reset link.
 pub async fn reset_password(state: &AppState, p: &Principal, user_id: i32) -> Result<InvitationOut> {
     let action = "user.password_reset";
-    let (u, auth) = managed(state, p, user_id, action).await?;
+    let (u, auth) = managed_fully(state, p, user_id, action).await?;
     let purpose = if u.password_hash.is_some() {
         InvitationPurpose::Reset
     } else {

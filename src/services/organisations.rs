@@ -130,6 +130,11 @@ pub async fn update(state: &AppState, p: &Principal, id: i32, patch: Organisatio
     }
     if let Some(on) = patch.require_2fa {
         let auth = gate(state, p, Permission::OrganisationsCreate, &org, action, target(id)).await?;
+        // Lifting the requirement is for whoever manages the organisation from above, so an
+        // operator it binds cannot switch it off for itself (the root's own operators excepted).
+        if !on && org.require_2fa && org.parent_id.is_some() {
+            gate_parent(state, p, &org, action).await?;
+        }
         org = state.store.set_require_2fa(&auth, org, on).await?;
     }
     audit(state, p, action, target(id), Some(json!(patch)), "ok", None).await;

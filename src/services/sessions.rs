@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::users::managed;
+use super::users::{managed, managed_fully};
 use super::{Error, Result, Target, audit};
 use crate::access::Principal;
 use crate::crypto;
@@ -65,7 +65,7 @@ pub async fn list_for(state: &AppState, p: &Principal, user_id: i32) -> Result<V
 /// Ends every session of a user the caller manages.
 pub async fn end_all_for(state: &AppState, p: &Principal, user_id: i32) -> Result<u64> {
     let action = "user.sessions.revoke";
-    let (u, auth) = managed(state, p, user_id, action).await?;
+    let (u, auth) = managed_fully(state, p, user_id, action).await?;
     let ended = state.store.end_sessions(&auth, &u).await?;
     let target = Target::new(format!("user:{}", u.id)).org(u.organisation_id);
     audit(state, p, action, target, Some(json!({"ended": ended})), "ok", None).await;

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use totp_rs::{Secret, Totp};
 use utoipa::ToSchema;
 
-use super::users::managed;
+use super::users::managed_fully;
 use super::{Error, Result, Target, audit, invalid, refused};
 use crate::access::{AccessError, Principal};
 use crate::crypto;
@@ -160,9 +160,9 @@ pub async fn confirm(state: &AppState, p: &Principal, token: &str, otp: &str) ->
     if u.totp_confirmed_at.is_some() {
         return Err(Error::Conflict("two-factor authentication is already on".into()));
     }
-    if u.totp_secret.is_none() {
+    let Some(secret) = u.totp_secret.clone() else {
         return Err(invalid("otp", "start enrolment first (POST /api/v1/me/2fa)"));
-    }
+    };
     if !verify_second_factor(state, &u, otp).await? {
         audit(
             state,
@@ -184,10 +184,15 @@ pub async fn confirm(state: &AppState, p: &Principal, token: &str, otp: &str) ->
         .iter()
         .map(|c| crypto::token_hash(&normalise_recovery_code(c)))
         .collect();
-    state
+    if !state
         .store
-        .confirm_totp(u.id, hashes, &crypto::token_hash(token))
-        .await?;
+        .confirm_totp(u.id, &secret, hashes, &crypto::token_hash(token))
+        .await?
+    {
+        return Err(Error::Conflict(
+            "enrolment changed meanwhile; start again (POST /api/v1/me/2fa)".into(),
+        ));
+    }
     audit(state, p, "user.2fa.confirm", target(&u), None, "ok", None).await;
     Ok(RecoveryCodes { recovery_codes: codes })
 }
@@ -206,7 +211,7 @@ pub async fn disable(state: &AppState, p: &Principal, input: DisableIn) -> Resul
     let hash = u
         .password_hash
         .clone()
-        .unwrap_or_else(|| crypto::dummy_hash().to_owned());
+        .unwrap_or_else(|| state.hasher.dummy_hash().to_owned());
     let password_ok = state.hasher.verify(input.password, hash).await;
     if !password_ok || !verify_second_factor(state, &u, &input.otp).await? {
         audit(
@@ -230,7 +235,7 @@ pub async fn disable(state: &AppState, p: &Principal, input: DisableIn) -> Resul
 /// login; its sessions end at once. Nobody resets their own.
 pub async fn reset(state: &AppState, p: &Principal, user_id: i32) -> Result<()> {
     let action = "user.2fa.reset";
-    let (u, auth) = managed(state, p, user_id, action).await?;
+    let (u, auth) = managed_fully(state, p, user_id, action).await?;
     if p.user_id() == Some(u.id) {
         return Err(refused(state, p, action, target(&u), AccessError::Forbidden.into()).await);
     }

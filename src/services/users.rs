@@ -125,6 +125,29 @@ pub(crate) async fn managed(
     Ok((u, auth))
 }
 
+/// Like [`managed`], for actions that could take the account over (password, disabling,
+/// deleting, two-factor reset, sessions): the caller must also be operator over every
+/// organisation the user holds a role on, or an operator below could seize an account that
+/// ranks above it by setting its password (403 otherwise).
+pub(crate) async fn managed_fully(
+    state: &AppState,
+    p: &Principal,
+    id: i32,
+    action: &str,
+) -> Result<(user::Model, Authorized)> {
+    let (u, auth) = managed(state, p, id, action).await?;
+    for m in state.store.memberships(u.id).await? {
+        let org = crate::access::OrgRef {
+            id: m.organisation_id,
+            path: &m.path,
+        };
+        if p.authorize(Permission::UsersManage, org).is_err() {
+            return Err(refused(state, p, action, target(&u), AccessError::Forbidden.into()).await);
+        }
+    }
+    Ok((u, auth))
+}
+
 /// Refuses an operator acting on its own account where that would escalate or lock out.
 async fn not_self(state: &AppState, p: &Principal, u: &user::Model, action: &str) -> Result<()> {
     if p.user_id() == Some(u.id) {
@@ -203,7 +226,7 @@ pub async fn create(state: &AppState, p: &Principal, input: NewUser) -> Result<U
 /// user's sessions at once.
 pub async fn update(state: &AppState, p: &Principal, id: i32, patch: UserPatch) -> Result<UserOut> {
     let action = "user.update";
-    let (u, auth) = managed(state, p, id, action).await?;
+    let (u, auth) = managed_fully(state, p, id, action).await?;
     if patch.disabled == Some(true) {
         not_self(state, p, &u, action).await?;
     }
@@ -227,7 +250,7 @@ pub async fn update(state: &AppState, p: &Principal, id: i32, patch: UserPatch) 
 /// Deletes a user.
 pub async fn delete(state: &AppState, p: &Principal, id: i32) -> Result<()> {
     let action = "user.delete";
-    let (u, auth) = managed(state, p, id, action).await?;
+    let (u, auth) = managed_fully(state, p, id, action).await?;
     not_self(state, p, &u, action).await?;
     state.store.delete_user(&auth, &u).await?;
     audit(state, p, action, target(&u), None, "ok", None).await;

@@ -184,15 +184,28 @@ impl Store {
         Ok(claimed.rows_affected == 1)
     }
 
-    /// Confirms enrolment and replaces the recovery codes with `code_hashes`; the session
-    /// `token_hash` that confirmed becomes a full one.
-    pub async fn confirm_totp(&self, user_id: i32, code_hashes: Vec<String>, token_hash: &str) -> Result<()> {
+    /// Confirms enrolment of `secret` (the one the first code was checked against) and
+    /// replaces the recovery codes with `code_hashes`; the session `token_hash` that confirmed
+    /// becomes a full one. `false` if the pending secret changed meanwhile (a concurrent
+    /// re-enrolment) or enrolment was already confirmed: nothing is changed then.
+    pub async fn confirm_totp(
+        &self,
+        user_id: i32,
+        secret: &str,
+        code_hashes: Vec<String>,
+        token_hash: &str,
+    ) -> Result<bool> {
         let txn = self.db.begin().await?;
-        user::Entity::update_many()
+        let confirmed = user::Entity::update_many()
             .col_expr(user::Column::TotpConfirmedAt, Expr::value(Utc::now()))
             .filter(user::Column::Id.eq(user_id))
+            .filter(user::Column::TotpSecret.eq(secret))
+            .filter(user::Column::TotpConfirmedAt.is_null())
             .exec(&txn)
             .await?;
+        if confirmed.rows_affected != 1 {
+            return Ok(false);
+        }
         replace_recovery_codes(&txn, user_id, code_hashes).await?;
         api_token::Entity::update_many()
             .col_expr(api_token::Column::Scope, Expr::value(SCOPE_FULL))
@@ -200,7 +213,7 @@ impl Store {
             .exec(&txn)
             .await?;
         txn.commit().await?;
-        Ok(())
+        Ok(true)
     }
 
     /// Turns two-factor off for a user: secret and recovery codes go.
