@@ -78,8 +78,12 @@ pub struct Cluster {
     claims: DashMap<String, Seen>,
     /// When each node's heartbeat was last written (server time).
     heard: DashMap<String, DateTime<Utc>>,
-    /// Revisions of this node's own claims, so a release never deletes a newer claim.
-    own: DashMap<String, u64>,
+    /// This node's own claims: (revision, connection session). The revision keeps a release
+    /// from deleting a newer claim; the session keeps a move from closing a newer connection.
+    own: DashMap<String, (u64, u64)>,
+    /// Claims up to this revision predate this start; one naming this node is a leftover of
+    /// an earlier run that ended without a drain.
+    history_until: u64,
     flush: mpsc::UnboundedSender<oneshot::Sender<()>>,
     tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
 }
@@ -107,6 +111,11 @@ impl Cluster {
         let claims_kv = bucket(&js, format!("{}_chargers", config.prefix), Duration::ZERO).await?;
         // Heartbeats of nodes gone for good age out on their own.
         let nodes_kv = bucket(&js, format!("{}_nodes", config.prefix), lease * 10).await?;
+        let history_until = claims_kv
+            .status()
+            .await
+            .map(|s| s.info.state.last_sequence)
+            .unwrap_or(0);
         let presence_rx = registry
             .presence()
             .ok_or_else(|| ClusterError::Nats("the registry already reports to a cluster".into()))?;
@@ -122,6 +131,7 @@ impl Cluster {
             claims: DashMap::new(),
             heard: DashMap::new(),
             own: DashMap::new(),
+            history_until,
             flush,
             tasks: std::sync::Mutex::new(Vec::new()),
         });
@@ -133,16 +143,10 @@ impl Cluster {
             .subscribe(cluster.subject(&cluster.node_id))
             .await
             .map_err(|e| ClusterError::Nats(e.to_string()))?;
-        let node_watch = cluster.nodes_kv.watch_with_history(">").await;
-        let claim_watch = cluster.claims_kv.watch_with_history(">").await;
-        let (node_watch, claim_watch) = match (node_watch, claim_watch) {
-            (Ok(n), Ok(c)) => (n, c),
-            (Err(e), _) | (_, Err(e)) => return Err(ClusterError::Nats(e.to_string())),
-        };
         let tasks = vec![
             tokio::spawn(Arc::clone(&cluster).heartbeats(lease / 3)),
-            tokio::spawn(Arc::clone(&cluster).watch_nodes(node_watch)),
-            tokio::spawn(Arc::clone(&cluster).watch_claims(claim_watch, registry.clone())),
+            tokio::spawn(Arc::clone(&cluster).watch_nodes()),
+            tokio::spawn(Arc::clone(&cluster).watch_claims(registry.clone())),
             tokio::spawn(Arc::clone(&cluster).claim_and_release(presence_rx, flush_rx)),
             tokio::spawn(Arc::clone(&cluster).answer(requests, registry)),
         ];
@@ -250,24 +254,55 @@ impl Cluster {
         }
     }
 
-    async fn watch_nodes(self: Arc<Self>, mut watch: kv::Watch) {
-        while let Some(entry) = watch.next().await {
-            let Ok(entry) = entry else { continue };
-            match entry.operation {
-                kv::Operation::Put => {
-                    let at = DateTime::from_timestamp(entry.created.unix_timestamp(), 0).unwrap_or_else(Utc::now);
-                    self.heard.insert(entry.key, at);
+    /// Keeps a watch on `store` running: if the stream ends or cannot start (NATS restarting),
+    /// it starts again from the last value of every key.
+    async fn watch_forever(store: &kv::Store, what: &str, mut each: impl FnMut(kv::Entry)) {
+        loop {
+            match store.watch_with_history(">").await {
+                Ok(mut watch) => {
+                    while let Some(entry) = watch.next().await {
+                        match entry {
+                            Ok(entry) => each(entry),
+                            Err(e) => tracing::warn!(error = %e, "cluster {what} watch: bad entry"),
+                        }
+                    }
+                    tracing::warn!("cluster {what} watch ended; restarting it");
                 }
-                kv::Operation::Delete | kv::Operation::Purge => {
-                    self.heard.remove(&entry.key);
-                }
+                Err(e) => tracing::warn!(error = %e, "cluster {what} watch failed; retrying"),
             }
+            tokio::time::sleep(Duration::from_secs(1)).await;
         }
     }
 
-    async fn watch_claims(self: Arc<Self>, mut watch: kv::Watch, registry: Registry) {
-        while let Some(entry) = watch.next().await {
-            let Ok(entry) = entry else { continue };
+    async fn watch_nodes(self: Arc<Self>) {
+        Self::watch_forever(&self.nodes_kv, "node", |entry| match entry.operation {
+            kv::Operation::Put => {
+                // A replayed heartbeat is as old as the server says; a live one is timed here,
+                // so clock skew between this node and the NATS server does not matter.
+                let at = if !entry.seen_current {
+                    DateTime::from_timestamp(entry.created.unix_timestamp(), 0).unwrap_or_else(Utc::now)
+                } else {
+                    Utc::now()
+                };
+                self.heard.insert(entry.key, at);
+            }
+            kv::Operation::Delete | kv::Operation::Purge => {
+                self.heard.remove(&entry.key);
+            }
+        })
+        .await;
+    }
+
+    async fn watch_claims(self: Arc<Self>, registry: Registry) {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let watcher = Arc::clone(&self);
+        let watching = tokio::spawn(async move {
+            Self::watch_forever(&watcher.claims_kv, "claim", |entry| {
+                let _ = tx.send(entry);
+            })
+            .await
+        });
+        while let Some(entry) = rx.recv().await {
             let Some(charger_id) = decode_key(&entry.key) else {
                 continue;
             };
@@ -279,12 +314,23 @@ impl Cluster {
                     else {
                         continue;
                     };
-                    // A newer claim by another node: the charger reconnected there, so an older
-                    // connection here must go, as a second local connection would.
-                    if claim.node != self.node_id && self.own.get(&charger_id).is_some_and(|rev| *rev < entry.revision)
+                    // A newer claim by another node: the charger reconnected there, so the older
+                    // connection here must go, as a second local connection would replace it.
+                    let ours = self.own.get(&charger_id).map(|own| *own);
+                    if claim.node != self.node_id
+                        && let Some((revision, session)) = ours
+                        && revision < entry.revision
                     {
-                        self.own.remove(&charger_id);
-                        registry.close_moved(&charger_id);
+                        self.own.remove_if(&charger_id, |_, own| own.1 == session);
+                        registry.close_moved(&charger_id, session);
+                    }
+                    if claim.node == self.node_id && entry.revision <= self.history_until && ours.is_none() {
+                        // Left by an earlier run of this node that was killed: not ours any more.
+                        let _ = self
+                            .claims_kv
+                            .delete_expect_revision(&entry.key, Some(entry.revision))
+                            .await;
+                        continue;
                     }
                     self.claims.insert(
                         charger_id,
@@ -301,6 +347,7 @@ impl Cluster {
                 }
             }
         }
+        watching.abort();
     }
 
     /// Writes this node's claims as chargers connect and releases them as they leave, in the
@@ -314,8 +361,8 @@ impl Cluster {
             tokio::select! {
                 biased;
                 event = presence.recv() => match event {
-                    Some(Presence::Up { charger_id, version }) => self.claim(charger_id, version).await,
-                    Some(Presence::Down { charger_id }) => self.release(&charger_id).await,
+                    Some(Presence::Up { charger_id, version, session }) => self.claim(charger_id, version, session).await,
+                    Some(Presence::Down { charger_id, session }) => self.release(&charger_id, Some(session)).await,
                     None => return,
                 },
                 // Reached only once no presence event is waiting: everything before is written.
@@ -327,22 +374,35 @@ impl Cluster {
         }
     }
 
-    async fn claim(&self, charger_id: String, version: OcppVersion) {
+    async fn claim(&self, charger_id: String, version: OcppVersion, session: u64) {
         let claim = Claim {
             node: self.node_id.clone(),
             version: version.subprotocol().to_owned(),
         };
         let Ok(body) = serde_json::to_vec(&claim) else { return };
-        match self.claims_kv.put(encode_key(&charger_id), body.into()).await {
-            Ok(revision) => {
-                self.own.insert(charger_id, revision);
+        let key = encode_key(&charger_id);
+        // NATS may be reconnecting: a few tries before the charger stays unclaimed (reachable
+        // from this node only) until it reconnects.
+        for attempt in 1..=3u32 {
+            match self.claims_kv.put(&key, body.clone().into()).await {
+                Ok(revision) => {
+                    self.own.insert(charger_id, (revision, session));
+                    return;
+                }
+                Err(e) if attempt == 3 => {
+                    tracing::warn!(charger = %charger_id, error = %e, "could not claim a charger in the cluster")
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await,
             }
-            Err(e) => tracing::warn!(charger = %charger_id, error = %e, "could not claim a charger in the cluster"),
         }
     }
 
-    async fn release(&self, charger_id: &str) {
-        let Some((_, revision)) = self.own.remove(charger_id) else {
+    /// Drops this node's claim of the charger (of connection `session`, or whichever).
+    async fn release(&self, charger_id: &str, session: Option<u64>) {
+        let Some((_, (revision, _))) = self
+            .own
+            .remove_if(charger_id, |_, own| session.is_none_or(|s| own.1 == s))
+        else {
             return;
         };
         // Only our own claim: if the charger already reconnected elsewhere, the revision moved
@@ -388,17 +448,23 @@ impl Cluster {
         if self.flush.send(done).is_ok() {
             let _ = tokio::time::timeout(Duration::from_secs(5), wait).await;
         }
-        let left: Vec<String> = self.own.iter().map(|e| e.key().clone()).collect();
-        for charger_id in left {
-            self.release(&charger_id).await;
-        }
-        if let Err(e) = self.nodes_kv.delete(&self.node_id).await {
-            tracing::warn!(error = %e, "could not remove this node's heartbeat");
-        }
+        // Stop first, so no heartbeat is written after it is deleted.
         if let Ok(mut tasks) = self.tasks.lock() {
             tasks.drain(..).for_each(|t| t.abort());
         }
-        let _ = self.client.flush().await;
+        let left: Vec<String> = self.own.iter().map(|e| e.key().clone()).collect();
+        let releases = futures_util::future::join_all(left.iter().map(|id| self.release(id, None)));
+        let cleanup = async {
+            releases.await;
+            if let Err(e) = self.nodes_kv.delete(&self.node_id).await {
+                tracing::warn!(error = %e, "could not remove this node's heartbeat");
+            }
+            let _ = self.client.flush().await;
+        };
+        // With NATS unreachable, the leases expire on their own; do not hold up the exit.
+        if tokio::time::timeout(Duration::from_secs(5), cleanup).await.is_err() {
+            tracing::warn!("NATS did not confirm this node's departure; its claims lapse with the lease");
+        }
         tracing::info!(node = %self.node_id, "left the cluster");
     }
 }

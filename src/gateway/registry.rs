@@ -95,8 +95,15 @@ pub struct ConnectionInfo {
 /// A charger arriving on or leaving this node, for the cluster to claim or release.
 #[derive(Debug)]
 pub enum Presence {
-    Up { charger_id: String, version: OcppVersion },
-    Down { charger_id: String },
+    Up {
+        charger_id: String,
+        version: OcppVersion,
+        session: u64,
+    },
+    Down {
+        charger_id: String,
+        session: u64,
+    },
 }
 
 /// What a connection task receives when it registers.
@@ -218,6 +225,7 @@ impl Registry {
         self.report(Presence::Up {
             charger_id: charger_id.to_owned(),
             version,
+            session,
         });
         Registration {
             session,
@@ -235,10 +243,12 @@ impl Registry {
         }
     }
 
-    /// Closes the charger's connection here because it connected to another node since, as a
-    /// newer connection on this node would replace it.
-    pub fn close_moved(&self, charger_id: &str) {
-        if let Some(h) = self.connections.get(charger_id) {
+    /// Closes connection `session` of the charger because it connected to another node since,
+    /// as a newer connection on this node would replace it. A newer session here is left alone.
+    pub fn close_moved(&self, charger_id: &str, session: u64) {
+        if let Some(h) = self.connections.get(charger_id)
+            && h.session == session
+        {
             h.replaced.cancel();
         }
     }
@@ -252,6 +262,7 @@ impl Registry {
         {
             self.report(Presence::Down {
                 charger_id: charger_id.to_owned(),
+                session,
             });
         }
     }
