@@ -87,6 +87,9 @@ pub enum ChargerCommand {
         /// Basic-auth password; generated and printed once when omitted for a new charger.
         #[arg(long)]
         password: Option<String>,
+        /// 1 Basic auth, 2 TLS + Basic auth, 3 TLS client certificate (default: ocpp.security_profile).
+        #[arg(long)]
+        security_profile: Option<u8>,
     },
     /// List charge points.
     List,
@@ -127,7 +130,10 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
 async fn serve(config: Config) -> anyhow::Result<()> {
     raise_open_file_limit();
     let server = Server::start(config).await?;
-    shutdown_signal().await;
+    tokio::select! {
+        _ = shutdown_signal() => {}
+        _ = reload_on_hangup(&server) => {}
+    }
     tracing::info!("shutting down: closing charger connections");
     server.shutdown().await;
     tracing::info!("stopped");
@@ -144,6 +150,28 @@ fn raise_open_file_limit() {
         ),
         Err(e) => tracing::warn!(error = %e, "could not raise the open-file limit"),
     }
+}
+
+/// SIGHUP: read the TLS certificate and key files again (after a renewal), keeping every
+/// live connection.
+async fn reload_on_hangup(server: &Server) {
+    #[cfg(unix)]
+    {
+        let mut hangup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGHUP");
+                return std::future::pending().await;
+            }
+        };
+        while hangup.recv().await.is_some() {
+            match server.reload_tls() {
+                Ok(()) => tracing::info!("SIGHUP: TLS certificates reloaded"),
+                Err(e) => tracing::error!(error = %e, "SIGHUP: TLS certificates not reloaded, keeping the old ones"),
+            }
+        }
+    }
+    std::future::pending().await
 }
 
 async fn shutdown_signal() {
@@ -194,6 +222,7 @@ async fn charger(cmd: ChargerCommand, state: AppState) -> anyhow::Result<()> {
             id,
             organisation,
             password,
+            security_profile,
         } => {
             let org = state.store.find_organisation(&organisation).await?;
             let admin = system_principal(&state).await?;
@@ -202,6 +231,7 @@ async fn charger(cmd: ChargerCommand, state: AppState) -> anyhow::Result<()> {
                 organisation_id: org.id,
                 site_id: None,
                 password,
+                security_profile,
             };
             let charger = services::chargers::create(&state, &admin, input)
                 .await

@@ -4,7 +4,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use figment::Figment;
@@ -42,6 +42,8 @@ pub struct Config {
     /// Outgoing mail for invitations and password resets; absent: links are only returned
     /// to the operator who made them.
     pub smtp: Option<SmtpConfig>,
+    /// Certificate and key for `wss://` (profiles 2 and 3) and HTTPS.
+    pub tls: Option<TlsConfig>,
     pub cluster: ClusterConfig,
     pub log: LogConfig,
 }
@@ -78,6 +80,9 @@ pub enum UnknownChargers {
 #[serde(default, deny_unknown_fields)]
 pub struct OcppConfig {
     pub listen: SocketAddr,
+    /// `wss://` listener (needs `[tls]`); chargers of profiles 2 and 3 connect only here.
+    pub tls_listen: Option<SocketAddr>,
+    /// The profile of chargers registered without one of their own (0 to 3).
     pub security_profile: u8,
     pub unknown_chargers: UnknownChargers,
     pub heartbeat_interval_s: u32,
@@ -97,6 +102,7 @@ impl Default for OcppConfig {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([0, 0, 0, 0], 9000)),
+            tls_listen: None,
             security_profile: 1,
             unknown_chargers: UnknownChargers::Reject,
             heartbeat_interval_s: 300,
@@ -129,6 +135,8 @@ pub struct ApiConfig {
     pub token_ttl_s: u64,
     /// Base URL people reach this server at; invitation links start with it.
     pub public_url: String,
+    /// Serve the API over HTTPS with the `[tls]` certificate.
+    pub tls: bool,
 }
 
 impl Default for ApiConfig {
@@ -137,6 +145,7 @@ impl Default for ApiConfig {
             listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
             token_ttl_s: 86_400,
             public_url: "http://localhost:8080".into(),
+            tls: false,
         }
     }
 }
@@ -191,6 +200,18 @@ impl AccountsConfig {
             ))
         })
     }
+}
+
+/// `[tls]`: PEM files, read at start and again on SIGHUP.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// Server certificate chain (leaf first).
+    pub cert_file: PathBuf,
+    /// Its private key (PKCS#8, PKCS#1 or SEC1).
+    pub key_file: PathBuf,
+    /// CA certificates that sign chargers' client certificates (security profile 3).
+    pub client_ca_file: Option<PathBuf>,
 }
 
 /// `[cluster]`: several nodes behind a load balancer, on one database, coordinated by NATS.
@@ -419,15 +440,26 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let fail = |key: &str, why: &str| Err(ConfigError(format!("{key}: {why}")));
         let o = &self.ocpp;
-        match o.security_profile {
-            0 | 1 => {}
-            2 | 3 => {
-                return fail(
-                    "ocpp.security_profile",
-                    "profiles 2 and 3 (TLS) are not supported yet; use 0 or 1",
-                );
-            }
-            _ => return fail("ocpp.security_profile", "must be 0, 1, 2 or 3"),
+        if o.security_profile > 3 {
+            return fail("ocpp.security_profile", "must be 0, 1, 2 or 3");
+        }
+        if o.security_profile >= 2 && o.tls_listen.is_none() {
+            return fail(
+                "ocpp.tls_listen",
+                "is required for security profiles 2 and 3 (chargers connect with wss://)",
+            );
+        }
+        if o.tls_listen.is_some() && self.tls.is_none() {
+            return fail("tls.cert_file", "is required with ocpp.tls_listen");
+        }
+        if self.api.tls && self.tls.is_none() {
+            return fail("tls.cert_file", "is required with api.tls");
+        }
+        if o.security_profile == 3 && self.tls.as_ref().is_none_or(|t| t.client_ca_file.is_none()) {
+            return fail(
+                "tls.client_ca_file",
+                "is required for security profile 3 (it signs the chargers' certificates)",
+            );
         }
         if o.heartbeat_interval_s == 0 {
             return fail("ocpp.heartbeat_interval_s", "must be at least 1");

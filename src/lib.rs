@@ -19,3 +19,4 @@ pub mod services;
 pub mod station;
 pub mod store;
 pub mod telemetry;
+pub mod tls;

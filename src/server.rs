@@ -8,6 +8,7 @@ use tokio::net::{TcpListener, TcpSocket};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::api::extract::ClientAddr;
 use crate::cluster::{Cluster, Fleet};
 use crate::config::Config;
 use crate::crypto::PasswordHasher;
@@ -16,6 +17,7 @@ use crate::mail::Mailer;
 use crate::services::throttle::LoginThrottle;
 use crate::station::Station;
 use crate::store::Store;
+use crate::tls::{Tls, TlsListener};
 
 /// What every part of a running node shares; cheap to clone.
 #[derive(Clone, Debug)]
@@ -62,12 +64,16 @@ pub struct Server {
     pub state: AppState,
     /// The bound OCPP address (useful when the config asked for port 0).
     pub ocpp_addr: SocketAddr,
+    /// The bound `wss://` address, when `ocpp.tls_listen` is set.
+    pub ocpp_tls_addr: Option<SocketAddr>,
     /// The bound HTTP API address.
     pub api_addr: SocketAddr,
     shutdown: CancellationToken,
-    gateway_task: JoinHandle<()>,
+    /// The gateway's accept loops: `ws://` and, if configured, `wss://`.
+    gateway_tasks: Vec<JoinHandle<()>>,
     api_task: JoinHandle<()>,
     cluster: Option<Arc<Cluster>>,
+    tls: Option<Arc<Tls>>,
 }
 
 impl Server {
@@ -86,6 +92,18 @@ impl Server {
         let api_listener =
             listen(config.api.listen).with_context(|| format!("binding api.listen {}", config.api.listen))?;
         let api_addr = api_listener.local_addr().context("reading the API listener address")?;
+        let tls = match &config.tls {
+            Some(files) => Some(Arc::new(Tls::load(files).context("loading the [tls] files")?)),
+            None => None,
+        };
+        let tls_listener = match config.ocpp.tls_listen {
+            Some(addr) => Some(listen(addr).with_context(|| format!("binding ocpp.tls_listen {addr}"))?),
+            None => None,
+        };
+        let ocpp_tls_addr = match &tls_listener {
+            Some(l) => Some(l.local_addr().context("reading the wss:// listener address")?),
+            None => None,
+        };
 
         let security_profile = config.ocpp.security_profile;
         let mut state = AppState::new(config, store)?;
@@ -106,30 +124,61 @@ impl Server {
             }
         };
         let shutdown = CancellationToken::new();
-        let gateway_task = tokio::spawn(Arc::clone(&state.gateway).run(listener, shutdown.clone()));
+        let mut gateway_tasks = vec![tokio::spawn(Arc::clone(&state.gateway).run(
+            listener,
+            None,
+            shutdown.clone(),
+        ))];
         tracing::info!(%ocpp_addr, security_profile, "OCPP endpoint listening on ws://{ocpp_addr}/ocpp/{{chargePointId}}");
+        if let (Some(listener), Some(addr)) = (tls_listener, ocpp_tls_addr) {
+            gateway_tasks.push(tokio::spawn(Arc::clone(&state.gateway).run(
+                listener,
+                tls.clone(),
+                shutdown.clone(),
+            )));
+            tracing::info!(%addr, "OCPP endpoint listening on wss://{addr}/ocpp/{{chargePointId}}");
+        }
 
-        let app = crate::api::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let app = crate::api::router(state.clone()).into_make_service_with_connect_info::<ClientAddr>();
         let api_shutdown = shutdown.clone();
+        let api_tls = if state.config.api.tls { tls.clone() } else { None };
+        let scheme = if api_tls.is_some() { "https" } else { "http" };
         let api_task = tokio::spawn(async move {
-            let served = axum::serve(api_listener, app)
-                .with_graceful_shutdown(async move { api_shutdown.cancelled().await })
-                .await;
+            let stop = async move { api_shutdown.cancelled().await };
+            let served = match api_tls {
+                Some(tls) => {
+                    axum::serve(TlsListener::new(api_listener, tls), app)
+                        .with_graceful_shutdown(stop)
+                        .await
+                }
+                None => axum::serve(api_listener, app).with_graceful_shutdown(stop).await,
+            };
             if let Err(e) = served {
                 tracing::error!(error = %e, "HTTP API stopped");
             }
         });
-        tracing::info!(%api_addr, "HTTP API listening on http://{api_addr}/api/v1");
+        tracing::info!(%api_addr, "HTTP API listening on {scheme}://{api_addr}/api/v1");
 
         Ok(Self {
             state,
             ocpp_addr,
+            ocpp_tls_addr,
             api_addr,
             shutdown,
-            gateway_task,
+            gateway_tasks,
             api_task,
             cluster,
+            tls,
         })
+    }
+
+    /// Reads the `[tls]` files again (SIGHUP): new handshakes use them, established
+    /// connections keep theirs. On error the old certificates stay.
+    pub fn reload_tls(&self) -> Result<(), crate::tls::TlsError> {
+        match &self.tls {
+            Some(tls) => tls.reload(),
+            None => Ok(()),
+        }
     }
 
     /// Drains the node: stops accepting, closes every charger connection with 1001 (they
@@ -137,8 +186,10 @@ impl Server {
     /// node's claims.
     pub async fn shutdown(self) {
         self.shutdown.cancel();
-        if let Err(e) = self.gateway_task.await {
-            tracing::error!(error = %e, "gateway task failed");
+        for task in self.gateway_tasks {
+            if let Err(e) = task.await {
+                tracing::error!(error = %e, "gateway task failed");
+            }
         }
         if let Err(e) = self.api_task.await {
             tracing::error!(error = %e, "API task failed");

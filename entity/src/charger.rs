@@ -14,6 +14,8 @@ pub struct Model {
     pub site_id: Option<i32>,
     #[serde(skip_serializing)]
     pub password_hash: Option<String>,
+    /// 1, 2 or 3; `None` follows `ocpp.security_profile`.
+    pub security_profile: Option<i32>,
     pub ocpp_version: Option<String>,
     pub vendor: Option<String>,
     pub model: Option<String>,

@@ -7,6 +7,7 @@ mod m20261123_000002_access;
 mod m20261123_000003_commands;
 mod m20261123_000004_charging;
 mod m20261123_000005_accounts;
+mod m20261123_000006_charger_profile;
 mod util;
 
 /// All migrations in order.
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_commands::Migration),
             Box::new(m20261123_000004_charging::Migration),
             Box::new(m20261123_000005_accounts::Migration),
+            Box::new(m20261123_000006_charger_profile::Migration),
         ]
     }
 }

@@ -1,15 +1,13 @@
 //! `POST /login`, `POST /logout`, `GET /me`, and the caller's own account: password, sessions
 //! and two-factor.
 
-use std::net::SocketAddr;
-
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::{ApiResult, ErrorBody};
-use super::extract::{AnyAuth, Auth, Json, Path};
+use super::extract::{AnyAuth, Auth, ClientAddr, Json, Path};
 use crate::server::AppState;
 use crate::services::auth::{self, LoginRequest, LoginResponse, Me, PasswordChange};
 use crate::services::sessions::{self, SessionOut};
@@ -35,7 +33,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         (status = 429, body = ErrorBody, description = "`too_many_attempts`, with Retry-After")))]
 async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(ClientAddr(peer)): ConnectInfo<ClientAddr>,
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<axum::Json<LoginResponse>> {
     Ok(axum::Json(auth::login(&state, req, Some(peer.ip())).await?))

@@ -10,7 +10,7 @@ mod commands;
 mod driver_groups;
 mod drivers;
 pub mod error;
-mod extract;
+pub mod extract;
 mod id_tokens;
 mod invitations;
 mod organisations;

@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio::time::{Instant, sleep_until};
 use tokio_tungstenite::WebSocketStream;
+
+use super::stream::ChargerStream;
 use tokio_tungstenite::tungstenite::error::CapacityError;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -64,7 +65,7 @@ struct InFlight {
 /// The per-connection state machine.
 pub(crate) struct Connection<'a> {
     gateway: &'a Gateway,
-    ws: WebSocketStream<TcpStream>,
+    ws: WebSocketStream<ChargerStream>,
     session: Session,
     in_flight: Option<InFlight>,
     next_call_id: u64,
@@ -74,7 +75,7 @@ pub(crate) struct Connection<'a> {
 }
 
 impl<'a> Connection<'a> {
-    pub(crate) fn new(gateway: &'a Gateway, ws: WebSocketStream<TcpStream>, session: Session) -> Self {
+    pub(crate) fn new(gateway: &'a Gateway, ws: WebSocketStream<ChargerStream>, session: Session) -> Self {
         Self {
             gateway,
             ws,

@@ -8,7 +8,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use percent_encoding::percent_decode_str;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+
+use super::stream::ChargerStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
 use crate::ocpp::OcppVersion;
@@ -50,7 +51,7 @@ impl HttpRefusal {
 }
 
 /// Reads and checks the request head. `Err(None)` means the peer went away mid-request.
-pub(crate) async fn read_request(stream: &mut TcpStream) -> Result<UpgradeRequest, Option<HttpRefusal>> {
+pub(crate) async fn read_request(stream: &mut ChargerStream) -> Result<UpgradeRequest, Option<HttpRefusal>> {
     let mut buf = Vec::with_capacity(1024);
     let head_len = loop {
         let mut chunk = [0u8; 1024];
@@ -117,10 +118,10 @@ pub(crate) async fn read_request(stream: &mut TcpStream) -> Result<UpgradeReques
 
 /// Answers 101 and turns the stream into a WebSocket.
 pub(crate) async fn accept(
-    mut stream: TcpStream,
+    mut stream: ChargerStream,
     request: UpgradeRequest,
     config: tokio_tungstenite::tungstenite::protocol::WebSocketConfig,
-) -> std::io::Result<tokio_tungstenite::WebSocketStream<TcpStream>> {
+) -> std::io::Result<tokio_tungstenite::WebSocketStream<ChargerStream>> {
     let response = format!(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
          Sec-WebSocket-Accept: {}\r\nSec-WebSocket-Protocol: {}\r\n\r\n",
@@ -138,7 +139,7 @@ pub(crate) async fn accept(
 }
 
 /// Writes an HTTP error answer and closes the stream.
-pub(crate) async fn refuse(mut stream: TcpStream, refusal: &HttpRefusal, peer: SocketAddr) {
+pub(crate) async fn refuse(mut stream: ChargerStream, refusal: &HttpRefusal, peer: SocketAddr) {
     let status_text = match refusal.status {
         400 => "Bad Request",
         401 => "Unauthorized",

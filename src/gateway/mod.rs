@@ -5,6 +5,7 @@
 mod connection;
 mod handshake;
 mod registry;
+mod stream;
 
 pub use registry::{CallFailure, ConnectionInfo, Presence, Registry};
 
@@ -18,8 +19,10 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::OcppConfig;
-use crate::station::{Refusal, Session, Station};
+use crate::station::{Refusal, Session, Station, Transport};
+use crate::tls::Tls;
 use handshake::HttpRefusal;
+use stream::ChargerStream;
 
 /// How long shutdown waits for connections to finish closing.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -57,9 +60,9 @@ impl Gateway {
         &self.registry
     }
 
-    /// Accepts connections on `listener` until `shutdown` fires, then closes every connection
-    /// with 1001 and waits (bounded) for them to finish.
-    pub async fn run(self: Arc<Self>, listener: TcpListener, shutdown: CancellationToken) {
+    /// Accepts connections on `listener` (`wss://` when `tls` is given) until `shutdown` fires,
+    /// then closes every connection with 1001 and waits (bounded) for them to finish.
+    pub async fn run(self: Arc<Self>, listener: TcpListener, tls: Option<Arc<Tls>>, shutdown: CancellationToken) {
         let tracker = TaskTracker::new();
         loop {
             tokio::select! {
@@ -68,7 +71,8 @@ impl Gateway {
                     Ok((stream, peer)) => {
                         let gateway = Arc::clone(&self);
                         let shutdown = shutdown.clone();
-                        tracker.spawn(async move { gateway.serve(stream, peer, shutdown).await });
+                        let tls = tls.clone();
+                        tracker.spawn(async move { gateway.serve(stream, peer, tls, shutdown).await });
                     }
                     Err(e) => {
                         // Usually EMFILE: back off instead of spinning.
@@ -88,9 +92,37 @@ impl Gateway {
         }
     }
 
-    async fn serve(&self, mut stream: TcpStream, peer: SocketAddr, shutdown: CancellationToken) {
-        let _ = stream.set_nodelay(true);
+    /// The TLS handshake, when the listener is `wss://`; the client certificate's CN if any.
+    async fn secure(&self, tcp: TcpStream, tls: Option<Arc<Tls>>) -> Option<(ChargerStream, Transport)> {
+        let Some(acceptor) = tls.and_then(|t| t.ocpp_acceptor()) else {
+            return Some((ChargerStream::Plain(tcp), Transport::default()));
+        };
+        let stream = acceptor.accept(tcp).await.ok()?;
+        let client_cn = stream
+            .get_ref()
+            .1
+            .peer_certificates()
+            .and_then(|chain| chain.first())
+            .and_then(crate::tls::common_name);
+        let transport = Transport { tls: true, client_cn };
+        Some((ChargerStream::Tls(Box::new(stream)), transport))
+    }
+
+    async fn serve(&self, tcp: TcpStream, peer: SocketAddr, tls: Option<Arc<Tls>>, shutdown: CancellationToken) {
+        let _ = tcp.set_nodelay(true);
         let handshake_timeout = Duration::from_secs(self.config.handshake_timeout_s);
+        let (mut stream, transport) = match tokio::time::timeout(handshake_timeout, self.secure(tcp, tls)).await {
+            Ok(Some(secured)) => secured,
+            // A failed TLS handshake (wrong CA, garbage, plain HTTP on the TLS port).
+            Ok(None) => {
+                tracing::warn!(%peer, "TLS handshake failed");
+                return;
+            }
+            Err(_) => {
+                tracing::warn!(%peer, "TLS handshake timed out");
+                return;
+            }
+        };
         let request = match tokio::time::timeout(handshake_timeout, handshake::read_request(&mut stream)).await {
             Ok(Ok(request)) => request,
             Ok(Err(Some(refusal))) => return handshake::refuse(stream, &refusal, peer).await,
@@ -102,7 +134,11 @@ impl Gateway {
         };
         let charger_id = request.charger_id.clone();
         let version = request.version;
-        if let Err(refusal) = self.station.admit(&charger_id, request.credentials.clone()).await {
+        if let Err(refusal) = self
+            .station
+            .admit(&charger_id, request.credentials.clone(), &transport)
+            .await
+        {
             let mut http = http_refusal(&refusal);
             http.detail = Some(format!("charger {charger_id}: {refusal}"));
             return handshake::refuse(stream, &http, peer).await;

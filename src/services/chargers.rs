@@ -54,6 +54,9 @@ pub struct ChargerOut {
     pub diagnostics_status: Option<String>,
     pub diagnostics_status_at: Option<DateTime<Utc>>,
     pub registration_status: String,
+    /// Its own security profile (1 Basic auth, 2 TLS + Basic auth, 3 TLS client certificate);
+    /// `null` follows the server's `ocpp.security_profile`.
+    pub security_profile: Option<i32>,
     pub last_seen_at: Option<DateTime<Utc>>,
     pub connectors: Vec<ConnectorOut>,
     /// Only when voltgate generated the charger's password: shown this once.
@@ -68,8 +71,11 @@ pub struct NewCharger {
     pub id: String,
     pub organisation_id: i32,
     pub site_id: Option<i32>,
-    /// HTTP Basic password (security profile 1); generated when omitted.
+    /// HTTP Basic password (security profiles 1 and 2); generated when omitted.
     pub password: Option<String>,
+    /// 1, 2 or 3 (default: the server's `ocpp.security_profile`). Profiles 2 and 3 are
+    /// refused on plain `ws://`; profile 3 authenticates by client certificate.
+    pub security_profile: Option<u8>,
 }
 
 /// `PATCH /api/v1/chargers/{id}`
@@ -81,6 +87,17 @@ pub struct ChargerPatch {
     #[schema(value_type = Option<i32>)]
     pub site_id: Option<Option<i32>>,
     pub password: Option<String>,
+    /// 1, 2 or 3; `null` goes back to the server's default.
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<u8>)]
+    pub security_profile: Option<Option<u8>>,
+}
+
+fn check_profile(profile: Option<u8>) -> Result<()> {
+    match profile {
+        None | Some(1..=3) => Ok(()),
+        Some(_) => Err(invalid("security_profile", "must be 1, 2 or 3")),
+    }
 }
 
 fn target(id: &str, org: Option<i32>) -> Target {
@@ -107,6 +124,7 @@ fn out(state: &AppState, c: charger::Model, connectors: Vec<connector::Model>) -
         diagnostics_status: c.diagnostics_status,
         diagnostics_status_at: c.diagnostics_status_at,
         registration_status: c.registration_status,
+        security_profile: c.security_profile,
         last_seen_at: c.last_seen_at,
         connectors: connectors.into_iter().map(Into::into).collect(),
         password: None,
@@ -225,13 +243,19 @@ pub async fn create(state: &AppState, p: &Principal, input: NewCharger) -> Resul
     if let Some(site) = input.site_id {
         check_site(state, p, site, &org, action).await?;
     }
+    check_profile(input.security_profile)?;
     let generated = input.password.is_none().then(|| crypto::random_token(18));
     let password = input.password.as_deref().or(generated.as_deref()).unwrap_or_default();
     let c = state
         .store
         .create_charger(&auth, &input.id, input.site_id, Some(hash(state, password).await?))
         .await?;
-    let request = json!({"id": input.id, "organisation_id": input.organisation_id, "site_id": input.site_id});
+    let c = match input.security_profile {
+        Some(profile) => state.store.set_security_profile(&auth, c, Some(profile)).await?,
+        None => c,
+    };
+    let request = json!({"id": input.id, "organisation_id": input.organisation_id, "site_id": input.site_id,
+        "security_profile": input.security_profile});
     audit(state, p, action, target(&c.id, Some(org.id)), Some(request), "ok", None).await;
     let mut created = out(state, c, Vec::new());
     created.password = generated;
@@ -264,11 +288,25 @@ pub async fn update(state: &AppState, p: &Principal, id: &str, patch: ChargerPat
         Some(p) => Some(hash(state, p).await?),
         None => None,
     };
+    if let Some(profile) = patch.security_profile {
+        check_profile(profile)?;
+    }
     let c = state
         .store
         .update_charger(&auth, c, dest.as_ref().map(|(_, a)| a), patch.site_id, password_hash)
         .await?;
-    let request = json!({"organisation_id": patch.organisation_id, "site_id": patch.site_id, "password_changed": patch.password.is_some()});
+    let c = match patch.security_profile {
+        Some(profile) => {
+            let auth = dest.as_ref().map_or(&auth, |(_, a)| a);
+            let c = state.store.set_security_profile(auth, c, profile).await?;
+            // A stricter profile applies now, not at the charger's next reconnect.
+            state.fleet.disconnect(id).await;
+            c
+        }
+        None => c,
+    };
+    let request = json!({"organisation_id": patch.organisation_id, "site_id": patch.site_id,
+        "password_changed": patch.password.is_some(), "security_profile": patch.security_profile});
     audit(state, p, action, target(id, Some(org.id)), Some(request), "ok", None).await;
     let connectors = state.store.connectors(&c.id).await?;
     Ok(out(state, c, connectors))

@@ -21,6 +21,14 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
+/// How the charger reached us: plain `ws://`, or TLS with the subject CN of a client
+/// certificate the CA in `tls.client_ca_file` signed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Transport {
+    pub tls: bool,
+    pub client_cn: Option<String>,
+}
+
 /// A charger allowed to connect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Admission {
@@ -41,6 +49,12 @@ pub enum Refusal {
     WrongCredentials,
     #[error("charger has no password set")]
     NoPassword,
+    #[error("security profile {0} needs TLS (wss://)")]
+    TlsRequired(u8),
+    #[error("security profile 3 needs a client certificate")]
+    MissingCertificate,
+    #[error("client certificate is for {0:?}, not this charge point")]
+    WrongCertificate(String),
     #[error("store unavailable: {0}")]
     Unavailable(store::Error),
 }
@@ -50,14 +64,27 @@ impl Refusal {
     pub fn is_authentication(&self) -> bool {
         matches!(
             self,
-            Refusal::MissingCredentials | Refusal::WrongCredentials | Refusal::NoPassword
+            Refusal::MissingCredentials
+                | Refusal::WrongCredentials
+                | Refusal::NoPassword
+                | Refusal::TlsRequired(_)
+                | Refusal::MissingCertificate
+                | Refusal::WrongCertificate(_)
         )
     }
 }
 
 impl Station {
-    /// Decides whether `charger_id` may connect with these credentials.
-    pub async fn admit(&self, charger_id: &str, credentials: Option<Credentials>) -> Result<Admission, Refusal> {
+    /// Decides whether `charger_id` may connect with these credentials over this transport,
+    /// by the charger's own security profile (or `ocpp.security_profile` if it has none):
+    /// 1 HTTP Basic; 2 TLS and HTTP Basic; 3 TLS with a client certificate whose CN is the
+    /// charge point id (OCPP 2.0.1 A00.FR.3xx/4xx, 1.6 security white paper).
+    pub async fn admit(
+        &self,
+        charger_id: &str,
+        credentials: Option<Credentials>,
+        transport: &Transport,
+    ) -> Result<Admission, Refusal> {
         validate_charger_id(charger_id).map_err(|e| Refusal::InvalidId(e.to_string()))?;
         let charger = self.store.charger(charger_id).await.map_err(Refusal::Unavailable)?;
         let pending_allowed = self.unknown_chargers == UnknownChargers::Pending;
@@ -78,8 +105,23 @@ impl Station {
             return Ok(Admission { assigned: false });
         };
         let assigned = charger.organisation_id.is_some();
-        if self.security_profile == 0 {
-            return Ok(Admission { assigned });
+        let profile = charger
+            .security_profile
+            .and_then(|p| u8::try_from(p).ok())
+            .unwrap_or(self.security_profile);
+        if profile >= 2 && !transport.tls {
+            return Err(Refusal::TlsRequired(profile));
+        }
+        match profile {
+            0 => return Ok(Admission { assigned }),
+            3 => {
+                return match &transport.client_cn {
+                    Some(cn) if cn == charger_id => Ok(Admission { assigned }),
+                    Some(cn) => Err(Refusal::WrongCertificate(cn.clone())),
+                    None => Err(Refusal::MissingCertificate),
+                };
+            }
+            _ => {}
         }
         let Some(hash) = charger.password_hash else {
             // Still waiting for assignment: it has no password it could know.

@@ -9,7 +9,7 @@ mod firmware;
 mod heartbeat;
 mod status;
 
-pub use admission::{Admission, Credentials, Refusal};
+pub use admission::{Admission, Credentials, Refusal, Transport};
 
 use std::time::{Duration, Instant};
 

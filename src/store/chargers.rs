@@ -123,6 +123,19 @@ impl Store {
         Ok(active.update(&self.db).await?)
     }
 
+    /// Sets (or, with `None`, clears) a charger's own security profile.
+    pub async fn set_security_profile(
+        &self,
+        auth: &Authorized,
+        c: charger::Model,
+        profile: Option<u8>,
+    ) -> Result<charger::Model> {
+        auth.ensure(Permission::ChargersWrite, c.organisation_id.unwrap_or_default())?;
+        let mut active: charger::ActiveModel = c.into();
+        active.security_profile = Set(profile.map(i32::from));
+        Ok(active.update(&self.db).await?)
+    }
+
     /// Deletes a charger and its connectors.
     pub async fn delete_charger(&self, auth: &Authorized, c: &charger::Model) -> Result<()> {
         auth.ensure(Permission::ChargersWrite, c.organisation_id.unwrap_or_default())?;

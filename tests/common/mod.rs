@@ -187,6 +187,7 @@ impl TestServer {
             organisation_id: root.id,
             site_id: None,
             password: Some(password.into()),
+            security_profile: None,
         };
         voltgate::services::chargers::create(state, &admin, input)
             .await

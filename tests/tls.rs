@@ -1,0 +1,249 @@
+//! Security profiles 2 and 3 and HTTPS over real TLS sockets, with a CA and certificates made
+//! in the test (rcgen): the right certificate is accepted; a wrong CA, a wrong CN or no
+//! certificate is refused; a profile-2/3 charger is refused on plain ws://; SIGHUP-style
+//! reload serves a new certificate while a live connection keeps working.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use common::{TestServer, boot_payload};
+use futures_util::{SinkExt, StreamExt};
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use voltgate::config::TlsConfig;
+
+const PW: &str = "charger-password-1";
+
+/// A CA that signs certificates.
+struct Ca {
+    issuer: Issuer<'static, KeyPair>,
+    pem: String,
+}
+
+impl Ca {
+    fn new(name: &str) -> Self {
+        let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.distinguished_name.push(DnType::CommonName, name);
+        let key = KeyPair::generate().expect("key");
+        let cert = params.self_signed(&key).expect("self-signed CA");
+        Self {
+            pem: cert.pem(),
+            issuer: Issuer::new(params, key),
+        }
+    }
+
+    /// A leaf certificate and key (PEM) with this CN and these names.
+    fn sign(&self, cn: &str, names: &[&str]) -> (String, String) {
+        let mut params =
+            CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).expect("params");
+        params.distinguished_name.push(DnType::CommonName, cn);
+        let key = KeyPair::generate().expect("key");
+        let cert = params.signed_by(&key, &self.issuer).expect("signed");
+        (cert.pem(), key.serialize_pem())
+    }
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write PEM");
+    path
+}
+
+/// A TLS client trusting `server_ca`, presenting `client` (cert PEM, key PEM) if given.
+fn connector(server_ca: &str, client: Option<&(String, String)>) -> TlsConnector {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(server_ca.as_bytes()) {
+        roots.add(cert.expect("CA PEM")).expect("add root");
+    }
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_root_certificates(roots);
+    let config = match client {
+        Some((cert, key)) => {
+            let chain = CertificateDer::pem_slice_iter(cert.as_bytes())
+                .collect::<Result<Vec<_>, _>>()
+                .expect("client chain");
+            let key = PrivateKeyDer::from_pem_slice(key.as_bytes()).expect("client key");
+            builder.with_client_auth_cert(chain, key).expect("client auth")
+        }
+        None => builder.with_no_client_auth(),
+    };
+    TlsConnector::from(Arc::new(config))
+}
+
+async fn tls(addr: std::net::SocketAddr, connector: &TlsConnector) -> std::io::Result<TlsStream<TcpStream>> {
+    let tcp = TcpStream::connect(addr).await?;
+    connector
+        .connect(ServerName::try_from("localhost").expect("name"), tcp)
+        .await
+}
+
+/// Opens `wss://…/ocpp/{id}` as a 1.6 charger (with Basic auth if `password`); the HTTP
+/// status on refusal.
+async fn wss(
+    addr: std::net::SocketAddr,
+    connector: &TlsConnector,
+    id: &str,
+    password: Option<&str>,
+) -> Result<WebSocketStream<TlsStream<TcpStream>>, String> {
+    let stream = tls(addr, connector).await.map_err(|e| format!("tls: {e}"))?;
+    let mut request = format!("wss://localhost/ocpp/{id}")
+        .into_client_request()
+        .expect("request");
+    let headers = request.headers_mut();
+    headers.insert("Sec-WebSocket-Protocol", HeaderValue::from_static("ocpp1.6"));
+    if let Some(pw) = password {
+        use base64::Engine;
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{pw}"));
+        headers.insert(
+            "Authorization",
+            HeaderValue::from_str(&format!("Basic {token}")).expect("header"),
+        );
+    }
+    match tokio_tungstenite::client_async(request, stream).await {
+        Ok((ws, _)) => Ok(ws),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => Err(response.status().as_u16().to_string()),
+        Err(e) => Err(format!("ws: {e}")),
+    }
+}
+
+async fn boot<S>(ws: &mut WebSocketStream<S>) -> Value
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let call = json!([2, "b1", "BootNotification", boot_payload("1.6")]);
+    ws.send(Message::text(call.to_string())).await.expect("send");
+    loop {
+        match ws.next().await.expect("answer").expect("frame") {
+            Message::Text(t) => return serde_json::from_str(t.as_str()).expect("json"),
+            _ => continue,
+        }
+    }
+}
+
+#[tokio::test]
+async fn profiles_2_and_3_over_real_tls_and_https_for_the_api() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ca = Ca::new("voltgate test CA");
+    let other_ca = Ca::new("someone else's CA");
+    let server = ca.sign("localhost", &["localhost", "127.0.0.1"]);
+    let files = TlsConfig {
+        cert_file: write(dir.path(), "server.pem", &server.0),
+        key_file: write(dir.path(), "server.key", &server.1),
+        client_ca_file: Some(write(dir.path(), "clients-ca.pem", &ca.pem)),
+    };
+    let t = TestServer::start_with(|c| {
+        c.ocpp.tls_listen = Some(([127, 0, 0, 1], 0).into());
+        c.api.tls = true;
+        c.tls = Some(files.clone());
+    })
+    .await;
+    let wss_addr = t.server().ocpp_tls_addr.expect("wss listener");
+
+    // The API over HTTPS (reqwest here has no TLS; speak HTTP/1.1 over the TLS stream).
+    let anon = connector(&ca.pem, None);
+    let mut https = tls(t.server().api_addr, &anon).await.expect("HTTPS handshake");
+    https
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("request");
+    let mut answer = String::new();
+    https.read_to_string(&mut answer).await.ok();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+
+    // Register through the store (the API is HTTPS-only here): a profile-2 and a profile-3 charger.
+    let state = &t.server().state;
+    let root = state.store.find_organisation("1").await.expect("root");
+    let admin = voltgate::access::Principal::system(&root);
+    for (id, profile) in [("CP-2", 2u8), ("CP-3", 3u8)] {
+        let input = voltgate::services::chargers::NewCharger {
+            id: id.into(),
+            organisation_id: root.id,
+            site_id: None,
+            password: Some(PW.into()),
+            security_profile: Some(profile),
+        };
+        voltgate::services::chargers::create(state, &admin, input)
+            .await
+            .expect("register");
+    }
+
+    // Profile 2: TLS + Basic auth. Right password in; wrong password and plain ws:// out.
+    let mut cp2 = wss(wss_addr, &anon, "CP-2", Some(PW)).await.expect("CP-2 over wss");
+    assert_eq!(boot(&mut cp2).await[2]["status"], json!("Accepted"));
+    assert_eq!(
+        wss(wss_addr, &anon, "CP-2", Some("wrong-password-123")).await.err(),
+        Some("401".into())
+    );
+    let plain = common::TestCharger::connect(&t.ocpp_base(), "CP-2", "1.6", Some(PW)).await;
+    assert!(plain.is_err(), "profile 2 refused on plain ws://");
+
+    // Profile 3: the client certificate is the credential; its CN must be the charger's id.
+    let right = ca.sign("CP-3", &[]);
+    let mut cp3 = wss(wss_addr, &connector(&ca.pem, Some(&right)), "CP-3", None)
+        .await
+        .expect("CP-3 with its certificate");
+    assert_eq!(boot(&mut cp3).await[2]["status"], json!("Accepted"));
+    let wrong_cn = ca.sign("CP-2", &[]);
+    assert_eq!(
+        wss(wss_addr, &connector(&ca.pem, Some(&wrong_cn)), "CP-3", None)
+            .await
+            .err(),
+        Some("401".into()),
+        "another charger's certificate"
+    );
+    assert_eq!(
+        wss(wss_addr, &anon, "CP-3", Some(PW)).await.err(),
+        Some("401".into()),
+        "no certificate, even with the password"
+    );
+    let foreign = other_ca.sign("CP-3", &[]);
+    let refused = wss(wss_addr, &connector(&ca.pem, Some(&foreign)), "CP-3", None).await;
+    assert!(refused.is_err(), "a certificate from another CA never gets through");
+    assert_ne!(refused.err(), Some("101".into()));
+    let plain = common::TestCharger::connect(&t.ocpp_base(), "CP-3", "1.6", Some(PW)).await;
+    assert!(plain.is_err(), "profile 3 refused on plain ws://");
+
+    // Reload: a new server certificate from another CA; new handshakes see it, the live
+    // profile-3 connection keeps going.
+    let renewed_ca = Ca::new("renewed CA");
+    let renewed = renewed_ca.sign("localhost", &["localhost", "127.0.0.1"]);
+    std::fs::write(&files.cert_file, &renewed.0).expect("write cert");
+    std::fs::write(&files.key_file, &renewed.1).expect("write key");
+    t.server().reload_tls().expect("reload");
+    assert!(tls(wss_addr, &anon).await.is_err(), "the old CA no longer matches");
+    let mut again = wss(wss_addr, &connector(&renewed_ca.pem, None), "CP-2", Some(PW))
+        .await
+        .expect("new certificate served");
+    assert_eq!(boot(&mut again).await[2]["status"], json!("Accepted"));
+    cp3.send(Message::text(json!([2, "h1", "Heartbeat", {}]).to_string()))
+        .await
+        .expect("heartbeat on the old session");
+    let answer = loop {
+        match cp3.next().await.expect("answer").expect("frame") {
+            Message::Text(t) => break serde_json::from_str::<Value>(t.as_str()).expect("json"),
+            _ => continue,
+        }
+    };
+    assert_eq!(answer[1], json!("h1"), "{answer}");
+    assert!(answer[2]["currentTime"].is_string(), "{answer}");
+
+    // A broken file on reload keeps the current certificate.
+    std::fs::write(&files.key_file, "not a key").expect("write");
+    assert!(t.server().reload_tls().is_err());
+    assert!(tls(wss_addr, &connector(&renewed_ca.pem, None)).await.is_ok());
+}
