@@ -27,7 +27,7 @@ echo "== voltgate ($N chargers)" >&2
 OCPP=$(free_port) API=$(free_port)
 DB="sqlite://$TMP/v.db?mode=rwc"
 VOLTGATE__DATABASE__URL=$DB VOLTGATE__OCPP__LISTEN=127.0.0.1:$OCPP VOLTGATE__API__LISTEN=127.0.0.1:$API \
-  VOLTGATE__BOOTSTRAP__ADMIN_PASSWORD=compare-admin-pass RUST_LOG=warn target/release/voltgate serve >"$TMP/voltgate.log" 2>&1 &
+  VOLTGATE__BOOTSTRAP__ADMIN_PASSWORD=compare-admin-pass VOLTGATE__OCPP__RATE_LIMIT_PER_S=0 RUST_LOG=warn target/release/voltgate serve >"$TMP/voltgate.log" 2>&1 &
 VPID=$!; PIDS+=("$VPID"); wait_port "$OCPP"
 $BENCH --json --ocpp-url "ws://127.0.0.1:$OCPP/ocpp" --api-url "http://127.0.0.1:$API" --database-url "$DB" \
   --admin-password compare-admin-pass --chargers "$N" --heartbeat-s "$HB" --resets 0 --server-pid "$VPID" >"$TMP/voltgate.json"

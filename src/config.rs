@@ -95,6 +95,16 @@ pub struct OcppConfig {
     pub write_buffer_size: usize,
     pub max_write_buffer_size: usize,
     pub charger_password_memory_kib: u32,
+    /// Messages a charger may send per second on average (0: no limit), and in a burst.
+    pub rate_limit_per_s: u32,
+    pub rate_limit_burst: u32,
+    /// A write the charger does not take (it stopped reading) within this long ends the
+    /// connection.
+    pub write_timeout_s: u64,
+    /// Open charger connections at most; more are refused with 503.
+    pub max_connections: usize,
+    /// Handshakes (TLS, HTTP upgrade, authentication) in progress at most; more get 503.
+    pub max_handshakes: usize,
     pub boot_overload_ms: u64,
 }
 
@@ -115,6 +125,11 @@ impl Default for OcppConfig {
             write_buffer_size: 0,
             max_write_buffer_size: 256 * 1024,
             charger_password_memory_kib: 256,
+            rate_limit_per_s: 20,
+            rate_limit_burst: 100,
+            write_timeout_s: 30,
+            max_connections: 100_000,
+            max_handshakes: 1024,
             boot_overload_ms: 5000,
         }
     }
@@ -480,6 +495,21 @@ impl Config {
             return fail(
                 "ocpp.max_write_buffer_size",
                 "must exceed ocpp.write_buffer_size + ocpp.max_message_size",
+            );
+        }
+        if o.rate_limit_per_s > 0 && o.rate_limit_burst == 0 {
+            return fail(
+                "ocpp.rate_limit_burst",
+                "must be at least 1 when ocpp.rate_limit_per_s is set",
+            );
+        }
+        if o.write_timeout_s == 0 {
+            return fail("ocpp.write_timeout_s", "must be at least 1");
+        }
+        if o.max_connections == 0 || o.max_handshakes == 0 {
+            return fail(
+                "ocpp.max_connections",
+                "connection and handshake caps must be at least 1",
             );
         }
         if !(64..=1024 * 1024).contains(&o.charger_password_memory_kib) {

@@ -36,6 +36,10 @@ pub(crate) enum Ended {
     Shutdown,
     IdleTimeout,
     MessageTooBig(String),
+    /// It stopped reading: a write did not drain within `ocpp.write_timeout_s`.
+    SlowReader,
+    /// It kept sending over `ocpp.rate_limit_*` after being told to slow down.
+    Flooding,
     Error(String),
 }
 
@@ -50,6 +54,8 @@ impl fmt::Display for Ended {
             Ended::Shutdown => f.write_str("server shutdown"),
             Ended::IdleTimeout => f.write_str("idle timeout"),
             Ended::MessageTooBig(e) => write!(f, "message too big: {e}"),
+            Ended::SlowReader => f.write_str("stopped reading (write timed out)"),
+            Ended::Flooding => f.write_str("kept flooding after rate-limit errors"),
             Ended::Error(e) => write!(f, "error: {e}"),
         }
     }
@@ -72,6 +78,52 @@ pub(crate) struct Connection<'a> {
     last_heard: Instant,
     /// Published to the registry so commands wait for an accepted boot.
     boot: BootFlag,
+    limit: RateLimit,
+}
+
+/// A token bucket over the charger's frames: `rate` per second on average, `burst` at once.
+/// Frames over it are refused; a charger that keeps going for another burst is cut off.
+struct RateLimit {
+    rate: f64,
+    burst: f64,
+    tokens: f64,
+    at: Instant,
+    refused_in_row: u32,
+}
+
+impl RateLimit {
+    fn new(per_s: u32, burst: u32) -> Self {
+        Self {
+            rate: f64::from(per_s),
+            burst: f64::from(burst),
+            tokens: f64::from(burst),
+            at: Instant::now(),
+            refused_in_row: 0,
+        }
+    }
+
+    /// Takes a token; false when over the limit (never, with the limit off).
+    fn take(&mut self) -> bool {
+        if self.rate == 0.0 {
+            return true;
+        }
+        let now = Instant::now();
+        self.tokens = (self.tokens + now.duration_since(self.at).as_secs_f64() * self.rate).min(self.burst);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            self.refused_in_row = 0;
+            true
+        } else {
+            self.refused_in_row += 1;
+            false
+        }
+    }
+
+    /// The charger ignored a whole burst's worth of refusals.
+    fn persists(&self) -> bool {
+        f64::from(self.refused_in_row) > self.burst
+    }
 }
 
 impl<'a> Connection<'a> {
@@ -84,6 +136,7 @@ impl<'a> Connection<'a> {
             next_call_id: 0,
             last_heard: Instant::now(),
             boot: BootFlag::default(),
+            limit: RateLimit::new(gateway.config.rate_limit_per_s, gateway.config.rate_limit_burst),
         }
     }
 
@@ -136,8 +189,8 @@ impl<'a> Connection<'a> {
                 }
                 _ = sleep_until(next_ping.unwrap_or_else(far_future)), if next_ping.is_some() => {
                     next_ping = ping_period.map(|p| Instant::now() + p);
-                    if let Err(e) = self.ws.send(Message::Ping(Default::default())).await {
-                        break Ended::Error(e.to_string());
+                    if let Err(ended) = self.write(Message::Ping(Default::default())).await {
+                        break ended;
                     }
                 }
             }
@@ -172,10 +225,42 @@ impl<'a> Connection<'a> {
             }
             Some(Err(e)) => return Some(Ended::Error(e.to_string())),
         };
-        let reply = self.on_text(&text).await?;
-        match self.ws.send(Message::Text(reply.into())).await {
-            Ok(()) => None,
-            Err(e) => Some(Ended::Error(e.to_string())),
+        let reply = if self.limit.take() {
+            self.on_text(&text).await?
+        } else {
+            if self.limit.persists() {
+                tracing::warn!(charger = %self.session.charger_id, "closing: kept flooding after rate-limit errors");
+                return Some(
+                    self.close(CloseCode::Policy, "rate limit exceeded", Ended::Flooding)
+                        .await,
+                );
+            }
+            self.rate_limited(&text)?
+        };
+        self.write(Message::Text(reply.into())).await.err()
+    }
+
+    /// The answer to a frame over the rate limit: a CALLERROR for a CALL, nothing otherwise.
+    fn rate_limited(&self, text: &str) -> Option<String> {
+        let Ok(Frame::Call { id, .. }) = Frame::decode(text) else {
+            return None;
+        };
+        tracing::debug!(charger = %self.session.charger_id, "frame over the rate limit");
+        let rejection = CallRejection::new(ErrorCode::GenericError, "rate limit exceeded; slow down");
+        Some(call_error(self.session.version, id, rejection).encode())
+    }
+
+    /// Sends a frame, bounded in time: a peer that stops reading would otherwise hold this
+    /// task (and its buffers) forever, since TCP never gives up on a zero window.
+    async fn write(&mut self, message: Message) -> Result<(), Ended> {
+        let timeout = Duration::from_secs(self.gateway.config.write_timeout_s);
+        match tokio::time::timeout(timeout, self.ws.send(message)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(Ended::Error(e.to_string())),
+            Err(_) => {
+                tracing::warn!(charger = %self.session.charger_id, "closing: the charger stopped reading");
+                Err(Ended::SlowReader)
+            }
         }
     }
 
@@ -286,9 +371,9 @@ impl<'a> Connection<'a> {
             payload: call.payload,
         }
         .encode();
-        if let Err(e) = self.ws.send(Message::Text(text.into())).await {
+        if let Err(ended) = self.write(Message::Text(text.into())).await {
             let _ = call.reply.send(Err(CallFailure::Disconnected));
-            return Err(Ended::Error(e.to_string()));
+            return Err(ended);
         }
         self.in_flight = Some(InFlight {
             id,
@@ -308,7 +393,8 @@ impl<'a> Connection<'a> {
             code,
             reason: reason.into(),
         };
-        if self.ws.close(Some(frame)).await.is_ok() {
+        // Bounded like every write: a peer that stopped reading does not take the close frame.
+        if let Ok(Ok(())) = tokio::time::timeout(CLOSE_GRACE, self.ws.close(Some(frame))).await {
             let _ = tokio::time::timeout(CLOSE_GRACE, async { while let Some(Ok(_)) = self.ws.next().await {} }).await;
         }
         ended

@@ -149,10 +149,10 @@ pub(crate) async fn refuse(mut stream: ChargerStream, refusal: &HttpRefusal, pee
         503 => "Service Unavailable",
         _ => "Error",
     };
-    let challenge = if refusal.status == 401 {
-        "WWW-Authenticate: Basic realm=\"voltgate\", charset=\"UTF-8\"\r\n"
-    } else {
-        ""
+    let challenge = match refusal.status {
+        401 => "WWW-Authenticate: Basic realm=\"voltgate\", charset=\"UTF-8\"\r\n",
+        503 => "Retry-After: 10\r\n",
+        _ => "",
     };
     let body = format!("{}\n", refusal.reason);
     let response = format!(

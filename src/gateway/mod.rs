@@ -34,6 +34,9 @@ pub struct Gateway {
     ws_config: WebSocketConfig,
     station: Station,
     registry: Registry,
+    /// Handshakes in progress (`ocpp.max_handshakes`): TLS, upgrade and argon2 are the costly
+    /// part of a connection, so a storm or an attacker queues here, not in memory.
+    handshakes: Arc<tokio::sync::Semaphore>,
 }
 
 impl Gateway {
@@ -49,6 +52,7 @@ impl Gateway {
             .max_frame_size(Some(config.max_message_size));
         Self {
             registry: Registry::new(config.call_timeout()),
+            handshakes: Arc::new(tokio::sync::Semaphore::new(config.max_handshakes)),
             config,
             ws_config,
             station,
@@ -110,6 +114,26 @@ impl Gateway {
 
     async fn serve(&self, tcp: TcpStream, peer: SocketAddr, tls: Option<Arc<Tls>>, shutdown: CancellationToken) {
         let _ = tcp.set_nodelay(true);
+        // Over a cap: a plain connection hears 503 at once; a TLS one is closed, as answering
+        // would first cost the handshake the cap is there to bound.
+        let over = if self.registry.len() >= self.config.max_connections {
+            Some("connection limit reached")
+        } else {
+            None
+        };
+        let permit = match (over, Arc::clone(&self.handshakes).try_acquire_owned()) {
+            (None, Ok(permit)) => permit,
+            (reason, _) => {
+                let reason = reason.unwrap_or("too many handshakes in progress");
+                if tls.is_none() {
+                    let refusal = HttpRefusal::new(503, format!("{reason}; try again later"));
+                    handshake::refuse(ChargerStream::Plain(tcp), &refusal, peer).await;
+                } else {
+                    tracing::warn!(%peer, reason, "TLS connection refused");
+                }
+                return;
+            }
+        };
         let handshake_timeout = Duration::from_secs(self.config.handshake_timeout_s);
         let (mut stream, transport) = match tokio::time::timeout(handshake_timeout, self.secure(tcp, tls)).await {
             Ok(Some(secured)) => secured,
@@ -150,6 +174,7 @@ impl Gateway {
                 return;
             }
         };
+        drop(permit);
         let registration = self.registry.register(&charger_id, version);
         let session_id = registration.session;
         tracing::info!(charger = %charger_id, %version, %peer, "charger connected");
