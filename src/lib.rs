@@ -13,6 +13,7 @@ pub mod config;
 pub mod crypto;
 pub mod gateway;
 pub mod mail;
+pub mod metrics;
 pub mod ocpp;
 pub mod server;
 pub mod services;

@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::crypto::PasswordHasher;
 use crate::gateway::Gateway;
 use crate::mail::Mailer;
+use crate::metrics::Metrics;
 use crate::services::throttle::LoginThrottle;
 use crate::station::Station;
 use crate::store::Store;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub mailer: Option<Mailer>,
     /// Every connected charger, on this node or (in a cluster) another: how commands reach them.
     pub fleet: Fleet,
+    /// What `/metrics` reports.
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -42,11 +45,13 @@ impl AppState {
     pub fn new(config: Config, store: Store) -> anyhow::Result<Self> {
         let hasher = PasswordHasher::default().with_params(config.accounts.argon2_params()?);
         let mailer = config.smtp.as_ref().map(Mailer::new).transpose()?;
+        let metrics = Arc::new(Metrics::new(store.write_stats()));
         let station = Station::new(store.clone(), &config.ocpp, hasher.clone());
-        let gateway = Arc::new(Gateway::new(config.ocpp.clone(), station));
+        let gateway = Arc::new(Gateway::new(config.ocpp.clone(), station, Arc::clone(&metrics)));
         let fleet = Fleet::local(gateway.registry().clone());
         Ok(Self {
             fleet,
+            metrics,
             throttle: Arc::new(LoginThrottle::new(&config.accounts)),
             config: Arc::new(config),
             store,

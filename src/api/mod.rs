@@ -81,6 +81,23 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(invitations::router())
 }
 
+/// `GET /metrics`: Prometheus (OpenMetrics) text. Counts only, no charger ids; keep it on an
+/// internal network like the rest of the API.
+async fn metrics(axum::extract::State(state): axum::extract::State<AppState>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match state.metrics.encode() {
+        Ok(text) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            text,
+        )
+            .into_response(),
+        Err(_) => ApiError::from(crate::services::Error::Internal("metrics did not encode".into())).into_response(),
+    }
+}
+
 /// The request span: method and path, with the secret part of invitation links cut off
 /// (the path is the credential there).
 fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
@@ -102,6 +119,7 @@ pub fn router(state: AppState) -> Router {
             get(move || async move { axum::Json(openapi.as_ref().clone()) }),
         )
         .route("/invitations/{token}", get(invitations::page))
+        .route("/metrics", get(metrics))
         .route(
             "/healthz",
             get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),

@@ -17,6 +17,7 @@ pub use translate::Prepared;
 use crate::access::{Permission, Principal};
 use crate::cluster::Location;
 use crate::gateway::CallFailure;
+use crate::metrics::CommandLabels;
 use crate::server::AppState;
 use crate::services::{self, Target};
 use crate::store::{ACCEPTED, AuditEntry, EventKind};
@@ -250,6 +251,18 @@ impl Drop for Slot<'_> {
 /// Sends `cmd` to a charger the principal may act on and returns the charger's answer.
 pub async fn execute(state: &AppState, p: &Principal, charger_id: &str, cmd: Command) -> Result<CommandReply, Error> {
     let action = format!("command.{}", cmd.kind());
+    let started = std::time::Instant::now();
+    let observe = |outcome: &'static str| {
+        let labels = CommandLabels {
+            command: cmd.kind(),
+            outcome,
+        };
+        state
+            .metrics
+            .commands
+            .get_or_create(&labels)
+            .observe(started.elapsed().as_secs_f64());
+    };
     let (charger, org) = services::chargers::visible_charger(state, p, charger_id, &action).await?;
     let target = || {
         Target::new(format!("charger:{charger_id}"))
@@ -260,6 +273,7 @@ pub async fn execute(state: &AppState, p: &Principal, charger_id: &str, cmd: Com
     let request = serde_json::to_value(&cmd).ok();
     let refuse = |outcome: &'static str, err: Error| {
         let (request, action) = (request.clone(), action.as_str());
+        observe(outcome);
         async move {
             services::audit(state, p, action, target(), request, outcome, Some(err.to_string())).await;
             Err(err)
@@ -313,6 +327,16 @@ pub async fn execute(state: &AppState, p: &Principal, charger_id: &str, cmd: Com
         Err(CallFailure::Busy) => Err(Error::Busy(cmd.kind())),
         Err(CallFailure::Disconnected) => Err(Error::Disconnected),
     };
+    observe(match &result {
+        Ok(_) => "ok",
+        Err(Error::Timeout) => "timeout",
+        Err(Error::ChargerError { .. }) => "call_error",
+        Err(Error::Offline) => "offline",
+        Err(Error::Busy(_)) => "busy",
+        Err(Error::Disconnected) => "disconnected",
+        Err(Error::BadAnswer(_)) => "bad_answer",
+        Err(_) => "failed",
+    });
     let (outcome, detail) = match &result {
         Ok(reply) => (reply.status.clone(), None),
         Err(Error::Timeout) => ("timeout".into(), None),

@@ -12,6 +12,7 @@ use tokio::time::{Instant, sleep_until};
 use tokio_tungstenite::WebSocketStream;
 
 use super::stream::ChargerStream;
+use crate::metrics::{ActionLabels, CodeLabels};
 use tokio_tungstenite::tungstenite::error::CapacityError;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -247,7 +248,7 @@ impl<'a> Connection<'a> {
         };
         tracing::debug!(charger = %self.session.charger_id, "frame over the rate limit");
         let rejection = CallRejection::new(ErrorCode::GenericError, "rate limit exceeded; slow down");
-        Some(call_error(self.session.version, id, rejection).encode())
+        Some(self.call_error(id, rejection).encode())
     }
 
     /// Sends a frame, bounded in time: a peer that stops reading would otherwise hold this
@@ -273,23 +274,33 @@ impl<'a> Connection<'a> {
         };
         match frame {
             Frame::Call { id, action, payload } => {
-                let answer = match Request::parse(version, &action, payload) {
-                    Ok(request) => match self.handle(request).await {
-                        Ok(response) => response.to_payload().map_err(|e| {
-                            tracing::error!(charger = %self.session.charger_id, %action, error = %e, "response did not serialise");
-                            CallRejection::new(ErrorCode::InternalError, "internal error")
-                        }),
-                        Err(err) => Err(self.station_error(&action, err)),
-                    },
+                let (answer, known) = match Request::parse(version, &action, payload) {
+                    Ok(request) => (
+                        match self.handle(request).await {
+                            Ok(response) => response.to_payload().map_err(|e| {
+                                tracing::error!(charger = %self.session.charger_id, %action, error = %e, "response did not serialise");
+                                CallRejection::new(ErrorCode::InternalError, "internal error")
+                            }),
+                            Err(err) => Err(self.station_error(&action, err)),
+                        },
+                        true,
+                    ),
                     Err(rejection) => {
                         tracing::debug!(charger = %self.session.charger_id, %action, error = %rejection, "CALL rejected");
-                        Err(rejection)
+                        let known = rejection.code != ErrorCode::NotImplemented;
+                        (Err(rejection), known)
                     }
                 };
+                // Only actions the parser knows become labels: a peer cannot mint new series.
+                let labels = ActionLabels {
+                    action: if known { action } else { "unknown".into() },
+                    outcome: if answer.is_ok() { "ok" } else { "callerror" },
+                };
+                self.gateway.metrics.messages.get_or_create(&labels).inc();
                 Some(
                     match answer {
                         Ok(payload) => Frame::CallResult { id, payload },
-                        Err(r) => call_error(version, id, r),
+                        Err(r) => self.call_error(id, r),
                     }
                     .encode(),
                 )
@@ -329,7 +340,19 @@ impl<'a> Connection<'a> {
             return None;
         }
         let id = err.id.unwrap_or_else(|| UNKNOWN_MESSAGE_ID.to_owned());
-        Some(call_error(self.session.version, id, CallRejection::new(err.code, err.description)).encode())
+        Some(
+            self.call_error(id, CallRejection::new(err.code, err.description))
+                .encode(),
+        )
+    }
+
+    /// A CALLERROR frame in this connection's version, counted.
+    fn call_error(&self, id: String, rejection: CallRejection) -> Frame {
+        let code = CodeLabels {
+            code: format!("{:?}", rejection.code),
+        };
+        self.gateway.metrics.callerrors.get_or_create(&code).inc();
+        call_error(self.session.version, id, rejection)
     }
 
     /// Maps a handler failure to the CALLERROR the charger sees; internals are logged, not sent.

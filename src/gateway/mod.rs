@@ -19,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::OcppConfig;
+use crate::metrics::{Metrics, VersionLabels};
 use crate::station::{Refusal, Session, Station, Transport};
 use crate::tls::Tls;
 use handshake::HttpRefusal;
@@ -37,11 +38,12 @@ pub struct Gateway {
     /// Handshakes in progress (`ocpp.max_handshakes`): TLS, upgrade and argon2 are the costly
     /// part of a connection, so a storm or an attacker queues here, not in memory.
     handshakes: Arc<tokio::sync::Semaphore>,
+    metrics: Arc<Metrics>,
 }
 
 impl Gateway {
-    /// A gateway answering chargers through `station`.
-    pub fn new(config: OcppConfig, station: Station) -> Self {
+    /// A gateway answering chargers through `station`, counting into `metrics`.
+    pub fn new(config: OcppConfig, station: Station, metrics: Arc<Metrics>) -> Self {
         // Set every buffer explicitly: tungstenite's defaults reserve 128 KiB per socket and
         // let a peer that stops reading grow the write buffer without bound.
         let ws_config = WebSocketConfig::default()
@@ -53,6 +55,7 @@ impl Gateway {
         Self {
             registry: Registry::new(config.call_timeout()),
             handshakes: Arc::new(tokio::sync::Semaphore::new(config.max_handshakes)),
+            metrics,
             config,
             ws_config,
             station,
@@ -125,6 +128,7 @@ impl Gateway {
             (None, Ok(permit)) => permit,
             (reason, _) => {
                 let reason = reason.unwrap_or("too many handshakes in progress");
+                self.metrics.refused("over_capacity");
                 if tls.is_none() {
                     let refusal = HttpRefusal::new(503, format!("{reason}; try again later"));
                     handshake::refuse(ChargerStream::Plain(tcp), &refusal, peer).await;
@@ -139,19 +143,25 @@ impl Gateway {
             Ok(Some(secured)) => secured,
             // A failed TLS handshake (wrong CA, garbage, plain HTTP on the TLS port).
             Ok(None) => {
+                self.metrics.refused("tls_failed");
                 tracing::warn!(%peer, "TLS handshake failed");
                 return;
             }
             Err(_) => {
+                self.metrics.refused("timeout");
                 tracing::warn!(%peer, "TLS handshake timed out");
                 return;
             }
         };
         let request = match tokio::time::timeout(handshake_timeout, handshake::read_request(&mut stream)).await {
             Ok(Ok(request)) => request,
-            Ok(Err(Some(refusal))) => return handshake::refuse(stream, &refusal, peer).await,
+            Ok(Err(Some(refusal))) => {
+                self.metrics.refused("bad_request");
+                return handshake::refuse(stream, &refusal, peer).await;
+            }
             Ok(Err(None)) => return,
             Err(_) => {
+                self.metrics.refused("timeout");
                 tracing::warn!(%peer, "handshake timed out");
                 return;
             }
@@ -164,6 +174,12 @@ impl Gateway {
             .await
         {
             let mut http = http_refusal(&refusal);
+            self.metrics.refused(match http.status {
+                401 => "unauthorized",
+                404 => "unknown_charger",
+                400 => "bad_request",
+                _ => "unavailable",
+            });
             http.detail = Some(format!("charger {charger_id}: {refusal}"));
             return handshake::refuse(stream, &http, peer).await;
         }
@@ -179,9 +195,19 @@ impl Gateway {
         let session_id = registration.session;
         tracing::info!(charger = %charger_id, %version, %peer, "charger connected");
         let session = Session::new(charger_id.clone(), version);
+        // A clone of the gauge (it is shared), not the family's read guard across awaits.
+        let gauge = self
+            .metrics
+            .connected
+            .get_or_create(&VersionLabels {
+                version: version.as_str(),
+            })
+            .clone();
+        gauge.inc();
         let ended = connection::Connection::new(self, ws, session)
             .run(registration, shutdown)
             .await;
+        gauge.dec();
         self.registry.unregister(&charger_id, session_id);
         tracing::info!(charger = %charger_id, reason = %ended, "charger disconnected");
     }

@@ -34,7 +34,7 @@ impl std::fmt::Debug for GroupCommit {
 
 impl GroupCommit {
     /// Starts the writer over `db`.
-    pub(crate) fn start(db: DatabaseConnection) -> Self {
+    pub(crate) fn start(db: DatabaseConnection, stats: crate::metrics::WriteStats) -> Self {
         let (jobs, mut queue) = mpsc::channel::<Job>(8192);
         tokio::spawn(async move {
             while let Some(first) = queue.recv().await {
@@ -45,7 +45,9 @@ impl GroupCommit {
                         Err(_) => break,
                     }
                 }
+                let (size, started) = (batch.len(), std::time::Instant::now());
                 run_batch(&db, batch).await;
+                stats.observe("group_commit", size, started.elapsed());
             }
         });
         Self { jobs }

@@ -60,6 +60,8 @@ pub struct Store {
     db: DatabaseConnection,
     /// Batches the small writes chargers cause into shared transactions.
     group: group_commit::GroupCommit,
+    /// Commit times and batch sizes of the batched writers, for `/metrics`.
+    writes: crate::metrics::WriteStats,
 }
 
 impl Store {
@@ -79,8 +81,9 @@ impl Store {
             // WAL lets readers proceed while a writer commits; the mode sticks to the file.
             db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
         }
-        let group = group_commit::GroupCommit::start(db.clone());
-        Ok(Self { db, group })
+        let writes = crate::metrics::WriteStats::default();
+        let group = group_commit::GroupCommit::start(db.clone(), writes.clone());
+        Ok(Self { db, group, writes })
     }
 
     /// Applies pending migrations; returns how many ran.
@@ -89,6 +92,11 @@ impl Store {
         let pending = migration::Migrator::get_pending_migrations(&self.db).await?.len();
         migration::Migrator::up(&self.db, None).await?;
         Ok(pending)
+    }
+
+    /// Commit times and batch sizes of the batched writers.
+    pub fn write_stats(&self) -> &crate::metrics::WriteStats {
+        &self.writes
     }
 
     /// The underlying connection, for code that composes its own queries.

@@ -98,7 +98,9 @@ impl MeterWriter {
                         },
                     }
                 }
+                let started = std::time::Instant::now();
                 let result = store.insert_meter_values(&pending).await.map_err(|e| e.to_string());
+                store.write_stats().observe("meter_values", rows, started.elapsed());
                 if let Err(e) = &result {
                     tracing::error!(error = %e, rows, "meter values not stored");
                 }
