@@ -274,3 +274,50 @@ async fn tickets_take_comments_and_status_changes() {
         422
     );
 }
+
+#[tokio::test]
+async fn answers_carry_security_headers_and_oversized_bodies_get_413() {
+    let t = TestServer::start().await;
+    let client = reqwest::Client::new();
+    let base = format!("http://{}", t.server().api_addr);
+    for path in ["/api/v1/me", "/healthz", "/api/v1/no-such-thing"] {
+        let r = client.get(format!("{base}{path}")).send().await.expect("request");
+        let h = r.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        assert_eq!(h["cache-control"], "no-store", "{path}");
+        assert_eq!(
+            h["content-security-policy"], "default-src 'none'; frame-ancestors 'none'",
+            "{path}"
+        );
+        assert!(h.get("access-control-allow-origin").is_none(), "no CORS: {path}");
+        assert!(h.get("strict-transport-security").is_none(), "no HSTS over plain HTTP");
+    }
+    // The invitation page keeps its own policy, which lets its inline script run.
+    let page = client
+        .get(format!("{base}/invitations/whatever"))
+        .send()
+        .await
+        .expect("page");
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .expect("csp")
+        .to_owned();
+    assert!(
+        csp.contains("script-src 'unsafe-inline'") && csp.contains("connect-src 'self'"),
+        "{csp}"
+    );
+
+    let huge = "x".repeat(2 * 1024 * 1024);
+    let r = client
+        .post(format!("{base}/api/v1/login"))
+        .header("content-type", "application/json")
+        .body(format!("{{\"username\": \"{huge}\", \"password\": \"x\"}}"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), 413);
+    let body: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(body["error"], "payload_too_large");
+}

@@ -35,6 +35,13 @@ async fn accept(
 
 /// The page behind the link: a password form that posts to the API above. Static, so the
 /// token never reaches a template; the script reads it from the address.
-pub(super) async fn page() -> Html<&'static str> {
-    Html(include_str!("invitation.html"))
+pub(super) async fn page() -> impl axum::response::IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; \
+             form-action 'none'; frame-ancestors 'none'",
+        )],
+        Html(include_str!("invitation.html")),
+    )
 }

@@ -25,7 +25,9 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::HeaderValue;
 use axum::routing::get;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
@@ -109,11 +111,33 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
     tracing::debug_span!("request", method = %request.method(), path = %shown)
 }
 
+/// Headers every answer carries unless a route set its own (the invitation page sets a CSP
+/// that lets its inline script run). No CORS headers: browsers keep other origins out.
+fn with_security_headers(router: Router, hsts: bool) -> Router {
+    use axum::http::header;
+    let set = |name, value: &'static str| SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value));
+    let router = router
+        .layer(set(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(set(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(set(header::REFERRER_POLICY, "no-referrer"))
+        .layer(set(
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'",
+        ))
+        .layer(set(header::CACHE_CONTROL, "no-store"));
+    if hsts {
+        router.layer(set(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000"))
+    } else {
+        router
+    }
+}
+
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
+    let hsts = state.config.api.tls;
     let (router, openapi) = routes().split_for_parts();
     let openapi = Arc::new(openapi);
-    router
+    let app = router
         .route(
             "/api/openapi.json",
             get(move || async move { axum::Json(openapi.as_ref().clone()) }),
@@ -131,5 +155,6 @@ pub fn router(state: AppState) -> Router {
             REQUEST_TIMEOUT,
         ))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
-        .with_state(state)
+        .with_state(state);
+    with_security_headers(app, hsts)
 }
