@@ -66,6 +66,13 @@ struct Args {
     /// Seconds of MeterValues, one message of 3 values per charger per second (0: skip).
     #[arg(long, default_value_t = 0)]
     meter_s: u64,
+    /// Flood: this many extra chargers send heartbeats back to back without waiting for
+    /// answers, while every other charger sends one a second (0: skip).
+    #[arg(long, default_value_t = 0)]
+    flooders: usize,
+    /// Seconds of each flood phase (without, then with the flooders).
+    #[arg(long, default_value_t = 10)]
+    flood_s: u64,
     /// Remote resets through the HTTP API (0: skip).
     #[arg(long, default_value_t = 200)]
     resets: usize,
@@ -116,7 +123,7 @@ async fn register(args: &Args) -> anyhow::Result<()> {
         .context("connecting to --database-url")?;
     let hash = voltgate::crypto::hash_charger_password(PASSWORD, 256).map_err(|e| anyhow::anyhow!("{e}"))?;
     let now = Utc::now();
-    let ids: Vec<usize> = (0..args.chargers).collect();
+    let ids: Vec<usize> = (0..args.chargers + args.flooders).collect();
     for chunk in ids.chunks(500) {
         let rows = chunk.iter().map(|&i| charger::ActiveModel {
             id: Set(id_of(i)),
@@ -320,6 +327,73 @@ async fn charger(
     Ok((Sim { asks: tx }, boot_latency))
 }
 
+/// Every simulated charger sends one heartbeat a second for `seconds`; the latencies, sorted.
+async fn paced_heartbeats(sims: &[Sim], seconds: u64) -> Vec<Duration> {
+    let mut workers = Vec::new();
+    for sim in sims {
+        let asks = sim.asks.clone();
+        workers.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            for _ in 0..seconds {
+                tick.tick().await;
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                if asks.send(Ask::Heartbeat(tx)).await.is_err() {
+                    break;
+                }
+                if let Ok(d) = rx.await {
+                    lat.push(d);
+                }
+            }
+            lat
+        }));
+    }
+    let mut lat = Vec::new();
+    for w in workers {
+        lat.extend(w.await.unwrap_or_default());
+    }
+    lat.sort();
+    lat
+}
+
+/// A flooding charger: heartbeats back to back, never waiting for an answer; when voltgate
+/// closes it, it reconnects and starts again. Counts frames sent, CALLERRORs, closes.
+async fn flood(
+    args: Arc<Args>,
+    i: usize,
+    source: IpAddr,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    counts: Arc<[AtomicU64; 3]>,
+) {
+    let frame = json!([2, "f", "Heartbeat", {}]).to_string();
+    while !stop.load(Ordering::Relaxed) {
+        let Ok((ws, _)) = connect_and_boot(&args, i, source).await else {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        };
+        let (mut sink, mut stream) = ws.split();
+        let reader_counts = Arc::clone(&counts);
+        let reader = tokio::spawn(async move {
+            while let Some(Ok(msg)) = stream.next().await {
+                if let Message::Text(t) = msg
+                    && t.starts_with("[4")
+                {
+                    reader_counts[1].fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        });
+        while !stop.load(Ordering::Relaxed) {
+            if sink.send(Message::Text(frame.clone().into())).await.is_err() {
+                counts[2].fetch_add(1, Ordering::Relaxed);
+                break;
+            }
+            counts[0].fetch_add(1, Ordering::Relaxed);
+        }
+        reader.abort();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Logs in as the bench's admin: the client, the API base URL and a bearer token.
 async fn login(args: &Args) -> anyhow::Result<(reqwest::Client, String, String)> {
     let http = reqwest::Client::new();
@@ -477,6 +551,48 @@ async fn main() -> anyhow::Result<()> {
         report.insert(
             "heartbeat".into(),
             json!({"calls_per_s": lat.len() as f64 / args.heartbeat_s as f64, "p50_ms": percentile(&lat, 0.5).as_secs_f64() * 1e3, "p99_ms": percentile(&lat, 0.99).as_secs_f64() * 1e3}),
+        );
+    }
+
+    // Flood: do well-behaved chargers notice a few that send as fast as they can?
+    if args.flooders > 0 && !args.plain && Instant::now() < deadline {
+        eprintln!(
+            "flood: {} s quiet, then {} s with {} flooders",
+            args.flood_s, args.flood_s, args.flooders
+        );
+        let quiet = paced_heartbeats(&sims, args.flood_s).await;
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let counts = Arc::new([AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)]);
+        let mut flooders = Vec::new();
+        for f in 0..args.flooders {
+            let i = args.chargers + f;
+            let source = IpAddr::V4(Ipv4Addr::new(
+                127,
+                0,
+                0,
+                2 + (i % usize::from(args.source_addresses.max(1))) as u8,
+            ));
+            flooders.push(tokio::spawn(flood(
+                Arc::clone(&args),
+                i,
+                source,
+                Arc::clone(&stop),
+                Arc::clone(&counts),
+            )));
+        }
+        let loud = paced_heartbeats(&sims, args.flood_s).await;
+        stop.store(true, Ordering::Relaxed);
+        for f in flooders {
+            f.abort();
+        }
+        report.insert(
+            "flood".into(),
+            json!({"flooders": args.flooders,
+                "quiet": {"count": quiet.len(), "p50_ms": percentile(&quiet, 0.5).as_secs_f64() * 1e3, "p99_ms": percentile(&quiet, 0.99).as_secs_f64() * 1e3},
+                "flooded": {"count": loud.len(), "p50_ms": percentile(&loud, 0.5).as_secs_f64() * 1e3, "p99_ms": percentile(&loud, 0.99).as_secs_f64() * 1e3},
+                "flood_frames_sent": counts[0].load(Ordering::Relaxed),
+                "flood_callerrors": counts[1].load(Ordering::Relaxed),
+                "flood_connections_closed": counts[2].load(Ordering::Relaxed)}),
         );
     }
 
@@ -656,6 +772,20 @@ async fn main() -> anyhow::Result<()> {
                 m["failed_messages"],
                 m["p50_ms"].as_f64().unwrap_or(0.0),
                 m["p99_ms"].as_f64().unwrap_or(0.0)
+            );
+        }
+        if let Some(f) = report.get("flood") {
+            println!(
+                "{:<34} {} flooders: others' heartbeats p50 {:.2} -> {:.2} ms, p99 {:.2} -> {:.2} ms; {} flood frames, {} CALLERRORs, {} closes",
+                "flood (quiet -> flooded)",
+                f["flooders"],
+                f["quiet"]["p50_ms"].as_f64().unwrap_or(0.0),
+                f["flooded"]["p50_ms"].as_f64().unwrap_or(0.0),
+                f["quiet"]["p99_ms"].as_f64().unwrap_or(0.0),
+                f["flooded"]["p99_ms"].as_f64().unwrap_or(0.0),
+                f["flood_frames_sent"],
+                f["flood_callerrors"],
+                f["flood_connections_closed"]
             );
         }
         if let Some(r) = report.get("reset") {

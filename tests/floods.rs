@@ -9,8 +9,6 @@ use common::{TestCharger, TestServer, boot_payload};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
 
 const PW: &str = "charger-password-1";
 
@@ -74,18 +72,8 @@ async fn a_charger_that_stops_reading_is_closed() {
     let socket = tokio::net::TcpSocket::new_v4().expect("socket");
     socket.set_recv_buffer_size(4096).expect("rcvbuf");
     let tcp = socket.connect(t.server().ocpp_addr).await.expect("connect");
-    let mut request = format!("{}/CP-DEAF", t.ocpp_base())
-        .into_client_request()
-        .expect("request");
-    use base64::Engine;
-    let token = base64::engine::general_purpose::STANDARD.encode(format!("CP-DEAF:{PW}"));
-    request
-        .headers_mut()
-        .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("ocpp1.6"));
-    request.headers_mut().insert(
-        "Authorization",
-        HeaderValue::from_str(&format!("Basic {token}")).expect("header"),
-    );
+    let url = format!("{}/CP-DEAF", t.ocpp_base());
+    let request = common::upgrade_request(&url, "ocpp1.6", Some(("CP-DEAF", PW)));
     let (ws, _) = tokio_tungstenite::client_async(request, tcp).await.expect("upgrade");
     let (mut sink, _stream) = ws.split();
     let writer = tokio::spawn(async move {

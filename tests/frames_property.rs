@@ -11,8 +11,6 @@ use std::sync::{Mutex, OnceLock};
 use common::{TestServer, boot_payload};
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use tungstenite::client::IntoClientRequest;
-use tungstenite::http::HeaderValue;
 use tungstenite::{Message, WebSocket};
 
 const PW: &str = "charger-password-1";
@@ -48,7 +46,6 @@ fn fixture() -> &'static Fixture {
 }
 
 fn connect(base: &str) -> WebSocket<TcpStream> {
-    use base64::Engine;
     let url = format!("{base}/CP-PROP");
     let addr = url
         .trim_start_matches("ws://")
@@ -60,15 +57,7 @@ fn connect(base: &str) -> WebSocket<TcpStream> {
     stream
         .set_read_timeout(Some(std::time::Duration::from_secs(10)))
         .expect("timeout");
-    let mut request = url.into_client_request().expect("request");
-    let token = base64::engine::general_purpose::STANDARD.encode(format!("CP-PROP:{PW}"));
-    request
-        .headers_mut()
-        .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("ocpp1.6"));
-    request.headers_mut().insert(
-        "Authorization",
-        HeaderValue::from_str(&format!("Basic {token}")).expect("header"),
-    );
+    let request = common::upgrade_request(&url, "ocpp1.6", Some(("CP-PROP", PW)));
     let (mut ws, _) = tungstenite::client(request, stream).expect("upgrade");
     ws.send(Message::text(
         json!([2, "boot", "BootNotification", boot_payload("1.6")]).to_string(),

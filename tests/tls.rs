@@ -20,8 +20,6 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
 use voltgate::config::TlsConfig;
 
 const PW: &str = "charger-password-1";
@@ -101,19 +99,11 @@ async fn wss(
     password: Option<&str>,
 ) -> Result<WebSocketStream<TlsStream<TcpStream>>, String> {
     let stream = tls(addr, connector).await.map_err(|e| format!("tls: {e}"))?;
-    let mut request = format!("wss://localhost/ocpp/{id}")
-        .into_client_request()
-        .expect("request");
-    let headers = request.headers_mut();
-    headers.insert("Sec-WebSocket-Protocol", HeaderValue::from_static("ocpp1.6"));
-    if let Some(pw) = password {
-        use base64::Engine;
-        let token = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{pw}"));
-        headers.insert(
-            "Authorization",
-            HeaderValue::from_str(&format!("Basic {token}")).expect("header"),
-        );
-    }
+    let request = common::upgrade_request(
+        &format!("wss://localhost/ocpp/{id}"),
+        "ocpp1.6",
+        password.map(|pw| (id, pw)),
+    );
     match tokio_tungstenite::client_async(request, stream).await {
         Ok((ws, _)) => Ok(ws),
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) => Err(response.status().as_u16().to_string()),

@@ -176,9 +176,7 @@ pub async fn change_password(state: &AppState, p: &Principal, token: &str, req: 
         .await;
         return Err(super::invalid("current_password", "is not your current password"));
     }
-    let mut hints = vec![u.username.as_str()];
-    hints.extend(u.email.as_deref());
-    let new_hash = passwords::hash_new(state, &req.new_password, &hints).await?;
+    let new_hash = passwords::hash_for(state, &req.new_password, &u).await?;
     state
         .store
         .change_own_password(u.id, new_hash, &crypto::token_hash(token))

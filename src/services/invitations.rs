@@ -142,23 +142,27 @@ pub async fn reset_password(state: &AppState, p: &Principal, user_id: i32) -> Re
     Ok(out)
 }
 
-async fn usable(state: &AppState, token: &str) -> Result<entity::invitation::Model> {
-    match state.store.invitation(&crypto::token_hash(token)).await? {
-        None => Err(Error::NotFound("invitation".into())),
-        Some((_, InvitationState::Used)) => Err(Error::Gone("this link was already used".into())),
-        Some((_, InvitationState::Expired)) => Err(Error::Gone("this link has expired; ask for a new one".into())),
-        Some((inv, InvitationState::Usable)) => Ok(inv),
-    }
-}
-
-/// What a link is for (404 unknown, 410 used or expired).
-pub async fn describe(state: &AppState, token: &str) -> Result<InvitationInfo> {
-    let inv = usable(state, token).await?;
+/// The invitation behind a token and its user (404 unknown, 410 used or expired).
+async fn usable(state: &AppState, token: &str) -> Result<(entity::invitation::Model, user::Model)> {
+    let inv = match state.store.invitation(&crypto::token_hash(token)).await? {
+        None => return Err(Error::NotFound("invitation".into())),
+        Some((_, InvitationState::Used)) => return Err(Error::Gone("this link was already used".into())),
+        Some((_, InvitationState::Expired)) => {
+            return Err(Error::Gone("this link has expired; ask for a new one".into()));
+        }
+        Some((inv, InvitationState::Usable)) => inv,
+    };
     let u = state
         .store
         .user(inv.user_id)
         .await?
         .ok_or_else(|| Error::NotFound("invitation".into()))?;
+    Ok((inv, u))
+}
+
+/// What a link is for (404 unknown, 410 used or expired).
+pub async fn describe(state: &AppState, token: &str) -> Result<InvitationInfo> {
+    let (inv, u) = usable(state, token).await?;
     Ok(InvitationInfo {
         username: u.username,
         purpose: inv.purpose,
@@ -168,15 +172,8 @@ pub async fn describe(state: &AppState, token: &str) -> Result<InvitationInfo> {
 
 /// Sets the password through a link; every session of the user ends.
 pub async fn accept(state: &AppState, token: &str, input: AcceptInvitation) -> Result<InvitationInfo> {
-    let inv = usable(state, token).await?;
-    let u = state
-        .store
-        .user(inv.user_id)
-        .await?
-        .ok_or_else(|| Error::NotFound("invitation".into()))?;
-    let mut hints = vec![u.username.as_str()];
-    hints.extend(u.email.as_deref());
-    let hash = passwords::hash_new(state, &input.password, &hints).await?;
+    let (inv, u) = usable(state, token).await?;
+    let hash = passwords::hash_for(state, &input.password, &u).await?;
     let Some(u) = state.store.accept_invitation(&crypto::token_hash(token), hash).await? else {
         return Err(Error::Gone("this link was already used".into()));
     };

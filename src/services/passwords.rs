@@ -37,6 +37,13 @@ pub async fn hash_new(state: &AppState, password: &str, hints: &[&str]) -> Resul
     state.hasher.hash(password.to_owned()).await.map_err(Error::Internal)
 }
 
+/// [`hash_new`] with the user's own name and e-mail as the words it must not lean on.
+pub async fn hash_for(state: &AppState, password: &str, user: &entity::user::Model) -> Result<String> {
+    let mut hints = vec![user.username.as_str()];
+    hints.extend(user.email.as_deref());
+    hash_new(state, password, &hints).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

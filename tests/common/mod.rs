@@ -215,6 +215,30 @@ impl TestServer {
     }
 }
 
+/// A WebSocket upgrade request for `url` offering `subprotocols`, with HTTP Basic
+/// `credentials` if given.
+pub fn upgrade_request(
+    url: &str,
+    subprotocols: &str,
+    credentials: Option<(&str, &str)>,
+) -> tokio_tungstenite::tungstenite::handshake::client::Request {
+    use base64::Engine;
+    let mut request = url.into_client_request().expect("upgrade request");
+    let headers = request.headers_mut();
+    headers.insert(
+        "Sec-WebSocket-Protocol",
+        HeaderValue::from_str(subprotocols).expect("header"),
+    );
+    if let Some((user, password)) = credentials {
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        headers.insert(
+            "Authorization",
+            HeaderValue::from_str(&format!("Basic {token}")).expect("header"),
+        );
+    }
+    request
+}
+
 /// A bare-bones charge point for tests.
 pub struct TestCharger {
     pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
@@ -234,20 +258,7 @@ impl TestCharger {
         subprotocols: &str,
         credentials: Option<(&str, &str)>,
     ) -> Result<Self, WsError> {
-        use base64::Engine;
-        let mut request = format!("{base}/{id}").into_client_request()?;
-        let headers = request.headers_mut();
-        headers.insert(
-            "Sec-WebSocket-Protocol",
-            HeaderValue::from_str(subprotocols).expect("header"),
-        );
-        if let Some((user, password)) = credentials {
-            let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-            headers.insert(
-                "Authorization",
-                HeaderValue::from_str(&format!("Basic {token}")).expect("header"),
-            );
-        }
+        let request = upgrade_request(&format!("{base}/{id}"), subprotocols, credentials);
         let (ws, _) = tokio_tungstenite::connect_async(request).await?;
         Ok(Self { ws, next_id: 0 })
     }
