@@ -10,6 +10,7 @@ pub mod cli;
 pub mod cluster;
 pub mod commands;
 pub mod config;
+pub mod console;
 pub mod crypto;
 pub mod gateway;
 pub mod mail;

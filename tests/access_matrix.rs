@@ -151,9 +151,10 @@ enum Action {
     ListTariffs,
     CreateTariff,
     ListTransactions,
+    ReadDashboard,
 }
 
-const ALL_ACTIONS: [Action; 37] = [
+const ALL_ACTIONS: [Action; 38] = [
     Action::ReadOrg,
     Action::ListOrgs,
     Action::CreateOrg,
@@ -191,6 +192,7 @@ const ALL_ACTIONS: [Action; 37] = [
     Action::ListTariffs,
     Action::CreateTariff,
     Action::ListTransactions,
+    Action::ReadDashboard,
 ];
 
 /// The resources of one column of the table (A1's or B's).
@@ -293,6 +295,7 @@ async fn perform(api: &Api, action: Action, t: &Target, seq: usize) -> (u16, Val
             .await
         }
         ReadAudit => api.get(&format!("/audit?organisation_id={org}")).await,
+        ReadDashboard => api.get(&format!("/dashboard?organisation_id={org}")).await,
         ListDrivers => api.get(&format!("/drivers?organisation_id={org}")).await,
         CreateDriver => {
             api.post(
@@ -497,6 +500,13 @@ const MATRIX: &[(&str, Action, u16, u16)] = &[
     (MNT, CreateTicket,     201, 404),
     (FAC, CreateTicket,     201, 404),
     (FLT, CreateTicket,     403, 404),
+
+    // dashboard                        | operator full | support simplified | maintenance simplified | facility full | fleet full
+    (OP,  ReadDashboard,    200, 404),
+    (SUP, ReadDashboard,    200, 404),
+    (MNT, ReadDashboard,    200, 404),
+    (FAC, ReadDashboard,    200, 404),
+    (FLT, ReadDashboard,    200, 404),
 
     // audit log: read                 | operator yes | support yes | maintenance own actions | facility - | fleet -
     (OP,  ReadAudit,        200, 404),

@@ -67,6 +67,16 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
     }
 
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The human-readable message (never a 5xx's details).
+    pub fn message(&self) -> &str {
+        &self.body.message
+    }
+
     /// 404 for a route that does not exist.
     pub fn no_route() -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")

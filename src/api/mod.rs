@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod chargers;
 mod commands;
+mod dashboard;
 mod driver_groups;
 mod drivers;
 pub mod error;
@@ -47,7 +48,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
     info(title = "voltgate", description = "OCPP central system back-office API. Every call except login passes one role gate: 404 outside your subtrees, 403 inside without the permission."),
     modifiers(&BearerAuth),
     tags(
-        (name = "auth"), (name = "organisations"), (name = "users"), (name = "sites"),
+        (name = "auth"), (name = "dashboard"), (name = "organisations"), (name = "users"), (name = "sites"),
         (name = "chargers"), (name = "commands"), (name = "drivers"),
         (name = "id-tokens"), (name = "access"), (name = "transactions"), (name = "tickets"), (name = "audit")
     )
@@ -70,6 +71,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(organisations::router())
         .merge(users::router())
         .merge(sites::router())
+        .merge(dashboard::router())
         .merge(chargers::router())
         .merge(commands::router())
         .merge(drivers::router())
@@ -138,6 +140,7 @@ pub fn router(state: AppState) -> Router {
     let (router, openapi) = routes().split_for_parts();
     let openapi = Arc::new(openapi);
     let app = router
+        .merge(crate::console::router())
         .route(
             "/api/openapi.json",
             get(move || async move { axum::Json(openapi.as_ref().clone()) }),

@@ -118,7 +118,8 @@ pub struct TokenIn {
     pub expires_at: Option<Option<DateTime<Utc>>>,
 }
 
-const TOKEN_KINDS: [&str; 7] = [
+/// The token kinds OCPP 2.0.1 names (IdTokenEnumType).
+pub const TOKEN_KINDS: [&str; 7] = [
     "ISO14443",
     "ISO15693",
     "Central",

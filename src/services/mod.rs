@@ -6,6 +6,7 @@ pub mod access_rules;
 pub mod audit_log;
 pub mod auth;
 pub mod chargers;
+pub mod dashboard;
 pub mod drivers;
 pub mod invitations;
 pub mod organisations;

@@ -89,7 +89,9 @@ pub async fn list(state: &AppState, p: &Principal, q: &TransactionQuery) -> Resu
     Ok(out)
 }
 
-async fn billing_price(state: &AppState, p: &Principal, org_id: i32) -> Result<Option<(f64, String)>> {
+/// The tariff that applies to transactions at `org_id`'s chargers, if the caller sees billing
+/// there.
+pub(crate) async fn billing_price(state: &AppState, p: &Principal, org_id: i32) -> Result<Option<(f64, String)>> {
     let Some(org) = state.store.organisation(org_id).await? else {
         return Ok(None);
     };
@@ -103,16 +105,23 @@ async fn billing_price(state: &AppState, p: &Principal, org_id: i32) -> Result<O
         .map(|t| (t.price_per_kwh, t.currency)))
 }
 
-fn row(t: transaction::Model, price: Option<(f64, String)>) -> TransactionOut {
-    let energy_wh = match (t.meter_start_wh, t.meter_stop_wh) {
+/// Energy between two meter readings (never negative); unknown until both are in.
+pub(crate) fn energy_wh(start: Option<i64>, stop: Option<i64>) -> Option<i64> {
+    match (start, stop) {
         (Some(a), Some(b)) => Some((b - a).max(0)),
         _ => None,
-    };
+    }
+}
+
+/// What `wh` costs at `per_kwh`, unrounded.
+pub(crate) fn cost(wh: i64, per_kwh: f64) -> f64 {
+    wh as f64 / 1000.0 * per_kwh
+}
+
+fn row(t: transaction::Model, price: Option<(f64, String)>) -> TransactionOut {
+    let energy_wh = energy_wh(t.meter_start_wh, t.meter_stop_wh);
     let (cost, currency) = match (price, energy_wh) {
-        (Some((per_kwh, currency)), Some(wh)) => (
-            Some((wh as f64 / 1000.0 * per_kwh * 100.0).round() / 100.0),
-            Some(currency),
-        ),
+        (Some((per_kwh, currency)), Some(wh)) => (Some((cost(wh, per_kwh) * 100.0).round() / 100.0), Some(currency)),
         _ => (None, None),
     };
     TransactionOut {

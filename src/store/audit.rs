@@ -58,31 +58,47 @@ impl Store {
         Ok(())
     }
 
-    /// Audit rows in the scope, newest first. Rows that name no organisation (logins, probes
-    /// of ids that do not exist) are visible to whoever reads the whole log on a root, and to
-    /// the user they are about.
+    /// Audit rows in the scope, newest first.
     pub async fn audit_in(&self, scope: &Scope, page: Page) -> Result<Vec<audit::Model>> {
-        let mut cond = Condition::any().add(scope_condition(
-            scope,
-            audit::Column::OrganisationId,
-            None,
-            Some(audit::Column::UserId),
-        ));
-        if scope.root_grant() == Some(Grant::Full) {
-            cond = cond.add(audit::Column::OrganisationId.is_null());
-        } else if let Some(me) = scope.user_id() {
-            cond = cond.add(
-                Condition::all()
-                    .add(audit::Column::OrganisationId.is_null())
-                    .add(audit::Column::UserId.eq(me)),
-            );
-        }
         Ok(audit::Entity::find()
-            .filter(cond)
+            .filter(audit_condition(scope))
             .order_by_desc(audit::Column::Id)
             .limit(page.limit)
             .offset(page.offset)
             .all(&self.db)
             .await?)
     }
+
+    /// The latest remote commands (`command.*` rows) in the scope, newest first.
+    pub async fn recent_commands(&self, scope: &Scope, limit: u64) -> Result<Vec<audit::Model>> {
+        Ok(audit::Entity::find()
+            .filter(audit_condition(scope))
+            .filter(audit::Column::Action.starts_with("command."))
+            .order_by_desc(audit::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await?)
+    }
+}
+
+/// Audit rows a scope may read. Rows that name no organisation (logins, probes of ids that do
+/// not exist) are visible to whoever reads the whole log on a root, and to the user they are
+/// about.
+fn audit_condition(scope: &Scope) -> Condition {
+    let mut cond = Condition::any().add(scope_condition(
+        scope,
+        audit::Column::OrganisationId,
+        None,
+        Some(audit::Column::UserId),
+    ));
+    if scope.root_grant() == Some(Grant::Full) {
+        cond = cond.add(audit::Column::OrganisationId.is_null());
+    } else if let Some(me) = scope.user_id() {
+        cond = cond.add(
+            Condition::all()
+                .add(audit::Column::OrganisationId.is_null())
+                .add(audit::Column::UserId.eq(me)),
+        );
+    }
+    cond
 }

@@ -2,9 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use entity::{charger, charger_event, connector};
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{OnConflict, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     TransactionTrait,
 };
 
@@ -146,15 +146,44 @@ impl Store {
     /// Chargers in the scope (home sites only where the grant is home chargers only).
     pub async fn chargers_in(&self, scope: &Scope, page: Page) -> Result<Vec<charger::Model>> {
         Ok(charger::Entity::find()
-            .filter(scope_condition(
-                scope,
-                charger::Column::OrganisationId,
-                Some(charger::Column::SiteId),
-                None,
-            ))
+            .filter(charger_scope(scope))
             .order_by_asc(charger::Column::Id)
             .limit(page.limit)
             .offset(page.offset)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Every charger in the scope as the dashboard counts it: id and last firmware status.
+    pub async fn charger_firmware_in(
+        &self,
+        scope: &Scope,
+    ) -> Result<Vec<(String, Option<String>, Option<DateTime<Utc>>)>> {
+        Ok(charger::Entity::find()
+            .select_only()
+            .columns([
+                charger::Column::Id,
+                charger::Column::FirmwareStatus,
+                charger::Column::FirmwareStatusAt,
+            ])
+            .filter(charger_scope(scope))
+            .into_tuple()
+            .all(&self.db)
+            .await?)
+    }
+
+    /// (charger id, status) of every connector of the chargers in the scope.
+    pub async fn connector_statuses_in(&self, scope: &Scope) -> Result<Vec<(String, String)>> {
+        let chargers = Query::select()
+            .column(charger::Column::Id)
+            .from(charger::Entity)
+            .cond_where(charger_scope(scope))
+            .to_owned();
+        Ok(connector::Entity::find()
+            .select_only()
+            .columns([connector::Column::ChargerId, connector::Column::Status])
+            .filter(connector::Column::ChargerId.in_subquery(chargers))
+            .into_tuple()
             .all(&self.db)
             .await?)
     }
@@ -399,6 +428,16 @@ impl Store {
 
 /// Charge point identities: 1 to 48 printable ASCII characters without `/` or `:` (OCPP
 /// 2.0.1 part 2 and security white paper: `:` would break HTTP Basic auth).
+/// Chargers in the scope (home sites only where the grant is home chargers only).
+fn charger_scope(scope: &Scope) -> Condition {
+    scope_condition(
+        scope,
+        charger::Column::OrganisationId,
+        Some(charger::Column::SiteId),
+        None,
+    )
+}
+
 pub fn validate_charger_id(id: &str) -> Result<()> {
     let ok = (1..=48).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic() && b != b'/' && b != b':');
     if ok {

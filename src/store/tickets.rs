@@ -2,7 +2,9 @@
 
 use chrono::Utc;
 use entity::{ticket, ticket_comment};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 
 use super::scope::{Page, scope_condition};
 use super::{Result, Store};
@@ -34,6 +36,15 @@ impl Store {
             .limit(page.limit)
             .offset(page.offset)
             .all(&self.db)
+            .await?)
+    }
+
+    /// How many tickets in the scope are not closed.
+    pub async fn count_open_tickets(&self, scope: &Scope) -> Result<u64> {
+        Ok(ticket::Entity::find()
+            .filter(scope_condition(scope, ticket::Column::OrganisationId, None, None))
+            .filter(ticket::Column::Status.ne("closed"))
+            .count(&self.db)
             .await?)
     }
 

@@ -249,16 +249,7 @@ impl Store {
         f: &TransactionFilter,
         page: Page,
     ) -> Result<Vec<transaction::Model>> {
-        let tokens = Query::select()
-            .column(id_token::Column::Id)
-            .from(id_token::Entity)
-            .cond_where(scope_condition(scope, id_token::Column::OrganisationId, None, None))
-            .to_owned();
-        let mut cond = Condition::all().add(
-            Condition::any()
-                .add(scope_condition(scope, transaction::Column::OrganisationId, None, None))
-                .add(transaction::Column::IdTokenId.in_subquery(tokens)),
-        );
+        let mut cond = Condition::all().add(transaction_scope(scope));
         if let Some(c) = &f.charger_id {
             cond = cond.add(transaction::Column::ChargerId.eq(c.clone()));
         }
@@ -281,6 +272,27 @@ impl Store {
             .await?)
     }
 
+    /// (organisation, meter start, meter stop) of the transactions in the scope started at or
+    /// after `from`: what the dashboard sums.
+    pub async fn transaction_meters_since(
+        &self,
+        scope: &Scope,
+        from: DateTime<Utc>,
+    ) -> Result<Vec<(Option<i32>, Option<i64>, Option<i64>)>> {
+        Ok(transaction::Entity::find()
+            .select_only()
+            .columns([
+                transaction::Column::OrganisationId,
+                transaction::Column::MeterStartWh,
+                transaction::Column::MeterStopWh,
+            ])
+            .filter(transaction_scope(scope))
+            .filter(transaction::Column::StartedAt.gte(from))
+            .into_tuple()
+            .all(&self.db)
+            .await?)
+    }
+
     /// Meter values of a transaction, oldest first.
     pub async fn meter_values(&self, transaction_id: i32) -> Result<Vec<meter_value::Model>> {
         Ok(meter_value::Entity::find()
@@ -290,4 +302,17 @@ impl Store {
             .all(&self.db)
             .await?)
     }
+}
+
+/// Transactions at chargers of organisations in the scope, or charged with tokens of those
+/// organisations (a fleet manager's cards wherever they charged).
+fn transaction_scope(scope: &Scope) -> Condition {
+    let tokens = Query::select()
+        .column(id_token::Column::Id)
+        .from(id_token::Entity)
+        .cond_where(scope_condition(scope, id_token::Column::OrganisationId, None, None))
+        .to_owned();
+    Condition::any()
+        .add(scope_condition(scope, transaction::Column::OrganisationId, None, None))
+        .add(transaction::Column::IdTokenId.in_subquery(tokens))
 }

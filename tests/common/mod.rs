@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod console;
+
 use std::io::Write;
 use std::sync::Once;
 use std::time::Duration;

@@ -1,0 +1,166 @@
+//! The back-office web console, served by the same binary at `/`: server-rendered pages (maud)
+//! with a little embedded CSS and script, no build step and nothing fetched from the internet.
+//! Pages call the same `services` and `commands` the JSON API calls, with the principal of the
+//! session cookie, so every action passes the same gate; hiding a button is only a courtesy.
+//! Errors become HTML pages in [`ConsoleError`], from the API's own status mapping.
+
+mod layout;
+mod pages;
+mod session;
+
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use maud::html;
+
+use crate::access::{Permission, Principal};
+use crate::api::error::ApiError;
+use crate::server::AppState;
+use crate::services::{self, ListQuery};
+
+pub use session::{CSRF_FIELD, SESSION_COOKIE, csrf_for};
+
+/// Why a console request could not be served; each variant has one HTML answer.
+#[derive(Debug)]
+pub enum ConsoleError {
+    /// No valid session: to the login page.
+    LoginRequired,
+    /// The session may only enrol two-factor: to the enrolment page.
+    EnrolmentRequired,
+    /// A form without this session's CSRF token.
+    Csrf,
+    /// A form that did not parse.
+    BadForm(String),
+    /// What the services or a charger answered, as the API maps it.
+    Api(Box<ApiError>),
+}
+
+impl From<services::Error> for ConsoleError {
+    fn from(e: services::Error) -> Self {
+        ConsoleError::Api(Box::new(e.into()))
+    }
+}
+
+impl From<crate::commands::Error> for ConsoleError {
+    fn from(e: crate::commands::Error) -> Self {
+        ConsoleError::Api(Box::new(e.into()))
+    }
+}
+
+impl IntoResponse for ConsoleError {
+    fn into_response(self) -> Response {
+        let (status, message) = match self {
+            ConsoleError::LoginRequired => return Redirect::to("/login").into_response(),
+            ConsoleError::EnrolmentRequired => return Redirect::to("/account/2fa").into_response(),
+            ConsoleError::Csrf => (
+                StatusCode::FORBIDDEN,
+                "This form has expired or did not come from this console. Reload the page and try again.".to_owned(),
+            ),
+            ConsoleError::BadForm(why) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("The form was not filled in correctly: {why}"),
+            ),
+            ConsoleError::Api(e) => (e.status(), e.message().to_owned()),
+        };
+        let title = match status {
+            StatusCode::FORBIDDEN => "403 Not permitted".to_owned(),
+            StatusCode::NOT_FOUND => "404 Not found".to_owned(),
+            s => format!("{} {}", s.as_u16(), s.canonical_reason().unwrap_or("Error")),
+        };
+        let markup = layout::shell(
+            &title,
+            html! {
+                main.error {
+                    h1 { (title) }
+                    p { (message) }
+                    p { a href="/" { "Back to the dashboard" } }
+                }
+            },
+        );
+        layout::html_response(status, markup)
+    }
+}
+
+/// Console handler result.
+pub type PageResult = Result<Response, ConsoleError>;
+
+/// Organisations the principal may pick in a form for `permission`: those it can list where it
+/// holds the permission, or, for roles that cannot list organisations, its memberships'.
+async fn org_choices(
+    state: &AppState,
+    p: &Principal,
+    permission: Permission,
+) -> Result<Vec<(i32, String)>, ConsoleError> {
+    let listed = if layout::holds(p, Permission::OrganisationsRead) {
+        let q = ListQuery {
+            limit: Some(crate::store::Page::MAX_LIMIT),
+            ..Default::default()
+        };
+        services::organisations::list(state, p, &q)
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o.name, o.path))
+            .collect()
+    } else {
+        let mut own = Vec::new();
+        for m in p.memberships() {
+            if let Some(org) = state
+                .store
+                .organisation(m.organisation_id)
+                .await
+                .map_err(services::Error::from)?
+            {
+                own.push((org.id, org.name, org.path));
+            }
+        }
+        own
+    };
+    let mut choices: Vec<(i32, String)> = listed
+        .into_iter()
+        .filter(|(id, _, path)| p.authorize(permission, crate::access::OrgRef { id: *id, path }).is_ok())
+        .map(|(id, name, _)| (id, name))
+        .collect();
+    choices.dedup();
+    Ok(choices)
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    let mut response = body.into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+/// The console's routes (merged beside the API's).
+pub fn router() -> Router<AppState> {
+    use pages::*;
+    Router::new()
+        .route(
+            "/assets/console.css",
+            get(|| async { asset("text/css; charset=utf-8", include_str!("assets/console.css")) }),
+        )
+        .route(
+            "/assets/console.js",
+            get(|| async { asset("text/javascript; charset=utf-8", include_str!("assets/console.js")) }),
+        )
+        .route("/login", get(login::form).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/account/2fa", get(login::two_factor).post(login::enrol))
+        .route("/account/2fa/confirm", post(login::confirm))
+        .route("/", get(dashboard::show))
+        .route("/chargers", get(chargers::list))
+        .route("/chargers/{id}", get(chargers::show))
+        .route("/chargers/{id}/reset", post(chargers::reset))
+        .route("/chargers/{id}/unlock", post(chargers::unlock))
+        .route("/chargers/{id}/firmware", post(chargers::firmware))
+        .route("/tickets", get(tickets::list).post(tickets::create))
+        .route("/tokens", get(charging::tokens).post(charging::create_token))
+        .route("/drivers", get(charging::drivers))
+        .route("/transactions", get(charging::transactions))
+        .route("/transactions.csv", get(charging::transactions_csv))
+        .route("/billing", get(charging::billing))
+        .route("/users", get(users::list).post(users::create))
+        .route("/audit", get(audit::list))
+}

@@ -1,0 +1,194 @@
+//! Chargers with their live state, a charger's page, and the remote maintenance buttons
+//! (reset, unlock, firmware), which go through `commands` like the API's.
+
+use axum::extract::{Query, State};
+use maud::{Markup, html};
+
+use crate::access::Permission;
+use crate::api::error::ApiError;
+use crate::api::extract::Path;
+use crate::commands::{self, Command, FirmwareBody, ResetBody, UnlockBody};
+use crate::console::PageResult;
+use crate::console::layout::{badge, csrf_input, empty, or_dash, page, when};
+use crate::console::session::{Submitted, Viewer};
+use crate::server::AppState;
+use crate::services::{ListQuery, chargers};
+
+use super::Paging;
+
+/// The path of a charger's page (charge point ids may hold characters URLs reserve).
+pub fn href(id: &str) -> String {
+    format!(
+        "/chargers/{}",
+        percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC)
+    )
+}
+
+fn online(on: bool) -> Markup {
+    badge(if on { "online" } else { "offline" })
+}
+
+/// `GET /chargers`
+pub async fn list(State(state): State<AppState>, viewer: Viewer, Query(paging): Query<Paging>) -> PageResult {
+    let rows = chargers::list(&state, &viewer.principal, &paging.query()).await?;
+    let body = html! {
+        @if rows.is_empty() { (empty("chargers")) } @else {
+            table {
+                thead { tr { th { "Charger" } th { "State" } th { "Connectors" } th { "Model" } th { "Firmware" } th { "Last seen" } } }
+                tbody #chargers data-live {
+                    @for c in &rows {
+                        tr {
+                            td { a href=(href(&c.id)) { (c.id) } }
+                            td { (online(c.online)) }
+                            td { @for k in &c.connectors { (badge(&k.status)) " " } }
+                            td { (or_dash(c.vendor.as_deref())) " " (c.model.as_deref().unwrap_or_default()) }
+                            td { (or_dash(c.firmware_version.as_deref())) }
+                            td { (when(c.last_seen_at)) }
+                        }
+                    }
+                }
+            }
+            (paging.links("/chargers", rows.len()))
+        }
+    };
+    Ok(page(&viewer, state.config.api.tls, "/chargers", "Chargers", body))
+}
+
+/// Whether the principal may do `permission` on the organisation `org_id`.
+async fn may(state: &AppState, viewer: &Viewer, permission: Permission, org_id: Option<i32>) -> bool {
+    let Some(id) = org_id else { return false };
+    match state.store.organisation(id).await {
+        Ok(Some(org)) => viewer.principal.authorize(permission, (&org).into()).is_ok(),
+        _ => false,
+    }
+}
+
+/// `GET /chargers/{id}`
+pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> PageResult {
+    let p = &viewer.principal;
+    let c = chargers::get(&state, p, &id).await?;
+    let events = chargers::events(
+        &state,
+        p,
+        &id,
+        &ListQuery {
+            limit: Some(10),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let maintain = may(&state, &viewer, Permission::RemoteMaintenance, c.organisation_id).await;
+    let here = href(&c.id);
+    let body = html! {
+        section #state data-live {
+            dl.facts {
+                dt { "State" } dd { (online(c.online)) }
+                dt { "OCPP" } dd { (or_dash(c.ocpp_version.as_deref())) }
+                dt { "Vendor / model" } dd { (or_dash(c.vendor.as_deref())) " / " (or_dash(c.model.as_deref())) }
+                dt { "Serial" } dd { (or_dash(c.serial.as_deref())) }
+                dt { "Firmware" } dd { (or_dash(c.firmware_version.as_deref())) @if let Some(s) = &c.firmware_status { " " (badge(s)) } }
+                dt { "Registration" } dd { (badge(&c.registration_status)) }
+                dt { "Last seen" } dd { (when(c.last_seen_at)) }
+            }
+            h2 { "Connectors" }
+            @if c.connectors.is_empty() { (empty("connector statuses")) } @else {
+                table {
+                    thead { tr { th { "EVSE" } th { "Connector" } th { "Status" } th { "Error" } th { "Since" } @if maintain { th { "" } } } }
+                    tbody { @for k in &c.connectors {
+                        tr {
+                            td { (k.evse_id) } td { (k.connector_id) } td { (badge(&k.status)) }
+                            td { (or_dash(k.error_code.as_deref())) } td { (when(Some(k.updated_at))) }
+                            @if maintain {
+                                td { form.inline method="post" action={ (here) "/unlock" } {
+                                    (csrf_input(&viewer))
+                                    input type="hidden" name="evse_id" value=(k.evse_id);
+                                    input type="hidden" name="connector_id" value=(k.connector_id);
+                                    button type="submit" { "Unlock" }
+                                } }
+                            }
+                        }
+                    } }
+                }
+            }
+        }
+        @if maintain {
+            h2 { "Remote maintenance" }
+            div.actions {
+                form method="post" action={ (here) "/reset" } {
+                    (csrf_input(&viewer))
+                    label for="reset-type" { "Reset" }
+                    select #reset-type name="type" {
+                        option value="soft" selected { "soft (when idle)" }
+                        option value="hard" { "hard (now)" }
+                    }
+                    button #reset type="submit" { "Reset" }
+                }
+                form method="post" action={ (here) "/firmware" } {
+                    (csrf_input(&viewer))
+                    label for="firmware-location" { "Firmware URL" }
+                    input #firmware-location type="url" name="location" required placeholder="https://firmware.example.com/cp-2.1.bin";
+                    button type="submit" { "Update firmware" }
+                }
+            }
+        }
+        h2 { "Firmware and diagnostics" }
+        @if events.is_empty() { (empty("firmware or diagnostics statuses")) } @else {
+            table {
+                thead { tr { th { "When" } th { "Kind" } th { "Status" } } }
+                tbody { @for e in &events { tr { td { (when(Some(e.at))) } td { (e.kind) } td { (badge(&e.status)) } } } }
+            }
+        }
+    };
+    Ok(page(
+        &viewer,
+        state.config.api.tls,
+        "/chargers",
+        &format!("Charger {}", c.id),
+        body,
+    ))
+}
+
+/// Sends a command and comes back to the charger's page with the charger's answer, or why
+/// there was none (offline, timeout, CALLERROR).
+async fn run(state: &AppState, viewer: &Viewer, id: &str, label: &str, cmd: Command) -> PageResult {
+    let outcome = commands::execute(state, &viewer.principal, id, cmd)
+        .await
+        .map(|reply| format!("{label}: the charger answered {}", reply.status))
+        .map_err(|e| {
+            let e = ApiError::from(e);
+            let message = format!("{label} failed: {}", e.message());
+            ApiError::new(e.status(), "command_failed", message)
+        });
+    super::after_form(state, outcome, &href(id))
+}
+
+/// `POST /chargers/{id}/reset`
+pub async fn reset(State(state): State<AppState>, Path(id): Path<String>, s: Submitted<ResetBody>) -> PageResult {
+    let label = format!(
+        "Reset ({})",
+        if s.form.kind == commands::ResetKind::Hard {
+            "hard"
+        } else {
+            "soft"
+        }
+    );
+    run(&state, &s.viewer, &id, &label, Command::Reset(s.form)).await
+}
+
+/// `POST /chargers/{id}/unlock`
+pub async fn unlock(State(state): State<AppState>, Path(id): Path<String>, s: Submitted<UnlockBody>) -> PageResult {
+    let label = format!("Unlock of connector {}", s.form.connector_id);
+    run(&state, &s.viewer, &id, &label, Command::Unlock(s.form)).await
+}
+
+/// `POST /chargers/{id}/firmware`
+pub async fn firmware(State(state): State<AppState>, Path(id): Path<String>, s: Submitted<FirmwareBody>) -> PageResult {
+    run(
+        &state,
+        &s.viewer,
+        &id,
+        "Firmware update",
+        Command::UpdateFirmware(s.form),
+    )
+    .await
+}

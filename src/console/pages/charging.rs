@@ -1,0 +1,183 @@
+//! Charging back office: RFID tokens (with the form to issue one), drivers, the charging log
+//! with its CSV export, and tariffs for the roles that see billing.
+
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use maud::html;
+use serde::Deserialize;
+
+use super::{Paging, after_form};
+use crate::access::Permission;
+use crate::console::layout::{badge, csrf_input, empty, kwh, or_dash, page, when};
+use crate::console::session::{Submitted, Viewer};
+use crate::console::{PageResult, org_choices};
+use crate::server::AppState;
+use crate::services::access_rules;
+use crate::services::drivers::{self, TOKEN_KINDS, TokenIn};
+use crate::services::transactions::{self, TransactionQuery};
+
+/// The issue-a-token form.
+#[derive(Debug, Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    token: String,
+    organisation_id: i32,
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+}
+
+/// `GET /tokens`
+pub async fn tokens(State(state): State<AppState>, viewer: Viewer, Query(paging): Query<Paging>) -> PageResult {
+    let p = &viewer.principal;
+    let rows = drivers::list_tokens(&state, p, &paging.query()).await?;
+    let orgs = org_choices(&state, p, Permission::DriversWrite).await?;
+    let body = html! {
+        @if rows.is_empty() { (empty("RFID tokens")) } @else {
+            table {
+                thead { tr { th { "Token" } th { "Kind" } th { "Organisation" } th { "Driver" } th { "Status" } th { "Expires" } } }
+                tbody { @for t in &rows {
+                    tr {
+                        td { code { (t.token) } } td { (t.kind) } td { (t.organisation_id) }
+                        td { (or_dash(t.driver_id)) } td { (badge(&t.status)) } td { (when(t.expires_at)) }
+                    }
+                } }
+            }
+            (paging.links("/tokens", rows.len()))
+        }
+        @if !orgs.is_empty() {
+            h2 { "Issue a token" }
+            form.stacked method="post" action="/tokens" {
+                (csrf_input(&viewer))
+                label for="token" { "Token (card UID)" }
+                input #token name="token" required maxlength="36" autocomplete="off";
+                label for="organisation_id" { "Organisation" }
+                select #organisation_id name="organisation_id" required {
+                    @for (id, name) in &orgs { option value=(id) { (name) } }
+                }
+                label for="kind" { "Kind" }
+                select #kind name="kind" { @for k in TOKEN_KINDS { option value=(k) { (k) } } }
+                label for="status" { "Status" }
+                select #status name="status" { option value="Accepted" { "Accepted" } option value="Blocked" { "Blocked" } }
+                button #issue type="submit" { "Issue token" }
+            }
+        }
+    };
+    Ok(page(&viewer, state.config.api.tls, "/tokens", "RFID tokens", body))
+}
+
+/// `POST /tokens`
+pub async fn create_token(State(state): State<AppState>, s: Submitted<TokenForm>) -> PageResult {
+    let f = s.form;
+    let input = TokenIn {
+        token: Some(f.token.trim().to_owned()),
+        organisation_id: Some(f.organisation_id),
+        kind: f.kind,
+        driver_id: None,
+        group_id: None,
+        status: f.status,
+        expires_at: None,
+    };
+    let outcome = drivers::create_token(&state, &s.viewer.principal, input)
+        .await
+        .map(|t| format!("Token {} issued ({})", t.token, t.status));
+    after_form(&state, outcome, "/tokens")
+}
+
+/// `GET /drivers`
+pub async fn drivers(State(state): State<AppState>, viewer: Viewer, Query(paging): Query<Paging>) -> PageResult {
+    let rows = drivers::list_drivers(&state, &viewer.principal, &paging.query()).await?;
+    let body = html! {
+        @if rows.is_empty() { (empty("drivers")) } @else {
+            table {
+                thead { tr { th { "Name" } th { "E-mail" } th { "Organisation" } } }
+                tbody { @for d in &rows { tr { td { (d.name) } td { (or_dash(d.email.as_deref())) } td { (d.organisation_id) } } } }
+            }
+            (paging.links("/drivers", rows.len()))
+        }
+    };
+    Ok(page(&viewer, state.config.api.tls, "/drivers", "Drivers", body))
+}
+
+fn log_query(paging: &Paging) -> TransactionQuery {
+    let q = paging.query();
+    TransactionQuery {
+        limit: q.limit,
+        offset: q.offset,
+        ..Default::default()
+    }
+}
+
+/// `GET /transactions`
+pub async fn transactions(State(state): State<AppState>, viewer: Viewer, Query(paging): Query<Paging>) -> PageResult {
+    let rows = transactions::list(&state, &viewer.principal, &log_query(&paging)).await?;
+    let billing = rows.iter().any(|r| r.cost.is_some());
+    let body = html! {
+        p { a.button href="/transactions.csv" download { "Export CSV" } }
+        @if rows.is_empty() { (empty("charging sessions")) } @else {
+            table {
+                thead { tr {
+                    th { "Started" } th { "Stopped" } th { "Charger" } th { "Token" } th { "Energy" }
+                    @if billing { th { "Cost" } }
+                } }
+                tbody { @for t in &rows {
+                    tr {
+                        td { (when(Some(t.started_at))) } td { (when(t.stopped_at)) }
+                        td { a href=(super::chargers::href(&t.charger_id)) { (t.charger_id) } }
+                        td { code { (t.id_token) } }
+                        td { (or_dash(t.energy_wh.map(kwh))) }
+                        @if billing { td { (or_dash(t.cost.map(|c| format!("{c:.2} {}", t.currency.as_deref().unwrap_or_default())))) } }
+                    }
+                } }
+            }
+            (paging.links("/transactions", rows.len()))
+        }
+    };
+    Ok(page(
+        &viewer,
+        state.config.api.tls,
+        "/transactions",
+        "Charging log",
+        body,
+    ))
+}
+
+/// `GET /transactions.csv`: the newest rows of the log (at most one API page) as a download.
+pub async fn transactions_csv(State(state): State<AppState>, viewer: Viewer) -> PageResult {
+    let q = TransactionQuery {
+        limit: Some(crate::store::Page::MAX_LIMIT),
+        ..Default::default()
+    };
+    let rows = transactions::list(&state, &viewer.principal, &q).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"charging-log.csv\""),
+        ],
+        transactions::to_csv(&rows),
+    )
+        .into_response())
+}
+
+/// `GET /billing`: the tariffs in reach.
+pub async fn billing(State(state): State<AppState>, viewer: Viewer, Query(paging): Query<Paging>) -> PageResult {
+    let rows = access_rules::list_tariffs(&state, &viewer.principal, &paging.query()).await?;
+    let body = html! {
+        @if rows.is_empty() { (empty("tariffs")) } @else {
+            table {
+                thead { tr { th { "Organisation" } th { "Price per kWh" } } }
+                tbody { @for t in &rows { tr { td { (t.organisation_id) } td { (format!("{:.4} {}", t.price_per_kwh, t.currency)) } } } }
+            }
+            (paging.links("/billing", rows.len()))
+        }
+    };
+    Ok(page(
+        &viewer,
+        state.config.api.tls,
+        "/billing",
+        "Billing: tariffs",
+        body,
+    ))
+}

@@ -1,0 +1,69 @@
+//! `/`: the dashboard of `GET /api/v1/dashboard`, as a page.
+
+use axum::extract::State;
+use maud::html;
+
+use crate::console::PageResult;
+use crate::console::layout::{badge, empty, kwh, page, when};
+use crate::console::session::Viewer;
+use crate::server::AppState;
+use crate::services::dashboard::{self, DashboardQuery};
+
+/// `GET /`
+pub async fn show(State(state): State<AppState>, viewer: Viewer) -> PageResult {
+    let d = dashboard::get(&state, &viewer.principal, &DashboardQuery::default()).await?;
+    let c = &d.chargers;
+    let body = html! {
+        p.view { "Your " (d.view) " dashboard, over everything your roles reach." }
+        section.cards aria-label="Chargers" {
+            a.card href="/chargers" { span.n { (c.total) } " chargers" }
+            div.card.ok { span.n { (c.online) } " online" }
+            div.card.bad { span.n { (c.offline) } " offline" }
+            div.card.bad { span.n { (c.faulted) } " faulted" }
+            @if let Some(n) = d.open_tickets { a.card href="/tickets" { span.n { (n) } " open tickets" } }
+            @if let Some(t) = &d.today {
+                a.card href="/transactions" { span.n { (t.sessions) } " sessions today" }
+                div.card { span.n { (kwh(t.energy_wh)) } " delivered today" }
+                @if let Some(revenue) = &t.revenue {
+                    div.card {
+                        span.n {
+                            @if revenue.is_empty() { "0.00" }
+                            @for (currency, amount) in revenue { (format!("{amount:.2} {currency}")) " " }
+                        }
+                        " revenue today"
+                    }
+                }
+            }
+        }
+        h2 { "Connectors" }
+        @if d.connectors.is_empty() { (empty("connector statuses")) } @else {
+            ul.statuses { @for (status, n) in &d.connectors { li { (badge(status)) " " (n) } } }
+        }
+        h2 { "Firmware updates in progress" }
+        @if d.firmware_updates.is_empty() { (empty("firmware updates in progress")) } @else {
+            table {
+                thead { tr { th { "Charger" } th { "Status" } th { "Since" } } }
+                tbody { @for f in &d.firmware_updates {
+                    tr { td { a href={ "/chargers/" (f.charger_id) } { (f.charger_id) } } td { (badge(&f.status)) } td { (when(f.at)) } }
+                } }
+            }
+        }
+        @if let Some(actions) = &d.recent_actions {
+            h2 { "Last remote actions" }
+            @if actions.is_empty() { (empty("remote actions")) } @else {
+                table {
+                    thead { tr { th { "When" } th { "Action" } th { "Charger" } th { "Outcome" } } }
+                    tbody { @for a in actions {
+                        tr {
+                            td { (when(Some(a.at))) }
+                            td { (a.action.trim_start_matches("command.")) }
+                            td { @if let Some(id) = &a.charger_id { a href={ "/chargers/" (id) } { (id) } } }
+                            td { (badge(&a.outcome)) }
+                        }
+                    } }
+                }
+            }
+        }
+    };
+    Ok(page(&viewer, state.config.api.tls, "/", "Dashboard", body))
+}

@@ -1,0 +1,197 @@
+//! Log in (password and, with two-factor on, a one-time code), log out, and two-factor
+//! enrolment for users whose organisation requires it.
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::CookieJar;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use chrono::Utc;
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use crate::api::error::ApiError;
+use crate::api::extract::ClientAddr;
+use crate::console::layout::{csrf_input, html_response, shell};
+use crate::console::session::{
+    CSRF_FIELD, Enrolling, LOGIN_COOKIE, SESSION_COOKIE, Submitted, cookie, read_form, removal, same_token,
+};
+use crate::console::{ConsoleError, PageResult};
+use crate::crypto;
+use crate::server::AppState;
+use crate::services::auth::{self, LoginRequest};
+use crate::services::two_factor;
+
+/// The login form's fields.
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    otp: String,
+}
+
+/// A form with nothing but its CSRF token.
+#[derive(Debug, Deserialize)]
+pub struct Empty {}
+
+/// The one-time code of the enrolment confirmation.
+#[derive(Debug, Deserialize)]
+pub struct OtpForm {
+    #[serde(default)]
+    otp: String,
+}
+
+fn login_page(csrf: &str, username: &str, error: Option<&str>) -> Markup {
+    shell(
+        "Log in",
+        html! {
+            main.login {
+                h1 { "voltgate" }
+                p { "Back-office console. Log in with your voltgate account." }
+                @if let Some(e) = error { p.flash.bad role="alert" { (e) } }
+                form method="post" action="/login" {
+                    input type="hidden" name=(CSRF_FIELD) value=(csrf);
+                    label for="username" { "User name" }
+                    input #username name="username" autocomplete="username" required value=(username);
+                    label for="password" { "Password" }
+                    input #password type="password" name="password" autocomplete="current-password" required;
+                    label for="otp" { "One-time code " small { "(only with two-factor on: from your app, or a recovery code)" } }
+                    input #otp name="otp" inputmode="numeric" autocomplete="one-time-code";
+                    button type="submit" { "Log in" }
+                }
+            }
+        },
+    )
+}
+
+fn secure(state: &AppState) -> bool {
+    state.config.api.tls
+}
+
+/// `GET /login`: the form, with a fresh double-submit token.
+pub async fn form(State(state): State<AppState>) -> Response {
+    let csrf = crypto::random_token(24);
+    let jar = CookieJar::new().add(cookie(LOGIN_COOKIE, csrf.clone(), secure(&state), Some(3600)));
+    (jar, html_response(StatusCode::OK, login_page(&csrf, "", None))).into_response()
+}
+
+/// `POST /login`: a session cookie on success, the form again with the reason otherwise.
+pub async fn submit(
+    State(state): State<AppState>,
+    ConnectInfo(ClientAddr(peer)): ConnectInfo<ClientAddr>,
+    jar: CookieJar,
+    body: axum::body::Body,
+) -> PageResult {
+    let (csrf, form) = read_form::<LoginForm>(body).await?;
+    let expected = jar.get(LOGIN_COOKIE).map(|c| c.value().to_owned()).unwrap_or_default();
+    if !same_token(&csrf, &expected) {
+        return Err(ConsoleError::Csrf);
+    }
+    let form = form?;
+    let request = LoginRequest {
+        username: form.username.trim().to_owned(),
+        password: form.password,
+        otp: Some(form.otp.trim().to_owned()).filter(|o| !o.is_empty()),
+    };
+    match auth::login(&state, request, Some(peer.ip())).await {
+        Ok(session) => {
+            let max_age = (session.expires_at - Utc::now()).num_seconds();
+            let jar = jar
+                .add(cookie(SESSION_COOKIE, session.token, secure(&state), Some(max_age)))
+                .add(removal(LOGIN_COOKIE, secure(&state)));
+            let to = if session.scope == "full" { "/" } else { "/account/2fa" };
+            Ok((jar, Redirect::to(to)).into_response())
+        }
+        Err(e) => {
+            let e = ApiError::from(e);
+            let page = login_page(&expected, &form.username, Some(e.message()));
+            Ok(html_response(e.status(), page))
+        }
+    }
+}
+
+/// `POST /logout`: revokes the session and forgets the cookie.
+pub async fn logout(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    submitted: Submitted<Empty, Enrolling>,
+) -> PageResult {
+    auth::logout(&state, &submitted.viewer.0.token).await?;
+    let jar = jar.add(removal(SESSION_COOKIE, secure(&state)));
+    Ok((jar, Redirect::to("/login")).into_response())
+}
+
+fn enrolment_page(viewer: &Enrolling, title: &str, body: Markup) -> Response {
+    html_response(
+        StatusCode::OK,
+        shell(
+            title,
+            html! {
+                main {
+                    h1 { (title) }
+                    (body)
+                    form.logout method="post" action="/logout" {
+                        (csrf_input(&viewer.0))
+                        button type="submit" { "Log out" }
+                    }
+                }
+            },
+        ),
+    )
+}
+
+/// `GET /account/2fa`: the user's two-factor state, and a way to turn it on.
+pub async fn two_factor(State(state): State<AppState>, viewer: Enrolling) -> PageResult {
+    let status = two_factor::status(&state, &viewer.0.principal).await?;
+    let body = html! {
+        @if status.enabled {
+            p { "Two-factor authentication is on. " (status.recovery_codes_left) " recovery codes left." }
+            p { a href="/" { "Back to the dashboard" } }
+        } @else {
+            @if status.required_by.is_some() {
+                p.flash.bad role="alert" { "Your organisation requires two-factor authentication: set it up to continue." }
+            }
+            p { "Use an authenticator app (TOTP, RFC 6238) for a one-time code at each login." }
+            form method="post" action="/account/2fa" {
+                (csrf_input(&viewer.0))
+                button type="submit" { "Set up two-factor authentication" }
+            }
+        }
+    };
+    Ok(enrolment_page(&viewer, "Two-factor authentication", body))
+}
+
+/// `POST /account/2fa`: a new secret, shown as a QR code and as text, and the confirmation form.
+pub async fn enrol(State(state): State<AppState>, submitted: Submitted<Empty, Enrolling>) -> PageResult {
+    let viewer = submitted.viewer;
+    let enrolment = two_factor::enrol(&state, &viewer.0.principal).await?;
+    let qr = format!("data:image/svg+xml;base64,{}", STANDARD.encode(&enrolment.qr_svg));
+    let body = html! {
+        p { "Scan this code with your authenticator app, then enter the code it shows." }
+        img.qr src=(qr) alt="QR code of the two-factor secret" width="220" height="220";
+        p { "Or type the secret in by hand: " code { (enrolment.secret) } }
+        form method="post" action="/account/2fa/confirm" {
+            (csrf_input(&viewer.0))
+            label for="otp" { "Code from the app" }
+            input #otp name="otp" inputmode="numeric" autocomplete="one-time-code" required;
+            button type="submit" { "Confirm" }
+        }
+    };
+    Ok(enrolment_page(&viewer, "Set up two-factor authentication", body))
+}
+
+/// `POST /account/2fa/confirm`: turns two-factor on and shows the recovery codes, once.
+pub async fn confirm(State(state): State<AppState>, submitted: Submitted<OtpForm, Enrolling>) -> PageResult {
+    let viewer = submitted.viewer;
+    let codes = two_factor::confirm(&state, &viewer.0.principal, &viewer.0.token, submitted.form.otp.trim()).await?;
+    let body = html! {
+        p { "Two-factor authentication is on. Keep these recovery codes somewhere safe: each works once, in place of a code, if you lose your phone. They are not shown again." }
+        ul.codes { @for c in &codes.recovery_codes { li { code { (c) } } } }
+        p { a href="/" { "Continue to the dashboard" } }
+    };
+    Ok(enrolment_page(&viewer, "Recovery codes", body))
+}

@@ -1,0 +1,75 @@
+//! One module per area of the console.
+
+pub mod audit;
+pub mod chargers;
+pub mod charging;
+pub mod dashboard;
+pub mod login;
+pub mod tickets;
+pub mod users;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use axum_extra::extract::cookie::CookieJar;
+use maud::{Markup, html};
+use serde::{Deserialize, Deserializer};
+
+use super::session::Flash;
+use super::{ConsoleError, PageResult};
+use crate::api::error::ApiError;
+use crate::server::AppState;
+use crate::services::ListQuery;
+
+/// Rows per page of the console's lists.
+const PAGE: u64 = 100;
+
+/// `?offset=` of the list pages.
+#[derive(Debug, Default, Deserialize)]
+pub struct Paging {
+    pub offset: Option<u64>,
+}
+
+impl Paging {
+    /// The list query of one console page.
+    pub fn query(&self) -> ListQuery {
+        ListQuery {
+            limit: Some(PAGE),
+            offset: self.offset,
+            organisation_id: None,
+        }
+    }
+
+    /// "Next" and "previous" links, when there is more.
+    pub fn links(&self, path: &str, shown: usize) -> Markup {
+        let offset = self.offset.unwrap_or(0);
+        html! {
+            nav.paging aria-label="Pages" {
+                @if offset > 0 { a href={ (path) "?offset=" (offset.saturating_sub(PAGE)) } { "← previous" } }
+                @if shown as u64 == PAGE { a href={ (path) "?offset=" (offset + PAGE) } { "next →" } }
+            }
+        }
+    }
+}
+
+/// After a form: back to `back` with what happened. Refusals of the gate answer their own
+/// status (404 outside the subtree, 403 inside without the permission) instead.
+fn after_form<E: Into<ApiError>>(state: &AppState, outcome: Result<String, E>, back: &str) -> PageResult {
+    let flash = match outcome {
+        Ok(done) => Flash::ok(done),
+        Err(e) => {
+            let e: ApiError = e.into();
+            if matches!(e.status(), StatusCode::FORBIDDEN | StatusCode::NOT_FOUND) {
+                return Err(ConsoleError::Api(Box::new(e)));
+            }
+            Flash::error(e.message().to_owned())
+        }
+    };
+    let jar = CookieJar::new().add(flash.cookie(state.config.api.tls));
+    Ok((jar, Redirect::to(back)).into_response())
+}
+
+/// A text field of a form, `None` when left empty.
+fn optional<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let s = Option::<String>::deserialize(d)?;
+    Ok(s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()))
+}

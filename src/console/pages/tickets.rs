@@ -1,0 +1,77 @@
+//! Maintenance tickets: the list and a form to open one.
+
+use axum::extract::{Query, State};
+use maud::html;
+use serde::Deserialize;
+
+use super::{Paging, after_form, optional};
+use crate::access::Permission;
+use crate::console::layout::{badge, csrf_input, empty, page, when};
+use crate::console::session::{Submitted, Viewer};
+use crate::console::{PageResult, org_choices};
+use crate::server::AppState;
+use crate::services::tickets::{self, NewTicket};
+
+/// The new-ticket form.
+#[derive(Debug, Deserialize)]
+pub struct TicketForm {
+    organisation_id: i32,
+    #[serde(default, deserialize_with = "optional")]
+    charger_id: Option<String>,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    body: String,
+}
+
+/// `GET /tickets`
+pub async fn list(State(state): State<AppState>, viewer: Viewer, Query(paging): Query<Paging>) -> PageResult {
+    let rows = tickets::list(&state, &viewer.principal, &paging.query()).await?;
+    let orgs = org_choices(&state, &viewer.principal, Permission::Tickets).await?;
+    let body = html! {
+        @if rows.is_empty() { (empty("tickets")) } @else {
+            table {
+                thead { tr { th { "#" } th { "Title" } th { "Charger" } th { "Status" } th { "Opened" } } }
+                tbody { @for t in &rows {
+                    tr {
+                        td { (t.id) } td { (t.title) }
+                        td { @if let Some(c) = &t.charger_id { a href=(super::chargers::href(c)) { (c) } } @else { "–" } }
+                        td { (badge(&t.status)) } td { (when(Some(t.created_at))) }
+                    }
+                } }
+            }
+            (paging.links("/tickets", rows.len()))
+        }
+        h2 { "Open a ticket" }
+        form.stacked method="post" action="/tickets" {
+            (csrf_input(&viewer))
+            label for="organisation_id" { "Organisation" }
+            select #organisation_id name="organisation_id" required {
+                @for (id, name) in &orgs { option value=(id) { (name) } }
+            }
+            label for="charger_id" { "Charger " small { "(optional)" } }
+            input #charger_id name="charger_id";
+            label for="title" { "Title" }
+            input #title name="title" required maxlength="200";
+            label for="body" { "Description" }
+            textarea #body name="body" rows="4" {}
+            button type="submit" { "Open ticket" }
+        }
+    };
+    Ok(page(&viewer, state.config.api.tls, "/tickets", "Tickets", body))
+}
+
+/// `POST /tickets`
+pub async fn create(State(state): State<AppState>, s: Submitted<TicketForm>) -> PageResult {
+    let f = s.form;
+    let input = NewTicket {
+        organisation_id: f.organisation_id,
+        charger_id: f.charger_id,
+        title: f.title,
+        body: f.body,
+    };
+    let outcome = tickets::create(&state, &s.viewer.principal, input)
+        .await
+        .map(|t| format!("Ticket #{} opened", t.id));
+    after_form(&state, outcome, "/tickets")
+}

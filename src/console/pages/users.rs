@@ -1,0 +1,101 @@
+//! Users and memberships, for operators: the list, and a form that invites a user with one
+//! role (the invitation link is shown, and mailed when SMTP is set up).
+
+use axum::extract::{Query, State};
+use maud::html;
+use serde::Deserialize;
+
+use super::{Paging, after_form, optional};
+use crate::access::{Permission, Role};
+use crate::console::layout::{badge, csrf_input, empty, or_dash, page};
+use crate::console::session::{Submitted, Viewer};
+use crate::console::{PageResult, org_choices};
+use crate::server::AppState;
+use crate::services::users::{self, MembershipOut, NewUser};
+
+/// The invite form.
+#[derive(Debug, Deserialize)]
+pub struct InviteForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default, deserialize_with = "optional")]
+    email: Option<String>,
+    organisation_id: i32,
+    role: Role,
+}
+
+/// `GET /users`
+pub async fn list(State(state): State<AppState>, viewer: Viewer, Query(paging): Query<Paging>) -> PageResult {
+    let p = &viewer.principal;
+    let rows = users::list(&state, p, &paging.query()).await?;
+    let orgs = org_choices(&state, p, Permission::UsersManage).await?;
+    let names: std::collections::HashMap<i32, &str> = orgs.iter().map(|(id, n)| (*id, n.as_str())).collect();
+    let org_name = |id: i32| names.get(&id).map_or_else(|| format!("#{id}"), |n| (*n).to_owned());
+    let body = html! {
+        @if rows.is_empty() { (empty("users")) } @else {
+            table {
+                thead { tr { th { "User" } th { "E-mail" } th { "Roles" } th { "Two-factor" } th { "State" } } }
+                tbody { @for u in &rows {
+                    tr {
+                        td { (u.username) }
+                        td { (or_dash(u.email.as_deref())) }
+                        td { @for m in &u.memberships { span.role { (m.role) " at " (org_name(m.organisation_id)) } " " } }
+                        td { @if u.two_factor { "on" } @else { "off" } }
+                        td {
+                            @if u.disabled { (badge("disabled")) }
+                            @else if !u.has_password { (badge("invited")) }
+                            @else { (badge("active")) }
+                        }
+                    }
+                } }
+            }
+            (paging.links("/users", rows.len()))
+        }
+        h2 { "Invite a user" }
+        form.stacked method="post" action="/users" {
+            (csrf_input(&viewer))
+            label for="username" { "User name" }
+            input #username name="username" required maxlength="64" autocomplete="off";
+            label for="email" { "E-mail " small { "(the invitation is mailed when SMTP is set up)" } }
+            input #email type="email" name="email";
+            label for="organisation_id" { "Organisation" }
+            select #organisation_id name="organisation_id" required {
+                @for (id, name) in &orgs { option value=(id) { (name) } }
+            }
+            label for="role" { "Role" }
+            select #role name="role" { @for r in Role::ALL { option value=(r.as_str()) { (r.as_str()) } } }
+            button type="submit" { "Invite" }
+        }
+    };
+    Ok(page(&viewer, state.config.api.tls, "/users", "Users", body))
+}
+
+/// `POST /users`: creates the user without a password (an invitation) and gives it the role.
+pub async fn create(State(state): State<AppState>, s: Submitted<InviteForm>) -> PageResult {
+    let p = &s.viewer.principal;
+    let f = s.form;
+    let outcome = async {
+        let input = NewUser {
+            username: f.username.trim().to_owned(),
+            email: f.email,
+            password: None,
+            organisation_id: Some(f.organisation_id),
+        };
+        let created = users::create(&state, p, input).await?;
+        let role = MembershipOut {
+            organisation_id: f.organisation_id,
+            role: f.role,
+        };
+        users::set_memberships(&state, p, created.id, vec![role]).await?;
+        Ok(match created.invitation {
+            Some(i) if i.emailed => format!("{} invited; the invitation was mailed.", created.username),
+            Some(i) => format!(
+                "{} invited; hand over this link (it works once): {}",
+                created.username, i.url
+            ),
+            None => format!("{} created.", created.username),
+        })
+    }
+    .await;
+    after_form::<crate::services::Error>(&state, outcome, "/users")
+}

@@ -1,0 +1,228 @@
+//! Browser sessions: an HttpOnly, SameSite=Strict cookie holding the same kind of token the
+//! JSON API takes as a bearer token, a CSRF token derived from it for every form, and one-shot
+//! flash messages that survive the redirect after a form.
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::ConsoleError;
+use crate::access::Principal;
+use crate::server::AppState;
+use crate::services;
+
+/// The session cookie.
+pub const SESSION_COOKIE: &str = "voltgate_session";
+/// Double-submit cookie of the login form (there is no session to derive a token from yet).
+pub const LOGIN_COOKIE: &str = "voltgate_login";
+/// A message for the next page shown (after a redirect).
+const FLASH_COOKIE: &str = "voltgate_flash";
+/// The hidden form field every POST must carry.
+pub const CSRF_FIELD: &str = "csrf";
+/// Largest form body accepted.
+const FORM_LIMIT: usize = 64 * 1024;
+
+/// A signed-in user, as every console page sees it.
+pub struct Viewer {
+    pub principal: Principal,
+    /// The session token (logout revokes it).
+    pub token: String,
+    /// What this session's forms must send back in [`CSRF_FIELD`].
+    pub csrf: String,
+    /// The message the previous form left, shown once.
+    pub flash: Option<Flash>,
+}
+
+/// A one-shot message: what a form did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flash {
+    pub ok: bool,
+    pub text: String,
+}
+
+impl Flash {
+    /// A success message.
+    pub fn ok(text: impl Into<String>) -> Self {
+        Self {
+            ok: true,
+            text: text.into(),
+        }
+    }
+
+    /// A failure message.
+    pub fn error(text: impl Into<String>) -> Self {
+        Self {
+            ok: false,
+            text: text.into(),
+        }
+    }
+
+    /// The cookie carrying it to the next page.
+    pub fn cookie(&self, secure: bool) -> Cookie<'static> {
+        let value = format!("{}{}", if self.ok { '+' } else { '-' }, self.text);
+        cookie(FLASH_COOKIE, URL_SAFE_NO_PAD.encode(value), secure, Some(60))
+    }
+
+    fn parse(value: &str) -> Option<Self> {
+        let bytes = URL_SAFE_NO_PAD.decode(value).ok()?;
+        let text = String::from_utf8(bytes).ok()?;
+        let (ok, text) = match text.split_at_checked(1)? {
+            ("+", rest) => (true, rest),
+            ("-", rest) => (false, rest),
+            _ => return None,
+        };
+        Some(Self {
+            ok,
+            text: text.chars().take(500).collect(),
+        })
+    }
+}
+
+/// A cookie of the console: host-only, whole site, HttpOnly, SameSite=Strict, Secure over TLS.
+pub fn cookie(name: &'static str, value: String, secure: bool, max_age_s: Option<i64>) -> Cookie<'static> {
+    let mut c = Cookie::new(name, value);
+    c.set_path("/");
+    c.set_http_only(true);
+    c.set_same_site(SameSite::Strict);
+    c.set_secure(secure);
+    if let Some(s) = max_age_s {
+        c.set_max_age(time::Duration::seconds(s.max(0)));
+    }
+    c
+}
+
+/// A cookie that removes `name`.
+pub fn removal(name: &'static str, secure: bool) -> Cookie<'static> {
+    cookie(name, String::new(), secure, Some(0))
+}
+
+/// The flash cookie's removal, once its message has been shown.
+pub fn flash_removal(secure: bool) -> Cookie<'static> {
+    removal(FLASH_COOKIE, secure)
+}
+
+/// The CSRF token of a session: a hash of its secret token, so it needs no storage and an
+/// attacker who cannot read the HttpOnly cookie cannot compute it.
+pub fn csrf_for(token: &str) -> String {
+    let digest = Sha256::new()
+        .chain_update(b"voltgate console csrf\0")
+        .chain_update(token.as_bytes())
+        .finalize();
+    URL_SAFE_NO_PAD.encode(digest)
+}
+
+/// Constant-time comparison of a submitted token with the expected one.
+pub fn same_token(submitted: &str, expected: &str) -> bool {
+    !expected.is_empty() && bool::from(submitted.as_bytes().ct_eq(expected.as_bytes()))
+}
+
+/// A signed-in user whose session may be one that can only enrol two-factor (the enrolment
+/// pages and logout).
+pub struct Enrolling(pub Viewer);
+
+async fn viewer(parts: &Parts, state: &AppState) -> Result<(Viewer, bool), ConsoleError> {
+    let jar = CookieJar::from_headers(&parts.headers);
+    let token = jar
+        .get(SESSION_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|t| !t.is_empty() && t.len() <= 128)
+        .ok_or(ConsoleError::LoginRequired)?;
+    let session = services::auth::authenticate(state, &token).await.map_err(|e| {
+        tracing::debug!(error = %e, "console session refused");
+        ConsoleError::LoginRequired
+    })?;
+    let viewer = Viewer {
+        principal: session.principal,
+        csrf: csrf_for(&token),
+        token,
+        flash: jar.get(FLASH_COOKIE).and_then(|c| Flash::parse(c.value())),
+    };
+    Ok((viewer, session.full))
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = ConsoleError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        match viewer(parts, state).await? {
+            (v, true) => Ok(v),
+            (_, false) => Err(ConsoleError::EnrolmentRequired),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Enrolling {
+    type Rejection = ConsoleError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        viewer(parts, state).await.map(|(v, _)| Enrolling(v))
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Reads a urlencoded form body: the CSRF token it carries (empty when absent), and the form,
+/// to be looked at only once the token is checked.
+pub async fn read_form<T: DeserializeOwned>(
+    body: axum::body::Body,
+) -> Result<(String, Result<T, ConsoleError>), ConsoleError> {
+    let bytes = axum::body::to_bytes(body, FORM_LIMIT)
+        .await
+        .map_err(|_| ConsoleError::BadForm("the form is too large".into()))?;
+    let csrf = serde_urlencoded::from_bytes::<CsrfOnly>(&bytes).map_or_else(|_| String::new(), |c| c.csrf);
+    let form = serde_urlencoded::from_bytes(&bytes).map_err(|e| ConsoleError::BadForm(e.to_string()));
+    Ok((csrf, form))
+}
+
+/// A form posted by a signed-in user (`V`: [`Viewer`], or [`Enrolling`] for the few forms an
+/// enrolling session may post), its CSRF token checked before the form is looked at.
+pub struct Submitted<T, V = Viewer> {
+    pub viewer: V,
+    pub form: T,
+}
+
+/// What a [`Submitted`] form checks its token against.
+pub trait HasCsrf {
+    fn csrf(&self) -> &str;
+}
+
+impl HasCsrf for Viewer {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+impl HasCsrf for Enrolling {
+    fn csrf(&self) -> &str {
+        &self.0.csrf
+    }
+}
+
+impl<T, V> FromRequest<AppState> for Submitted<T, V>
+where
+    T: DeserializeOwned,
+    V: FromRequestParts<AppState, Rejection = ConsoleError> + HasCsrf + Send,
+{
+    type Rejection = ConsoleError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let viewer = V::from_request_parts(&mut parts, state).await?;
+        let (csrf, form) = read_form(body).await?;
+        if !same_token(&csrf, viewer.csrf()) {
+            tracing::info!(path = %parts.uri.path(), "console form refused: missing or wrong CSRF token");
+            return Err(ConsoleError::Csrf);
+        }
+        Ok(Submitted { form: form?, viewer })
+    }
+}

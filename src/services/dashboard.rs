@@ -1,0 +1,234 @@
+//! `GET /api/v1/dashboard`: a summary shaped by what the caller may see. Each section is
+//! computed over the caller's scope of the permission behind it and left out (absent, not
+//! empty) where that permission is held nowhere, so a maintenance engineer's dashboard says
+//! nothing about drivers, tokens, access rules or money.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{ListQuery, Result, list_scope, named_organisation};
+use crate::access::{Grant, Permission, Principal, Scope};
+use crate::server::AppState;
+
+/// How many remote actions the dashboard lists.
+const RECENT_ACTIONS: u64 = 10;
+
+/// Firmware statuses of both versions that mean an update is still under way.
+const FIRMWARE_IN_PROGRESS: [&str; 9] = [
+    "Downloading",
+    "Downloaded",
+    "DownloadScheduled",
+    "DownloadPaused",
+    "Installing",
+    "InstallScheduled",
+    "InstallRebooting",
+    "SignatureVerified",
+    "Installed",
+];
+
+/// Connector status that counts a charger as faulted.
+const FAULTED: &str = "Faulted";
+
+/// `?organisation_id=`: the dashboard of one subtree.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DashboardQuery {
+    pub organisation_id: Option<i32>,
+}
+
+/// The dashboard.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Dashboard {
+    /// `full` (operators, facility and fleet managers) or `simplified` (support, maintenance).
+    pub view: &'static str,
+    pub chargers: ChargerCounts,
+    /// Connectors by their last reported status (`Available`, `Charging`, `Faulted`, ...).
+    pub connectors: BTreeMap<String, u64>,
+    /// Firmware updates under way, newest status first.
+    pub firmware_updates: Vec<FirmwareProgress>,
+    /// Tickets not closed; absent without the tickets permission.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub open_tickets: Option<u64>,
+    /// The last remote actions and their outcomes; absent without audit access (maintenance:
+    /// its own).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recent_actions: Option<Vec<RecentAction>>,
+    /// Sessions started today (UTC); only on the full dashboard with charging-log access.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub today: Option<Today>,
+}
+
+/// Chargers the caller may see, by live state.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct ChargerCounts {
+    pub total: u64,
+    pub online: u64,
+    pub offline: u64,
+    /// Chargers with at least one connector reporting `Faulted`.
+    pub faulted: u64,
+}
+
+/// A charger whose firmware update is under way.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FirmwareProgress {
+    pub charger_id: String,
+    pub status: String,
+    pub at: Option<DateTime<Utc>>,
+}
+
+/// One remote command from the audit log.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecentAction {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub user_id: Option<i32>,
+    /// `command.reset`, `command.unlock`, ...
+    pub action: String,
+    pub charger_id: Option<String>,
+    /// The charger's answer (`Accepted`, ...), `pending`, `denied`, `timeout`, ...
+    pub outcome: String,
+}
+
+/// Today's charging.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Today {
+    pub sessions: u64,
+    /// Energy of today's finished sessions.
+    pub energy_wh: i64,
+    /// Revenue per currency; only for roles that see billing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revenue: Option<BTreeMap<String, f64>>,
+}
+
+/// The caller's dashboard, over its whole reach or the subtree of `q.organisation_id`.
+pub async fn get(state: &AppState, p: &Principal, q: &DashboardQuery) -> Result<Dashboard> {
+    let lq = ListQuery {
+        organisation_id: q.organisation_id,
+        ..Default::default()
+    };
+    let dashboard = list_scope(state, p, Permission::Dashboard, &lq, "dashboard.read").await?;
+    let full = dashboard.entries().iter().any(|(_, g)| *g == Grant::Full);
+    let within = match q.organisation_id {
+        Some(id) => Some(named_organisation(state, p, id, "dashboard.read").await?),
+        None => None,
+    };
+    // A section whose permission is held nowhere in reach is left out; that is the design,
+    // not a refusal, so it is not audited.
+    let scope = |permission| match &within {
+        Some(org) => p.scope_within(permission, org.into()).ok(),
+        None => p.scope(permission).ok(),
+    };
+
+    let (chargers, connectors, firmware_updates) = match scope(Permission::ChargersRead) {
+        Some(s) => charger_sections(state, &s).await?,
+        None => Default::default(),
+    };
+    let open_tickets = match scope(Permission::Tickets) {
+        Some(s) => Some(state.store.count_open_tickets(&s).await?),
+        None => None,
+    };
+    let recent_actions = match scope(Permission::AuditRead) {
+        Some(s) => Some(
+            state
+                .store
+                .recent_commands(&s, RECENT_ACTIONS)
+                .await?
+                .into_iter()
+                .map(|a| RecentAction {
+                    id: a.id,
+                    at: a.at,
+                    user_id: a.user_id,
+                    action: a.action,
+                    charger_id: a.charger_id,
+                    outcome: a.outcome,
+                })
+                .collect(),
+        ),
+        None => None,
+    };
+    let today = match (full, scope(Permission::TransactionsRead)) {
+        (true, Some(s)) => Some(today(state, p, &s).await?),
+        _ => None,
+    };
+    Ok(Dashboard {
+        view: if full { "full" } else { "simplified" },
+        chargers,
+        connectors,
+        firmware_updates,
+        open_tickets,
+        recent_actions,
+        today,
+    })
+}
+
+async fn charger_sections(
+    state: &AppState,
+    scope: &Scope,
+) -> Result<(ChargerCounts, BTreeMap<String, u64>, Vec<FirmwareProgress>)> {
+    let chargers = state.store.charger_firmware_in(scope).await?;
+    let total = chargers.len() as u64;
+    let online = chargers.iter().filter(|(id, _, _)| state.fleet.is_online(id)).count() as u64;
+    let mut connectors = BTreeMap::new();
+    let mut faulted = HashSet::new();
+    for (charger_id, status) in state.store.connector_statuses_in(scope).await? {
+        if status == FAULTED {
+            faulted.insert(charger_id);
+        }
+        *connectors.entry(status).or_insert(0) += 1;
+    }
+    let mut firmware: Vec<FirmwareProgress> = chargers
+        .into_iter()
+        .filter_map(|(charger_id, status, at)| match status {
+            Some(status) if FIRMWARE_IN_PROGRESS.contains(&status.as_str()) => {
+                Some(FirmwareProgress { charger_id, status, at })
+            }
+            _ => None,
+        })
+        .collect();
+    firmware.sort_by_key(|f| std::cmp::Reverse(f.at));
+    let counts = ChargerCounts {
+        total,
+        online,
+        offline: total - online,
+        faulted: faulted.len() as u64,
+    };
+    Ok((counts, connectors, firmware))
+}
+
+async fn today(state: &AppState, p: &Principal, scope: &Scope) -> Result<Today> {
+    let midnight = Utc::now()
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc())
+        .unwrap_or_else(Utc::now);
+    let rows = state.store.transaction_meters_since(scope, midnight).await?;
+    let billing = p.scope(Permission::Billing).is_ok();
+    let mut prices: HashMap<i32, Option<(f64, String)>> = HashMap::new();
+    let mut revenue: BTreeMap<String, f64> = BTreeMap::new();
+    let mut energy_wh = 0;
+    for (org, start, stop) in &rows {
+        let Some(wh) = super::transactions::energy_wh(*start, *stop) else {
+            continue;
+        };
+        energy_wh += wh;
+        if let (true, Some(org)) = (billing, org) {
+            if !prices.contains_key(org) {
+                prices.insert(*org, super::transactions::billing_price(state, p, *org).await?);
+            }
+            if let Some(Some((per_kwh, currency))) = prices.get(org) {
+                *revenue.entry(currency.clone()).or_insert(0.0) += super::transactions::cost(wh, *per_kwh);
+            }
+        }
+    }
+    for amount in revenue.values_mut() {
+        *amount = (*amount * 100.0).round() / 100.0;
+    }
+    Ok(Today {
+        sessions: rows.len() as u64,
+        energy_wh,
+        revenue: billing.then_some(revenue),
+    })
+}

@@ -1,0 +1,263 @@
+//! Console fixtures: a small organisation tree with one user per role, and a browser-like
+//! HTTP client that keeps cookies, follows no redirects and posts forms with the CSRF token
+//! it read off the page, as a browser would.
+
+use std::collections::HashMap;
+
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use serde_json::{Value, json};
+
+use super::{Api, TestCharger, TestServer, boot_payload, status_payload};
+
+/// Password of every fixture user.
+pub const PASSWORD: &str = "console-test-password-1";
+/// Password of the fixture chargers.
+pub const CHARGER_PASSWORD: &str = "console-charger-pass-1";
+
+/// Root(1) ── A ── CP-A (private site), CP-A-HOME (home site)
+///        └── B ── CP-B
+/// and the users `op`, `sup`, `eng`, `fac`, `flt`, each with its role on A.
+pub struct World {
+    pub a: i64,
+    pub b: i64,
+}
+
+/// The fixture users: (name, role on A).
+pub const USERS: [(&str, &str); 5] = [
+    ("op", "operator"),
+    ("sup", "support"),
+    ("eng", "maintenance"),
+    ("fac", "facility_manager"),
+    ("flt", "fleet_manager"),
+];
+
+async fn post_id(admin: &Api, path: &str, body: Value) -> i64 {
+    let (status, answer) = admin.post(path, body.clone()).await;
+    assert_eq!(status, 201, "POST {path} {body}: {answer}");
+    answer["id"].as_i64().expect("an integer id")
+}
+
+/// Builds the tree, the chargers and the users.
+pub async fn world(admin: &Api) -> World {
+    let a = post_id(admin, "/organisations", json!({"name": "Depot A", "parent_id": 1})).await;
+    let b = post_id(admin, "/organisations", json!({"name": "Depot B", "parent_id": 1})).await;
+    let site_a = post_id(
+        admin,
+        "/sites",
+        json!({"organisation_id": a, "name": "A yard", "kind": "private"}),
+    )
+    .await;
+    let home_a = post_id(
+        admin,
+        "/sites",
+        json!({"organisation_id": a, "name": "A home", "kind": "home"}),
+    )
+    .await;
+    let site_b = post_id(
+        admin,
+        "/sites",
+        json!({"organisation_id": b, "name": "B yard", "kind": "private"}),
+    )
+    .await;
+    for (id, org, site) in [("CP-A", a, site_a), ("CP-A-HOME", a, home_a), ("CP-B", b, site_b)] {
+        let (status, body) = admin
+            .post(
+                "/chargers",
+                json!({"id": id, "organisation_id": org, "site_id": site, "password": CHARGER_PASSWORD}),
+            )
+            .await;
+        assert_eq!(status, 201, "charger {id}: {body}");
+    }
+    for (name, role) in USERS {
+        let id = post_id(
+            admin,
+            "/users",
+            json!({"username": name, "password": PASSWORD, "organisation_id": a}),
+        )
+        .await;
+        let (status, body) = admin
+            .put(
+                &format!("/users/{id}/memberships"),
+                json!([{"organisation_id": a, "role": role}]),
+            )
+            .await;
+        assert_eq!(status, 200, "memberships of {name}: {body}");
+    }
+    World { a, b }
+}
+
+/// Connects a 1.6 charger, boots it and reports its connector 1 as `status`.
+pub async fn online_charger(t: &TestServer, id: &str, status: &str) -> TestCharger {
+    let mut cp = t.charger(id, "1.6", CHARGER_PASSWORD).await;
+    assert_eq!(
+        cp.call_ok("BootNotification", boot_payload("1.6")).await["status"],
+        "Accepted"
+    );
+    cp.call_ok("StatusNotification", status_payload("1.6", status)).await;
+    cp
+}
+
+/// Answers every CALL the charger receives with `{"status": "Accepted"}`, in the background.
+pub fn accept_everything(mut cp: TestCharger) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let call = cp.recv().await;
+            if call[0] == json!(2) {
+                cp.send_raw(&json!([3, call[1], {"status": "Accepted"}]).to_string())
+                    .await;
+            }
+        }
+    })
+}
+
+/// A page as the console client got it.
+#[derive(Debug)]
+pub struct Page {
+    pub status: u16,
+    /// Where a redirect points.
+    pub location: Option<String>,
+    pub body: String,
+}
+
+impl Page {
+    /// The value of the first hidden `csrf` field.
+    pub fn csrf(&self) -> Option<String> {
+        let at = self.body.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
+        let end = self.body[at..].find('"')?;
+        Some(self.body[at..at + end].to_owned())
+    }
+
+    /// Whether the main menu links to `href`.
+    pub fn menu_has(&self, href: &str) -> bool {
+        let Some(nav) = self.body.find("<nav aria-label=\"Main\">") else {
+            return false;
+        };
+        let end = self.body[nav..].find("</nav>").map_or(self.body.len(), |e| nav + e);
+        self.body[nav..end].contains(&format!("href=\"{href}\""))
+    }
+}
+
+/// A browser-like client of the console.
+pub struct Console {
+    client: reqwest::Client,
+    base: String,
+    pub cookies: HashMap<String, String>,
+    /// The CSRF token of the signed-in session, read off a page.
+    pub csrf: String,
+}
+
+impl Console {
+    /// A client with no cookies.
+    pub fn new(t: &TestServer) -> Self {
+        Self {
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            base: format!("http://{}", t.server().api_addr),
+            cookies: HashMap::new(),
+            csrf: String::new(),
+        }
+    }
+
+    /// Logs in through the form; panics unless it lands on the dashboard.
+    pub async fn login(t: &TestServer, username: &str, password: &str) -> Self {
+        let mut c = Self::new(t);
+        let form = c.get("/login").await;
+        let csrf = form.csrf().expect("the login form has a csrf field");
+        let done = c
+            .post_raw(
+                "/login",
+                &[("csrf", &csrf), ("username", username), ("password", password)],
+            )
+            .await;
+        assert_eq!(
+            (done.status, done.location.as_deref()),
+            (303, Some("/")),
+            "login {username}: {}",
+            done.body
+        );
+        let home = c.get("/").await;
+        assert_eq!(home.status, 200, "dashboard of {username}");
+        c.csrf = home.csrf().expect("pages carry the csrf token");
+        c
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn finish(&mut self, response: reqwest::Response) -> Page {
+        for set in response.headers().get_all(SET_COOKIE) {
+            let set = set.to_str().expect("ascii cookie");
+            let pair = set.split(';').next().unwrap_or_default();
+            if let Some((name, value)) = pair.split_once('=') {
+                if value.is_empty() || set.contains("Max-Age=0") {
+                    self.cookies.remove(name);
+                } else {
+                    self.cookies.insert(name.to_owned(), value.to_owned());
+                }
+            }
+        }
+        let status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = response.text().await.expect("body");
+        Page { status, location, body }
+    }
+
+    /// `GET path`, with the cookies.
+    pub async fn get(&mut self, path: &str) -> Page {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header(COOKIE, self.cookie_header())
+            .send()
+            .await
+            .expect("GET");
+        self.finish(response).await
+    }
+
+    /// Posts exactly `fields` (no CSRF token added).
+    pub async fn post_raw(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let body = fields
+            .iter()
+            .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(COOKIE, self.cookie_header())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .expect("POST");
+        self.finish(response).await
+    }
+
+    /// Posts `fields` with the session's CSRF token, as the page's form would.
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let csrf = self.csrf.clone();
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &all).await
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

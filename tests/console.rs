@@ -1,0 +1,513 @@
+//! The web console over real HTTP, as a browser (or an attacker with curl) uses it: every role
+//! against every page and form from one table, the menu against the gate, CSRF, the session
+//! cookie, and the dashboard's shape per role (`GET /api/v1/dashboard`).
+
+mod common;
+
+use common::TestServer;
+use common::console::{Console, PASSWORD, USERS, accept_everything, online_charger, world};
+use serde_json::{Value, json};
+
+const OP: &str = "op";
+const SUP: &str = "sup";
+const ENG: &str = "eng";
+const FAC: &str = "fac";
+const FLT: &str = "flt";
+
+/// (page, expected status for op, sup, eng, fac, flt). CP-A is at a private site of A (a fleet
+/// manager sees home chargers only: 404), CP-B is in the sibling B (404 for everyone).
+const PAGES: &[(&str, [u16; 5])] = &[
+    ("/", [200, 200, 200, 200, 200]),
+    ("/chargers", [200, 200, 200, 200, 200]),
+    ("/chargers/CP-A", [200, 200, 200, 200, 404]),
+    ("/chargers/CP-A-HOME", [200, 200, 200, 200, 200]),
+    ("/chargers/CP-B", [404, 404, 404, 404, 404]),
+    ("/tickets", [200, 200, 200, 200, 403]),
+    ("/transactions", [200, 200, 403, 200, 200]),
+    ("/transactions.csv", [200, 200, 403, 200, 200]),
+    ("/tokens", [200, 200, 403, 403, 200]),
+    ("/drivers", [200, 200, 403, 403, 200]),
+    ("/billing", [200, 403, 403, 200, 200]),
+    ("/users", [200, 403, 403, 403, 403]),
+    ("/audit", [200, 200, 200, 403, 403]),
+];
+
+/// The menu entries: each must show exactly when its page opens.
+const MENU: [&str; 8] = [
+    "/chargers",
+    "/tickets",
+    "/transactions",
+    "/tokens",
+    "/drivers",
+    "/billing",
+    "/users",
+    "/audit",
+];
+
+/// A form each role posts, and what it must get: 303 (done, back to the page) or the gate's
+/// 403/404. `{a}` is organisation A's id.
+/// (path, fields, expected status for op, sup, eng, fac, flt).
+type FormCase = (&'static str, &'static [(&'static str, &'static str)], [u16; 5]);
+
+const FORMS: &[FormCase] = &[
+    // offline charger: the command is refused by the charger's state, told on the page (303)
+    ("/chargers/CP-A/reset", &[("type", "soft")], [303, 303, 303, 303, 404]),
+    (
+        "/chargers/CP-A-HOME/reset",
+        &[("type", "hard")],
+        [303, 303, 303, 303, 403],
+    ),
+    ("/chargers/CP-B/reset", &[("type", "soft")], [404, 404, 404, 404, 404]),
+    (
+        "/chargers/CP-B/unlock",
+        &[("evse_id", "1"), ("connector_id", "1")],
+        [404, 404, 404, 404, 404],
+    ),
+    (
+        "/chargers/CP-B/firmware",
+        &[("location", "https://fw.example.com/x.bin")],
+        [404, 404, 404, 404, 404],
+    ),
+    (
+        "/tokens",
+        &[("token", "TOK-{role}"), ("organisation_id", "{a}")],
+        [303, 403, 403, 403, 303],
+    ),
+    (
+        "/tokens",
+        &[("token", "TOK-B-{role}"), ("organisation_id", "{b}")],
+        [404, 404, 404, 404, 404],
+    ),
+    (
+        "/tickets",
+        &[("organisation_id", "{a}"), ("title", "cable worn {role}")],
+        [303, 303, 303, 303, 403],
+    ),
+    (
+        "/tickets",
+        &[("organisation_id", "{b}"), ("title", "probe {role}")],
+        [404, 404, 404, 404, 404],
+    ),
+    (
+        "/users",
+        &[
+            ("username", "new-{role}"),
+            ("organisation_id", "{a}"),
+            ("role", "support"),
+        ],
+        [303, 403, 403, 403, 403],
+    ),
+    // escalation: an operator of A may not grant a role on the root above it
+    (
+        "/users",
+        &[
+            ("username", "root-{role}"),
+            ("organisation_id", "1"),
+            ("role", "operator"),
+        ],
+        [404, 404, 404, 404, 404],
+    ),
+];
+
+#[tokio::test]
+async fn every_role_gets_what_the_gate_allows_on_every_page_and_form() {
+    let t = TestServer::start().await;
+    let admin = t.admin().await;
+    let w = world(&admin).await;
+    let mut wrong = Vec::new();
+    for (column, (user, _role)) in USERS.iter().enumerate() {
+        let mut c = Console::login(&t, user, PASSWORD).await;
+        let home = c.get("/").await;
+        for (path, expected) in PAGES {
+            let page = c.get(path).await;
+            if page.status != expected[column] {
+                wrong.push(format!(
+                    "{user} GET {path}: {} (expected {})",
+                    page.status, expected[column]
+                ));
+            }
+            if MENU.contains(path) && home.menu_has(path) != (expected[column] == 200) {
+                wrong.push(format!(
+                    "{user}: menu entry {path} shown={} but the page answers {}",
+                    home.menu_has(path),
+                    expected[column]
+                ));
+            }
+        }
+        for (path, fields, expected) in FORMS {
+            let filled: Vec<(String, String)> = fields
+                .iter()
+                .map(|(k, v)| {
+                    let v = v
+                        .replace("{role}", user)
+                        .replace("{a}", &w.a.to_string())
+                        .replace("{b}", &w.b.to_string());
+                    ((*k).to_owned(), v)
+                })
+                .collect();
+            let refs: Vec<(&str, &str)> = filled.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let page = c.post(path, &refs).await;
+            if page.status != expected[column] {
+                wrong.push(format!(
+                    "{user} POST {path} {refs:?}: {} (expected {}) {}",
+                    page.status,
+                    expected[column],
+                    page.body.chars().take(200).collect::<String>()
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{} wrong cells:\n{}", wrong.len(), wrong.join("\n"));
+
+    // What the forms did is real: the tokens and the invited user exist, B got nothing.
+    let (_, tokens) = admin.get("/id-tokens").await;
+    let mut issued: Vec<&str> = tokens
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["token"].as_str())
+        .collect();
+    issued.sort();
+    assert_eq!(issued, ["TOK-flt", "TOK-op"]);
+    let (_, users) = admin.get("/users").await;
+    assert!(
+        users
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["username"] == "new-op" && u["has_password"] == false)
+    );
+    assert!(
+        !users
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["username"].as_str().unwrap().starts_with("root-"))
+    );
+}
+
+#[tokio::test]
+async fn anonymous_visitors_are_sent_to_the_login_page() {
+    let t = TestServer::start().await;
+    let mut c = Console::new(&t);
+    for (path, _) in PAGES {
+        let page = c.get(path).await;
+        assert_eq!(
+            (page.status, page.location.as_deref()),
+            (303, Some("/login")),
+            "GET {path}"
+        );
+    }
+    let page = c.post_raw("/chargers/CP-A/reset", &[("type", "soft")]).await;
+    assert_eq!((page.status, page.location.as_deref()), (303, Some("/login")));
+    let login = c.get("/login").await;
+    assert_eq!(login.status, 200);
+    assert!(login.body.contains("name=\"password\""));
+}
+
+#[tokio::test]
+async fn forms_without_this_sessions_csrf_token_are_refused_and_change_nothing() {
+    let t = TestServer::start().await;
+    let admin = t.admin().await;
+    let w = world(&admin).await;
+    let org = w.a.to_string();
+    let mut op = Console::login(&t, OP, PASSWORD).await;
+    let other = Console::login(&t, SUP, PASSWORD).await;
+
+    let fields = [("token", "TOK-CSRF"), ("organisation_id", org.as_str())];
+    let none = op.post_raw("/tokens", &fields).await;
+    assert_eq!(none.status, 403, "no token: {}", none.body);
+    let wrong = op
+        .post_raw("/tokens", &[("csrf", "forged"), fields[0], fields[1]])
+        .await;
+    assert_eq!(wrong.status, 403);
+    let foreign = op
+        .post_raw("/tokens", &[("csrf", other.csrf.as_str()), fields[0], fields[1]])
+        .await;
+    assert_eq!(foreign.status, 403, "another session's token");
+    let logout = op.post_raw("/logout", &[]).await;
+    assert_eq!(logout.status, 403, "logout needs the token too");
+    let (_, tokens) = admin.get("/id-tokens").await;
+    assert_eq!(tokens, json!([]), "nothing was created");
+
+    let done = op.post("/tokens", &fields).await;
+    assert_eq!((done.status, done.location.as_deref()), (303, Some("/tokens")));
+    let shown = op.get("/tokens").await;
+    assert!(
+        shown.body.contains("Token TOK-CSRF issued"),
+        "the flash tells what happened"
+    );
+    assert!(shown.body.contains("<code>TOK-CSRF</code>"));
+    assert!(
+        !op.get("/tokens").await.body.contains("issued"),
+        "a flash is shown once"
+    );
+
+    // The login form is double-submit: without its cookie the post is refused.
+    let mut fresh = Console::new(&t);
+    let form = fresh.get("/login").await;
+    let csrf = form.csrf().unwrap();
+    fresh.cookies.clear();
+    let refused = fresh
+        .post_raw("/login", &[("csrf", &csrf), ("username", OP), ("password", PASSWORD)])
+        .await;
+    assert_eq!(refused.status, 403);
+    assert!(!fresh.cookies.contains_key("voltgate_session"));
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_http_only_strict_and_logout_revokes_it() {
+    let t = TestServer::start().await;
+    let admin = t.admin().await;
+    world(&admin).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let base = format!("http://{}", t.server().api_addr);
+    let form = client.get(format!("{base}/login")).send().await.unwrap();
+    let login_cookie = form.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let html = form.text().await.unwrap();
+    let at = html.find("name=\"csrf\" value=\"").unwrap() + 19;
+    let csrf = &html[at..at + html[at..].find('"').unwrap()];
+    let answer = client
+        .post(format!("{base}/login"))
+        .header("cookie", login_cookie.split(';').next().unwrap())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={csrf}&username={OP}&password={PASSWORD}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 303);
+    let session = answer
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("voltgate_session="))
+        .expect("a session cookie");
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age="] {
+        assert!(session.contains(attribute), "{attribute} in {session}");
+    }
+    assert!(
+        !session.contains("Secure"),
+        "no Secure flag over plain HTTP (browsers would drop it)"
+    );
+    let pair = session.split(';').next().unwrap().to_owned();
+    let token = pair.trim_start_matches("voltgate_session=").to_owned();
+
+    // The JSON API takes bearer tokens only: the cookie alone is not a credential there.
+    let me = client
+        .get(format!("{base}/api/v1/me"))
+        .header("cookie", &pair)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 401);
+    let me = client
+        .get(format!("{base}/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+
+    let mut c = Console::new(&t);
+    c.cookies.insert("voltgate_session".into(), token.clone());
+    c.csrf = c.get("/").await.csrf().unwrap();
+    let out = c.post("/logout", &[]).await;
+    assert_eq!((out.status, out.location.as_deref()), (303, Some("/login")));
+    assert!(!c.cookies.contains_key("voltgate_session"), "the cookie is removed");
+    c.cookies.insert("voltgate_session".into(), token.clone());
+    assert_eq!(
+        c.get("/").await.location.as_deref(),
+        Some("/login"),
+        "the session is revoked"
+    );
+    let me = client
+        .get(format!("{base}/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 401, "revoked for the API as well");
+}
+
+#[tokio::test]
+async fn a_command_from_the_console_returns_the_chargers_answer() {
+    let t = TestServer::start().await;
+    let admin = t.admin().await;
+    world(&admin).await;
+    let cp = online_charger(&t, "CP-A", "Available").await;
+    let _charger = accept_everything(cp);
+    let mut eng = Console::login(&t, ENG, PASSWORD).await;
+    let page = eng.get("/chargers/CP-A").await;
+    assert!(
+        page.body.contains("action=\"/chargers/CP%2DA/reset\""),
+        "the reset button is there"
+    );
+    let done = eng.post("/chargers/CP-A/reset", &[("type", "soft")]).await;
+    assert_eq!((done.status, done.location.as_deref()), (303, Some("/chargers/CP%2DA")));
+    let shown = eng.get("/chargers/CP-A").await;
+    assert!(
+        shown.body.contains("Reset (soft): the charger answered Accepted"),
+        "{}",
+        shown.body
+    );
+
+    // Support may act too; a fleet manager's view of the home charger has no buttons.
+    let mut flt = Console::login(&t, FLT, PASSWORD).await;
+    let home = flt.get("/chargers/CP-A-HOME").await;
+    assert_eq!(home.status, 200);
+    assert!(
+        !home.body.contains("/reset\""),
+        "no reset button without the permission"
+    );
+
+    // The dashboard lists the action and its outcome.
+    let (_, d) = t.login(ENG, PASSWORD).await.get("/dashboard").await;
+    assert_eq!(d["recent_actions"][0]["action"], "command.reset");
+    assert_eq!(d["recent_actions"][0]["outcome"], "Accepted");
+}
+
+/// Keys of a JSON document, recursively.
+fn keys(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                out.push(k.clone());
+                keys(v, out);
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|v| keys(v, out)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn the_dashboard_is_shaped_by_the_callers_roles() {
+    let t = TestServer::start().await;
+    let admin = t.admin().await;
+    let w = world(&admin).await;
+    let (status, body) = admin
+        .post(
+            "/tariffs",
+            json!({"organisation_id": w.a, "price_per_kwh": 0.25, "currency": "EUR"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = admin
+        .post("/id-tokens", json!({"token": "CARD-1", "organisation_id": w.a}))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, _) = admin
+        .post(
+            "/tickets",
+            json!({"organisation_id": w.a, "charger_id": "CP-A", "title": "bent pin"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let mut cp = online_charger(&t, "CP-A", "Faulted").await;
+    let now = chrono::Utc::now().to_rfc3339();
+    let tx = cp
+        .call_ok(
+            "StartTransaction",
+            json!({"connectorId": 1, "idTag": "CARD-1", "meterStart": 1000, "timestamp": now}),
+        )
+        .await["transactionId"]
+        .clone();
+    cp.call_ok(
+        "StopTransaction",
+        json!({"transactionId": tx, "meterStop": 13000, "timestamp": now}),
+    )
+    .await;
+    let _b = online_charger(&t, "CP-B", "Available").await;
+
+    let dashboard = |user: &'static str| {
+        let t = &t;
+        async move {
+            let (status, d) = t.login(user, PASSWORD).await.get("/dashboard").await;
+            assert_eq!(status, 200, "{user}: {d}");
+            d
+        }
+    };
+
+    let op = dashboard(OP).await;
+    assert_eq!(op["view"], "full");
+    assert_eq!(
+        op["chargers"],
+        json!({"total": 2, "online": 1, "offline": 1, "faulted": 1}),
+        "CP-B is outside A"
+    );
+    assert_eq!(op["connectors"], json!({"Faulted": 1}));
+    assert_eq!(op["open_tickets"], 1);
+    assert_eq!(op["today"]["sessions"], 1);
+    assert_eq!(op["today"]["energy_wh"], 12000);
+    assert_eq!(op["today"]["revenue"], json!({"EUR": 3.0}));
+
+    let root = t.admin().await.get("/dashboard").await.1;
+    assert_eq!(root["chargers"]["total"], 3);
+    assert_eq!(root["chargers"]["online"], 2);
+    let within = t
+        .admin()
+        .await
+        .get(&format!("/dashboard?organisation_id={}", w.b))
+        .await
+        .1;
+    assert_eq!(
+        within["chargers"],
+        json!({"total": 1, "online": 1, "offline": 0, "faulted": 0})
+    );
+    let (status, _) = t
+        .login(OP, PASSWORD)
+        .await
+        .get(&format!("/dashboard?organisation_id={}", w.b))
+        .await;
+    assert_eq!(
+        status, 404,
+        "another subtree's dashboard does not exist for A's operator"
+    );
+
+    let eng = dashboard(ENG).await;
+    assert_eq!(eng["view"], "simplified");
+    assert_eq!(eng["chargers"]["faulted"], 1);
+    assert_eq!(eng["open_tickets"], 1);
+    let mut seen = Vec::new();
+    keys(&eng, &mut seen);
+    for banned in [
+        "today",
+        "revenue",
+        "energy_wh",
+        "sessions",
+        "token",
+        "id_token",
+        "driver",
+        "tariff",
+        "access_rules",
+        "cost",
+    ] {
+        assert!(
+            !seen.iter().any(|k| k == banned),
+            "maintenance dashboard holds {banned}: {eng}"
+        );
+    }
+    assert!(!eng.to_string().contains("CARD-1"));
+
+    let sup = dashboard(SUP).await;
+    assert_eq!(sup["view"], "simplified");
+    assert!(sup.get("today").is_none());
+
+    let fac = dashboard(FAC).await;
+    assert_eq!(fac["view"], "full");
+    assert_eq!(fac["today"]["revenue"], json!({"EUR": 3.0}));
+    assert!(
+        fac.get("recent_actions").is_none(),
+        "facility managers do not read the audit log"
+    );
+
+    let flt = dashboard(FLT).await;
+    assert_eq!(flt["view"], "full");
+    assert_eq!(flt["chargers"]["total"], 1, "home chargers only");
+    assert!(flt.get("open_tickets").is_none());
+    assert_eq!(flt["today"]["sessions"], 1, "its card's session");
+}
