@@ -343,11 +343,11 @@ async fn a_command_from_the_console_returns_the_chargers_answer() {
     let mut eng = Console::login(&t, ENG, PASSWORD).await;
     let page = eng.get("/chargers/CP-A").await;
     assert!(
-        page.body.contains("action=\"/chargers/CP%2DA/reset\""),
+        page.body.contains("action=\"/chargers/CP-A/reset\""),
         "the reset button is there"
     );
     let done = eng.post("/chargers/CP-A/reset", &[("type", "soft")]).await;
-    assert_eq!((done.status, done.location.as_deref()), (303, Some("/chargers/CP%2DA")));
+    assert_eq!((done.status, done.location.as_deref()), (303, Some("/chargers/CP-A")));
     let shown = eng.get("/chargers/CP-A").await;
     assert!(
         shown.body.contains("Reset (soft): the charger answered Accepted"),
@@ -510,4 +510,77 @@ async fn the_dashboard_is_shaped_by_the_callers_roles() {
     assert_eq!(flt["chargers"]["total"], 1, "home chargers only");
     assert!(flt.get("open_tickets").is_none());
     assert_eq!(flt["today"]["sessions"], 1, "its card's session");
+}
+
+/// The TOTP code `steps` 30-second steps from now.
+fn code(secret: &str, steps: u64) -> String {
+    let totp = totp_rs::Builder::new()
+        .with_secret(totp_rs::Secret::try_from_base32(secret).expect("base32 secret"))
+        .build()
+        .expect("totp");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    totp.generate(now + steps * 30).to_string()
+}
+
+/// Posts the login form of a fresh client.
+async fn login_form(t: &TestServer, user: &str, otp: &str) -> (Console, common::console::Page) {
+    let mut c = Console::new(t);
+    let csrf = c.get("/login").await.csrf().expect("csrf");
+    let page = c
+        .post_raw(
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("username", user),
+                ("password", PASSWORD),
+                ("otp", otp),
+            ],
+        )
+        .await;
+    (c, page)
+}
+
+#[tokio::test]
+async fn required_two_factor_is_enrolled_in_the_console_and_then_asked_at_login() {
+    let t = TestServer::start().await;
+    let admin = t.admin().await;
+    let w = world(&admin).await;
+    let (status, body) = admin
+        .patch(&format!("/organisations/{}", w.a), json!({"require_2fa": true}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    let (mut c, page) = login_form(&t, ENG, "").await;
+    assert_eq!((page.status, page.location.as_deref()), (303, Some("/account/2fa")));
+    assert_eq!(
+        c.get("/chargers").await.location.as_deref(),
+        Some("/account/2fa"),
+        "nothing else before enrolment"
+    );
+    let setup = c.get("/account/2fa").await;
+    assert!(setup.body.contains("requires two-factor"), "{}", setup.body);
+    c.csrf = setup.csrf().expect("csrf");
+    let enrol = c.post("/account/2fa", &[]).await;
+    assert_eq!(enrol.status, 200);
+    assert!(enrol.body.contains("src=\"data:image/svg+xml;base64,"), "a QR code");
+    let at = enrol.body.find("by hand: <code>").expect("the secret") + "by hand: <code>".len();
+    let secret = enrol.body[at..at + enrol.body[at..].find('<').unwrap()].to_owned();
+    let wrong = c.post("/account/2fa/confirm", &[("otp", "000000")]).await;
+    assert_eq!(wrong.status, 422, "a wrong code is refused");
+    let confirmed = c.post("/account/2fa/confirm", &[("otp", &code(&secret, 0))]).await;
+    assert_eq!(confirmed.status, 200);
+    assert!(confirmed.body.contains("Recovery codes"));
+    assert_eq!(c.get("/chargers").await.status, 200, "the session is full now");
+
+    let (_, page) = login_form(&t, ENG, "").await;
+    assert_eq!(page.status, 401);
+    assert!(page.body.contains("one-time password"), "{}", page.body);
+    let (_, page) = login_form(&t, ENG, "123").await;
+    assert_eq!(page.status, 401);
+    let (mut c, page) = login_form(&t, ENG, &code(&secret, 1)).await;
+    assert_eq!((page.status, page.location.as_deref()), (303, Some("/")));
+    assert_eq!(c.get("/").await.status, 200);
 }

@@ -146,5 +146,5 @@ pub fn kwh(wh: i64) -> String {
 
 /// A short note where a list has nothing to show.
 pub fn empty(what: &str) -> Markup {
-    html! { p.empty { "No " (what) " yet." } }
+    html! { p.empty { "No " (what) "." } }
 }

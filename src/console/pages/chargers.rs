@@ -3,6 +3,7 @@
 
 use axum::extract::{Query, State};
 use maud::{Markup, html};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::access::Permission;
 use crate::api::error::ApiError;
@@ -16,12 +17,12 @@ use crate::services::{ListQuery, chargers};
 
 use super::Paging;
 
+/// Everything but RFC 3986's unreserved characters is escaped in a path segment.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
 /// The path of a charger's page (charge point ids may hold characters URLs reserve).
 pub fn href(id: &str) -> String {
-    format!(
-        "/chargers/{}",
-        percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC)
-    )
+    format!("/chargers/{}", utf8_percent_encode(id, SEGMENT))
 }
 
 fn online(on: bool) -> Markup {

@@ -9,6 +9,11 @@ use crate::console::session::Viewer;
 use crate::server::AppState;
 use crate::services::dashboard::{self, DashboardQuery};
 
+/// A card that turns red when something needs looking at.
+fn alarm(n: u64) -> &'static str {
+    if n > 0 { "card bad" } else { "card" }
+}
+
 /// `GET /`
 pub async fn show(State(state): State<AppState>, viewer: Viewer) -> PageResult {
     let d = dashboard::get(&state, &viewer.principal, &DashboardQuery::default()).await?;
@@ -18,8 +23,8 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> PageResult {
         section.cards aria-label="Chargers" {
             a.card href="/chargers" { span.n { (c.total) } " chargers" }
             div.card.ok { span.n { (c.online) } " online" }
-            div.card.bad { span.n { (c.offline) } " offline" }
-            div.card.bad { span.n { (c.faulted) } " faulted" }
+            div class=(alarm(c.offline)) { span.n { (c.offline) } " offline" }
+            div class=(alarm(c.faulted)) { span.n { (c.faulted) } " faulted" }
             @if let Some(n) = d.open_tickets { a.card href="/tickets" { span.n { (n) } " open tickets" } }
             @if let Some(t) = &d.today {
                 a.card href="/transactions" { span.n { (t.sessions) } " sessions today" }
