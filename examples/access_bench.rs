@@ -13,11 +13,12 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use chrono::Utc;
 use clap::Parser;
-use entity::{charger, organisation};
+use entity::{charger, connector, organisation};
 use sea_orm::{ActiveValue::Set, EntityTrait};
 use voltgate::access::{Membership, Permission, Principal, Role};
 use voltgate::config::Config;
 use voltgate::server::AppState;
+use voltgate::services::dashboard::DashboardQuery;
 use voltgate::services::{self, ListQuery};
 use voltgate::store::{Page, Store};
 
@@ -129,6 +130,24 @@ async fn main() -> anyhow::Result<()> {
             .exec_without_returning(store.connection())
             .await?;
     }
+    // Two connectors per charger, one in ten faulted: what the dashboard counts.
+    for chunk in (0..args.chargers).collect::<Vec<_>>().chunks(500) {
+        let rows = chunk.iter().flat_map(|&i| {
+            (1..=2).map(move |n| connector::ActiveModel {
+                charger_id: Set(format!("CP-{i:06}")),
+                evse_id: Set(n),
+                connector_id: Set(n),
+                status: Set(if i % 10 == 0 && n == 1 { "Faulted" } else { "Available" }.into()),
+                error_code: Set(None),
+                info: Set(None),
+                vendor_error_code: Set(None),
+                updated_at: Set(now),
+            })
+        });
+        connector::Entity::insert_many(rows)
+            .exec_without_returning(store.connection())
+            .await?;
+    }
     if url.starts_with("postgres") {
         use sea_orm::ConnectionTrait;
         store.connection().execute_unprepared("ANALYZE").await?;
@@ -211,6 +230,22 @@ async fn main() -> anyhow::Result<()> {
     })
     .await?;
 
+    // The dashboard counts over the whole reach: the operator's subtree, and the whole tree.
+    let dashboard = time(runs, || async {
+        services::dashboard::get(&state, &principal, &DashboardQuery::default())
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))
+    })
+    .await?;
+    let root_org = store.organisation(1).await?.context("the root")?;
+    let root = Principal::system(&root_org);
+    let root_dashboard = time(runs.min(20), || async {
+        services::dashboard::get(&state, &root, &DashboardQuery::default())
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))
+    })
+    .await?;
+
     let backend = if url.starts_with("postgres") {
         "PostgreSQL"
     } else {
@@ -231,6 +266,11 @@ async fn main() -> anyhow::Result<()> {
     row("store: subtree charger list, last page of 50", &deep);
     row("service: GET /chargers (50, with live state)", &api_list);
     row("service: GET /chargers/{id} (load + gate)", &gate_db);
+    row(&format!("service: GET /dashboard ({visible} chargers)"), &dashboard);
+    row(
+        &format!("service: GET /dashboard, root ({} chargers)", args.chargers),
+        &root_dashboard,
+    );
     println!("{:<52} {:>10.0} ns", "gate: Principal::authorize (in memory)", gate_ns);
     if keep {
         println!("database kept at {}", dir.keep().display());

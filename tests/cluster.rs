@@ -4,8 +4,9 @@
 
 mod common;
 
+use std::io::Write;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::{Api, TestCharger, TestServer, boot_payload};
 use serde_json::{Value, json};
@@ -18,7 +19,11 @@ fn nats_url() -> Option<String> {
     match std::env::var("VOLTGATE_TEST_NATS_URL") {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
-            eprintln!("note: VOLTGATE_TEST_NATS_URL not set: cluster tests skipped");
+            // Straight to stderr: libtest would swallow eprintln! of a passing test.
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: VOLTGATE_TEST_NATS_URL not set: cluster tests skipped"
+            );
             None
         }
     }
@@ -130,8 +135,18 @@ async fn a_command_through_one_node_reaches_a_charger_on_the_other_and_follows_i
     remove_buckets(&nats, &prefix).await;
 }
 
+/// A node process, killed when the test ends however it ends.
+struct Node(Child);
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Runs the real binary as a node (so it can be killed like a crashed process).
-fn spawn_node(config: &Config, nats: &str, prefix: &str, id: &str) -> (Child, String, String) {
+fn spawn_node(config: &Config, nats: &str, prefix: &str, id: &str) -> (Node, String, String) {
     let free = || {
         std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
@@ -152,7 +167,7 @@ fn spawn_node(config: &Config, nats: &str, prefix: &str, id: &str) -> (Child, St
         .stdout(Stdio::null())
         .spawn()
         .expect("start voltgate");
-    (child, format!("ws://{ocpp}/ocpp"), format!("http://{api}"))
+    (Node(child), format!("ws://{ocpp}/ocpp"), format!("http://{api}"))
 }
 
 #[tokio::test]
@@ -161,7 +176,7 @@ async fn a_command_for_a_charger_on_a_killed_node_answers_409_not_a_hang() {
     let prefix = fresh_prefix();
     let b = TestServer::start_with(clustered(&nats, &prefix, "node-b")).await;
     b.register("CP-K", PW).await;
-    let (mut child, ocpp_a, api_a) = spawn_node(&b.config, &nats, &prefix, "node-a");
+    let (mut node_a, ocpp_a, api_a) = spawn_node(&b.config, &nats, &prefix, "node-a");
     let mut ready = false;
     for _ in 0..200 {
         if reqwest::get(format!("{api_a}/healthz")).await.is_ok() {
@@ -180,15 +195,22 @@ async fn a_command_for_a_charger_on_a_killed_node_answers_409_not_a_hang() {
     wait_online(&via_b, "CP-K", true).await;
 
     // kill -9: no drain, its claim stays in the bucket.
-    child.kill().expect("kill node A");
-    child.wait().expect("reap node A");
+    node_a.0.kill().expect("kill node A");
+    node_a.0.wait().expect("reap node A");
 
     // Within the lease NATS knows nobody answers for A; after it, B no longer counts A.
+    let asked = Instant::now();
     let (status, body) = via_b.post("/chargers/CP-K/reset", json!({"type": "soft"})).await;
     assert_eq!(
         (status, body["error"].clone()),
         (409, json!("charger_offline")),
         "{body}"
+    );
+    // Not a wait for the call timeout: NATS says at once that nobody answers for A.
+    assert!(
+        asked.elapsed() < Duration::from_secs(LEASE_S),
+        "409 after {:?}, beyond the lease",
+        asked.elapsed()
     );
     wait_online(&via_b, "CP-K", false).await;
     let (status, body) = via_b.post("/chargers/CP-K/reset", json!({"type": "soft"})).await;

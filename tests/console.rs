@@ -584,3 +584,86 @@ async fn required_two_factor_is_enrolled_in_the_console_and_then_asked_at_login(
     assert_eq!((page.status, page.location.as_deref()), (303, Some("/")));
     assert_eq!(c.get("/").await.status, 200);
 }
+
+#[tokio::test]
+async fn operators_give_and_take_roles_in_their_subtree_only() {
+    let t = TestServer::start().await;
+    let admin = t.admin().await;
+    let w = world(&admin).await;
+    let (_, users) = admin.get("/users").await;
+    let id_of = |name: &str| {
+        users
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["username"] == name)
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap()
+            .to_string()
+    };
+    let (eng, sup) = (id_of(ENG), id_of(SUP));
+    let roles = |who: &str| {
+        let who = who.to_owned();
+        let admin = admin.clone();
+        async move {
+            let (_, u) = admin.get(&format!("/users/{who}")).await;
+            let mut r: Vec<String> = u["memberships"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| format!("{}@{}", m["role"].as_str().unwrap(), m["organisation_id"]))
+                .collect();
+            r.sort();
+            r
+        }
+    };
+    let a = w.a.to_string();
+    let mut op = Console::login(&t, OP, PASSWORD).await;
+    let page = op.get("/users").await;
+    assert!(page.body.contains("Give a role"));
+    let add = [
+        ("user_id", eng.as_str()),
+        ("organisation_id", a.as_str()),
+        ("role", "support"),
+        ("change", "add"),
+    ];
+    let done = op.post("/users/roles", &add).await;
+    assert_eq!((done.status, done.location.as_deref()), (303, Some("/users")));
+    assert_eq!(roles(&eng).await, [format!("maintenance@{a}"), format!("support@{a}")]);
+    let remove = [
+        ("user_id", eng.as_str()),
+        ("organisation_id", a.as_str()),
+        ("role", "maintenance"),
+        ("change", "remove"),
+    ];
+    assert_eq!(op.post("/users/roles", &remove).await.status, 303);
+    assert_eq!(roles(&eng).await, [format!("support@{a}")]);
+
+    // Escalation attempts: a role above the operator's subtree, in a sibling, by a non-operator.
+    let above = [
+        ("user_id", eng.as_str()),
+        ("organisation_id", "1"),
+        ("role", "operator"),
+        ("change", "add"),
+    ];
+    assert_eq!(op.post("/users/roles", &above).await.status, 404);
+    let sibling = w.b.to_string();
+    let beside = [
+        ("user_id", eng.as_str()),
+        ("organisation_id", sibling.as_str()),
+        ("role", "operator"),
+        ("change", "add"),
+    ];
+    assert_eq!(op.post("/users/roles", &beside).await.status, 404);
+    let mut support = Console::login(&t, SUP, PASSWORD).await;
+    let own = [
+        ("user_id", sup.as_str()),
+        ("organisation_id", a.as_str()),
+        ("role", "operator"),
+        ("change", "add"),
+    ];
+    assert_eq!(support.post("/users/roles", &own).await.status, 403);
+    assert_eq!(roles(&eng).await, [format!("support@{a}")], "nothing changed");
+    assert_eq!(roles(&sup).await, [format!("support@{a}")]);
+}

@@ -12,13 +12,6 @@ use tokio_tungstenite::tungstenite::Message;
 
 const PW: &str = "charger-password-1";
 
-fn http_status(result: Result<TestCharger, tokio_tungstenite::tungstenite::Error>) -> Option<u16> {
-    match result {
-        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => Some(response.status().as_u16()),
-        _ => None,
-    }
-}
-
 #[tokio::test]
 async fn a_flooding_charger_gets_callerrors_then_is_closed_and_others_carry_on() {
     let t = TestServer::start_with(|c| {
@@ -113,7 +106,7 @@ async fn connection_and_handshake_caps_answer_503() {
         .expect("connect");
     tokio::time::sleep(Duration::from_millis(100)).await;
     let refused = TestCharger::connect(&t.ocpp_base(), "CP-1", "1.6", Some(PW)).await;
-    assert_eq!(http_status(refused), Some(503), "handshake cap");
+    assert_eq!(common::refusal_status(refused), 503, "handshake cap");
     drop(silent);
     // Its slot comes back when it goes; then two connections fill the connection cap.
     let mut open = Vec::new();
@@ -131,6 +124,6 @@ async fn connection_and_handshake_caps_answer_503() {
         open.push(cp.expect("connects once the silent peer is gone"));
     }
     let refused = TestCharger::connect(&t.ocpp_base(), "CP-3", "1.6", Some(PW)).await;
-    assert_eq!(http_status(refused), Some(503), "connection cap");
+    assert_eq!(common::refusal_status(refused), 503, "connection cap");
     drop(open);
 }

@@ -4,22 +4,13 @@ mod common;
 
 use std::time::Duration;
 
-use common::{TestCharger, TestServer, boot_payload, status_payload};
+use common::{TestCharger, TestServer, boot_payload, refusal_status, status_payload};
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::Error as WsError;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use voltgate::config::UnknownChargers;
 use voltgate::gateway::CallFailure;
 
 const VERSIONS: [&str; 2] = ["1.6", "2.0.1"];
-
-fn http_status(result: Result<TestCharger, WsError>) -> u16 {
-    match result {
-        Err(WsError::Http(response)) => response.status().as_u16(),
-        Err(other) => panic!("expected an HTTP refusal, got {other}"),
-        Ok(_) => panic!("expected an HTTP refusal, got an upgraded connection"),
-    }
-}
 
 #[tokio::test]
 async fn boot_heartbeat_and_status_are_answered_and_stored() {
@@ -84,14 +75,17 @@ async fn wrong_or_missing_password_is_refused_before_the_upgrade() {
     t.register("CP-A", "right-charger-password").await;
     let base = t.ocpp_base();
     assert_eq!(
-        http_status(TestCharger::connect(&base, "CP-A", "1.6", Some("wrong-password")).await),
+        refusal_status(TestCharger::connect(&base, "CP-A", "1.6", Some("wrong-password")).await),
         401
     );
-    assert_eq!(http_status(TestCharger::connect(&base, "CP-A", "1.6", None).await), 401);
+    assert_eq!(
+        refusal_status(TestCharger::connect(&base, "CP-A", "1.6", None).await),
+        401
+    );
     // The user name must be the charge point id.
     let other_user =
         TestCharger::connect_with(&base, "CP-A", "ocpp1.6", Some(("CP-B", "right-charger-password"))).await;
-    assert_eq!(http_status(other_user), 401);
+    assert_eq!(refusal_status(other_user), 401);
     assert!(t.server().state.gateway.registry().is_empty());
 }
 
@@ -100,7 +94,7 @@ async fn unknown_charger_is_rejected_like_a_wrong_password() {
     let t = TestServer::start().await;
     let base = t.ocpp_base();
     assert_eq!(
-        http_status(TestCharger::connect(&base, "NOBODY", "1.6", Some("x")).await),
+        refusal_status(TestCharger::connect(&base, "NOBODY", "1.6", Some("x")).await),
         401
     );
     assert!(
@@ -113,7 +107,7 @@ async fn unknown_charger_is_rejected_like_a_wrong_password() {
 async fn unknown_charger_without_auth_profile_gets_404() {
     let t = TestServer::start_with(|c| c.ocpp.security_profile = 0).await;
     assert_eq!(
-        http_status(TestCharger::connect(&t.ocpp_base(), "NOBODY", "1.6", None).await),
+        refusal_status(TestCharger::connect(&t.ocpp_base(), "NOBODY", "1.6", None).await),
         404
     );
 }
@@ -140,7 +134,7 @@ async fn unknown_charger_in_pending_mode_waits_unassigned_until_registered() {
         assert_eq!(boot["status"], "Accepted", "{version}: {boot}");
         // Once assigned, the charger must authenticate.
         let anonymous = TestCharger::connect(&t.ocpp_base(), &id, version, None).await;
-        assert_eq!(http_status(anonymous), 401);
+        assert_eq!(refusal_status(anonymous), 401);
     }
 }
 
@@ -151,7 +145,7 @@ async fn handshake_without_a_common_subprotocol_is_refused() {
     let base = t.ocpp_base();
     let creds = Some(("CP-P", "secret-password-1"));
     assert_eq!(
-        http_status(TestCharger::connect_with(&base, "CP-P", "ocpp1.5, mqtt", creds).await),
+        refusal_status(TestCharger::connect_with(&base, "CP-P", "ocpp1.5, mqtt", creds).await),
         400
     );
     // The charger's first supported choice wins.
@@ -173,11 +167,11 @@ async fn bad_paths_and_ids_are_refused() {
     let t = TestServer::start().await;
     let base = format!("ws://{}", t.server().ocpp_addr);
     assert_eq!(
-        http_status(TestCharger::connect(&format!("{base}/other"), "CP", "1.6", None).await),
+        refusal_status(TestCharger::connect(&format!("{base}/other"), "CP", "1.6", None).await),
         404
     );
     assert_eq!(
-        http_status(TestCharger::connect(&format!("{base}/ocpp"), "a%3Ab", "1.6", None).await),
+        refusal_status(TestCharger::connect(&format!("{base}/ocpp"), "a%3Ab", "1.6", None).await),
         400
     );
 }
@@ -428,7 +422,7 @@ async fn a_remembered_password_check_still_refuses_wrong_and_changed_passwords()
     drop(t.charger("CP-C", "1.6", "first-charger-password").await);
     let base = t.ocpp_base();
     assert_eq!(
-        http_status(TestCharger::connect(&base, "CP-C", "1.6", Some("wrong-password")).await),
+        refusal_status(TestCharger::connect(&base, "CP-C", "1.6", Some("wrong-password")).await),
         401
     );
     let admin = t.admin().await;
@@ -437,7 +431,7 @@ async fn a_remembered_password_check_still_refuses_wrong_and_changed_passwords()
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
-        http_status(TestCharger::connect(&base, "CP-C", "1.6", Some("first-charger-password")).await),
+        refusal_status(TestCharger::connect(&base, "CP-C", "1.6", Some("first-charger-password")).await),
         401
     );
     drop(t.charger("CP-C", "1.6", "second-charger-password").await);

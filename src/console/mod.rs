@@ -162,5 +162,6 @@ pub fn router() -> Router<AppState> {
         .route("/transactions.csv", get(charging::transactions_csv))
         .route("/billing", get(charging::billing))
         .route("/users", get(users::list).post(users::create))
+        .route("/users/roles", post(users::change_role))
         .route("/audit", get(audit::list))
 }

@@ -318,6 +318,15 @@ impl TestCharger {
     }
 }
 
+/// The HTTP status of a refused WebSocket handshake; panics if it was not refused by HTTP.
+pub fn refusal_status(result: Result<TestCharger, WsError>) -> u16 {
+    match result {
+        Err(WsError::Http(response)) => response.status().as_u16(),
+        Err(other) => panic!("expected an HTTP refusal, got {other}"),
+        Ok(_) => panic!("expected an HTTP refusal, got an upgraded connection"),
+    }
+}
+
 /// A BootNotification payload for `version` (`1.6` or `2.0.1`).
 pub fn boot_payload(version: &str) -> Value {
     match version {

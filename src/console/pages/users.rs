@@ -1,6 +1,8 @@
 //! Users and memberships, for operators: the list, and a form that invites a user with one
 //! role (the invitation link is shown, and mailed when SMTP is set up).
 
+use std::collections::HashSet;
+
 use axum::extract::{Query, State};
 use maud::html;
 use serde::Deserialize;
@@ -11,7 +13,10 @@ use crate::console::layout::{badge, csrf_input, empty, or_dash, page};
 use crate::console::session::{Submitted, Viewer};
 use crate::console::{PageResult, org_choices};
 use crate::server::AppState;
-use crate::services::users::{self, MembershipOut, NewUser};
+use crate::services::{
+    self,
+    users::{self, MembershipOut, NewUser},
+};
 
 /// The invite form.
 #[derive(Debug, Deserialize)]
@@ -39,7 +44,22 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer, Query(paging): 
                     tr {
                         td { (u.username) }
                         td { (or_dash(u.email.as_deref())) }
-                        td { @for m in &u.memberships { span.role { (m.role) " at " (org_name(m.organisation_id)) } " " } }
+                        td {
+                            @for m in &u.memberships {
+                                span.role { (m.role) " at " (org_name(m.organisation_id)) }
+                                @if names.contains_key(&m.organisation_id) && p.user_id() != Some(u.id) {
+                                    form.inline method="post" action="/users/roles" {
+                                        (csrf_input(&viewer))
+                                        input type="hidden" name="user_id" value=(u.id);
+                                        input type="hidden" name="change" value="remove";
+                                        input type="hidden" name="organisation_id" value=(m.organisation_id);
+                                        input type="hidden" name="role" value=(m.role.as_str());
+                                        button type="submit" aria-label={ "Remove " (m.role) " at " (org_name(m.organisation_id)) " from " (u.username) } { "×" }
+                                    }
+                                }
+                                " "
+                            }
+                        }
                         td { @if u.two_factor { "on" } @else { "off" } }
                         td {
                             @if u.disabled { (badge("disabled")) }
@@ -50,6 +70,24 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer, Query(paging): 
                 } }
             }
             (paging.links("/users", rows.len()))
+        }
+        @if !rows.is_empty() {
+            h2 { "Give a role" }
+            form.stacked method="post" action="/users/roles" {
+                (csrf_input(&viewer))
+                label for="grant-user" { "User" }
+                select #grant-user name="user_id" required {
+                    @for u in rows.iter().filter(|u| p.user_id() != Some(u.id)) { option value=(u.id) { (u.username) } }
+                }
+                label for="grant-org" { "Organisation" }
+                select #grant-org name="organisation_id" required {
+                    @for (id, name) in &orgs { option value=(id) { (name) } }
+                }
+                label for="grant-role" { "Role" }
+                select #grant-role name="role" { @for r in Role::ALL { option value=(r.as_str()) { (r.as_str()) } } }
+                input type="hidden" name="change" value="add";
+                button type="submit" { "Give role" }
+            }
         }
         h2 { "Invite a user" }
         form.stacked method="post" action="/users" {
@@ -68,6 +106,60 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer, Query(paging): 
         }
     };
     Ok(page(&viewer, state.config.api.tls, "/users", "Users", body))
+}
+
+/// A role to give or take away.
+#[derive(Debug, Deserialize)]
+pub struct RoleForm {
+    user_id: i32,
+    organisation_id: i32,
+    role: Role,
+    /// `add` or `remove`.
+    change: String,
+}
+
+/// `POST /users/roles`: one membership added or removed. The
+/// user's memberships outside the caller's operator subtrees are not touched (the service
+/// keeps them); those inside are sent back with the change.
+pub async fn change_role(State(state): State<AppState>, s: Submitted<RoleForm>) -> PageResult {
+    let p = &s.viewer.principal;
+    let f = s.form;
+    let outcome = async {
+        let id = f.user_id;
+        let user = users::get(&state, p, id).await?;
+        let managed: HashSet<i32> = org_choices(&state, p, Permission::UsersManage)
+            .await
+            .map_err(|_| services::Error::Internal("organisations did not load".into()))?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        let change = MembershipOut {
+            organisation_id: f.organisation_id,
+            role: f.role,
+        };
+        let mut wanted: Vec<MembershipOut> = user
+            .memberships
+            .into_iter()
+            .filter(|m| managed.contains(&m.organisation_id) && *m != change)
+            .collect();
+        let done = match f.change.as_str() {
+            "add" => {
+                wanted.push(change.clone());
+                "given to"
+            }
+            "remove" => "taken from",
+            other => {
+                return Err(services::Error::Invalid {
+                    field: "change".into(),
+                    message: format!("{other:?} is neither add nor remove"),
+                });
+            }
+        };
+        users::set_memberships(&state, p, id, wanted).await?;
+        Ok(format!("Role {} {done} {}", change.role, user.username))
+    }
+    .await;
+    after_form::<services::Error>(&state, outcome, "/users")
 }
 
 /// `POST /users`: creates the user without a password (an invitation) and gives it the role.
@@ -97,5 +189,5 @@ pub async fn create(State(state): State<AppState>, s: Submitted<InviteForm>) -> 
         })
     }
     .await;
-    after_form::<crate::services::Error>(&state, outcome, "/users")
+    after_form::<services::Error>(&state, outcome, "/users")
 }
