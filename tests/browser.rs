@@ -264,7 +264,7 @@ async fn maintenance_resets_its_charger_and_an_operator_issues_a_token_in_a_real
     }
     let page = c.source().await.unwrap();
     assert!(
-        page.contains("revenue today") && page.contains("5.89 EUR"),
+        page.contains("revenue since 00:00 UTC") && page.contains("5.89 EUR"),
         "revenue on the full dashboard"
     );
     save_screenshot(&c, "dashboard-operator.png").await;

@@ -88,6 +88,7 @@ const FORMS: &[FormCase] = &[
         &[("organisation_id", "{b}"), ("title", "probe {role}")],
         [404, 404, 404, 404, 404],
     ),
+    // (the invitation is shown on the page at once, 200: its link must not travel in a cookie)
     (
         "/users",
         &[
@@ -95,7 +96,7 @@ const FORMS: &[FormCase] = &[
             ("organisation_id", "{a}"),
             ("role", "support"),
         ],
-        [303, 403, 403, 403, 403],
+        [200, 403, 403, 403, 403],
     ),
     // escalation: an operator of A may not grant a role on the root above it
     (
@@ -421,6 +422,11 @@ async fn the_dashboard_is_shaped_by_the_callers_roles() {
         json!({"transactionId": tx, "meterStop": 13000, "timestamp": now}),
     )
     .await;
+    // Connector 0 is the charger itself: it is no connector in the breakdown.
+    let status0 = json!({"connectorId": 0, "errorCode": "NoError", "status": "Available", "timestamp": now});
+    cp.call_ok("StatusNotification", status0).await;
+    cp.call_ok("FirmwareStatusNotification", json!({"status": "Downloading"}))
+        .await;
     let _b = online_charger(&t, "CP-B", "Available").await;
 
     let dashboard = |user: &'static str| {
@@ -444,6 +450,37 @@ async fn the_dashboard_is_shaped_by_the_callers_roles() {
     assert_eq!(op["today"]["sessions"], 1);
     assert_eq!(op["today"]["energy_wh"], 12000);
     assert_eq!(op["today"]["revenue"], json!({"EUR": 3.0}));
+
+    assert_eq!(op["firmware_updates"][0]["charger_id"], "CP-A");
+    assert_eq!(op["firmware_updates"][0]["status"], "Downloading");
+    cp.call_ok("FirmwareStatusNotification", json!({"status": "Installed"}))
+        .await;
+    assert_eq!(
+        dashboard(OP).await["firmware_updates"],
+        json!([]),
+        "an installed update is done"
+    );
+
+    // Support on A and facility manager on B: today's charging only where the role has the
+    // full dashboard (B, where nothing charged), though the view is full.
+    let (status, mixed) = admin
+        .post(
+            "/users",
+            json!({"username": "mixed", "password": PASSWORD, "organisation_id": w.a}),
+        )
+        .await;
+    assert_eq!(status, 201, "{mixed}");
+    let roles =
+        json!([{"organisation_id": w.a, "role": "support"}, {"organisation_id": w.b, "role": "facility_manager"}]);
+    let (status, _) = admin.put(&format!("/users/{}/memberships", mixed["id"]), roles).await;
+    assert_eq!(status, 200);
+    let mixed = dashboard("mixed").await;
+    assert_eq!(mixed["view"], "full");
+    assert_eq!(
+        mixed["today"]["sessions"], 0,
+        "A's session is not on its full dashboard: {mixed}"
+    );
+    assert_eq!(mixed["chargers"]["total"], 3, "but A's and B's chargers are");
 
     let root = t.admin().await.get("/dashboard").await.1;
     assert_eq!(root["chargers"]["total"], 3);
@@ -666,4 +703,32 @@ async fn operators_give_and_take_roles_in_their_subtree_only() {
     assert_eq!(support.post("/users/roles", &own).await.status, 403);
     assert_eq!(roles(&eng).await, [format!("support@{a}")], "nothing changed");
     assert_eq!(roles(&sup).await, [format!("support@{a}")]);
+    // Taking away: only a role held, only inside the subtree.
+    let not_held = [
+        ("user_id", eng.as_str()),
+        ("organisation_id", a.as_str()),
+        ("role", "operator"),
+        ("change", "remove"),
+    ];
+    assert_eq!(op.post("/users/roles", &not_held).await.status, 404);
+    let elsewhere = [
+        ("user_id", eng.as_str()),
+        ("organisation_id", sibling.as_str()),
+        ("role", "support"),
+        ("change", "remove"),
+    ];
+    assert_eq!(op.post("/users/roles", &elsewhere).await.status, 404);
+    let op_id = id_of(OP);
+    let myself = [
+        ("user_id", op_id.as_str()),
+        ("organisation_id", a.as_str()),
+        ("role", "operator"),
+        ("change", "remove"),
+    ];
+    assert_eq!(
+        op.post("/users/roles", &myself).await.status,
+        403,
+        "nobody edits their own roles"
+    );
+    assert_eq!(roles(&eng).await, [format!("support@{a}")]);
 }

@@ -121,6 +121,15 @@ impl Principal {
         }
     }
 
+    /// The same user with only the memberships `keep` accepts: for a part of an answer that
+    /// some of its roles may see and others not.
+    pub fn only(&self, keep: impl Fn(&Membership) -> bool) -> Principal {
+        Principal {
+            memberships: self.memberships.iter().filter(|m| keep(m)).cloned().collect(),
+            ..self.clone()
+        }
+    }
+
     /// The user's id; `None` for the platform admin at the CLI.
     pub fn user_id(&self) -> Option<i32> {
         self.user_id

@@ -72,6 +72,11 @@ impl ApiError {
         self.status
     }
 
+    /// Seconds to wait before trying again (429).
+    pub fn retry_after_s(&self) -> Option<u64> {
+        self.retry_after_s
+    }
+
     /// The human-readable message (never a 5xx's details).
     pub fn message(&self) -> &str {
         &self.body.message

@@ -7,8 +7,9 @@ use axum_extra::extract::cookie::CookieJar;
 use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, html};
 
-use super::session::{CSRF_FIELD, Flash, Viewer, flash_removal};
+use super::session::{CSRF_FIELD, Flash, Viewer, flash_removal, secure};
 use crate::access::{Permission, Principal};
+use crate::server::AppState;
 
 /// What console pages may load: their own stylesheet, script and inline images (QR codes).
 pub const CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; \
@@ -33,7 +34,7 @@ pub fn holds(p: &Principal, permission: Permission) -> bool {
 }
 
 /// A whole page for a signed-in user.
-pub fn page(viewer: &Viewer, secure: bool, current: &str, title: &str, body: Markup) -> Response {
+pub fn page(state: &AppState, viewer: &Viewer, current: &str, title: &str, body: Markup) -> Response {
     let p = &viewer.principal;
     let markup = shell(
         title,
@@ -64,7 +65,7 @@ pub fn page(viewer: &Viewer, secure: bool, current: &str, title: &str, body: Mar
     );
     let mut response = html_response(StatusCode::OK, markup);
     if viewer.flash.is_some() {
-        response = (CookieJar::new().add(flash_removal(secure)), response).into_response();
+        response = (CookieJar::new().add(flash_removal(secure(state))), response).into_response();
     }
     response
 }

@@ -19,8 +19,6 @@ use crate::api::error::ApiError;
 use crate::server::AppState;
 use crate::services::{self, ListQuery};
 
-pub use session::{CSRF_FIELD, SESSION_COOKIE, csrf_for};
-
 /// Why a console request could not be served; each variant has one HTML answer.
 #[derive(Debug)]
 pub enum ConsoleError {
@@ -121,6 +119,7 @@ async fn org_choices(
         .filter(|(id, _, path)| p.authorize(permission, crate::access::OrgRef { id: *id, path }).is_ok())
         .map(|(id, name, _)| (id, name))
         .collect();
+    choices.sort();
     choices.dedup();
     Ok(choices)
 }

@@ -30,6 +30,7 @@ const FORM_LIMIT: usize = 64 * 1024;
 
 /// A signed-in user, as every console page sees it.
 pub struct Viewer {
+    /// Who is signed in.
     pub principal: Principal,
     /// The session token (logout revokes it).
     pub token: String,
@@ -42,7 +43,9 @@ pub struct Viewer {
 /// A one-shot message: what a form did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Flash {
+    /// Success (or failure).
     pub ok: bool,
+    /// What to tell.
     pub text: String,
 }
 
@@ -82,6 +85,12 @@ impl Flash {
             text: text.chars().take(500).collect(),
         })
     }
+}
+
+/// Whether the console's cookies are `Secure`: when voltgate serves HTTPS itself, or when
+/// people reach it over HTTPS (`api.public_url`, e.g. behind a TLS-terminating proxy).
+pub fn secure(state: &AppState) -> bool {
+    state.config.api.tls || state.config.api.public_url.starts_with("https://")
 }
 
 /// A cookie of the console: host-only, whole site, HttpOnly, SameSite=Strict, Secure over TLS.
@@ -187,12 +196,15 @@ pub async fn read_form<T: DeserializeOwned>(
 /// A form posted by a signed-in user (`V`: [`Viewer`], or [`Enrolling`] for the few forms an
 /// enrolling session may post), its CSRF token checked before the form is looked at.
 pub struct Submitted<T, V = Viewer> {
+    /// Who posted it.
     pub viewer: V,
+    /// The parsed form.
     pub form: T,
 }
 
 /// What a [`Submitted`] form checks its token against.
 pub trait HasCsrf {
+    /// The session's CSRF token.
     fn csrf(&self) -> &str;
 }
 

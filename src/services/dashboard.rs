@@ -3,21 +3,23 @@
 //! empty) where that permission is held nowhere, so a maintenance engineer's dashboard says
 //! nothing about drivers, tokens, access rules or money.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{ListQuery, Result, list_scope, named_organisation};
-use crate::access::{Grant, Permission, Principal, Scope};
+use super::transactions;
+use super::{Result, Target, named_organisation, refused};
+use crate::access::{Grant, Permission, Principal, Scope, grant};
 use crate::server::AppState;
 
 /// How many remote actions the dashboard lists.
 const RECENT_ACTIONS: u64 = 10;
 
 /// Firmware statuses of both versions that mean an update is still under way.
-const FIRMWARE_IN_PROGRESS: [&str; 9] = [
+const FIRMWARE_IN_PROGRESS: [&str; 8] = [
     "Downloading",
     "Downloaded",
     "DownloadScheduled",
@@ -26,7 +28,6 @@ const FIRMWARE_IN_PROGRESS: [&str; 9] = [
     "InstallScheduled",
     "InstallRebooting",
     "SignatureVerified",
-    "Installed",
 ];
 
 /// Connector status that counts a charger as faulted.
@@ -36,6 +37,7 @@ const FAULTED: &str = "Faulted";
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DashboardQuery {
+    /// Only this organisation and its subtree.
     pub organisation_id: Option<i32>,
 }
 
@@ -64,8 +66,11 @@ pub struct Dashboard {
 /// Chargers the caller may see, by live state.
 #[derive(Debug, Default, Serialize, ToSchema)]
 pub struct ChargerCounts {
+    /// Chargers in reach.
     pub total: u64,
+    /// Connected now (to any node).
     pub online: u64,
+    /// Not connected.
     pub offline: u64,
     /// Chargers with at least one connector reporting `Faulted`.
     pub faulted: u64,
@@ -75,15 +80,19 @@ pub struct ChargerCounts {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FirmwareProgress {
     pub charger_id: String,
+    /// The last FirmwareStatusNotification status.
     pub status: String,
+    /// When it was reported.
     pub at: Option<DateTime<Utc>>,
 }
 
 /// One remote command from the audit log.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RecentAction {
+    /// The audit row.
     pub id: i64,
     pub at: DateTime<Utc>,
+    /// Who sent it (`null`: the platform admin at the CLI).
     pub user_id: Option<i32>,
     /// `command.reset`, `command.unlock`, ...
     pub action: String,
@@ -95,6 +104,7 @@ pub struct RecentAction {
 /// Today's charging.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Today {
+    /// Sessions started since 00:00 UTC.
     pub sessions: u64,
     /// Energy of today's finished sessions.
     pub energy_wh: i64,
@@ -105,22 +115,29 @@ pub struct Today {
 
 /// The caller's dashboard, over its whole reach or the subtree of `q.organisation_id`.
 pub async fn get(state: &AppState, p: &Principal, q: &DashboardQuery) -> Result<Dashboard> {
-    let lq = ListQuery {
-        organisation_id: q.organisation_id,
-        ..Default::default()
-    };
-    let dashboard = list_scope(state, p, Permission::Dashboard, &lq, "dashboard.read").await?;
-    let full = dashboard.entries().iter().any(|(_, g)| *g == Grant::Full);
+    let action = "dashboard.read";
     let within = match q.organisation_id {
-        Some(id) => Some(named_organisation(state, p, id, "dashboard.read").await?),
+        Some(id) => Some(named_organisation(state, p, id, action).await?),
         None => None,
     };
+    let scope_of = |who: &Principal, permission| match &within {
+        Some(org) => who.scope_within(permission, org.into()),
+        None => who.scope(permission),
+    };
+    let dashboard = match scope_of(p, Permission::Dashboard) {
+        Ok(s) => s,
+        Err(e) => {
+            let target = Target {
+                organisation_id: q.organisation_id,
+                ..Target::new("dashboard")
+            };
+            return Err(refused(state, p, action, target, e.into()).await);
+        }
+    };
+    let full = dashboard.entries().iter().any(|(_, g)| *g == Grant::Full);
     // A section whose permission is held nowhere in reach is left out; that is the design,
     // not a refusal, so it is not audited.
-    let scope = |permission| match &within {
-        Some(org) => p.scope_within(permission, org.into()).ok(),
-        None => p.scope(permission).ok(),
-    };
+    let scope = |permission| scope_of(p, permission).ok();
 
     let (chargers, connectors, firmware_updates) = match scope(Permission::ChargersRead) {
         Some(s) => charger_sections(state, &s).await?,
@@ -149,9 +166,14 @@ pub async fn get(state: &AppState, p: &Principal, q: &DashboardQuery) -> Result<
         ),
         None => None,
     };
-    let today = match (full, scope(Permission::TransactionsRead)) {
-        (true, Some(s)) => Some(today(state, p, &s).await?),
-        _ => None,
+    // Today's charging belongs to the full dashboard: only the roles that have it count.
+    let full_view = p.only(|m| grant(m.role, Permission::Dashboard) == Some(Grant::Full));
+    let today = match scope_of(&full_view, Permission::TransactionsRead) {
+        Ok(s) => {
+            let billing = scope_of(&full_view, Permission::Billing).is_ok();
+            Some(today(state, &full_view, &s, billing).await?)
+        }
+        Err(_) => None,
     };
     Ok(Dashboard {
         view: if full { "full" } else { "simplified" },
@@ -173,11 +195,15 @@ async fn charger_sections(
     let online = chargers.iter().filter(|(id, _, _)| state.fleet.is_online(id)).count() as u64;
     let mut connectors = BTreeMap::new();
     let mut faulted = HashSet::new();
-    for (charger_id, status) in state.store.connector_statuses_in(scope).await? {
+    for (charger_id, evse_id, status) in state.store.connector_statuses_in(scope).await? {
         if status == FAULTED {
             faulted.insert(charger_id);
         }
-        *connectors.entry(status).or_insert(0) += 1;
+        // EVSE 0 is the charger itself (1.6 connector 0): it counts for "faulted", it is no
+        // connector.
+        if evse_id != 0 {
+            *connectors.entry(status).or_insert(0) += 1;
+        }
     }
     let mut firmware: Vec<FirmwareProgress> = chargers
         .into_iter()
@@ -198,33 +224,34 @@ async fn charger_sections(
     Ok((counts, connectors, firmware))
 }
 
-async fn today(state: &AppState, p: &Principal, scope: &Scope) -> Result<Today> {
+async fn today(state: &AppState, p: &Principal, scope: &Scope, billing: bool) -> Result<Today> {
     let midnight = Utc::now()
         .date_naive()
         .and_hms_opt(0, 0, 0)
         .map(|t| t.and_utc())
         .unwrap_or_else(Utc::now);
     let rows = state.store.transaction_meters_since(scope, midnight).await?;
-    let billing = p.scope(Permission::Billing).is_ok();
     let mut prices: HashMap<i32, Option<(f64, String)>> = HashMap::new();
     let mut revenue: BTreeMap<String, f64> = BTreeMap::new();
     let mut energy_wh = 0;
     for (org, start, stop) in &rows {
-        let Some(wh) = super::transactions::energy_wh(*start, *stop) else {
+        let Some(wh) = transactions::energy_wh(*start, *stop) else {
             continue;
         };
         energy_wh += wh;
-        if let (true, Some(org)) = (billing, org) {
-            if !prices.contains_key(org) {
-                prices.insert(*org, super::transactions::billing_price(state, p, *org).await?);
-            }
-            if let Some(Some((per_kwh, currency))) = prices.get(org) {
-                *revenue.entry(currency.clone()).or_insert(0.0) += super::transactions::cost(wh, *per_kwh);
-            }
+        let Some(org) = org.filter(|_| billing) else {
+            continue;
+        };
+        if let Entry::Vacant(slot) = prices.entry(org) {
+            slot.insert(transactions::billing_price(state, p, org).await?);
+        }
+        if let Some(Some((per_kwh, currency))) = prices.get(&org) {
+            // Summed as the charging log shows each row: rounded to cents.
+            *revenue.entry(currency.clone()).or_insert(0.0) += transactions::cost(wh, *per_kwh);
         }
     }
     for amount in revenue.values_mut() {
-        *amount = (*amount * 100.0).round() / 100.0;
+        *amount = transactions::cents(*amount);
     }
     Ok(Today {
         sessions: rows.len() as u64,

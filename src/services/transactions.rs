@@ -113,15 +113,20 @@ pub(crate) fn energy_wh(start: Option<i64>, stop: Option<i64>) -> Option<i64> {
     }
 }
 
-/// What `wh` costs at `per_kwh`, unrounded.
+/// What `wh` costs at `per_kwh`, rounded to cents.
 pub(crate) fn cost(wh: i64, per_kwh: f64) -> f64 {
-    wh as f64 / 1000.0 * per_kwh
+    cents(wh as f64 / 1000.0 * per_kwh)
+}
+
+/// An amount rounded to cents.
+pub(crate) fn cents(amount: f64) -> f64 {
+    (amount * 100.0).round() / 100.0
 }
 
 fn row(t: transaction::Model, price: Option<(f64, String)>) -> TransactionOut {
     let energy_wh = energy_wh(t.meter_start_wh, t.meter_stop_wh);
     let (cost, currency) = match (price, energy_wh) {
-        (Some((per_kwh, currency)), Some(wh)) => (Some((cost(wh, per_kwh) * 100.0).round() / 100.0), Some(currency)),
+        (Some((per_kwh, currency)), Some(wh)) => (Some(cost(wh, per_kwh)), Some(currency)),
         _ => (None, None),
     };
     TransactionOut {
@@ -145,6 +150,12 @@ fn row(t: transaction::Model, price: Option<(f64, String)>) -> TransactionOut {
 /// The log as CSV (RFC 4180), same columns as the JSON; cost columns only with billing.
 pub fn to_csv(rows: &[TransactionOut]) -> String {
     fn field(s: &str) -> String {
+        // Text from chargers must not become a spreadsheet formula (CSV injection).
+        let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            format!("'{s}")
+        } else {
+            s.to_owned()
+        };
         if s.contains([',', '"', '\n', '\r']) {
             format!("\"{}\"", s.replace('"', "\"\""))
         } else {

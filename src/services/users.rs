@@ -275,3 +275,34 @@ pub async fn set_memberships(state: &AppState, p: &Principal, id: i32, wanted: V
     audit(state, p, action, target(&u), Some(json!(wanted)), "ok", None).await;
     out(state, u).await
 }
+
+/// Gives (`add`) or takes away one membership, touching no other: the organisation must be
+/// inside the caller's operator subtrees (404 outside, 403 without users: manage there), and
+/// nobody changes their own. Taking away a role the user does not hold answers 404.
+pub async fn change_membership(
+    state: &AppState,
+    p: &Principal,
+    id: i32,
+    m: MembershipOut,
+    add: bool,
+) -> Result<UserOut> {
+    let action = if add {
+        "user.membership.add"
+    } else {
+        "user.membership.remove"
+    };
+    let (u, _) = managed(state, p, id, action).await?;
+    not_self(state, p, &u, action).await?;
+    let org = named_organisation(state, p, m.organisation_id, action).await?;
+    let auth = gate(state, p, Permission::UsersManage, &org, action, target(&u).org(org.id)).await?;
+    let changed = if add {
+        state.store.add_membership(u.id, &auth, m.role).await?
+    } else {
+        state.store.remove_membership(u.id, &auth, m.role).await?
+    };
+    if !add && !changed {
+        return Err(Error::NotFound("membership".into()));
+    }
+    audit(state, p, action, target(&u).org(org.id), Some(json!(m)), "ok", None).await;
+    out(state, u).await
+}

@@ -172,8 +172,8 @@ impl Store {
             .await?)
     }
 
-    /// (charger id, status) of every connector of the chargers in the scope.
-    pub async fn connector_statuses_in(&self, scope: &Scope) -> Result<Vec<(String, String)>> {
+    /// (charger id, EVSE id, status) of every connector of the chargers in the scope.
+    pub async fn connector_statuses_in(&self, scope: &Scope) -> Result<Vec<(String, i32, String)>> {
         let chargers = Query::select()
             .column(charger::Column::Id)
             .from(charger::Entity)
@@ -181,7 +181,11 @@ impl Store {
             .to_owned();
         Ok(connector::Entity::find()
             .select_only()
-            .columns([connector::Column::ChargerId, connector::Column::Status])
+            .columns([
+                connector::Column::ChargerId,
+                connector::Column::EvseId,
+                connector::Column::Status,
+            ])
             .filter(connector::Column::ChargerId.in_subquery(chargers))
             .into_tuple()
             .all(&self.db)
@@ -426,8 +430,6 @@ impl Store {
     }
 }
 
-/// Charge point identities: 1 to 48 printable ASCII characters without `/` or `:` (OCPP
-/// 2.0.1 part 2 and security white paper: `:` would break HTTP Basic auth).
 /// Chargers in the scope (home sites only where the grant is home chargers only).
 fn charger_scope(scope: &Scope) -> Condition {
     scope_condition(
@@ -438,6 +440,8 @@ fn charger_scope(scope: &Scope) -> Condition {
     )
 }
 
+/// Charge point identities: 1 to 48 printable ASCII characters without `/` or `:` (OCPP
+/// 2.0.1 part 2 and security white paper: `:` would break HTTP Basic auth).
 pub fn validate_charger_id(id: &str) -> Result<()> {
     let ok = (1..=48).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic() && b != b'/' && b != b':');
     if ok {

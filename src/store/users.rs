@@ -178,6 +178,52 @@ impl Store {
         Ok(())
     }
 
+    /// Gives `user_id` the role `role` on the organisation `auth` was granted on; `false` if
+    /// it held that role there already.
+    pub async fn add_membership(&self, user_id: i32, auth: &Authorized, role: Role) -> Result<bool> {
+        auth.ensure(Permission::UsersManage, auth.organisation_id())?;
+        if self
+            .find_membership(user_id, auth.organisation_id(), role)
+            .await?
+            .is_some()
+        {
+            return Ok(false);
+        }
+        membership::ActiveModel {
+            user_id: Set(user_id),
+            organisation_id: Set(auth.organisation_id()),
+            role: Set(role.as_str().to_owned()),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await
+        .map_err(|e| conflict_on_unique(e, "membership already exists".into()))?;
+        Ok(true)
+    }
+
+    /// Takes the role `role` on the organisation `auth` was granted on from `user_id`; `false`
+    /// if it did not hold it.
+    pub async fn remove_membership(&self, user_id: i32, auth: &Authorized, role: Role) -> Result<bool> {
+        auth.ensure(Permission::UsersManage, auth.organisation_id())?;
+        let deleted = membership::Entity::delete_many()
+            .filter(membership::Column::UserId.eq(user_id))
+            .filter(membership::Column::OrganisationId.eq(auth.organisation_id()))
+            .filter(membership::Column::Role.eq(role.as_str()))
+            .exec(&self.db)
+            .await?;
+        Ok(deleted.rows_affected > 0)
+    }
+
+    async fn find_membership(&self, user_id: i32, org_id: i32, role: Role) -> Result<Option<membership::Model>> {
+        Ok(membership::Entity::find()
+            .filter(membership::Column::UserId.eq(user_id))
+            .filter(membership::Column::OrganisationId.eq(org_id))
+            .filter(membership::Column::Role.eq(role.as_str()))
+            .one(&self.db)
+            .await?)
+    }
+
     /// Gives the bootstrap admin its operator membership (first start only).
     pub async fn bootstrap_admin(&self, root: &organisation::Model, password_hash: String) -> Result<user::Model> {
         let txn = self.db.begin().await?;

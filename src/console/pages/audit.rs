@@ -31,5 +31,5 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer, Query(paging): 
             (paging.links("/audit", rows.len()))
         }
     };
-    Ok(page(&viewer, state.config.api.tls, "/audit", "Audit log", body))
+    Ok(page(&state, &viewer, "/audit", "Audit log", body))
 }

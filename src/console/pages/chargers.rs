@@ -52,7 +52,7 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer, Query(paging): 
             (paging.links("/chargers", rows.len()))
         }
     };
-    Ok(page(&viewer, state.config.api.tls, "/chargers", "Chargers", body))
+    Ok(page(&state, &viewer, "/chargers", "Chargers", body))
 }
 
 /// Whether the principal may do `permission` on the organisation `org_id`.
@@ -100,11 +100,13 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
                             td { (k.evse_id) } td { (k.connector_id) } td { (badge(&k.status)) }
                             td { (or_dash(k.error_code.as_deref())) } td { (when(Some(k.updated_at))) }
                             @if maintain {
-                                td { form.inline method="post" action={ (here) "/unlock" } {
-                                    (csrf_input(&viewer))
-                                    input type="hidden" name="evse_id" value=(k.evse_id);
-                                    input type="hidden" name="connector_id" value=(k.connector_id);
-                                    button type="submit" { "Unlock" }
+                                td { @if k.evse_id > 0 {
+                                    form.inline method="post" action={ (here) "/unlock" } {
+                                        (csrf_input(&viewer))
+                                        input type="hidden" name="evse_id" value=(k.evse_id);
+                                        input type="hidden" name="connector_id" value=(k.connector_id);
+                                        button type="submit" { "Unlock" }
+                                    }
                                 } }
                             }
                         }
@@ -140,13 +142,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
             }
         }
     };
-    Ok(page(
-        &viewer,
-        state.config.api.tls,
-        "/chargers",
-        &format!("Charger {}", c.id),
-        body,
-    ))
+    Ok(page(&state, &viewer, "/chargers", &format!("Charger {}", c.id), body))
 }
 
 /// Sends a command and comes back to the charger's page with the charger's answer, or why

@@ -65,7 +65,7 @@ pub async fn tokens(State(state): State<AppState>, viewer: Viewer, Query(paging)
             }
         }
     };
-    Ok(page(&viewer, state.config.api.tls, "/tokens", "RFID tokens", body))
+    Ok(page(&state, &viewer, "/tokens", "RFID tokens", body))
 }
 
 /// `POST /tokens`
@@ -98,7 +98,7 @@ pub async fn drivers(State(state): State<AppState>, viewer: Viewer, Query(paging
             (paging.links("/drivers", rows.len()))
         }
     };
-    Ok(page(&viewer, state.config.api.tls, "/drivers", "Drivers", body))
+    Ok(page(&state, &viewer, "/drivers", "Drivers", body))
 }
 
 fn log_query(paging: &Paging) -> TransactionQuery {
@@ -135,13 +135,7 @@ pub async fn transactions(State(state): State<AppState>, viewer: Viewer, Query(p
             (paging.links("/transactions", rows.len()))
         }
     };
-    Ok(page(
-        &viewer,
-        state.config.api.tls,
-        "/transactions",
-        "Charging log",
-        body,
-    ))
+    Ok(page(&state, &viewer, "/transactions", "Charging log", body))
 }
 
 /// `GET /transactions.csv`: the newest rows of the log (at most one API page) as a download.
@@ -173,11 +167,5 @@ pub async fn billing(State(state): State<AppState>, viewer: Viewer, Query(paging
             (paging.links("/billing", rows.len()))
         }
     };
-    Ok(page(
-        &viewer,
-        state.config.api.tls,
-        "/billing",
-        "Billing: tariffs",
-        body,
-    ))
+    Ok(page(&state, &viewer, "/billing", "Billing: tariffs", body))
 }

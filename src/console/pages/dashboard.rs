@@ -3,6 +3,7 @@
 use axum::extract::State;
 use maud::html;
 
+use super::chargers::href;
 use crate::console::PageResult;
 use crate::console::layout::{badge, empty, kwh, page, when};
 use crate::console::session::Viewer;
@@ -27,15 +28,15 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> PageResult {
             div class=(alarm(c.faulted)) { span.n { (c.faulted) } " faulted" }
             @if let Some(n) = d.open_tickets { a.card href="/tickets" { span.n { (n) } " open tickets" } }
             @if let Some(t) = &d.today {
-                a.card href="/transactions" { span.n { (t.sessions) } " sessions today" }
-                div.card { span.n { (kwh(t.energy_wh)) } " delivered today" }
+                a.card href="/transactions" { span.n { (t.sessions) } " sessions since 00:00 UTC" }
+                div.card { span.n { (kwh(t.energy_wh)) } " delivered since 00:00 UTC" }
                 @if let Some(revenue) = &t.revenue {
                     div.card {
                         span.n {
                             @if revenue.is_empty() { "0.00" }
                             @for (currency, amount) in revenue { (format!("{amount:.2} {currency}")) " " }
                         }
-                        " revenue today"
+                        " revenue since 00:00 UTC"
                     }
                 }
             }
@@ -49,7 +50,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> PageResult {
             table {
                 thead { tr { th { "Charger" } th { "Status" } th { "Since" } } }
                 tbody { @for f in &d.firmware_updates {
-                    tr { td { a href={ "/chargers/" (f.charger_id) } { (f.charger_id) } } td { (badge(&f.status)) } td { (when(f.at)) } }
+                    tr { td { a href=(href(&f.charger_id)) { (f.charger_id) } } td { (badge(&f.status)) } td { (when(f.at)) } }
                 } }
             }
         }
@@ -62,7 +63,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> PageResult {
                         tr {
                             td { (when(Some(a.at))) }
                             td { (a.action.trim_start_matches("command.")) }
-                            td { @if let Some(id) = &a.charger_id { a href={ "/chargers/" (id) } { (id) } } }
+                            td { @if let Some(id) = &a.charger_id { a href=(href(id)) { (id) } } }
                             td { (badge(&a.outcome)) }
                         }
                     } }
@@ -70,5 +71,5 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> PageResult {
             }
         }
     };
-    Ok(page(&viewer, state.config.api.tls, "/", "Dashboard", body))
+    Ok(page(&state, &viewer, "/", "Dashboard", body))
 }

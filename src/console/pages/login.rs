@@ -2,7 +2,7 @@
 //! enrolment for users whose organisation requires it.
 
 use axum::extract::{ConnectInfo, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
 use base64::Engine;
@@ -15,7 +15,7 @@ use crate::api::error::ApiError;
 use crate::api::extract::ClientAddr;
 use crate::console::layout::{csrf_input, html_response, shell};
 use crate::console::session::{
-    CSRF_FIELD, Enrolling, LOGIN_COOKIE, SESSION_COOKIE, Submitted, cookie, read_form, removal, same_token,
+    CSRF_FIELD, Enrolling, LOGIN_COOKIE, SESSION_COOKIE, Submitted, cookie, read_form, removal, same_token, secure,
 };
 use crate::console::{ConsoleError, PageResult};
 use crate::crypto;
@@ -68,10 +68,6 @@ fn login_page(csrf: &str, username: &str, error: Option<&str>) -> Markup {
     )
 }
 
-fn secure(state: &AppState) -> bool {
-    state.config.api.tls
-}
-
 /// `GET /login`: the form, with a fresh double-submit token.
 pub async fn form(State(state): State<AppState>) -> Response {
     let csrf = crypto::random_token(24);
@@ -99,6 +95,10 @@ pub async fn submit(
     };
     match auth::login(&state, request, Some(peer.ip())).await {
         Ok(session) => {
+            // A new login replaces the browser's previous session rather than leaving it alive.
+            if let Some(old) = jar.get(SESSION_COOKIE) {
+                let _ = auth::logout(&state, old.value()).await;
+            }
             let max_age = (session.expires_at - Utc::now()).num_seconds();
             let jar = jar
                 .add(cookie(SESSION_COOKIE, session.token, secure(&state), Some(max_age)))
@@ -109,7 +109,11 @@ pub async fn submit(
         Err(e) => {
             let e = ApiError::from(e);
             let page = login_page(&expected, &form.username, Some(e.message()));
-            Ok(html_response(e.status(), page))
+            let mut response = html_response(e.status(), page);
+            if let Some(s) = e.retry_after_s() {
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s));
+            }
+            Ok(response)
         }
     }
 }

@@ -52,19 +52,20 @@ impl Paging {
 }
 
 /// After a form: back to `back` with what happened. Refusals of the gate answer their own
-/// status (404 outside the subtree, 403 inside without the permission) instead.
+/// status (404 outside the subtree, 403 inside without the permission) instead, and so do
+/// server errors (monitoring should see them).
 fn after_form<E: Into<ApiError>>(state: &AppState, outcome: Result<String, E>, back: &str) -> PageResult {
     let flash = match outcome {
         Ok(done) => Flash::ok(done),
         Err(e) => {
             let e: ApiError = e.into();
-            if matches!(e.status(), StatusCode::FORBIDDEN | StatusCode::NOT_FOUND) {
+            if matches!(e.status(), StatusCode::FORBIDDEN | StatusCode::NOT_FOUND) || e.status().is_server_error() {
                 return Err(ConsoleError::Api(Box::new(e)));
             }
             Flash::error(e.message().to_owned())
         }
     };
-    let jar = CookieJar::new().add(flash.cookie(state.config.api.tls));
+    let jar = CookieJar::new().add(flash.cookie(super::session::secure(state)));
     Ok((jar, Redirect::to(back)).into_response())
 }
 

@@ -58,7 +58,7 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer, Query(paging): 
             button type="submit" { "Open ticket" }
         }
     };
-    Ok(page(&viewer, state.config.api.tls, "/tickets", "Tickets", body))
+    Ok(page(&state, &viewer, "/tickets", "Tickets", body))
 }
 
 /// `POST /tickets`

@@ -1,8 +1,6 @@
 //! Users and memberships, for operators: the list, and a form that invites a user with one
 //! role (the invitation link is shown, and mailed when SMTP is set up).
 
-use std::collections::HashSet;
-
 use axum::extract::{Query, State};
 use maud::html;
 use serde::Deserialize;
@@ -10,8 +8,8 @@ use serde::Deserialize;
 use super::{Paging, after_form, optional};
 use crate::access::{Permission, Role};
 use crate::console::layout::{badge, csrf_input, empty, or_dash, page};
-use crate::console::session::{Submitted, Viewer};
-use crate::console::{PageResult, org_choices};
+use crate::console::session::{Flash, Submitted, Viewer};
+use crate::console::{ConsoleError, PageResult, org_choices};
 use crate::server::AppState;
 use crate::services::{
     self,
@@ -31,9 +29,13 @@ pub struct InviteForm {
 
 /// `GET /users`
 pub async fn list(State(state): State<AppState>, viewer: Viewer, Query(paging): Query<Paging>) -> PageResult {
+    render(&state, &viewer, &paging).await
+}
+
+async fn render(state: &AppState, viewer: &Viewer, paging: &Paging) -> PageResult {
     let p = &viewer.principal;
-    let rows = users::list(&state, p, &paging.query()).await?;
-    let orgs = org_choices(&state, p, Permission::UsersManage).await?;
+    let rows = users::list(state, p, &paging.query()).await?;
+    let orgs = org_choices(state, p, Permission::UsersManage).await?;
     let names: std::collections::HashMap<i32, &str> = orgs.iter().map(|(id, n)| (*id, n.as_str())).collect();
     let org_name = |id: i32| names.get(&id).map_or_else(|| format!("#{id}"), |n| (*n).to_owned());
     let body = html! {
@@ -49,7 +51,7 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer, Query(paging): 
                                 span.role { (m.role) " at " (org_name(m.organisation_id)) }
                                 @if names.contains_key(&m.organisation_id) && p.user_id() != Some(u.id) {
                                     form.inline method="post" action="/users/roles" {
-                                        (csrf_input(&viewer))
+                                        (csrf_input(viewer))
                                         input type="hidden" name="user_id" value=(u.id);
                                         input type="hidden" name="change" value="remove";
                                         input type="hidden" name="organisation_id" value=(m.organisation_id);
@@ -74,7 +76,7 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer, Query(paging): 
         @if !rows.is_empty() {
             h2 { "Give a role" }
             form.stacked method="post" action="/users/roles" {
-                (csrf_input(&viewer))
+                (csrf_input(viewer))
                 label for="grant-user" { "User" }
                 select #grant-user name="user_id" required {
                     @for u in rows.iter().filter(|u| p.user_id() != Some(u.id)) { option value=(u.id) { (u.username) } }
@@ -91,7 +93,7 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer, Query(paging): 
         }
         h2 { "Invite a user" }
         form.stacked method="post" action="/users" {
-            (csrf_input(&viewer))
+            (csrf_input(viewer))
             label for="username" { "User name" }
             input #username name="username" required maxlength="64" autocomplete="off";
             label for="email" { "E-mail " small { "(the invitation is mailed when SMTP is set up)" } }
@@ -105,7 +107,7 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer, Query(paging): 
             button type="submit" { "Invite" }
         }
     };
-    Ok(page(&viewer, state.config.api.tls, "/users", "Users", body))
+    Ok(page(state, viewer, "/users", "Users", body))
 }
 
 /// A role to give or take away.
@@ -118,48 +120,29 @@ pub struct RoleForm {
     change: String,
 }
 
-/// `POST /users/roles`: one membership added or removed. The
-/// user's memberships outside the caller's operator subtrees are not touched (the service
-/// keeps them); those inside are sent back with the change.
+/// `POST /users/roles`: one membership given or taken away (only that one is touched).
 pub async fn change_role(State(state): State<AppState>, s: Submitted<RoleForm>) -> PageResult {
-    let p = &s.viewer.principal;
     let f = s.form;
-    let outcome = async {
-        let id = f.user_id;
-        let user = users::get(&state, p, id).await?;
-        let managed: HashSet<i32> = org_choices(&state, p, Permission::UsersManage)
-            .await
-            .map_err(|_| services::Error::Internal("organisations did not load".into()))?
-            .into_iter()
-            .map(|(id, _)| id)
-            .collect();
-        let change = MembershipOut {
-            organisation_id: f.organisation_id,
-            role: f.role,
-        };
-        let mut wanted: Vec<MembershipOut> = user
-            .memberships
-            .into_iter()
-            .filter(|m| managed.contains(&m.organisation_id) && *m != change)
-            .collect();
-        let done = match f.change.as_str() {
-            "add" => {
-                wanted.push(change.clone());
-                "given to"
-            }
-            "remove" => "taken from",
-            other => {
-                return Err(services::Error::Invalid {
-                    field: "change".into(),
-                    message: format!("{other:?} is neither add nor remove"),
-                });
-            }
-        };
-        users::set_memberships(&state, p, id, wanted).await?;
-        Ok(format!("Role {} {done} {}", change.role, user.username))
-    }
-    .await;
-    after_form::<services::Error>(&state, outcome, "/users")
+    let add = match f.change.as_str() {
+        "add" => true,
+        "remove" => false,
+        other => {
+            return Err(ConsoleError::BadForm(format!(
+                "change {other:?} is neither add nor remove"
+            )));
+        }
+    };
+    let m = MembershipOut {
+        organisation_id: f.organisation_id,
+        role: f.role,
+    };
+    let outcome = users::change_membership(&state, &s.viewer.principal, f.user_id, m, add)
+        .await
+        .map(|u| {
+            let done = if add { "given to" } else { "taken from" };
+            format!("Role {} {done} {}", f.role, u.username)
+        });
+    after_form(&state, outcome, "/users")
 }
 
 /// `POST /users`: creates the user without a password (an invitation) and gives it the role.
@@ -179,7 +162,7 @@ pub async fn create(State(state): State<AppState>, s: Submitted<InviteForm>) -> 
             role: f.role,
         };
         users::set_memberships(&state, p, created.id, vec![role]).await?;
-        Ok(match created.invitation {
+        Ok::<_, services::Error>(match created.invitation {
             Some(i) if i.emailed => format!("{} invited; the invitation was mailed.", created.username),
             Some(i) => format!(
                 "{} invited; hand over this link (it works once): {}",
@@ -189,5 +172,13 @@ pub async fn create(State(state): State<AppState>, s: Submitted<InviteForm>) -> 
         })
     }
     .await;
-    after_form::<services::Error>(&state, outcome, "/users")
+    match outcome {
+        // Shown at once rather than carried in a cookie: the link is a credential.
+        Ok(done) => {
+            let mut viewer = s.viewer;
+            viewer.flash = Some(Flash::ok(done));
+            render(&state, &viewer, &Paging::default()).await
+        }
+        Err(e) => after_form(&state, Err::<String, _>(e), "/users"),
+    }
 }
