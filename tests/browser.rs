@@ -13,7 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::TestServer;
-use common::console::{PASSWORD, accept_everything, online_charger, world};
+use common::console::{PASSWORD, accept_everything, charge_now, online_charger, world};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
@@ -189,19 +189,7 @@ async fn maintenance_resets_its_charger_and_an_operator_issues_a_token_in_a_real
         .post("/id-tokens", json!({"token": "CARD-7", "organisation_id": w.a}))
         .await;
     let mut cp = online_charger(&t, "CP-A", "Available").await;
-    let now = chrono::Utc::now().to_rfc3339();
-    let tx = cp
-        .call_ok(
-            "StartTransaction",
-            json!({"connectorId": 1, "idTag": "CARD-7", "meterStart": 0, "timestamp": now}),
-        )
-        .await["transactionId"]
-        .clone();
-    cp.call_ok(
-        "StopTransaction",
-        json!({"transactionId": tx, "meterStop": 18400, "timestamp": now}),
-    )
-    .await;
+    charge_now(&mut cp, "CARD-7", 0, 18400).await;
     let _home = online_charger(&t, "CP-A-HOME", "Faulted").await;
     let _charger = accept_everything(cp);
 

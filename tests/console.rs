@@ -5,7 +5,7 @@
 mod common;
 
 use common::TestServer;
-use common::console::{Console, PASSWORD, USERS, accept_everything, online_charger, world};
+use common::console::{Console, PASSWORD, USERS, accept_everything, charge_now, online_charger, world};
 use serde_json::{Value, json};
 
 const OP: &str = "op";
@@ -409,21 +409,9 @@ async fn the_dashboard_is_shaped_by_the_callers_roles() {
         .await;
     assert_eq!(status, 201);
     let mut cp = online_charger(&t, "CP-A", "Faulted").await;
-    let now = chrono::Utc::now().to_rfc3339();
-    let tx = cp
-        .call_ok(
-            "StartTransaction",
-            json!({"connectorId": 1, "idTag": "CARD-1", "meterStart": 1000, "timestamp": now}),
-        )
-        .await["transactionId"]
-        .clone();
-    cp.call_ok(
-        "StopTransaction",
-        json!({"transactionId": tx, "meterStop": 13000, "timestamp": now}),
-    )
-    .await;
+    charge_now(&mut cp, "CARD-1", 1000, 13000).await;
     // Connector 0 is the charger itself: it is no connector in the breakdown.
-    let status0 = json!({"connectorId": 0, "errorCode": "NoError", "status": "Available", "timestamp": now});
+    let status0 = json!({"connectorId": 0, "errorCode": "NoError", "status": "Available", "timestamp": chrono::Utc::now().to_rfc3339()});
     cp.call_ok("StatusNotification", status0).await;
     cp.call_ok("FirmwareStatusNotification", json!({"status": "Downloading"}))
         .await;

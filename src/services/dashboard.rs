@@ -4,7 +4,7 @@
 //! nothing about drivers, tokens, access rules or money.
 
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -17,6 +17,9 @@ use crate::server::AppState;
 
 /// How many remote actions the dashboard lists.
 const RECENT_ACTIONS: u64 = 10;
+
+/// How many firmware updates in progress the dashboard lists.
+const FIRMWARE_LIST: u64 = 50;
 
 /// Firmware statuses of both versions that mean an update is still under way.
 const FIRMWARE_IN_PROGRESS: [&str; 8] = [
@@ -49,7 +52,7 @@ pub struct Dashboard {
     pub chargers: ChargerCounts,
     /// Connectors by their last reported status (`Available`, `Charging`, `Faulted`, ...).
     pub connectors: BTreeMap<String, u64>,
-    /// Firmware updates under way, newest status first.
+    /// Firmware updates under way, newest status first (at most 50).
     pub firmware_updates: Vec<FirmwareProgress>,
     /// Tickets not closed; absent without the tickets permission.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -190,36 +193,36 @@ async fn charger_sections(
     state: &AppState,
     scope: &Scope,
 ) -> Result<(ChargerCounts, BTreeMap<String, u64>, Vec<FirmwareProgress>)> {
-    let chargers = state.store.charger_firmware_in(scope).await?;
-    let total = chargers.len() as u64;
-    let online = chargers.iter().filter(|(id, _, _)| state.fleet.is_online(id)).count() as u64;
-    let mut connectors = BTreeMap::new();
-    let mut faulted = HashSet::new();
-    for (charger_id, evse_id, status) in state.store.connector_statuses_in(scope).await? {
-        if status == FAULTED {
-            faulted.insert(charger_id);
-        }
-        // EVSE 0 is the charger itself (1.6 connector 0): it counts for "faulted", it is no
-        // connector.
-        if evse_id != 0 {
-            *connectors.entry(status).or_insert(0) += 1;
-        }
-    }
-    let mut firmware: Vec<FirmwareProgress> = chargers
+    // Independent queries: run them side by side on the pool.
+    let (ids, connectors, faulted, firmware) = tokio::try_join!(
+        state.store.charger_ids_in(scope),
+        state.store.connector_counts_in(scope),
+        state.store.chargers_with_status_in(scope, FAULTED),
+        state
+            .store
+            .firmware_status_in(scope, &FIRMWARE_IN_PROGRESS, FIRMWARE_LIST),
+    )?;
+    let total = ids.len() as u64;
+    let online = ids.iter().filter(|id| state.fleet.is_online(id)).count() as u64;
+    let connectors = connectors
         .into_iter()
-        .filter_map(|(charger_id, status, at)| match status {
-            Some(status) if FIRMWARE_IN_PROGRESS.contains(&status.as_str()) => {
-                Some(FirmwareProgress { charger_id, status, at })
-            }
-            _ => None,
+        .map(|(status, n)| (status, n.max(0) as u64))
+        .collect();
+    let firmware = firmware
+        .into_iter()
+        .filter_map(|(charger_id, status, at)| {
+            Some(FirmwareProgress {
+                charger_id,
+                status: status?,
+                at,
+            })
         })
         .collect();
-    firmware.sort_by_key(|f| std::cmp::Reverse(f.at));
     let counts = ChargerCounts {
         total,
         online,
         offline: total - online,
-        faulted: faulted.len() as u64,
+        faulted,
     };
     Ok((counts, connectors, firmware))
 }

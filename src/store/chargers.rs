@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::{charger, charger_event, connector};
-use sea_orm::sea_query::{OnConflict, Query};
+use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     TransactionTrait,
@@ -154,10 +154,24 @@ impl Store {
             .await?)
     }
 
-    /// Every charger in the scope as the dashboard counts it: id and last firmware status.
-    pub async fn charger_firmware_in(
+    /// The ids of every charger in the scope (the dashboard counts which are online).
+    pub async fn charger_ids_in(&self, scope: &Scope) -> Result<Vec<String>> {
+        Ok(charger::Entity::find()
+            .select_only()
+            .column(charger::Column::Id)
+            .filter(charger_scope(scope))
+            .into_tuple()
+            .all(&self.db)
+            .await?)
+    }
+
+    /// The `limit` chargers in the scope that last reported one of the firmware `statuses`,
+    /// newest first: (id, status, at).
+    pub async fn firmware_status_in(
         &self,
         scope: &Scope,
+        statuses: &[&str],
+        limit: u64,
     ) -> Result<Vec<(String, Option<String>, Option<DateTime<Utc>>)>> {
         Ok(charger::Entity::find()
             .select_only()
@@ -167,29 +181,40 @@ impl Store {
                 charger::Column::FirmwareStatusAt,
             ])
             .filter(charger_scope(scope))
+            .filter(charger::Column::FirmwareStatus.is_in(statuses.iter().copied()))
+            .order_by_desc(charger::Column::FirmwareStatusAt)
+            .limit(limit)
             .into_tuple()
             .all(&self.db)
             .await?)
     }
 
-    /// (charger id, EVSE id, status) of every connector of the chargers in the scope.
-    pub async fn connector_statuses_in(&self, scope: &Scope) -> Result<Vec<(String, i32, String)>> {
-        let chargers = Query::select()
-            .column(charger::Column::Id)
-            .from(charger::Entity)
-            .cond_where(charger_scope(scope))
-            .to_owned();
+    /// Connectors of the chargers in the scope by last status, counted in the query (EVSE 0,
+    /// the charger itself, is no connector).
+    pub async fn connector_counts_in(&self, scope: &Scope) -> Result<Vec<(String, i64)>> {
         Ok(connector::Entity::find()
             .select_only()
-            .columns([
-                connector::Column::ChargerId,
-                connector::Column::EvseId,
-                connector::Column::Status,
-            ])
-            .filter(connector::Column::ChargerId.in_subquery(chargers))
+            .column(connector::Column::Status)
+            .column_as(connector::Column::ChargerId.count(), "n")
+            .filter(connector::Column::ChargerId.in_subquery(charger_ids(scope)))
+            .filter(connector::Column::EvseId.ne(0))
+            .group_by(connector::Column::Status)
             .into_tuple()
             .all(&self.db)
             .await?)
+    }
+
+    /// How many chargers in the scope report `status` on any connector (or on EVSE 0).
+    pub async fn chargers_with_status_in(&self, scope: &Scope, status: &str) -> Result<u64> {
+        let n: Option<i64> = connector::Entity::find()
+            .select_only()
+            .column_as(Expr::col(connector::Column::ChargerId).count_distinct(), "n")
+            .filter(connector::Column::ChargerId.in_subquery(charger_ids(scope)))
+            .filter(connector::Column::Status.eq(status))
+            .into_tuple()
+            .one(&self.db)
+            .await?;
+        Ok(n.unwrap_or(0).max(0) as u64)
     }
 
     /// Connectors of several chargers at once, for list answers.
@@ -428,6 +453,15 @@ impl Store {
             .all(&self.db)
             .await?)
     }
+}
+
+/// `SELECT id FROM charger WHERE <in the scope>`.
+fn charger_ids(scope: &Scope) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(charger::Column::Id)
+        .from(charger::Entity)
+        .cond_where(charger_scope(scope))
+        .to_owned()
 }
 
 /// Chargers in the scope (home sites only where the grant is home chargers only).

@@ -163,16 +163,10 @@ impl Store {
             if !seen.insert((auth.organisation_id(), *role)) {
                 continue;
             }
-            membership::ActiveModel {
-                user_id: Set(user_id),
-                organisation_id: Set(auth.organisation_id()),
-                role: Set(role.as_str().to_owned()),
-                created_at: Set(Utc::now()),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await
-            .map_err(|e| conflict_on_unique(e, "membership already exists".into()))?;
+            new_membership(user_id, auth, *role)
+                .insert(&txn)
+                .await
+                .map_err(|e| conflict_on_unique(e, "membership already exists".into()))?;
         }
         txn.commit().await?;
         Ok(())
@@ -189,16 +183,10 @@ impl Store {
         {
             return Ok(false);
         }
-        membership::ActiveModel {
-            user_id: Set(user_id),
-            organisation_id: Set(auth.organisation_id()),
-            role: Set(role.as_str().to_owned()),
-            created_at: Set(Utc::now()),
-            ..Default::default()
-        }
-        .insert(&self.db)
-        .await
-        .map_err(|e| conflict_on_unique(e, "membership already exists".into()))?;
+        new_membership(user_id, auth, role)
+            .insert(&self.db)
+            .await
+            .map_err(|e| conflict_on_unique(e, "membership already exists".into()))?;
         Ok(true)
     }
 
@@ -299,5 +287,16 @@ impl Store {
             .exec(&self.db)
             .await?;
         Ok(())
+    }
+}
+
+/// A membership row for the role on the organisation `auth` was granted on.
+fn new_membership(user_id: i32, auth: &Authorized, role: Role) -> membership::ActiveModel {
+    membership::ActiveModel {
+        user_id: Set(user_id),
+        organisation_id: Set(auth.organisation_id()),
+        role: Set(role.as_str().to_owned()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
     }
 }

@@ -97,6 +97,15 @@ pub async fn online_charger(t: &TestServer, id: &str, status: &str) -> TestCharg
     cp
 }
 
+/// A 1.6 session on connector 1 with `id_tag`, started and stopped now.
+pub async fn charge_now(cp: &mut TestCharger, id_tag: &str, meter_start: i64, meter_stop: i64) {
+    let now = chrono::Utc::now().to_rfc3339();
+    let start = json!({"connectorId": 1, "idTag": id_tag, "meterStart": meter_start, "timestamp": now});
+    let tx = cp.call_ok("StartTransaction", start).await["transactionId"].clone();
+    let stop = json!({"transactionId": tx, "meterStop": meter_stop, "timestamp": now});
+    cp.call_ok("StopTransaction", stop).await;
+}
+
 /// Answers every CALL the charger receives with `{"status": "Accepted"}`, in the background.
 pub fn accept_everything(mut cp: TestCharger) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
