@@ -30,7 +30,7 @@ fn nats_url() -> Option<String> {
 }
 
 /// Cluster settings for node `id`; `prefix` keeps each test's buckets apart.
-fn clustered(nats: &str, prefix: &str, id: &str) -> impl FnOnce(&mut Config) {
+fn clustered(nats: &str, prefix: &str, id: &str) -> impl FnOnce(&mut Config) + use<> {
     let (nats, prefix, id) = (nats.to_owned(), prefix.to_owned(), id.to_owned());
     move |c| {
         c.cluster.nats_url = Some(nats);
@@ -129,6 +129,64 @@ async fn a_command_through_one_node_reaches_a_charger_on_the_other_and_follows_i
     a.register("CP-NONE", PW).await;
     let (status, body) = via_a.post("/chargers/CP-NONE/reset", json!({"type": "soft"})).await;
     assert_eq!((status, body["error"].clone()), (409, json!("charger_offline")));
+
+    b.stop().await;
+    a.stop().await;
+    remove_buckets(&nats, &prefix).await;
+}
+
+#[tokio::test]
+async fn across_nodes_a_callerror_is_502_and_silence_is_504() {
+    let Some(nats) = nats_url() else { return };
+    let prefix = fresh_prefix();
+    let with_timeout = |id: &str| {
+        let cluster = clustered(&nats, &prefix, id);
+        move |c: &mut Config| {
+            cluster(c);
+            c.ocpp.call_timeout_s = 2;
+        }
+    };
+    let mut a = TestServer::start_with(with_timeout("node-a")).await;
+    let mut b = a.join(with_timeout("node-b")).await;
+    a.register("CP-E", PW).await;
+    let mut cp = a.charger("CP-E", "1.6", PW).await;
+    boot(&mut cp).await;
+    let via_b = b.admin().await;
+    wait_online(&via_b, "CP-E", true).await;
+
+    // The charger on A answers a CALLERROR: B's caller gets 502 with the charger's code.
+    let api = via_b.clone();
+    let request = tokio::spawn(async move { api.post("/chargers/CP-E/reset", json!({"type": "soft"})).await });
+    let call = cp.recv().await;
+    cp.send_raw(&json!([4, call[1], "InternalError", "relay stuck", {}]).to_string())
+        .await;
+    let (status, body) = request.await.expect("request task");
+    assert_eq!((status, body["error"].clone()), (502, json!("charger_error")), "{body}");
+    assert_eq!(body["charger_error"]["code"], json!("InternalError"));
+
+    // It never answers: 504 after the call timeout, the same as on one node.
+    let api = via_b.clone();
+    let request = tokio::spawn(async move { api.post("/chargers/CP-E/reset", json!({"type": "hard"})).await });
+    let call = cp.recv().await;
+    assert_eq!(call[2], json!("Reset"));
+    let (status, body) = request.await.expect("request task");
+    assert_eq!(
+        (status, body["error"].clone()),
+        (504, json!("charger_timeout")),
+        "{body}"
+    );
+
+    // Both are in B's audit log, once each, with their outcome.
+    let (_, audit) = via_b.get("/audit?limit=500").await;
+    let outcomes: Vec<String> = audit
+        .as_array()
+        .expect("audit list")
+        .iter()
+        .filter(|r| r["action"] == json!("command.reset"))
+        .map(|r| r["outcome"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(outcomes.len(), 2, "{audit}");
+    assert!(outcomes.iter().all(|o| o != "pending"), "both finished: {outcomes:?}");
 
     b.stop().await;
     a.stop().await;

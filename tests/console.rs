@@ -720,3 +720,54 @@ async fn operators_give_and_take_roles_in_their_subtree_only() {
     );
     assert_eq!(roles(&eng).await, [format!("support@{a}")]);
 }
+
+#[tokio::test]
+async fn ticket_status_changes_pass_the_gate() {
+    let t = TestServer::start().await;
+    let admin = t.admin().await;
+    let w = world(&admin).await;
+    let ticket = |org: i64| {
+        let admin = admin.clone();
+        async move {
+            let (status, body) = admin
+                .post("/tickets", json!({"organisation_id": org, "title": "display dead"}))
+                .await;
+            assert_eq!(status, 201, "{body}");
+            body["id"].as_i64().unwrap()
+        }
+    };
+    let (in_a, in_b) = (ticket(w.a).await, ticket(w.b).await);
+    let mut eng = Console::login(&t, ENG, PASSWORD).await;
+    let done = eng
+        .post(&format!("/tickets/{in_a}"), &[("status", "in_progress")])
+        .await;
+    assert_eq!((done.status, done.location.as_deref()), (303, Some("/tickets")));
+    assert!(
+        eng.get("/tickets")
+            .await
+            .body
+            .contains(&format!("Ticket #{in_a} is in_progress"))
+    );
+    let bad = eng.post(&format!("/tickets/{in_a}"), &[("status", "lost")]).await;
+    assert_eq!(bad.status, 303, "an unknown status is told on the page");
+    assert!(eng.get("/tickets").await.body.contains("flash bad"));
+    assert_eq!(
+        eng.post(&format!("/tickets/{in_b}"), &[("status", "closed")])
+            .await
+            .status,
+        404
+    );
+    let mut flt = Console::login(&t, FLT, PASSWORD).await;
+    assert_eq!(
+        flt.post(&format!("/tickets/{in_a}"), &[("status", "closed")])
+            .await
+            .status,
+        403
+    );
+    let (_, a) = admin.get(&format!("/tickets/{in_a}")).await;
+    let (_, b) = admin.get(&format!("/tickets/{in_b}")).await;
+    assert_eq!(
+        (a["status"].as_str(), b["status"].as_str()),
+        (Some("in_progress"), Some("open"))
+    );
+}

@@ -155,6 +155,7 @@ pub fn router() -> Router<AppState> {
         .route("/chargers/{id}/unlock", post(chargers::unlock))
         .route("/chargers/{id}/firmware", post(chargers::firmware))
         .route("/tickets", get(tickets::list).post(tickets::create))
+        .route("/tickets/{id}", post(tickets::set_status))
         .route("/tokens", get(charging::tokens).post(charging::create_token))
         .route("/drivers", get(charging::drivers))
         .route("/transactions", get(charging::transactions))

@@ -6,11 +6,13 @@ use serde::Deserialize;
 
 use super::{Paging, after_form, optional};
 use crate::access::Permission;
+use crate::api::extract::Path;
 use crate::console::layout::{badge, csrf_input, empty, page, when};
 use crate::console::session::{Submitted, Viewer};
 use crate::console::{PageResult, org_choices};
 use crate::server::AppState;
-use crate::services::tickets::{self, NewTicket};
+use crate::services::tickets::{self, NewTicket, TicketPatch};
+use crate::store::TICKET_STATUSES;
 
 /// The new-ticket form.
 #[derive(Debug, Deserialize)]
@@ -31,12 +33,21 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer, Query(paging): 
     let body = html! {
         @if rows.is_empty() { (empty("tickets")) } @else {
             table {
-                thead { tr { th { "#" } th { "Title" } th { "Charger" } th { "Status" } th { "Opened" } } }
+                thead { tr { th { "#" } th { "Title" } th { "Charger" } th { "Status" } th { "Opened" } th { "Change status" } } }
                 tbody { @for t in &rows {
                     tr {
                         td { (t.id) } td { (t.title) }
                         td { @if let Some(c) = &t.charger_id { a href=(super::chargers::href(c)) { (c) } } @else { "–" } }
                         td { (badge(&t.status)) } td { (when(Some(t.created_at))) }
+                        td {
+                            form.inline method="post" action={ "/tickets/" (t.id) } {
+                                (csrf_input(&viewer))
+                                select name="status" aria-label={ "Status of ticket " (t.id) } {
+                                    @for s in TICKET_STATUSES { option value=(s) selected[*s == t.status] { (s) } }
+                                }
+                                button type="submit" { "Set" }
+                            }
+                        }
                     }
                 } }
             }
@@ -59,6 +70,26 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer, Query(paging): 
         }
     };
     Ok(page(&state, &viewer, "/tickets", "Tickets", body))
+}
+
+/// The status form of a ticket row.
+#[derive(Debug, Deserialize)]
+pub struct StatusForm {
+    #[serde(default)]
+    status: String,
+}
+
+/// `POST /tickets/{id}`: moves a ticket to another status.
+pub async fn set_status(State(state): State<AppState>, Path(id): Path<i32>, s: Submitted<StatusForm>) -> PageResult {
+    let patch = TicketPatch {
+        title: None,
+        body: None,
+        status: Some(s.form.status),
+    };
+    let outcome = tickets::update(&state, &s.viewer.principal, id, patch)
+        .await
+        .map(|t| format!("Ticket #{} is {}", t.id, t.status));
+    after_form(&state, outcome, "/tickets")
 }
 
 /// `POST /tickets`
