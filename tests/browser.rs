@@ -190,7 +190,7 @@ async fn maintenance_resets_its_charger_and_an_operator_issues_a_token_in_a_real
         .await;
     let mut cp = online_charger(&t, "CP-A", "Available").await;
     charge_now(&mut cp, "CARD-7", 0, 18400).await;
-    let _home = online_charger(&t, "CP-A-HOME", "Faulted").await;
+    let mut home = online_charger(&t, "CP-A-HOME", "Faulted").await;
     let _charger = accept_everything(cp);
 
     // A maintenance engineer: its subtree's chargers only, a reset with the charger's answer.
@@ -233,6 +233,30 @@ async fn maintenance_resets_its_charger_and_an_operator_issues_a_token_in_a_real
         "no billing or token data for maintenance"
     );
     save_screenshot(&c, "dashboard-maintenance.png").await;
+
+    // The chargers list is live: a status the charger reports shows without a reload.
+    c.goto(&format!("{base}/chargers")).await.unwrap();
+    assert!(wait_text(&c, "#chargers", "CP-A-HOME").await.contains("Faulted"));
+    home.call_ok("StatusNotification", common::status_payload("1.6", "Charging"))
+        .await;
+    let mut live = String::new();
+    for _ in 0..250 {
+        live = c
+            .find(Locator::Css("#chargers"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap_or_default();
+        if !live.contains("Faulted") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        live.contains("Charging") && !live.contains("Faulted"),
+        "not refreshed: {live}"
+    );
     c.find(Locator::Css("form.logout button"))
         .await
         .unwrap()

@@ -193,6 +193,33 @@ async fn across_nodes_a_callerror_is_502_and_silence_is_504() {
     remove_buckets(&nats, &prefix).await;
 }
 
+#[tokio::test]
+async fn a_charger_that_moves_while_its_old_node_lives_is_closed_there_and_reached_on_the_new() {
+    let Some(nats) = nats_url() else { return };
+    let prefix = fresh_prefix();
+    let mut a = TestServer::start_with(clustered(&nats, &prefix, "node-a")).await;
+    let mut b = a.join(clustered(&nats, &prefix, "node-b")).await;
+    a.register("CP-M", PW).await;
+    let mut old = a.charger("CP-M", "1.6", PW).await;
+    boot(&mut old).await;
+    let via_a = a.admin().await;
+    wait_online(&via_a, "CP-M", true).await;
+
+    // The same charger connects to B (a balancer sent its reconnect there): A lets go of it.
+    let mut moved = b.charger("CP-M", "1.6", PW).await;
+    boot(&mut moved).await;
+    assert!(old.closed().await.is_some(), "A closes the old connection");
+    // At once, not after a window where A still sends into the closing connection.
+    let (status, body) = reset(&via_a, &mut moved, "CP-M").await;
+    assert_eq!((status, body["status"].clone()), (200, json!("Accepted")), "{body}");
+    let (status, body) = reset(&b.admin().await, &mut moved, "CP-M").await;
+    assert_eq!((status, body["status"].clone()), (200, json!("Accepted")), "{body}");
+
+    b.stop().await;
+    a.stop().await;
+    remove_buckets(&nats, &prefix).await;
+}
+
 /// A node process, killed when the test ends however it ends.
 struct Node(Child);
 

@@ -246,10 +246,14 @@ impl Registry {
     /// Closes connection `session` of the charger because it connected to another node since,
     /// as a newer connection on this node would replace it. A newer session here is left alone.
     pub fn close_moved(&self, charger_id: &str, session: u64) {
-        if let Some(h) = self.connections.get(charger_id)
-            && h.session == session
-        {
+        // Out of the map before the close: from now on commands on this node go to the
+        // charger's new node, not into a connection that is closing.
+        if let Some((_, h)) = self.connections.remove_if(charger_id, |_, h| h.session == session) {
             h.replaced.cancel();
+            self.report(Presence::Down {
+                charger_id: charger_id.to_owned(),
+                session,
+            });
         }
     }
 
