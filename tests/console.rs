@@ -771,3 +771,37 @@ async fn ticket_status_changes_pass_the_gate() {
         (Some("in_progress"), Some("open"))
     );
 }
+
+#[tokio::test]
+async fn behind_an_https_public_url_the_cookies_are_secure_and_host_prefixed() {
+    let t = TestServer::start_with(|c| c.api.public_url = "https://csms.example.com".into()).await;
+    let admin = t.admin().await;
+    world(&admin).await;
+    let raw = reqwest::get(format!("http://{}/login", t.server().api_addr))
+        .await
+        .unwrap();
+    let set = raw.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        set.starts_with("__Host-voltgate_login=") && set.contains("Secure"),
+        "{set}"
+    );
+    let mut c = Console::new(&t);
+    let form = c.get("/login").await;
+    assert!(c.cookies.contains_key("__Host-voltgate_login"), "{:?}", c.cookies);
+    let csrf = form.csrf().unwrap();
+    // A plain-named cookie planted by someone else is not the one the login form checks.
+    c.cookies.insert("voltgate_login".into(), "planted".into());
+    let planted = c
+        .post_raw(
+            "/login",
+            &[("csrf", "planted"), ("username", OP), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(planted.status, 403);
+    let done = c
+        .post_raw("/login", &[("csrf", &csrf), ("username", OP), ("password", PASSWORD)])
+        .await;
+    assert_eq!(done.status, 303);
+    assert!(c.cookies.contains_key("__Host-voltgate_session"));
+    assert_eq!(c.get("/chargers").await.status, 200);
+}

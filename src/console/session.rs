@@ -93,9 +93,24 @@ pub fn secure(state: &AppState) -> bool {
     state.config.api.tls || state.config.api.public_url.starts_with("https://")
 }
 
+/// The name a console cookie goes by: with the `__Host-` prefix when cookies are Secure, so
+/// browsers refuse one planted from a sibling subdomain or a plain-HTTP page.
+pub fn cookie_name(name: &'static str, secure: bool) -> String {
+    if secure {
+        format!("__Host-{name}")
+    } else {
+        name.to_owned()
+    }
+}
+
+/// A console cookie from the request, by its name in this mode.
+pub fn read_cookie(jar: &CookieJar, name: &'static str, secure: bool) -> Option<String> {
+    jar.get(&cookie_name(name, secure)).map(|c| c.value().to_owned())
+}
+
 /// A cookie of the console: host-only, whole site, HttpOnly, SameSite=Strict, Secure over TLS.
 pub fn cookie(name: &'static str, value: String, secure: bool, max_age_s: Option<i64>) -> Cookie<'static> {
-    let mut c = Cookie::new(name, value);
+    let mut c = Cookie::new(cookie_name(name, secure), value);
     c.set_path("/");
     c.set_http_only(true);
     c.set_same_site(SameSite::Strict);
@@ -137,9 +152,7 @@ pub struct Enrolling(pub Viewer);
 
 async fn viewer(parts: &Parts, state: &AppState) -> Result<(Viewer, bool), ConsoleError> {
     let jar = CookieJar::from_headers(&parts.headers);
-    let token = jar
-        .get(SESSION_COOKIE)
-        .map(|c| c.value().to_owned())
+    let token = read_cookie(&jar, SESSION_COOKIE, secure(state))
         .filter(|t| !t.is_empty() && t.len() <= 128)
         .ok_or(ConsoleError::LoginRequired)?;
     let session = services::auth::authenticate(state, &token).await.map_err(|e| {
@@ -150,7 +163,7 @@ async fn viewer(parts: &Parts, state: &AppState) -> Result<(Viewer, bool), Conso
         principal: session.principal,
         csrf: csrf_for(&token),
         token,
-        flash: jar.get(FLASH_COOKIE).and_then(|c| Flash::parse(c.value())),
+        flash: read_cookie(&jar, FLASH_COOKIE, secure(state)).and_then(|v| Flash::parse(&v)),
     };
     Ok((viewer, session.full))
 }

@@ -15,7 +15,8 @@ use crate::api::error::ApiError;
 use crate::api::extract::ClientAddr;
 use crate::console::layout::{csrf_input, html_response, shell};
 use crate::console::session::{
-    CSRF_FIELD, Enrolling, LOGIN_COOKIE, SESSION_COOKIE, Submitted, cookie, read_form, removal, same_token, secure,
+    CSRF_FIELD, Enrolling, LOGIN_COOKIE, SESSION_COOKIE, Submitted, cookie, read_cookie, read_form, removal,
+    same_token, secure,
 };
 use crate::console::{ConsoleError, PageResult};
 use crate::crypto;
@@ -83,7 +84,7 @@ pub async fn submit(
     body: axum::body::Body,
 ) -> PageResult {
     let (csrf, form) = read_form::<LoginForm>(body).await?;
-    let expected = jar.get(LOGIN_COOKIE).map(|c| c.value().to_owned()).unwrap_or_default();
+    let expected = read_cookie(&jar, LOGIN_COOKIE, secure(&state)).unwrap_or_default();
     if !same_token(&csrf, &expected) {
         return Err(ConsoleError::Csrf);
     }
@@ -96,8 +97,8 @@ pub async fn submit(
     match auth::login(&state, request, Some(peer.ip())).await {
         Ok(session) => {
             // A new login replaces the browser's previous session rather than leaving it alive.
-            if let Some(old) = jar.get(SESSION_COOKIE) {
-                let _ = auth::logout(&state, old.value()).await;
+            if let Some(old) = read_cookie(&jar, SESSION_COOKIE, secure(&state)) {
+                let _ = auth::logout(&state, &old).await;
             }
             let max_age = (session.expires_at - Utc::now()).num_seconds();
             let jar = jar
