@@ -218,6 +218,10 @@ async fn maintenance_resets_its_charger_and_an_operator_issues_a_token_in_a_real
     c.find(Locator::Css("#reset")).await.unwrap().click().await.unwrap();
     let flash = wait_text(&c, ".flash", "the charger answered").await;
     assert_eq!(flash, "Reset (soft): the charger answered Accepted");
+    // The same page on a phone in a car park.
+    c.set_window_size(390, 844).await.unwrap();
+    save_screenshot(&c, "charger-phone-maintenance.png").await;
+    c.set_window_size(1280, 1000).await.unwrap();
     for forbidden in ["/tokens", "/users", "/billing"] {
         c.goto(&format!("{base}{forbidden}")).await.unwrap();
         wait_text(&c, "main h1", "403 Not permitted").await;

@@ -805,3 +805,47 @@ async fn behind_an_https_public_url_the_cookies_are_secure_and_host_prefixed() {
     assert!(c.cookies.contains_key("__Host-voltgate_session"));
     assert_eq!(c.get("/chargers").await.status, 200);
 }
+
+#[tokio::test]
+async fn lists_narrow_to_a_subtree_inside_the_callers_reach_only() {
+    let t = TestServer::start().await;
+    let admin = t.admin().await;
+    let w = world(&admin).await;
+    let mut root = Console::login(&t, "admin", common::ADMIN_PASSWORD).await;
+    let all = root.get("/chargers").await;
+    assert!(
+        all.body.contains("id=\"org-filter\""),
+        "a filter for an operator of many organisations"
+    );
+    assert!(all.body.contains(">CP-A<") && all.body.contains(">CP-B<"));
+    let only_b = root.get(&format!("/chargers?organisation_id={}", w.b)).await;
+    assert_eq!(only_b.status, 200);
+    assert!(
+        only_b.body.contains(">CP-B<") && !only_b.body.contains(">CP-A<"),
+        "{}",
+        only_b.body
+    );
+    assert!(only_b.body.contains(&format!("<option value=\"{}\" selected>", w.b)));
+    let garbage = root.get("/chargers?organisation_id=x&offset=-1").await;
+    assert_eq!(garbage.status, 200, "unparsable filters are ignored");
+    let csv = root.get(&format!("/transactions.csv?organisation_id={}", w.b)).await;
+    assert_eq!(csv.status, 200);
+
+    let mut op = Console::login(&t, OP, PASSWORD).await;
+    assert_eq!(op.get(&format!("/chargers?organisation_id={}", w.b)).await.status, 404);
+    assert_eq!(
+        op.get(&format!("/transactions?organisation_id={}", w.b)).await.status,
+        404
+    );
+    assert_eq!(
+        op.get(&format!("/transactions.csv?organisation_id={}", w.b))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        op.get("/chargers?organisation_id=1").await.status,
+        404,
+        "the root above it"
+    );
+}

@@ -9,9 +9,9 @@ use crate::access::Permission;
 use crate::api::error::ApiError;
 use crate::api::extract::Path;
 use crate::commands::{self, Command, FirmwareBody, ResetBody, UnlockBody};
-use crate::console::PageResult;
 use crate::console::layout::{badge, csrf_input, empty, or_dash, page, when};
 use crate::console::session::{Submitted, Viewer};
+use crate::console::{PageResult, org_choices};
 use crate::server::AppState;
 use crate::services::{ListQuery, chargers};
 
@@ -32,7 +32,9 @@ fn online(on: bool) -> Markup {
 /// `GET /chargers`
 pub async fn list(State(state): State<AppState>, viewer: Viewer, Query(paging): Query<Paging>) -> PageResult {
     let rows = chargers::list(&state, &viewer.principal, &paging.query()).await?;
+    let orgs = org_choices(&state, &viewer.principal, Permission::ChargersRead).await?;
     let body = html! {
+        (paging.filter("/chargers", &orgs))
         @if rows.is_empty() { (empty("chargers")) } @else {
             table {
                 thead { tr { th { "Charger" } th { "State" } th { "Connectors" } th { "Model" } th { "Firmware" } th { "Last seen" } } }

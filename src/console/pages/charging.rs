@@ -34,7 +34,9 @@ pub async fn tokens(State(state): State<AppState>, viewer: Viewer, Query(paging)
     let p = &viewer.principal;
     let rows = drivers::list_tokens(&state, p, &paging.query()).await?;
     let orgs = org_choices(&state, p, Permission::DriversWrite).await?;
+    let readable = org_choices(&state, p, Permission::DriversRead).await?;
     let body = html! {
+        (paging.filter("/tokens", &readable))
         @if rows.is_empty() { (empty("RFID tokens")) } @else {
             table {
                 thead { tr { th { "Token" } th { "Kind" } th { "Organisation" } th { "Driver" } th { "Status" } th { "Expires" } } }
@@ -106,6 +108,7 @@ fn log_query(paging: &Paging) -> TransactionQuery {
     TransactionQuery {
         limit: q.limit,
         offset: q.offset,
+        organisation_id: q.organisation_id,
         ..Default::default()
     }
 }
@@ -114,8 +117,10 @@ fn log_query(paging: &Paging) -> TransactionQuery {
 pub async fn transactions(State(state): State<AppState>, viewer: Viewer, Query(paging): Query<Paging>) -> PageResult {
     let rows = transactions::list(&state, &viewer.principal, &log_query(&paging)).await?;
     let billing = rows.iter().any(|r| r.cost.is_some());
+    let orgs = org_choices(&state, &viewer.principal, Permission::TransactionsRead).await?;
     let body = html! {
-        p { a.button href="/transactions.csv" download { "Export CSV" } }
+        (paging.filter("/transactions", &orgs))
+        p { a.button href={ "/transactions.csv" @if let Some(o) = paging.organisation_id { "?organisation_id=" (o) } } download { "Export CSV" } }
         @if rows.is_empty() { (empty("charging sessions")) } @else {
             table {
                 thead { tr {
@@ -139,9 +144,14 @@ pub async fn transactions(State(state): State<AppState>, viewer: Viewer, Query(p
 }
 
 /// `GET /transactions.csv`: the newest rows of the log (at most one API page) as a download.
-pub async fn transactions_csv(State(state): State<AppState>, viewer: Viewer) -> PageResult {
+pub async fn transactions_csv(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(paging): Query<Paging>,
+) -> PageResult {
     let q = TransactionQuery {
         limit: Some(crate::store::Page::MAX_LIMIT),
+        organisation_id: paging.organisation_id,
         ..Default::default()
     };
     let rows = transactions::list(&state, &viewer.principal, &q).await?;

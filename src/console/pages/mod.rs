@@ -23,10 +23,15 @@ use crate::services::ListQuery;
 /// Rows per page of the console's lists.
 const PAGE: u64 = 100;
 
-/// `?offset=` of the list pages.
+/// `?offset=&organisation_id=` of the list pages. Read leniently: a value that does not parse
+/// is ignored rather than answered with an error page.
 #[derive(Debug, Default, Deserialize)]
 pub struct Paging {
+    #[serde(default, deserialize_with = "lenient")]
     pub offset: Option<u64>,
+    /// Only this organisation and its subtree.
+    #[serde(default, deserialize_with = "lenient")]
+    pub organisation_id: Option<i32>,
 }
 
 impl Paging {
@@ -35,20 +40,47 @@ impl Paging {
         ListQuery {
             limit: Some(PAGE),
             offset: self.offset,
-            organisation_id: None,
+            organisation_id: self.organisation_id,
         }
     }
 
     /// "Next" and "previous" links, when there is more.
     pub fn links(&self, path: &str, shown: usize) -> Markup {
         let offset = self.offset.unwrap_or(0);
+        let org = self
+            .organisation_id
+            .map(|o| format!("&organisation_id={o}"))
+            .unwrap_or_default();
         html! {
             nav.paging aria-label="Pages" {
-                @if offset > 0 { a href={ (path) "?offset=" (offset.saturating_sub(PAGE)) } { "← previous" } }
-                @if shown as u64 == PAGE { a href={ (path) "?offset=" (offset + PAGE) } { "next →" } }
+                @if offset > 0 { a href={ (path) "?offset=" (offset.saturating_sub(PAGE)) (org) } { "← previous" } }
+                @if shown as u64 == PAGE { a href={ (path) "?offset=" (offset + PAGE) (org) } { "next →" } }
             }
         }
     }
+
+    /// A form that narrows the list to one of `orgs` and its subtree (none for a single one).
+    pub fn filter(&self, path: &str, orgs: &[(i32, String)]) -> Markup {
+        html! {
+            @if orgs.len() > 1 {
+                form.filter method="get" action=(path) {
+                    label for="org-filter" { "Organisation" }
+                    select #org-filter name="organisation_id" {
+                        option value="" { "All" }
+                        @for (id, name) in orgs {
+                            option value=(id) selected[self.organisation_id == Some(*id)] { (name) }
+                        }
+                    }
+                    button type="submit" { "Show" }
+                }
+            }
+        }
+    }
+}
+
+fn lenient<'de, D: Deserializer<'de>, T: std::str::FromStr>(d: D) -> Result<Option<T>, D::Error> {
+    let s = Option::<String>::deserialize(d)?;
+    Ok(s.and_then(|s| s.trim().parse().ok()))
 }
 
 /// After a form: back to `back` with what happened. Refusals of the gate answer their own

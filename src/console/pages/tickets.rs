@@ -31,6 +31,7 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer, Query(paging): 
     let rows = tickets::list(&state, &viewer.principal, &paging.query()).await?;
     let orgs = org_choices(&state, &viewer.principal, Permission::Tickets).await?;
     let body = html! {
+        (paging.filter("/tickets", &orgs))
         @if rows.is_empty() { (empty("tickets")) } @else {
             table {
                 thead { tr { th { "#" } th { "Title" } th { "Charger" } th { "Status" } th { "Opened" } th { "Change status" } } }
