@@ -1,5 +1,6 @@
-//! Users and memberships, for operators: the list, and a form that invites a user with one
-//! role (the invitation link is shown, and mailed when SMTP is set up).
+//! Users and memberships, for operators: the list, giving or taking away one role, and a form
+//! that invites a user with one role (the invitation link is shown, and mailed when SMTP is
+//! set up).
 
 use axum::extract::{Query, State};
 use maud::html;
