@@ -475,6 +475,68 @@ async fn repeated_failures_get_429_with_retry_after_and_the_lock_lifts_after_the
 }
 
 #[tokio::test]
+async fn one_address_spraying_many_user_names_is_throttled_too() {
+    let t = TestServer::start_with(|c| {
+        c.accounts.login_window_s = 2;
+        c.accounts.login_failures_per_user = 100;
+        c.accounts.login_failures_per_address = 4;
+    })
+    .await;
+    let url = format!("{}/login", t.api_base());
+    let client = reqwest::Client::new();
+    for i in 0..4 {
+        let answer = client
+            .post(&url)
+            .json(&json!({"username": format!("guess-{i}"), "password": "wrong-password"}))
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(answer.status(), 401, "attempt {i}");
+    }
+    let locked = client
+        .post(&url)
+        .json(&json!({"username": "admin", "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(locked.status(), 429, "the address is locked, whatever the user name");
+    assert!(locked.headers().contains_key("retry-after"));
+    // The console's login form answers the same, with the same Retry-After.
+    let page = client
+        .get(format!("http://{}/login", t.server().api_addr))
+        .send()
+        .await
+        .expect("send");
+    let cookie = page.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let csrf = cookie.trim_start_matches("voltgate_login=").to_owned();
+    let form = client
+        .post(format!("http://{}/login", t.server().api_addr))
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={csrf}&username=admin&password={ADMIN_PASSWORD}"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(form.status(), 429);
+    assert!(form.headers().contains_key("retry-after"));
+
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let answer = client
+        .post(&url)
+        .json(&json!({"username": "admin", "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(answer.status(), 200, "the lock lifts after the window");
+}
+
+#[tokio::test]
 async fn logout_password_change_and_disabling_end_sessions_at_once() {
     let t = TestServer::start().await;
     let admin = t.admin().await;

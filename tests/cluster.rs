@@ -87,8 +87,17 @@ async fn reset(api: &Api, cp: &mut TestCharger, id: &str) -> (u16, Value) {
 async fn a_command_through_one_node_reaches_a_charger_on_the_other_and_follows_it() {
     let Some(nats) = nats_url() else { return };
     let prefix = fresh_prefix();
-    let mut a = TestServer::start_with(clustered(&nats, &prefix, "node-a")).await;
-    let mut b = a.join(clustered(&nats, &prefix, "node-b")).await;
+    // A lease far longer than any wait below: B can only see the charger go because A's
+    // drain released it, not because A's lease ran out.
+    let long_lease = |id: &str| {
+        let cluster = clustered(&nats, &prefix, id);
+        move |c: &mut Config| {
+            cluster(c);
+            c.cluster.lease_s = 60;
+        }
+    };
+    let mut a = TestServer::start_with(long_lease("node-a")).await;
+    let mut b = a.join(long_lease("node-b")).await;
     a.register("CP-X", PW).await;
 
     let mut cp = a.charger("CP-X", "1.6", PW).await;
@@ -110,7 +119,8 @@ async fn a_command_through_one_node_reaches_a_charger_on_the_other_and_follows_i
     assert_eq!(resets.len(), 1, "{audit}");
     assert_eq!(resets[0]["outcome"], json!("Accepted"));
 
-    // Drain A: the charger is told to go (1001) and B stops seeing it at once.
+    // Drain A: the charger is told to go (1001) and B stops seeing it at once (well inside the
+    // lease).
     a.stop().await;
     let close = cp.closed().await.expect("close frame");
     assert_eq!(u16::from(close.code), 1001);
