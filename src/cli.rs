@@ -129,10 +129,13 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     raise_open_file_limit();
+    // Listened for before the listeners open: a SIGHUP that arrived while the server was
+    // starting would otherwise take the default action and end the process.
+    let hangups = hangup_signals();
     let server = Server::start(config).await?;
     tokio::select! {
         _ = shutdown_signal() => {}
-        _ = reload_on_hangup(&server) => {}
+        _ = reload_on_hangup(&server, hangups) => {}
     }
     tracing::info!("shutting down: closing charger connections");
     server.shutdown().await;
@@ -152,25 +155,39 @@ fn raise_open_file_limit() {
     }
 }
 
+/// The SIGHUP stream (Unix), or why there is none.
+#[cfg(unix)]
+fn hangup_signals() -> std::io::Result<tokio::signal::unix::Signal> {
+    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+}
+
+#[cfg(not(unix))]
+fn hangup_signals() -> std::io::Result<()> {
+    Ok(())
+}
+
 /// SIGHUP: read the TLS certificate and key files again (after a renewal), keeping every
 /// live connection.
-async fn reload_on_hangup(server: &Server) {
-    #[cfg(unix)]
-    {
-        let mut hangup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot listen for SIGHUP");
-                return std::future::pending().await;
-            }
-        };
-        while hangup.recv().await.is_some() {
-            match server.reload_tls() {
-                Ok(()) => tracing::info!("SIGHUP: TLS certificates reloaded"),
-                Err(e) => tracing::error!(error = %e, "SIGHUP: TLS certificates not reloaded, keeping the old ones"),
-            }
+#[cfg(unix)]
+async fn reload_on_hangup(server: &Server, hangups: std::io::Result<tokio::signal::unix::Signal>) {
+    let mut hangup = match hangups {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot listen for SIGHUP");
+            return std::future::pending().await;
+        }
+    };
+    while hangup.recv().await.is_some() {
+        match server.reload_tls() {
+            Ok(()) => tracing::info!("SIGHUP: TLS certificates reloaded"),
+            Err(e) => tracing::error!(error = %e, "SIGHUP: TLS certificates not reloaded, keeping the old ones"),
         }
     }
+    std::future::pending().await
+}
+
+#[cfg(not(unix))]
+async fn reload_on_hangup(_server: &Server, _hangups: std::io::Result<()>) {
     std::future::pending().await
 }
 

@@ -1,7 +1,8 @@
 //! Security profiles 2 and 3 and HTTPS over real TLS sockets, with a CA and certificates made
 //! in the test (rcgen): the right certificate is accepted; a wrong CA, a wrong CN or no
 //! certificate is refused; a profile-2/3 charger is refused on plain ws://; SIGHUP-style
-//! reload serves a new certificate while a live connection keeps working.
+//! reload serves a new certificate while a live connection keeps working, and a real SIGHUP to
+//! the running binary does the same.
 
 mod common;
 
@@ -236,4 +237,76 @@ async fn profiles_2_and_3_over_real_tls_and_https_for_the_api() {
     std::fs::write(&files.key_file, "not a key").expect("write");
     assert!(t.server().reload_tls().is_err());
     assert!(tls(wss_addr, &connector(&renewed_ca.pem, None)).await.is_ok());
+}
+
+/// The real binary, killed when the test ends however it ends.
+struct Process(std::process::Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn a_real_sighup_makes_the_running_binary_serve_the_renewed_certificate() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (old_ca, new_ca) = (Ca::new("old CA"), Ca::new("new CA"));
+    let first = old_ca.sign("localhost", &["localhost", "127.0.0.1"]);
+    let cert = write(dir.path(), "server.pem", &first.0);
+    let key = write(dir.path(), "server.key", &first.1);
+    let free = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+    };
+    let (ocpp, wss_addr, api) = (free(), free(), free());
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_voltgate"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env(
+            "VOLTGATE__DATABASE__URL",
+            format!("sqlite://{}?mode=rwc", dir.path().join("v.db").display()),
+        )
+        .env("VOLTGATE__OCPP__LISTEN", ocpp.to_string())
+        .env("VOLTGATE__OCPP__TLS_LISTEN", wss_addr.to_string())
+        .env("VOLTGATE__API__LISTEN", api.to_string())
+        .env("VOLTGATE__TLS__CERT_FILE", &cert)
+        .env("VOLTGATE__TLS__KEY_FILE", &key)
+        .env("VOLTGATE__BOOTSTRAP__ADMIN_PASSWORD", "sighup-test-password")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("start voltgate");
+    let process = Process(child);
+    let (old, new) = (connector(&old_ca.pem, None), connector(&new_ca.pem, None));
+    let mut up = false;
+    for _ in 0..200 {
+        if tls(wss_addr, &old).await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(up, "the binary serves the first certificate");
+
+    let renewed = new_ca.sign("localhost", &["localhost", "127.0.0.1"]);
+    std::fs::write(&cert, &renewed.0).expect("write cert");
+    std::fs::write(&key, &renewed.1).expect("write key");
+    let status = std::process::Command::new("kill")
+        .args(["-HUP", &process.0.id().to_string()])
+        .status()
+        .expect("kill -HUP");
+    assert!(status.success());
+    let mut renewed_served = false;
+    for _ in 0..200 {
+        if tls(wss_addr, &new).await.is_ok() {
+            renewed_served = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(renewed_served, "after SIGHUP the renewed certificate is served");
+    assert!(tls(wss_addr, &old).await.is_err(), "and the old one no longer");
 }
