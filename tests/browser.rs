@@ -244,7 +244,7 @@ async fn maintenance_resets_its_charger_and_an_operator_issues_a_token_in_a_real
     home.call_ok("StatusNotification", common::status_payload("1.6", "Charging"))
         .await;
     let mut live = String::new();
-    for _ in 0..250 {
+    for _ in 0..400 {
         live = c
             .find(Locator::Css("#chargers"))
             .await

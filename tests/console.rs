@@ -18,6 +18,7 @@ const FLT: &str = "flt";
 /// manager sees home chargers only: 404), CP-B is in the sibling B (404 for everyone).
 const PAGES: &[(&str, [u16; 5])] = &[
     ("/", [200, 200, 200, 200, 200]),
+    ("/account", [200, 200, 200, 200, 200]),
     ("/chargers", [200, 200, 200, 200, 200]),
     ("/chargers/CP-A", [200, 200, 200, 200, 404]),
     ("/chargers/CP-A-HOME", [200, 200, 200, 200, 200]),
@@ -848,4 +849,63 @@ async fn lists_narrow_to_a_subtree_inside_the_callers_reach_only() {
         404,
         "the root above it"
     );
+}
+
+#[tokio::test]
+async fn the_account_page_ends_sessions_and_changes_the_password() {
+    let t = TestServer::start().await;
+    let admin = t.admin().await;
+    world(&admin).await;
+    let other = t.login(SUP, PASSWORD).await;
+    let mut c = Console::login(&t, SUP, PASSWORD).await;
+    let page = c.get("/account").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("this browser"));
+    let (_, sessions) = other.get("/me/sessions").await;
+    let api_session = sessions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == true)
+        .unwrap()["id"]
+        .to_string();
+    let ended = c.post(&format!("/account/sessions/{api_session}"), &[]).await;
+    assert_eq!((ended.status, ended.location.as_deref()), (303, Some("/account")));
+    assert_eq!(other.get("/me").await.0, 401, "that session ended");
+    let (_, admins) = admin.get("/me/sessions").await;
+    let foreign = admins[0]["id"].to_string();
+    assert_eq!(
+        c.post(&format!("/account/sessions/{foreign}"), &[]).await.status,
+        404,
+        "not its session"
+    );
+
+    let wrong = c
+        .post(
+            "/account/password",
+            &[
+                ("current_password", "not-it"),
+                ("new_password", "a-brand-new-passphrase-9"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 303);
+    assert!(
+        c.get("/account").await.body.contains("flash bad"),
+        "a wrong current password is told"
+    );
+    let other = t.login(SUP, PASSWORD).await;
+    let done = c
+        .post(
+            "/account/password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", "a-brand-new-passphrase-9"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303);
+    assert_eq!(c.get("/account").await.status, 200, "this session stays");
+    assert_eq!(other.get("/me").await.0, 401, "the others end");
+    t.login(SUP, "a-brand-new-passphrase-9").await;
 }

@@ -52,7 +52,7 @@ pub fn page(state: &AppState, viewer: &Viewer, current: &str, title: &str, body:
                 }
                 form.logout method="post" action="/logout" {
                     (csrf_input(viewer))
-                    span.who { (p.username()) }
+                    a.who href="/account" { (p.username()) }
                     button type="submit" { "Log out" }
                 }
             }

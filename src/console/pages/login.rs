@@ -11,6 +11,7 @@ use chrono::Utc;
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::Empty;
 use crate::api::error::ApiError;
 use crate::api::extract::ClientAddr;
 use crate::console::layout::{csrf_input, html_response, shell};
@@ -34,10 +35,6 @@ pub struct LoginForm {
     #[serde(default)]
     otp: String,
 }
-
-/// A form with nothing but its CSRF token.
-#[derive(Debug, Deserialize)]
-pub struct Empty {}
 
 /// The one-time code of the enrolment confirmation.
 #[derive(Debug, Deserialize)]

@@ -1,5 +1,6 @@
 //! One module per area of the console.
 
+pub mod account;
 pub mod audit;
 pub mod chargers;
 pub mod charging;
@@ -19,6 +20,10 @@ use super::{ConsoleError, PageResult};
 use crate::api::error::ApiError;
 use crate::server::AppState;
 use crate::services::ListQuery;
+
+/// A form with nothing but its CSRF token.
+#[derive(Debug, Deserialize)]
+pub struct Empty {}
 
 /// Rows per page of the console's lists.
 const PAGE: u64 = 100;
