@@ -4,7 +4,7 @@
 //! ```text
 //! cargo run --release --example voltgate_bench -- \
 //!     --database-url 'sqlite:///path/to/voltgate.db?mode=rwc' --admin-password PW \
-//!     --chargers 1000 [--server-pid PID] [--resets 200] [--heartbeat-s 10] [--json]
+//!     --chargers 1000 [--server-pid PID] [--resets 200] [--dashboards 20] [--heartbeat-s 10] [--json]
 //! ```
 //!
 //! Scenarios, in order: registration (directly in the database, one shared password hash, so
@@ -79,6 +79,10 @@ struct Args {
     /// Resets in flight at once (each to a different charger).
     #[arg(long, default_value_t = 4)]
     reset_concurrency: usize,
+    /// Dashboards fetched while everything is connected, as JSON (`/api/v1/dashboard`) and as
+    /// the console's page (`/`), one after the other (0: skip).
+    #[arg(long, default_value_t = 20)]
+    dashboards: usize,
     /// The server's pid, to read its RSS (and, with --restart-cmd, to kill it).
     #[arg(long)]
     server_pid: Option<u32>,
@@ -690,6 +694,38 @@ async fn main() -> anyhow::Result<()> {
         );
     }
 
+    // The dashboard, as the API answers it and as the console renders it, with the fleet on.
+    if args.dashboards > 0 && !args.plain && Instant::now() < deadline {
+        eprintln!("{} dashboards (API and console page)", args.dashboards);
+        let (http, base, token) = login(&args).await?;
+        let console = args.api_url.trim_end_matches('/').to_owned();
+        let (mut api_lat, mut page_lat, mut online) = (Vec::new(), Vec::new(), -1i64);
+        for _ in 0..args.dashboards {
+            let t = Instant::now();
+            let d: Value = http.get(format!("{base}/dashboard")).bearer_auth(&token).send().await?.json().await?;
+            api_lat.push(t.elapsed());
+            online = d["chargers"]["online"].as_i64().unwrap_or(-1);
+            let t = Instant::now();
+            // The console's session cookie holds the same kind of token.
+            let page = http
+                .get(format!("{console}/"))
+                .header("cookie", format!("voltgate_session={token}"))
+                .send()
+                .await?;
+            anyhow::ensure!(page.status().is_success(), "console page answered {}", page.status());
+            page.bytes().await?;
+            page_lat.push(t.elapsed());
+        }
+        api_lat.sort();
+        page_lat.sort();
+        report.insert(
+            "dashboard".into(),
+            json!({"count": api_lat.len(), "online_counted": online,
+                   "api_p50_ms": percentile(&api_lat, 0.5).as_secs_f64() * 1e3, "api_p99_ms": percentile(&api_lat, 0.99).as_secs_f64() * 1e3,
+                   "page_p50_ms": percentile(&page_lat, 0.5).as_secs_f64() * 1e3, "page_p99_ms": percentile(&page_lat, 0.99).as_secs_f64() * 1e3}),
+        );
+    }
+
     // Reconnect storm: the server dies with everything connected and comes back.
     if let (Some(cmd), Some(pid)) = (&args.restart_cmd, args.server_pid) {
         eprintln!("reconnect storm: killing {pid} and restarting");
@@ -796,6 +832,17 @@ async fn main() -> anyhow::Result<()> {
                 r["errors"],
                 r["p50_ms"].as_f64().unwrap_or(0.0),
                 r["p99_ms"].as_f64().unwrap_or(0.0)
+            );
+        }
+        if let Some(d) = report.get("dashboard") {
+            println!(
+                "{:<34} {} online counted; API p50 {:.1} ms p99 {:.1} ms, console page p50 {:.1} ms p99 {:.1} ms",
+                "dashboard (root operator)",
+                d["online_counted"],
+                d["api_p50_ms"].as_f64().unwrap_or(0.0),
+                d["api_p99_ms"].as_f64().unwrap_or(0.0),
+                d["page_p50_ms"].as_f64().unwrap_or(0.0),
+                d["page_p99_ms"].as_f64().unwrap_or(0.0)
             );
         }
     }
