@@ -702,7 +702,13 @@ async fn main() -> anyhow::Result<()> {
         let (mut api_lat, mut page_lat, mut online) = (Vec::new(), Vec::new(), -1i64);
         for _ in 0..args.dashboards {
             let t = Instant::now();
-            let d: Value = http.get(format!("{base}/dashboard")).bearer_auth(&token).send().await?.json().await?;
+            let d: Value = http
+                .get(format!("{base}/dashboard"))
+                .bearer_auth(&token)
+                .send()
+                .await?
+                .json()
+                .await?;
             api_lat.push(t.elapsed());
             online = d["chargers"]["online"].as_i64().unwrap_or(-1);
             let t = Instant::now();
