@@ -24,6 +24,7 @@ use crate::crypto;
 use crate::server::AppState;
 use crate::services::auth::{self, LoginRequest};
 use crate::services::two_factor;
+use crate::store::SCOPE_FULL;
 
 /// The login form's fields.
 #[derive(Debug, Deserialize)]
@@ -101,7 +102,11 @@ pub async fn submit(
             let jar = jar
                 .add(cookie(SESSION_COOKIE, session.token, secure(&state), Some(max_age)))
                 .add(removal(LOGIN_COOKIE, secure(&state)));
-            let to = if session.scope == "full" { "/" } else { "/account/2fa" };
+            let to = if session.scope == SCOPE_FULL {
+                "/"
+            } else {
+                "/account/2fa"
+            };
             Ok((jar, Redirect::to(to)).into_response())
         }
         Err(e) => {
