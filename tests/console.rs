@@ -70,6 +70,16 @@ const FORMS: &[FormCase] = &[
         [404, 404, 404, 404, 404],
     ),
     (
+        "/chargers/CP-B/availability",
+        &[("type", "inoperative")],
+        [404, 404, 404, 404, 404],
+    ),
+    (
+        "/chargers/CP-A-HOME/trigger",
+        &[("message", "Heartbeat")],
+        [303, 303, 303, 303, 403],
+    ),
+    (
         "/tokens",
         &[("token", "TOK-{role}"), ("organisation_id", "{a}")],
         [303, 403, 403, 403, 303],
@@ -356,6 +366,26 @@ async fn a_command_from_the_console_returns_the_chargers_answer() {
         "{}",
         shown.body
     );
+    let done = eng
+        .post("/chargers/CP-A/availability", &[("type", "inoperative")])
+        .await;
+    assert_eq!(done.status, 303);
+    let shown = eng.get("/chargers/CP-A").await;
+    assert!(
+        shown
+            .body
+            .contains("Availability (inoperative): the charger answered Accepted")
+    );
+    let done = eng
+        .post("/chargers/CP-A/trigger", &[("message", "StatusNotification")])
+        .await;
+    assert_eq!(done.status, 303);
+    let shown = eng.get("/chargers/CP-A").await;
+    assert!(
+        shown
+            .body
+            .contains("Trigger of StatusNotification: the charger answered Accepted")
+    );
 
     // Support may act too; a fleet manager's view of the home charger has no buttons.
     let mut flt = Console::login(&t, FLT, PASSWORD).await;
@@ -366,10 +396,22 @@ async fn a_command_from_the_console_returns_the_chargers_answer() {
         "no reset button without the permission"
     );
 
-    // The dashboard lists the action and its outcome.
+    // The dashboard lists the actions, newest first, and their outcomes.
     let (_, d) = t.login(ENG, PASSWORD).await.get("/dashboard").await;
-    assert_eq!(d["recent_actions"][0]["action"], "command.reset");
-    assert_eq!(d["recent_actions"][0]["outcome"], "Accepted");
+    let actions: Vec<(&str, &str)> = d["recent_actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["action"].as_str().unwrap(), a["outcome"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("command.trigger", "Accepted"),
+            ("command.availability", "Accepted"),
+            ("command.reset", "Accepted")
+        ]
+    );
 }
 
 /// Keys of a JSON document, recursively.

@@ -157,6 +157,8 @@ pub fn router() -> Router<AppState> {
         .route("/chargers/{id}/reset", post(chargers::reset))
         .route("/chargers/{id}/unlock", post(chargers::unlock))
         .route("/chargers/{id}/firmware", post(chargers::firmware))
+        .route("/chargers/{id}/availability", post(chargers::availability))
+        .route("/chargers/{id}/trigger", post(chargers::trigger))
         .route("/tickets", get(tickets::list).post(tickets::create))
         .route("/tickets/{id}", post(tickets::set_status))
         .route("/tokens", get(charging::tokens).post(charging::create_token))

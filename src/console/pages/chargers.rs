@@ -8,7 +8,9 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use crate::access::Permission;
 use crate::api::error::ApiError;
 use crate::api::extract::Path;
-use crate::commands::{self, Command, FirmwareBody, ResetBody, UnlockBody};
+use crate::commands::{
+    self, AvailabilityBody, AvailabilityKind, Command, FirmwareBody, ResetBody, TriggerBody, UnlockBody,
+};
 use crate::console::layout::{badge, csrf_input, empty, or_dash, page, when};
 use crate::console::session::{Submitted, Viewer};
 use crate::console::{PageResult, org_choices};
@@ -16,6 +18,15 @@ use crate::server::AppState;
 use crate::services::{ListQuery, chargers};
 
 use super::Paging;
+
+/// Messages both OCPP versions can be asked to send (TriggerMessage).
+const TRIGGERS: [&str; 5] = [
+    "StatusNotification",
+    "Heartbeat",
+    "BootNotification",
+    "MeterValues",
+    "FirmwareStatusNotification",
+];
 
 /// Everything but RFC 3986's unreserved characters is escaped in a path segment.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
@@ -134,6 +145,23 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
                     input #firmware-location type="url" name="location" required placeholder="https://firmware.example.com/cp-2.1.bin";
                     button type="submit" { "Update firmware" }
                 }
+                form method="post" action={ (here) "/availability" } {
+                    (csrf_input(&viewer))
+                    label for="availability-type" { "Availability" }
+                    select #availability-type name="type" {
+                        option value="operative" { "operative" }
+                        option value="inoperative" { "inoperative" }
+                    }
+                    button type="submit" { "Set availability" }
+                }
+                form method="post" action={ (here) "/trigger" } {
+                    (csrf_input(&viewer))
+                    label for="trigger-message" { "Ask for" }
+                    select #trigger-message name="message" {
+                        @for m in TRIGGERS { option value=(m) { (m) } }
+                    }
+                    button type="submit" { "Trigger" }
+                }
             }
         }
         h2 { "Firmware and diagnostics" }
@@ -178,6 +206,29 @@ pub async fn reset(State(state): State<AppState>, Path(id): Path<String>, s: Sub
 pub async fn unlock(State(state): State<AppState>, Path(id): Path<String>, s: Submitted<UnlockBody>) -> PageResult {
     let label = format!("Unlock of connector {}", s.form.connector_id);
     run(&state, &s.viewer, &id, &label, Command::Unlock(s.form)).await
+}
+
+/// `POST /chargers/{id}/availability`: the whole charger operative or inoperative.
+pub async fn availability(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    s: Submitted<AvailabilityBody>,
+) -> PageResult {
+    let label = format!(
+        "Availability ({})",
+        if s.form.kind == AvailabilityKind::Operative {
+            "operative"
+        } else {
+            "inoperative"
+        }
+    );
+    run(&state, &s.viewer, &id, &label, Command::Availability(s.form)).await
+}
+
+/// `POST /chargers/{id}/trigger`: asks the charger to send one of its messages now.
+pub async fn trigger(State(state): State<AppState>, Path(id): Path<String>, s: Submitted<TriggerBody>) -> PageResult {
+    let label = format!("Trigger of {}", s.form.message);
+    run(&state, &s.viewer, &id, &label, Command::Trigger(s.form)).await
 }
 
 /// `POST /chargers/{id}/firmware`
