@@ -31,12 +31,18 @@ fn nats_url() -> Option<String> {
 
 /// Cluster settings for node `id`; `prefix` keeps each test's buckets apart.
 fn clustered(nats: &str, prefix: &str, id: &str) -> impl FnOnce(&mut Config) + use<> {
+    clustered_then(nats, prefix, id, |_| {})
+}
+
+/// [`clustered`], then `tweak` for what one test needs otherwise.
+fn clustered_then(nats: &str, prefix: &str, id: &str, tweak: fn(&mut Config)) -> impl FnOnce(&mut Config) + use<> {
     let (nats, prefix, id) = (nats.to_owned(), prefix.to_owned(), id.to_owned());
     move |c| {
         c.cluster.nats_url = Some(nats);
         c.cluster.prefix = prefix;
         c.cluster.node_id = Some(id);
         c.cluster.lease_s = LEASE_S;
+        tweak(c);
     }
 }
 
@@ -89,15 +95,9 @@ async fn a_command_through_one_node_reaches_a_charger_on_the_other_and_follows_i
     let prefix = fresh_prefix();
     // A lease far longer than any wait below: B can only see the charger go because A's
     // drain released it, not because A's lease ran out.
-    let long_lease = |id: &str| {
-        let cluster = clustered(&nats, &prefix, id);
-        move |c: &mut Config| {
-            cluster(c);
-            c.cluster.lease_s = 60;
-        }
-    };
-    let mut a = TestServer::start_with(long_lease("node-a")).await;
-    let mut b = a.join(long_lease("node-b")).await;
+    let long_lease = |c: &mut Config| c.cluster.lease_s = 60;
+    let mut a = TestServer::start_with(clustered_then(&nats, &prefix, "node-a", long_lease)).await;
+    let mut b = a.join(clustered_then(&nats, &prefix, "node-b", long_lease)).await;
     a.register("CP-X", PW).await;
 
     let mut cp = a.charger("CP-X", "1.6", PW).await;
@@ -149,15 +149,9 @@ async fn a_command_through_one_node_reaches_a_charger_on_the_other_and_follows_i
 async fn across_nodes_a_callerror_is_502_and_silence_is_504() {
     let Some(nats) = nats_url() else { return };
     let prefix = fresh_prefix();
-    let with_timeout = |id: &str| {
-        let cluster = clustered(&nats, &prefix, id);
-        move |c: &mut Config| {
-            cluster(c);
-            c.ocpp.call_timeout_s = 2;
-        }
-    };
-    let mut a = TestServer::start_with(with_timeout("node-a")).await;
-    let mut b = a.join(with_timeout("node-b")).await;
+    let short_timeout = |c: &mut Config| c.ocpp.call_timeout_s = 2;
+    let mut a = TestServer::start_with(clustered_then(&nats, &prefix, "node-a", short_timeout)).await;
+    let mut b = a.join(clustered_then(&nats, &prefix, "node-b", short_timeout)).await;
     a.register("CP-E", PW).await;
     let mut cp = a.charger("CP-E", "1.6", PW).await;
     boot(&mut cp).await;

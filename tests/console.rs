@@ -280,8 +280,7 @@ async fn the_session_cookie_is_http_only_strict_and_logout_revokes_it() {
     let form = client.get(format!("{base}/login")).send().await.unwrap();
     let login_cookie = form.headers()["set-cookie"].to_str().unwrap().to_owned();
     let html = form.text().await.unwrap();
-    let at = html.find("name=\"csrf\" value=\"").unwrap() + 19;
-    let csrf = &html[at..at + html[at..].find('"').unwrap()];
+    let csrf = common::console::csrf_in(&html).expect("a csrf field");
     let answer = client
         .post(format!("{base}/login"))
         .header("cookie", login_cookie.split(';').next().unwrap())

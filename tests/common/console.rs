@@ -131,9 +131,7 @@ pub struct Page {
 impl Page {
     /// The value of the first hidden `csrf` field.
     pub fn csrf(&self) -> Option<String> {
-        let at = self.body.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
-        let end = self.body[at..].find('"')?;
-        Some(self.body[at..at + end].to_owned())
+        csrf_in(&self.body)
     }
 
     /// Whether the main menu links to `href`.
@@ -144,6 +142,14 @@ impl Page {
         let end = self.body[nav..].find("</nav>").map_or(self.body.len(), |e| nav + e);
         self.body[nav..end].contains(&format!("href=\"{href}\""))
     }
+}
+
+/// The value of the first hidden `csrf` field of an HTML page.
+pub fn csrf_in(html: &str) -> Option<String> {
+    const FIELD: &str = "name=\"csrf\" value=\"";
+    let at = html.find(FIELD)? + FIELD.len();
+    let end = html[at..].find('"')?;
+    Some(html[at..at + end].to_owned())
 }
 
 /// A browser-like client of the console.
