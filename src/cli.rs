@@ -375,6 +375,9 @@ async fn user(cmd: UserCommand, state: AppState) -> anyhow::Result<()> {
                 email: None,
                 password: Some(read_password()?),
                 disabled: None,
+                // Whoever runs the CLI on the server needs no current password.
+                current_password: None,
+                otp: None,
             };
             services::users::update(&state, &admin, u.id, patch)
                 .await

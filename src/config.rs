@@ -106,6 +106,9 @@ pub struct OcppConfig {
     /// Handshakes (TLS, HTTP upgrade, authentication) in progress at most; more get 503.
     pub max_handshakes: usize,
     pub boot_overload_ms: u64,
+    /// A charger time further than this from the receive time is replaced by the receive
+    /// time (and the transaction flagged `clock_skew`).
+    pub max_clock_skew_s: u64,
 }
 
 impl Default for OcppConfig {
@@ -131,6 +134,7 @@ impl Default for OcppConfig {
             max_connections: 100_000,
             max_handshakes: 1024,
             boot_overload_ms: 5000,
+            max_clock_skew_s: 7 * 86_400,
         }
     }
 }

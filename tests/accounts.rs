@@ -603,3 +603,47 @@ async fn logout_password_change_and_disabling_end_sessions_at_once() {
     assert_eq!(fifth.get("/me").await.0, 401);
     assert_eq!(login(&t, "sven", NEW_PASSWORD, None).await.0, 401);
 }
+
+/// With two-factor on, changing one's own password or e-mail also needs a fresh code, on
+/// every path: a stolen token and a phished password are not enough.
+#[tokio::test]
+async fn own_credential_changes_need_a_second_factor_when_it_is_on() {
+    let t = TestServer::start().await;
+    let admin = t.admin().await;
+    let id = create_user(&admin, "ulla", ROOT, "operator").await;
+    let ulla = t.login("ulla", PASSWORD).await;
+    let (_, codes) = enrol(&ulla).await;
+    let own = format!("/users/{id}");
+    let (status, body) = ulla
+        .patch(&own, json!({"email": "ulla@example.com", "current_password": PASSWORD}))
+        .await;
+    assert_eq!((status, body["error"].clone()), (401, json!("otp_required")), "{body}");
+    let (status, body) = ulla
+        .patch(
+            &own,
+            json!({"email": "ulla@example.com", "current_password": PASSWORD, "otp": "000000"}),
+        )
+        .await;
+    assert_eq!((status, body["error"].clone()), (401, json!("invalid_otp")), "{body}");
+    let (status, body) = ulla
+        .post(
+            "/me/password",
+            json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD}),
+        )
+        .await;
+    assert_eq!((status, body["error"].clone()), (401, json!("otp_required")), "{body}");
+    let (status, body) = ulla
+        .patch(
+            &own,
+            json!({"email": "ulla@example.com", "current_password": PASSWORD, "otp": codes[1]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = ulla
+        .post(
+            "/me/password",
+            json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD, "otp": codes[2]}),
+        )
+        .await;
+    assert!((200..300).contains(&status), "{body}");
+}

@@ -26,6 +26,9 @@ pub struct Model {
     pub last_seq_no: Option<i32>,
     /// Reported after the fact by a charger that was offline.
     pub offline: bool,
+    /// A time the charger reported was implausibly far from ours and the receive time was
+    /// stored instead.
+    pub clock_skew: bool,
     pub updated_at: DateTimeUtc,
 }
 

@@ -8,6 +8,7 @@ mod m20261123_000003_commands;
 mod m20261123_000004_charging;
 mod m20261123_000005_accounts;
 mod m20261123_000006_charger_profile;
+mod m20261201_000007_clock_skew;
 mod util;
 
 /// All migrations in order.
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_charging::Migration),
             Box::new(m20261123_000005_accounts::Migration),
             Box::new(m20261123_000006_charger_profile::Migration),
+            Box::new(m20261201_000007_clock_skew::Migration),
         ]
     }
 }

@@ -28,6 +28,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::HeaderValue;
 use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -61,6 +62,75 @@ impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
+
+/// The error answers any operation of a kind can give, added to the document wherever a
+/// handler's annotation does not list them itself: so the document states every status the
+/// server can answer, from the same facts the extractors and the gate act on.
+struct StandardErrors;
+
+impl Modify for StandardErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
+        use utoipa::openapi::{Ref, RefOr, ResponseBuilder};
+        let error = |why: &str| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(why)
+                    .content(
+                        "application/json",
+                        utoipa::openapi::ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("ErrorBody")))
+                            .build(),
+                    )
+                    .build(),
+            )
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let ops = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for op in ops.into_iter().flatten() {
+                let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                let params: Vec<_> = op
+                    .parameters
+                    .iter()
+                    .flatten()
+                    .filter_map(|p| match p {
+                        RefOr::T(p) => Some(p.parameter_in.clone()),
+                        RefOr::Ref(_) => None,
+                    })
+                    .collect();
+                let mut wanted = vec![("500", "internal error (details are logged, not sent)")];
+                if secured {
+                    wanted.push(("401", "no valid bearer token (`unauthenticated`)"));
+                    wanted.push(("403", "not permitted, or two-factor enrolment required first"));
+                }
+                if !params.is_empty() {
+                    wanted.push(("400", "a path or query parameter that does not parse (`bad_request`)"));
+                }
+                if secured && params.iter().any(|p| matches!(p, ParameterIn::Path)) {
+                    wanted.push(("404", "no such resource, or outside the caller's subtrees"));
+                }
+                if op.request_body.is_some() || params.iter().any(|p| matches!(p, ParameterIn::Query)) {
+                    wanted.push(("422", "a field fails validation (`validation_failed`, naming `field`)"));
+                }
+                if op.request_body.is_some() {
+                    wanted.push(("413", "request body over 1 MiB (`payload_too_large`)"));
+                }
+                for (status, why) in wanted {
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| error(why));
+                }
+            }
+        }
     }
 }
 
@@ -134,10 +204,22 @@ fn with_security_headers(router: Router, hsts: bool) -> Router {
     }
 }
 
+/// A handler that panicked still answers: a JSON 500, the panic in the log (not the body).
+fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    ApiError::from(crate::services::Error::Internal(format!("handler panicked: {what}"))).into_response()
+}
+
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
     let hsts = state.config.api.tls;
-    let (router, openapi) = routes().split_for_parts();
+    let (router, mut openapi) = routes().split_for_parts();
+    StandardErrors.modify(&mut openapi);
     let openapi = Arc::new(openapi);
     let app = router
         .merge(crate::console::router())
@@ -152,6 +234,7 @@ pub fn router(state: AppState) -> Router {
             get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
         )
         .fallback(|| async { ApiError::no_route() })
+        .layer(CatchPanicLayer::custom(panicked))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

@@ -24,6 +24,7 @@ use crate::store::{ACCEPTED, AuditEntry, EventKind};
 
 /// `POST /chargers/{id}/reset`
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ResetBody {
     /// `soft` (2.0.1: OnIdle) or `hard` (2.0.1: Immediate).
     #[serde(rename = "type")]
@@ -46,6 +47,7 @@ impl ResetBody {
 
 /// `POST /chargers/{id}/unlock`
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UnlockBody {
     /// Required for 2.0.1 chargers.
     pub evse_id: Option<i32>,
@@ -54,6 +56,7 @@ pub struct UnlockBody {
 
 /// `POST /chargers/{id}/firmware`
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct FirmwareBody {
     /// URI the charger downloads the firmware from.
     pub location: String,
@@ -65,6 +68,7 @@ pub struct FirmwareBody {
 
 /// `POST /chargers/{id}/availability`
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AvailabilityBody {
     /// `operative` or `inoperative`.
     #[serde(rename = "type")]
@@ -93,6 +97,7 @@ impl AvailabilityBody {
 
 /// `POST /chargers/{id}/trigger`
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TriggerBody {
     /// The message to trigger, as the charger's version names it (`BootNotification`,
     /// `StatusNotification`, `Heartbeat`, `MeterValues`, `FirmwareStatusNotification`, ...).
@@ -103,6 +108,7 @@ pub struct TriggerBody {
 
 /// `POST /chargers/{id}/diagnostics` (1.6 GetDiagnostics, 2.0.1 GetLog)
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DiagnosticsBody {
     /// URI the charger uploads to.
     pub location: String,
@@ -112,6 +118,7 @@ pub struct DiagnosticsBody {
 
 /// `PUT /chargers/{id}/configuration` (1.6 ChangeConfiguration, 2.0.1 SetVariables)
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ConfigurationBody {
     /// 1.6: the configuration key; 2.0.1: `Component.Variable`.
     pub key: String,
@@ -120,6 +127,7 @@ pub struct ConfigurationBody {
 
 /// `POST /chargers/{id}/remote-start`
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RemoteStartBody {
     pub id_token: String,
     /// EVSE (2.0.1) or connector (1.6) to start on.
@@ -128,6 +136,7 @@ pub struct RemoteStartBody {
 
 /// `POST /chargers/{id}/remote-stop`
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RemoteStopBody {
     /// The charger's transaction id (an integer for 1.6).
     pub transaction_id: String,

@@ -202,7 +202,13 @@ pub async fn read_form<T: DeserializeOwned>(
         .await
         .map_err(|_| ConsoleError::BadForm("the form is too large".into()))?;
     let csrf = serde_urlencoded::from_bytes::<CsrfOnly>(&bytes).map_or_else(|_| String::new(), |c| c.csrf);
-    let form = serde_urlencoded::from_bytes(&bytes).map_err(|e| ConsoleError::BadForm(e.to_string()));
+    // The token is the transport's, not the form's: forms that are API bodies refuse unknown
+    // fields.
+    let form = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+        .map(|pairs| pairs.into_iter().filter(|(k, _)| k != CSRF_FIELD).collect::<Vec<_>>())
+        .and_then(|pairs| serde_urlencoded::to_string(pairs).map_err(|e| serde::de::Error::custom(e.to_string())))
+        .and_then(|rest| serde_urlencoded::from_str(&rest))
+        .map_err(|e| ConsoleError::BadForm(e.to_string()));
     Ok((csrf, form))
 }
 
@@ -219,11 +225,17 @@ pub struct Submitted<T, V = Viewer> {
 pub trait HasCsrf {
     /// The session's CSRF token.
     fn csrf(&self) -> &str;
+    /// Who the session is, for the audit row of a refusal.
+    fn principal(&self) -> &Principal;
 }
 
 impl HasCsrf for Viewer {
     fn csrf(&self) -> &str {
         &self.csrf
+    }
+
+    fn principal(&self) -> &Principal {
+        &self.principal
     }
 }
 
@@ -231,11 +243,34 @@ impl HasCsrf for Enrolling {
     fn csrf(&self) -> &str {
         &self.0.csrf
     }
+
+    fn principal(&self) -> &Principal {
+        &self.0.principal
+    }
+}
+
+/// The second line behind SameSite and the token: a browser that says where a form comes
+/// from (`Sec-Fetch-Site`, `Origin`) must say it comes from here. Requests that say nothing
+/// (old browsers, scripts) are left to the token.
+pub fn same_origin(parts: &Parts, state: &AppState) -> bool {
+    use axum::http::header::{HOST, ORIGIN};
+    let header = |name| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = header(axum::http::HeaderName::from_static("sec-fetch-site")) {
+        if !matches!(site, "same-origin" | "none") {
+            return false;
+        }
+    }
+    let Some(origin) = header(ORIGIN) else {
+        return true;
+    };
+    let public = state.config.api.public_url.trim_end_matches('/');
+    let host = origin.split_once("://").map_or("", |(_, h)| h);
+    origin == public || header(HOST).is_some_and(|h| h.eq_ignore_ascii_case(host))
 }
 
 impl<T, V> FromRequest<AppState> for Submitted<T, V>
 where
-    T: DeserializeOwned,
+    T: DeserializeOwned + Send,
     V: FromRequestParts<AppState, Rejection = ConsoleError> + HasCsrf + Send,
 {
     type Rejection = ConsoleError;
@@ -244,8 +279,18 @@ where
         let (mut parts, body) = req.into_parts();
         let viewer = V::from_request_parts(&mut parts, state).await?;
         let (csrf, form) = read_form(body).await?;
-        if !same_token(&csrf, viewer.csrf()) {
-            tracing::info!(path = %parts.uri.path(), "console form refused: missing or wrong CSRF token");
+        let why = if !same_origin(&parts, state) {
+            Some("cross-site form")
+        } else if !same_token(&csrf, viewer.csrf()) {
+            Some("missing or wrong CSRF token")
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            tracing::info!(path = %parts.uri.path(), %why, "console form refused");
+            let target = services::Target::new(format!("console:{}", parts.uri.path()));
+            let p = viewer.principal().clone();
+            services::audit(state, &p, "console.form", target, None, "denied", Some(why.into())).await;
             return Err(ConsoleError::Csrf);
         }
         Ok(Submitted { form: form?, viewer })

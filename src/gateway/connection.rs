@@ -224,6 +224,25 @@ impl<'a> Connection<'a> {
             Some(Err(WsError::ConnectionClosed | WsError::AlreadyClosed)) => {
                 return Some(Ended::PeerGone);
             }
+            // Not UTF-8: RFC 6455 §8.1 says fail the connection, and tungstenite's reader is
+            // done after it. The charger still learns why (a CALLERROR, its id unreadable)
+            // before the 1007 close, and reconnects.
+            Some(Err(WsError::Utf8(e))) => {
+                tracing::warn!(charger = %self.session.charger_id, error = %e, "text frame not UTF-8");
+                let rejection = CallRejection::new(ErrorCode::RpcFrameworkError, "text frame is not valid UTF-8");
+                let reply = self.call_error(UNKNOWN_MESSAGE_ID.to_owned(), rejection).encode();
+                if let Err(ended) = self.write(Message::Text(reply.into())).await {
+                    return Some(ended);
+                }
+                return Some(
+                    self.close(
+                        CloseCode::Invalid,
+                        "invalid UTF-8",
+                        Ended::Error("invalid UTF-8".into()),
+                    )
+                    .await,
+                );
+            }
             Some(Err(e)) => return Some(Ended::Error(e.to_string())),
         };
         let reply = if self.limit.take() {
@@ -360,6 +379,14 @@ impl<'a> Connection<'a> {
         match err {
             StationError::Unsupported(_) => {
                 CallRejection::new(ErrorCode::NotSupported, format!("{action} is not supported"))
+            }
+            StationError::Constraint { field, reason } => {
+                tracing::warn!(charger = %self.session.charger_id, %action, %field, %reason, "implausible value refused");
+                CallRejection {
+                    code: ErrorCode::PropertyConstraintViolation,
+                    description: format!("{field}: {reason}"),
+                    field: Some(field),
+                }
             }
             StationError::Store(e) => {
                 tracing::error!(charger = %self.session.charger_id, %action, error = %e, "handler failed");

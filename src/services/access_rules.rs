@@ -24,6 +24,7 @@ pub struct RuleOut {
 
 /// `POST /api/v1/access-rules`
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RuleIn {
     pub site_id: i32,
     pub group_id: i32,
@@ -49,10 +50,15 @@ impl From<tariff::Model> for TariffOut {
     }
 }
 
+/// No tariff is dearer than this per kWh, in any currency we bill.
+const MAX_PRICE_PER_KWH: f64 = 1000.0;
+
 /// `POST /api/v1/tariffs` (all required) and `PATCH /api/v1/tariffs/{id}`.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TariffIn {
     pub organisation_id: Option<i32>,
+    #[schema(minimum = 0, maximum = 1000)]
     pub price_per_kwh: Option<f64>,
     /// ISO 4217 code, e.g. `EUR`.
     pub currency: Option<String>,
@@ -62,7 +68,7 @@ pub struct TariffIn {
 pub async fn list_rules(state: &AppState, p: &Principal, q: &ListQuery) -> Result<Vec<RuleOut>> {
     let scope = list_scope(state, p, Permission::AccessRulesRead, q, "access_rule.list").await?;
     let mut out = Vec::new();
-    for (rule, group) in state.store.access_rules_in(&scope, q.page()).await? {
+    for (rule, group) in state.store.access_rules_in(&scope, q.page()?).await? {
         let site = state.store.site(rule.site_id).await?;
         let org = match site {
             Some(s) => state.store.organisation(s.organisation_id).await?,
@@ -177,7 +183,7 @@ pub async fn list_tariffs(state: &AppState, p: &Principal, q: &ListQuery) -> Res
     let scope = list_scope(state, p, Permission::Billing, q, "tariff.list").await?;
     Ok(state
         .store
-        .tariffs_in(&scope, q.page())
+        .tariffs_in(&scope, q.page()?)
         .await?
         .into_iter()
         .map(Into::into)
@@ -187,8 +193,11 @@ pub async fn list_tariffs(state: &AppState, p: &Principal, q: &ListQuery) -> Res
 /// Creates (`id` None) or changes a tariff.
 pub async fn save_tariff(state: &AppState, p: &Principal, id: Option<i32>, input: TariffIn) -> Result<TariffOut> {
     let action = if id.is_some() { "tariff.update" } else { "tariff.create" };
-    if input.price_per_kwh.is_some_and(|x| !x.is_finite() || x < 0.0) {
-        return Err(invalid("price_per_kwh", "must be a non-negative number"));
+    if input
+        .price_per_kwh
+        .is_some_and(|x| !(0.0..=MAX_PRICE_PER_KWH).contains(&x))
+    {
+        return Err(invalid("price_per_kwh", "must be a number between 0 and 1000"));
     }
     if input
         .currency

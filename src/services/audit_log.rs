@@ -46,7 +46,7 @@ pub async fn list(state: &AppState, p: &Principal, q: &ListQuery) -> Result<Vec<
     let scope = list_scope(state, p, Permission::AuditRead, q, "audit.list").await?;
     Ok(state
         .store
-        .audit_in(&scope, q.page())
+        .audit_in(&scope, q.page()?)
         .await?
         .into_iter()
         .map(Into::into)

@@ -20,6 +20,7 @@ const ENROL_TOKEN_TTL_S: i64 = 15 * 60;
 
 /// `POST /api/v1/login`
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
@@ -39,9 +40,13 @@ pub struct LoginResponse {
 
 /// `POST /api/v1/me/password`
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PasswordChange {
     pub current_password: String,
     pub new_password: String,
+    /// A fresh one-time (or recovery) code, required when two-factor is on.
+    #[serde(default)]
+    pub otp: Option<String>,
 }
 
 /// Who a token belongs to and what it may do.
@@ -159,11 +164,47 @@ pub async fn change_password(state: &AppState, p: &Principal, token: &str, req: 
     let id = p.user_id().ok_or(Error::Unauthenticated)?;
     let u = state.store.user(id).await?.ok_or(Error::Unauthenticated)?;
     let target = Target::new(format!("user:{}", u.id)).org(u.organisation_id);
+    confirm_identity(
+        state,
+        p,
+        &u,
+        action,
+        target.clone(),
+        Some(&req.current_password),
+        req.otp.as_deref(),
+    )
+    .await?;
+    let new_hash = passwords::hash_for(state, &req.new_password, &u).await?;
+    state
+        .store
+        .change_own_password(u.id, new_hash, &crypto::token_hash(token))
+        .await?;
+    audit(state, p, action, target, None, "ok", None).await;
+    Ok(())
+}
+
+/// A user changing its own credentials proves it is itself, not someone holding its token:
+/// the current password, and a fresh code where two-factor is on. Refusals are audited.
+pub(crate) async fn confirm_identity(
+    state: &AppState,
+    p: &Principal,
+    u: &user::Model,
+    action: &str,
+    target: Target,
+    current_password: Option<&str>,
+    otp: Option<&str>,
+) -> Result<()> {
+    let Some(current) = current_password else {
+        return Err(super::invalid(
+            "current_password",
+            "required to change your own password or e-mail",
+        ));
+    };
     let hash = u
         .password_hash
         .clone()
         .unwrap_or_else(|| state.hasher.dummy_hash().to_owned());
-    if !state.hasher.verify(req.current_password, hash).await {
+    if !state.hasher.verify(current.to_owned(), hash).await {
         audit(
             state,
             p,
@@ -176,12 +217,24 @@ pub async fn change_password(state: &AppState, p: &Principal, token: &str, req: 
         .await;
         return Err(super::invalid("current_password", "is not your current password"));
     }
-    let new_hash = passwords::hash_for(state, &req.new_password, &u).await?;
-    state
-        .store
-        .change_own_password(u.id, new_hash, &crypto::token_hash(token))
-        .await?;
-    audit(state, p, action, target, None, "ok", None).await;
+    if u.totp_confirmed_at.is_some() {
+        let Some(code) = otp else {
+            return Err(Error::OtpRequired);
+        };
+        if !two_factor::verify_second_factor(state, u, code).await? {
+            audit(
+                state,
+                p,
+                action,
+                target,
+                None,
+                "denied",
+                Some("wrong one-time password".into()),
+            )
+            .await;
+            return Err(Error::InvalidOtp);
+        }
+    }
     Ok(())
 }
 

@@ -10,7 +10,7 @@ use super::{Error, ListQuery, Result, Target, audit, gate, invalid, list_scope, 
 use crate::access::{AccessError, Authorized, Grant, Permission, Principal};
 use crate::crypto;
 use crate::server::AppState;
-use crate::store::{HOME, validate_charger_id};
+use crate::store::{ChargerChanges, HOME, NewChargerFields, validate_charger_id};
 
 /// One connector's last reported status.
 #[derive(Debug, Serialize, ToSchema)]
@@ -66,6 +66,7 @@ pub struct ChargerOut {
 
 /// `POST /api/v1/chargers`
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewCharger {
     /// Charge point identity, as in `ws://host/ocpp/{id}`.
     pub id: String,
@@ -80,6 +81,7 @@ pub struct NewCharger {
 
 /// `PATCH /api/v1/chargers/{id}`
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ChargerPatch {
     /// Move the charger to this organisation.
     pub organisation_id: Option<i32>,
@@ -191,6 +193,45 @@ async fn check_site(
     Ok(())
 }
 
+/// Adopting a charger that connected unregistered (`unknown_chargers = pending`) is the
+/// tree's decision, not any operator's who guesses its id: it needs the permission on the
+/// root. `None` when there is nothing to adopt.
+async fn adoption(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    org: &organisation::Model,
+    action: &str,
+) -> Result<Option<Authorized>> {
+    let unassigned = state
+        .store
+        .charger(id)
+        .await?
+        .is_some_and(|c| c.organisation_id.is_none());
+    if !unassigned {
+        return Ok(None);
+    }
+    let root = state.store.organisation(crate::store::root_of(&org.path)).await?;
+    match root.map(|r| p.authorize(Permission::ChargersWrite, (&r).into())) {
+        Some(Ok(auth)) => Ok(Some(auth)),
+        _ => {
+            let err = Error::Access(AccessError::Forbidden);
+            Err(refused(state, p, action, target(id, Some(org.id)), err).await)
+        }
+    }
+}
+
+/// Whether chargers of `org` may be at `site_id` (the site's organisation is `org` or above).
+async fn site_within(state: &AppState, site_id: i32, org: &organisation::Model) -> Result<bool> {
+    let Some(site) = state.store.site(site_id).await? else {
+        return Ok(false);
+    };
+    let Some(site_org) = state.store.organisation(site.organisation_id).await? else {
+        return Ok(false);
+    };
+    Ok(org.path.starts_with(&site_org.path))
+}
+
 async fn hash(state: &AppState, password: &str) -> Result<String> {
     // OCPP 2.0.1 A00.FR.205: 16 to 40 characters; long enough for the light hash.
     if !(16..=40).contains(&password.chars().count()) {
@@ -206,7 +247,7 @@ async fn hash(state: &AppState, password: &str) -> Result<String> {
 /// Chargers the caller may see, with live state.
 pub async fn list(state: &AppState, p: &Principal, q: &ListQuery) -> Result<Vec<ChargerOut>> {
     let scope = list_scope(state, p, Permission::ChargersRead, q, "charger.list").await?;
-    let chargers = state.store.chargers_in(&scope, q.page()).await?;
+    let chargers = state.store.chargers_in(&scope, q.page()?).await?;
     let ids: Vec<String> = chargers.iter().map(|c| c.id.clone()).collect();
     let mut connectors = state.store.connectors_of(&ids).await?;
     Ok(chargers
@@ -244,16 +285,18 @@ pub async fn create(state: &AppState, p: &Principal, input: NewCharger) -> Resul
         check_site(state, p, site, &org, action).await?;
     }
     check_profile(input.security_profile)?;
+    let adopt = adoption(state, p, &input.id, &org, action).await?;
     let generated = input.password.is_none().then(|| crypto::random_token(18));
     let password = input.password.as_deref().or(generated.as_deref()).unwrap_or_default();
+    let fields = NewChargerFields {
+        site_id: input.site_id,
+        password_hash: Some(hash(state, password).await?),
+        security_profile: input.security_profile,
+    };
     let c = state
         .store
-        .create_charger(&auth, &input.id, input.site_id, Some(hash(state, password).await?))
+        .create_charger(&auth, &input.id, fields, adopt.as_ref())
         .await?;
-    let c = match input.security_profile {
-        Some(profile) => state.store.set_security_profile(&auth, c, Some(profile)).await?,
-        None => c,
-    };
     let request = json!({"id": input.id, "organisation_id": input.organisation_id, "site_id": input.site_id,
         "security_profile": input.security_profile});
     audit(state, p, action, target(&c.id, Some(org.id)), Some(request), "ok", None).await;
@@ -291,20 +334,22 @@ pub async fn update(state: &AppState, p: &Principal, id: &str, patch: ChargerPat
     if let Some(profile) = patch.security_profile {
         check_profile(profile)?;
     }
-    let c = state
-        .store
-        .update_charger(&auth, c, dest.as_ref().map(|(_, a)| a), patch.site_id, password_hash)
-        .await?;
-    let c = match patch.security_profile {
-        Some(profile) => {
-            let auth = dest.as_ref().map_or(&auth, |(_, a)| a);
-            let c = state.store.set_security_profile(auth, c, profile).await?;
-            // A stricter profile applies now, not at the charger's next reconnect.
-            state.fleet.disconnect(id).await;
-            c
-        }
-        None => c,
+    // A charger moved without naming a site leaves a site its new organisation cannot have.
+    let site_id = match (patch.site_id, &dest, c.site_id) {
+        (None, Some((to, _)), Some(site)) if !site_within(state, site, to).await? => Some(None),
+        (given, _, _) => given,
     };
+    let changes = ChargerChanges {
+        move_to: dest.as_ref().map(|(_, a)| a),
+        site_id,
+        password_hash,
+        security_profile: patch.security_profile,
+    };
+    let c = state.store.update_charger(&auth, c, changes).await?;
+    if patch.security_profile.is_some() {
+        // A stricter profile applies now, not at the charger's next reconnect.
+        state.fleet.disconnect(id).await;
+    }
     let request = json!({"organisation_id": patch.organisation_id, "site_id": patch.site_id,
         "password_changed": patch.password.is_some(), "security_profile": patch.security_profile});
     audit(state, p, action, target(id, Some(org.id)), Some(request), "ok", None).await;
@@ -328,7 +373,7 @@ pub struct EventOut {
 /// A charger's firmware and diagnostics statuses, newest first.
 pub async fn events(state: &AppState, p: &Principal, id: &str, q: &ListQuery) -> Result<Vec<EventOut>> {
     let (c, _) = visible_charger(state, p, id, "charger.events").await?;
-    let rows = state.store.charger_events(&c.id, q.page()).await?;
+    let rows = state.store.charger_events(&c.id, q.page()?).await?;
     Ok(rows
         .into_iter()
         .map(|e| EventOut {

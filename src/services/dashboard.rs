@@ -7,6 +7,7 @@ use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -113,7 +114,8 @@ pub struct Today {
     pub energy_wh: i64,
     /// Revenue per currency; only for roles that see billing.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub revenue: Option<BTreeMap<String, f64>>,
+    #[schema(value_type = Option<BTreeMap<String, f64>>)]
+    pub revenue: Option<BTreeMap<String, Decimal>>,
 }
 
 /// The caller's dashboard, over its whole reach or the subtree of `q.organisation_id`.
@@ -235,13 +237,13 @@ async fn today(state: &AppState, p: &Principal, scope: &Scope, billing: bool) ->
         .unwrap_or_else(Utc::now);
     let rows = state.store.transaction_meters_since(scope, midnight).await?;
     let mut prices: HashMap<i32, Option<(f64, String)>> = HashMap::new();
-    let mut revenue: BTreeMap<String, f64> = BTreeMap::new();
-    let mut energy_wh = 0;
+    let mut revenue: BTreeMap<String, Decimal> = BTreeMap::new();
+    let mut energy_wh: i64 = 0;
     for (org, start, stop) in &rows {
         let Some(wh) = transactions::energy_wh(*start, *stop) else {
             continue;
         };
-        energy_wh += wh;
+        energy_wh = energy_wh.saturating_add(wh);
         let Some(org) = org.filter(|_| billing) else {
             continue;
         };
@@ -250,11 +252,9 @@ async fn today(state: &AppState, p: &Principal, scope: &Scope, billing: bool) ->
         }
         if let Some(Some((per_kwh, currency))) = prices.get(&org) {
             // Summed as the charging log shows each row: rounded to cents.
-            *revenue.entry(currency.clone()).or_insert(0.0) += transactions::cost(wh, *per_kwh);
+            let sum = revenue.entry(currency.clone()).or_default();
+            *sum = sum.saturating_add(transactions::cost(wh, *per_kwh).unwrap_or(Decimal::MAX));
         }
-    }
-    for amount in revenue.values_mut() {
-        *amount = transactions::cents(*amount);
     }
     Ok(Today {
         sessions: rows.len() as u64,

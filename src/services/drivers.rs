@@ -34,6 +34,7 @@ impl From<driver::Model> for DriverOut {
 
 /// `POST /api/v1/drivers` and `PATCH /api/v1/drivers/{id}`.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DriverIn {
     /// Required on create.
     pub organisation_id: Option<i32>,
@@ -63,6 +64,7 @@ impl From<driver_group::Model> for GroupOut {
 
 /// `POST /api/v1/driver-groups` and `PATCH /api/v1/driver-groups/{id}`.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct GroupIn {
     /// Required on create.
     pub organisation_id: Option<i32>,
@@ -100,6 +102,7 @@ impl From<id_token::Model> for TokenOut {
 
 /// `POST /api/v1/id-tokens` (token and organisation_id required) and `PATCH /api/v1/id-tokens/{id}`.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TokenIn {
     pub token: Option<String>,
     pub organisation_id: Option<i32>,
@@ -138,7 +141,7 @@ pub async fn list_drivers(state: &AppState, p: &Principal, q: &ListQuery) -> Res
     let scope = list_scope(state, p, Permission::DriversRead, q, "driver.list").await?;
     Ok(state
         .store
-        .drivers_in(&scope, q.page())
+        .drivers_in(&scope, q.page()?)
         .await?
         .into_iter()
         .map(Into::into)
@@ -248,7 +251,7 @@ pub async fn list_groups(state: &AppState, p: &Principal, q: &ListQuery) -> Resu
     let scope = list_scope(state, p, Permission::DriversRead, q, "group.list").await?;
     Ok(state
         .store
-        .groups_in(&scope, q.page())
+        .groups_in(&scope, q.page()?)
         .await?
         .into_iter()
         .map(Into::into)
@@ -358,7 +361,7 @@ pub async fn list_tokens(state: &AppState, p: &Principal, q: &ListQuery) -> Resu
     let scope = list_scope(state, p, Permission::DriversRead, q, "id_token.list").await?;
     Ok(state
         .store
-        .id_tokens_in(&scope, q.page())
+        .id_tokens_in(&scope, q.page()?)
         .await?
         .into_iter()
         .map(Into::into)

@@ -41,6 +41,7 @@ pub struct InvitationInfo {
 
 /// `POST /api/v1/invitations/{token}`
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AcceptInvitation {
     pub password: String,
 }
@@ -118,10 +119,12 @@ fn message(
     }
 }
 
-/// An operator sends a user a password-reset link.
+/// An operator sends a user a password-reset link. Not to itself: the link is in the answer,
+/// so it would change the password without the current one (`/me/password` asks for it).
 pub async fn reset_password(state: &AppState, p: &Principal, user_id: i32) -> Result<InvitationOut> {
     let action = "user.password_reset";
     let (u, auth) = managed_fully(state, p, user_id, action).await?;
+    super::users::not_self(state, p, &u, action).await?;
     let purpose = if u.password_hash.is_some() {
         InvitationPurpose::Reset
     } else {

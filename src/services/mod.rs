@@ -86,21 +86,20 @@ pub(crate) fn invalid(field: &str, message: impl Into<String>) -> Error {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// Page size (default 50, at most 500).
+    /// Page size (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u64>,
     /// Rows to skip.
+    #[param(minimum = 0, maximum = 1_000_000_000)]
     pub offset: Option<u64>,
     /// Only this organisation and its subtree.
     pub organisation_id: Option<i32>,
 }
 
 impl ListQuery {
-    /// The page asked for, clamped.
-    pub fn page(&self) -> Page {
-        Page {
-            limit: self.limit.unwrap_or(Page::default().limit).clamp(1, Page::MAX_LIMIT),
-            offset: self.offset.unwrap_or(0),
-        }
+    /// The page asked for; a limit or offset out of bounds is a 422 naming it.
+    pub fn page(&self) -> Result<Page> {
+        Page::new(self.limit, self.offset).map_err(|(field, message)| invalid(field, message))
     }
 }
 

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use super::{Error, ListQuery, Result, Target, audit, gate, invalid, list_scope, named_organisation, refused};
 use crate::access::{AccessError, Authorized, Permission, Principal};
 use crate::server::AppState;
+use crate::store::{Move, OrganisationChanges};
 
 /// An organisation as the API shows it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -35,6 +36,7 @@ impl From<organisation::Model> for OrganisationOut {
 
 /// `POST /api/v1/organisations`
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewOrganisation {
     pub name: String,
     pub parent_id: i32,
@@ -42,6 +44,7 @@ pub struct NewOrganisation {
 
 /// `PATCH /api/v1/organisations/{id}`
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct OrganisationPatch {
     pub name: Option<String>,
     /// Move the organisation (and its subtree) below this one.
@@ -58,7 +61,7 @@ fn target(id: i32) -> Target {
 /// Organisations the caller may read.
 pub async fn list(state: &AppState, p: &Principal, q: &ListQuery) -> Result<Vec<OrganisationOut>> {
     let scope = list_scope(state, p, Permission::OrganisationsRead, q, "organisation.list").await?;
-    let rows = state.store.organisations_in(&scope, q.page()).await?;
+    let rows = state.store.organisations_in(&scope, q.page()?).await?;
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
@@ -98,45 +101,49 @@ pub async fn create(state: &AppState, p: &Principal, input: NewOrganisation) -> 
     Ok(org.into())
 }
 
-/// Renames and/or moves an organisation. Moving needs the permission on the current parent
-/// (whoever manages the organisation) and on the new parent.
+/// Renames, moves and/or sets `require_2fa`: every field is checked and gated before
+/// anything is written, and then all are written in one transaction, so a refused field
+/// leaves the others unchanged. Moving needs the permission on the current parent (whoever
+/// manages the organisation) and on the new parent.
 pub async fn update(state: &AppState, p: &Principal, id: i32, patch: OrganisationPatch) -> Result<OrganisationOut> {
     let action = "organisation.update";
-    let mut org = named_organisation(state, p, id, action).await?;
-    if let Some(name) = &patch.name {
-        if name.trim().is_empty() {
-            return Err(invalid("name", "must not be empty"));
-        }
-        let auth = gate(state, p, Permission::OrganisationsCreate, &org, action, target(id)).await?;
-        org = state.store.rename_organisation(&auth, org, name).await?;
+    let org = named_organisation(state, p, id, action).await?;
+    let auth = gate(state, p, Permission::OrganisationsCreate, &org, action, target(id)).await?;
+    if patch.name.as_ref().is_some_and(|n| n.trim().is_empty()) {
+        return Err(invalid("name", "must not be empty"));
     }
-    if let Some(parent_id) = patch.parent_id {
-        gate(state, p, Permission::OrganisationsCreate, &org, action, target(id)).await?;
-        let auth_now = gate_parent(state, p, &org, action).await?;
-        let new_parent = named_organisation(state, p, parent_id, action).await?;
-        let auth_new = gate(
-            state,
-            p,
-            Permission::OrganisationsCreate,
-            &new_parent,
-            action,
-            target(parent_id),
-        )
-        .await?;
-        org = state
-            .store
-            .move_organisation(&auth_now, &auth_new, &org, &new_parent)
+    let moving = match patch.parent_id {
+        Some(parent_id) => {
+            let auth_now = gate_parent(state, p, &org, action).await?;
+            let new_parent = named_organisation(state, p, parent_id, action).await?;
+            let auth_new = gate(
+                state,
+                p,
+                Permission::OrganisationsCreate,
+                &new_parent,
+                action,
+                target(parent_id),
+            )
             .await?;
-    }
-    if let Some(on) = patch.require_2fa {
-        let auth = gate(state, p, Permission::OrganisationsCreate, &org, action, target(id)).await?;
-        // Lifting the requirement is for whoever manages the organisation from above, so an
-        // operator it binds cannot switch it off for itself (the root's own operators excepted).
-        if !on && org.require_2fa && org.parent_id.is_some() {
-            gate_parent(state, p, &org, action).await?;
+            Some((auth_now, auth_new, new_parent))
         }
-        org = state.store.set_require_2fa(&auth, org, on).await?;
+        None => None,
+    };
+    // Lifting the requirement is for whoever manages the organisation from above, so an
+    // operator it binds cannot switch it off for itself (the root's own operators excepted).
+    if patch.require_2fa == Some(false) && org.require_2fa && org.parent_id.is_some() {
+        gate_parent(state, p, &org, action).await?;
     }
+    let changes = OrganisationChanges {
+        name: patch.name.as_deref(),
+        require_2fa: patch.require_2fa,
+        parent: moving.as_ref().map(|(now, new, parent)| Move {
+            auth_parent_now: now,
+            auth_parent: new,
+            new_parent: parent,
+        }),
+    };
+    let org = state.store.update_organisation(&auth, &org, changes).await?;
     audit(state, p, action, target(id), Some(json!(patch)), "ok", None).await;
     Ok(org.into())
 }

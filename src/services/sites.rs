@@ -35,6 +35,7 @@ impl From<site::Model> for SiteOut {
 
 /// `POST /api/v1/sites`
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewSite {
     pub organisation_id: i32,
     pub name: String,
@@ -45,6 +46,7 @@ pub struct NewSite {
 
 /// `PATCH /api/v1/sites/{id}`
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SitePatch {
     pub name: Option<String>,
     #[serde(default, deserialize_with = "super::double_option")]
@@ -98,7 +100,7 @@ pub async fn list(state: &AppState, p: &Principal, q: &ListQuery) -> Result<Vec<
     let scope = list_scope(state, p, Permission::ChargersRead, q, "site.list").await?;
     Ok(state
         .store
-        .sites_in(&scope, q.page())
+        .sites_in(&scope, q.page()?)
         .await?
         .into_iter()
         .map(Into::into)

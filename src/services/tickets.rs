@@ -68,6 +68,7 @@ impl From<ticket_comment::Model> for CommentOut {
 
 /// `POST /api/v1/tickets`
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewTicket {
     pub organisation_id: i32,
     pub charger_id: Option<String>,
@@ -78,6 +79,7 @@ pub struct NewTicket {
 
 /// `PATCH /api/v1/tickets/{id}`
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TicketPatch {
     pub title: Option<String>,
     pub body: Option<String>,
@@ -87,6 +89,7 @@ pub struct TicketPatch {
 
 /// `POST /api/v1/tickets/{id}/comments`
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewComment {
     pub body: String,
 }
@@ -120,7 +123,7 @@ pub async fn list(state: &AppState, p: &Principal, q: &ListQuery) -> Result<Vec<
     let scope = list_scope(state, p, Permission::Tickets, q, "ticket.list").await?;
     Ok(state
         .store
-        .tickets_in(&scope, q.page())
+        .tickets_in(&scope, q.page()?)
         .await?
         .into_iter()
         .map(Into::into)

@@ -5,6 +5,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::transaction;
+use rust_decimal::prelude::FromPrimitive;
+use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -25,7 +27,9 @@ pub struct TransactionQuery {
     pub to: Option<DateTime<Utc>>,
     /// `json` (default) or `csv`.
     pub format: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u64>,
+    #[param(minimum = 0, maximum = 1_000_000_000)]
     pub offset: Option<u64>,
     pub organisation_id: Option<i32>,
 }
@@ -46,10 +50,14 @@ pub struct TransactionOut {
     pub meter_stop_wh: Option<i64>,
     pub energy_wh: Option<i64>,
     pub stop_reason: Option<String>,
+    /// A time the charger reported was implausible (`ocpp.max_clock_skew_s`): the receive
+    /// time was stored instead.
+    pub clock_skew: bool,
     /// Energy × the tariff of the charger's organisation (or the nearest above it); only for
     /// roles that see billing.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub cost: Option<f64>,
+    #[schema(value_type = Option<f64>)]
+    pub cost: Option<Decimal>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
 }
@@ -68,7 +76,7 @@ pub async fn list(state: &AppState, p: &Principal, q: &TransactionQuery) -> Resu
         from: q.from,
         to: q.to,
     };
-    let rows = state.store.transactions_in(&scope, &filter, lq.page()).await?;
+    let rows = state.store.transactions_in(&scope, &filter, lq.page()?).await?;
     // Billing is decided per organisation; remember each answer for the page.
     let mut prices: HashMap<i32, Option<(f64, String)>> = HashMap::new();
     let mut out = Vec::with_capacity(rows.len());
@@ -108,25 +116,26 @@ pub(crate) async fn billing_price(state: &AppState, p: &Principal, org_id: i32) 
 /// Energy between two meter readings (never negative); unknown until both are in.
 pub(crate) fn energy_wh(start: Option<i64>, stop: Option<i64>) -> Option<i64> {
     match (start, stop) {
-        (Some(a), Some(b)) => Some((b - a).max(0)),
+        (Some(a), Some(b)) => Some(b.saturating_sub(a).max(0)),
         _ => None,
     }
 }
 
-/// What `wh` costs at `per_kwh`, rounded to cents.
-pub(crate) fn cost(wh: i64, per_kwh: f64) -> f64 {
-    cents(wh as f64 / 1000.0 * per_kwh)
-}
-
-/// An amount rounded to cents.
-pub(crate) fn cents(amount: f64) -> f64 {
-    (amount * 100.0).round() / 100.0
+/// What `wh` costs at `per_kwh`, in decimal and rounded to cents (half away from zero);
+/// `None` if the amount does not fit.
+pub(crate) fn cost(wh: i64, per_kwh: f64) -> Option<Decimal> {
+    let price = Decimal::from_f64(per_kwh)?;
+    let kwh = Decimal::from(wh).checked_div(Decimal::ONE_THOUSAND)?;
+    Some(
+        kwh.checked_mul(price)?
+            .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero),
+    )
 }
 
 fn row(t: transaction::Model, price: Option<(f64, String)>) -> TransactionOut {
     let energy_wh = energy_wh(t.meter_start_wh, t.meter_stop_wh);
     let (cost, currency) = match (price, energy_wh) {
-        (Some((per_kwh, currency)), Some(wh)) => (Some(cost(wh, per_kwh)), Some(currency)),
+        (Some((per_kwh, currency)), Some(wh)) => (cost(wh, per_kwh), Some(currency)),
         _ => (None, None),
     };
     TransactionOut {
@@ -142,6 +151,7 @@ fn row(t: transaction::Model, price: Option<(f64, String)>) -> TransactionOut {
         meter_stop_wh: t.meter_stop_wh,
         energy_wh,
         stop_reason: t.stop_reason,
+        clock_skew: t.clock_skew,
         cost,
         currency,
     }

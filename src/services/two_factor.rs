@@ -29,12 +29,14 @@ pub struct Enrolment {
 
 /// A one-time password from the authenticator app (or, at login, a recovery code).
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct OtpIn {
     pub otp: String,
 }
 
 /// `POST /api/v1/me/2fa/disable`
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DisableIn {
     pub password: String,
     /// A current code or a recovery code.

@@ -16,6 +16,7 @@ use crate::store::{InvitationPurpose, UserChanges};
 
 /// A membership as the API shows and takes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct MembershipOut {
     pub organisation_id: i32,
     pub role: Role,
@@ -51,6 +52,7 @@ pub struct UserOut {
 
 /// `POST /api/v1/users`
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewUser {
     pub username: String,
     pub email: Option<String>,
@@ -63,12 +65,17 @@ pub struct NewUser {
 
 /// `PATCH /api/v1/users/{id}`
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UserPatch {
     #[serde(default, deserialize_with = "super::double_option")]
     #[schema(value_type = Option<String>)]
     pub email: Option<Option<String>>,
     pub password: Option<String>,
     pub disabled: Option<bool>,
+    /// Required when changing one's own password or e-mail.
+    pub current_password: Option<String>,
+    /// A fresh one-time code, when changing one's own password or e-mail with two-factor on.
+    pub otp: Option<String>,
 }
 
 fn target(u: &user::Model) -> Target {
@@ -149,7 +156,7 @@ pub(crate) async fn managed_fully(
 }
 
 /// Refuses an operator acting on its own account where that would escalate or lock out.
-async fn not_self(state: &AppState, p: &Principal, u: &user::Model, action: &str) -> Result<()> {
+pub(crate) async fn not_self(state: &AppState, p: &Principal, u: &user::Model, action: &str) -> Result<()> {
     if p.user_id() == Some(u.id) {
         let err = Error::Access(AccessError::Forbidden);
         return Err(refused(state, p, action, target(u), err).await);
@@ -161,7 +168,7 @@ async fn not_self(state: &AppState, p: &Principal, u: &user::Model, action: &str
 pub async fn list(state: &AppState, p: &Principal, q: &ListQuery) -> Result<Vec<UserOut>> {
     let scope = list_scope(state, p, Permission::UsersManage, q, "user.list").await?;
     let mut users = Vec::new();
-    for u in state.store.users_in(&scope, q.page()).await? {
+    for u in state.store.users_in(&scope, q.page()?).await? {
         users.push(out(state, u).await?);
     }
     Ok(users)
@@ -206,10 +213,18 @@ pub async fn create(state: &AppState, p: &Principal, input: NewUser) -> Result<U
         return Err(invalid("email", "is not an e-mail address"));
     }
     let hash = hash_password(state, input.password.as_deref(), username, input.email.as_deref()).await?;
-    let u = state
+    // User names are unique across all trees: the answer to a clash is the same whether the
+    // other user is visible to the caller or not, and says nothing about where it is.
+    let u = match state
         .store
         .create_user(&auth, username, input.email.clone(), hash)
-        .await?;
+        .await
+    {
+        Err(crate::store::Error::Conflict(_)) => {
+            return Err(invalid("username", "cannot be used; choose another user name"));
+        }
+        other => other?,
+    };
     let invitation = match input.password {
         Some(_) => None,
         None => Some(invitations::issue(state, p, &auth, &u, InvitationPurpose::Invite).await?),
@@ -229,6 +244,10 @@ pub async fn update(state: &AppState, p: &Principal, id: i32, patch: UserPatch) 
     let (u, auth) = managed_fully(state, p, id, action).await?;
     if patch.disabled == Some(true) {
         not_self(state, p, &u, action).await?;
+    }
+    if p.user_id() == Some(u.id) && (patch.password.is_some() || patch.email.is_some()) {
+        let (current, otp) = (patch.current_password.as_deref(), patch.otp.as_deref());
+        super::auth::confirm_identity(state, p, &u, action, target(&u), current, otp).await?;
     }
     if let Some(Some(email)) = &patch.email
         && email.parse::<lettre::Address>().is_err()

@@ -10,7 +10,7 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_ocpp::v1_6::messages::{
     authorize as auth16, meter_values as mv16, start_transaction as start16, stop_transaction as stop16,
 };
-use rust_ocpp::v1_6::types::{AuthorizationStatus, IdTagInfo, MeterValue as MeterValue16};
+use rust_ocpp::v1_6::types::{AuthorizationStatus, IdTagInfo, MeterValue as MeterValue16, ValueFormat};
 use rust_ocpp::v2_0_1::datatypes::id_token_info_type::IdTokenInfoType;
 use rust_ocpp::v2_0_1::datatypes::id_token_type::IdTokenType;
 use rust_ocpp::v2_0_1::datatypes::meter_value_type::MeterValueType;
@@ -20,6 +20,7 @@ use rust_ocpp::v2_0_1::enumerations::transaction_event_enum_type::TransactionEve
 use rust_ocpp::v2_0_1::messages::{authorize as auth201, meter_values as mv201, transaction_event as tx201};
 use sea_orm::ActiveValue::Set;
 
+use super::bounds::{self, Clock};
 use super::{Session, Station, StationError};
 use crate::ocpp::enum_name;
 use crate::store::{HOME, NewMeterValue, TransactionStart, ancestors_of, root_of};
@@ -90,7 +91,7 @@ impl TokenCheck {
     }
 }
 
-/// One sampled value, from either version.
+/// One sampled value, from either version, checked against [`bounds`].
 struct Sample {
     at: DateTime<Utc>,
     measurand: String,
@@ -102,49 +103,65 @@ struct Sample {
 
 const ENERGY: &str = "Energy.Active.Import.Register";
 
-fn samples_v16(values: &[MeterValue16]) -> Vec<Sample> {
-    values
-        .iter()
-        .flat_map(|mv| {
-            mv.sampled_value.iter().filter_map(move |s| {
-                Some(Sample {
-                    at: mv.timestamp,
-                    measurand: s.measurand.as_ref().map_or_else(|| ENERGY.to_owned(), enum_name),
-                    value: s.value.trim().parse().ok()?,
-                    unit: s.unit.as_ref().map(enum_name),
-                    phase: s.phase.as_ref().map(enum_name),
-                    context: s.context.as_ref().map(enum_name),
-                })
-            })
-        })
-        .collect()
+/// The samples of 1.6 meter values under `path` (the request field, for the CALLERROR).
+fn samples_v16(values: &[MeterValue16], clock: &Clock, path: &str) -> Result<Vec<Sample>, StationError> {
+    let mut out = Vec::new();
+    for (i, mv) in values.iter().enumerate() {
+        let (at, _) = clock.at(mv.timestamp);
+        for (j, s) in mv.sampled_value.iter().enumerate() {
+            // A signed reading is an opaque blob, not a number we can store.
+            if s.format == Some(ValueFormat::SignedData) {
+                continue;
+            }
+            let field = format!("{path}[{i}].sampledValue[{j}].value");
+            let measurand = s.measurand.as_ref().map_or_else(|| ENERGY.to_owned(), enum_name);
+            let value = s
+                .value
+                .trim()
+                .parse()
+                .map_err(|_| bounds::violation(&field, "not a number"))?;
+            out.push(Sample {
+                at,
+                value: bounds::sample(&field, &measurand, value)?,
+                measurand,
+                unit: s.unit.as_ref().map(enum_name),
+                phase: s.phase.as_ref().map(enum_name),
+                context: s.context.as_ref().map(enum_name),
+            });
+        }
+    }
+    Ok(out)
 }
 
-fn samples_v201(values: &[MeterValueType]) -> Vec<Sample> {
-    values
-        .iter()
-        .flat_map(|mv| {
-            mv.sampled_value.iter().filter_map(move |s| {
-                let multiplier = s.unit_of_measure.as_ref().and_then(|u| u.multiplier).unwrap_or(0);
-                Some(Sample {
-                    at: mv.timestamp,
-                    measurand: s.measurand.as_ref().map_or_else(|| ENERGY.to_owned(), enum_name),
-                    value: s.value.to_f64()? * 10f64.powi(multiplier),
-                    unit: s
-                        .unit_of_measure
-                        .as_ref()
-                        .and_then(|u| u.unit.clone())
-                        .or_else(|| Some("Wh".into())),
-                    phase: s.phase.as_ref().map(enum_name),
-                    context: s.context.as_ref().map(enum_name),
-                })
-            })
-        })
-        .collect()
+/// The samples of 2.0.1 meter values under `path`, with `unitOfMeasure.multiplier` applied.
+fn samples_v201(values: &[MeterValueType], clock: &Clock, path: &str) -> Result<Vec<Sample>, StationError> {
+    let mut out = Vec::new();
+    for (i, mv) in values.iter().enumerate() {
+        let (at, _) = clock.at(mv.timestamp);
+        for (j, s) in mv.sampled_value.iter().enumerate() {
+            let field = format!("{path}[{i}].sampledValue[{j}].value");
+            let measurand = s.measurand.as_ref().map_or_else(|| ENERGY.to_owned(), enum_name);
+            let multiplier = s.unit_of_measure.as_ref().and_then(|u| u.multiplier).unwrap_or(0);
+            let value = s.value.to_f64().unwrap_or(f64::NAN) * 10f64.powi(multiplier);
+            out.push(Sample {
+                at,
+                value: bounds::sample(&field, &measurand, value)?,
+                measurand,
+                unit: s
+                    .unit_of_measure
+                    .as_ref()
+                    .and_then(|u| u.unit.clone())
+                    .or_else(|| Some("Wh".into())),
+                phase: s.phase.as_ref().map(enum_name),
+                context: s.context.as_ref().map(enum_name),
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// The energy register in Wh, from the last energy sample (kWh converted).
-fn energy_wh(samples: &[Sample]) -> Option<i64> {
+fn energy_wh(samples: &[Sample], field: &str) -> Result<Option<i64>, StationError> {
     samples
         .iter()
         .rev()
@@ -155,8 +172,17 @@ fn energy_wh(samples: &[Sample]) -> Option<i64> {
             } else {
                 s.value
             };
-            wh.round() as i64
+            bounds::register_wh(field, wh)
         })
+        .transpose()
+}
+
+/// A stop reading below the start means a meter no one can bill from.
+fn check_stop(field: &str, start: Option<i64>, stop: i64) -> Result<(), StationError> {
+    match start {
+        Some(start) if stop < start => Err(bounds::violation(field, "below the transaction's start reading")),
+        _ => Ok(()),
+    }
 }
 
 fn rows(samples: &[Sample], transaction_id: Option<i32>, evse_id: i32) -> Vec<NewMeterValue> {
@@ -278,17 +304,20 @@ pub(super) async fn start_v16(
     s: &mut Session,
     req: start16::StartTransactionRequest,
 ) -> Result<start16::StartTransactionResponse, StationError> {
+    let connector = bounds::id("connectorId", req.connector_id, 1)?;
+    let meter_start = bounds::register_wh("meterStart", f64::from(req.meter_start))?;
+    let (started_at, clock_skew) = station.clock().at(req.timestamp);
     let check = station.check_token(&s.charger_id, &req.id_tag).await?;
-    let connector = i32::try_from(req.connector_id).unwrap_or(i32::MAX);
     let start = TransactionStart {
         evse_id: connector,
         connector_id: connector,
         ocpp_transaction_id: None,
         id_token: req.id_tag.clone(),
         id_token_id: check.token.as_ref().map(|t| t.id),
-        started_at: req.timestamp,
-        meter_start_wh: Some(i64::from(req.meter_start)),
+        started_at,
+        meter_start_wh: Some(meter_start),
         offline: false,
+        clock_skew,
     };
     // A resend after a reconnect gets the transaction it already has.
     let tx = match station.store.same_start(&s.charger_id, &start).await? {
@@ -310,7 +339,14 @@ pub(super) async fn stop_v16(
     s: &mut Session,
     req: stop16::StopTransactionRequest,
 ) -> Result<stop16::StopTransactionResponse, StationError> {
-    let samples = samples_v16(req.transaction_data.as_deref().unwrap_or_default());
+    let clock = station.clock();
+    let samples = samples_v16(
+        req.transaction_data.as_deref().unwrap_or_default(),
+        &clock,
+        "transactionData",
+    )?;
+    let meter_stop = bounds::register_wh("meterStop", f64::from(req.meter_stop))?;
+    let (stopped_at, stop_skewed) = clock.at(req.timestamp);
     let ocpp_id = req.transaction_id.to_string();
     let tx = match station.store.transaction_by_ocpp_id(&s.charger_id, &ocpp_id).await? {
         Some(tx) => tx,
@@ -323,19 +359,24 @@ pub(super) async fn stop_v16(
                 ocpp_transaction_id: Some(ocpp_id),
                 id_token: req.id_tag.clone().unwrap_or_default(),
                 id_token_id: None,
-                started_at: samples.first().map_or(req.timestamp, |x| x.at),
+                started_at: samples.first().map_or(stopped_at, |x| x.at),
                 meter_start_wh: None,
                 offline: true,
+                clock_skew: stop_skewed,
             };
             station.store.start_transaction(&s.charger_id, org, &start).await?
         }
     };
     if tx.stopped_at.is_none() {
+        check_stop("meterStop", tx.meter_start_wh, meter_stop)?;
         station.store_samples(s, &samples, Some(tx.id), tx.evse_id).await?;
         let mut active: transaction::ActiveModel = tx.into();
-        active.stopped_at = Set(Some(req.timestamp));
-        active.meter_stop_wh = Set(Some(i64::from(req.meter_stop)));
+        active.stopped_at = Set(Some(stopped_at));
+        active.meter_stop_wh = Set(Some(meter_stop));
         active.stop_reason = Set(Some(req.reason.as_ref().map_or_else(|| "Local".to_owned(), enum_name)));
+        if stop_skewed {
+            active.clock_skew = Set(true);
+        }
         station.store.update_transaction(active).await?;
     }
     let id_tag_info = match &req.id_tag {
@@ -351,8 +392,8 @@ pub(super) async fn meter_values_v16(
     s: &mut Session,
     req: mv16::MeterValuesRequest,
 ) -> Result<mv16::MeterValuesResponse, StationError> {
-    let samples = samples_v16(&req.meter_value);
-    let connector = i32::try_from(req.connector_id).unwrap_or(i32::MAX);
+    let connector = bounds::id("connectorId", req.connector_id, 0)?;
+    let samples = samples_v16(&req.meter_value, &station.clock(), "meterValue")?;
     let tx = match req.transaction_id {
         Some(id) => {
             station
@@ -372,11 +413,10 @@ pub(super) async fn meter_values_v201(
     s: &mut Session,
     req: mv201::MeterValuesRequest,
 ) -> Result<mv201::MeterValuesResponse, StationError> {
-    let samples = samples_v201(&req.meter_value);
-    let tx = station.store.open_transaction(&s.charger_id, req.evse_id).await?;
-    station
-        .store_samples(s, &samples, tx.map(|t| t.id), req.evse_id)
-        .await?;
+    let evse = bounds::id("evseId", req.evse_id, 0)?;
+    let samples = samples_v201(&req.meter_value, &station.clock(), "meterValue")?;
+    let tx = station.store.open_transaction(&s.charger_id, evse).await?;
+    station.store_samples(s, &samples, tx.map(|t| t.id), evse).await?;
     station.seen(s).await?;
     Ok(mv201::MeterValuesResponse {})
 }
@@ -386,7 +426,19 @@ pub(super) async fn transaction_event_v201(
     s: &mut Session,
     req: tx201::TransactionEventRequest,
 ) -> Result<tx201::TransactionEventResponse, StationError> {
-    let samples = samples_v201(req.meter_value.as_deref().unwrap_or_default());
+    let clock = station.clock();
+    let samples = samples_v201(req.meter_value.as_deref().unwrap_or_default(), &clock, "meterValue")?;
+    let reading = energy_wh(&samples, "meterValue")?;
+    let evse = match &req.evse {
+        Some(e) => Some((
+            bounds::id("evse.id", e.id, 1)?,
+            e.connector_id
+                .map(|c| bounds::id("evse.connectorId", c, 1))
+                .transpose()?,
+        )),
+        None => None,
+    };
+    let (at, skewed) = clock.at(req.timestamp);
     let check = match &req.id_token {
         Some(t) => Some(station.check_token(&s.charger_id, &t.id_token).await?),
         None => None,
@@ -397,16 +449,16 @@ pub(super) async fn transaction_event_v201(
         Some(tx) => tx,
         None => {
             // Started, or an Updated/Ended whose Started never reached us: record it either way.
-            let evse = req.evse.as_ref();
             let start = TransactionStart {
-                evse_id: evse.map_or(0, |e| e.id),
-                connector_id: evse.and_then(|e| e.connector_id).unwrap_or(1),
+                evse_id: evse.map_or(0, |e| e.0),
+                connector_id: evse.and_then(|e| e.1).unwrap_or(1),
                 ocpp_transaction_id: Some(ocpp_id),
                 id_token: req.id_token.as_ref().map(|t| t.id_token.clone()).unwrap_or_default(),
                 id_token_id: check.as_ref().and_then(|c| c.token.as_ref().map(|t| t.id)),
-                started_at: req.timestamp,
-                meter_start_wh: energy_wh(&samples),
+                started_at: at,
+                meter_start_wh: reading,
                 offline: req.offline.unwrap_or(false),
+                clock_skew: skewed,
             };
             let org = station.charger_org(&s.charger_id).await?;
             station.store.start_transaction(&s.charger_id, org, &start).await?
@@ -415,12 +467,18 @@ pub(super) async fn transaction_event_v201(
     // seqNo makes resends detectable: anything at or below the last stored one was stored.
     let fresh = tx.last_seq_no.is_none_or(|last| req.seq_no > last);
     if fresh {
-        station.store_samples(s, &samples, Some(tx.id), tx.evse_id).await?;
         let ended = req.event_type == TransactionEventEnumType::Ended;
+        if let (true, Some(wh)) = (ended, reading) {
+            check_stop("meterValue", tx.meter_start_wh, wh)?;
+        }
+        station.store_samples(s, &samples, Some(tx.id), tx.evse_id).await?;
         let mut active: transaction::ActiveModel = tx.clone().into();
         active.last_seq_no = Set(Some(req.seq_no));
         if req.offline == Some(true) {
             active.offline = Set(true);
+        }
+        if skewed {
+            active.clock_skew = Set(true);
         }
         if tx.id_token.is_empty() {
             if let Some(t) = &req.id_token {
@@ -428,7 +486,7 @@ pub(super) async fn transaction_event_v201(
                 active.id_token_id = Set(check.as_ref().and_then(|c| c.token.as_ref().map(|t| t.id)));
             }
         }
-        if let Some(wh) = energy_wh(&samples) {
+        if let Some(wh) = reading {
             if ended {
                 active.meter_stop_wh = Set(Some(wh));
             } else if tx.meter_start_wh.is_none() {
@@ -436,7 +494,7 @@ pub(super) async fn transaction_event_v201(
             }
         }
         if ended {
-            active.stopped_at = Set(Some(req.timestamp));
+            active.stopped_at = Set(Some(at));
             active.stop_reason = Set(Some(
                 req.transaction_info
                     .stopped_reason
@@ -451,4 +509,65 @@ pub(super) async fn transaction_event_v201(
         id_token_info: check.map(|c| c.v201()),
         ..Default::default()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    use super::*;
+
+    fn clock() -> Clock {
+        Clock::now(3600)
+    }
+
+    /// Whatever a parse lets through is a storable measurement.
+    fn storable(samples: &[Sample]) -> Result<(), TestCaseError> {
+        for s in samples {
+            prop_assert!(s.value.is_finite() && s.value.abs() <= bounds::MAX_SAMPLE);
+            if s.measurand == ENERGY {
+                prop_assert!(s.value >= 0.0, "negative register {}", s.value);
+            }
+        }
+        if let Ok(Some(wh)) = energy_wh(samples, "x") {
+            prop_assert!((0..=bounds::MAX_REGISTER_WH as i64).contains(&wh));
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn any_16_value_string_is_stored_sanely_or_refused(
+            value in prop_oneof![
+                ".*",
+                "[-+]?[0-9]{0,20}(\\.[0-9]{0,20})?([eE][-+]?[0-9]{1,4})?",
+                "(?i)[-+]?(nan|inf|infinity)",
+            ],
+            measurand in prop_oneof![Just("Energy.Active.Import.Register"), Just("Power.Active.Import"), Just("Voltage")],
+        ) {
+            let mv: MeterValue16 = serde_json::from_value(json!({
+                "timestamp": Utc::now(), "sampledValue": [{"value": value, "measurand": measurand}]
+            })).expect("a 1.6 meter value");
+            if let Ok(samples) = samples_v16(&[mv], &clock(), "meterValue") {
+                storable(&samples)?;
+            }
+        }
+
+        #[test]
+        fn any_201_value_and_multiplier_is_stored_sanely_or_refused(
+            value in any::<f64>().prop_filter("JSON has no NaN or infinities", |v| v.is_finite()),
+            multiplier in any::<i32>(),
+        ) {
+            let Ok(mv) = serde_json::from_value::<MeterValueType>(json!({
+                "timestamp": Utc::now(),
+                "sampledValue": [{"value": value, "unitOfMeasure": {"unit": "Wh", "multiplier": multiplier}}]
+            })) else {
+                return Ok(());
+            };
+            if let Ok(samples) = samples_v201(&[mv], &clock(), "meterValue") {
+                storable(&samples)?;
+            }
+        }
+    }
 }

@@ -4,6 +4,7 @@
 
 mod admission;
 mod boot;
+mod bounds;
 mod charging;
 mod firmware;
 mod heartbeat;
@@ -24,6 +25,9 @@ pub enum StationError {
     /// The action is valid OCPP but voltgate does not handle it (yet).
     #[error("{0} is not supported")]
     Unsupported(&'static str),
+    /// A value no real charger can report (see [`bounds`]); nothing of the message is stored.
+    #[error("{field}: {reason}")]
+    Constraint { field: String, reason: String },
     /// Storing what the charger said failed; the charger should retry.
     #[error(transparent)]
     Store(#[from] store::Error),
@@ -69,6 +73,7 @@ pub struct Station {
     /// Smoothed time to commit a BootNotification (µs); past the threshold, boots get Pending.
     boot_commit_us: std::sync::atomic::AtomicU64,
     boot_overload_us: u64,
+    max_clock_skew_s: u64,
 }
 
 impl Station {
@@ -84,6 +89,7 @@ impl Station {
             hasher,
             boot_commit_us: Default::default(),
             boot_overload_us: config.boot_overload_ms.saturating_mul(1000),
+            max_clock_skew_s: config.max_clock_skew_s,
         }
     }
 
@@ -130,6 +136,11 @@ impl Station {
             Q::MeterValues(r) => A::MeterValues(charging::meter_values_v201(self, session, r).await?),
             other => return Err(StationError::Unsupported(other.action())),
         })
+    }
+
+    /// The clock against which this message's times are judged.
+    fn clock(&self) -> bounds::Clock {
+        bounds::Clock::now(self.max_clock_skew_s)
     }
 
     /// Records that the charger was heard from, at most once per heartbeat interval.

@@ -4,7 +4,7 @@ use chrono::Utc;
 use rust_ocpp::v1_6::messages::status_notification as m16;
 use rust_ocpp::v2_0_1::messages::status_notification as m201;
 
-use super::{Session, Station, StationError};
+use super::{Session, Station, StationError, bounds};
 use crate::ocpp::enum_name;
 use crate::store::ConnectorStatus;
 
@@ -20,8 +20,9 @@ pub(super) async fn v16(
     session: &mut Session,
     req: m16::StatusNotificationRequest,
 ) -> Result<m16::StatusNotificationResponse, StationError> {
-    // 1.6 connectors are EVSEs of one connector each; see `entity::connector`.
-    let id = i32::try_from(req.connector_id).unwrap_or(i32::MAX);
+    // 1.6 connectors are EVSEs of one connector each; see `entity::connector`. 0 is the
+    // charger itself.
+    let id = bounds::id("connectorId", req.connector_id, 0)?;
     let status = ConnectorStatus {
         evse_id: id,
         connector_id: id,
@@ -29,7 +30,7 @@ pub(super) async fn v16(
         error_code: Some(enum_name(&req.error_code)),
         info: req.info,
         vendor_error_code: req.vendor_error_code,
-        at: req.timestamp.unwrap_or_else(Utc::now),
+        at: req.timestamp.map_or_else(Utc::now, |t| station.clock().at(t).0),
     };
     station.connector_status(session, status).await?;
     Ok(m16::StatusNotificationResponse {})
@@ -41,13 +42,13 @@ pub(super) async fn v201(
     req: m201::StatusNotificationRequest,
 ) -> Result<m201::StatusNotificationResponse, StationError> {
     let status = ConnectorStatus {
-        evse_id: req.evse_id,
-        connector_id: req.connector_id,
+        evse_id: bounds::id("evseId", req.evse_id, 1)?,
+        connector_id: bounds::id("connectorId", req.connector_id, 1)?,
         status: enum_name(&req.connector_status),
         error_code: None,
         info: None,
         vendor_error_code: None,
-        at: req.timestamp,
+        at: station.clock().at(req.timestamp).0,
     };
     station.connector_status(session, status).await?;
     Ok(m201::StatusNotificationResponse {})

@@ -58,12 +58,7 @@ impl Store {
         auth.ensure(Permission::UsersManage, u.organisation_id)?;
         let now = Utc::now();
         let txn = self.db.begin().await?;
-        invitation::Entity::update_many()
-            .col_expr(invitation::Column::UsedAt, Expr::value(now))
-            .filter(invitation::Column::UserId.eq(u.id))
-            .filter(invitation::Column::UsedAt.is_null())
-            .exec(&txn)
-            .await?;
+        void_invitations(&txn, u.id).await?;
         let created = invitation::ActiveModel {
             user_id: Set(u.id),
             token_hash: Set(token_hash),
@@ -148,6 +143,7 @@ impl Store {
             .filter(api_token::Column::TokenHash.ne(keep))
             .exec(&txn)
             .await?;
+        void_invitations(&txn, user_id).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -279,19 +275,6 @@ impl Store {
             .max_by_key(|o| o.path.len()))
     }
 
-    /// Sets or clears `require_2fa` on an organisation.
-    pub async fn set_require_2fa(
-        &self,
-        auth: &Authorized,
-        org: organisation::Model,
-        on: bool,
-    ) -> Result<organisation::Model> {
-        auth.ensure(Permission::OrganisationsCreate, org.id)?;
-        let mut active: organisation::ActiveModel = org.into();
-        active.require_2fa = Set(on);
-        Ok(active.update(&self.db).await?)
-    }
-
     /// A user's unexpired sessions, newest first.
     pub async fn sessions(&self, user_id: i32) -> Result<Vec<api_token::Model>> {
         Ok(api_token::Entity::find()
@@ -339,5 +322,17 @@ async fn replace_recovery_codes(txn: &impl sea_orm::ConnectionTrait, user_id: i3
     }))
     .exec(txn)
     .await?;
+    Ok(())
+}
+
+/// Marks the user's unused invitation and reset links used: a password chosen another way
+/// makes them void.
+pub(super) async fn void_invitations(db: &impl sea_orm::ConnectionTrait, user_id: i32) -> Result<()> {
+    invitation::Entity::update_many()
+        .col_expr(invitation::Column::UsedAt, Expr::value(Utc::now()))
+        .filter(invitation::Column::UserId.eq(user_id))
+        .filter(invitation::Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
     Ok(())
 }

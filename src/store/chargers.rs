@@ -55,13 +55,20 @@ impl Store {
 
     /// Registers a charger in the organisation `auth` was granted on, or adopts one that
     /// connected unregistered (no organisation yet). 409 if it already belongs somewhere.
+    /// Registers a charger; an unassigned one (waiting after a pending boot) is taken over
+    /// only with `adopt`, a proof on the root of the tree.
     pub async fn create_charger(
         &self,
         auth: &Authorized,
         id: &str,
-        site_id: Option<i32>,
-        password_hash: Option<String>,
+        fields: NewChargerFields,
+        adopt: Option<&Authorized>,
     ) -> Result<charger::Model> {
+        let NewChargerFields {
+            site_id,
+            password_hash,
+            security_profile,
+        } = fields;
         auth.ensure(Permission::ChargersWrite, auth.organisation_id())?;
         validate_charger_id(id)?;
         let row = charger::ActiveModel {
@@ -69,6 +76,7 @@ impl Store {
             organisation_id: Set(Some(auth.organisation_id())),
             site_id: Set(site_id),
             password_hash: Set(password_hash.clone()),
+            security_profile: Set(security_profile.map(i32::from)),
             registration_status: Set(ACCEPTED.into()),
             created_at: Set(Utc::now()),
             ..Default::default()
@@ -79,11 +87,16 @@ impl Store {
             .exec_without_returning(&self.db)
             .await?;
         if inserted == 0 {
+            let Some(root) = adopt else {
+                return Err(Error::Conflict(format!("charger {id} is already registered")));
+            };
+            root.ensure(Permission::ChargersWrite, root.organisation_id())?;
             let adopted = charger::Entity::update_many()
                 .set(charger::ActiveModel {
                     organisation_id: Set(Some(auth.organisation_id())),
                     site_id: Set(site_id),
                     password_hash: Set(password_hash),
+                    security_profile: Set(security_profile.map(i32::from)),
                     ..Default::default()
                 })
                 .filter(charger::Column::Id.eq(id))
@@ -99,40 +112,28 @@ impl Store {
             .ok_or_else(|| Error::NotFound(format!("charger {id}")))
     }
 
-    /// Changes a charger's site, password or (with a proof for the target) organisation.
+    /// Applies a charger's changes in one write: all of them or none.
     pub async fn update_charger(
         &self,
         auth: &Authorized,
         c: charger::Model,
-        move_to: Option<&Authorized>,
-        site_id: Option<Option<i32>>,
-        password_hash: Option<String>,
+        changes: ChargerChanges<'_>,
     ) -> Result<charger::Model> {
         auth.ensure(Permission::ChargersWrite, c.organisation_id.unwrap_or_default())?;
         let mut active: charger::ActiveModel = c.into();
-        if let Some(target) = move_to {
+        if let Some(target) = changes.move_to {
             target.ensure(Permission::ChargersWrite, target.organisation_id())?;
             active.organisation_id = Set(Some(target.organisation_id()));
         }
-        if let Some(site_id) = site_id {
+        if let Some(site_id) = changes.site_id {
             active.site_id = Set(site_id);
         }
-        if let Some(hash) = password_hash {
+        if let Some(hash) = changes.password_hash {
             active.password_hash = Set(Some(hash));
         }
-        Ok(active.update(&self.db).await?)
-    }
-
-    /// Sets (or, with `None`, clears) a charger's own security profile.
-    pub async fn set_security_profile(
-        &self,
-        auth: &Authorized,
-        c: charger::Model,
-        profile: Option<u8>,
-    ) -> Result<charger::Model> {
-        auth.ensure(Permission::ChargersWrite, c.organisation_id.unwrap_or_default())?;
-        let mut active: charger::ActiveModel = c.into();
-        active.security_profile = Set(profile.map(i32::from));
+        if let Some(profile) = changes.security_profile {
+            active.security_profile = Set(profile.map(i32::from));
+        }
         Ok(active.update(&self.db).await?)
     }
 
@@ -485,4 +486,22 @@ pub fn validate_charger_id(id: &str) -> Result<()> {
             "charger id {id:?} must be 1 to 48 printable ASCII characters without '/' or ':'"
         )))
     }
+}
+
+/// What a charger update changes; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct ChargerChanges<'a> {
+    /// Move to the organisation of this proof.
+    pub move_to: Option<&'a Authorized>,
+    pub site_id: Option<Option<i32>>,
+    pub password_hash: Option<String>,
+    pub security_profile: Option<Option<u8>>,
+}
+
+/// A new charger's own fields.
+#[derive(Debug, Default)]
+pub struct NewChargerFields {
+    pub site_id: Option<i32>,
+    pub password_hash: Option<String>,
+    pub security_profile: Option<u8>,
 }

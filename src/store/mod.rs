@@ -6,6 +6,7 @@ mod audit;
 mod chargers;
 mod group_commit;
 mod organisations;
+pub use organisations::{Move, OrganisationChanges};
 mod scope;
 mod sites;
 mod tickets;
@@ -15,7 +16,9 @@ mod users;
 
 pub use accounts::{InvitationPurpose, InvitationState, SCOPE_ENROL_2FA, SCOPE_FULL};
 pub use audit::AuditEntry;
-pub use chargers::{ACCEPTED, BootInfo, ConnectorStatus, EventKind, PENDING, validate_charger_id};
+pub use chargers::{
+    ACCEPTED, BootInfo, ChargerChanges, ConnectorStatus, EventKind, NewChargerFields, PENDING, validate_charger_id,
+};
 pub use scope::Page;
 pub use sites::{HOME, SITE_KINDS, SiteFields};
 pub use tickets::{TICKET_STATUSES, TicketFields};

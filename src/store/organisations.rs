@@ -2,7 +2,7 @@
 //! questions are one indexed `LIKE 'prefix%'` query, never recursion in Rust.
 
 use chrono::Utc;
-use entity::{charger, membership, organisation, site, ticket, user};
+use entity::{charger, driver, driver_group, id_token, membership, organisation, site, tariff, ticket, user};
 use sea_orm::sea_query::{Alias, BinOper, Expr, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
@@ -44,62 +44,43 @@ impl Store {
         Ok(created)
     }
 
-    /// Renames an organisation.
-    pub async fn rename_organisation(
+    /// Applies an organisation's changes in one transaction: all of them or none. A move
+    /// needs proofs on its current parent (who manages it) and on the new parent, and refuses
+    /// a move into its own subtree.
+    pub async fn update_organisation(
         &self,
         auth: &Authorized,
-        org: organisation::Model,
-        name: &str,
+        org: &organisation::Model,
+        changes: OrganisationChanges<'_>,
     ) -> Result<organisation::Model> {
         auth.ensure(Permission::OrganisationsCreate, org.id)?;
-        let name = valid_name(name)?;
-        let mut active: organisation::ActiveModel = org.into();
-        active.name = Set(name.to_owned());
-        Ok(active.update(&self.db).await?)
-    }
-
-    /// Moves `org` (and its subtree) below `new_parent`; refuses a move into its own subtree.
-    /// Needs proofs on its current parent (who manages it) and on the new parent.
-    pub async fn move_organisation(
-        &self,
-        auth_parent_now: &Authorized,
-        auth_parent: &Authorized,
-        org: &organisation::Model,
-        new_parent: &organisation::Model,
-    ) -> Result<organisation::Model> {
-        let Some(parent_now) = org.parent_id else {
-            return Err(Error::Conflict("the root organisation cannot move".into()));
-        };
-        auth_parent_now.ensure(Permission::OrganisationsCreate, parent_now)?;
-        auth_parent.ensure(Permission::OrganisationsCreate, new_parent.id)?;
-        if new_parent.path.starts_with(&org.path) {
-            return Err(Error::Conflict(
-                "an organisation cannot move into its own subtree".into(),
-            ));
+        let name = changes.name.map(valid_name).transpose()?;
+        if let Some(m) = &changes.parent {
+            let Some(parent_now) = org.parent_id else {
+                return Err(Error::Conflict("the root organisation cannot move".into()));
+            };
+            m.auth_parent_now.ensure(Permission::OrganisationsCreate, parent_now)?;
+            m.auth_parent.ensure(Permission::OrganisationsCreate, m.new_parent.id)?;
+            if m.new_parent.path.starts_with(&org.path) {
+                return Err(Error::Conflict(
+                    "an organisation cannot move into its own subtree".into(),
+                ));
+            }
         }
-        let old_prefix = org.path.clone();
-        let new_prefix = format!("{}{}/", new_parent.path, org.id);
         let txn = self.db.begin().await?;
-        organisation::Entity::update_many()
-            .col_expr(
-                organisation::Column::Path,
-                // new_prefix || substr(path, len(old_prefix) + 1), spelled with portable parts;
-                // i32 because PostgreSQL has substr(text, integer) but no bigint variant.
-                Expr::val(new_prefix.clone()).binary(
-                    BinOper::Custom("||"),
-                    Func::cust(Alias::new("substr"))
-                        .arg(Expr::col(organisation::Column::Path))
-                        .arg(i32::try_from(old_prefix.len() + 1).unwrap_or(i32::MAX)),
-                ),
-            )
-            .filter(organisation::Column::Path.like(format!("{old_prefix}%")))
-            .exec(&txn)
-            .await?;
-        organisation::Entity::update_many()
-            .col_expr(organisation::Column::ParentId, Expr::value(new_parent.id))
-            .filter(organisation::Column::Id.eq(org.id))
-            .exec(&txn)
-            .await?;
+        if name.is_some() || changes.require_2fa.is_some() {
+            let mut active: organisation::ActiveModel = org.clone().into();
+            if let Some(name) = name {
+                active.name = Set(name.to_owned());
+            }
+            if let Some(on) = changes.require_2fa {
+                active.require_2fa = Set(on);
+            }
+            active.update(&txn).await?;
+        }
+        if let Some(m) = changes.parent {
+            move_subtree(&txn, org, m.new_parent).await?;
+        }
         txn.commit().await?;
         self.organisation(org.id)
             .await?
@@ -156,6 +137,34 @@ impl Store {
                     .count(&self.db)
                     .await?,
             ),
+            (
+                "drivers",
+                driver::Entity::find()
+                    .filter(driver::Column::OrganisationId.eq(id))
+                    .count(&self.db)
+                    .await?,
+            ),
+            (
+                "driver groups",
+                driver_group::Entity::find()
+                    .filter(driver_group::Column::OrganisationId.eq(id))
+                    .count(&self.db)
+                    .await?,
+            ),
+            (
+                "id tokens",
+                id_token::Entity::find()
+                    .filter(id_token::Column::OrganisationId.eq(id))
+                    .count(&self.db)
+                    .await?,
+            ),
+            (
+                "tariffs",
+                tariff::Entity::find()
+                    .filter(tariff::Column::OrganisationId.eq(id))
+                    .count(&self.db)
+                    .await?,
+            ),
         ];
         let held: Vec<String> = checks
             .iter()
@@ -174,6 +183,9 @@ impl Store {
             .map_err(|e| match e.sql_err() {
                 // Something was added concurrently.
                 Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_)) => {
+                    Error::Conflict(format!("organisation {id} is not empty"))
+                }
+                _ if e.to_string().contains("FOREIGN KEY") => {
                     Error::Conflict(format!("organisation {id} is not empty"))
                 }
                 _ => Error::Db(e),
@@ -264,4 +276,51 @@ async fn insert_organisation(
     let mut active: organisation::ActiveModel = created.into();
     active.path = Set(path);
     Ok(active.update(db).await?)
+}
+
+/// What an organisation update changes; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct OrganisationChanges<'a> {
+    pub name: Option<&'a str>,
+    pub require_2fa: Option<bool>,
+    pub parent: Option<Move<'a>>,
+}
+
+/// A move below `new_parent`, with the proofs on both parents.
+#[derive(Debug)]
+pub struct Move<'a> {
+    pub auth_parent_now: &'a Authorized,
+    pub auth_parent: &'a Authorized,
+    pub new_parent: &'a organisation::Model,
+}
+
+/// Rewrites the paths of `org`'s subtree below `new_parent`.
+async fn move_subtree(
+    txn: &impl ConnectionTrait,
+    org: &organisation::Model,
+    new_parent: &organisation::Model,
+) -> Result<()> {
+    let old_prefix = org.path.clone();
+    let new_prefix = format!("{}{}/", new_parent.path, org.id);
+    organisation::Entity::update_many()
+        .col_expr(
+            organisation::Column::Path,
+            // new_prefix || substr(path, len(old_prefix) + 1), spelled with portable parts;
+            // i32 because PostgreSQL has substr(text, integer) but no bigint variant.
+            Expr::val(new_prefix).binary(
+                BinOper::Custom("||"),
+                Func::cust(Alias::new("substr"))
+                    .arg(Expr::col(organisation::Column::Path))
+                    .arg(i32::try_from(old_prefix.len() + 1).unwrap_or(i32::MAX)),
+            ),
+        )
+        .filter(organisation::Column::Path.like(format!("{old_prefix}%")))
+        .exec(txn)
+        .await?;
+    organisation::Entity::update_many()
+        .col_expr(organisation::Column::ParentId, Expr::value(new_parent.id))
+        .filter(organisation::Column::Id.eq(org.id))
+        .exec(txn)
+        .await?;
+    Ok(())
 }

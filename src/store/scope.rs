@@ -16,6 +16,22 @@ pub struct Page {
 impl Page {
     /// The largest page a caller may ask for.
     pub const MAX_LIMIT: u64 = 500;
+    /// The furthest a caller may skip; beyond it the database's signed 64-bit binders overflow
+    /// long before any table has that many rows.
+    pub const MAX_OFFSET: u64 = 1_000_000_000;
+
+    /// A page within the bounds (defaults for what is absent), or the field and why not.
+    pub fn new(limit: Option<u64>, offset: Option<u64>) -> Result<Self, (&'static str, String)> {
+        let limit = limit.unwrap_or(Self::default().limit);
+        if !(1..=Self::MAX_LIMIT).contains(&limit) {
+            return Err(("limit", format!("must be between 1 and {}", Self::MAX_LIMIT)));
+        }
+        let offset = offset.unwrap_or(0);
+        if offset > Self::MAX_OFFSET {
+            return Err(("offset", format!("must be at most {}", Self::MAX_OFFSET)));
+        }
+        Ok(Self { limit, offset })
+    }
 }
 
 impl Default for Page {

@@ -186,7 +186,7 @@ impl Store {
         }
         .insert(&self.db)
         .await
-        .map_err(|e| conflict_on_unique(e, format!("token {token:?} already exists in this organisation tree")))
+        .map_err(|e| conflict_on_unique(e, "this token value cannot be registered here".into()))
     }
 
     /// Changes a token.

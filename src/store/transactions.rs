@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use entity::{id_token, meter_value, transaction};
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -47,6 +47,8 @@ pub struct TransactionStart {
     pub started_at: DateTime<Utc>,
     pub meter_start_wh: Option<i64>,
     pub offline: bool,
+    /// `started_at` is the receive time: the charger's was implausible.
+    pub clock_skew: bool,
 }
 
 /// Filters of the charging log.
@@ -99,13 +101,10 @@ impl MeterWriter {
                     }
                 }
                 let started = std::time::Instant::now();
-                let result = store.insert_meter_values(&pending).await.map_err(|e| e.to_string());
+                let results = store.insert_meter_values(&pending).await;
                 store.write_stats().observe("meter_values", rows, started.elapsed());
-                if let Err(e) = &result {
-                    tracing::error!(error = %e, rows, "meter values not stored");
-                }
-                for b in pending {
-                    let _ = b.done.send(result.clone());
+                for (b, result) in pending.into_iter().zip(results) {
+                    let _ = b.done.send(result);
                 }
             }
         });
@@ -135,33 +134,45 @@ impl MeterWriter {
 }
 
 impl Store {
-    async fn insert_meter_values(&self, batches: &[Batch]) -> Result<()> {
-        let txn = self.db.begin().await?;
-        let rows: Vec<meter_value::ActiveModel> = batches
-            .iter()
-            .flat_map(|b| {
-                b.rows.iter().map(|r| meter_value::ActiveModel {
-                    transaction_id: Set(r.transaction_id),
-                    charger_id: Set(b.charger_id.clone()),
-                    evse_id: Set(r.evse_id),
-                    at: Set(r.at),
-                    measurand: Set(r.measurand.clone()),
-                    value: Set(r.value),
-                    unit: Set(r.unit.clone()),
-                    phase: Set(r.phase.clone()),
-                    context: Set(r.context.clone()),
-                    ..Default::default()
-                })
-            })
-            .collect();
-        // Stay well below SQLite's bound-parameter limit (9 columns per row).
-        for chunk in rows.chunks(500) {
-            meter_value::Entity::insert_many(chunk.to_vec())
-                .exec_without_returning(&txn)
-                .await?;
+    /// Writes the batches in one transaction; if that fails, each charger's batch again in a
+    /// savepoint of its own, so a bad write fails only the charger that sent it.
+    async fn insert_meter_values(&self, batches: &[Batch]) -> Vec<Result<(), String>> {
+        let all = async {
+            let txn = self.db.begin().await?;
+            for b in batches {
+                insert_rows(&txn, b).await?;
+            }
+            txn.commit().await
+        };
+        let Err(e) = all.await else {
+            return vec![Ok(()); batches.len()];
+        };
+        tracing::warn!(error = %e, batches = batches.len(), "meter batch failed; writing each charger's values alone");
+        let txn = match self.db.begin().await {
+            Ok(txn) => txn,
+            Err(e) => return vec![Err(e.to_string()); batches.len()],
+        };
+        let mut results = Vec::with_capacity(batches.len());
+        for b in batches {
+            let result = match txn.begin().await {
+                Ok(savepoint) => match insert_rows(&savepoint, b).await {
+                    Ok(()) => savepoint.commit().await,
+                    Err(e) => {
+                        let _ = savepoint.rollback().await;
+                        Err(e)
+                    }
+                },
+                Err(e) => Err(e),
+            };
+            if let Err(e) = &result {
+                tracing::error!(charger = %b.charger_id, error = %e, rows = b.rows.len(), "meter values not stored");
+            }
+            results.push(result.map_err(|e| e.to_string()));
         }
-        txn.commit().await?;
-        Ok(())
+        match txn.commit().await {
+            Ok(()) => results,
+            Err(e) => vec![Err(e.to_string()); batches.len()],
+        }
     }
 
     /// A transaction by the charger's id for it.
@@ -173,12 +184,20 @@ impl Store {
             .await?)
     }
 
-    /// The 1.6 resend check: a start already stored for this connector, time and id tag.
+    /// The 1.6 resend check: a start already stored for this connector, time and id tag. A
+    /// start whose time was replaced by the receive time matches the open one of its kind.
     pub async fn same_start(&self, charger_id: &str, s: &TransactionStart) -> Result<Option<transaction::Model>> {
+        let when = if s.clock_skew {
+            Condition::all()
+                .add(transaction::Column::ClockSkew.eq(true))
+                .add(transaction::Column::StoppedAt.is_null())
+        } else {
+            Condition::all().add(transaction::Column::StartedAt.eq(s.started_at))
+        };
         Ok(transaction::Entity::find()
             .filter(transaction::Column::ChargerId.eq(charger_id))
             .filter(transaction::Column::ConnectorId.eq(s.connector_id))
-            .filter(transaction::Column::StartedAt.eq(s.started_at))
+            .filter(when)
             .filter(transaction::Column::IdToken.eq(s.id_token.clone()))
             .one(&self.db)
             .await?)
@@ -218,6 +237,7 @@ impl Store {
             started_at: Set(s.started_at),
             meter_start_wh: Set(s.meter_start_wh),
             offline: Set(s.offline),
+            clock_skew: Set(s.clock_skew),
             updated_at: Set(Utc::now()),
             ..Default::default()
         }
@@ -302,6 +322,33 @@ impl Store {
             .all(&self.db)
             .await?)
     }
+}
+
+/// Inserts one charger's batch.
+async fn insert_rows(db: &impl ConnectionTrait, b: &Batch) -> std::result::Result<(), DbErr> {
+    let rows: Vec<meter_value::ActiveModel> = b
+        .rows
+        .iter()
+        .map(|r| meter_value::ActiveModel {
+            transaction_id: Set(r.transaction_id),
+            charger_id: Set(b.charger_id.clone()),
+            evse_id: Set(r.evse_id),
+            at: Set(r.at),
+            measurand: Set(r.measurand.clone()),
+            value: Set(r.value),
+            unit: Set(r.unit.clone()),
+            phase: Set(r.phase.clone()),
+            context: Set(r.context.clone()),
+            ..Default::default()
+        })
+        .collect();
+    // Stay well below SQLite's bound-parameter limit (9 columns per row).
+    for chunk in rows.chunks(500) {
+        meter_value::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Transactions at chargers of organisations in the scope, or charged with tokens of those

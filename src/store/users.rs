@@ -58,13 +58,14 @@ impl Store {
         }
         .insert(&self.db)
         .await
-        .map_err(|e| conflict_on_unique(e, format!("user name {username:?} is taken")))
+        .map_err(|e| conflict_on_unique(e, "user name taken".into()))
     }
 
     /// Changes a user managed under `auth`; disabling or a new password revokes its tokens.
     pub async fn update_user(&self, auth: &Authorized, u: user::Model, changes: UserChanges) -> Result<user::Model> {
         auth.ensure(Permission::UsersManage, u.organisation_id)?;
-        let revoke = changes.disabled == Some(true) || changes.password_hash.is_some();
+        let password_changed = changes.password_hash.is_some();
+        let revoke = changes.disabled == Some(true) || password_changed;
         let id = u.id;
         let mut active: user::ActiveModel = u.into();
         if let Some(email) = changes.email {
@@ -83,6 +84,9 @@ impl Store {
                 .filter(api_token::Column::UserId.eq(id))
                 .exec(&txn)
                 .await?;
+        }
+        if password_changed {
+            super::accounts::void_invitations(&txn, id).await?;
         }
         txn.commit().await?;
         Ok(updated)

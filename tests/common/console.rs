@@ -242,20 +242,25 @@ impl Console {
 
     /// Posts exactly `fields` (no CSRF token added).
     pub async fn post_raw(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        self.post_with_headers(path, fields, &[]).await
+    }
+
+    /// Posts exactly `fields` with extra request headers (`Origin`, `Sec-Fetch-Site`, ...).
+    pub async fn post_with_headers(&mut self, path: &str, fields: &[(&str, &str)], headers: &[(&str, &str)]) -> Page {
         let body = fields
             .iter()
             .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
             .collect::<Vec<_>>()
             .join("&");
-        let response = self
+        let mut request = self
             .client
             .post(format!("{}{path}", self.base))
             .header(COOKIE, self.cookie_header())
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .expect("POST");
+            .header("content-type", "application/x-www-form-urlencoded");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.body(body).send().await.expect("POST");
         self.finish(response).await
     }
 

@@ -21,6 +21,8 @@ pub struct PasswordForm {
     current_password: String,
     #[serde(default)]
     new_password: String,
+    #[serde(default)]
+    otp: String,
 }
 
 /// `GET /account`
@@ -57,6 +59,10 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> PageResult {
             input #current_password type="password" name="current_password" autocomplete="current-password" required;
             label for="new_password" { "New password" }
             input #new_password type="password" name="new_password" autocomplete="new-password" required minlength=(state.config.accounts.password_min_length);
+            @if me.two_factor {
+                label for="otp" { "One-time code" }
+                input #otp type="text" name="otp" inputmode="numeric" autocomplete="one-time-code" required;
+            }
             button type="submit" { "Change password" }
         }
     };
@@ -68,6 +74,7 @@ pub async fn change_password(State(state): State<AppState>, s: Submitted<Passwor
     let change = PasswordChange {
         current_password: s.form.current_password,
         new_password: s.form.new_password,
+        otp: Some(s.form.otp).filter(|c| !c.trim().is_empty()),
     };
     let outcome = auth::change_password(&state, &s.viewer.principal, &s.viewer.token, change)
         .await

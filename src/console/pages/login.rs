@@ -17,7 +17,7 @@ use crate::api::extract::ClientAddr;
 use crate::console::layout::{csrf_input, html_response, shell};
 use crate::console::session::{
     CSRF_FIELD, Enrolling, LOGIN_COOKIE, SESSION_COOKIE, Submitted, cookie, read_cookie, read_form, removal,
-    same_token, secure,
+    same_origin, same_token, secure,
 };
 use crate::console::{ConsoleError, PageResult};
 use crate::crypto;
@@ -79,11 +79,33 @@ pub async fn submit(
     State(state): State<AppState>,
     ConnectInfo(ClientAddr(peer)): ConnectInfo<ClientAddr>,
     jar: CookieJar,
-    body: axum::body::Body,
+    request: axum::extract::Request,
 ) -> PageResult {
+    let (parts, body) = request.into_parts();
     let (csrf, form) = read_form::<LoginForm>(body).await?;
     let expected = read_cookie(&jar, LOGIN_COOKIE, secure(&state)).unwrap_or_default();
-    if !same_token(&csrf, &expected) {
+    let why = if !same_origin(&parts, &state) {
+        Some("cross-site login form")
+    } else if !same_token(&csrf, &expected) {
+        Some("missing or wrong login CSRF token")
+    } else {
+        None
+    };
+    if let Some(why) = why {
+        // Nobody is signed in yet: the row names the address instead of a user.
+        let entry = crate::store::AuditEntry {
+            user_id: None,
+            action: "console.login".into(),
+            organisation_id: None,
+            charger_id: None,
+            resource: Some(format!("address:{}", peer.ip())),
+            request: None,
+            outcome: "denied".into(),
+            detail: Some(why.into()),
+        };
+        if let Err(e) = state.store.record_audit(entry).await {
+            tracing::error!(error = %e, "could not write the audit log");
+        }
         return Err(ConsoleError::Csrf);
     }
     let form = form?;

@@ -32,7 +32,7 @@ const PAGE: u64 = 100;
 /// is ignored rather than answered with an error page.
 #[derive(Debug, Default, Deserialize)]
 pub struct Paging {
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "lenient_offset")]
     pub offset: Option<u64>,
     /// Only this organisation and its subtree.
     #[serde(default, deserialize_with = "lenient")]
@@ -81,6 +81,11 @@ impl Paging {
             }
         }
     }
+}
+
+/// An offset past the last possible page is ignored like any unreadable one.
+fn lenient_offset<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    Ok(lenient(d)?.filter(|o| *o <= crate::store::Page::MAX_OFFSET))
 }
 
 fn lenient<'de, D: Deserializer<'de>, T: std::str::FromStr>(d: D) -> Result<Option<T>, D::Error> {

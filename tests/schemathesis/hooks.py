@@ -1,0 +1,52 @@
+"""Schemathesis hooks for tests/schemathesis/run.sh (loaded through SCHEMATHESIS_HOOKS).
+
+The run logs in again whenever its token is revoked (schemathesis.toml), so only requests that
+would make that re-login impossible, or useless, are kept out. They are dropped case by case
+rather than by excluding whole operations, so the same operations on every other id stay
+under test:
+
+* PATCH /api/v1/users/{run user} with a `password`: sets a password the run does not know
+  (and ends its sessions), so every later re-login fails and the rest of the run is 401s.
+  Operators may do this to their own account through this route (only `disabled` is guarded).
+* PATCH /api/v1/organisations/{root} with `require_2fa: true`: the run user's membership is on
+  the root, so its next login only gets an `enrol_2fa` token and every later request is 403
+  `enrolment_required`.
+
+run.sh exports ST_RUN_USER_ID and ST_ROOT_ORG_ID.
+"""
+
+import os
+import re
+
+import schemathesis
+
+RUN_USER_ID = int(os.environ["ST_RUN_USER_ID"])
+ROOT_ORG_ID = int(os.environ.get("ST_ROOT_ORG_ID", "1"))
+
+# What Rust's `i32::from_str` (axum's Path<i32>) accepts: optional sign, ASCII digits.
+_RUST_INT = re.compile(r"[+-]?[0-9]+")
+
+
+def _as_path_id(value):
+    """The integer the server would parse from a path parameter, or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and _RUST_INT.fullmatch(value):
+        return int(value)
+    return None
+
+
+@schemathesis.hook
+def filter_case(context, case):
+    method = case.method.upper()
+    path = case.operation.path
+    if method != "PATCH" or not isinstance(case.body, dict):
+        return True
+    target = _as_path_id((case.path_parameters or {}).get("id"))
+    if path == "/api/v1/users/{id}" and target == RUN_USER_ID and "password" in case.body:
+        return False
+    if path == "/api/v1/organisations/{id}" and target == ROOT_ORG_ID and case.body.get("require_2fa") is True:
+        return False
+    return True
