@@ -17,9 +17,9 @@ use entity::{charger, connector, organisation};
 use sea_orm::{ActiveValue::Set, EntityTrait};
 use voltgate::access::{Membership, Permission, Principal, Role};
 use voltgate::config::Config;
-use voltgate::server::AppState;
 use voltgate::services::dashboard::DashboardQuery;
 use voltgate::services::{self, ListQuery};
+use voltgate::state::AppState;
 use voltgate::store::{Page, Store};
 
 #[derive(Debug, Parser)]

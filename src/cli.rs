@@ -8,9 +8,11 @@ use clap::{Parser, Subcommand};
 use crate::access::Principal;
 use crate::access::Role;
 use crate::config::Config;
-use crate::server::{AppState, Server, redact};
+use crate::config::redact;
+use crate::server::Server;
 use crate::services::users::{MembershipOut, NewUser, UserPatch};
 use crate::services::{self, chargers::NewCharger, organisations::NewOrganisation};
+use crate::state::AppState;
 use crate::store::Store;
 
 /// voltgate: OCPP 1.6 / 2.0.1 central system with organisation-scoped access control.

@@ -8,60 +8,12 @@ use tokio::net::{TcpListener, TcpSocket};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::api::extract::ClientAddr;
 use crate::cluster::{Cluster, Fleet};
-use crate::config::Config;
-use crate::crypto::PasswordHasher;
-use crate::gateway::Gateway;
-use crate::mail::Mailer;
-use crate::metrics::Metrics;
-use crate::services::throttle::LoginThrottle;
-use crate::station::Station;
+use crate::config::{Config, redact};
+use crate::http::ClientAddr;
+use crate::state::AppState;
 use crate::store::Store;
 use crate::tls::{Tls, TlsListener};
-
-/// What every part of a running node shares; cheap to clone.
-#[derive(Clone, Debug)]
-pub struct AppState {
-    pub config: Arc<Config>,
-    pub store: Store,
-    pub gateway: Arc<Gateway>,
-    /// Failed-login counters (per node; a cluster multiplies the allowance by its size).
-    pub throttle: Arc<LoginThrottle>,
-    /// Remote commands in flight, one per charger and kind.
-    pub commands: Arc<crate::commands::Tracker>,
-    /// Bounded argon2, shared by charger handshakes and user logins.
-    pub hasher: PasswordHasher,
-    /// Invitation and password-reset mail, when `[smtp]` is configured.
-    pub mailer: Option<Mailer>,
-    /// Every connected charger, on this node or (in a cluster) another: how commands reach them.
-    pub fleet: Fleet,
-    /// What `/metrics` reports.
-    pub metrics: Arc<Metrics>,
-}
-
-impl AppState {
-    /// State over an open store; the gateway exists but serves nothing until run.
-    pub fn new(config: Config, store: Store) -> anyhow::Result<Self> {
-        let hasher = PasswordHasher::default().with_params(config.accounts.argon2_params()?);
-        let mailer = config.smtp.as_ref().map(Mailer::new).transpose()?;
-        let metrics = Arc::new(Metrics::new(store.write_stats()));
-        let station = Station::new(store.clone(), &config.ocpp, hasher.clone());
-        let gateway = Arc::new(Gateway::new(config.ocpp.clone(), station, Arc::clone(&metrics)));
-        let fleet = Fleet::local(gateway.registry().clone());
-        Ok(Self {
-            fleet,
-            metrics,
-            throttle: Arc::new(LoginThrottle::new(&config.accounts)),
-            config: Arc::new(config),
-            store,
-            gateway,
-            commands: Arc::default(),
-            hasher,
-            mailer,
-        })
-    }
-}
 
 /// A running node. Dropping it does not stop it; call [`Server::shutdown`].
 #[derive(Debug)]
@@ -144,7 +96,8 @@ impl Server {
             tracing::info!(%addr, "OCPP endpoint listening on wss://{addr}/ocpp/{{chargePointId}}");
         }
 
-        let app = crate::api::router(state.clone()).into_make_service_with_connect_info::<ClientAddr>();
+        let app = crate::api::router(state.clone(), crate::console::router())
+            .into_make_service_with_connect_info::<ClientAddr>();
         let api_shutdown = shutdown.clone();
         let api_tls = if state.config.api.tls { tls.clone() } else { None };
         let scheme = if api_tls.is_some() { "https" } else { "http" };
@@ -217,16 +170,4 @@ fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     socket.listen(4096)
-}
-
-/// A database URL without its password, for messages.
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
-            let user = userinfo.split(':').next().unwrap_or_default();
-            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
-        }
-        _ => url.to_owned(),
-    }
 }

@@ -9,6 +9,7 @@
 
 mod principal;
 mod roles;
+pub mod throttle;
 
 pub use principal::{Authorized, Membership, OrgRef, Principal, Scope};
 pub use roles::{Grant, Permission, Role, grant};

@@ -6,12 +6,12 @@ use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::error::{ApiResult, ErrorBody};
-use super::extract::{AnyAuth, Auth, ClientAddr, Json, Path};
-use crate::server::AppState;
+use crate::http::error::{ApiResult, ErrorBody};
+use crate::http::extract::{AnyAuth, Auth, ClientAddr, Json, Path};
 use crate::services::auth::{self, LoginRequest, LoginResponse, Me, PasswordChange};
 use crate::services::sessions::{self, SessionOut};
 use crate::services::two_factor::{self, DisableIn, Enrolment, OtpIn, RecoveryCodes, Status};
+use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

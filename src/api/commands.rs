@@ -7,13 +7,13 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::error::{ApiResult, ErrorBody};
-use super::extract::{Auth, Json, Path, Query};
 use crate::commands::{
     self, AvailabilityBody, Command, CommandReply, ConfigurationBody, DiagnosticsBody, FirmwareBody, RemoteStartBody,
     RemoteStopBody, ResetBody, TriggerBody, UnlockBody,
 };
-use crate::server::AppState;
+use crate::http::error::{ApiResult, ErrorBody};
+use crate::http::extract::{Auth, Json, Path, Query};
+use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -4,10 +4,10 @@ use axum::extract::State;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::error::{ApiResult, ErrorBody};
-use super::extract::{Auth, Query};
-use crate::server::AppState;
+use crate::http::error::{ApiResult, ErrorBody};
+use crate::http::extract::{Auth, Query};
 use crate::services::dashboard::{self as svc, Dashboard, DashboardQuery};
+use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get))

@@ -10,8 +10,6 @@ mod commands;
 mod dashboard;
 mod driver_groups;
 mod drivers;
-pub mod error;
-pub mod extract;
 mod id_tokens;
 mod invitations;
 mod organisations;
@@ -36,8 +34,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::server::AppState;
-use error::ApiError;
+use crate::http::ApiError;
+use crate::state::AppState;
 
 /// Request bodies larger than this answer 413.
 const BODY_LIMIT: usize = 1024 * 1024;
@@ -215,14 +213,15 @@ fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::R
     ApiError::from(crate::services::Error::Internal(format!("handler panicked: {what}"))).into_response()
 }
 
-/// The whole HTTP application.
-pub fn router(state: AppState) -> Router {
+/// The whole HTTP application: the API, its document, `console` (the web console's routes,
+/// passed in so the API does not depend on it) and the layers every answer goes through.
+pub fn router(state: AppState, console: Router<AppState>) -> Router {
     let hsts = state.config.api.tls;
     let (router, mut openapi) = routes().split_for_parts();
     StandardErrors.modify(&mut openapi);
     let openapi = Arc::new(openapi);
     let app = router
-        .merge(crate::console::router())
+        .merge(console)
         .route(
             "/api/openapi.json",
             get(move || async move { axum::Json(openapi.as_ref().clone()) }),

@@ -5,11 +5,11 @@ use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::error::{ApiResult, ErrorBody};
-use super::extract::{Auth, Json, Path, Query};
-use crate::server::AppState;
+use crate::http::error::{ApiResult, ErrorBody};
+use crate::http::extract::{Auth, Json, Path, Query};
 use crate::services::ListQuery;
 use crate::services::access_rules::{self as svc, TariffIn, TariffOut};
+use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

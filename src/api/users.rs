@@ -5,14 +5,14 @@ use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::error::{ApiResult, ErrorBody};
-use super::extract::{Auth, Json, Path, Query};
-use crate::server::AppState;
+use crate::http::error::{ApiResult, ErrorBody};
+use crate::http::extract::{Auth, Json, Path, Query};
 use crate::services::ListQuery;
 use crate::services::invitations::{self, InvitationOut};
 use crate::services::sessions::{self, SessionOut};
 use crate::services::two_factor;
 use crate::services::users::{self as svc, MembershipOut, NewUser, UserOut, UserPatch};
+use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

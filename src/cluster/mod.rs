@@ -12,6 +12,7 @@
 //!   answered by that node's registry with the charger's answer or the reason there was none.
 
 mod remote;
+mod slots;
 
 use std::sync::Arc;
 
@@ -20,6 +21,7 @@ use serde_json::Value;
 use crate::gateway::{CallFailure, ConnectionInfo, Registry};
 use crate::ocpp::OcppVersion;
 pub use remote::{Cluster, ClusterError};
+pub use slots::CommandSlots;
 
 /// Where a charger is connected, as this node sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -103,7 +103,7 @@ impl Cluster {
             .connect(url.as_str())
             .await
             .map_err(|source| ClusterError::Connect {
-                url: crate::server::redact(&url),
+                url: crate::config::redact(&url),
                 source,
             })?;
         let js = jetstream::new(client.clone());

@@ -7,7 +7,6 @@
 mod translate;
 
 use chrono::{DateTime, Utc};
-use dashmap::DashSet;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -18,8 +17,8 @@ use crate::access::{Permission, Principal};
 use crate::cluster::Location;
 use crate::gateway::CallFailure;
 use crate::metrics::CommandLabels;
-use crate::server::AppState;
 use crate::services::{self, Target};
+use crate::state::AppState;
 use crate::store::{ACCEPTED, AuditEntry, EventKind};
 
 /// `POST /chargers/{id}/reset`
@@ -230,33 +229,6 @@ pub enum Error {
     Internal(String),
 }
 
-/// Commands in flight, one per charger and kind.
-#[derive(Debug, Default)]
-pub struct Tracker {
-    in_flight: DashSet<(String, &'static str)>,
-}
-
-/// Holds a (charger, kind) slot until dropped.
-struct Slot<'a> {
-    tracker: &'a Tracker,
-    key: (String, &'static str),
-}
-
-impl Tracker {
-    fn acquire(&self, charger_id: &str, kind: &'static str) -> Option<Slot<'_>> {
-        let key = (charger_id.to_owned(), kind);
-        self.in_flight
-            .insert(key.clone())
-            .then_some(Slot { tracker: self, key })
-    }
-}
-
-impl Drop for Slot<'_> {
-    fn drop(&mut self) {
-        self.tracker.in_flight.remove(&self.key);
-    }
-}
-
 /// Sends `cmd` to a charger the principal may act on and returns the charger's answer.
 pub async fn execute(state: &AppState, p: &Principal, charger_id: &str, cmd: Command) -> Result<CommandReply, Error> {
     let action = format!("command.{}", cmd.kind());
@@ -284,7 +256,13 @@ pub async fn execute(state: &AppState, p: &Principal, charger_id: &str, cmd: Com
         let (request, action) = (request.clone(), action.as_str());
         observe(outcome);
         async move {
-            services::audit(state, p, action, target(), request, outcome, Some(err.to_string())).await;
+            let row = services::Audit::new(p, action, target()).detail(err.to_string());
+            match request {
+                Some(r) => row.request(r),
+                None => row,
+            }
+            .outcome(state, outcome)
+            .await;
             Err(err)
         }
     };

@@ -9,7 +9,7 @@ use maud::{DOCTYPE, Markup, html};
 
 use super::session::{CSRF_FIELD, Flash, Viewer, flash_removal, secure};
 use crate::access::{Permission, Principal};
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// What console pages may load: their own stylesheet, script and inline images (QR codes).
 pub const CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; \

@@ -15,9 +15,9 @@ use axum::routing::{get, post};
 use maud::html;
 
 use crate::access::{Permission, Principal};
-use crate::api::error::ApiError;
-use crate::server::AppState;
+use crate::http::error::ApiError;
 use crate::services::{self, ListQuery};
+use crate::state::AppState;
 
 /// Why a console request could not be served; each variant has one HTML answer.
 #[derive(Debug)]

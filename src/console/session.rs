@@ -14,8 +14,8 @@ use subtle::ConstantTimeEq;
 
 use super::ConsoleError;
 use crate::access::Principal;
-use crate::server::AppState;
 use crate::services;
+use crate::state::AppState;
 
 /// The session cookie.
 pub const SESSION_COOKIE: &str = "voltgate_session";
@@ -290,7 +290,10 @@ where
             tracing::info!(path = %parts.uri.path(), %why, "console form refused");
             let target = services::Target::new(format!("console:{}", parts.uri.path()));
             let p = viewer.principal().clone();
-            services::audit(state, &p, "console.form", target, None, "denied", Some(why.into())).await;
+            services::Audit::new(&p, "console.form", target)
+                .detail(why)
+                .denied(state)
+                .await;
             return Err(ConsoleError::Csrf);
         }
         Ok(Submitted { form: form?, viewer })

@@ -8,9 +8,9 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::sites::visible_site;
-use super::{ListQuery, Result, Target, audit, gate, invalid, list_scope, named_organisation, owned, refused};
+use super::{Audit, ListQuery, Result, Target, gate, invalid, list_scope, named_organisation, owned, refused};
 use crate::access::{Grant, Permission, Principal};
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// An access rule as the API shows it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -127,15 +127,13 @@ pub async fn create_rule(state: &AppState, p: &Principal, input: RuleIn) -> Resu
         return Err(invalid("group_id", "the group belongs to another organisation tree"));
     }
     let rule = state.store.create_access_rule(&auth, &site, &group).await?;
-    audit(
-        state,
+    Audit::new(
         p,
         action,
         Target::new(format!("access_rule:{}", rule.id)).org(site_org.id),
-        Some(json!(input)),
-        "ok",
-        None,
     )
+    .request(json!(input))
+    .ok(state)
     .await;
     Ok(RuleOut {
         id: rule.id,
@@ -165,15 +163,12 @@ pub async fn delete_rule(state: &AppState, p: &Principal, id: i32) -> Result<()>
         return Err(super::Error::NotFound(format!("access rule {id}")));
     };
     state.store.delete_access_rule(&auth, &site, &rule).await?;
-    audit(
-        state,
+    Audit::new(
         p,
         action,
         Target::new(format!("access_rule:{id}")).org(site.organisation_id),
-        None,
-        "ok",
-        None,
     )
+    .ok(state)
     .await;
     Ok(())
 }
@@ -250,15 +245,13 @@ pub async fn save_tariff(state: &AppState, p: &Principal, id: Option<i32>, input
         .store
         .save_tariff(&auth, existing, input.price_per_kwh, input.currency.clone())
         .await?;
-    audit(
-        state,
+    Audit::new(
         p,
         action,
         Target::new(format!("tariff:{}", t.id)).org(t.organisation_id),
-        Some(json!(input)),
-        "ok",
-        None,
     )
+    .request(json!(input))
+    .ok(state)
     .await;
     Ok(t.into())
 }
@@ -277,15 +270,12 @@ pub async fn delete_tariff(state: &AppState, p: &Principal, id: i32) -> Result<(
     )
     .await?;
     state.store.delete_tariff(&auth, &t).await?;
-    audit(
-        state,
+    Audit::new(
         p,
         "tariff.delete",
         Target::new(format!("tariff:{id}")).org(t.organisation_id),
-        None,
-        "ok",
-        None,
     )
+    .ok(state)
     .await;
     Ok(())
 }

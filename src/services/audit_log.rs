@@ -1,13 +1,16 @@
-//! Reading the audit log, filtered per the matrix (maintenance: own actions only).
+//! The audit log: writing a row ([`Audit`]) for every write and every refusal, and reading
+//! it back filtered per the matrix (maintenance: own actions only).
 
 use chrono::{DateTime, Utc};
 use entity::audit;
 use serde::Serialize;
+use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::{ListQuery, Result, list_scope};
 use crate::access::{Permission, Principal};
-use crate::server::AppState;
+use crate::state::AppState;
+use crate::store::AuditEntry;
 
 /// An audit row as the API shows it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -51,4 +54,94 @@ pub async fn list(state: &AppState, p: &Principal, q: &ListQuery) -> Result<Vec<
         .into_iter()
         .map(Into::into)
         .collect())
+}
+
+/// What an audit row is about.
+#[derive(Debug, Clone, Default)]
+pub struct Target {
+    pub organisation_id: Option<i32>,
+    pub charger_id: Option<String>,
+    pub resource: String,
+}
+
+impl Target {
+    pub fn new(resource: impl Into<String>) -> Self {
+        Self {
+            resource: resource.into(),
+            ..Default::default()
+        }
+    }
+
+    pub fn org(mut self, id: i32) -> Self {
+        self.organisation_id = Some(id);
+        self
+    }
+
+    pub fn charger(mut self, id: &str) -> Self {
+        self.charger_id = Some(id.to_owned());
+        self
+    }
+}
+
+/// An audit row about to be written: `Audit::new(p, action, target).request(body).ok(state)`.
+/// A failure to audit is logged, never hidden from operators' logs.
+#[must_use = "an audit row is written by `ok` or `denied`"]
+pub struct Audit<'a> {
+    p: &'a Principal,
+    action: &'a str,
+    target: Target,
+    request: Option<Value>,
+    detail: Option<String>,
+}
+
+impl<'a> Audit<'a> {
+    /// A row about `p` doing `action` on `target`.
+    pub fn new(p: &'a Principal, action: &'a str, target: Target) -> Self {
+        Self {
+            p,
+            action,
+            target,
+            request: None,
+            detail: None,
+        }
+    }
+
+    /// What was asked (secrets left out by the caller).
+    pub fn request(mut self, request: Value) -> Self {
+        self.request = Some(request);
+        self
+    }
+
+    /// Why, in words.
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    /// Writes the row of something done.
+    pub async fn ok(self, state: &AppState) {
+        self.outcome(state, "ok").await
+    }
+
+    /// Writes the row of something refused.
+    pub async fn denied(self, state: &AppState) {
+        self.outcome(state, "denied").await
+    }
+
+    /// Writes the row with another outcome (a command's `offline`, `timeout`, ...).
+    pub async fn outcome(self, state: &AppState, outcome: &str) {
+        let entry = AuditEntry {
+            user_id: self.p.user_id(),
+            action: self.action.into(),
+            organisation_id: self.target.organisation_id,
+            charger_id: self.target.charger_id,
+            resource: Some(self.target.resource),
+            request: self.request,
+            outcome: outcome.into(),
+            detail: self.detail,
+        };
+        if let Err(e) = state.store.record_audit(entry).await {
+            tracing::error!(error = %e, action = %self.action, "could not write the audit log");
+        }
+    }
 }

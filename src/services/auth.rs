@@ -8,11 +8,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::users::MembershipOut;
-use super::{Error, Result, Target, audit, passwords, two_factor};
+use super::{Audit, Error, Result, Target, passwords, two_factor};
 use crate::access::Principal;
 use crate::config::Config;
 use crate::crypto;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{SCOPE_ENROL_2FA, SCOPE_FULL, Store};
 
 /// How long a token that may only enrol two-factor lives.
@@ -142,7 +142,7 @@ fn login_denied(state: &AppState, u: &user::Model, detail: &'static str) {
     let p = Principal::new(u.id, u.username.clone(), Vec::new());
     let target = Target::new(format!("user:{}", u.id)).org(u.organisation_id);
     let state = state.clone();
-    tokio::spawn(async move { audit(&state, &p, "login", target, None, "denied", Some(detail.into())).await });
+    tokio::spawn(async move { Audit::new(&p, "login", target).detail(detail).denied(&state).await });
 }
 
 /// The session behind a bearer token; any failure is the same `Unauthenticated`.
@@ -179,7 +179,7 @@ pub async fn change_password(state: &AppState, p: &Principal, token: &str, req: 
         .store
         .change_own_password(u.id, new_hash, &crypto::token_hash(token))
         .await?;
-    audit(state, p, action, target, None, "ok", None).await;
+    Audit::new(p, action, target).ok(state).await;
     Ok(())
 }
 
@@ -205,16 +205,10 @@ pub(crate) async fn confirm_identity(
         .clone()
         .unwrap_or_else(|| state.hasher.dummy_hash().to_owned());
     if !state.hasher.verify(current.to_owned(), hash).await {
-        audit(
-            state,
-            p,
-            action,
-            target,
-            None,
-            "denied",
-            Some("wrong current password".into()),
-        )
-        .await;
+        Audit::new(p, action, target)
+            .detail("wrong current password")
+            .denied(state)
+            .await;
         return Err(super::invalid("current_password", "is not your current password"));
     }
     if u.totp_confirmed_at.is_some() {
@@ -222,16 +216,10 @@ pub(crate) async fn confirm_identity(
             return Err(Error::OtpRequired);
         };
         if !two_factor::verify_second_factor(state, u, code).await? {
-            audit(
-                state,
-                p,
-                action,
-                target,
-                None,
-                "denied",
-                Some("wrong one-time password".into()),
-            )
-            .await;
+            Audit::new(p, action, target)
+                .detail("wrong one-time password")
+                .denied(state)
+                .await;
             return Err(Error::InvalidOtp);
         }
     }

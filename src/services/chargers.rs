@@ -6,10 +6,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::{Error, ListQuery, Result, Target, audit, gate, invalid, list_scope, named_organisation, refused};
+use super::{Audit, Error, ListQuery, Result, Target, gate, invalid, list_scope, named_organisation, refused};
 use crate::access::{AccessError, Authorized, Grant, Permission, Principal};
 use crate::crypto;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{ChargerChanges, HOME, NewChargerFields, validate_charger_id};
 
 /// One connector's last reported status.
@@ -299,7 +299,10 @@ pub async fn create(state: &AppState, p: &Principal, input: NewCharger) -> Resul
         .await?;
     let request = json!({"id": input.id, "organisation_id": input.organisation_id, "site_id": input.site_id,
         "security_profile": input.security_profile});
-    audit(state, p, action, target(&c.id, Some(org.id)), Some(request), "ok", None).await;
+    Audit::new(p, action, target(&c.id, Some(org.id)))
+        .request(request)
+        .ok(state)
+        .await;
     let mut created = out(state, c, Vec::new());
     created.password = generated;
     Ok(created)
@@ -352,7 +355,10 @@ pub async fn update(state: &AppState, p: &Principal, id: &str, patch: ChargerPat
     }
     let request = json!({"organisation_id": patch.organisation_id, "site_id": patch.site_id,
         "password_changed": patch.password.is_some(), "security_profile": patch.security_profile});
-    audit(state, p, action, target(id, Some(org.id)), Some(request), "ok", None).await;
+    Audit::new(p, action, target(id, Some(org.id)))
+        .request(request)
+        .ok(state)
+        .await;
     let connectors = state.store.connectors(&c.id).await?;
     Ok(out(state, c, connectors))
 }
@@ -414,6 +420,6 @@ pub async fn delete(state: &AppState, p: &Principal, id: &str) -> Result<()> {
     let (c, org, auth) = writable_charger(state, p, id, action).await?;
     state.store.delete_charger(&auth, &c).await?;
     state.fleet.disconnect(id).await;
-    audit(state, p, action, target(id, Some(org.id)), None, "ok", None).await;
+    Audit::new(p, action, target(id, Some(org.id))).ok(state).await;
     Ok(())
 }

@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use super::transactions;
 use super::{Result, Target, named_organisation, refused};
 use crate::access::{Grant, Permission, Principal, Scope, grant};
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// How many remote actions the dashboard lists.
 const RECENT_ACTIONS: u64 = 10;

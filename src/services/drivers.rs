@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::{ListQuery, Result, Target, audit, gate, invalid, list_scope, named_organisation, owned};
+use super::{Audit, ListQuery, Result, Target, gate, invalid, list_scope, named_organisation, owned};
 use crate::access::{Permission, Principal};
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::TokenFields;
 
 /// A driver as the API shows it.
@@ -206,15 +206,13 @@ pub async fn save_driver(state: &AppState, p: &Principal, id: Option<i32>, input
         .store
         .save_driver(&auth, existing, input.name.clone(), input.email.clone())
         .await?;
-    audit(
-        state,
+    Audit::new(
         p,
         action,
         Target::new(format!("driver:{}", d.id)).org(d.organisation_id),
-        Some(json!(input)),
-        "ok",
-        None,
     )
+    .request(json!(input))
+    .ok(state)
     .await;
     Ok(d.into())
 }
@@ -233,15 +231,12 @@ pub async fn delete_driver(state: &AppState, p: &Principal, id: i32) -> Result<(
     )
     .await?;
     state.store.delete_driver(&auth, &d).await?;
-    audit(
-        state,
+    Audit::new(
         p,
         "driver.delete",
         Target::new(format!("driver:{id}")).org(d.organisation_id),
-        None,
-        "ok",
-        None,
     )
+    .ok(state)
     .await;
     Ok(())
 }
@@ -316,16 +311,10 @@ pub async fn save_group(state: &AppState, p: &Principal, id: Option<i32>, input:
         .store
         .save_group(&auth, existing, input.name.trim().to_owned())
         .await?;
-    audit(
-        state,
-        p,
-        action,
-        Target::new(format!("group:{}", g.id)).org(g.organisation_id),
-        Some(json!(input)),
-        "ok",
-        None,
-    )
-    .await;
+    Audit::new(p, action, Target::new(format!("group:{}", g.id)).org(g.organisation_id))
+        .request(json!(input))
+        .ok(state)
+        .await;
     Ok(g.into())
 }
 
@@ -343,15 +332,12 @@ pub async fn delete_group(state: &AppState, p: &Principal, id: i32) -> Result<()
     )
     .await?;
     state.store.delete_group(&auth, &g).await?;
-    audit(
-        state,
+    Audit::new(
         p,
         "group.delete",
         Target::new(format!("group:{id}")).org(g.organisation_id),
-        None,
-        "ok",
-        None,
     )
+    .ok(state)
     .await;
     Ok(())
 }
@@ -464,15 +450,13 @@ pub async fn create_token(state: &AppState, p: &Principal, input: TokenIn) -> Re
     .await?;
     let fields = token_fields(state, p, &input, &org.path, action).await?;
     let t = state.store.create_id_token(&auth, &org, value.trim(), fields).await?;
-    audit(
-        state,
+    Audit::new(
         p,
         action,
         Target::new(format!("id_token:{}", t.id)).org(t.organisation_id),
-        Some(json!(input)),
-        "ok",
-        None,
     )
+    .request(json!(input))
+    .ok(state)
     .await;
     Ok(t.into())
 }
@@ -500,16 +484,10 @@ pub async fn update_token(state: &AppState, p: &Principal, id: i32, input: Token
     let org = named_organisation(state, p, t.organisation_id, action).await?;
     let fields = token_fields(state, p, &input, &org.path, action).await?;
     let t = state.store.update_id_token(&auth, t, fields).await?;
-    audit(
-        state,
-        p,
-        action,
-        Target::new(format!("id_token:{id}")).org(t.organisation_id),
-        Some(json!(input)),
-        "ok",
-        None,
-    )
-    .await;
+    Audit::new(p, action, Target::new(format!("id_token:{id}")).org(t.organisation_id))
+        .request(json!(input))
+        .ok(state)
+        .await;
     Ok(t.into())
 }
 
@@ -527,15 +505,12 @@ pub async fn delete_token(state: &AppState, p: &Principal, id: i32) -> Result<()
     )
     .await?;
     state.store.delete_id_token(&auth, &t).await?;
-    audit(
-        state,
+    Audit::new(
         p,
         "id_token.delete",
         Target::new(format!("id_token:{id}")).org(t.organisation_id),
-        None,
-        "ok",
-        None,
     )
+    .ok(state)
     .await;
     Ok(())
 }

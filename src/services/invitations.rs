@@ -9,10 +9,10 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::users::managed_fully;
-use super::{Error, Result, Target, audit, passwords};
+use super::{Audit, Error, Result, Target, passwords};
 use crate::access::{Authorized, Principal};
 use crate::crypto;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{InvitationPurpose, InvitationState};
 
 /// An invitation as the operator who made it sees it.
@@ -132,16 +132,10 @@ pub async fn reset_password(state: &AppState, p: &Principal, user_id: i32) -> Re
     };
     let out = issue(state, p, &auth, &u, purpose).await?;
     let target = Target::new(format!("user:{}", u.id)).org(u.organisation_id);
-    audit(
-        state,
-        p,
-        action,
-        target,
-        Some(json!({"emailed": out.emailed})),
-        "ok",
-        None,
-    )
-    .await;
+    Audit::new(p, action, target)
+        .request(json!({"emailed": out.emailed}))
+        .ok(state)
+        .await;
     Ok(out)
 }
 
@@ -182,16 +176,10 @@ pub async fn accept(state: &AppState, token: &str, input: AcceptInvitation) -> R
     };
     let p = Principal::new(u.id, u.username.clone(), Vec::new());
     let target = Target::new(format!("user:{}", u.id)).org(u.organisation_id);
-    audit(
-        state,
-        &p,
-        "user.password_set",
-        target,
-        Some(json!({"via": inv.purpose})),
-        "ok",
-        None,
-    )
-    .await;
+    Audit::new(&p, "user.password_set", target)
+        .request(json!({"via": inv.purpose}))
+        .ok(state)
+        .await;
     Ok(InvitationInfo {
         username: u.username,
         purpose: inv.purpose,

@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::{Error, ListQuery, Result, Target, audit, gate, invalid, list_scope, named_organisation, refused};
+use super::{Audit, Error, ListQuery, Result, Target, gate, invalid, list_scope, named_organisation, refused};
 use crate::access::{AccessError, Authorized, Permission, Principal};
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{Move, OrganisationChanges};
 
 /// An organisation as the API shows it.
@@ -97,7 +97,10 @@ pub async fn create(state: &AppState, p: &Principal, input: NewOrganisation) -> 
     )
     .await?;
     let org = state.store.create_organisation(&auth, &input.name).await?;
-    audit(state, p, action, target(org.id), Some(json!(input)), "ok", None).await;
+    Audit::new(p, action, target(org.id))
+        .request(json!(input))
+        .ok(state)
+        .await;
     Ok(org.into())
 }
 
@@ -144,7 +147,7 @@ pub async fn update(state: &AppState, p: &Principal, id: i32, patch: Organisatio
         }),
     };
     let org = state.store.update_organisation(&auth, &org, changes).await?;
-    audit(state, p, action, target(id), Some(json!(patch)), "ok", None).await;
+    Audit::new(p, action, target(id)).request(json!(patch)).ok(state).await;
     Ok(org.into())
 }
 
@@ -156,7 +159,7 @@ pub async fn delete(state: &AppState, p: &Principal, id: i32) -> Result<()> {
     gate(state, p, Permission::OrganisationsCreate, &org, action, target(id)).await?;
     let auth = gate_parent(state, p, &org, action).await?;
     state.store.delete_organisation(&auth, &org).await?;
-    audit(state, p, action, target(id), None, "ok", None).await;
+    Audit::new(p, action, target(id)).ok(state).await;
     Ok(())
 }
 

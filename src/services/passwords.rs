@@ -7,7 +7,7 @@
 use zxcvbn::Score;
 
 use super::{Error, Result, invalid};
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// Checks `password` against the policy; `hints` are the user's own words (name, e-mail).
 pub fn check(min_len: usize, password: &str, hints: &[&str]) -> Result<()> {

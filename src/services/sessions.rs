@@ -8,10 +8,10 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::users::{managed, managed_fully};
-use super::{Error, Result, Target, audit};
+use super::{Audit, Error, Result, Target};
 use crate::access::Principal;
 use crate::crypto;
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// A session as its owner or an operator sees it (never the token).
 #[derive(Debug, Serialize, ToSchema)]
@@ -68,6 +68,9 @@ pub async fn end_all_for(state: &AppState, p: &Principal, user_id: i32) -> Resul
     let (u, auth) = managed_fully(state, p, user_id, action).await?;
     let ended = state.store.end_sessions(&auth, &u).await?;
     let target = Target::new(format!("user:{}", u.id)).org(u.organisation_id);
-    audit(state, p, action, target, Some(json!({"ended": ended})), "ok", None).await;
+    Audit::new(p, action, target)
+        .request(json!({"ended": ended}))
+        .ok(state)
+        .await;
     Ok(ended)
 }

@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::{ListQuery, Result, Target, audit, gate, invalid, list_scope, named_organisation, refused};
+use super::{Audit, ListQuery, Result, Target, gate, invalid, list_scope, named_organisation, refused};
 use crate::access::{AccessError, Authorized, Grant, Permission, Principal};
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{HOME, SITE_KINDS, SiteFields};
 
 /// A site as the API shows it.
@@ -135,7 +135,7 @@ pub async fn create(state: &AppState, p: &Principal, input: NewSite) -> Result<S
         kind: input.kind.clone(),
     };
     let s = state.store.create_site(&auth, fields).await?;
-    audit(state, p, action, target(&s), Some(json!(input)), "ok", None).await;
+    Audit::new(p, action, target(&s)).request(json!(input)).ok(state).await;
     Ok(s.into())
 }
 
@@ -150,7 +150,7 @@ pub async fn update(state: &AppState, p: &Principal, id: i32, patch: SitePatch) 
         kind: patch.kind.clone(),
     };
     let s = state.store.update_site(&auth, s, fields).await?;
-    audit(state, p, action, target(&s), Some(json!(patch)), "ok", None).await;
+    Audit::new(p, action, target(&s)).request(json!(patch)).ok(state).await;
     Ok(s.into())
 }
 
@@ -159,6 +159,6 @@ pub async fn delete(state: &AppState, p: &Principal, id: i32) -> Result<()> {
     let action = "site.delete";
     let (s, auth) = writable_site(state, p, id, action).await?;
     state.store.delete_site(&auth, &s).await?;
-    audit(state, p, action, target(&s), None, "ok", None).await;
+    Audit::new(p, action, target(&s)).ok(state).await;
     Ok(())
 }

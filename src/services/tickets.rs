@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::{ListQuery, Result, Target, audit, gate, invalid, list_scope, named_organisation, refused};
+use super::{Audit, ListQuery, Result, Target, gate, invalid, list_scope, named_organisation, refused};
 use crate::access::{AccessError, Authorized, Permission, Principal};
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{TICKET_STATUSES, TicketFields};
 
 /// A ticket as the API shows it.
@@ -171,7 +171,7 @@ pub async fn create(state: &AppState, p: &Principal, input: NewTicket) -> Result
         status: None,
     };
     let t = state.store.create_ticket(&auth, p.user_id(), fields).await?;
-    audit(state, p, action, target(&t), Some(json!(input)), "ok", None).await;
+    Audit::new(p, action, target(&t)).request(json!(input)).ok(state).await;
     Ok(t.into())
 }
 
@@ -191,7 +191,7 @@ pub async fn update(state: &AppState, p: &Principal, id: i32, patch: TicketPatch
         status: patch.status.clone(),
     };
     let t = state.store.update_ticket(&auth, t, fields).await?;
-    audit(state, p, action, target(&t), Some(json!(patch)), "ok", None).await;
+    Audit::new(p, action, target(&t)).request(json!(patch)).ok(state).await;
     Ok(t.into())
 }
 
@@ -206,6 +206,6 @@ pub async fn comment(state: &AppState, p: &Principal, id: i32, input: NewComment
         .store
         .add_comment(&auth, &t, p.user_id(), input.body.clone())
         .await?;
-    audit(state, p, action, target(&t), None, "ok", None).await;
+    Audit::new(p, action, target(&t)).ok(state).await;
     Ok(c.into())
 }

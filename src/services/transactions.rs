@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use super::{ListQuery, Result, list_scope};
 use crate::access::{Permission, Principal};
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::TransactionFilter;
 
 /// Filters of `GET /api/v1/transactions`.

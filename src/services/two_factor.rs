@@ -8,10 +8,10 @@ use totp_rs::{Secret, Totp};
 use utoipa::ToSchema;
 
 use super::users::managed_fully;
-use super::{Error, Result, Target, audit, invalid, refused};
+use super::{Audit, Error, Result, Target, invalid, refused};
 use crate::access::{AccessError, Principal};
 use crate::crypto;
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// Recovery codes handed out at confirmation.
 const RECOVERY_CODES: usize = 10;
@@ -147,7 +147,7 @@ pub async fn enrol(state: &AppState, p: &Principal) -> Result<Enrolment> {
         .min_dimensions(200, 200)
         .build();
     state.store.begin_totp(u.id, &secret).await?;
-    audit(state, p, "user.2fa.enrol", target(&u), None, "ok", None).await;
+    Audit::new(p, "user.2fa.enrol", target(&u)).ok(state).await;
     Ok(Enrolment {
         secret,
         otpauth_uri,
@@ -166,16 +166,10 @@ pub async fn confirm(state: &AppState, p: &Principal, token: &str, otp: &str) ->
         return Err(invalid("otp", "start enrolment first (POST /api/v1/me/2fa)"));
     };
     if !verify_second_factor(state, &u, otp).await? {
-        audit(
-            state,
-            p,
-            "user.2fa.confirm",
-            target(&u),
-            None,
-            "denied",
-            Some("wrong code".into()),
-        )
-        .await;
+        Audit::new(p, "user.2fa.confirm", target(&u))
+            .detail("wrong code")
+            .denied(state)
+            .await;
         return Err(invalid(
             "otp",
             "wrong or already used code; enter the current one from your app",
@@ -195,7 +189,7 @@ pub async fn confirm(state: &AppState, p: &Principal, token: &str, otp: &str) ->
             "enrolment changed meanwhile; start again (POST /api/v1/me/2fa)".into(),
         ));
     }
-    audit(state, p, "user.2fa.confirm", target(&u), None, "ok", None).await;
+    Audit::new(p, "user.2fa.confirm", target(&u)).ok(state).await;
     Ok(RecoveryCodes { recovery_codes: codes })
 }
 
@@ -216,20 +210,14 @@ pub async fn disable(state: &AppState, p: &Principal, input: DisableIn) -> Resul
         .unwrap_or_else(|| state.hasher.dummy_hash().to_owned());
     let password_ok = state.hasher.verify(input.password, hash).await;
     if !password_ok || !verify_second_factor(state, &u, &input.otp).await? {
-        audit(
-            state,
-            p,
-            action,
-            target(&u),
-            None,
-            "denied",
-            Some("wrong password or code".into()),
-        )
-        .await;
+        Audit::new(p, action, target(&u))
+            .detail("wrong password or code")
+            .denied(state)
+            .await;
         return Err(Error::InvalidOtp);
     }
     state.store.clear_totp(u.id).await?;
-    audit(state, p, action, target(&u), None, "ok", None).await;
+    Audit::new(p, action, target(&u)).ok(state).await;
     Ok(())
 }
 
@@ -243,6 +231,6 @@ pub async fn reset(state: &AppState, p: &Principal, user_id: i32) -> Result<()> 
     }
     state.store.clear_totp(u.id).await?;
     state.store.end_sessions(&auth, &u).await?;
-    audit(state, p, action, target(&u), None, "ok", None).await;
+    Audit::new(p, action, target(&u)).ok(state).await;
     Ok(())
 }

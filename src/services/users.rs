@@ -8,10 +8,10 @@ use utoipa::ToSchema;
 
 use super::invitations::{self, InvitationOut};
 use super::{
-    Error, ListQuery, Result, Target, audit, gate, invalid, list_scope, named_organisation, passwords, refused,
+    Audit, Error, ListQuery, Result, Target, gate, invalid, list_scope, named_organisation, passwords, refused,
 };
 use crate::access::{AccessError, Authorized, Membership, Permission, Principal, Role};
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{InvitationPurpose, UserChanges};
 
 /// A membership as the API shows and takes it.
@@ -231,7 +231,7 @@ pub async fn create(state: &AppState, p: &Principal, input: NewUser) -> Result<U
     };
     let request = json!({"username": u.username, "email": input.email, "organisation_id": home_id,
         "invited": invitation.is_some(), "emailed": invitation.as_ref().map(|i| i.emailed)});
-    audit(state, p, action, target(&u), Some(request), "ok", None).await;
+    Audit::new(p, action, target(&u)).request(request).ok(state).await;
     let mut created = out(state, u).await?;
     created.invitation = invitation;
     Ok(created)
@@ -262,7 +262,7 @@ pub async fn update(state: &AppState, p: &Principal, id: i32, patch: UserPatch) 
     let u = state.store.update_user(&auth, u, changes).await?;
     let request =
         json!({"email": patch.email, "disabled": patch.disabled, "password_changed": patch.password.is_some()});
-    audit(state, p, action, target(&u), Some(request), "ok", None).await;
+    Audit::new(p, action, target(&u)).request(request).ok(state).await;
     out(state, u).await
 }
 
@@ -272,7 +272,7 @@ pub async fn delete(state: &AppState, p: &Principal, id: i32) -> Result<()> {
     let (u, auth) = managed_fully(state, p, id, action).await?;
     not_self(state, p, &u, action).await?;
     state.store.delete_user(&auth, &u).await?;
-    audit(state, p, action, target(&u), None, "ok", None).await;
+    Audit::new(p, action, target(&u)).ok(state).await;
     Ok(())
 }
 
@@ -291,7 +291,7 @@ pub async fn set_memberships(state: &AppState, p: &Principal, id: i32, wanted: V
     }
     let within: Vec<String> = p.operator_paths().map(str::to_owned).collect();
     state.store.replace_memberships(u.id, &within, &grants).await?;
-    audit(state, p, action, target(&u), Some(json!(wanted)), "ok", None).await;
+    Audit::new(p, action, target(&u)).request(json!(wanted)).ok(state).await;
     out(state, u).await
 }
 
@@ -322,6 +322,9 @@ pub async fn change_membership(
     if !add && !changed {
         return Err(Error::NotFound("membership".into()));
     }
-    audit(state, p, action, target(&u).org(org.id), Some(json!(m)), "ok", None).await;
+    Audit::new(p, action, target(&u).org(org.id))
+        .request(json!(m))
+        .ok(state)
+        .await;
     out(state, u).await
 }

@@ -5,7 +5,7 @@
 //! answer.
 
 use chrono::{DateTime, Utc};
-use entity::{id_token, transaction};
+use entity::id_token;
 use rust_decimal::prelude::ToPrimitive;
 use rust_ocpp::v1_6::messages::{
     authorize as auth16, meter_values as mv16, start_transaction as start16, stop_transaction as stop16,
@@ -18,12 +18,11 @@ use rust_ocpp::v2_0_1::enumerations::authorization_status_enum_type::Authorizati
 use rust_ocpp::v2_0_1::enumerations::id_token_enum_type::IdTokenEnumType;
 use rust_ocpp::v2_0_1::enumerations::transaction_event_enum_type::TransactionEventEnumType;
 use rust_ocpp::v2_0_1::messages::{authorize as auth201, meter_values as mv201, transaction_event as tx201};
-use sea_orm::ActiveValue::Set;
 
 use super::bounds::{self, Clock};
 use super::{Session, Station, StationError};
 use crate::ocpp::enum_name;
-use crate::store::{HOME, NewMeterValue, TransactionStart, ancestors_of, root_of};
+use crate::store::{HOME, NewMeterValue, TransactionStart, TransactionUpdate, ancestors_of, root_of};
 
 /// Whether a token may charge here, in version-neutral terms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -370,14 +369,14 @@ pub(super) async fn stop_v16(
     if tx.stopped_at.is_none() {
         check_stop("meterStop", tx.meter_start_wh, meter_stop)?;
         station.store_samples(s, &samples, Some(tx.id), tx.evse_id).await?;
-        let mut active: transaction::ActiveModel = tx.into();
-        active.stopped_at = Set(Some(stopped_at));
-        active.meter_stop_wh = Set(Some(meter_stop));
-        active.stop_reason = Set(Some(req.reason.as_ref().map_or_else(|| "Local".to_owned(), enum_name)));
-        if stop_skewed {
-            active.clock_skew = Set(true);
-        }
-        station.store.update_transaction(active).await?;
+        let update = TransactionUpdate {
+            stopped_at: Some(stopped_at),
+            meter_stop_wh: Some(meter_stop),
+            stop_reason: Some(req.reason.as_ref().map_or_else(|| "Local".to_owned(), enum_name)),
+            clock_skew: stop_skewed,
+            ..Default::default()
+        };
+        station.store.update_transaction(tx, update).await?;
     }
     let id_tag_info = match &req.id_tag {
         Some(tag) => Some(station.check_token(&s.charger_id, tag).await?.v16()),
@@ -472,37 +471,27 @@ pub(super) async fn transaction_event_v201(
             check_stop("meterValue", tx.meter_start_wh, wh)?;
         }
         station.store_samples(s, &samples, Some(tx.id), tx.evse_id).await?;
-        let mut active: transaction::ActiveModel = tx.clone().into();
-        active.last_seq_no = Set(Some(req.seq_no));
-        if req.offline == Some(true) {
-            active.offline = Set(true);
-        }
-        if skewed {
-            active.clock_skew = Set(true);
-        }
-        if tx.id_token.is_empty() {
-            if let Some(t) = &req.id_token {
-                active.id_token = Set(t.id_token.clone());
-                active.id_token_id = Set(check.as_ref().and_then(|c| c.token.as_ref().map(|t| t.id)));
-            }
-        }
-        if let Some(wh) = reading {
-            if ended {
-                active.meter_stop_wh = Set(Some(wh));
-            } else if tx.meter_start_wh.is_none() {
-                active.meter_start_wh = Set(Some(wh));
-            }
-        }
-        if ended {
-            active.stopped_at = Set(Some(at));
-            active.stop_reason = Set(Some(
+        let token_id = check.as_ref().and_then(|c| c.token.as_ref().map(|t| t.id));
+        let update = TransactionUpdate {
+            last_seq_no: Some(req.seq_no),
+            offline: req.offline == Some(true),
+            clock_skew: skewed,
+            id_token: req
+                .id_token
+                .as_ref()
+                .filter(|_| tx.id_token.is_empty())
+                .map(|t| (t.id_token.clone(), token_id)),
+            meter_start_wh: reading.filter(|_| !ended && tx.meter_start_wh.is_none()),
+            meter_stop_wh: reading.filter(|_| ended),
+            stopped_at: ended.then_some(at),
+            stop_reason: ended.then(|| {
                 req.transaction_info
                     .stopped_reason
                     .as_ref()
-                    .map_or_else(|| "Local".to_owned(), enum_name),
-            ));
-        }
-        station.store.update_transaction(active).await?;
+                    .map_or_else(|| "Local".to_owned(), enum_name)
+            }),
+        };
+        station.store.update_transaction(tx, update).await?;
     }
     station.seen(s).await?;
     Ok(tx201::TransactionEventResponse {

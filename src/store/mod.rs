@@ -23,7 +23,7 @@ pub use scope::Page;
 pub use sites::{HOME, SITE_KINDS, SiteFields};
 pub use tickets::{TICKET_STATUSES, TicketFields};
 pub use tokens::{TokenFields, ancestors_of, root_of};
-pub use transactions::{MeterWriter, NewMeterValue, TransactionFilter, TransactionStart};
+pub use transactions::{MeterWriter, NewMeterValue, TransactionFilter, TransactionStart, TransactionUpdate};
 pub use users::UserChanges;
 
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};

@@ -51,6 +51,20 @@ pub struct TransactionStart {
     pub clock_skew: bool,
 }
 
+/// What a later message changes on a stored transaction; `None` / `false` leaves a field.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TransactionUpdate {
+    pub stopped_at: Option<DateTime<Utc>>,
+    pub meter_start_wh: Option<i64>,
+    pub meter_stop_wh: Option<i64>,
+    pub stop_reason: Option<String>,
+    pub last_seq_no: Option<i32>,
+    /// The id token and its row, for a transaction that started without one.
+    pub id_token: Option<(String, Option<i32>)>,
+    pub offline: bool,
+    pub clock_skew: bool,
+}
+
 /// Filters of the charging log.
 #[derive(Debug, Clone, Default)]
 pub struct TransactionFilter {
@@ -254,9 +268,35 @@ impl Store {
         Ok(row)
     }
 
-    /// Applies changes to a stored transaction.
-    pub async fn update_transaction(&self, active: transaction::ActiveModel) -> Result<transaction::Model> {
-        let mut active = active;
+    /// Applies what a charger reported later about a stored transaction.
+    pub async fn update_transaction(&self, tx: transaction::Model, u: TransactionUpdate) -> Result<transaction::Model> {
+        let mut active: transaction::ActiveModel = tx.into();
+        if let Some(at) = u.stopped_at {
+            active.stopped_at = Set(Some(at));
+        }
+        if let Some(wh) = u.meter_start_wh {
+            active.meter_start_wh = Set(Some(wh));
+        }
+        if let Some(wh) = u.meter_stop_wh {
+            active.meter_stop_wh = Set(Some(wh));
+        }
+        if let Some(reason) = u.stop_reason {
+            active.stop_reason = Set(Some(reason));
+        }
+        if let Some(seq) = u.last_seq_no {
+            active.last_seq_no = Set(Some(seq));
+        }
+        if let Some((token, token_id)) = u.id_token {
+            active.id_token = Set(token);
+            active.id_token_id = Set(token_id);
+        }
+        // Flags only ever go on: a later message does not undo what an earlier one told.
+        if u.offline {
+            active.offline = Set(true);
+        }
+        if u.clock_skew {
+            active.clock_skew = Set(true);
+        }
         active.updated_at = Set(Utc::now());
         Ok(active.update(&self.db).await?)
     }

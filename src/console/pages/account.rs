@@ -6,13 +6,13 @@ use maud::html;
 use serde::Deserialize;
 
 use super::{Empty, after_form};
-use crate::api::extract::Path;
 use crate::console::PageResult;
 use crate::console::layout::{csrf_input, or_dash, page, when};
 use crate::console::session::{Submitted, Viewer};
-use crate::server::AppState;
+use crate::http::extract::Path;
 use crate::services::auth::{self, PasswordChange};
 use crate::services::sessions;
+use crate::state::AppState;
 
 /// The password form.
 #[derive(Debug, Deserialize)]

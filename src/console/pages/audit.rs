@@ -7,8 +7,8 @@ use super::Paging;
 use crate::console::PageResult;
 use crate::console::layout::{badge, empty, or_dash, page, when};
 use crate::console::session::Viewer;
-use crate::server::AppState;
 use crate::services::audit_log;
+use crate::state::AppState;
 
 /// `GET /audit`
 pub async fn list(State(state): State<AppState>, viewer: Viewer, Query(paging): Query<Paging>) -> PageResult {

@@ -6,16 +6,16 @@ use maud::{Markup, html};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::access::Permission;
-use crate::api::error::ApiError;
-use crate::api::extract::Path;
 use crate::commands::{
     self, AvailabilityBody, AvailabilityKind, Command, FirmwareBody, ResetBody, TriggerBody, UnlockBody,
 };
 use crate::console::layout::{badge, csrf_input, empty, or_dash, page, when};
 use crate::console::session::{Submitted, Viewer};
 use crate::console::{PageResult, org_choices};
-use crate::server::AppState;
+use crate::http::error::ApiError;
+use crate::http::extract::Path;
 use crate::services::{ListQuery, chargers};
+use crate::state::AppState;
 
 use super::Paging;
 

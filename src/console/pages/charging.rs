@@ -12,10 +12,10 @@ use crate::access::Permission;
 use crate::console::layout::{badge, csrf_input, empty, kwh, or_dash, page, when};
 use crate::console::session::{Submitted, Viewer};
 use crate::console::{PageResult, org_choices};
-use crate::server::AppState;
 use crate::services::access_rules;
 use crate::services::drivers::{self, TOKEN_KINDS, TokenIn};
 use crate::services::transactions::{self, TransactionQuery};
+use crate::state::AppState;
 
 /// The issue-a-token form.
 #[derive(Debug, Deserialize)]

@@ -7,8 +7,8 @@ use super::chargers::href;
 use crate::console::PageResult;
 use crate::console::layout::{badge, empty, kwh, page, when};
 use crate::console::session::Viewer;
-use crate::server::AppState;
 use crate::services::dashboard::{self, DashboardQuery};
+use crate::state::AppState;
 
 /// A card that turns red when something needs looking at.
 fn alarm(n: u64) -> &'static str {

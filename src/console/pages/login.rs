@@ -12,8 +12,6 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::Empty;
-use crate::api::error::ApiError;
-use crate::api::extract::ClientAddr;
 use crate::console::layout::{csrf_input, html_response, shell};
 use crate::console::session::{
     CSRF_FIELD, Enrolling, LOGIN_COOKIE, SESSION_COOKIE, Submitted, cookie, read_cookie, read_form, removal,
@@ -21,9 +19,11 @@ use crate::console::session::{
 };
 use crate::console::{ConsoleError, PageResult};
 use crate::crypto;
-use crate::server::AppState;
+use crate::http::error::ApiError;
+use crate::http::extract::ClientAddr;
 use crate::services::auth::{self, LoginRequest};
 use crate::services::two_factor;
+use crate::state::AppState;
 use crate::store::SCOPE_FULL;
 
 /// The login form's fields.

@@ -17,9 +17,9 @@ use serde::{Deserialize, Deserializer};
 
 use super::session::Flash;
 use super::{ConsoleError, PageResult};
-use crate::api::error::ApiError;
-use crate::server::AppState;
+use crate::http::error::ApiError;
 use crate::services::ListQuery;
+use crate::state::AppState;
 
 /// A form with nothing but its CSRF token.
 #[derive(Debug, Deserialize)]

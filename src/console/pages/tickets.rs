@@ -6,12 +6,12 @@ use serde::Deserialize;
 
 use super::{Paging, after_form, optional};
 use crate::access::Permission;
-use crate::api::extract::Path;
 use crate::console::layout::{badge, csrf_input, empty, page, when};
 use crate::console::session::{Submitted, Viewer};
 use crate::console::{PageResult, org_choices};
-use crate::server::AppState;
+use crate::http::extract::Path;
 use crate::services::tickets::{self, NewTicket, TicketPatch};
+use crate::state::AppState;
 use crate::store::TICKET_STATUSES;
 
 /// The new-ticket form.

@@ -11,11 +11,11 @@ use crate::access::{Permission, Role};
 use crate::console::layout::{badge, csrf_input, empty, or_dash, page};
 use crate::console::session::{Flash, Submitted, Viewer};
 use crate::console::{ConsoleError, PageResult, org_choices};
-use crate::server::AppState;
 use crate::services::{
     self,
     users::{self, MembershipOut, NewUser},
 };
+use crate::state::AppState;
 
 /// The invite form.
 #[derive(Debug, Deserialize)]

@@ -9,8 +9,8 @@ use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 use crate::access::Principal;
-use crate::server::AppState;
 use crate::services;
+use crate::state::AppState;
 
 /// The authenticated caller with a full session. The reason a token failed is logged at
 /// debug; the client always gets the same 401. A token that may only enrol two-factor gets

@@ -1,0 +1,99 @@
+//! The gate as the services use it: load what the caller names, pass it through
+//! [`Principal::authorize`], and audit every refusal. Here rather than in `access` because it
+//! needs the store and the audit log, which sit above the gate's own types.
+
+use entity::organisation;
+
+use super::{Audit, Error, ListQuery, Result, Target};
+use crate::access::{AccessError, Authorized, Permission, Principal, Scope};
+use crate::state::AppState;
+
+/// Audits a refusal and returns the error to answer with.
+pub(crate) async fn refused(state: &AppState, p: &Principal, action: &str, target: Target, err: Error) -> Error {
+    Audit::new(p, action, target)
+        .detail(err.to_string())
+        .denied(state)
+        .await;
+    err
+}
+
+/// The gate, with the refusal audited.
+pub async fn gate(
+    state: &AppState,
+    p: &Principal,
+    permission: Permission,
+    org: &organisation::Model,
+    action: &str,
+    target: Target,
+) -> Result<Authorized> {
+    match p.authorize(permission, org.into()) {
+        Ok(auth) => Ok(auth),
+        Err(e) => Err(refused(state, p, action, target.org(org.id), e.into()).await),
+    }
+}
+
+/// Loads an organisation the caller names; a missing one is refused like an invisible one.
+pub(crate) async fn named_organisation(
+    state: &AppState,
+    p: &Principal,
+    id: i32,
+    action: &str,
+) -> Result<organisation::Model> {
+    match state.store.organisation(id).await? {
+        Some(org) => Ok(org),
+        None => Err(refused(
+            state,
+            p,
+            action,
+            Target::new(format!("organisation:{id}")),
+            AccessError::NotFound.into(),
+        )
+        .await),
+    }
+}
+
+/// Loads something an organisation owns and runs the gate on that organisation; a missing
+/// one answers 404 like an invisible one.
+pub(crate) async fn owned<T>(
+    state: &AppState,
+    p: &Principal,
+    found: Option<T>,
+    org_of: impl Fn(&T) -> i32,
+    permission: Permission,
+    action: &str,
+    resource: String,
+) -> Result<(T, Authorized)> {
+    let Some(item) = found else {
+        return Err(refused(state, p, action, Target::new(resource), AccessError::NotFound.into()).await);
+    };
+    let org = named_organisation(state, p, org_of(&item), action).await?;
+    let auth = gate(state, p, permission, &org, action, Target::new(resource).org(org.id)).await?;
+    Ok((item, auth))
+}
+
+/// The scope of a list: where `permission` holds, narrowed by `?organisation_id=`.
+pub(crate) async fn list_scope(
+    state: &AppState,
+    p: &Principal,
+    permission: Permission,
+    q: &ListQuery,
+    action: &str,
+) -> Result<Scope> {
+    let result = match q.organisation_id {
+        None => p.scope(permission),
+        Some(id) => {
+            let org = named_organisation(state, p, id, action).await?;
+            p.scope_within(permission, (&org).into())
+        }
+    };
+    match result {
+        Ok(scope) => Ok(scope),
+        Err(e) => {
+            let target = Target {
+                organisation_id: q.organisation_id,
+                ..Target::new("list")
+            };
+            Err(refused(state, p, action, target, e.into()).await)
+        }
+    }
+}
