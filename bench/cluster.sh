@@ -30,7 +30,7 @@ wait_port() { for _ in $(seq 1 100); do python3 -c "import socket,sys; socket.cr
 
 psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE \"$DBNAME\""
 DB="postgres://postgres@127.0.0.1:5432/$DBNAME"
-export VOLTGATE__DATABASE__URL=$DB VOLTGATE__CLUSTER__NATS_URL=$NATS VOLTGATE__CLUSTER__PREFIX=vgbench \
+export VOLTGATE__DATABASE__URL=$DB VOLTGATE__CLUSTER__NATS_URL=$NATS VOLTGATE__CLUSTER__SECRET=bench-cluster-secret-0123456789abcdef VOLTGATE__CLUSTER__PREFIX=vgbench \
     VOLTGATE__BOOTSTRAP__ADMIN_PASSWORD=cluster-bench-pass RUST_LOG=warn
 start_node() { # id -> "pid ocpp_port api_port"
     local ocpp api

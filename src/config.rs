@@ -25,6 +25,7 @@ const RAW_STRING_KEYS: &[&str] = &[
     "smtp.password",
     "cluster.nats_url",
     "cluster.node_id",
+    "cluster.secret",
 ];
 
 /// The file read when `--config` is not given (relative to the working directory).
@@ -245,6 +246,9 @@ pub struct ClusterConfig {
     pub lease_s: u64,
     /// Prefix of the KV buckets and subjects, so deployments can share a NATS.
     pub prefix: String,
+    /// The key every node signs its requests to the others with (and checks theirs against);
+    /// required with `nats_url`, the same on every node, at least 32 characters.
+    pub secret: Option<Secret>,
 }
 
 impl Default for ClusterConfig {
@@ -254,6 +258,7 @@ impl Default for ClusterConfig {
             node_id: None,
             lease_s: 10,
             prefix: "voltgate".into(),
+            secret: None,
         }
     }
 }
@@ -426,6 +431,9 @@ impl Config {
         if let Some(v) = var("cluster.node_id") {
             self.cluster.node_id = Some(v);
         }
+        if let Some(v) = var("cluster.secret") {
+            self.cluster.secret = Some(Secret(v));
+        }
         // The section itself comes from `smtp.host` and `smtp.from` (file or environment).
         if let Some(smtp) = &mut self.smtp {
             if let Some(v) = var("smtp.username") {
@@ -557,6 +565,12 @@ impl Config {
         }
         if c.nats_url.as_deref().is_some_and(|u| u.trim().is_empty()) {
             return fail("cluster.nats_url", "must not be empty (leave it out for a single node)");
+        }
+        if c.nats_url.is_some() && c.secret.as_ref().is_none_or(|s| s.expose().len() < 32) {
+            return fail(
+                "cluster.secret",
+                "must be set, the same on every node, at least 32 characters, when cluster.nats_url is",
+            );
         }
         if let Some(smtp) = &self.smtp {
             if smtp.host.trim().is_empty() {

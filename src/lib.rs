@@ -1,8 +1,19 @@
 //! voltgate: an OCPP 1.6 / 2.0.1 central system with organisation-scoped access control.
 //!
-//! Data path of a charger message: socket -> [`gateway`] (frames, one task per connection) ->
-//! [`ocpp`] (typed request for the negotiated version) -> [`station`] handler (reads and writes
-//! through [`store`]) -> typed response -> [`gateway`] writes the CALLRESULT.
+//! A charger message: socket -> [`gateway`] (frames, one task per connection, rate limit) ->
+//! [`ocpp`] (typed request of the negotiated version, or the spec's CALLERROR) -> [`station`]
+//! (bounds every value, then reads and writes through [`store`]) -> typed response ->
+//! [`gateway`] writes the CALLRESULT, or the CALLERROR a [`station::StationError`] maps to.
+//!
+//! A remote command: HTTP -> [`api`] or [`console`] (extractors and errors of [`http`]) ->
+//! [`commands::execute`] -> the gate ([`services`]' `gate`, over [`access`]) gives a
+//! `MayCall` proof and the command is audited -> [`cluster::Fleet::call`] with that proof ->
+//! this node's [`gateway`] registry, or another node over NATS as a request signed with the
+//! cluster key -> the charger's CALLRESULT back as the HTTP answer, and into the audit row.
+//!
+//! Layers, top down, none importing one above it: [`cli`], [`server`]; [`api`], [`console`];
+//! [`http`]; [`commands`], [`services`]; [`state`]; [`cluster`]; [`gateway`]; [`station`];
+//! [`store`]; [`access`]; [`config`], [`ocpp`], [`crypto`], [`metrics`].
 
 pub mod access;
 pub mod api;

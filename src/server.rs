@@ -96,8 +96,10 @@ impl Server {
             tracing::info!(%addr, "OCPP endpoint listening on wss://{addr}/ocpp/{{chargePointId}}");
         }
 
-        let app = crate::api::router(state.clone(), crate::console::router())
-            .into_make_service_with_connect_info::<ClientAddr>();
+        let router = crate::api::router(state.clone(), crate::console::router());
+        // Before routing, so `/api/v1/organisations/3.0` reaches the route for organisation 3.
+        let app = tower::Layer::layer(&tower::util::MapRequestLayer::new(crate::api::whole_number_ids), router);
+        let app = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<ClientAddr>(app);
         let api_shutdown = shutdown.clone();
         let api_tls = if state.config.api.tls { tls.clone() } else { None };
         let scheme = if api_tls.is_some() { "https" } else { "http" };

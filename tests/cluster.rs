@@ -14,6 +14,8 @@ use voltgate::config::Config;
 
 const PW: &str = "charger-password-1";
 const LEASE_S: u64 = 3;
+/// The cluster key every node of a test shares.
+const SECRET: &str = "cluster-test-secret-0123456789abcdef";
 
 fn nats_url() -> Option<String> {
     match std::env::var("VOLTGATE_TEST_NATS_URL") {
@@ -42,6 +44,7 @@ fn clustered_then(nats: &str, prefix: &str, id: &str, tweak: fn(&mut Config)) ->
         c.cluster.prefix = prefix;
         c.cluster.node_id = Some(id);
         c.cluster.lease_s = LEASE_S;
+        c.cluster.secret = Some(SECRET.into());
         tweak(c);
     }
 }
@@ -236,6 +239,17 @@ impl Drop for Node {
 
 /// Runs the real binary as a node (so it can be killed like a crashed process).
 fn spawn_node(config: &Config, nats: &str, prefix: &str, id: &str) -> (Node, String, String) {
+    spawn_node_logging(config, nats, prefix, id, Stdio::inherit())
+}
+
+/// [`spawn_node`] with its log (stderr) going to `log`.
+fn spawn_node_logging(
+    config: &Config,
+    nats: &str,
+    prefix: &str,
+    id: &str,
+    log: impl Into<Stdio>,
+) -> (Node, String, String) {
     let free = || {
         std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
@@ -252,8 +266,10 @@ fn spawn_node(config: &Config, nats: &str, prefix: &str, id: &str) -> (Node, Str
         .env("VOLTGATE__CLUSTER__PREFIX", prefix)
         .env("VOLTGATE__CLUSTER__NODE_ID", id)
         .env("VOLTGATE__CLUSTER__LEASE_S", LEASE_S.to_string())
+        .env("VOLTGATE__CLUSTER__SECRET", SECRET)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
+        .stderr(log)
         .spawn()
         .expect("start voltgate");
     (Node(child), format!("ws://{ocpp}/ocpp"), format!("http://{api}"))
@@ -310,5 +326,73 @@ async fn a_command_for_a_charger_on_a_killed_node_answers_409_not_a_hang() {
     );
 
     drop(cp);
+    remove_buckets(&nats, &prefix).await;
+}
+
+/// Node subjects take only requests signed with the cluster key: a forged one (unsigned, or
+/// signed with another key) reaches no charger and is logged.
+#[tokio::test]
+async fn a_forged_request_on_a_node_subject_is_refused_and_logged() {
+    let Some(nats) = nats_url() else { return };
+    let prefix = fresh_prefix();
+    let b = TestServer::start_with(clustered(&nats, &prefix, "node-b")).await;
+    b.register("CP-F", PW).await;
+    let log_path = std::env::temp_dir().join(format!("{prefix}-node-a.log"));
+    let log = std::fs::File::create(&log_path).expect("log file");
+    let (_node_a, ocpp_a, api_a) = spawn_node_logging(&b.config, &nats, &prefix, "node-a", log);
+    for _ in 0..200 {
+        if reqwest::get(format!("{api_a}/healthz")).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut cp = TestCharger::connect(&ocpp_a, "CP-F", "1.6", Some(PW))
+        .await
+        .expect("charger connects to A");
+    boot(&mut cp).await;
+
+    let client = async_nats::connect(&nats).await.expect("NATS");
+    let subject = format!("{prefix}.node.node-a");
+    let unsigned = json!({"op": "call", "charger_id": "CP-F", "action": "Reset", "payload": {"type": "Hard"}});
+    let body = json!({"node": "node-b", "origin": {}, "sent_ms": chrono::Utc::now().timestamp_millis(),
+        "nonce": "n1", "request": unsigned.clone()})
+    .to_string();
+    let wrong_key = json!({"body": body, "mac": "00".repeat(32)});
+    for forged in [unsigned, wrong_key] {
+        client
+            .publish(subject.clone(), forged.to_string().into())
+            .await
+            .expect("publish");
+    }
+    client.flush().await.expect("flush");
+    let heard = tokio::time::timeout(Duration::from_millis(1500), async {
+        use tokio_tungstenite::tungstenite::Message;
+        loop {
+            match futures_util::StreamExt::next(&mut cp.ws).await {
+                Some(Ok(Message::Text(text))) => return Some(text.to_string()),
+                Some(Ok(_)) => continue,
+                _ => return None,
+            }
+        }
+    })
+    .await;
+    assert!(heard.is_err(), "the charger got nothing: {heard:?}");
+
+    let mut logged = 0;
+    for _ in 0..50 {
+        let text = std::fs::read_to_string(&log_path).unwrap_or_default();
+        logged = text.matches("refused a request on the node subject").count();
+        if logged >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(logged, 2, "both forgeries logged");
+    // The cluster itself still works: a signed relay from B reaches the charger.
+    let via_b = b.admin().await;
+    wait_online(&via_b, "CP-F", true).await;
+    let (status, body) = reset(&via_b, &mut cp, "CP-F").await;
+    assert_eq!(status, 200, "{body}");
+    let _ = std::fs::remove_file(&log_path);
     remove_buckets(&nats, &prefix).await;
 }

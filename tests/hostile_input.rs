@@ -522,7 +522,7 @@ async fn already_exists_says_nothing_about_other_subtrees() {
     let invisible = op_a
         .post("/users", json!({"username": "op-b", "organisation_id": a}))
         .await;
-    assert_eq!(visible.0, 422, "{visible:?}");
+    assert_eq!(visible.0, 409, "{visible:?}");
     assert_eq!(visible, invisible);
     let visible = op_a
         .post("/id-tokens", json!({"organisation_id": a, "token": "MINE"}))

@@ -344,12 +344,37 @@ async fn what_chargers_reported_survives_a_restart() {
     );
 }
 
-/// The seam later issues build on: the registry sends a CALL and awaits its answer.
+/// The fleet as a remote-maintenance user reaches it: with the proof the gate gives.
+#[derive(Clone)]
+struct Maintainer {
+    fleet: voltgate::cluster::Fleet,
+    proof: voltgate::access::Authorized<voltgate::access::cap::RemoteMaintenance>,
+}
+
+impl Maintainer {
+    async fn of(t: &TestServer) -> Self {
+        let root = t.store().find_organisation("1").await.expect("root organisation");
+        let proof = voltgate::access::Principal::system(&root)
+            .authorize::<voltgate::access::cap::RemoteMaintenance>((&root).into())
+            .expect("the platform admin maintains the root");
+        Self {
+            fleet: t.server().state.fleet.clone(),
+            proof,
+        }
+    }
+
+    async fn call(&self, charger: &str, action: &str, payload: Value) -> Result<Value, CallFailure> {
+        let origin = voltgate::cluster::Origin::default();
+        self.fleet.call(&self.proof, origin, charger, action, payload).await
+    }
+}
+
+/// The seam later issues build on: the fleet sends a CALL and awaits its answer.
 #[tokio::test]
 async fn registry_calls_reach_the_charger_and_return_its_answer() {
     let t = TestServer::start_with(|c| c.ocpp.call_timeout_s = 1).await;
     t.register("CP-CALL", "secret-password-1").await;
-    let registry = t.server().state.gateway.registry().clone();
+    let registry = Maintainer::of(&t).await;
     assert_eq!(
         registry.call("NOT-CONNECTED", "Reset", json!({})).await,
         Err(CallFailure::Offline)
@@ -405,7 +430,7 @@ async fn charger_calls_are_answered_while_a_csms_call_is_in_flight() {
     let t = TestServer::start().await;
     t.register("CP-X", "secret-password-1").await;
     let mut cp = t.charger("CP-X", "2.0.1", "secret-password-1").await;
-    let registry = t.server().state.gateway.registry().clone();
+    let registry = Maintainer::of(&t).await;
     let pending = tokio::spawn(async move { registry.call("CP-X", "Reset", json!({"type": "Immediate"})).await });
     let call: Value = cp.recv().await;
     // The charger sends its own CALL before answering ours.

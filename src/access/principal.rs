@@ -1,6 +1,6 @@
 //! Who is acting, and the gate that decides what they may do.
 
-use super::{AccessError, Grant, Permission, Role, grant};
+use super::{AccessError, Authorized, Capability, Grant, Permission, Role, grant};
 
 /// One membership, with its organisation's materialised path (`/1/4/`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,35 +32,6 @@ pub struct Principal {
     user_id: Option<i32>,
     username: String,
     memberships: Vec<Membership>,
-}
-
-/// Proof that the gate allowed `permission` on `organisation_id`; only the gate makes one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Authorized {
-    permission: Permission,
-    organisation_id: i32,
-    grant: Grant,
-}
-
-impl Authorized {
-    /// The organisation the permission was granted on.
-    pub fn organisation_id(&self) -> i32 {
-        self.organisation_id
-    }
-
-    /// How much of the permission was granted.
-    pub fn grant(&self) -> Grant {
-        self.grant
-    }
-
-    /// Checks that this proof covers `permission` on `organisation_id`.
-    pub fn ensure(&self, permission: Permission, organisation_id: i32) -> Result<(), AccessError> {
-        if self.permission == permission && self.organisation_id == organisation_id {
-            Ok(())
-        } else {
-            Err(AccessError::Forbidden)
-        }
-    }
 }
 
 /// Where a principal holds a permission: the subtree roots (paths) and the grant in each.
@@ -150,8 +121,28 @@ impl Principal {
         self.memberships.iter().any(|m| org.path.starts_with(&m.path))
     }
 
-    /// The gate: may this principal do `permission` on a resource owned by `org`?
-    pub fn authorize(&self, permission: Permission, org: OrgRef<'_>) -> Result<Authorized, AccessError> {
+    /// The gate: may this principal do `P` on a resource owned by `org`? The proof it gives
+    /// is what the privileged code asks for.
+    pub fn authorize<P: Capability>(&self, org: OrgRef<'_>) -> Result<Authorized<P>, AccessError> {
+        self.check(P::PERMISSION, org)
+            .map(|grant| Authorized::new(org.id, grant))
+    }
+
+    /// Whether the gate would allow `permission` on `org`, for what a page or an answer shows
+    /// (a billing column, a menu entry); nothing privileged can be done with the answer.
+    pub fn allows(&self, permission: Permission, org: OrgRef<'_>) -> bool {
+        self.check(permission, org).is_ok()
+    }
+
+    /// How much of `permission` the gate would grant on `org`, for shaping an answer (support's
+    /// reduced access rules); `None` where it would refuse.
+    pub fn grant_on(&self, permission: Permission, org: OrgRef<'_>) -> Option<Grant> {
+        self.check(permission, org).ok()
+    }
+
+    /// The one decision: 404 outside every subtree, 403 inside without the permission, else
+    /// the strongest grant among the memberships covering `org`.
+    fn check(&self, permission: Permission, org: OrgRef<'_>) -> Result<Grant, AccessError> {
         let mut covered = false;
         let mut best: Option<Grant> = None;
         for m in self.memberships.iter().filter(|m| org.path.starts_with(&m.path)) {
@@ -161,11 +152,7 @@ impl Principal {
         match (covered, best) {
             (false, _) => Err(AccessError::NotFound),
             (true, None) => Err(AccessError::Forbidden),
-            (true, Some(grant)) => Ok(Authorized {
-                permission,
-                organisation_id: org.id,
-                grant,
-            }),
+            (true, Some(grant)) => Ok(grant),
         }
     }
 
@@ -234,6 +221,7 @@ impl Principal {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::access::cap;
 
     fn member(org: i32, path: &str, role: Role) -> Membership {
         Membership {
@@ -252,20 +240,14 @@ mod tests {
     #[test]
     fn outside_is_404_inside_without_permission_is_403() {
         let p = Principal::new(7, "m".into(), vec![member(2, "/1/2/", Role::Maintenance)]);
-        assert!(p.authorize(Permission::RemoteMaintenance, A1).is_ok());
+        assert!(p.authorize::<cap::RemoteMaintenance>(A1).is_ok());
+        assert_eq!(p.authorize::<cap::RemoteMaintenance>(B), Err(AccessError::NotFound));
+        assert_eq!(p.authorize::<cap::RemoteMaintenance>(ROOT), Err(AccessError::NotFound));
         assert_eq!(
-            p.authorize(Permission::RemoteMaintenance, B),
+            p.authorize::<cap::RemoteMaintenance>(A_LOOKALIKE),
             Err(AccessError::NotFound)
         );
-        assert_eq!(
-            p.authorize(Permission::RemoteMaintenance, ROOT),
-            Err(AccessError::NotFound)
-        );
-        assert_eq!(
-            p.authorize(Permission::RemoteMaintenance, A_LOOKALIKE),
-            Err(AccessError::NotFound)
-        );
-        assert_eq!(p.authorize(Permission::DriversRead, A1), Err(AccessError::Forbidden));
+        assert_eq!(p.authorize::<cap::DriversRead>(A1), Err(AccessError::Forbidden));
     }
 
     #[test]
@@ -276,14 +258,14 @@ mod tests {
             vec![member(2, "/1/2/", Role::Support), member(3, "/1/2/3/", Role::Operator)],
         );
         assert_eq!(
-            p.authorize(Permission::AccessRulesRead, A1).map(|a| a.grant()),
+            p.authorize::<cap::AccessRulesRead>(A1).map(|a| a.grant()),
             Ok(Grant::Full)
         );
         assert_eq!(
-            p.authorize(Permission::AccessRulesRead, A).map(|a| a.grant()),
+            p.authorize::<cap::AccessRulesRead>(A).map(|a| a.grant()),
             Ok(Grant::Reduced)
         );
-        assert_eq!(p.authorize(Permission::UsersManage, A), Err(AccessError::Forbidden));
+        assert_eq!(p.authorize::<cap::UsersManage>(A), Err(AccessError::Forbidden));
     }
 
     #[test]
@@ -323,9 +305,9 @@ mod tests {
     #[test]
     fn authorized_proves_only_what_was_checked() {
         let p = Principal::new(7, "o".into(), vec![member(2, "/1/2/", Role::Operator)]);
-        let auth = p.authorize(Permission::ChargersWrite, A1).unwrap();
-        assert!(auth.ensure(Permission::ChargersWrite, 3).is_ok());
-        assert!(auth.ensure(Permission::ChargersWrite, 4).is_err());
-        assert!(auth.ensure(Permission::UsersManage, 3).is_err());
+        let auth = p.authorize::<cap::ChargersWrite>(A1).unwrap();
+        assert!(auth.ensure(3).is_ok());
+        assert!(auth.ensure(4).is_err());
+        assert!(!p.allows(Permission::UsersManage, B));
     }
 }

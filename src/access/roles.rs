@@ -64,7 +64,8 @@ impl FromStr for Role {
     }
 }
 
-/// Declares [`Permission`] and its `ALL` list from one list of names.
+/// Declares [`Permission`], its `ALL` list and one [`Capability`](super::Capability) type per
+/// permission (in [`cap`](super::cap)) from one list of names.
 macro_rules! permissions {
     ($($name:ident),* $(,)?) => {
         /// Something a user may be allowed to do on a resource of an organisation.
@@ -76,6 +77,22 @@ macro_rules! permissions {
         impl Permission {
             /// Every permission, in matrix row order.
             pub const ALL: &'static [Permission] = &[$(Permission::$name),*];
+        }
+
+        /// One type per permission, so a proof of the gate names what it allows:
+        /// `Authorized<cap::ChargersWrite>` proves nothing about users.
+        pub mod cap {
+            $(
+                #[doc = concat!("The `", stringify!($name), "` permission as a type.")]
+                #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+                pub enum $name {}
+
+                impl super::super::capability::sealed::Sealed for $name {}
+
+                impl super::super::Capability for $name {
+                    const PERMISSION: super::Permission = super::Permission::$name;
+                }
+            )*
         }
     };
 }

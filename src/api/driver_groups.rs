@@ -8,7 +8,7 @@ use utoipa_axum::routes;
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{Auth, Json, Path, Query};
 use crate::services::ListQuery;
-use crate::services::drivers::{self as svc, GroupIn, GroupOut};
+use crate::services::drivers::{self as svc, GroupIn, GroupOut, NewGroup};
 use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -25,16 +25,16 @@ async fn list(State(s): State<AppState>, a: Auth, Query(q): Query<ListQuery>) ->
 }
 
 /// Adds a driver group.
-#[utoipa::path(post, path = "/api/v1/driver-groups", tag = "drivers", request_body = GroupIn, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/driver-groups", tag = "drivers", request_body = NewGroup, security(("bearer" = [])),
     responses((status = 201, body = GroupOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create(
     State(s): State<AppState>,
     a: Auth,
-    Json(b): Json<GroupIn>,
+    Json(b): Json<NewGroup>,
 ) -> ApiResult<(StatusCode, axum::Json<GroupOut>)> {
     Ok((
         StatusCode::CREATED,
-        axum::Json(svc::save_group(&s, &a.principal, None, b).await?),
+        axum::Json(svc::save_group(&s, &a.principal, None, b.into()).await?),
     ))
 }
 

@@ -8,7 +8,7 @@ use utoipa_axum::routes;
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{Auth, Json, Path, Query};
 use crate::services::ListQuery;
-use crate::services::drivers::{self as svc, DriverIn, DriverOut};
+use crate::services::drivers::{self as svc, DriverIn, DriverOut, NewDriver};
 use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -25,16 +25,16 @@ async fn list(State(s): State<AppState>, a: Auth, Query(q): Query<ListQuery>) ->
 }
 
 /// Adds a driver.
-#[utoipa::path(post, path = "/api/v1/drivers", tag = "drivers", request_body = DriverIn, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/drivers", tag = "drivers", request_body = NewDriver, security(("bearer" = [])),
     responses((status = 201, body = DriverOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create(
     State(s): State<AppState>,
     a: Auth,
-    Json(b): Json<DriverIn>,
+    Json(b): Json<NewDriver>,
 ) -> ApiResult<(StatusCode, axum::Json<DriverOut>)> {
     Ok((
         StatusCode::CREATED,
-        axum::Json(svc::save_driver(&s, &a.principal, None, b).await?),
+        axum::Json(svc::save_driver(&s, &a.principal, None, b.into()).await?),
     ))
 }
 

@@ -8,7 +8,7 @@ use utoipa_axum::routes;
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{Auth, Json, Path, Query};
 use crate::services::ListQuery;
-use crate::services::drivers::{self as svc, TokenIn, TokenOut};
+use crate::services::drivers::{self as svc, NewToken, TokenOut, TokenPatch};
 use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -25,16 +25,16 @@ async fn list(State(s): State<AppState>, a: Auth, Query(q): Query<ListQuery>) ->
 }
 
 /// Issues a token (409 if its value exists in the organisation tree).
-#[utoipa::path(post, path = "/api/v1/id-tokens", tag = "id-tokens", request_body = TokenIn, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/id-tokens", tag = "id-tokens", request_body = NewToken, security(("bearer" = [])),
     responses((status = 201, body = TokenOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create(
     State(s): State<AppState>,
     a: Auth,
-    Json(b): Json<TokenIn>,
+    Json(b): Json<NewToken>,
 ) -> ApiResult<(StatusCode, axum::Json<TokenOut>)> {
     Ok((
         StatusCode::CREATED,
-        axum::Json(svc::create_token(&s, &a.principal, b).await?),
+        axum::Json(svc::create_token(&s, &a.principal, b.into()).await?),
     ))
 }
 
@@ -46,15 +46,15 @@ async fn get(State(s): State<AppState>, a: Auth, Path(id): Path<i32>) -> ApiResu
 }
 
 /// Blocks, unblocks, expires or reassigns a token.
-#[utoipa::path(patch, path = "/api/v1/id-tokens/{id}", tag = "id-tokens", params(("id" = i32, Path)), request_body = TokenIn, security(("bearer" = [])),
+#[utoipa::path(patch, path = "/api/v1/id-tokens/{id}", tag = "id-tokens", params(("id" = i32, Path)), request_body = TokenPatch, security(("bearer" = [])),
     responses((status = 200, body = TokenOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update(
     State(s): State<AppState>,
     a: Auth,
     Path(id): Path<i32>,
-    Json(b): Json<TokenIn>,
+    Json(b): Json<TokenPatch>,
 ) -> ApiResult<axum::Json<TokenOut>> {
-    Ok(axum::Json(svc::update_token(&s, &a.principal, id, b).await?))
+    Ok(axum::Json(svc::update_token(&s, &a.principal, id, b.into()).await?))
 }
 
 /// Deletes a token.

@@ -87,13 +87,14 @@ impl Modify for StandardErrors {
         };
         for item in openapi.paths.paths.values_mut() {
             let ops = [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
+                (false, &mut item.get),
+                (true, &mut item.put),
+                (true, &mut item.post),
+                (true, &mut item.delete),
+                (true, &mut item.patch),
             ];
-            for op in ops.into_iter().flatten() {
+            for (writes, op) in ops {
+                let Some(op) = op else { continue };
                 let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
                 let params: Vec<_> = op
                     .parameters
@@ -120,6 +121,9 @@ impl Modify for StandardErrors {
                 }
                 if op.request_body.is_some() {
                     wanted.push(("413", "request body over 1 MiB (`payload_too_large`)"));
+                }
+                if secured && writes {
+                    wanted.push(("409", "in conflict with the current state, or with a concurrent change"));
                 }
                 for (status, why) in wanted {
                     op.responses
@@ -200,6 +204,42 @@ fn with_security_headers(router: Router, hsts: bool) -> Router {
     } else {
         router
     }
+}
+
+/// Path segments of the API that are whole numbers written as decimals (`3.0`, which JSON
+/// and the document's `integer` ids allow) as plain integers, so they reach the same route.
+pub fn whole_number_ids(mut request: axum::extract::Request) -> axum::extract::Request {
+    let path = request.uri().path();
+    if !path.starts_with("/api/") || !path.contains('.') {
+        return request;
+    }
+    fn whole(seg: &str) -> Option<&str> {
+        seg.split_once('.').and_then(|(int, frac)| {
+            let digits = int.strip_prefix('-').unwrap_or(int);
+            (!digits.is_empty()
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && !frac.is_empty()
+                && frac.bytes().all(|b| b == b'0'))
+            .then_some(int)
+        })
+    }
+    let rewritten: Vec<&str> = path.split('/').map(|seg| whole(seg).unwrap_or(seg)).collect();
+    let rewritten = rewritten.join("/");
+    if rewritten == path {
+        return request;
+    }
+    let with_query = match request.uri().query() {
+        Some(q) => format!("{rewritten}?{q}"),
+        None => rewritten,
+    };
+    if let Ok(pq) = with_query.parse::<axum::http::uri::PathAndQuery>() {
+        let mut parts = request.uri().clone().into_parts();
+        parts.path_and_query = Some(pq);
+        if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+            *request.uri_mut() = uri;
+        }
+    }
+    request
 }
 
 /// A handler that panicked still answers: a JSON 500, the panic in the log (not the body).

@@ -8,7 +8,7 @@ use utoipa_axum::routes;
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{Auth, Json, Path, Query};
 use crate::services::ListQuery;
-use crate::services::access_rules::{self as svc, TariffIn, TariffOut};
+use crate::services::access_rules::{self as svc, NewTariff, TariffIn, TariffOut};
 use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -25,16 +25,16 @@ async fn list(State(s): State<AppState>, a: Auth, Query(q): Query<ListQuery>) ->
 }
 
 /// Sets a tariff for an organisation's subtree.
-#[utoipa::path(post, path = "/api/v1/tariffs", tag = "access", request_body = TariffIn, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/tariffs", tag = "access", request_body = NewTariff, security(("bearer" = [])),
     responses((status = 201, body = TariffOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create(
     State(s): State<AppState>,
     a: Auth,
-    Json(b): Json<TariffIn>,
+    Json(b): Json<NewTariff>,
 ) -> ApiResult<(StatusCode, axum::Json<TariffOut>)> {
     Ok((
         StatusCode::CREATED,
-        axum::Json(svc::save_tariff(&s, &a.principal, None, b).await?),
+        axum::Json(svc::save_tariff(&s, &a.principal, None, b.into()).await?),
     ))
 }
 

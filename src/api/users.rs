@@ -6,7 +6,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::error::{ApiResult, ErrorBody};
-use crate::http::extract::{Auth, Json, Path, Query};
+use crate::http::extract::{Auth, Json, JsonList, Path, Query};
 use crate::services::ListQuery;
 use crate::services::invitations::{self, InvitationOut};
 use crate::services::sessions::{self, SessionOut};
@@ -76,7 +76,7 @@ async fn memberships(
     State(s): State<AppState>,
     a: Auth,
     Path(id): Path<i32>,
-    Json(b): Json<Vec<MembershipOut>>,
+    JsonList(b): JsonList<MembershipOut>,
 ) -> ApiResult<axum::Json<UserOut>> {
     Ok(axum::Json(svc::set_memberships(&s, &a.principal, id, b).await?))
 }

@@ -18,9 +18,10 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::access::{MayCall, MayDisconnect};
 use crate::gateway::{CallFailure, ConnectionInfo, Registry};
 use crate::ocpp::OcppVersion;
-pub use remote::{Cluster, ClusterError};
+pub use remote::{Cluster, ClusterError, Origin};
 pub use slots::CommandSlots;
 
 /// Where a charger is connected, as this node sees it.
@@ -75,20 +76,30 @@ impl Fleet {
     }
 
     /// Sends a CALL to the charger wherever it is connected and waits for its answer, with the
-    /// same timeout and failures as a local call.
-    pub async fn call(&self, charger_id: &str, action: &str, payload: Value) -> Result<Value, CallFailure> {
+    /// same timeout and failures as a local call. Only with a proof of the gate (see
+    /// [`crate::access::MayCall`]).
+    pub async fn call(
+        &self,
+        proof: &impl MayCall,
+        origin: Origin,
+        charger_id: &str,
+        action: &str,
+        payload: Value,
+    ) -> Result<Value, CallFailure> {
         match (self.locate(charger_id), &self.cluster) {
-            (Location::Here(_), _) => self.registry.call(charger_id, action, payload).await,
-            (Location::Elsewhere { node, .. }, Some(cluster)) => cluster.call(&node, charger_id, action, payload).await,
+            (Location::Here(_), _) => self.registry.call(proof, charger_id, action, payload).await,
+            (Location::Elsewhere { node, .. }, Some(cluster)) => {
+                cluster.call(&node, origin, charger_id, action, payload).await
+            }
             _ => Err(CallFailure::Offline),
         }
     }
 
-    /// Closes the charger's connection wherever it is (it was deleted).
-    pub async fn disconnect(&self, charger_id: &str) {
-        self.registry.disconnect(charger_id);
+    /// Closes the charger's connection wherever it is (it was deleted, or its profile changed).
+    pub async fn disconnect(&self, proof: &impl MayDisconnect, origin: Origin, charger_id: &str) {
+        self.registry.disconnect(proof, charger_id);
         if let (Location::Elsewhere { node, .. }, Some(cluster)) = (self.locate(charger_id), &self.cluster) {
-            cluster.disconnect(&node, charger_id).await;
+            cluster.disconnect(&node, origin, charger_id).await;
         }
     }
 }

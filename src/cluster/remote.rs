@@ -51,7 +51,7 @@ struct Seen {
 }
 
 /// What one node asks another.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 enum Request {
     Call {
@@ -62,6 +62,103 @@ enum Request {
     Disconnect {
         charger_id: String,
     },
+}
+
+/// Who asked for a relayed request, for the owning node's log: the user, and the audit row
+/// the asking node wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    pub user_id: Option<i32>,
+    pub audit_id: Option<i64>,
+}
+
+/// A request as it travels: signed with the cluster key over the subject it was sent to and
+/// everything it says, so a node runs only what another node's gate passed.
+#[derive(Debug, Serialize, Deserialize)]
+struct Signed {
+    /// The JSON of [`Relayed`], exactly as signed.
+    body: String,
+    /// HMAC-SHA256 of `subject \n body` under `cluster.secret`, hex.
+    mac: String,
+}
+
+/// What a signed request says.
+#[derive(Debug, Serialize, Deserialize)]
+struct Relayed {
+    node: String,
+    origin: Origin,
+    /// Unix milliseconds when it was sent; old ones are refused (replays).
+    sent_ms: i64,
+    /// Unique per request; one seen before is refused (replays within the window).
+    nonce: String,
+    request: Request,
+}
+
+/// A relayed request whose signature, age and nonce checked out: the proof (in place of the
+/// asking node's gate) that lets this node's registry call or close the charger.
+struct Verified;
+
+impl crate::access::sealed::Sealed for Verified {}
+impl crate::access::MayCall for Verified {}
+impl crate::access::MayDisconnect for Verified {}
+
+/// Why a relayed request was refused.
+#[derive(Debug, thiserror::Error)]
+enum Forged {
+    #[error("not a signed request")]
+    Unreadable,
+    #[error("bad signature")]
+    Signature,
+    #[error("sent {0} ms away from now")]
+    Stale(i64),
+    #[error("nonce seen before (a replay)")]
+    Replayed,
+}
+
+/// How far a relayed request's send time may be from ours.
+const RELAY_WINDOW_MS: i64 = 30_000;
+
+/// The cluster key: signs what this node sends and checks what it receives.
+struct Key(Vec<u8>);
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Key(***)")
+    }
+}
+
+impl Key {
+    fn mac(&self, subject: &str, body: &str) -> hmac::Hmac<sha2::Sha256> {
+        use hmac::{KeyInit, Mac};
+        let mut mac =
+            <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(subject.as_bytes());
+        mac.update(b"\n");
+        mac.update(body.as_bytes());
+        mac
+    }
+
+    fn sign(&self, subject: &str, body: String) -> Signed {
+        use hmac::Mac;
+        let tag = self.mac(subject, &body).finalize().into_bytes();
+        Signed {
+            mac: tag.iter().map(|b| format!("{b:02x}")).collect(),
+            body,
+        }
+    }
+
+    fn verify(&self, subject: &str, signed: &Signed) -> bool {
+        use hmac::Mac;
+        let Some(tag) = (0..signed.mac.len())
+            .step_by(2)
+            .map(|i| signed.mac.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+            .collect::<Option<Vec<u8>>>()
+        else {
+            return false;
+        };
+        // Constant time, by the hmac crate.
+        self.mac(subject, &signed.body).verify_slice(&tag).is_ok()
+    }
 }
 
 /// This node's membership of the cluster.
@@ -86,6 +183,9 @@ pub struct Cluster {
     history_until: u64,
     flush: mpsc::UnboundedSender<oneshot::Sender<()>>,
     tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
+    key: Key,
+    /// Nonces of relayed requests seen within the window, with when they were sent.
+    nonces: DashMap<String, i64>,
 }
 
 impl Cluster {
@@ -134,6 +234,12 @@ impl Cluster {
             history_until,
             flush,
             tasks: std::sync::Mutex::new(Vec::new()),
+            key: Key(config
+                .secret
+                .as_ref()
+                .map(|s| s.expose().as_bytes().to_vec())
+                .unwrap_or_default()),
+            nonces: DashMap::new(),
         });
 
         // Heartbeat first, so the node is alive before it claims anything.
@@ -185,6 +291,7 @@ impl Cluster {
     pub(super) async fn call(
         &self,
         node: &str,
+        origin: Origin,
         charger_id: &str,
         action: &str,
         payload: Value,
@@ -194,7 +301,7 @@ impl Cluster {
             action: action.to_owned(),
             payload,
         };
-        let body = serde_json::to_vec(&request).map_err(|_| CallFailure::Offline)?;
+        let body = self.seal(node, origin, request).ok_or(CallFailure::Offline)?;
         let sent = self
             .client
             .send_request(
@@ -222,15 +329,51 @@ impl Cluster {
     }
 
     /// Asks the charger's node to close its connection.
-    pub(super) async fn disconnect(&self, node: &str, charger_id: &str) {
+    pub(super) async fn disconnect(&self, node: &str, origin: Origin, charger_id: &str) {
         let request = Request::Disconnect {
             charger_id: charger_id.to_owned(),
         };
-        if let Ok(body) = serde_json::to_vec(&request)
+        if let Some(body) = self.seal(node, origin, request)
             && let Err(e) = self.client.publish(self.subject(node), body.into()).await
         {
             tracing::warn!(%node, error = %e, "could not ask another node to disconnect a charger");
         }
+    }
+
+    /// `request` for `node`, signed.
+    fn seal(&self, node: &str, origin: Origin, request: Request) -> Option<Vec<u8>> {
+        let relayed = Relayed {
+            node: self.node_id.clone(),
+            origin,
+            sent_ms: Utc::now().timestamp_millis(),
+            nonce: crate::crypto::random_hex(16),
+            request,
+        };
+        let body = serde_json::to_string(&relayed).ok()?;
+        serde_json::to_vec(&self.key.sign(&self.subject(node), body)).ok()
+    }
+
+    /// A received request, if another node holding the cluster key sent it to this subject
+    /// within the window and never before.
+    fn open(&self, subject: &str, payload: &[u8]) -> Result<(Relayed, Verified), Forged> {
+        let signed: Signed = serde_json::from_slice(payload).map_err(|_| Forged::Unreadable)?;
+        if !self.key.verify(subject, &signed) {
+            return Err(Forged::Signature);
+        }
+        let relayed: Relayed = serde_json::from_str(&signed.body).map_err(|_| Forged::Unreadable)?;
+        let now = Utc::now().timestamp_millis();
+        let off = now.saturating_sub(relayed.sent_ms);
+        if off.abs() > RELAY_WINDOW_MS {
+            return Err(Forged::Stale(off));
+        }
+        if self.nonces.len() > 10_000 {
+            self.nonces
+                .retain(|_, sent| now.saturating_sub(*sent) <= RELAY_WINDOW_MS);
+        }
+        if self.nonces.insert(relayed.nonce.clone(), relayed.sent_ms).is_some() {
+            return Err(Forged::Replayed);
+        }
+        Ok((relayed, Verified))
     }
 
     async fn beat(&self) -> Result<(), ClusterError> {
@@ -415,12 +558,19 @@ impl Cluster {
 
     async fn answer(self: Arc<Self>, mut requests: async_nats::Subscriber, registry: Registry) {
         while let Some(message) = requests.next().await {
-            let Ok(request) = serde_json::from_slice::<Request>(&message.payload) else {
-                tracing::warn!(subject = %message.subject, "unreadable request from another node");
-                continue;
+            let (relayed, proof) = match self.open(&message.subject, &message.payload) {
+                Ok(opened) => opened,
+                Err(why) => {
+                    tracing::warn!(subject = %message.subject, reason = %why, "refused a request on the node subject");
+                    continue;
+                }
             };
+            let Relayed {
+                node, origin, request, ..
+            } = relayed;
+            tracing::debug!(from = %node, user = ?origin.user_id, audit = ?origin.audit_id, "relayed request");
             match request {
-                Request::Disconnect { charger_id } => registry.disconnect(&charger_id),
+                Request::Disconnect { charger_id } => registry.disconnect(&proof, &charger_id),
                 Request::Call {
                     charger_id,
                     action,
@@ -428,7 +578,7 @@ impl Cluster {
                 } => {
                     let (registry, client) = (registry.clone(), self.client.clone());
                     tokio::spawn(async move {
-                        let result = registry.call(&charger_id, &action, payload).await;
+                        let result = registry.call(&proof, &charger_id, &action, payload).await;
                         if let (Some(reply), Ok(body)) = (message.reply, serde_json::to_vec(&result))
                             && let Err(e) = client.publish(reply, body.into()).await
                         {

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 pub use translate::Prepared;
 
-use crate::access::{Permission, Principal};
+use crate::access::{CommandProof, Permission, Principal, cap};
 use crate::cluster::Location;
 use crate::gateway::CallFailure;
 use crate::metrics::CommandLabels;
@@ -250,7 +250,14 @@ pub async fn execute(state: &AppState, p: &Principal, charger_id: &str, cmd: Com
             .charger(charger_id)
             .org(org.id)
     };
-    services::gate(state, p, cmd.permission(), &org, &action, target()).await?;
+    let proof = match cmd.permission() {
+        Permission::RemoteStartStop => {
+            CommandProof::StartStop(services::gate::<cap::RemoteStartStop>(state, p, &org, &action, target()).await?)
+        }
+        _ => CommandProof::Maintenance(
+            services::gate::<cap::RemoteMaintenance>(state, p, &org, &action, target()).await?,
+        ),
+    };
     let request = serde_json::to_value(&cmd).ok();
     let refuse = |outcome: &'static str, err: Error| {
         let (request, action) = (request.clone(), action.as_str());
@@ -305,7 +312,14 @@ pub async fn execute(state: &AppState, p: &Principal, charger_id: &str, cmd: Com
     // 2.0.1 request ids carry the audit id, so later notifications point back at this row.
     let prepared = prepared.with_request_id(i32::try_from(audit_id).unwrap_or(i32::MAX));
 
-    let answer = state.fleet.call(charger_id, prepared.action, prepared.payload).await;
+    let origin = crate::cluster::Origin {
+        user_id: p.user_id(),
+        audit_id: Some(audit_id),
+    };
+    let answer = state
+        .fleet
+        .call(&proof, origin, charger_id, prepared.action, prepared.payload)
+        .await;
     let result = match answer {
         Ok(payload) => translate::reply(&cmd, version, payload),
         Err(CallFailure::CallError { code, description, .. }) => Err(Error::ChargerError { code, description }),

@@ -116,7 +116,7 @@ async fn org_choices(
     };
     let mut choices: Vec<(i32, String)> = listed
         .into_iter()
-        .filter(|(id, _, path)| p.authorize(permission, crate::access::OrgRef { id: *id, path }).is_ok())
+        .filter(|(id, _, path)| p.allows(permission, crate::access::OrgRef { id: *id, path }))
         .map(|(id, name, _)| (id, name))
         .collect();
     choices.sort();

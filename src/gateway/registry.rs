@@ -1,6 +1,7 @@
 //! The live-connection registry: which chargers are connected to this node, and the one way
 //! the rest of voltgate sends them a CALL and awaits the answer.
 
+use crate::access::{MayCall, MayDisconnect};
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -173,8 +174,15 @@ impl Registry {
         self.connections.is_empty()
     }
 
-    /// Sends a CALL to a connected charger and waits for its CALLRESULT payload.
-    pub async fn call(&self, charger_id: &str, action: &str, payload: Value) -> Result<Value, CallFailure> {
+    /// Sends a CALL to a connected charger and waits for its CALLRESULT payload; only with a
+    /// proof of the gate.
+    pub(crate) async fn call(
+        &self,
+        _proof: &impl MayCall,
+        charger_id: &str,
+        action: &str,
+        payload: Value,
+    ) -> Result<Value, CallFailure> {
         // Clone the sender so no map guard is held across an await.
         let sender = self
             .connections
@@ -237,7 +245,7 @@ impl Registry {
     }
 
     /// Closes the charger's connection, if any (it was deleted).
-    pub fn disconnect(&self, charger_id: &str) {
+    pub(crate) fn disconnect(&self, _proof: &impl MayDisconnect, charger_id: &str) {
         if let Some(h) = self.connections.get(charger_id) {
             h.removed.cancel();
         }

@@ -79,30 +79,77 @@ impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, crat
     }
 }
 
-/// A JSON body; a parse or type error answers 422 naming the field.
+/// A JSON object body; a parse or type error answers 422 naming the field. An array where
+/// the object belongs is refused (serde would fill the fields by position).
 pub struct Json<T>(pub T);
+
+/// A JSON array body (`PUT .../memberships`), read like [`Json`].
+pub struct JsonList<T>(pub Vec<T>);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(e.status(), "payload_too_large", "request body over 1 MiB")
-            } else {
-                ApiError::validation("", format!("unreadable body: {e}"))
-            }
-        })?;
-        let mut de = serde_json::Deserializer::from_slice(&bytes);
-        match serde_path_to_error::deserialize(&mut de) {
-            Ok(value) => Ok(Json(value)),
-            Err(err) => {
-                let path = err.path().to_string();
-                let field = if path == "." { String::new() } else { path };
-                Err(ApiError::validation(field, err.into_inner().to_string()))
+        let value = body_value(req, state).await?;
+        if !value.is_object() {
+            return Err(ApiError::validation("", "the body must be a JSON object"));
+        }
+        typed(value).map(Json).map_err(|e| *e)
+    }
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonList<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let value = body_value(req, state).await?;
+        if !value.is_array() {
+            return Err(ApiError::validation("", "the body must be a JSON array"));
+        }
+        typed(value).map(JsonList).map_err(|e| *e)
+    }
+}
+
+/// The body as JSON, with whole numbers written as decimals (`3.0`) made integers: JSON
+/// does not tell them apart, and an integer field must take both.
+async fn body_value<S: Send + Sync>(req: Request, state: &S) -> Result<serde_json::Value, ApiError> {
+    let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(e.status(), "payload_too_large", "request body over 1 MiB")
+        } else {
+            ApiError::validation("", format!("unreadable body: {e}"))
+        }
+    })?;
+    let mut value: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| ApiError::validation("", format!("not JSON: {e}")))?;
+    whole_numbers(&mut value);
+    Ok(value)
+}
+
+fn whole_numbers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|_| n.is_f64())
+                && f.fract() == 0.0
+                && f.abs() < 9.0e15
+            {
+                *n = serde_json::Number::from(f as i64);
             }
         }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers),
+        Value::Object(fields) => fields.values_mut().for_each(whole_numbers),
+        _ => {}
     }
+}
+
+/// `value` as `T`; a type error answers 422 naming the field.
+fn typed<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Box<ApiError>> {
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let path = err.path().to_string();
+        let field = if path == "." { String::new() } else { path };
+        Box::new(ApiError::validation(field, err.into_inner().to_string()))
+    })
 }
 
 /// Path parameters; a malformed one answers 400.

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use super::sites::visible_site;
 use super::{Audit, ListQuery, Result, Target, gate, invalid, list_scope, named_organisation, owned, refused};
-use crate::access::{Grant, Permission, Principal};
+use crate::access::{Grant, Permission, Principal, cap};
 use crate::state::AppState;
 
 /// An access rule as the API shows it.
@@ -61,6 +61,7 @@ pub struct TariffIn {
     #[schema(minimum = 0, maximum = 1000)]
     pub price_per_kwh: Option<f64>,
     /// ISO 4217 code, e.g. `EUR`.
+    #[schema(pattern = "^[A-Z]{3}$")]
     pub currency: Option<String>,
 }
 
@@ -76,8 +77,8 @@ pub async fn list_rules(state: &AppState, p: &Principal, q: &ListQuery) -> Resul
         };
         let reduced = org
             .as_ref()
-            .and_then(|o| p.authorize(Permission::AccessRulesRead, o.into()).ok())
-            .is_none_or(|a| a.grant() == Grant::Reduced);
+            .and_then(|o| p.grant_on(Permission::AccessRulesRead, o.into()))
+            .is_none_or(|g| g == Grant::Reduced);
         let group_name = match group {
             Some(g) if !reduced => Some(g.name),
             Some(g) => {
@@ -101,10 +102,9 @@ pub async fn create_rule(state: &AppState, p: &Principal, input: RuleIn) -> Resu
     let action = "access_rule.create";
     let site = visible_site(state, p, input.site_id, action).await?;
     let site_org = named_organisation(state, p, site.organisation_id, action).await?;
-    let auth = gate(
+    let auth = gate::<cap::AccessRulesWrite>(
         state,
         p,
-        Permission::AccessRulesWrite,
         &site_org,
         action,
         Target::new(format!("site:{}", site.id)).org(site_org.id),
@@ -149,12 +149,11 @@ pub async fn delete_rule(state: &AppState, p: &Principal, id: i32) -> Result<()>
     let rule: Option<access_rule::Model> = state.store.access_rule(id).await?;
     let site_id = rule.as_ref().map_or(0, |r| r.site_id);
     let site = state.store.site(site_id).await?;
-    let (site, auth) = owned(
+    let (site, auth) = owned::<cap::AccessRulesWrite, _>(
         state,
         p,
         site,
         |s| s.organisation_id,
-        Permission::AccessRulesWrite,
         action,
         format!("access_rule:{id}"),
     )
@@ -204,12 +203,11 @@ pub async fn save_tariff(state: &AppState, p: &Principal, id: Option<i32>, input
     let (existing, auth) = match id {
         Some(id) => {
             let found = state.store.tariff(id).await?;
-            let (t, auth) = owned(
+            let (t, auth) = owned::<cap::AccessRulesWrite, _>(
                 state,
                 p,
                 found,
                 |t| t.organisation_id,
-                Permission::AccessRulesWrite,
                 action,
                 format!("tariff:{id}"),
             )
@@ -229,15 +227,7 @@ pub async fn save_tariff(state: &AppState, p: &Principal, id: Option<i32>, input
             let org = named_organisation(state, p, org_id, action).await?;
             (
                 None,
-                gate(
-                    state,
-                    p,
-                    Permission::AccessRulesWrite,
-                    &org,
-                    action,
-                    Target::new("tariff").org(org.id),
-                )
-                .await?,
+                gate::<cap::AccessRulesWrite>(state, p, &org, action, Target::new("tariff").org(org.id)).await?,
             )
         }
     };
@@ -259,12 +249,11 @@ pub async fn save_tariff(state: &AppState, p: &Principal, id: Option<i32>, input
 /// Deletes a tariff.
 pub async fn delete_tariff(state: &AppState, p: &Principal, id: i32) -> Result<()> {
     let found = state.store.tariff(id).await?;
-    let (t, auth) = owned(
+    let (t, auth) = owned::<cap::AccessRulesWrite, _>(
         state,
         p,
         found,
         |t| t.organisation_id,
-        Permission::AccessRulesWrite,
         "tariff.delete",
         format!("tariff:{id}"),
     )
@@ -278,4 +267,26 @@ pub async fn delete_tariff(state: &AppState, p: &Principal, id: i32) -> Result<(
     .ok(state)
     .await;
     Ok(())
+}
+
+/// `POST /api/v1/tariffs`: all of it is required.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTariff {
+    pub organisation_id: i32,
+    #[schema(minimum = 0, maximum = 1000)]
+    pub price_per_kwh: f64,
+    /// ISO 4217 code, e.g. `EUR`.
+    #[schema(pattern = "^[A-Z]{3}$")]
+    pub currency: String,
+}
+
+impl From<NewTariff> for TariffIn {
+    fn from(t: NewTariff) -> Self {
+        Self {
+            organisation_id: Some(t.organisation_id),
+            price_per_kwh: Some(t.price_per_kwh),
+            currency: Some(t.currency),
+        }
+    }
 }

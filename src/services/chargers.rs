@@ -6,8 +6,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::{Audit, Error, ListQuery, Result, Target, gate, invalid, list_scope, named_organisation, refused};
-use crate::access::{AccessError, Authorized, Grant, Permission, Principal};
+use super::{
+    Audit, Error, ListQuery, Result, Target, gate, gate_seen, invalid, list_scope, named_organisation, refused,
+};
+use crate::access::{AccessError, Authorized, Grant, Permission, Principal, cap};
 use crate::crypto;
 use crate::state::AppState;
 use crate::store::{ChargerChanges, HOME, NewChargerFields, validate_charger_id};
@@ -69,13 +71,16 @@ pub struct ChargerOut {
 #[serde(deny_unknown_fields)]
 pub struct NewCharger {
     /// Charge point identity, as in `ws://host/ocpp/{id}`.
+    #[schema(min_length = 1, max_length = 48, pattern = "^[!-.0-9;-~]{1,48}$")]
     pub id: String,
     pub organisation_id: i32,
     pub site_id: Option<i32>,
     /// HTTP Basic password (security profiles 1 and 2); generated when omitted.
+    #[schema(min_length = 16, max_length = 40)]
     pub password: Option<String>,
     /// 1, 2 or 3 (default: the server's `ocpp.security_profile`). Profiles 2 and 3 are
     /// refused on plain `ws://`; profile 3 authenticates by client certificate.
+    #[schema(minimum = 1, maximum = 3)]
     pub security_profile: Option<u8>,
 }
 
@@ -88,10 +93,11 @@ pub struct ChargerPatch {
     #[serde(default, deserialize_with = "super::double_option")]
     #[schema(value_type = Option<i32>)]
     pub site_id: Option<Option<i32>>,
+    #[schema(min_length = 16, max_length = 40)]
     pub password: Option<String>,
     /// 1, 2 or 3; `null` goes back to the server's default.
     #[serde(default, deserialize_with = "super::double_option")]
-    #[schema(value_type = Option<u8>)]
+    #[schema(value_type = Option<u8>, minimum = 1, maximum = 3)]
     pub security_profile: Option<Option<u8>>,
 }
 
@@ -155,15 +161,7 @@ pub async fn visible_charger(
                 .await?
         }
     };
-    let read = gate(
-        state,
-        p,
-        Permission::ChargersRead,
-        &org,
-        action,
-        target(id, Some(org.id)),
-    )
-    .await?;
+    let read = gate::<cap::ChargersRead>(state, p, &org, action, target(id, Some(org.id))).await?;
     if read.grant() == Grant::HomeChargers && !at_home(state, &c).await? {
         return Err(refused(state, p, action, not_found(Some(org.id)), AccessError::NotFound.into()).await);
     }
@@ -202,7 +200,7 @@ async fn adoption(
     id: &str,
     org: &organisation::Model,
     action: &str,
-) -> Result<Option<Authorized>> {
+) -> Result<Option<Authorized<cap::ChargersWrite>>> {
     let unassigned = state
         .store
         .charger(id)
@@ -211,13 +209,12 @@ async fn adoption(
     if !unassigned {
         return Ok(None);
     }
-    let root = state.store.organisation(crate::store::root_of(&org.path)).await?;
-    match root.map(|r| p.authorize(Permission::ChargersWrite, (&r).into())) {
-        Some(Ok(auth)) => Ok(Some(auth)),
-        _ => {
-            let err = Error::Access(AccessError::Forbidden);
-            Err(refused(state, p, action, target(id, Some(org.id)), err).await)
-        }
+    let target = target(id, Some(org.id));
+    match state.store.organisation(crate::store::root_of(&org.path)).await? {
+        Some(root) => gate_seen::<cap::ChargersWrite>(state, p, &root, action, target)
+            .await
+            .map(Some),
+        None => Err(refused(state, p, action, target, AccessError::Forbidden.into()).await),
     }
 }
 
@@ -272,15 +269,7 @@ pub async fn create(state: &AppState, p: &Principal, input: NewCharger) -> Resul
     let action = "charger.create";
     validate_charger_id(&input.id).map_err(|e| invalid("id", e.to_string()))?;
     let org = named_organisation(state, p, input.organisation_id, action).await?;
-    let auth = gate(
-        state,
-        p,
-        Permission::ChargersWrite,
-        &org,
-        action,
-        target(&input.id, Some(org.id)),
-    )
-    .await?;
+    let auth = gate::<cap::ChargersWrite>(state, p, &org, action, target(&input.id, Some(org.id))).await?;
     if let Some(site) = input.site_id {
         check_site(state, p, site, &org, action).await?;
     }
@@ -312,18 +301,10 @@ pub async fn create(state: &AppState, p: &Principal, input: NewCharger) -> Resul
 pub async fn update(state: &AppState, p: &Principal, id: &str, patch: ChargerPatch) -> Result<ChargerOut> {
     let action = "charger.update";
     let (c, org, auth) = writable_charger(state, p, id, action).await?;
-    let mut dest: Option<(organisation::Model, Authorized)> = None;
+    let mut dest: Option<(organisation::Model, Authorized<cap::ChargersWrite>)> = None;
     if let Some(to) = patch.organisation_id {
         let to_org = named_organisation(state, p, to, action).await?;
-        let to_auth = gate(
-            state,
-            p,
-            Permission::ChargersWrite,
-            &to_org,
-            action,
-            target(id, Some(to)),
-        )
-        .await?;
+        let to_auth = gate::<cap::ChargersWrite>(state, p, &to_org, action, target(id, Some(to))).await?;
         dest = Some((to_org, to_auth));
     }
     let final_org = dest.as_ref().map_or(&org, |(o, _)| o);
@@ -351,7 +332,7 @@ pub async fn update(state: &AppState, p: &Principal, id: &str, patch: ChargerPat
     let c = state.store.update_charger(&auth, c, changes).await?;
     if patch.security_profile.is_some() {
         // A stricter profile applies now, not at the charger's next reconnect.
-        state.fleet.disconnect(id).await;
+        state.fleet.disconnect(&auth, origin(p), id).await;
     }
     let request = json!({"organisation_id": patch.organisation_id, "site_id": patch.site_id,
         "password_changed": patch.password.is_some(), "security_profile": patch.security_profile});
@@ -400,18 +381,18 @@ async fn writable_charger(
     p: &Principal,
     id: &str,
     action: &str,
-) -> Result<(charger::Model, organisation::Model, Authorized)> {
+) -> Result<(charger::Model, organisation::Model, Authorized<cap::ChargersWrite>)> {
     let (c, org) = visible_charger(state, p, id, action).await?;
-    let auth = gate(
-        state,
-        p,
-        Permission::ChargersWrite,
-        &org,
-        action,
-        target(id, Some(org.id)),
-    )
-    .await?;
+    let auth = gate::<cap::ChargersWrite>(state, p, &org, action, target(id, Some(org.id))).await?;
     Ok((c, org, auth))
+}
+
+/// Who asks, when the charger is on another node.
+fn origin(p: &Principal) -> crate::cluster::Origin {
+    crate::cluster::Origin {
+        user_id: p.user_id(),
+        audit_id: None,
+    }
 }
 
 /// Deletes a charger and closes its connection.
@@ -419,7 +400,7 @@ pub async fn delete(state: &AppState, p: &Principal, id: &str) -> Result<()> {
     let action = "charger.delete";
     let (c, org, auth) = writable_charger(state, p, id, action).await?;
     state.store.delete_charger(&auth, &c).await?;
-    state.fleet.disconnect(id).await;
+    state.fleet.disconnect(&auth, origin(p), id).await;
     Audit::new(p, action, target(id, Some(org.id))).ok(state).await;
     Ok(())
 }

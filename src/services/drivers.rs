@@ -8,7 +8,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::{Audit, ListQuery, Result, Target, gate, invalid, list_scope, named_organisation, owned};
-use crate::access::{Permission, Principal};
+use crate::access::{Permission, Principal, cap};
 use crate::state::AppState;
 use crate::store::TokenFields;
 
@@ -38,6 +38,7 @@ impl From<driver::Model> for DriverOut {
 pub struct DriverIn {
     /// Required on create.
     pub organisation_id: Option<i32>,
+    #[schema(min_length = 1, pattern = r"\S")]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "super::double_option")]
     #[schema(value_type = Option<String>)]
@@ -68,6 +69,7 @@ impl From<driver_group::Model> for GroupOut {
 pub struct GroupIn {
     /// Required on create.
     pub organisation_id: Option<i32>,
+    #[schema(min_length = 1, pattern = r"\S")]
     pub name: String,
 }
 
@@ -104,9 +106,11 @@ impl From<id_token::Model> for TokenOut {
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenIn {
+    #[schema(min_length = 1, max_length = 36, pattern = r"\S")]
     pub token: Option<String>,
     pub organisation_id: Option<i32>,
     /// `ISO14443` (default), `ISO15693`, `Central`, `eMAID`, `KeyCode`, `Local`, `MacAddress`.
+    #[schema(pattern = "^(ISO14443|ISO15693|Central|eMAID|KeyCode|Local|MacAddress)$")]
     pub kind: Option<String>,
     #[serde(default, deserialize_with = "super::double_option")]
     #[schema(value_type = Option<i32>)]
@@ -115,6 +119,7 @@ pub struct TokenIn {
     #[schema(value_type = Option<i32>)]
     pub group_id: Option<Option<i32>>,
     /// `Accepted` or `Blocked`.
+    #[schema(pattern = "^(Accepted|Blocked)$")]
     pub status: Option<String>,
     #[serde(default, deserialize_with = "super::double_option")]
     #[schema(value_type = Option<DateTime<Utc>>)]
@@ -151,12 +156,11 @@ pub async fn list_drivers(state: &AppState, p: &Principal, q: &ListQuery) -> Res
 /// One driver.
 pub async fn get_driver(state: &AppState, p: &Principal, id: i32) -> Result<DriverOut> {
     let found = state.store.driver(id).await?;
-    let (d, _) = owned(
+    let (d, _) = owned::<cap::DriversRead, _>(
         state,
         p,
         found,
         |d| d.organisation_id,
-        Permission::DriversRead,
         "driver.read",
         format!("driver:{id}"),
     )
@@ -167,19 +171,13 @@ pub async fn get_driver(state: &AppState, p: &Principal, id: i32) -> Result<Driv
 /// Creates (`id` None) or changes a driver.
 pub async fn save_driver(state: &AppState, p: &Principal, id: Option<i32>, input: DriverIn) -> Result<DriverOut> {
     let action = if id.is_some() { "driver.update" } else { "driver.create" };
+    super::non_blank("name", input.name.as_deref())?;
     let (existing, auth) = match id {
         Some(id) => {
             let found = state.store.driver(id).await?;
-            let (d, auth) = owned(
-                state,
-                p,
-                found,
-                |d| d.organisation_id,
-                Permission::DriversWrite,
-                action,
-                format!("driver:{id}"),
-            )
-            .await?;
+            let (d, auth) =
+                owned::<cap::DriversWrite, _>(state, p, found, |d| d.organisation_id, action, format!("driver:{id}"))
+                    .await?;
             (Some(d), auth)
         }
         None => {
@@ -190,15 +188,7 @@ pub async fn save_driver(state: &AppState, p: &Principal, id: Option<i32>, input
             }
             (
                 None,
-                gate(
-                    state,
-                    p,
-                    Permission::DriversWrite,
-                    &org,
-                    action,
-                    Target::new("driver").org(org.id),
-                )
-                .await?,
+                gate::<cap::DriversWrite>(state, p, &org, action, Target::new("driver").org(org.id)).await?,
             )
         }
     };
@@ -220,12 +210,11 @@ pub async fn save_driver(state: &AppState, p: &Principal, id: Option<i32>, input
 /// Deletes a driver.
 pub async fn delete_driver(state: &AppState, p: &Principal, id: i32) -> Result<()> {
     let found = state.store.driver(id).await?;
-    let (d, auth) = owned(
+    let (d, auth) = owned::<cap::DriversWrite, _>(
         state,
         p,
         found,
         |d| d.organisation_id,
-        Permission::DriversWrite,
         "driver.delete",
         format!("driver:{id}"),
     )
@@ -256,12 +245,11 @@ pub async fn list_groups(state: &AppState, p: &Principal, q: &ListQuery) -> Resu
 /// One group.
 pub async fn get_group(state: &AppState, p: &Principal, id: i32) -> Result<GroupOut> {
     let found = state.store.group(id).await?;
-    let (g, _) = owned(
+    let (g, _) = owned::<cap::DriversRead, _>(
         state,
         p,
         found,
         |g| g.organisation_id,
-        Permission::DriversRead,
         "group.read",
         format!("group:{id}"),
     )
@@ -278,16 +266,9 @@ pub async fn save_group(state: &AppState, p: &Principal, id: Option<i32>, input:
     let (existing, auth) = match id {
         Some(id) => {
             let found = state.store.group(id).await?;
-            let (g, auth) = owned(
-                state,
-                p,
-                found,
-                |g| g.organisation_id,
-                Permission::DriversWrite,
-                action,
-                format!("group:{id}"),
-            )
-            .await?;
+            let (g, auth) =
+                owned::<cap::DriversWrite, _>(state, p, found, |g| g.organisation_id, action, format!("group:{id}"))
+                    .await?;
             (Some(g), auth)
         }
         None => {
@@ -295,15 +276,7 @@ pub async fn save_group(state: &AppState, p: &Principal, id: Option<i32>, input:
                 named_organisation(state, p, required(&input.organisation_id, "organisation_id")?, action).await?;
             (
                 None,
-                gate(
-                    state,
-                    p,
-                    Permission::DriversWrite,
-                    &org,
-                    action,
-                    Target::new("group").org(org.id),
-                )
-                .await?,
+                gate::<cap::DriversWrite>(state, p, &org, action, Target::new("group").org(org.id)).await?,
             )
         }
     };
@@ -321,12 +294,11 @@ pub async fn save_group(state: &AppState, p: &Principal, id: Option<i32>, input:
 /// Deletes a group.
 pub async fn delete_group(state: &AppState, p: &Principal, id: i32) -> Result<()> {
     let found = state.store.group(id).await?;
-    let (g, auth) = owned(
+    let (g, auth) = owned::<cap::DriversWrite, _>(
         state,
         p,
         found,
         |g| g.organisation_id,
-        Permission::DriversWrite,
         "group.delete",
         format!("group:{id}"),
     )
@@ -357,12 +329,11 @@ pub async fn list_tokens(state: &AppState, p: &Principal, q: &ListQuery) -> Resu
 /// One token.
 pub async fn get_token(state: &AppState, p: &Principal, id: i32) -> Result<TokenOut> {
     let found = state.store.id_token(id).await?;
-    let (t, _) = owned(
+    let (t, _) = owned::<cap::DriversRead, _>(
         state,
         p,
         found,
         |t| t.organisation_id,
-        Permission::DriversRead,
         "id_token.read",
         format!("id_token:{id}"),
     )
@@ -392,32 +363,16 @@ async fn token_fields(
     let within = |owner: i32| crate::store::ancestors_of(org_path).contains(&owner);
     if let Some(Some(d)) = input.driver_id {
         let found = state.store.driver(d).await?;
-        let (d, _) = owned(
-            state,
-            p,
-            found,
-            |d| d.organisation_id,
-            Permission::DriversRead,
-            action,
-            format!("driver:{d}"),
-        )
-        .await?;
+        let (d, _) =
+            owned::<cap::DriversRead, _>(state, p, found, |d| d.organisation_id, action, format!("driver:{d}")).await?;
         if !within(d.organisation_id) {
             return Err(invalid("driver_id", "the driver belongs to another organisation"));
         }
     }
     if let Some(Some(g)) = input.group_id {
         let found = state.store.group(g).await?;
-        let (g, _) = owned(
-            state,
-            p,
-            found,
-            |g| g.organisation_id,
-            Permission::DriversRead,
-            action,
-            format!("group:{g}"),
-        )
-        .await?;
+        let (g, _) =
+            owned::<cap::DriversRead, _>(state, p, found, |g| g.organisation_id, action, format!("group:{g}")).await?;
         if !within(g.organisation_id) {
             return Err(invalid("group_id", "the group belongs to another organisation"));
         }
@@ -435,19 +390,11 @@ async fn token_fields(
 pub async fn create_token(state: &AppState, p: &Principal, input: TokenIn) -> Result<TokenOut> {
     let action = "id_token.create";
     let value = required(&input.token, "token")?;
-    if value.trim().is_empty() || value.len() > 36 {
+    if value.trim().is_empty() || value.chars().count() > 36 {
         return Err(invalid("token", "must be 1 to 36 characters"));
     }
     let org = named_organisation(state, p, required(&input.organisation_id, "organisation_id")?, action).await?;
-    let auth = gate(
-        state,
-        p,
-        Permission::DriversWrite,
-        &org,
-        action,
-        Target::new("id_token").org(org.id),
-    )
-    .await?;
+    let auth = gate::<cap::DriversWrite>(state, p, &org, action, Target::new("id_token").org(org.id)).await?;
     let fields = token_fields(state, p, &input, &org.path, action).await?;
     let t = state.store.create_id_token(&auth, &org, value.trim(), fields).await?;
     Audit::new(
@@ -471,16 +418,8 @@ pub async fn update_token(state: &AppState, p: &Principal, id: i32, input: Token
         ));
     }
     let found = state.store.id_token(id).await?;
-    let (t, auth) = owned(
-        state,
-        p,
-        found,
-        |t| t.organisation_id,
-        Permission::DriversWrite,
-        action,
-        format!("id_token:{id}"),
-    )
-    .await?;
+    let (t, auth) =
+        owned::<cap::DriversWrite, _>(state, p, found, |t| t.organisation_id, action, format!("id_token:{id}")).await?;
     let org = named_organisation(state, p, t.organisation_id, action).await?;
     let fields = token_fields(state, p, &input, &org.path, action).await?;
     let t = state.store.update_id_token(&auth, t, fields).await?;
@@ -494,12 +433,11 @@ pub async fn update_token(state: &AppState, p: &Principal, id: i32, input: Token
 /// Deletes a token.
 pub async fn delete_token(state: &AppState, p: &Principal, id: i32) -> Result<()> {
     let found = state.store.id_token(id).await?;
-    let (t, auth) = owned(
+    let (t, auth) = owned::<cap::DriversWrite, _>(
         state,
         p,
         found,
         |t| t.organisation_id,
-        Permission::DriversWrite,
         "id_token.delete",
         format!("id_token:{id}"),
     )
@@ -513,4 +451,107 @@ pub async fn delete_token(state: &AppState, p: &Principal, id: i32) -> Result<()
     .ok(state)
     .await;
     Ok(())
+}
+
+/// `POST /api/v1/drivers`: what a new driver needs.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewDriver {
+    pub organisation_id: i32,
+    #[schema(min_length = 1, pattern = r"\S")]
+    pub name: String,
+    pub email: Option<String>,
+}
+
+impl From<NewDriver> for DriverIn {
+    fn from(d: NewDriver) -> Self {
+        Self {
+            organisation_id: Some(d.organisation_id),
+            name: Some(d.name),
+            email: Some(d.email),
+        }
+    }
+}
+
+/// `POST /api/v1/driver-groups`: what a new group needs.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewGroup {
+    pub organisation_id: i32,
+    #[schema(min_length = 1, pattern = r"\S")]
+    pub name: String,
+}
+
+impl From<NewGroup> for GroupIn {
+    fn from(g: NewGroup) -> Self {
+        Self {
+            organisation_id: Some(g.organisation_id),
+            name: g.name,
+        }
+    }
+}
+
+/// `POST /api/v1/id-tokens`: the card's value and owner are required, and fixed from then on.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    #[schema(min_length = 1, max_length = 36, pattern = r"\S")]
+    pub token: String,
+    pub organisation_id: i32,
+    /// `ISO14443` (default), `ISO15693`, `Central`, `eMAID`, `KeyCode`, `Local`, `MacAddress`.
+    #[schema(pattern = "^(ISO14443|ISO15693|Central|eMAID|KeyCode|Local|MacAddress)$")]
+    pub kind: Option<String>,
+    pub driver_id: Option<i32>,
+    pub group_id: Option<i32>,
+    /// `Accepted` (default) or `Blocked`.
+    #[schema(pattern = "^(Accepted|Blocked)$")]
+    pub status: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl From<NewToken> for TokenIn {
+    fn from(t: NewToken) -> Self {
+        Self {
+            token: Some(t.token),
+            organisation_id: Some(t.organisation_id),
+            kind: t.kind,
+            driver_id: Some(t.driver_id),
+            group_id: Some(t.group_id),
+            status: t.status,
+            expires_at: Some(t.expires_at),
+        }
+    }
+}
+
+/// `PATCH /api/v1/id-tokens/{id}`: everything but the value and the owner.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenPatch {
+    #[schema(pattern = "^(ISO14443|ISO15693|Central|eMAID|KeyCode|Local|MacAddress)$")]
+    pub kind: Option<String>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<i32>)]
+    pub driver_id: Option<Option<i32>>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<i32>)]
+    pub group_id: Option<Option<i32>>,
+    #[schema(pattern = "^(Accepted|Blocked)$")]
+    pub status: Option<String>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub expires_at: Option<Option<DateTime<Utc>>>,
+}
+
+impl From<TokenPatch> for TokenIn {
+    fn from(t: TokenPatch) -> Self {
+        Self {
+            token: None,
+            organisation_id: None,
+            kind: t.kind,
+            driver_id: t.driver_id,
+            group_id: t.group_id,
+            status: t.status,
+            expires_at: t.expires_at,
+        }
+    }
 }

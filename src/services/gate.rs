@@ -5,7 +5,7 @@
 use entity::organisation;
 
 use super::{Audit, Error, ListQuery, Result, Target};
-use crate::access::{AccessError, Authorized, Permission, Principal, Scope};
+use crate::access::{AccessError, Authorized, Capability, Permission, Principal, Scope};
 use crate::state::AppState;
 
 /// Audits a refusal and returns the error to answer with.
@@ -17,18 +17,32 @@ pub(crate) async fn refused(state: &AppState, p: &Principal, action: &str, targe
     err
 }
 
-/// The gate, with the refusal audited.
-pub async fn gate(
+/// The gate for `P` on `org`, with the refusal audited.
+pub async fn gate<P: Capability>(
     state: &AppState,
     p: &Principal,
-    permission: Permission,
     org: &organisation::Model,
     action: &str,
     target: Target,
-) -> Result<Authorized> {
-    match p.authorize(permission, org.into()) {
+) -> Result<Authorized<P>> {
+    match p.authorize::<P>(org.into()) {
         Ok(auth) => Ok(auth),
         Err(e) => Err(refused(state, p, action, target.org(org.id), e.into()).await),
+    }
+}
+
+/// [`gate`] where the caller has already seen what it acts on (an organisation's parent, a
+/// user's other memberships, the root of its own tree): any refusal is 403, never 404.
+pub(crate) async fn gate_seen<P: Capability>(
+    state: &AppState,
+    p: &Principal,
+    org: &organisation::Model,
+    action: &str,
+    target: Target,
+) -> Result<Authorized<P>> {
+    match p.authorize::<P>(org.into()) {
+        Ok(auth) => Ok(auth),
+        Err(_) => Err(refused(state, p, action, target, AccessError::Forbidden.into()).await),
     }
 }
 
@@ -54,20 +68,19 @@ pub(crate) async fn named_organisation(
 
 /// Loads something an organisation owns and runs the gate on that organisation; a missing
 /// one answers 404 like an invisible one.
-pub(crate) async fn owned<T>(
+pub(crate) async fn owned<P: Capability, T>(
     state: &AppState,
     p: &Principal,
     found: Option<T>,
     org_of: impl Fn(&T) -> i32,
-    permission: Permission,
     action: &str,
     resource: String,
-) -> Result<(T, Authorized)> {
+) -> Result<(T, Authorized<P>)> {
     let Some(item) = found else {
         return Err(refused(state, p, action, Target::new(resource), AccessError::NotFound.into()).await);
     };
     let org = named_organisation(state, p, org_of(&item), action).await?;
-    let auth = gate(state, p, permission, &org, action, Target::new(resource).org(org.id)).await?;
+    let auth = gate::<P>(state, p, &org, action, Target::new(resource).org(org.id)).await?;
     Ok((item, auth))
 }
 

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use super::users::managed_fully;
 use super::{Audit, Error, Result, Target, passwords};
-use crate::access::{Authorized, Principal};
+use crate::access::{Authorized, Principal, cap};
 use crate::crypto;
 use crate::state::AppState;
 use crate::store::{InvitationPurpose, InvitationState};
@@ -50,7 +50,7 @@ pub struct AcceptInvitation {
 pub(crate) async fn issue(
     state: &AppState,
     p: &Principal,
-    auth: &Authorized,
+    auth: &Authorized<cap::UsersManage>,
     u: &user::Model,
     purpose: InvitationPurpose,
 ) -> Result<InvitationOut> {

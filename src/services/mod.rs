@@ -25,7 +25,7 @@ use crate::access::AccessError;
 use crate::store::{self, Page};
 
 pub use audit_log::{Audit, Target};
-pub(crate) use gate::{gate, list_scope, named_organisation, owned, refused};
+pub(crate) use gate::{gate, gate_seen, list_scope, named_organisation, owned, refused};
 
 /// A back-office failure; the API maps each variant to one HTTP status.
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +66,11 @@ impl From<store::Error> for Error {
                 message: why,
             },
             store::Error::Access(a) => Error::Access(a),
+            // A row it refers to went away meanwhile (or one that refers to it came): a
+            // conflict with another request, not a server fault.
+            store::Error::Db(db) if matches!(db.sql_err(), Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_))) => {
+                Error::Conflict("another change to what this refers to came first; reload and retry".into())
+            }
             store::Error::Db(db) => Error::Internal(db.to_string()),
         }
     }
@@ -79,6 +84,14 @@ pub(crate) fn invalid(field: &str, message: impl Into<String>) -> Error {
     Error::Invalid {
         field: field.into(),
         message: message.into(),
+    }
+}
+
+/// A text field that, when given, must hold more than white space.
+pub(crate) fn non_blank(field: &str, value: Option<&str>) -> Result<()> {
+    match value {
+        Some(v) if v.trim().is_empty() => Err(invalid(field, "must not be empty")),
+        _ => Ok(()),
     }
 }
 

@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::{Audit, Error, ListQuery, Result, Target, gate, invalid, list_scope, named_organisation, refused};
-use crate::access::{AccessError, Authorized, Permission, Principal};
+use super::{Audit, Error, ListQuery, Result, Target, gate, gate_seen, invalid, list_scope, named_organisation};
+use crate::access::{Authorized, Permission, Principal, cap};
 use crate::state::AppState;
 use crate::store::{Move, OrganisationChanges};
 
@@ -38,6 +38,7 @@ impl From<organisation::Model> for OrganisationOut {
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrganisation {
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: String,
     pub parent_id: i32,
 }
@@ -46,6 +47,7 @@ pub struct NewOrganisation {
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrganisationPatch {
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: Option<String>,
     /// Move the organisation (and its subtree) below this one.
     pub parent_id: Option<i32>,
@@ -68,15 +70,7 @@ pub async fn list(state: &AppState, p: &Principal, q: &ListQuery) -> Result<Vec<
 /// One organisation.
 pub async fn get(state: &AppState, p: &Principal, id: i32) -> Result<OrganisationOut> {
     let org = named_organisation(state, p, id, "organisation.read").await?;
-    gate(
-        state,
-        p,
-        Permission::OrganisationsRead,
-        &org,
-        "organisation.read",
-        target(id),
-    )
-    .await?;
+    gate::<cap::OrganisationsRead>(state, p, &org, "organisation.read", target(id)).await?;
     Ok(org.into())
 }
 
@@ -87,15 +81,7 @@ pub async fn create(state: &AppState, p: &Principal, input: NewOrganisation) -> 
         return Err(invalid("name", "must not be empty"));
     }
     let parent = named_organisation(state, p, input.parent_id, action).await?;
-    let auth = gate(
-        state,
-        p,
-        Permission::OrganisationsCreate,
-        &parent,
-        action,
-        target(parent.id),
-    )
-    .await?;
+    let auth = gate::<cap::OrganisationsCreate>(state, p, &parent, action, target(parent.id)).await?;
     let org = state.store.create_organisation(&auth, &input.name).await?;
     Audit::new(p, action, target(org.id))
         .request(json!(input))
@@ -111,7 +97,7 @@ pub async fn create(state: &AppState, p: &Principal, input: NewOrganisation) -> 
 pub async fn update(state: &AppState, p: &Principal, id: i32, patch: OrganisationPatch) -> Result<OrganisationOut> {
     let action = "organisation.update";
     let org = named_organisation(state, p, id, action).await?;
-    let auth = gate(state, p, Permission::OrganisationsCreate, &org, action, target(id)).await?;
+    let auth = gate::<cap::OrganisationsCreate>(state, p, &org, action, target(id)).await?;
     if patch.name.as_ref().is_some_and(|n| n.trim().is_empty()) {
         return Err(invalid("name", "must not be empty"));
     }
@@ -119,15 +105,7 @@ pub async fn update(state: &AppState, p: &Principal, id: i32, patch: Organisatio
         Some(parent_id) => {
             let auth_now = gate_parent(state, p, &org, action).await?;
             let new_parent = named_organisation(state, p, parent_id, action).await?;
-            let auth_new = gate(
-                state,
-                p,
-                Permission::OrganisationsCreate,
-                &new_parent,
-                action,
-                target(parent_id),
-            )
-            .await?;
+            let auth_new = gate::<cap::OrganisationsCreate>(state, p, &new_parent, action, target(parent_id)).await?;
             Some((auth_now, auth_new, new_parent))
         }
         None => None,
@@ -156,7 +134,7 @@ pub async fn delete(state: &AppState, p: &Principal, id: i32) -> Result<()> {
     let action = "organisation.delete";
     let org = named_organisation(state, p, id, action).await?;
     // Existence inside the caller's view first, so an outsider gets 404 rather than 409.
-    gate(state, p, Permission::OrganisationsCreate, &org, action, target(id)).await?;
+    gate::<cap::OrganisationsCreate>(state, p, &org, action, target(id)).await?;
     let auth = gate_parent(state, p, &org, action).await?;
     state.store.delete_organisation(&auth, &org).await?;
     Audit::new(p, action, target(id)).ok(state).await;
@@ -166,7 +144,12 @@ pub async fn delete(state: &AppState, p: &Principal, id: i32) -> Result<()> {
 /// An organisation is managed from above: moving or deleting it needs the permission on its
 /// parent, so nobody can move or delete the organisation their own membership is on. The
 /// caller has already seen `org`, so a refusal here is 403, not 404.
-async fn gate_parent(state: &AppState, p: &Principal, org: &organisation::Model, action: &str) -> Result<Authorized> {
+async fn gate_parent(
+    state: &AppState,
+    p: &Principal,
+    org: &organisation::Model,
+    action: &str,
+) -> Result<Authorized<cap::OrganisationsCreate>> {
     let parent = match org.parent_id {
         Some(pid) => state.store.organisation(pid).await?,
         None => None,
@@ -176,8 +159,5 @@ async fn gate_parent(state: &AppState, p: &Principal, org: &organisation::Model,
             "the root organisation cannot be moved or deleted".into(),
         ));
     };
-    match p.authorize(Permission::OrganisationsCreate, (&parent).into()) {
-        Ok(auth) => Ok(auth),
-        Err(_) => Err(refused(state, p, action, target(org.id), AccessError::Forbidden.into()).await),
-    }
+    gate_seen::<cap::OrganisationsCreate>(state, p, &parent, action, target(org.id)).await
 }

@@ -6,7 +6,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::{Audit, ListQuery, Result, Target, gate, invalid, list_scope, named_organisation, refused};
-use crate::access::{AccessError, Authorized, Grant, Permission, Principal};
+use crate::access::{AccessError, Authorized, Grant, Permission, Principal, cap};
 use crate::state::AppState;
 use crate::store::{HOME, SITE_KINDS, SiteFields};
 
@@ -38,9 +38,11 @@ impl From<site::Model> for SiteOut {
 #[serde(deny_unknown_fields)]
 pub struct NewSite {
     pub organisation_id: i32,
+    #[schema(min_length = 1, pattern = r"\S")]
     pub name: String,
     pub address: Option<String>,
     /// `public`, `private` (default) or `home`.
+    #[schema(pattern = "^(public|private|home)$")]
     pub kind: Option<String>,
 }
 
@@ -48,10 +50,12 @@ pub struct NewSite {
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SitePatch {
+    #[schema(min_length = 1, pattern = r"\S")]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "super::double_option")]
     #[schema(value_type = Option<String>)]
     pub address: Option<Option<String>>,
+    #[schema(pattern = "^(public|private|home)$")]
     pub kind: Option<String>,
 }
 
@@ -80,7 +84,7 @@ pub(crate) async fn visible_site(state: &AppState, p: &Principal, id: i32, actio
         .await);
     };
     let org = named_organisation(state, p, s.organisation_id, action).await?;
-    let read = gate(state, p, Permission::ChargersRead, &org, action, target(&s)).await?;
+    let read = gate::<cap::ChargersRead>(state, p, &org, action, target(&s)).await?;
     if read.grant() == Grant::HomeChargers && s.kind != HOME {
         return Err(refused(state, p, action, target(&s), AccessError::NotFound.into()).await);
     }
@@ -88,10 +92,15 @@ pub(crate) async fn visible_site(state: &AppState, p: &Principal, id: i32, actio
 }
 
 /// A site the caller may change: visible (else 404) and `ChargersWrite` on its organisation.
-async fn writable_site(state: &AppState, p: &Principal, id: i32, action: &str) -> Result<(site::Model, Authorized)> {
+async fn writable_site(
+    state: &AppState,
+    p: &Principal,
+    id: i32,
+    action: &str,
+) -> Result<(site::Model, Authorized<cap::ChargersWrite>)> {
     let s = visible_site(state, p, id, action).await?;
     let org = named_organisation(state, p, s.organisation_id, action).await?;
-    let auth = gate(state, p, Permission::ChargersWrite, &org, action, target(&s)).await?;
+    let auth = gate::<cap::ChargersWrite>(state, p, &org, action, target(&s)).await?;
     Ok((s, auth))
 }
 
@@ -120,15 +129,7 @@ pub async fn create(state: &AppState, p: &Principal, input: NewSite) -> Result<S
     }
     check_kind(&input.kind)?;
     let org = named_organisation(state, p, input.organisation_id, action).await?;
-    let auth = gate(
-        state,
-        p,
-        Permission::ChargersWrite,
-        &org,
-        action,
-        Target::new("site").org(org.id),
-    )
-    .await?;
+    let auth = gate::<cap::ChargersWrite>(state, p, &org, action, Target::new("site").org(org.id)).await?;
     let fields = SiteFields {
         name: Some(input.name.trim().to_owned()),
         address: Some(input.address.clone()),
@@ -143,6 +144,7 @@ pub async fn create(state: &AppState, p: &Principal, input: NewSite) -> Result<S
 pub async fn update(state: &AppState, p: &Principal, id: i32, patch: SitePatch) -> Result<SiteOut> {
     let action = "site.update";
     check_kind(&patch.kind)?;
+    super::non_blank("name", patch.name.as_deref())?;
     let (s, auth) = writable_site(state, p, id, action).await?;
     let fields = SiteFields {
         name: patch.name.clone(),

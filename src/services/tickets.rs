@@ -7,7 +7,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::{Audit, ListQuery, Result, Target, gate, invalid, list_scope, named_organisation, refused};
-use crate::access::{AccessError, Authorized, Permission, Principal};
+use crate::access::{AccessError, Authorized, Permission, Principal, cap};
 use crate::state::AppState;
 use crate::store::{TICKET_STATUSES, TicketFields};
 
@@ -72,6 +72,7 @@ impl From<ticket_comment::Model> for CommentOut {
 pub struct NewTicket {
     pub organisation_id: i32,
     pub charger_id: Option<String>,
+    #[schema(min_length = 1, pattern = r"\S")]
     pub title: String,
     #[serde(default)]
     pub body: String,
@@ -81,9 +82,11 @@ pub struct NewTicket {
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TicketPatch {
+    #[schema(min_length = 1, pattern = r"\S")]
     pub title: Option<String>,
     pub body: Option<String>,
     /// `open`, `in_progress` or `closed`.
+    #[schema(pattern = "^(open|in_progress|closed)$")]
     pub status: Option<String>,
 }
 
@@ -91,6 +94,7 @@ pub struct TicketPatch {
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewComment {
+    #[schema(min_length = 1, pattern = r"\S")]
     pub body: String,
 }
 
@@ -102,7 +106,12 @@ fn target(t: &ticket::Model) -> Target {
     }
 }
 
-async fn visible_ticket(state: &AppState, p: &Principal, id: i32, action: &str) -> Result<(ticket::Model, Authorized)> {
+async fn visible_ticket(
+    state: &AppState,
+    p: &Principal,
+    id: i32,
+    action: &str,
+) -> Result<(ticket::Model, Authorized<cap::Tickets>)> {
     let Some(t) = state.store.ticket(id).await? else {
         return Err(refused(
             state,
@@ -114,7 +123,7 @@ async fn visible_ticket(state: &AppState, p: &Principal, id: i32, action: &str) 
         .await);
     };
     let org = named_organisation(state, p, t.organisation_id, action).await?;
-    let auth = gate(state, p, Permission::Tickets, &org, action, target(&t)).await?;
+    let auth = gate::<cap::Tickets>(state, p, &org, action, target(&t)).await?;
     Ok((t, auth))
 }
 
@@ -146,15 +155,7 @@ pub async fn create(state: &AppState, p: &Principal, input: NewTicket) -> Result
         return Err(invalid("title", "must not be empty"));
     }
     let org = named_organisation(state, p, input.organisation_id, action).await?;
-    let auth = gate(
-        state,
-        p,
-        Permission::Tickets,
-        &org,
-        action,
-        Target::new("ticket").org(org.id),
-    )
-    .await?;
+    let auth = gate::<cap::Tickets>(state, p, &org, action, Target::new("ticket").org(org.id)).await?;
     if let Some(charger_id) = &input.charger_id {
         let (_, charger_org) = super::chargers::visible_charger(state, p, charger_id, action).await?;
         if !charger_org.path.starts_with(&org.path) {
@@ -178,6 +179,7 @@ pub async fn create(state: &AppState, p: &Principal, input: NewTicket) -> Result
 /// Changes a ticket's title, body or status.
 pub async fn update(state: &AppState, p: &Principal, id: i32, patch: TicketPatch) -> Result<TicketOut> {
     let action = "ticket.update";
+    super::non_blank("title", patch.title.as_deref())?;
     if let Some(s) = &patch.status {
         if !TICKET_STATUSES.contains(&s.as_str()) {
             return Err(invalid("status", "must be open, in_progress or closed"));

@@ -26,12 +26,22 @@ pub struct TransactionQuery {
     /// Started before.
     pub to: Option<DateTime<Utc>>,
     /// `json` (default) or `csv`.
-    pub format: Option<String>,
+    #[param(inline)]
+    pub format: Option<LogFormat>,
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u64>,
     #[param(minimum = 0, maximum = 1_000_000_000)]
     pub offset: Option<u64>,
     pub organisation_id: Option<i32>,
+}
+
+/// How the charging log is answered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Json,
+    Csv,
 }
 
 /// One charging-log row.
@@ -103,7 +113,7 @@ pub(crate) async fn billing_price(state: &AppState, p: &Principal, org_id: i32) 
     let Some(org) = state.store.organisation(org_id).await? else {
         return Ok(None);
     };
-    if p.authorize(Permission::Billing, (&org).into()).is_err() {
+    if !p.allows(Permission::Billing, (&org).into()) {
         return Ok(None);
     }
     Ok(state

@@ -10,7 +10,7 @@ use super::invitations::{self, InvitationOut};
 use super::{
     Audit, Error, ListQuery, Result, Target, gate, invalid, list_scope, named_organisation, passwords, refused,
 };
-use crate::access::{AccessError, Authorized, Membership, Permission, Principal, Role};
+use crate::access::{AccessError, Authorized, Membership, Permission, Principal, Role, cap};
 use crate::state::AppState;
 use crate::store::{InvitationPurpose, UserChanges};
 
@@ -54,6 +54,7 @@ pub struct UserOut {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
+    #[schema(min_length = 1, max_length = 64, pattern = r"^\s*\S{1,64}\s*$")]
     pub username: String,
     pub email: Option<String>,
     /// Without one the user is invited: it sets its password through a single-use link (sent
@@ -116,7 +117,7 @@ pub(crate) async fn managed(
     p: &Principal,
     id: i32,
     action: &str,
-) -> Result<(user::Model, Authorized)> {
+) -> Result<(user::Model, Authorized<cap::UsersManage>)> {
     let Some(u) = state.store.user(id).await? else {
         return Err(refused(
             state,
@@ -128,7 +129,7 @@ pub(crate) async fn managed(
         .await);
     };
     let home = named_organisation(state, p, u.organisation_id, action).await?;
-    let auth = gate(state, p, Permission::UsersManage, &home, action, target(&u)).await?;
+    let auth = gate::<cap::UsersManage>(state, p, &home, action, target(&u)).await?;
     Ok((u, auth))
 }
 
@@ -141,14 +142,14 @@ pub(crate) async fn managed_fully(
     p: &Principal,
     id: i32,
     action: &str,
-) -> Result<(user::Model, Authorized)> {
+) -> Result<(user::Model, Authorized<cap::UsersManage>)> {
     let (u, auth) = managed(state, p, id, action).await?;
     for m in state.store.memberships(u.id).await? {
         let org = crate::access::OrgRef {
             id: m.organisation_id,
             path: &m.path,
         };
-        if p.authorize(Permission::UsersManage, org).is_err() {
+        if !p.allows(Permission::UsersManage, org) {
             return Err(refused(state, p, action, target(&u), AccessError::Forbidden.into()).await);
         }
     }
@@ -198,15 +199,7 @@ pub async fn create(state: &AppState, p: &Principal, input: NewUser) -> Result<U
         },
     };
     let home = named_organisation(state, p, home_id, action).await?;
-    let auth = gate(
-        state,
-        p,
-        Permission::UsersManage,
-        &home,
-        action,
-        Target::new("user").org(home.id),
-    )
-    .await?;
+    let auth = gate::<cap::UsersManage>(state, p, &home, action, Target::new("user").org(home.id)).await?;
     if let Some(email) = &input.email
         && email.parse::<lettre::Address>().is_err()
     {
@@ -221,7 +214,7 @@ pub async fn create(state: &AppState, p: &Principal, input: NewUser) -> Result<U
         .await
     {
         Err(crate::store::Error::Conflict(_)) => {
-            return Err(invalid("username", "cannot be used; choose another user name"));
+            return Err(Error::Conflict("this user name cannot be used; choose another".into()));
         }
         other => other?,
     };
@@ -286,7 +279,7 @@ pub async fn set_memberships(state: &AppState, p: &Principal, id: i32, wanted: V
     let mut grants = Vec::with_capacity(wanted.len());
     for m in &wanted {
         let org = named_organisation(state, p, m.organisation_id, action).await?;
-        let auth = gate(state, p, Permission::UsersManage, &org, action, target(&u).org(org.id)).await?;
+        let auth = gate::<cap::UsersManage>(state, p, &org, action, target(&u).org(org.id)).await?;
         grants.push((auth, m.role));
     }
     let within: Vec<String> = p.operator_paths().map(str::to_owned).collect();
@@ -313,7 +306,7 @@ pub async fn change_membership(
     let (u, _) = managed(state, p, id, action).await?;
     not_self(state, p, &u, action).await?;
     let org = named_organisation(state, p, m.organisation_id, action).await?;
-    let auth = gate(state, p, Permission::UsersManage, &org, action, target(&u).org(org.id)).await?;
+    let auth = gate::<cap::UsersManage>(state, p, &org, action, target(&u).org(org.id)).await?;
     let changed = if add {
         state.store.add_membership(u.id, &auth, m.role).await?
     } else {

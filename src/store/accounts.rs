@@ -4,12 +4,10 @@
 use chrono::{DateTime, Utc};
 use entity::{api_token, invitation, organisation, recovery_code, user};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
 
 use super::{Result, Store};
-use crate::access::{Authorized, Permission};
+use crate::access::{Authorized, cap};
 
 /// What an invitation is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,16 +46,16 @@ impl Store {
     /// unused ones: only the newest link works.
     pub async fn create_invitation(
         &self,
-        auth: &Authorized,
+        auth: &Authorized<cap::UsersManage>,
         u: &user::Model,
         purpose: InvitationPurpose,
         token_hash: String,
         created_by: Option<i32>,
         expires_at: DateTime<Utc>,
     ) -> Result<invitation::Model> {
-        auth.ensure(Permission::UsersManage, u.organisation_id)?;
+        auth.ensure(u.organisation_id)?;
         let now = Utc::now();
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         void_invitations(&txn, u.id).await?;
         let created = invitation::ActiveModel {
             user_id: Set(u.id),
@@ -97,7 +95,7 @@ impl Store {
     /// transaction. `None` when the invitation was used (or expired) meanwhile.
     pub async fn accept_invitation(&self, token_hash: &str, password_hash: String) -> Result<Option<user::Model>> {
         let now = Utc::now();
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let Some(inv) = invitation::Entity::find()
             .filter(invitation::Column::TokenHash.eq(token_hash))
             .one(&txn)
@@ -132,7 +130,7 @@ impl Store {
 
     /// Sets a user's own new password and ends its other sessions (`keep` is the caller's).
     pub async fn change_own_password(&self, user_id: i32, password_hash: String, keep: &str) -> Result<()> {
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         user::Entity::update_many()
             .col_expr(user::Column::PasswordHash, Expr::value(password_hash))
             .filter(user::Column::Id.eq(user_id))
@@ -191,7 +189,7 @@ impl Store {
         code_hashes: Vec<String>,
         token_hash: &str,
     ) -> Result<bool> {
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let confirmed = user::Entity::update_many()
             .col_expr(user::Column::TotpConfirmedAt, Expr::value(Utc::now()))
             .filter(user::Column::Id.eq(user_id))
@@ -214,7 +212,7 @@ impl Store {
 
     /// Turns two-factor off for a user: secret and recovery codes go.
     pub async fn clear_totp(&self, user_id: i32) -> Result<()> {
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         user::Entity::update_many()
             .col_expr(user::Column::TotpSecret, Expr::value(Option::<String>::None))
             .col_expr(
@@ -296,8 +294,8 @@ impl Store {
     }
 
     /// Ends every session of a user managed under `auth`; returns how many ended.
-    pub async fn end_sessions(&self, auth: &Authorized, u: &user::Model) -> Result<u64> {
-        auth.ensure(Permission::UsersManage, u.organisation_id)?;
+    pub async fn end_sessions(&self, auth: &Authorized<cap::UsersManage>, u: &user::Model) -> Result<u64> {
+        auth.ensure(u.organisation_id)?;
         let deleted = api_token::Entity::delete_many()
             .filter(api_token::Column::UserId.eq(u.id))
             .exec(&self.db)

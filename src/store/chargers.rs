@@ -1,16 +1,15 @@
 //! Chargers and their connectors.
 
 use chrono::{DateTime, Utc};
-use entity::{charger, charger_event, connector};
+use entity::{charger, charger_event, connector, organisation};
 use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
 };
 
 use super::scope::{Page, scope_condition};
 use super::{Error, Result, Store};
-use crate::access::{Authorized, Permission, Scope};
+use crate::access::{Authorized, Scope, cap};
 
 /// Registration status of a charger that connected unregistered.
 pub const PENDING: &str = "Pending";
@@ -59,17 +58,17 @@ impl Store {
     /// only with `adopt`, a proof on the root of the tree.
     pub async fn create_charger(
         &self,
-        auth: &Authorized,
+        auth: &Authorized<cap::ChargersWrite>,
         id: &str,
         fields: NewChargerFields,
-        adopt: Option<&Authorized>,
+        adopt: Option<&Authorized<cap::ChargersWrite>>,
     ) -> Result<charger::Model> {
         let NewChargerFields {
             site_id,
             password_hash,
             security_profile,
         } = fields;
-        auth.ensure(Permission::ChargersWrite, auth.organisation_id())?;
+        auth.ensure(auth.organisation_id())?;
         validate_charger_id(id)?;
         let row = charger::ActiveModel {
             id: Set(id.to_owned()),
@@ -90,7 +89,14 @@ impl Store {
             let Some(root) = adopt else {
                 return Err(Error::Conflict(format!("charger {id} is already registered")));
             };
-            root.ensure(Permission::ChargersWrite, root.organisation_id())?;
+            // Adoption is for the root of the tree: a proof on anything below it will not do.
+            let on_root = organisation::Entity::find_by_id(root.organisation_id())
+                .one(&self.db)
+                .await?
+                .is_some_and(|o| o.parent_id.is_none());
+            if !on_root {
+                return Err(Error::Access(crate::access::AccessError::Forbidden));
+            }
             let adopted = charger::Entity::update_many()
                 .set(charger::ActiveModel {
                     organisation_id: Set(Some(auth.organisation_id())),
@@ -115,14 +121,14 @@ impl Store {
     /// Applies a charger's changes in one write: all of them or none.
     pub async fn update_charger(
         &self,
-        auth: &Authorized,
+        auth: &Authorized<cap::ChargersWrite>,
         c: charger::Model,
         changes: ChargerChanges<'_>,
     ) -> Result<charger::Model> {
-        auth.ensure(Permission::ChargersWrite, c.organisation_id.unwrap_or_default())?;
+        auth.ensure(c.organisation_id.unwrap_or_default())?;
         let mut active: charger::ActiveModel = c.into();
         if let Some(target) = changes.move_to {
-            target.ensure(Permission::ChargersWrite, target.organisation_id())?;
+            target.ensure(target.organisation_id())?;
             active.organisation_id = Set(Some(target.organisation_id()));
         }
         if let Some(site_id) = changes.site_id {
@@ -138,8 +144,8 @@ impl Store {
     }
 
     /// Deletes a charger and its connectors.
-    pub async fn delete_charger(&self, auth: &Authorized, c: &charger::Model) -> Result<()> {
-        auth.ensure(Permission::ChargersWrite, c.organisation_id.unwrap_or_default())?;
+    pub async fn delete_charger(&self, auth: &Authorized<cap::ChargersWrite>, c: &charger::Model) -> Result<()> {
+        auth.ensure(c.organisation_id.unwrap_or_default())?;
         charger::Entity::delete_by_id(c.id.clone()).exec(&self.db).await?;
         Ok(())
     }
@@ -405,7 +411,7 @@ impl Store {
         request_id: Option<i32>,
         at: DateTime<Utc>,
     ) -> Result<()> {
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let Some(c) = charger::Entity::find_by_id(charger_id).one(&txn).await? else {
             return Err(Error::NotFound(format!("charger {charger_id}")));
         };
@@ -492,7 +498,7 @@ pub fn validate_charger_id(id: &str) -> Result<()> {
 #[derive(Debug, Default)]
 pub struct ChargerChanges<'a> {
     /// Move to the organisation of this proof.
-    pub move_to: Option<&'a Authorized>,
+    pub move_to: Option<&'a Authorized<cap::ChargersWrite>>,
     pub site_id: Option<Option<i32>>,
     pub password_hash: Option<String>,
     pub security_profile: Option<Option<u8>>,

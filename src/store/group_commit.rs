@@ -67,7 +67,7 @@ impl GroupCommit {
 }
 
 async fn run_batch(db: &DatabaseConnection, batch: Vec<Job>) {
-    let txn = match db.begin().await {
+    let txn = match super::begin_write(db).await {
         Ok(txn) => txn,
         Err(e) => {
             for job in batch {

@@ -26,7 +26,10 @@ pub use tokens::{TokenFields, ancestors_of, root_of};
 pub use transactions::{MeterWriter, NewMeterValue, TransactionFilter, TransactionStart, TransactionUpdate};
 pub use users::UserChanges;
 
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    TransactionTrait,
+};
 
 use crate::config::DatabaseConfig;
 
@@ -52,6 +55,16 @@ pub(crate) fn conflict_on_unique(err: DbErr, message: String) -> Error {
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => Error::Conflict(message),
         _ => Error::Db(err),
     }
+}
+
+/// [`Store::begin_write`] on a bare connection (the batched writers hold one).
+pub(crate) async fn begin_write(db: &DatabaseConnection) -> std::result::Result<DatabaseTransaction, DbErr> {
+    let txn = db.begin().await?;
+    if db.get_database_backend() == DbBackend::Sqlite {
+        txn.execute_unprepared("UPDATE seaql_migrations SET version = version WHERE 0")
+            .await?;
+    }
+    Ok(txn)
 }
 
 /// Shorthand for store results.
@@ -87,6 +100,14 @@ impl Store {
         let writes = crate::metrics::WriteStats::default();
         let group = group_commit::GroupCommit::start(db.clone(), writes.clone());
         Ok(Self { db, group, writes })
+    }
+
+    /// A transaction that writes. On SQLite it takes the write lock at its first statement (a
+    /// no-op UPDATE), so what it reads cannot be overtaken by another writer's commit
+    /// (SQLITE_BUSY_SNAPSHOT, which no busy timeout retries); waiting for the lock is bounded
+    /// by the busy timeout. PostgreSQL needs nothing of the kind.
+    pub(crate) async fn begin_write(&self) -> Result<DatabaseTransaction> {
+        Ok(begin_write(&self.db).await?)
     }
 
     /// Applies pending migrations; returns how many ran.

@@ -6,12 +6,12 @@ use entity::{charger, driver, driver_group, id_token, membership, organisation, 
 use sea_orm::sea_query::{Alias, BinOper, Expr, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 
 use super::scope::{Page, scope_condition};
 use super::{Error, Result, Store};
-use crate::access::{Authorized, Permission, Scope};
+use crate::access::{Authorized, Scope, cap};
 
 impl Store {
     /// Creates the root organisation when the tree is empty; returns the root either way.
@@ -24,7 +24,7 @@ impl Store {
         {
             return Ok(root);
         }
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let root = insert_organisation(&txn, name, None).await?;
         txn.commit().await?;
         Ok(root)
@@ -36,9 +36,13 @@ impl Store {
     }
 
     /// Creates an organisation below the one `auth` was granted on.
-    pub async fn create_organisation(&self, auth: &Authorized, name: &str) -> Result<organisation::Model> {
-        auth.ensure(Permission::OrganisationsCreate, auth.organisation_id())?;
-        let txn = self.db.begin().await?;
+    pub async fn create_organisation(
+        &self,
+        auth: &Authorized<cap::OrganisationsCreate>,
+        name: &str,
+    ) -> Result<organisation::Model> {
+        auth.ensure(auth.organisation_id())?;
+        let txn = self.begin_write().await?;
         let created = insert_organisation(&txn, name, Some(auth.organisation_id())).await?;
         txn.commit().await?;
         Ok(created)
@@ -49,25 +53,25 @@ impl Store {
     /// a move into its own subtree.
     pub async fn update_organisation(
         &self,
-        auth: &Authorized,
+        auth: &Authorized<cap::OrganisationsCreate>,
         org: &organisation::Model,
         changes: OrganisationChanges<'_>,
     ) -> Result<organisation::Model> {
-        auth.ensure(Permission::OrganisationsCreate, org.id)?;
+        auth.ensure(org.id)?;
         let name = changes.name.map(valid_name).transpose()?;
         if let Some(m) = &changes.parent {
             let Some(parent_now) = org.parent_id else {
                 return Err(Error::Conflict("the root organisation cannot move".into()));
             };
-            m.auth_parent_now.ensure(Permission::OrganisationsCreate, parent_now)?;
-            m.auth_parent.ensure(Permission::OrganisationsCreate, m.new_parent.id)?;
+            m.auth_parent_now.ensure(parent_now)?;
+            m.auth_parent.ensure(m.new_parent.id)?;
             if m.new_parent.path.starts_with(&org.path) {
                 return Err(Error::Conflict(
                     "an organisation cannot move into its own subtree".into(),
                 ));
             }
         }
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         if name.is_some() || changes.require_2fa.is_some() {
             let mut active: organisation::ActiveModel = org.clone().into();
             if let Some(name) = name {
@@ -88,81 +92,87 @@ impl Store {
     }
 
     /// Deletes an organisation that holds nothing (409 otherwise); needs a proof on its parent.
-    pub async fn delete_organisation(&self, auth_parent: &Authorized, org: &organisation::Model) -> Result<()> {
+    pub async fn delete_organisation(
+        &self,
+        auth_parent: &Authorized<cap::OrganisationsCreate>,
+        org: &organisation::Model,
+    ) -> Result<()> {
         let Some(parent) = org.parent_id else {
             return Err(Error::Conflict("the root organisation cannot be deleted".into()));
         };
-        auth_parent.ensure(Permission::OrganisationsCreate, parent)?;
+        auth_parent.ensure(parent)?;
         let id = org.id;
+        // Checked and deleted in one write transaction: nothing is added in between.
+        let txn = self.begin_write().await?;
         let checks = [
             (
                 "child organisations",
                 organisation::Entity::find()
                     .filter(organisation::Column::ParentId.eq(id))
-                    .count(&self.db)
+                    .count(&txn)
                     .await?,
             ),
             (
                 "sites",
                 site::Entity::find()
                     .filter(site::Column::OrganisationId.eq(id))
-                    .count(&self.db)
+                    .count(&txn)
                     .await?,
             ),
             (
                 "chargers",
                 charger::Entity::find()
                     .filter(charger::Column::OrganisationId.eq(id))
-                    .count(&self.db)
+                    .count(&txn)
                     .await?,
             ),
             (
                 "users",
                 user::Entity::find()
                     .filter(user::Column::OrganisationId.eq(id))
-                    .count(&self.db)
+                    .count(&txn)
                     .await?,
             ),
             (
                 "memberships",
                 membership::Entity::find()
                     .filter(membership::Column::OrganisationId.eq(id))
-                    .count(&self.db)
+                    .count(&txn)
                     .await?,
             ),
             (
                 "tickets",
                 ticket::Entity::find()
                     .filter(ticket::Column::OrganisationId.eq(id))
-                    .count(&self.db)
+                    .count(&txn)
                     .await?,
             ),
             (
                 "drivers",
                 driver::Entity::find()
                     .filter(driver::Column::OrganisationId.eq(id))
-                    .count(&self.db)
+                    .count(&txn)
                     .await?,
             ),
             (
                 "driver groups",
                 driver_group::Entity::find()
                     .filter(driver_group::Column::OrganisationId.eq(id))
-                    .count(&self.db)
+                    .count(&txn)
                     .await?,
             ),
             (
                 "id tokens",
                 id_token::Entity::find()
                     .filter(id_token::Column::OrganisationId.eq(id))
-                    .count(&self.db)
+                    .count(&txn)
                     .await?,
             ),
             (
                 "tariffs",
                 tariff::Entity::find()
                     .filter(tariff::Column::OrganisationId.eq(id))
-                    .count(&self.db)
+                    .count(&txn)
                     .await?,
             ),
         ];
@@ -178,7 +188,7 @@ impl Store {
             )));
         }
         organisation::Entity::delete_by_id(id)
-            .exec(&self.db)
+            .exec(&txn)
             .await
             .map_err(|e| match e.sql_err() {
                 // Something was added concurrently.
@@ -190,6 +200,7 @@ impl Store {
                 }
                 _ => Error::Db(e),
             })?;
+        txn.commit().await?;
         Ok(())
     }
 
@@ -289,8 +300,8 @@ pub struct OrganisationChanges<'a> {
 /// A move below `new_parent`, with the proofs on both parents.
 #[derive(Debug)]
 pub struct Move<'a> {
-    pub auth_parent_now: &'a Authorized,
-    pub auth_parent: &'a Authorized,
+    pub auth_parent_now: &'a Authorized<cap::OrganisationsCreate>,
+    pub auth_parent: &'a Authorized<cap::OrganisationsCreate>,
     pub new_parent: &'a organisation::Model,
 }
 

@@ -8,7 +8,7 @@ use sea_orm::{
 
 use super::scope::{Page, scope_condition};
 use super::{Error, Result, Store};
-use crate::access::{Authorized, Permission, Scope};
+use crate::access::{Authorized, Scope, cap};
 
 /// Site kind of an employee's home (fleet managers see chargers there).
 pub const HOME: &str = "home";
@@ -46,8 +46,8 @@ impl Store {
     }
 
     /// Creates a site in the organisation `auth` was granted on.
-    pub async fn create_site(&self, auth: &Authorized, fields: SiteFields) -> Result<site::Model> {
-        auth.ensure(Permission::ChargersWrite, auth.organisation_id())?;
+    pub async fn create_site(&self, auth: &Authorized<cap::ChargersWrite>, fields: SiteFields) -> Result<site::Model> {
+        auth.ensure(auth.organisation_id())?;
         Ok(site::ActiveModel {
             organisation_id: Set(auth.organisation_id()),
             name: Set(fields.name.unwrap_or_default()),
@@ -61,8 +61,13 @@ impl Store {
     }
 
     /// Changes a site.
-    pub async fn update_site(&self, auth: &Authorized, s: site::Model, fields: SiteFields) -> Result<site::Model> {
-        auth.ensure(Permission::ChargersWrite, s.organisation_id)?;
+    pub async fn update_site(
+        &self,
+        auth: &Authorized<cap::ChargersWrite>,
+        s: site::Model,
+        fields: SiteFields,
+    ) -> Result<site::Model> {
+        auth.ensure(s.organisation_id)?;
         let mut active: site::ActiveModel = s.into();
         if let Some(name) = fields.name {
             active.name = Set(name);
@@ -77,8 +82,8 @@ impl Store {
     }
 
     /// Deletes a site without chargers.
-    pub async fn delete_site(&self, auth: &Authorized, s: &site::Model) -> Result<()> {
-        auth.ensure(Permission::ChargersWrite, s.organisation_id)?;
+    pub async fn delete_site(&self, auth: &Authorized<cap::ChargersWrite>, s: &site::Model) -> Result<()> {
+        auth.ensure(s.organisation_id)?;
         let chargers = charger::Entity::find()
             .filter(charger::Column::SiteId.eq(s.id))
             .count(&self.db)

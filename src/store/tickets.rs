@@ -8,7 +8,7 @@ use sea_orm::{
 
 use super::scope::{Page, scope_condition};
 use super::{Result, Store};
-use crate::access::{Authorized, Permission, Scope};
+use crate::access::{Authorized, Scope, cap};
 
 /// Ticket states.
 pub const TICKET_STATUSES: [&str; 3] = ["open", "in_progress", "closed"];
@@ -51,11 +51,11 @@ impl Store {
     /// Opens a ticket in the organisation `auth` was granted on.
     pub async fn create_ticket(
         &self,
-        auth: &Authorized,
+        auth: &Authorized<cap::Tickets>,
         created_by: Option<i32>,
         f: TicketFields,
     ) -> Result<ticket::Model> {
-        auth.ensure(Permission::Tickets, auth.organisation_id())?;
+        auth.ensure(auth.organisation_id())?;
         let now = Utc::now();
         Ok(ticket::ActiveModel {
             organisation_id: Set(auth.organisation_id()),
@@ -73,8 +73,13 @@ impl Store {
     }
 
     /// Changes a ticket's title, body or status.
-    pub async fn update_ticket(&self, auth: &Authorized, t: ticket::Model, f: TicketFields) -> Result<ticket::Model> {
-        auth.ensure(Permission::Tickets, t.organisation_id)?;
+    pub async fn update_ticket(
+        &self,
+        auth: &Authorized<cap::Tickets>,
+        t: ticket::Model,
+        f: TicketFields,
+    ) -> Result<ticket::Model> {
+        auth.ensure(t.organisation_id)?;
         let mut active: ticket::ActiveModel = t.into();
         if let Some(title) = f.title {
             active.title = Set(title);
@@ -92,12 +97,12 @@ impl Store {
     /// Adds a comment to a ticket.
     pub async fn add_comment(
         &self,
-        auth: &Authorized,
+        auth: &Authorized<cap::Tickets>,
         t: &ticket::Model,
         user_id: Option<i32>,
         body: String,
     ) -> Result<ticket_comment::Model> {
-        auth.ensure(Permission::Tickets, t.organisation_id)?;
+        auth.ensure(t.organisation_id)?;
         Ok(ticket_comment::ActiveModel {
             ticket_id: Set(t.id),
             user_id: Set(user_id),

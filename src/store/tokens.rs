@@ -10,7 +10,7 @@ use sea_orm::{
 
 use super::scope::{Page, scope_condition};
 use super::{Result, Store, conflict_on_unique};
-use crate::access::{Authorized, Permission, Scope};
+use crate::access::{Authorized, Scope, cap};
 
 /// The root organisation's id from a materialised path (`/1/4/9/` -> 1).
 pub fn root_of(path: &str) -> i32 {
@@ -55,18 +55,18 @@ impl Store {
     /// Creates or changes a driver (`existing` None: create in `auth`'s organisation).
     pub async fn save_driver(
         &self,
-        auth: &Authorized,
+        auth: &Authorized<cap::DriversWrite>,
         existing: Option<driver::Model>,
         name: Option<String>,
         email: Option<Option<String>>,
     ) -> Result<driver::Model> {
         let mut active = match existing {
             Some(d) => {
-                auth.ensure(Permission::DriversWrite, d.organisation_id)?;
+                auth.ensure(d.organisation_id)?;
                 d.into()
             }
             None => {
-                auth.ensure(Permission::DriversWrite, auth.organisation_id())?;
+                auth.ensure(auth.organisation_id())?;
                 driver::ActiveModel {
                     organisation_id: Set(auth.organisation_id()),
                     created_at: Set(Utc::now()),
@@ -84,8 +84,8 @@ impl Store {
     }
 
     /// Deletes a driver (its tokens stay, unassigned).
-    pub async fn delete_driver(&self, auth: &Authorized, d: &driver::Model) -> Result<()> {
-        auth.ensure(Permission::DriversWrite, d.organisation_id)?;
+    pub async fn delete_driver(&self, auth: &Authorized<cap::DriversWrite>, d: &driver::Model) -> Result<()> {
+        auth.ensure(d.organisation_id)?;
         driver::Entity::delete_by_id(d.id).exec(&self.db).await?;
         Ok(())
     }
@@ -109,17 +109,17 @@ impl Store {
     /// Creates or renames a group.
     pub async fn save_group(
         &self,
-        auth: &Authorized,
+        auth: &Authorized<cap::DriversWrite>,
         existing: Option<driver_group::Model>,
         name: String,
     ) -> Result<driver_group::Model> {
         let mut active = match existing {
             Some(g) => {
-                auth.ensure(Permission::DriversWrite, g.organisation_id)?;
+                auth.ensure(g.organisation_id)?;
                 g.into()
             }
             None => {
-                auth.ensure(Permission::DriversWrite, auth.organisation_id())?;
+                auth.ensure(auth.organisation_id())?;
                 driver_group::ActiveModel {
                     organisation_id: Set(auth.organisation_id()),
                     created_at: Set(Utc::now()),
@@ -132,8 +132,8 @@ impl Store {
     }
 
     /// Deletes a group (its tokens stay, ungrouped; its access rules go).
-    pub async fn delete_group(&self, auth: &Authorized, g: &driver_group::Model) -> Result<()> {
-        auth.ensure(Permission::DriversWrite, g.organisation_id)?;
+    pub async fn delete_group(&self, auth: &Authorized<cap::DriversWrite>, g: &driver_group::Model) -> Result<()> {
+        auth.ensure(g.organisation_id)?;
         driver_group::Entity::delete_by_id(g.id).exec(&self.db).await?;
         Ok(())
     }
@@ -166,12 +166,12 @@ impl Store {
     /// Creates a token in `org` (409 if the value exists in the same tree).
     pub async fn create_id_token(
         &self,
-        auth: &Authorized,
+        auth: &Authorized<cap::DriversWrite>,
         org: &organisation::Model,
         token: &str,
         fields: TokenFields,
     ) -> Result<id_token::Model> {
-        auth.ensure(Permission::DriversWrite, org.id)?;
+        auth.ensure(org.id)?;
         id_token::ActiveModel {
             token: Set(token.to_owned()),
             kind: Set(fields.kind.unwrap_or_else(|| "ISO14443".into())),
@@ -192,11 +192,11 @@ impl Store {
     /// Changes a token.
     pub async fn update_id_token(
         &self,
-        auth: &Authorized,
+        auth: &Authorized<cap::DriversWrite>,
         t: id_token::Model,
         f: TokenFields,
     ) -> Result<id_token::Model> {
-        auth.ensure(Permission::DriversWrite, t.organisation_id)?;
+        auth.ensure(t.organisation_id)?;
         let mut active: id_token::ActiveModel = t.into();
         if let Some(kind) = f.kind {
             active.kind = Set(kind);
@@ -217,8 +217,8 @@ impl Store {
     }
 
     /// Deletes a token.
-    pub async fn delete_id_token(&self, auth: &Authorized, t: &id_token::Model) -> Result<()> {
-        auth.ensure(Permission::DriversWrite, t.organisation_id)?;
+    pub async fn delete_id_token(&self, auth: &Authorized<cap::DriversWrite>, t: &id_token::Model) -> Result<()> {
+        auth.ensure(t.organisation_id)?;
         id_token::Entity::delete_by_id(t.id).exec(&self.db).await?;
         Ok(())
     }
@@ -262,11 +262,11 @@ impl Store {
     /// Admits a group at a site (`auth` on the site's organisation).
     pub async fn create_access_rule(
         &self,
-        auth: &Authorized,
+        auth: &Authorized<cap::AccessRulesWrite>,
         s: &site::Model,
         g: &driver_group::Model,
     ) -> Result<access_rule::Model> {
-        auth.ensure(Permission::AccessRulesWrite, s.organisation_id)?;
+        auth.ensure(s.organisation_id)?;
         access_rule::ActiveModel {
             site_id: Set(s.id),
             group_id: Set(g.id),
@@ -279,8 +279,13 @@ impl Store {
     }
 
     /// Removes a rule.
-    pub async fn delete_access_rule(&self, auth: &Authorized, s: &site::Model, r: &access_rule::Model) -> Result<()> {
-        auth.ensure(Permission::AccessRulesWrite, s.organisation_id)?;
+    pub async fn delete_access_rule(
+        &self,
+        auth: &Authorized<cap::AccessRulesWrite>,
+        s: &site::Model,
+        r: &access_rule::Model,
+    ) -> Result<()> {
+        auth.ensure(s.organisation_id)?;
         access_rule::Entity::delete_by_id(r.id).exec(&self.db).await?;
         Ok(())
     }
@@ -317,18 +322,18 @@ impl Store {
     /// Creates or changes a tariff.
     pub async fn save_tariff(
         &self,
-        auth: &Authorized,
+        auth: &Authorized<cap::AccessRulesWrite>,
         existing: Option<tariff::Model>,
         price_per_kwh: Option<f64>,
         currency: Option<String>,
     ) -> Result<tariff::Model> {
         let mut active = match existing {
             Some(t) => {
-                auth.ensure(Permission::AccessRulesWrite, t.organisation_id)?;
+                auth.ensure(t.organisation_id)?;
                 t.into()
             }
             None => {
-                auth.ensure(Permission::AccessRulesWrite, auth.organisation_id())?;
+                auth.ensure(auth.organisation_id())?;
                 tariff::ActiveModel {
                     organisation_id: Set(auth.organisation_id()),
                     created_at: Set(Utc::now()),
@@ -346,8 +351,8 @@ impl Store {
     }
 
     /// Deletes a tariff.
-    pub async fn delete_tariff(&self, auth: &Authorized, t: &tariff::Model) -> Result<()> {
-        auth.ensure(Permission::AccessRulesWrite, t.organisation_id)?;
+    pub async fn delete_tariff(&self, auth: &Authorized<cap::AccessRulesWrite>, t: &tariff::Model) -> Result<()> {
+        auth.ensure(t.organisation_id)?;
         tariff::Entity::delete_by_id(t.id).exec(&self.db).await?;
         Ok(())
     }

@@ -152,7 +152,7 @@ impl Store {
     /// savepoint of its own, so a bad write fails only the charger that sent it.
     async fn insert_meter_values(&self, batches: &[Batch]) -> Vec<Result<(), String>> {
         let all = async {
-            let txn = self.db.begin().await?;
+            let txn = super::begin_write(&self.db).await?;
             for b in batches {
                 insert_rows(&txn, b).await?;
             }
@@ -162,7 +162,7 @@ impl Store {
             return vec![Ok(()); batches.len()];
         };
         tracing::warn!(error = %e, batches = batches.len(), "meter batch failed; writing each charger's values alone");
-        let txn = match self.db.begin().await {
+        let txn = match self.begin_write().await {
             Ok(txn) => txn,
             Err(e) => return vec![Err(e.to_string()); batches.len()],
         };
@@ -236,7 +236,7 @@ impl Store {
         organisation_id: Option<i32>,
         s: &TransactionStart,
     ) -> Result<transaction::Model> {
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let row = transaction::ActiveModel {
             charger_id: Set(charger_id.to_owned()),
             organisation_id: Set(organisation_id),

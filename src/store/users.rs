@@ -2,14 +2,11 @@
 
 use chrono::{DateTime, Utc};
 use entity::{api_token, membership, organisation, user};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::scope::{Page, scope_condition};
 use super::{Result, Store, conflict_on_unique};
-use crate::access::{Authorized, Membership, Permission, Principal, Role, Scope};
+use crate::access::{Authorized, Membership, Principal, Role, Scope, cap};
 
 /// Fields of a user an operator may change.
 #[derive(Debug, Clone, Default)]
@@ -41,12 +38,12 @@ impl Store {
     /// Creates a user whose home is the organisation `auth` was granted on.
     pub async fn create_user(
         &self,
-        auth: &Authorized,
+        auth: &Authorized<cap::UsersManage>,
         username: &str,
         email: Option<String>,
         password_hash: Option<String>,
     ) -> Result<user::Model> {
-        auth.ensure(Permission::UsersManage, auth.organisation_id())?;
+        auth.ensure(auth.organisation_id())?;
         user::ActiveModel {
             username: Set(username.to_owned()),
             email: Set(email),
@@ -62,8 +59,13 @@ impl Store {
     }
 
     /// Changes a user managed under `auth`; disabling or a new password revokes its tokens.
-    pub async fn update_user(&self, auth: &Authorized, u: user::Model, changes: UserChanges) -> Result<user::Model> {
-        auth.ensure(Permission::UsersManage, u.organisation_id)?;
+    pub async fn update_user(
+        &self,
+        auth: &Authorized<cap::UsersManage>,
+        u: user::Model,
+        changes: UserChanges,
+    ) -> Result<user::Model> {
+        auth.ensure(u.organisation_id)?;
         let password_changed = changes.password_hash.is_some();
         let revoke = changes.disabled == Some(true) || password_changed;
         let id = u.id;
@@ -77,7 +79,7 @@ impl Store {
         if let Some(disabled) = changes.disabled {
             active.disabled = Set(disabled);
         }
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let updated = active.update(&txn).await?;
         if revoke {
             api_token::Entity::delete_many()
@@ -93,8 +95,8 @@ impl Store {
     }
 
     /// Deletes a user (memberships and tokens go with it).
-    pub async fn delete_user(&self, auth: &Authorized, u: &user::Model) -> Result<()> {
-        auth.ensure(Permission::UsersManage, u.organisation_id)?;
+    pub async fn delete_user(&self, auth: &Authorized<cap::UsersManage>, u: &user::Model) -> Result<()> {
+        auth.ensure(u.organisation_id)?;
         user::Entity::delete_by_id(u.id).exec(&self.db).await?;
         Ok(())
     }
@@ -137,12 +139,12 @@ impl Store {
         &self,
         user_id: i32,
         replace_within: &[String],
-        new: &[(Authorized, Role)],
+        new: &[(Authorized<cap::UsersManage>, Role)],
     ) -> Result<()> {
         for (auth, _) in new {
-            auth.ensure(Permission::UsersManage, auth.organisation_id())?;
+            auth.ensure(auth.organisation_id())?;
         }
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let current = membership::Entity::find()
             .filter(membership::Column::UserId.eq(user_id))
             .find_also_related(organisation::Entity)
@@ -178,8 +180,8 @@ impl Store {
 
     /// Gives `user_id` the role `role` on the organisation `auth` was granted on; `false` if
     /// it held that role there already.
-    pub async fn add_membership(&self, user_id: i32, auth: &Authorized, role: Role) -> Result<bool> {
-        auth.ensure(Permission::UsersManage, auth.organisation_id())?;
+    pub async fn add_membership(&self, user_id: i32, auth: &Authorized<cap::UsersManage>, role: Role) -> Result<bool> {
+        auth.ensure(auth.organisation_id())?;
         if self
             .find_membership(user_id, auth.organisation_id(), role)
             .await?
@@ -196,8 +198,13 @@ impl Store {
 
     /// Takes the role `role` on the organisation `auth` was granted on from `user_id`; `false`
     /// if it did not hold it.
-    pub async fn remove_membership(&self, user_id: i32, auth: &Authorized, role: Role) -> Result<bool> {
-        auth.ensure(Permission::UsersManage, auth.organisation_id())?;
+    pub async fn remove_membership(
+        &self,
+        user_id: i32,
+        auth: &Authorized<cap::UsersManage>,
+        role: Role,
+    ) -> Result<bool> {
+        auth.ensure(auth.organisation_id())?;
         let deleted = membership::Entity::delete_many()
             .filter(membership::Column::UserId.eq(user_id))
             .filter(membership::Column::OrganisationId.eq(auth.organisation_id()))
@@ -218,7 +225,7 @@ impl Store {
 
     /// Gives the bootstrap admin its operator membership (first start only).
     pub async fn bootstrap_admin(&self, root: &organisation::Model, password_hash: String) -> Result<user::Model> {
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let admin = user::ActiveModel {
             username: Set("admin".into()),
             password_hash: Set(Some(password_hash)),
@@ -295,7 +302,7 @@ impl Store {
 }
 
 /// A membership row for the role on the organisation `auth` was granted on.
-fn new_membership(user_id: i32, auth: &Authorized, role: Role) -> membership::ActiveModel {
+fn new_membership(user_id: i32, auth: &Authorized<cap::UsersManage>, role: Role) -> membership::ActiveModel {
     membership::ActiveModel {
         user_id: Set(user_id),
         organisation_id: Set(auth.organisation_id()),

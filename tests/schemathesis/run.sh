@@ -2,7 +2,8 @@
 # API fuzzing: run schemathesis against the back-office OpenAPI document of a fresh voltgate
 # (SQLite in a temporary directory), as an operator on the root organisation, with every check.
 # Usage: tests/schemathesis/run.sh PATH_TO_VOLTGATE_BINARY [EXTRA `st run` ARGS...]
-# Environment: ST_MAX_EXAMPLES (default 100: about 3 minutes in all on 2 cores), ST_WORKERS (default 2), ST_SEED (fixed seed),
+# Environment: ST_MAX_EXAMPLES (default 100: about 3 minutes in all on 2 cores),
+# ST_WORKERS (default 2), ST_SEED (fixed seed for a reproducible run),
 # ST_REPORT_DIR (keep the junit/ndjson reports, summary.txt with an example request per failure
 # and the server log there; default: thrown away with the temp dir),
 # PYTHON (default python3).

@@ -72,7 +72,7 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer, Query(paging): 
 async fn may(state: &AppState, viewer: &Viewer, permission: Permission, org_id: Option<i32>) -> bool {
     let Some(id) = org_id else { return false };
     match state.store.organisation(id).await {
-        Ok(Some(org)) => viewer.principal.authorize(permission, (&org).into()).is_ok(),
+        Ok(Some(org)) => viewer.principal.allows(permission, (&org).into()),
         _ => false,
     }
 }
