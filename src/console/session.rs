@@ -260,7 +260,9 @@ pub fn same_origin(parts: &Parts, state: &AppState) -> bool {
             return false;
         }
     }
-    let Some(origin) = header(ORIGIN) else {
+    // Browsers send `Origin: null` under our `Referrer-Policy: no-referrer`; then
+    // `Sec-Fetch-Site` above has spoken.
+    let Some(origin) = header(ORIGIN).filter(|o| *o != "null") else {
         return true;
     };
     let public = state.config.api.public_url.trim_end_matches('/');

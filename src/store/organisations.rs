@@ -107,73 +107,43 @@ impl Store {
         let checks = [
             (
                 "child organisations",
-                organisation::Entity::find()
-                    .filter(organisation::Column::ParentId.eq(id))
-                    .count(&txn)
-                    .await?,
+                count::<organisation::Entity>(&txn, organisation::Column::ParentId, id).await?,
             ),
             (
                 "sites",
-                site::Entity::find()
-                    .filter(site::Column::OrganisationId.eq(id))
-                    .count(&txn)
-                    .await?,
+                count::<site::Entity>(&txn, site::Column::OrganisationId, id).await?,
             ),
             (
                 "chargers",
-                charger::Entity::find()
-                    .filter(charger::Column::OrganisationId.eq(id))
-                    .count(&txn)
-                    .await?,
+                count::<charger::Entity>(&txn, charger::Column::OrganisationId, id).await?,
             ),
             (
                 "users",
-                user::Entity::find()
-                    .filter(user::Column::OrganisationId.eq(id))
-                    .count(&txn)
-                    .await?,
+                count::<user::Entity>(&txn, user::Column::OrganisationId, id).await?,
             ),
             (
                 "memberships",
-                membership::Entity::find()
-                    .filter(membership::Column::OrganisationId.eq(id))
-                    .count(&txn)
-                    .await?,
+                count::<membership::Entity>(&txn, membership::Column::OrganisationId, id).await?,
             ),
             (
                 "tickets",
-                ticket::Entity::find()
-                    .filter(ticket::Column::OrganisationId.eq(id))
-                    .count(&txn)
-                    .await?,
+                count::<ticket::Entity>(&txn, ticket::Column::OrganisationId, id).await?,
             ),
             (
                 "drivers",
-                driver::Entity::find()
-                    .filter(driver::Column::OrganisationId.eq(id))
-                    .count(&txn)
-                    .await?,
+                count::<driver::Entity>(&txn, driver::Column::OrganisationId, id).await?,
             ),
             (
                 "driver groups",
-                driver_group::Entity::find()
-                    .filter(driver_group::Column::OrganisationId.eq(id))
-                    .count(&txn)
-                    .await?,
+                count::<driver_group::Entity>(&txn, driver_group::Column::OrganisationId, id).await?,
             ),
             (
                 "id tokens",
-                id_token::Entity::find()
-                    .filter(id_token::Column::OrganisationId.eq(id))
-                    .count(&txn)
-                    .await?,
+                count::<id_token::Entity>(&txn, id_token::Column::OrganisationId, id).await?,
             ),
             (
                 "tariffs",
-                tariff::Entity::find()
-                    .filter(tariff::Column::OrganisationId.eq(id))
-                    .count(&txn)
-                    .await?,
+                count::<tariff::Entity>(&txn, tariff::Column::OrganisationId, id).await?,
             ),
         ];
         let held: Vec<String> = checks
@@ -334,4 +304,12 @@ async fn move_subtree(
         .exec(txn)
         .await?;
     Ok(())
+}
+
+/// Rows of `E` whose `col` is `id`.
+async fn count<E: EntityTrait>(db: &impl ConnectionTrait, col: E::Column, id: i32) -> Result<u64>
+where
+    E::Model: Sync,
+{
+    Ok(E::find().filter(col.eq(id)).count(db).await?)
 }
