@@ -342,6 +342,18 @@ async fn bodies_refuse_unknown_fields_naming_them() {
         status, 422,
         "a grant window nobody enforces is refused, not ignored: {body}"
     );
+    // An array where an object belongs is refused, not read field by field.
+    let (status, body) = admin.post("/organisations", json!(["X", 1])).await;
+    assert_eq!(status, 422, "{body}");
+    // Whole numbers written as decimals are the integers they are, in bodies, paths and queries.
+    let (status, body) = admin
+        .post("/organisations", json!({"name": "Decimal", "parent_id": 1.0}))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = admin.get("/organisations/1.0").await;
+    assert_eq!((status, body["id"].clone()), (200, json!(1)), "{body}");
+    let (status, body) = admin.get("/organisations?limit=5.0").await;
+    assert_eq!(status, 200, "{body}");
 }
 
 async fn post_id(api: &Api, path: &str, body: Value) -> i64 {

@@ -206,13 +206,10 @@ fn with_security_headers(router: Router, hsts: bool) -> Router {
     }
 }
 
-/// Path segments of the API that are whole numbers written as decimals (`3.0`, which JSON
-/// and the document's `integer` ids allow) as plain integers, so they reach the same route.
+/// Path segments and query values of the API that are whole numbers written as decimals
+/// (`3.0`, which JSON and the document's `integer` ids allow) as plain integers, so they reach
+/// the same route and parse as the same parameter.
 pub fn whole_number_ids(mut request: axum::extract::Request) -> axum::extract::Request {
-    let path = request.uri().path();
-    if !path.starts_with("/api/") || !path.contains('.') {
-        return request;
-    }
     fn whole(seg: &str) -> Option<&str> {
         seg.split_once('.').and_then(|(int, frac)| {
             let digits = int.strip_prefix('-').unwrap_or(int);
@@ -223,16 +220,23 @@ pub fn whole_number_ids(mut request: axum::extract::Request) -> axum::extract::R
             .then_some(int)
         })
     }
-    let rewritten: Vec<&str> = path.split('/').map(|seg| whole(seg).unwrap_or(seg)).collect();
-    let rewritten = rewritten.join("/");
-    if rewritten == path {
+    let uri = request.uri();
+    if !uri.path().starts_with("/api/") || !uri.to_string().contains('.') {
         return request;
     }
-    let with_query = match request.uri().query() {
-        Some(q) => format!("{rewritten}?{q}"),
-        None => rewritten,
-    };
-    if let Ok(pq) = with_query.parse::<axum::http::uri::PathAndQuery>() {
+    let path: Vec<&str> = uri.path().split('/').map(|seg| whole(seg).unwrap_or(seg)).collect();
+    let mut rewritten = path.join("/");
+    if let Some(query) = uri.query() {
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((key, value)) => format!("{key}={}", whole(value).unwrap_or(value)),
+                None => pair.to_owned(),
+            })
+            .collect();
+        rewritten = format!("{rewritten}?{}", pairs.join("&"));
+    }
+    if let Ok(pq) = rewritten.parse::<axum::http::uri::PathAndQuery>() {
         let mut parts = request.uri().clone().into_parts();
         parts.path_and_query = Some(pq);
         if let Ok(uri) = axum::http::Uri::from_parts(parts) {
