@@ -71,6 +71,10 @@ impl From<store::Error> for Error {
             store::Error::Db(db) if matches!(db.sql_err(), Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_))) => {
                 Error::Conflict("another change to what this refers to came first; reload and retry".into())
             }
+            // Deleted by a concurrent request between our read and our write.
+            store::Error::Db(sea_orm::DbErr::RecordNotFound(_) | sea_orm::DbErr::RecordNotUpdated) => {
+                Error::NotFound("resource".into())
+            }
             store::Error::Db(db) => Error::Internal(db.to_string()),
         }
     }
