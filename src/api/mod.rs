@@ -221,7 +221,8 @@ pub fn whole_number_ids(mut request: axum::extract::Request) -> axum::extract::R
         })
     }
     let uri = request.uri();
-    if !uri.path().starts_with("/api/") || !uri.to_string().contains('.') {
+    let has_dot = uri.path().contains('.') || uri.query().is_some_and(|q| q.contains('.'));
+    if !uri.path().starts_with("/api/") || !has_dot {
         return request;
     }
     let path: Vec<&str> = uri.path().split('/').map(|seg| whole(seg).unwrap_or(seg)).collect();
