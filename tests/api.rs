@@ -212,6 +212,31 @@ async fn openapi_document_lists_every_endpoint() {
     ] {
         assert!(paths.contains_key(p), "{p} missing from the OpenAPI document");
     }
+    let reset = &paths["/api/v1/chargers/{id}/reset"]["post"]["responses"];
+    for code in ["200", "409", "502", "504"] {
+        assert!(reset.get(code).is_some(), "reset documents {code}: {reset}");
+    }
+    // Every reference points at a schema the document defines.
+    fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+        match v {
+            Value::Object(o) => o.iter().for_each(|(k, x)| match (k.as_str(), x) {
+                ("$ref", Value::String(r)) => out.push(r),
+                _ => refs(x, out),
+            }),
+            Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    refs(&doc, &mut all);
+    assert!(
+        all.contains(&"#/components/schemas/CommandReply"),
+        "commands answer a CommandReply"
+    );
+    for r in all {
+        let name = r.strip_prefix("#/components/schemas/").expect("schema reference");
+        assert!(doc["components"]["schemas"].get(name).is_some(), "{r} is not defined");
+    }
     let health: Value = reqwest::get(format!("http://{}/healthz", t.server().api_addr))
         .await
         .unwrap()

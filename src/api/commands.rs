@@ -8,8 +8,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::commands::{
-    self, AvailabilityBody, Command, CommandReply, ConfigurationBody, DiagnosticsBody, FirmwareBody, RemoteStartBody,
-    RemoteStopBody, ResetBody, TriggerBody, UnlockBody,
+    self, AvailabilityBody, ClearCache, Command, CommandReply, ConfigurationBody, DiagnosticsBody, FirmwareBody,
+    GetConfigurationKeys, RemoteStartBody, RemoteStopBody, ResetBody, TriggerBody, UnlockBody,
 };
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{Auth, Json, Path, Query};
@@ -29,81 +29,77 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(clear_cache))
 }
 
+/// What every command can answer beyond the errors every endpoint has.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // only its OpenAPI description is used
+enum CommandResponses {
+    /// The charger's own answer.
+    #[response(status = 200)]
+    Answered(CommandReply),
+    /// The charger is offline, not booted yet, or busy with a command of this kind.
+    #[response(status = 409)]
+    Conflict(ErrorBody),
+    /// The charger answered CALLERROR, an invalid payload, or disconnected first.
+    #[response(status = 502)]
+    ChargerError(ErrorBody),
+    /// No answer within `ocpp.call_timeout_s`.
+    #[response(status = 504)]
+    Timeout(ErrorBody),
+}
+
 async fn run(state: &AppState, auth: &Auth, id: &str, cmd: Command) -> ApiResult<axum::Json<CommandReply>> {
     Ok(axum::Json(commands::execute(state, &auth.principal, id, cmd).await?))
 }
 
-/// Resets the charger (`soft`: 2.0.1 OnIdle; `hard`: Immediate).
-#[utoipa::path(post, path = "/api/v1/chargers/{id}/reset", tag = "commands", params(("id" = String, Path)), request_body = ResetBody, security(("bearer" = [])),
-    responses((status = 200, body = CommandReply), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
-async fn reset(
-    State(s): State<AppState>,
-    a: Auth,
-    Path(id): Path<String>,
-    Json(b): Json<ResetBody>,
-) -> ApiResult<axum::Json<CommandReply>> {
-    run(&s, &a, &id, Command::Reset(b)).await
+/// A `POST /api/v1/chargers/{id}/...` command whose JSON body is the command's own.
+macro_rules! post_command {
+    ($(#[doc = $doc:literal])* $name:ident, $path:tt, $body:ty, $variant:path) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(post, path = $path, tag = "commands", params(("id" = String, Path)),
+            request_body = $body, security(("bearer" = [])), responses(CommandResponses))]
+        async fn $name(
+            State(s): State<AppState>,
+            a: Auth,
+            Path(id): Path<String>,
+            Json(b): Json<$body>,
+        ) -> ApiResult<axum::Json<CommandReply>> {
+            run(&s, &a, &id, $variant(b)).await
+        }
+    };
 }
 
-/// Unlocks a connector (2.0.1 chargers need `evse_id`).
-#[utoipa::path(post, path = "/api/v1/chargers/{id}/unlock", tag = "commands", params(("id" = String, Path)), request_body = UnlockBody, security(("bearer" = [])),
-    responses((status = 200, body = CommandReply), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
-async fn unlock(
-    State(s): State<AppState>,
-    a: Auth,
-    Path(id): Path<String>,
-    Json(b): Json<UnlockBody>,
-) -> ApiResult<axum::Json<CommandReply>> {
-    run(&s, &a, &id, Command::Unlock(b)).await
-}
-
-/// Starts a firmware update; progress arrives as firmware statuses (`GET .../events`).
-#[utoipa::path(post, path = "/api/v1/chargers/{id}/firmware", tag = "commands", params(("id" = String, Path)), request_body = FirmwareBody, security(("bearer" = [])),
-    responses((status = 200, body = CommandReply), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
-async fn firmware(
-    State(s): State<AppState>,
-    a: Auth,
-    Path(id): Path<String>,
-    Json(b): Json<FirmwareBody>,
-) -> ApiResult<axum::Json<CommandReply>> {
-    run(&s, &a, &id, Command::UpdateFirmware(b)).await
-}
-
-/// Makes the charger, an EVSE or a connector operative or inoperative.
-#[utoipa::path(post, path = "/api/v1/chargers/{id}/availability", tag = "commands", params(("id" = String, Path)), request_body = AvailabilityBody, security(("bearer" = [])),
-    responses((status = 200, body = CommandReply), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
-async fn availability(
-    State(s): State<AppState>,
-    a: Auth,
-    Path(id): Path<String>,
-    Json(b): Json<AvailabilityBody>,
-) -> ApiResult<axum::Json<CommandReply>> {
-    run(&s, &a, &id, Command::Availability(b)).await
-}
-
-/// Asks the charger to send a message now (TriggerMessage).
-#[utoipa::path(post, path = "/api/v1/chargers/{id}/trigger", tag = "commands", params(("id" = String, Path)), request_body = TriggerBody, security(("bearer" = [])),
-    responses((status = 200, body = CommandReply), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
-async fn trigger(
-    State(s): State<AppState>,
-    a: Auth,
-    Path(id): Path<String>,
-    Json(b): Json<TriggerBody>,
-) -> ApiResult<axum::Json<CommandReply>> {
-    run(&s, &a, &id, Command::Trigger(b)).await
-}
-
-/// Asks for a diagnostics upload (1.6 GetDiagnostics, 2.0.1 GetLog).
-#[utoipa::path(post, path = "/api/v1/chargers/{id}/diagnostics", tag = "commands", params(("id" = String, Path)), request_body = DiagnosticsBody, security(("bearer" = [])),
-    responses((status = 200, body = CommandReply), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
-async fn diagnostics(
-    State(s): State<AppState>,
-    a: Auth,
-    Path(id): Path<String>,
-    Json(b): Json<DiagnosticsBody>,
-) -> ApiResult<axum::Json<CommandReply>> {
-    run(&s, &a, &id, Command::Diagnostics(b)).await
-}
+post_command!(
+    /// Resets the charger (`soft`: 2.0.1 OnIdle; `hard`: Immediate).
+    reset, "/api/v1/chargers/{id}/reset", ResetBody, Command::Reset
+);
+post_command!(
+    /// Unlocks a connector (2.0.1 chargers need `evse_id`).
+    unlock, "/api/v1/chargers/{id}/unlock", UnlockBody, Command::Unlock
+);
+post_command!(
+    /// Starts a firmware update; progress arrives as firmware statuses (`GET .../events`).
+    firmware, "/api/v1/chargers/{id}/firmware", FirmwareBody, Command::UpdateFirmware
+);
+post_command!(
+    /// Makes the charger, an EVSE or a connector operative or inoperative.
+    availability, "/api/v1/chargers/{id}/availability", AvailabilityBody, Command::Availability
+);
+post_command!(
+    /// Asks the charger to send one of its messages now.
+    trigger, "/api/v1/chargers/{id}/trigger", TriggerBody, Command::Trigger
+);
+post_command!(
+    /// Asks for a diagnostics upload (1.6 GetDiagnostics, 2.0.1 GetLog).
+    diagnostics, "/api/v1/chargers/{id}/diagnostics", DiagnosticsBody, Command::Diagnostics
+);
+post_command!(
+    /// Starts a transaction remotely (1.6 RemoteStartTransaction, 2.0.1 RequestStartTransaction).
+    remote_start, "/api/v1/chargers/{id}/remote-start", RemoteStartBody, Command::RemoteStart
+);
+post_command!(
+    /// Stops a transaction remotely (1.6 RemoteStopTransaction, 2.0.1 RequestStopTransaction).
+    remote_stop, "/api/v1/chargers/{id}/remote-stop", RemoteStopBody, Command::RemoteStop
+);
 
 /// `?key=a,b` for `GET /configuration`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -115,7 +111,7 @@ struct KeysQuery {
 
 /// Reads configuration (1.6 GetConfiguration, 2.0.1 GetVariables).
 #[utoipa::path(get, path = "/api/v1/chargers/{id}/configuration", tag = "commands", params(("id" = String, Path), KeysQuery), security(("bearer" = [])),
-    responses((status = 200, body = CommandReply), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
+    responses(CommandResponses))]
 async fn get_configuration(
     State(s): State<AppState>,
     a: Auth,
@@ -124,20 +120,18 @@ async fn get_configuration(
 ) -> ApiResult<axum::Json<CommandReply>> {
     let keys = q
         .key
-        .map(|k| {
-            k.split(',')
-                .map(str::trim)
-                .filter(|k| !k.is_empty())
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
-    run(&s, &a, &id, Command::GetConfiguration(keys)).await
+        .iter()
+        .flat_map(|k| k.split(','))
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(str::to_owned)
+        .collect();
+    run(&s, &a, &id, Command::GetConfiguration(GetConfigurationKeys { keys })).await
 }
 
 /// Changes one setting (1.6 ChangeConfiguration, 2.0.1 SetVariables).
 #[utoipa::path(put, path = "/api/v1/chargers/{id}/configuration", tag = "commands", params(("id" = String, Path)), request_body = ConfigurationBody, security(("bearer" = [])),
-    responses((status = 200, body = CommandReply), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
+    responses(CommandResponses))]
 async fn set_configuration(
     State(s): State<AppState>,
     a: Auth,
@@ -147,37 +141,13 @@ async fn set_configuration(
     run(&s, &a, &id, Command::SetConfiguration(b)).await
 }
 
-/// Starts a transaction remotely (1.6 RemoteStartTransaction, 2.0.1 RequestStartTransaction).
-#[utoipa::path(post, path = "/api/v1/chargers/{id}/remote-start", tag = "commands", params(("id" = String, Path)), request_body = RemoteStartBody, security(("bearer" = [])),
-    responses((status = 200, body = CommandReply), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
-async fn remote_start(
-    State(s): State<AppState>,
-    a: Auth,
-    Path(id): Path<String>,
-    Json(b): Json<RemoteStartBody>,
-) -> ApiResult<axum::Json<CommandReply>> {
-    run(&s, &a, &id, Command::RemoteStart(b)).await
-}
-
-/// Stops a transaction remotely (1.6 RemoteStopTransaction, 2.0.1 RequestStopTransaction).
-#[utoipa::path(post, path = "/api/v1/chargers/{id}/remote-stop", tag = "commands", params(("id" = String, Path)), request_body = RemoteStopBody, security(("bearer" = [])),
-    responses((status = 200, body = CommandReply), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
-async fn remote_stop(
-    State(s): State<AppState>,
-    a: Auth,
-    Path(id): Path<String>,
-    Json(b): Json<RemoteStopBody>,
-) -> ApiResult<axum::Json<CommandReply>> {
-    run(&s, &a, &id, Command::RemoteStop(b)).await
-}
-
 /// Clears the charger's authorisation cache.
 #[utoipa::path(post, path = "/api/v1/chargers/{id}/clear-cache", tag = "commands", params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = CommandReply), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
+    responses(CommandResponses))]
 async fn clear_cache(
     State(s): State<AppState>,
     a: Auth,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<CommandReply>> {
-    run(&s, &a, &id, Command::ClearCache).await
+    run(&s, &a, &id, Command::ClearCache(ClearCache)).await
 }

@@ -46,6 +46,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 #[openapi(
     info(title = "voltgate", description = "OCPP central system back-office API. Every call except login passes one role gate: 404 outside your subtrees, 403 inside without the permission."),
     modifiers(&BearerAuth),
+    // Referenced from `IntoResponses` types, which do not register what they name.
+    components(schemas(crate::commands::CommandReply, crate::http::error::ErrorBody)),
     tags(
         (name = "auth"), (name = "dashboard"), (name = "organisations"), (name = "users"), (name = "sites"),
         (name = "chargers"), (name = "commands"), (name = "drivers"),

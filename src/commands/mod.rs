@@ -1,145 +1,55 @@
 //! Remote actions on chargers: a version-neutral [`Command`] goes through the gate, gets an
 //! audit row (`pending`), is translated to the charger's own OCPP version, sent through the
-//! gateway registry and awaited; the audit row then records what the charger answered.
+//! fleet and awaited; the audit row then records what the charger answered.
 //!
-//! The API never builds OCPP payloads and never touches a connection: it calls [`execute`].
+//! One file per command (mini-redis's `cmd/`): each holds the API body and its
+//! [`message::Message`] impl, i.e. the typed rust-ocpp request for 1.6 and 2.0.1 and how the
+//! typed answer reads. The API never builds OCPP payloads and never touches a connection: it
+//! calls [`execute`].
 
-mod translate;
+mod availability;
+mod clear_cache;
+mod diagnostics;
+mod error;
+mod firmware;
+mod get_configuration;
+mod message;
+mod remote_start;
+mod remote_stop;
+mod reply;
+mod reset;
+mod set_configuration;
+mod trigger;
+mod unlock;
 
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
-use utoipa::ToSchema;
+use std::time::Instant;
 
-pub use translate::Prepared;
+use serde::Serialize;
+use serde_json::Value;
+
+pub use availability::{AvailabilityBody, AvailabilityKind};
+pub use clear_cache::ClearCache;
+pub use diagnostics::DiagnosticsBody;
+pub use error::Error;
+pub use firmware::FirmwareBody;
+pub use get_configuration::GetConfigurationKeys;
+pub use message::Prepared;
+pub use remote_start::RemoteStartBody;
+pub use remote_stop::RemoteStopBody;
+pub use reply::{CommandReply, ConfigurationEntry, ReplyStatus, StatusInfo};
+pub use reset::{ResetBody, ResetKind};
+pub use set_configuration::ConfigurationBody;
+pub use trigger::TriggerBody;
+pub use unlock::UnlockBody;
 
 use crate::access::{CommandProof, Permission, Principal, cap};
-use crate::cluster::Location;
-use crate::gateway::CallFailure;
+use crate::cluster::{Location, Origin};
 use crate::metrics::CommandLabels;
-use crate::services::{self, Target};
+use crate::ocpp::OcppVersion;
+use crate::services::{self, Audit, Target};
 use crate::state::AppState;
 use crate::store::{ACCEPTED, AuditEntry, EventKind};
-
-/// `POST /chargers/{id}/reset`
-#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ResetBody {
-    /// `soft` (2.0.1: OnIdle) or `hard` (2.0.1: Immediate).
-    #[serde(rename = "type")]
-    pub kind: ResetKind,
-}
-
-/// Soft or hard reset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ResetKind {
-    Soft,
-    Hard,
-}
-
-impl ResetBody {
-    fn hard(&self) -> bool {
-        self.kind == ResetKind::Hard
-    }
-}
-
-/// `POST /chargers/{id}/unlock`
-#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UnlockBody {
-    /// Required for 2.0.1 chargers.
-    pub evse_id: Option<i32>,
-    pub connector_id: i32,
-}
-
-/// `POST /chargers/{id}/firmware`
-#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct FirmwareBody {
-    /// URI the charger downloads the firmware from.
-    pub location: String,
-    /// When to start downloading (default: now).
-    pub retrieve_at: Option<DateTime<Utc>>,
-    pub retries: Option<i32>,
-    pub retry_interval_s: Option<i32>,
-}
-
-/// `POST /chargers/{id}/availability`
-#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AvailabilityBody {
-    /// `operative` or `inoperative`.
-    #[serde(rename = "type")]
-    pub kind: AvailabilityKind,
-    /// The EVSE (2.0.1) or connector (1.6); none: the whole charger.
-    pub evse_id: Option<i32>,
-    pub connector_id: Option<i32>,
-}
-
-/// Operative or inoperative.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum AvailabilityKind {
-    Operative,
-    Inoperative,
-}
-
-impl AvailabilityBody {
-    fn ocpp_name(&self) -> &'static str {
-        match self.kind {
-            AvailabilityKind::Operative => "Operative",
-            AvailabilityKind::Inoperative => "Inoperative",
-        }
-    }
-}
-
-/// `POST /chargers/{id}/trigger`
-#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TriggerBody {
-    /// The message to trigger, as the charger's version names it (`BootNotification`,
-    /// `StatusNotification`, `Heartbeat`, `MeterValues`, `FirmwareStatusNotification`, ...).
-    pub message: String,
-    pub evse_id: Option<i32>,
-    pub connector_id: Option<i32>,
-}
-
-/// `POST /chargers/{id}/diagnostics` (1.6 GetDiagnostics, 2.0.1 GetLog)
-#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DiagnosticsBody {
-    /// URI the charger uploads to.
-    pub location: String,
-    pub start: Option<DateTime<Utc>>,
-    pub stop: Option<DateTime<Utc>>,
-}
-
-/// `PUT /chargers/{id}/configuration` (1.6 ChangeConfiguration, 2.0.1 SetVariables)
-#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ConfigurationBody {
-    /// 1.6: the configuration key; 2.0.1: `Component.Variable`.
-    pub key: String,
-    pub value: String,
-}
-
-/// `POST /chargers/{id}/remote-start`
-#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RemoteStartBody {
-    pub id_token: String,
-    /// EVSE (2.0.1) or connector (1.6) to start on.
-    pub evse_id: Option<i32>,
-}
-
-/// `POST /chargers/{id}/remote-stop`
-#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RemoteStopBody {
-    /// The charger's transaction id (an integer for 1.6).
-    pub transaction_id: String,
-}
+use entity::charger;
 
 /// A remote action, independent of OCPP version.
 #[derive(Debug, Clone, Serialize)]
@@ -151,11 +61,30 @@ pub enum Command {
     Availability(AvailabilityBody),
     Trigger(TriggerBody),
     Diagnostics(DiagnosticsBody),
-    GetConfiguration(Vec<String>),
+    GetConfiguration(GetConfigurationKeys),
     SetConfiguration(ConfigurationBody),
     RemoteStart(RemoteStartBody),
     RemoteStop(RemoteStopBody),
-    ClearCache,
+    ClearCache(ClearCache),
+}
+
+/// Runs `$e` with `$b` bound to the command's body, whichever command it is.
+macro_rules! each_command {
+    ($cmd:expr, $b:ident => $e:expr) => {
+        match $cmd {
+            Command::Reset($b) => $e,
+            Command::Unlock($b) => $e,
+            Command::UpdateFirmware($b) => $e,
+            Command::Availability($b) => $e,
+            Command::Trigger($b) => $e,
+            Command::Diagnostics($b) => $e,
+            Command::GetConfiguration($b) => $e,
+            Command::SetConfiguration($b) => $e,
+            Command::RemoteStart($b) => $e,
+            Command::RemoteStop($b) => $e,
+            Command::ClearCache($b) => $e,
+        }
+    };
 }
 
 impl Command {
@@ -172,7 +101,7 @@ impl Command {
             Command::SetConfiguration(_) => "set_configuration",
             Command::RemoteStart(_) => "remote_start",
             Command::RemoteStop(_) => "remote_stop",
-            Command::ClearCache => "clear_cache",
+            Command::ClearCache(_) => "clear_cache",
         }
     }
 
@@ -184,6 +113,19 @@ impl Command {
         }
     }
 
+    /// The CALL for a charger of `version`.
+    pub fn prepare(&self, version: OcppVersion, request_id: i32) -> Result<Prepared, Error> {
+        each_command!(self, b => message::prepare(b, version, request_id))
+    }
+
+    /// The charger's answer to this command.
+    pub fn answer(&self, version: OcppVersion, payload: Value) -> Result<CommandReply, Error> {
+        fn read<M: message::Message>(_: &M, version: OcppVersion, payload: Value) -> Result<CommandReply, Error> {
+            message::answer::<M>(version, payload)
+        }
+        each_command!(self, b => read(b, version, payload))
+    }
+
     fn event_kind(&self) -> Option<EventKind> {
         match self {
             Command::UpdateFirmware(_) => Some(EventKind::Firmware),
@@ -193,159 +135,172 @@ impl Command {
     }
 }
 
-/// What the charger answered.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct CommandReply {
-    /// The charger's own status (`Accepted`, `Rejected`, `Scheduled`, `Unlocked`, ...).
-    pub status: String,
-    /// Command-specific fields (`configuration`, `file_name`, `transaction_id`).
-    #[serde(flatten)]
-    #[schema(value_type = Object)]
-    pub extra: Map<String, Value>,
-}
-
-/// Why a command produced no answer from the charger.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error(transparent)]
-    Service(#[from] services::Error),
-    #[error("{field}: {message}")]
-    Invalid { field: String, message: String },
-    #[error("charger is offline")]
-    Offline,
-    #[error("charger has not been accepted by a BootNotification yet")]
-    NotReady,
-    #[error("a {0} command is already in flight for this charger")]
-    Busy(&'static str),
-    #[error("charger did not answer within the timeout")]
-    Timeout,
-    #[error("charger answered {code}: {description}")]
-    ChargerError { code: String, description: String },
-    #[error("connection closed before the charger answered")]
-    Disconnected,
-    #[error("charger answered with an invalid payload: {0}")]
-    BadAnswer(String),
-    #[error("internal error: {0}")]
-    Internal(String),
-}
-
 /// Sends `cmd` to a charger the principal may act on and returns the charger's answer.
 pub async fn execute(state: &AppState, p: &Principal, charger_id: &str, cmd: Command) -> Result<CommandReply, Error> {
-    let action = format!("command.{}", cmd.kind());
-    let started = std::time::Instant::now();
-    let observe = |outcome: &'static str| {
-        let labels = CommandLabels {
-            command: cmd.kind(),
-            outcome,
-        };
-        state
-            .metrics
-            .commands
-            .get_or_create(&labels)
-            .observe(started.elapsed().as_secs_f64());
+    let run = Run {
+        state,
+        p,
+        charger_id,
+        action: format!("command.{}", cmd.kind()),
+        request: serde_json::to_value(&cmd).ok(),
+        started: Instant::now(),
+        cmd,
     };
-    let (charger, org) = services::chargers::visible_charger(state, p, charger_id, &action).await?;
-    let target = || {
-        Target::new(format!("charger:{charger_id}"))
-            .charger(charger_id)
-            .org(org.id)
-    };
-    let proof = match cmd.permission() {
+    let (charger, org) = services::chargers::visible_charger(state, p, charger_id, &run.action).await?;
+    let target = run.target(org.id);
+    let proof = match run.cmd.permission() {
         Permission::RemoteStartStop => {
-            CommandProof::StartStop(services::gate::<cap::RemoteStartStop>(state, p, &org, &action, target()).await?)
+            CommandProof::StartStop(services::gate::<cap::RemoteStartStop>(state, p, &org, &run.action, target).await?)
         }
         _ => CommandProof::Maintenance(
-            services::gate::<cap::RemoteMaintenance>(state, p, &org, &action, target()).await?,
+            services::gate::<cap::RemoteMaintenance>(state, p, &org, &run.action, target).await?,
         ),
     };
-    let request = serde_json::to_value(&cmd).ok();
-    let refuse = |outcome: &'static str, err: Error| {
-        let (request, action) = (request.clone(), action.as_str());
-        observe(outcome);
-        async move {
-            let row = services::Audit::new(p, action, target()).detail(err.to_string());
-            match request {
-                Some(r) => row.request(r),
-                None => row,
-            }
-            .outcome(state, outcome)
-            .await;
-            Err(err)
+    let version = match run.ready(&charger) {
+        Ok(v) => v,
+        Err(e) => return Err(run.refused(org.id, e).await),
+    };
+    // A body this version cannot carry is the caller's mistake: no audit row, no slot.
+    run.cmd.prepare(version, 0)?;
+    let Some(_slot) = state.commands.acquire(charger_id, run.cmd.kind()) else {
+        return Err(run.refused(org.id, Error::Busy(run.cmd.kind())).await);
+    };
+    let audit_id = run.open(org.id).await?;
+    let result = run.send(&proof, version, audit_id).await;
+    run.finish(audit_id, result).await
+}
+
+/// One command on its way: what the audit rows and the metrics need to know about it.
+struct Run<'a> {
+    state: &'a AppState,
+    p: &'a Principal,
+    charger_id: &'a str,
+    cmd: Command,
+    action: String,
+    request: Option<Value>,
+    started: Instant,
+}
+
+impl Run<'_> {
+    fn target(&self, org_id: i32) -> Target {
+        Target::new(format!("charger:{}", self.charger_id))
+            .charger(self.charger_id)
+            .org(org_id)
+    }
+
+    fn observe(&self, outcome: &'static str) {
+        let labels = CommandLabels {
+            command: self.cmd.kind(),
+            outcome,
+        };
+        let metric = self.state.metrics.commands.get_or_create(&labels);
+        metric.observe(self.started.elapsed().as_secs_f64());
+    }
+
+    /// The charger's version if it can take a command now.
+    ///
+    /// Some chargers reboot-loop when asked things before their boot is accepted. A charger
+    /// that reconnected without booting again counts as accepted if its last boot was, and so
+    /// does one on another node (its boot is in the shared database).
+    fn ready(&self, charger: &charger::Model) -> Result<OcppVersion, Error> {
+        let last_boot_accepted = charger.registration_status == ACCEPTED && charger.last_boot_at.is_some();
+        let (version, booted) = match self.state.fleet.locate(self.charger_id) {
+            Location::Nowhere => return Err(Error::Offline),
+            Location::Here(conn) => (conn.version, conn.boot_accepted.unwrap_or(last_boot_accepted)),
+            Location::Elsewhere { version, .. } => (version, last_boot_accepted),
+        };
+        if booted { Ok(version) } else { Err(Error::NotReady) }
+    }
+
+    /// Audits a command that was never sent, and hands its error back.
+    async fn refused(&self, org_id: i32, err: Error) -> Error {
+        self.observe(err.outcome());
+        let row = Audit::new(self.p, &self.action, self.target(org_id)).detail(err.to_string());
+        let row = match &self.request {
+            Some(r) => row.request(r.clone()),
+            None => row,
+        };
+        row.outcome(self.state, err.outcome()).await;
+        err
+    }
+
+    /// The `pending` audit row the charger's answer (and later notifications) land on.
+    async fn open(&self, org_id: i32) -> Result<i64, Error> {
+        let entry = AuditEntry {
+            user_id: self.p.user_id(),
+            action: self.action.clone(),
+            organisation_id: Some(org_id),
+            charger_id: Some(self.charger_id.to_owned()),
+            resource: Some(format!("charger:{}", self.charger_id)),
+            request: self.request.clone(),
+            outcome: "pending".into(),
+            detail: None,
+        };
+        let store = &self.state.store;
+        let audit_id = store.record_audit(entry).await.map_err(services::Error::from)?;
+        if let Some(kind) = self.cmd.event_kind() {
+            store
+                .link_command(self.charger_id, kind, audit_id)
+                .await
+                .map_err(services::Error::from)?;
         }
-    };
-
-    // Some chargers reboot-loop when asked things before their boot is accepted. A charger
-    // that reconnected without booting again counts as accepted if its last boot was, and so
-    // does one on another node (its boot is in the shared database).
-    let last_boot_accepted = charger.registration_status == ACCEPTED && charger.last_boot_at.is_some();
-    let (version, booted) = match state.fleet.locate(charger_id) {
-        Location::Nowhere => return refuse("offline", Error::Offline).await,
-        Location::Here(conn) => (conn.version, conn.boot_accepted.unwrap_or(last_boot_accepted)),
-        Location::Elsewhere { version, .. } => (version, last_boot_accepted),
-    };
-    if !booted {
-        return refuse("not_ready", Error::NotReady).await;
+        Ok(audit_id)
     }
-    let prepared = translate::request(&cmd, version)?;
-    let Some(_slot) = state.commands.acquire(charger_id, cmd.kind()) else {
-        return refuse("busy", Error::Busy(cmd.kind())).await;
-    };
 
-    let entry = AuditEntry {
-        user_id: p.user_id(),
-        action: action.clone(),
-        organisation_id: Some(org.id),
-        charger_id: Some(charger_id.to_owned()),
-        resource: Some(format!("charger:{charger_id}")),
-        request: request.clone(),
-        outcome: "pending".into(),
-        detail: None,
-    };
-    let audit_id = state.store.record_audit(entry).await.map_err(services::Error::from)?;
-    if let Some(kind) = cmd.event_kind() {
-        state
-            .store
-            .link_command(charger_id, kind, audit_id)
+    async fn send(&self, proof: &CommandProof, version: OcppVersion, audit_id: i64) -> Result<CommandReply, Error> {
+        // 2.0.1 request ids carry the audit id, so later notifications point back at this row.
+        let request_id = i32::try_from(audit_id)
+            .map_err(|_| Error::Internal(format!("audit id {audit_id} exceeds OCPP's request id range")))?;
+        let prepared = self.cmd.prepare(version, request_id)?;
+        let origin = Origin {
+            user_id: self.p.user_id(),
+            audit_id: Some(audit_id),
+        };
+        let fleet = &self.state.fleet;
+        let payload = fleet
+            .call(proof, origin, self.charger_id, prepared.action, prepared.payload)
             .await
-            .map_err(services::Error::from)?;
+            .map_err(|f| Error::from_call(f, self.cmd.kind()))?;
+        self.cmd.answer(version, payload)
     }
-    // 2.0.1 request ids carry the audit id, so later notifications point back at this row.
-    let prepared = prepared.with_request_id(i32::try_from(audit_id).unwrap_or(i32::MAX));
 
-    let origin = crate::cluster::Origin {
-        user_id: p.user_id(),
-        audit_id: Some(audit_id),
-    };
-    let answer = state
-        .fleet
-        .call(&proof, origin, charger_id, prepared.action, prepared.payload)
-        .await;
-    let result = match answer {
-        Ok(payload) => translate::reply(&cmd, version, payload),
-        Err(CallFailure::CallError { code, description, .. }) => Err(Error::ChargerError { code, description }),
-        Err(CallFailure::Timeout) => Err(Error::Timeout),
-        Err(CallFailure::Offline) => Err(Error::Offline),
-        Err(CallFailure::Busy) => Err(Error::Busy(cmd.kind())),
-        Err(CallFailure::Disconnected) => Err(Error::Disconnected),
-    };
-    observe(match &result {
-        Ok(_) => "ok",
-        Err(Error::Timeout) => "timeout",
-        Err(Error::ChargerError { .. }) => "call_error",
-        Err(Error::Offline) => "offline",
-        Err(Error::Busy(_)) => "busy",
-        Err(Error::Disconnected) => "disconnected",
-        Err(Error::BadAnswer(_)) => "bad_answer",
-        Err(_) => "failed",
-    });
-    let (outcome, detail) = match &result {
-        Ok(reply) => (reply.status.clone(), None),
-        Err(Error::Timeout) => ("timeout".into(), None),
-        Err(Error::ChargerError { code, .. }) => ("call_error".into(), Some(code.clone())),
-        Err(e) => ("failed".into(), Some(e.to_string())),
-    };
-    if let Err(e) = state.store.finish_audit(audit_id, &outcome, detail).await {
-        tracing::error!(error = %e, audit_id, "could not record a command's outcome");
+    /// Records the charger's answer (or its absence) on the audit row.
+    async fn finish(&self, audit_id: i64, result: Result<CommandReply, Error>) -> Result<CommandReply, Error> {
+        let (outcome, detail) = match &result {
+            Ok(reply) => {
+                self.observe("ok");
+                (reply.status.as_str(), None)
+            }
+            Err(e) => {
+                self.observe(e.outcome());
+                (e.audit_outcome(), e.audit_detail())
+            }
+        };
+        if let Err(e) = self.state.store.finish_audit(audit_id, outcome, detail).await {
+            tracing::error!(error = %e, audit_id, "could not record a command's outcome");
+        }
+        result
     }
-    result
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn every_command_is_recorded_with_its_body() {
+        let keys = Command::GetConfiguration(GetConfigurationKeys {
+            keys: vec!["HeartbeatInterval".into()],
+        });
+        assert_eq!(
+            serde_json::to_value(&keys).unwrap(),
+            json!({"command": "get_configuration", "keys": ["HeartbeatInterval"]})
+        );
+        assert_eq!(
+            serde_json::to_value(Command::ClearCache(ClearCache)).unwrap(),
+            json!({"command": "clear_cache"})
+        );
+    }
 }

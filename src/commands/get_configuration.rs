@@ -1,0 +1,132 @@
+//! 1.6 GetConfiguration, 2.0.1 GetVariables (Actual values of `Component.Variable` keys).
+
+use rust_ocpp::v1_6::messages::get_configuration as g16;
+use rust_ocpp::v2_0_1::datatypes::get_variable_data_type::GetVariableDataType;
+use rust_ocpp::v2_0_1::messages::get_variables as g201;
+
+use super::message::{Message, component_variable, invalid};
+use super::{CommandReply, ConfigurationEntry, Error, ReplyStatus};
+
+/// `GET /chargers/{id}/configuration?key=...`: the keys asked for (1.6: none means all).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct GetConfigurationKeys {
+    pub keys: Vec<String>,
+}
+
+impl Message for GetConfigurationKeys {
+    const V16: &'static str = "GetConfiguration";
+    const V201: &'static str = "GetVariables";
+    type Request16 = g16::GetConfigurationRequest;
+    type Response16 = g16::GetConfigurationResponse;
+    type Request201 = g201::GetVariablesRequest;
+    type Response201 = g201::GetVariablesResponse;
+
+    fn v16(&self) -> Result<Self::Request16, Error> {
+        Ok(g16::GetConfigurationRequest {
+            key: (!self.keys.is_empty()).then(|| self.keys.clone()),
+        })
+    }
+
+    fn v201(&self, _: i32) -> Result<Self::Request201, Error> {
+        if self.keys.is_empty() {
+            return Err(invalid(
+                "key",
+                "OCPP 2.0.1 chargers need at least one Component.Variable key",
+            ));
+        }
+        let get_variable_data = self
+            .keys
+            .iter()
+            .map(|k| {
+                let (component, variable) = component_variable(k)?;
+                Ok(GetVariableDataType {
+                    attribute_type: None,
+                    component,
+                    variable,
+                })
+            })
+            .collect::<Result<_, Error>>()?;
+        Ok(g201::GetVariablesRequest { get_variable_data })
+    }
+
+    fn reply16(a: Self::Response16) -> CommandReply {
+        let entries = a
+            .configuration_key
+            .unwrap_or_default()
+            .into_iter()
+            .map(|kv| ConfigurationEntry {
+                key: kv.key,
+                value: kv.value,
+                readonly: Some(kv.readonly),
+                status: None,
+            });
+        CommandReply {
+            configuration: Some(entries.collect()),
+            unknown_keys: Some(a.unknown_key.unwrap_or_default()),
+            ..CommandReply::status(ReplyStatus::Accepted, None)
+        }
+    }
+
+    fn reply201(a: Self::Response201) -> CommandReply {
+        let entries = a.get_variable_result.into_iter().map(|r| ConfigurationEntry {
+            key: format!("{}.{}", r.component.name, r.variable.name),
+            value: r.attribute_value,
+            readonly: None,
+            status: Some(r.attribute_status.into()),
+        });
+        CommandReply {
+            configuration: Some(entries.collect()),
+            ..CommandReply::status(ReplyStatus::Accepted, None)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::commands::message::{
+        prepare,
+        tests::{sent, shown},
+    };
+    use crate::ocpp::OcppVersion::{V16, V201};
+
+    #[test]
+    fn all_keys_some_keys_and_component_variables() {
+        assert_eq!(sent(&GetConfigurationKeys { keys: vec![] }, V16), json!({}));
+        let one = GetConfigurationKeys {
+            keys: vec!["OCPPCommCtrlr.HeartbeatInterval".into()],
+        };
+        assert_eq!(sent(&one, V16), json!({"key": ["OCPPCommCtrlr.HeartbeatInterval"]}));
+        assert_eq!(
+            sent(&one, V201),
+            json!({"getVariableData": [{"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}]})
+        );
+        assert!(prepare(&GetConfigurationKeys { keys: vec![] }, V201, 0).is_err());
+        assert!(
+            prepare(
+                &GetConfigurationKeys {
+                    keys: vec!["NoDot".into()]
+                },
+                V201,
+                0
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn answers_become_entries() {
+        assert_eq!(
+            shown::<GetConfigurationKeys>(V16, json!({"unknownKey": ["X"]})),
+            json!({"status": "Accepted", "configuration": [], "unknown_keys": ["X"]})
+        );
+        let answer = json!({"getVariableResult": [{"attributeStatus": "UnknownVariable",
+            "component": {"name": "C"}, "variable": {"name": "V"}}]});
+        assert_eq!(
+            shown::<GetConfigurationKeys>(V201, answer),
+            json!({"status": "Accepted", "configuration": [{"key": "C.V", "value": null, "status": "UnknownVariable"}]})
+        );
+    }
+}

@@ -1,0 +1,89 @@
+//! 1.6 RemoteStartTransaction, 2.0.1 RequestStartTransaction (the remote start id is the
+//! audit row's id, so the TransactionEvent that follows points back at the command).
+
+use rust_ocpp::v1_6::messages::remote_start_transaction as s16;
+use rust_ocpp::v2_0_1::datatypes::id_token_type::IdTokenType;
+use rust_ocpp::v2_0_1::enumerations::id_token_enum_type::IdTokenEnumType;
+use rust_ocpp::v2_0_1::messages::request_start_transaction as s201;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::message::{Message, connector16};
+use super::{CommandReply, Error};
+
+/// `POST /chargers/{id}/remote-start`
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RemoteStartBody {
+    pub id_token: String,
+    /// EVSE (2.0.1) or connector (1.6) to start on.
+    pub evse_id: Option<i32>,
+}
+
+impl Message for RemoteStartBody {
+    const V16: &'static str = "RemoteStartTransaction";
+    const V201: &'static str = "RequestStartTransaction";
+    type Request16 = s16::RemoteStartTransactionRequest;
+    type Response16 = s16::RemoteStartTransactionResponse;
+    type Request201 = s201::RequestStartTransactionRequest;
+    type Response201 = s201::RequestStartTransactionResponse;
+
+    fn v16(&self) -> Result<Self::Request16, Error> {
+        Ok(s16::RemoteStartTransactionRequest {
+            connector_id: self.evse_id.map(|c| connector16("evse_id", c)).transpose()?,
+            id_tag: self.id_token.clone(),
+            charging_profile: None,
+        })
+    }
+
+    fn v201(&self, request_id: i32) -> Result<Self::Request201, Error> {
+        Ok(s201::RequestStartTransactionRequest {
+            evse_id: self.evse_id,
+            remote_start_id: request_id,
+            id_token: IdTokenType {
+                id_token: self.id_token.clone(),
+                kind: IdTokenEnumType::Central,
+                additional_info: None,
+            },
+            charging_profile: None,
+            group_id_token: None,
+        })
+    }
+
+    fn reply16(a: Self::Response16) -> CommandReply {
+        CommandReply::status(a.status, None)
+    }
+
+    fn reply201(a: Self::Response201) -> CommandReply {
+        CommandReply {
+            transaction_id: a.transaction_id,
+            ..CommandReply::status(a.status, a.status_info)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::commands::message::tests::{sent, shown};
+    use crate::ocpp::OcppVersion::{V16, V201};
+
+    #[test]
+    fn central_tokens_and_the_remote_start_id() {
+        let b = RemoteStartBody {
+            id_token: "TAG-1".into(),
+            evse_id: Some(1),
+        };
+        assert_eq!(sent(&b, V16), json!({"idTag": "TAG-1", "connectorId": 1}));
+        assert_eq!(
+            sent(&b, V201),
+            json!({"evseId": 1, "remoteStartId": 7, "idToken": {"idToken": "TAG-1", "type": "Central"}})
+        );
+        assert_eq!(
+            shown::<RemoteStartBody>(V201, json!({"status": "Accepted", "transactionId": "tx-9"})),
+            json!({"status": "Accepted", "transaction_id": "tx-9"})
+        );
+    }
+}
