@@ -120,7 +120,7 @@ async fn main() -> anyhow::Result<()> {
             model: Set(Some("B-1".into())),
             serial: Set(None),
             firmware_version: Set(None),
-            registration_status: Set("Accepted".into()),
+            registration_status: Set(entity::values::RegistrationStatus::Accepted),
             last_seen_at: Set(None),
             last_boot_at: Set(None),
             created_at: Set(now),

@@ -133,7 +133,7 @@ async fn register(args: &Args) -> anyhow::Result<()> {
             id: Set(id_of(i)),
             organisation_id: Set(Some(1)),
             password_hash: Set(Some(hash.clone())),
-            registration_status: Set("Accepted".into()),
+            registration_status: Set(entity::values::RegistrationStatus::Accepted),
             created_at: Set(now),
             ..Default::default()
         });

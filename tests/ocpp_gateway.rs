@@ -5,6 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::{TestCharger, TestServer, boot_payload, refusal_status, status_payload};
+use entity::values::RegistrationStatus;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use voltgate::config::UnknownChargers;
@@ -41,7 +42,7 @@ async fn boot_heartbeat_and_status_are_answered_and_stored() {
         assert_eq!(charger.model.as_deref(), Some("TM-1"));
         assert_eq!(charger.serial.as_deref(), Some("SN-1"));
         assert_eq!(charger.firmware_version.as_deref(), Some("1.0.0"));
-        assert_eq!(charger.registration_status, "Accepted");
+        assert_eq!(charger.registration_status, RegistrationStatus::Accepted);
         assert!(charger.last_seen_at.is_some());
         let connectors = t.store().connectors(&id).await.unwrap();
         assert_eq!(connectors.len(), 1, "{connectors:?}");
@@ -124,7 +125,7 @@ async fn unknown_charger_in_pending_mode_waits_unassigned_until_registered() {
         assert_eq!(boot["status"], "Pending", "{version}: {boot}");
         let row = t.store().charger(&id).await.unwrap().expect("listed");
         assert_eq!(row.organisation_id, None, "shows up as unassigned");
-        assert_eq!(row.registration_status, "Pending");
+        assert_eq!(row.registration_status, RegistrationStatus::Pending);
 
         // An operator assigns it; its next boot is accepted (now with its password).
         t.register(&id, "assigned-password").await;

@@ -21,8 +21,8 @@ pub struct Model {
     pub model: Option<String>,
     pub serial: Option<String>,
     pub firmware_version: Option<String>,
-    /// `Accepted`, `Pending` or `Rejected`: what its last BootNotification was answered.
-    pub registration_status: String,
+    /// What its last BootNotification was answered.
+    pub registration_status: super::values::RegistrationStatus,
     pub last_seen_at: Option<DateTimeUtc>,
     pub last_boot_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,

@@ -10,13 +10,12 @@ pub struct Model {
     pub id: i32,
     pub token: String,
     /// `ISO14443` (RFID), `ISO15693`, `Central`, `eMAID`, `KeyCode`, `Local`, `MacAddress`.
-    pub kind: String,
+    pub kind: super::values::TokenKind,
     pub organisation_id: i32,
     pub root_id: i32,
     pub driver_id: Option<i32>,
     pub group_id: Option<i32>,
-    /// `Accepted` or `Blocked`.
-    pub status: String,
+    pub status: super::values::TokenStatus,
     pub expires_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
 }

@@ -20,3 +20,4 @@ pub mod ticket;
 pub mod ticket_comment;
 pub mod transaction;
 pub mod user;
+pub mod values;

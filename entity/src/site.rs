@@ -11,8 +11,7 @@ pub struct Model {
     pub organisation_id: i32,
     pub name: String,
     pub address: Option<String>,
-    /// `public`, `private` or `home`.
-    pub kind: String,
+    pub kind: super::values::SiteKind,
     pub created_at: DateTimeUtc,
 }
 

@@ -14,7 +14,7 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub body: String,
     /// `open`, `in_progress` or `closed`.
-    pub status: String,
+    pub status: super::values::TicketStatus,
     pub created_by: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -48,8 +48,9 @@ use crate::metrics::CommandLabels;
 use crate::ocpp::OcppVersion;
 use crate::services::{self, Audit, Target};
 use crate::state::AppState;
-use crate::store::{ACCEPTED, AuditEntry, EventKind};
+use crate::store::{AuditEntry, EventKind};
 use entity::charger;
+use entity::values::RegistrationStatus;
 
 /// A remote action, independent of OCPP version.
 #[derive(Debug, Clone, Serialize)]
@@ -203,7 +204,8 @@ impl Run<'_> {
     /// that reconnected without booting again counts as accepted if its last boot was, and so
     /// does one on another node (its boot is in the shared database).
     fn ready(&self, charger: &charger::Model) -> Result<OcppVersion, Error> {
-        let last_boot_accepted = charger.registration_status == ACCEPTED && charger.last_boot_at.is_some();
+        let last_boot_accepted =
+            charger.registration_status == RegistrationStatus::Accepted && charger.last_boot_at.is_some();
         let (version, booted) = match self.state.fleet.locate(self.charger_id) {
             Location::Nowhere => return Err(Error::Offline),
             Location::Here(conn) => (conn.version, conn.boot_accepted.unwrap_or(last_boot_accepted)),

@@ -112,8 +112,9 @@ pub fn flash_box(flash: &Flash) -> Markup {
 }
 
 /// A status in words and colour: the word is always there, the colour only helps.
-pub fn badge(status: &str) -> Markup {
-    let tone = match status {
+pub fn badge(status: impl std::fmt::Display) -> Markup {
+    let status = status.to_string();
+    let tone = match status.as_str() {
         "Available" | "online" | "Accepted" | "ok" | "Unlocked" | "Installed" | "closed" => "ok",
         "Charging" | "Occupied" | "Preparing" | "SuspendedEV" | "SuspendedEVSE" | "Finishing" | "in_progress"
         | "pending" | "Downloading" | "Downloaded" | "Installing" | "Scheduled" => "busy",

@@ -12,7 +12,8 @@ use super::{
 use crate::access::{AccessError, Authorized, Grant, Permission, Principal, cap};
 use crate::crypto;
 use crate::state::AppState;
-use crate::store::{ChargerChanges, HOME, NewChargerFields, validate_charger_id};
+use crate::store::{ChargerChanges, NewChargerFields, validate_charger_id};
+use entity::values::{RegistrationStatus, SiteKind};
 
 /// One connector's last reported status.
 #[derive(Debug, Serialize, ToSchema)]
@@ -55,7 +56,7 @@ pub struct ChargerOut {
     /// Last DiagnosticsStatusNotification (1.6) / LogStatusNotification (2.0.1) status.
     pub diagnostics_status: Option<String>,
     pub diagnostics_status_at: Option<DateTime<Utc>>,
-    pub registration_status: String,
+    pub registration_status: RegistrationStatus,
     /// Its own security profile (1 Basic auth, 2 TLS + Basic auth, 3 TLS client certificate);
     /// `null` follows the server's `ocpp.security_profile`.
     pub security_profile: Option<i32>,
@@ -170,7 +171,7 @@ pub async fn visible_charger(
 
 async fn at_home(state: &AppState, c: &charger::Model) -> Result<bool> {
     Ok(match c.site_id {
-        Some(site) => state.store.site(site).await?.is_some_and(|s| s.kind == HOME),
+        Some(site) => state.store.site(site).await?.is_some_and(|s| s.kind == SiteKind::Home),
         None => false,
     })
 }

@@ -2,6 +2,7 @@
 //! managers write them, support reads them, maintenance sees none (403 inside, 404 outside).
 
 use chrono::{DateTime, Utc};
+use entity::values::{TokenKind, TokenStatus};
 use entity::{driver, driver_group, id_token};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -78,12 +79,11 @@ pub struct GroupIn {
 pub struct TokenOut {
     pub id: i32,
     pub token: String,
-    pub kind: String,
+    pub kind: TokenKind,
     pub organisation_id: i32,
     pub driver_id: Option<i32>,
     pub group_id: Option<i32>,
-    /// `Accepted` or `Blocked`.
-    pub status: String,
+    pub status: TokenStatus,
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -109,33 +109,19 @@ pub struct TokenIn {
     #[schema(min_length = 1, max_length = 36, pattern = r"\S")]
     pub token: Option<String>,
     pub organisation_id: Option<i32>,
-    /// `ISO14443` (default), `ISO15693`, `Central`, `eMAID`, `KeyCode`, `Local`, `MacAddress`.
-    #[schema(pattern = "^(ISO14443|ISO15693|Central|eMAID|KeyCode|Local|MacAddress)$")]
-    pub kind: Option<String>,
+    /// Default `ISO14443`.
+    pub kind: Option<TokenKind>,
     #[serde(default, deserialize_with = "super::double_option")]
     #[schema(value_type = Option<i32>)]
     pub driver_id: Option<Option<i32>>,
     #[serde(default, deserialize_with = "super::double_option")]
     #[schema(value_type = Option<i32>)]
     pub group_id: Option<Option<i32>>,
-    /// `Accepted` or `Blocked`.
-    #[schema(pattern = "^(Accepted|Blocked)$")]
-    pub status: Option<String>,
+    pub status: Option<TokenStatus>,
     #[serde(default, deserialize_with = "super::double_option")]
     #[schema(value_type = Option<DateTime<Utc>>)]
     pub expires_at: Option<Option<DateTime<Utc>>>,
 }
-
-/// The token kinds OCPP 2.0.1 names (IdTokenEnumType).
-pub const TOKEN_KINDS: [&str; 7] = [
-    "ISO14443",
-    "ISO15693",
-    "Central",
-    "eMAID",
-    "KeyCode",
-    "Local",
-    "MacAddress",
-];
 
 fn required<T: Clone>(v: &Option<T>, field: &str) -> Result<T> {
     v.clone().ok_or_else(|| invalid(field, "required"))
@@ -350,16 +336,6 @@ async fn token_fields(
     org_path: &str,
     action: &str,
 ) -> Result<TokenFields> {
-    if let Some(kind) = &input.kind {
-        if !TOKEN_KINDS.contains(&kind.as_str()) {
-            return Err(invalid("kind", format!("must be one of {}", TOKEN_KINDS.join(", "))));
-        }
-    }
-    if let Some(status) = &input.status {
-        if status != "Accepted" && status != "Blocked" {
-            return Err(invalid("status", "must be Accepted or Blocked"));
-        }
-    }
     let within = |owner: i32| crate::store::ancestors_of(org_path).contains(&owner);
     if let Some(Some(d)) = input.driver_id {
         let found = state.store.driver(d).await?;
@@ -378,10 +354,10 @@ async fn token_fields(
         }
     }
     Ok(TokenFields {
-        kind: input.kind.clone(),
+        kind: input.kind,
         driver_id: input.driver_id,
         group_id: input.group_id,
-        status: input.status.clone(),
+        status: input.status,
         expires_at: input.expires_at,
     })
 }
@@ -498,14 +474,12 @@ pub struct NewToken {
     #[schema(min_length = 1, max_length = 36, pattern = r"\S")]
     pub token: String,
     pub organisation_id: i32,
-    /// `ISO14443` (default), `ISO15693`, `Central`, `eMAID`, `KeyCode`, `Local`, `MacAddress`.
-    #[schema(pattern = "^(ISO14443|ISO15693|Central|eMAID|KeyCode|Local|MacAddress)$")]
-    pub kind: Option<String>,
+    /// Default `ISO14443`.
+    pub kind: Option<TokenKind>,
     pub driver_id: Option<i32>,
     pub group_id: Option<i32>,
-    /// `Accepted` (default) or `Blocked`.
-    #[schema(pattern = "^(Accepted|Blocked)$")]
-    pub status: Option<String>,
+    /// Default `Accepted`.
+    pub status: Option<TokenStatus>,
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -527,16 +501,14 @@ impl From<NewToken> for TokenIn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenPatch {
-    #[schema(pattern = "^(ISO14443|ISO15693|Central|eMAID|KeyCode|Local|MacAddress)$")]
-    pub kind: Option<String>,
+    pub kind: Option<TokenKind>,
     #[serde(default, deserialize_with = "super::double_option")]
     #[schema(value_type = Option<i32>)]
     pub driver_id: Option<Option<i32>>,
     #[serde(default, deserialize_with = "super::double_option")]
     #[schema(value_type = Option<i32>)]
     pub group_id: Option<Option<i32>>,
-    #[schema(pattern = "^(Accepted|Blocked)$")]
-    pub status: Option<String>,
+    pub status: Option<TokenStatus>,
     #[serde(default, deserialize_with = "super::double_option")]
     #[schema(value_type = Option<DateTime<Utc>>)]
     pub expires_at: Option<Option<DateTime<Utc>>>,

@@ -8,7 +8,8 @@ use utoipa::ToSchema;
 use super::{Audit, ListQuery, Result, Target, gate, invalid, list_scope, named_organisation, refused};
 use crate::access::{AccessError, Authorized, Grant, Permission, Principal, cap};
 use crate::state::AppState;
-use crate::store::{HOME, SITE_KINDS, SiteFields};
+use crate::store::SiteFields;
+use entity::values::SiteKind;
 
 /// A site as the API shows it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -17,8 +18,7 @@ pub struct SiteOut {
     pub organisation_id: i32,
     pub name: String,
     pub address: Option<String>,
-    /// `public`, `private` or `home`.
-    pub kind: String,
+    pub kind: SiteKind,
 }
 
 impl From<site::Model> for SiteOut {
@@ -41,9 +41,8 @@ pub struct NewSite {
     #[schema(min_length = 1, pattern = r"\S")]
     pub name: String,
     pub address: Option<String>,
-    /// `public`, `private` (default) or `home`.
-    #[schema(pattern = "^(public|private|home)$")]
-    pub kind: Option<String>,
+    /// Default `private`.
+    pub kind: Option<SiteKind>,
 }
 
 /// `PATCH /api/v1/sites/{id}`
@@ -55,19 +54,11 @@ pub struct SitePatch {
     #[serde(default, deserialize_with = "super::double_option")]
     #[schema(value_type = Option<String>)]
     pub address: Option<Option<String>>,
-    #[schema(pattern = "^(public|private|home)$")]
-    pub kind: Option<String>,
+    pub kind: Option<SiteKind>,
 }
 
 fn target(s: &site::Model) -> Target {
     Target::new(format!("site:{}", s.id)).org(s.organisation_id)
-}
-
-fn check_kind(kind: &Option<String>) -> Result<()> {
-    match kind {
-        Some(k) if !SITE_KINDS.contains(&k.as_str()) => Err(invalid("kind", "must be public, private or home")),
-        _ => Ok(()),
-    }
 }
 
 /// A site the caller may see: 404 if it does not exist, is outside the caller's subtrees, or
@@ -85,7 +76,7 @@ pub(crate) async fn visible_site(state: &AppState, p: &Principal, id: i32, actio
     };
     let org = named_organisation(state, p, s.organisation_id, action).await?;
     let read = gate::<cap::ChargersRead>(state, p, &org, action, target(&s)).await?;
-    if read.grant() == Grant::HomeChargers && s.kind != HOME {
+    if read.grant() == Grant::HomeChargers && s.kind != SiteKind::Home {
         return Err(refused(state, p, action, target(&s), AccessError::NotFound.into()).await);
     }
     Ok(s)
@@ -127,13 +118,12 @@ pub async fn create(state: &AppState, p: &Principal, input: NewSite) -> Result<S
     if input.name.trim().is_empty() {
         return Err(invalid("name", "must not be empty"));
     }
-    check_kind(&input.kind)?;
     let org = named_organisation(state, p, input.organisation_id, action).await?;
     let auth = gate::<cap::ChargersWrite>(state, p, &org, action, Target::new("site").org(org.id)).await?;
     let fields = SiteFields {
         name: Some(input.name.trim().to_owned()),
         address: Some(input.address.clone()),
-        kind: input.kind.clone(),
+        kind: input.kind,
     };
     let s = state.store.create_site(&auth, fields).await?;
     Audit::new(p, action, target(&s)).request(json!(input)).ok(state).await;
@@ -143,13 +133,12 @@ pub async fn create(state: &AppState, p: &Principal, input: NewSite) -> Result<S
 /// Changes a site.
 pub async fn update(state: &AppState, p: &Principal, id: i32, patch: SitePatch) -> Result<SiteOut> {
     let action = "site.update";
-    check_kind(&patch.kind)?;
     super::non_blank("name", patch.name.as_deref())?;
     let (s, auth) = writable_site(state, p, id, action).await?;
     let fields = SiteFields {
         name: patch.name.clone(),
         address: patch.address.clone(),
-        kind: patch.kind.clone(),
+        kind: patch.kind,
     };
     let s = state.store.update_site(&auth, s, fields).await?;
     Audit::new(p, action, target(&s)).request(json!(patch)).ok(state).await;

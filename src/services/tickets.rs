@@ -9,7 +9,8 @@ use utoipa::ToSchema;
 use super::{Audit, ListQuery, Result, Target, gate, invalid, list_scope, named_organisation, refused};
 use crate::access::{AccessError, Authorized, Permission, Principal, cap};
 use crate::state::AppState;
-use crate::store::{TICKET_STATUSES, TicketFields};
+use crate::store::TicketFields;
+use entity::values::TicketStatus;
 
 /// A ticket as the API shows it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -20,7 +21,7 @@ pub struct TicketOut {
     pub title: String,
     pub body: String,
     /// `open`, `in_progress` or `closed`.
-    pub status: String,
+    pub status: TicketStatus,
     pub created_by: Option<i32>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -85,9 +86,7 @@ pub struct TicketPatch {
     #[schema(min_length = 1, pattern = r"\S")]
     pub title: Option<String>,
     pub body: Option<String>,
-    /// `open`, `in_progress` or `closed`.
-    #[schema(pattern = "^(open|in_progress|closed)$")]
-    pub status: Option<String>,
+    pub status: Option<TicketStatus>,
 }
 
 /// `POST /api/v1/tickets/{id}/comments`
@@ -180,17 +179,12 @@ pub async fn create(state: &AppState, p: &Principal, input: NewTicket) -> Result
 pub async fn update(state: &AppState, p: &Principal, id: i32, patch: TicketPatch) -> Result<TicketOut> {
     let action = "ticket.update";
     super::non_blank("title", patch.title.as_deref())?;
-    if let Some(s) = &patch.status {
-        if !TICKET_STATUSES.contains(&s.as_str()) {
-            return Err(invalid("status", "must be open, in_progress or closed"));
-        }
-    }
     let (t, auth) = visible_ticket(state, p, id, action).await?;
     let fields = TicketFields {
         charger_id: None,
         title: patch.title.clone(),
         body: patch.body.clone(),
-        status: patch.status.clone(),
+        status: patch.status,
     };
     let t = state.store.update_ticket(&auth, t, fields).await?;
     Audit::new(p, action, target(&t)).request(json!(patch)).ok(state).await;

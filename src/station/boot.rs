@@ -12,7 +12,8 @@ use rust_ocpp::v2_0_1::enumerations::registration_status_enum_type::Registration
 use rust_ocpp::v2_0_1::messages::boot_notification as m201;
 
 use super::{Session, Station, StationError};
-use crate::store::{ACCEPTED, BootInfo, PENDING};
+use crate::store::BootInfo;
+use entity::values::RegistrationStatus as Registration;
 
 /// The version-neutral answer.
 struct Decision {
@@ -50,7 +51,11 @@ impl Station {
             .charger(&session.charger_id)
             .await?
             .is_some_and(|c| c.organisation_id.is_some());
-        let status = if assigned { ACCEPTED } else { PENDING };
+        let status = if assigned {
+            Registration::Accepted
+        } else {
+            Registration::Pending
+        };
         self.store.record_boot(&session.charger_id, &info, status, now).await?;
         let took_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         // A smoothed commit time: 1/8 of each new measurement.

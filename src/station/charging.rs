@@ -22,7 +22,8 @@ use rust_ocpp::v2_0_1::messages::{authorize as auth201, meter_values as mv201, t
 use super::bounds::{self, Clock};
 use super::{Session, Station, StationError};
 use crate::ocpp::enum_name;
-use crate::store::{HOME, NewMeterValue, TransactionStart, TransactionUpdate, ancestors_of, root_of};
+use crate::store::{NewMeterValue, TransactionStart, TransactionUpdate, ancestors_of, root_of};
+use entity::values::{SiteKind, TokenStatus};
 
 /// Whether a token may charge here, in version-neutral terms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -227,7 +228,7 @@ impl Station {
                 token: Some(token.clone()),
             })
         };
-        if token.status == "Blocked" {
+        if token.status == TokenStatus::Blocked {
             return decide(Decision::Blocked);
         }
         if token.expires_at.is_some_and(|at| at <= Utc::now()) {
@@ -237,13 +238,13 @@ impl Station {
             Some(id) => self.store.site(id).await?,
             None => None,
         };
-        let public = site.as_ref().is_some_and(|s| s.kind == "public");
+        let public = site.as_ref().is_some_and(|s| s.kind == SiteKind::Public);
         // The token's organisation must be the charger's or an ancestor of it, unless the
         // site is public (then any token of the same tree will do).
         if !public && !ancestors_of(&org.path).contains(&token.organisation_id) {
             return decide(Decision::Invalid);
         }
-        if let Some(site) = site.filter(|s| s.kind == "private" || s.kind == HOME) {
+        if let Some(site) = site.filter(|s| matches!(s.kind, SiteKind::Private | SiteKind::Home)) {
             let admitted = match token.group_id {
                 Some(g) => self.store.access_rule_exists(site.id, g).await?,
                 None => false,

@@ -1,6 +1,7 @@
 //! Chargers and their connectors.
 
 use chrono::{DateTime, Utc};
+use entity::values::RegistrationStatus;
 use entity::{charger, charger_event, connector, organisation};
 use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
@@ -10,11 +11,6 @@ use sea_orm::{
 use super::scope::{Page, scope_condition};
 use super::{Error, Result, Store};
 use crate::access::{Authorized, Scope, cap};
-
-/// Registration status of a charger that connected unregistered.
-pub const PENDING: &str = "Pending";
-/// Registration status of a charger assigned to an organisation.
-pub const ACCEPTED: &str = "Accepted";
 
 /// What a BootNotification tells about a charger, in either version.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -76,7 +72,7 @@ impl Store {
             site_id: Set(site_id),
             password_hash: Set(password_hash.clone()),
             security_profile: Set(security_profile.map(i32::from)),
-            registration_status: Set(ACCEPTED.into()),
+            registration_status: Set(RegistrationStatus::Accepted),
             created_at: Set(Utc::now()),
             ..Default::default()
         };
@@ -244,7 +240,7 @@ impl Store {
         let row = charger::ActiveModel {
             id: Set(id.to_owned()),
             organisation_id: Set(None),
-            registration_status: Set(PENDING.into()),
+            registration_status: Set(RegistrationStatus::Pending),
             created_at: Set(Utc::now()),
             ..Default::default()
         };
@@ -260,10 +256,10 @@ impl Store {
         &self,
         id: &str,
         info: &BootInfo,
-        registration_status: &str,
+        status: RegistrationStatus,
         at: DateTime<Utc>,
     ) -> Result<()> {
-        let (id, info, status) = (id.to_owned(), info.clone(), registration_status.to_owned());
+        let (id, info) = (id.to_owned(), info.clone());
         let missing = format!("charger {id}");
         self.group
             .run(Box::new(move |txn| {

@@ -16,12 +16,10 @@ mod users;
 
 pub use accounts::{InvitationPurpose, InvitationState, SCOPE_ENROL_2FA, SCOPE_FULL};
 pub use audit::AuditEntry;
-pub use chargers::{
-    ACCEPTED, BootInfo, ChargerChanges, ConnectorStatus, EventKind, NewChargerFields, PENDING, validate_charger_id,
-};
+pub use chargers::{BootInfo, ChargerChanges, ConnectorStatus, EventKind, NewChargerFields, validate_charger_id};
 pub use scope::Page;
-pub use sites::{HOME, SITE_KINDS, SiteFields};
-pub use tickets::{TICKET_STATUSES, TicketFields};
+pub use sites::SiteFields;
+pub use tickets::TicketFields;
 pub use tokens::{TokenFields, ancestors_of, root_of};
 pub use transactions::{MeterWriter, NewMeterValue, TransactionFilter, TransactionStart, TransactionUpdate};
 pub use users::UserChanges;

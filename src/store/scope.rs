@@ -68,7 +68,7 @@ pub(crate) fn home_site(col: impl ColumnTrait) -> SimpleExpr {
         Query::select()
             .column(site::Column::Id)
             .from(site::Entity)
-            .and_where(site::Column::Kind.eq(super::HOME))
+            .and_where(site::Column::Kind.eq(entity::values::SiteKind::Home))
             .to_owned(),
     )
 }

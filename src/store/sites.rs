@@ -1,6 +1,7 @@
 //! Sites: where chargers stand.
 
 use chrono::Utc;
+use entity::values::SiteKind;
 use entity::{charger, site};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -10,17 +11,12 @@ use super::scope::{Page, scope_condition};
 use super::{Error, Result, Store};
 use crate::access::{Authorized, Scope, cap};
 
-/// Site kind of an employee's home (fleet managers see chargers there).
-pub const HOME: &str = "home";
-/// The site kinds DESIGN.md names.
-pub const SITE_KINDS: [&str; 3] = ["public", "private", HOME];
-
 /// New or changed site fields.
 #[derive(Debug, Clone, Default)]
 pub struct SiteFields {
     pub name: Option<String>,
     pub address: Option<Option<String>>,
-    pub kind: Option<String>,
+    pub kind: Option<SiteKind>,
 }
 
 impl Store {
@@ -52,7 +48,7 @@ impl Store {
             organisation_id: Set(auth.organisation_id()),
             name: Set(fields.name.unwrap_or_default()),
             address: Set(fields.address.flatten()),
-            kind: Set(fields.kind.unwrap_or_else(|| "private".into())),
+            kind: Set(fields.kind.unwrap_or(SiteKind::Private)),
             created_at: Set(Utc::now()),
             ..Default::default()
         }

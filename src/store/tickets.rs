@@ -1,6 +1,7 @@
 //! Maintenance tickets and their comments.
 
 use chrono::Utc;
+use entity::values::TicketStatus;
 use entity::{ticket, ticket_comment};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -10,16 +11,13 @@ use super::scope::{Page, scope_condition};
 use super::{Result, Store};
 use crate::access::{Authorized, Scope, cap};
 
-/// Ticket states.
-pub const TICKET_STATUSES: [&str; 3] = ["open", "in_progress", "closed"];
-
 /// New or changed ticket fields.
 #[derive(Debug, Clone, Default)]
 pub struct TicketFields {
     pub charger_id: Option<String>,
     pub title: Option<String>,
     pub body: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<TicketStatus>,
 }
 
 impl Store {
@@ -43,7 +41,7 @@ impl Store {
     pub async fn count_open_tickets(&self, scope: &Scope) -> Result<u64> {
         Ok(ticket::Entity::find()
             .filter(scope_condition(scope, ticket::Column::OrganisationId, None, None))
-            .filter(ticket::Column::Status.ne("closed"))
+            .filter(ticket::Column::Status.ne(TicketStatus::Closed))
             .count(&self.db)
             .await?)
     }
@@ -62,7 +60,7 @@ impl Store {
             charger_id: Set(f.charger_id),
             title: Set(f.title.unwrap_or_default()),
             body: Set(f.body.unwrap_or_default()),
-            status: Set("open".into()),
+            status: Set(TicketStatus::Open),
             created_by: Set(created_by),
             created_at: Set(now),
             updated_at: Set(now),

@@ -1,6 +1,7 @@
 //! Drivers, driver groups, id tokens, access rules and tariffs.
 
 use chrono::{DateTime, Utc};
+use entity::values::{TokenKind, TokenStatus};
 use entity::{access_rule, driver, driver_group, id_token, organisation, site, tariff};
 use sea_orm::sea_query::Query;
 use sea_orm::{
@@ -28,10 +29,10 @@ pub fn ancestors_of(path: &str) -> Vec<i32> {
 /// New or changed id token fields; `None` leaves a field alone.
 #[derive(Debug, Clone, Default)]
 pub struct TokenFields {
-    pub kind: Option<String>,
+    pub kind: Option<TokenKind>,
     pub driver_id: Option<Option<i32>>,
     pub group_id: Option<Option<i32>>,
-    pub status: Option<String>,
+    pub status: Option<TokenStatus>,
     pub expires_at: Option<Option<DateTime<Utc>>>,
 }
 
@@ -174,12 +175,12 @@ impl Store {
         auth.ensure(org.id)?;
         id_token::ActiveModel {
             token: Set(token.to_owned()),
-            kind: Set(fields.kind.unwrap_or_else(|| "ISO14443".into())),
+            kind: Set(fields.kind.unwrap_or(TokenKind::Iso14443)),
             organisation_id: Set(org.id),
             root_id: Set(root_of(&org.path)),
             driver_id: Set(fields.driver_id.flatten()),
             group_id: Set(fields.group_id.flatten()),
-            status: Set(fields.status.unwrap_or_else(|| "Accepted".into())),
+            status: Set(fields.status.unwrap_or(TokenStatus::Accepted)),
             expires_at: Set(fields.expires_at.flatten()),
             created_at: Set(Utc::now()),
             ..Default::default()

@@ -101,7 +101,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
                 dt { "Vendor / model" } dd { (or_dash(c.vendor.as_deref())) " / " (or_dash(c.model.as_deref())) }
                 dt { "Serial" } dd { (or_dash(c.serial.as_deref())) }
                 dt { "Firmware" } dd { (or_dash(c.firmware_version.as_deref())) @if let Some(s) = &c.firmware_status { " " (badge(s)) } }
-                dt { "Registration" } dd { (badge(&c.registration_status)) }
+                dt { "Registration" } dd { (badge(c.registration_status)) }
                 dt { "Last seen" } dd { (when(c.last_seen_at)) }
             }
             h2 { "Connectors" }

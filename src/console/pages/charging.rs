@@ -13,9 +13,10 @@ use crate::console::layout::{badge, csrf_input, empty, kwh, or_dash, page, when}
 use crate::console::session::{Submitted, Viewer};
 use crate::console::{PageResult, org_choices};
 use crate::services::access_rules;
-use crate::services::drivers::{self, TOKEN_KINDS, TokenIn};
+use crate::services::drivers::{self, TokenIn};
 use crate::services::transactions::{self, TransactionQuery};
 use crate::state::AppState;
+use entity::values::{TokenKind, TokenStatus, names};
 
 /// The issue-a-token form.
 #[derive(Debug, Deserialize)]
@@ -24,9 +25,9 @@ pub struct TokenForm {
     token: String,
     organisation_id: i32,
     #[serde(default)]
-    kind: Option<String>,
+    kind: Option<TokenKind>,
     #[serde(default)]
-    status: Option<String>,
+    status: Option<TokenStatus>,
 }
 
 /// `GET /tokens`
@@ -43,7 +44,7 @@ pub async fn tokens(State(state): State<AppState>, viewer: Viewer, Query(paging)
                 tbody { @for t in &rows {
                     tr {
                         td { code { (t.token) } } td { (t.kind) } td { (t.organisation_id) }
-                        td { (or_dash(t.driver_id)) } td { (badge(&t.status)) } td { (when(t.expires_at)) }
+                        td { (or_dash(t.driver_id)) } td { (badge(t.status)) } td { (when(t.expires_at)) }
                     }
                 } }
             }
@@ -60,9 +61,9 @@ pub async fn tokens(State(state): State<AppState>, viewer: Viewer, Query(paging)
                     @for (id, name) in &orgs { option value=(id) { (name) } }
                 }
                 label for="kind" { "Kind" }
-                select #kind name="kind" { @for k in TOKEN_KINDS { option value=(k) { (k) } } }
+                select #kind name="kind" { @for k in names::<TokenKind>() { option value=(k) { (k) } } }
                 label for="status" { "Status" }
-                select #status name="status" { option value="Accepted" { "Accepted" } option value="Blocked" { "Blocked" } }
+                select #status name="status" { @for s in names::<TokenStatus>() { option value=(s) { (s) } } }
                 button #issue type="submit" { "Issue token" }
             }
         }

@@ -12,7 +12,8 @@ use crate::console::{PageResult, org_choices};
 use crate::http::extract::Path;
 use crate::services::tickets::{self, NewTicket, TicketPatch};
 use crate::state::AppState;
-use crate::store::TICKET_STATUSES;
+use entity::values::{TicketStatus, names};
+use sea_orm::ActiveEnum;
 
 /// The new-ticket form.
 #[derive(Debug, Deserialize)]
@@ -39,12 +40,12 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer, Query(paging): 
                     tr {
                         td { (t.id) } td { (t.title) }
                         td { @if let Some(c) = &t.charger_id { a href=(super::chargers::href(c)) { (c) } } @else { "–" } }
-                        td { (badge(&t.status)) } td { (when(Some(t.created_at))) }
+                        td { (badge(t.status)) } td { (when(Some(t.created_at))) }
                         td {
                             form.inline method="post" action={ "/tickets/" (t.id) } {
                                 (csrf_input(&viewer))
                                 select name="status" aria-label={ "Status of ticket " (t.id) } {
-                                    @for s in TICKET_STATUSES { option value=(s) selected[*s == t.status] { (s) } }
+                                    @for s in names::<TicketStatus>() { option value=(s) selected[s == t.status.to_string()] { (s) } }
                                 }
                                 button type="submit" { "Set" }
                             }
@@ -82,14 +83,23 @@ pub struct StatusForm {
 
 /// `POST /tickets/{id}`: moves a ticket to another status.
 pub async fn set_status(State(state): State<AppState>, Path(id): Path<i32>, s: Submitted<StatusForm>) -> PageResult {
-    let patch = TicketPatch {
-        title: None,
-        body: None,
-        status: Some(s.form.status),
+    // An unknown status is told on the page like any refusal, not as a broken form.
+    let outcome = match TicketStatus::try_from_value(&s.form.status) {
+        Ok(status) => {
+            let patch = TicketPatch {
+                title: None,
+                body: None,
+                status: Some(status),
+            };
+            tickets::update(&state, &s.viewer.principal, id, patch)
+                .await
+                .map(|t| format!("Ticket #{} is {}", t.id, t.status))
+        }
+        Err(_) => Err(crate::services::invalid(
+            "status",
+            format!("must be one of {}", names::<TicketStatus>().join(", ")),
+        )),
     };
-    let outcome = tickets::update(&state, &s.viewer.principal, id, patch)
-        .await
-        .map(|t| format!("Ticket #{} is {}", t.id, t.status));
     after_form(&state, outcome, "/tickets")
 }
 

@@ -1,0 +1,93 @@
+//! The closed sets stored in string columns. Each enum reads and writes the same text the
+//! column always held (no migration), and is the one place its values are spelled.
+
+use sea_orm::Iterable;
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Where a site is; `home` sites belong to one employee (facility managers see only those).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "lowercase")]
+pub enum SiteKind {
+    #[sea_orm(string_value = "public")]
+    Public,
+    #[sea_orm(string_value = "private")]
+    Private,
+    #[sea_orm(string_value = "home")]
+    Home,
+}
+
+/// A token card's standing: blocked tokens are refused everywhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum TokenStatus {
+    #[sea_orm(string_value = "Accepted")]
+    Accepted,
+    #[sea_orm(string_value = "Blocked")]
+    Blocked,
+}
+
+/// The token kinds OCPP 2.0.1 names (IdTokenEnumType).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum TokenKind {
+    #[sea_orm(string_value = "ISO14443")]
+    #[serde(rename = "ISO14443")]
+    Iso14443,
+    #[sea_orm(string_value = "ISO15693")]
+    #[serde(rename = "ISO15693")]
+    Iso15693,
+    #[sea_orm(string_value = "Central")]
+    Central,
+    #[sea_orm(string_value = "eMAID")]
+    #[serde(rename = "eMAID")]
+    EMaid,
+    #[sea_orm(string_value = "KeyCode")]
+    KeyCode,
+    #[sea_orm(string_value = "Local")]
+    Local,
+    #[sea_orm(string_value = "MacAddress")]
+    MacAddress,
+}
+
+/// Whether a charger's BootNotification was accepted: chargers nobody adopted stay pending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum RegistrationStatus {
+    #[sea_orm(string_value = "Accepted")]
+    Accepted,
+    #[sea_orm(string_value = "Pending")]
+    Pending,
+}
+
+/// A ticket's progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum TicketStatus {
+    #[sea_orm(string_value = "open")]
+    Open,
+    #[sea_orm(string_value = "in_progress")]
+    InProgress,
+    #[sea_orm(string_value = "closed")]
+    Closed,
+}
+
+/// Every value's text, in declaration order (form selects).
+pub fn names<T: ActiveEnum<Value = String> + Iterable>() -> Vec<String> {
+    T::iter().map(|v| v.to_value()).collect()
+}
+
+macro_rules! shown_as_stored {
+    ($($t:ty),*) => {
+        $(impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.pad(&self.to_value())
+            }
+        })*
+    };
+}
+
+shown_as_stored!(SiteKind, TokenStatus, TokenKind, RegistrationStatus, TicketStatus);
