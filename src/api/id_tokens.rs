@@ -1,13 +1,8 @@
 //! `/api/v1/id-tokens`
 
-use axum::extract::State;
-use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::http::error::{ApiResult, ErrorBody};
-use crate::http::extract::{Auth, Json, Path, Query};
-use crate::services::ListQuery;
 use crate::services::drivers::{self as svc, NewToken, TokenOut, TokenPatch};
 use crate::state::AppState;
 
@@ -17,50 +12,23 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get, update, delete))
 }
 
-/// RFID cards and other id tokens the caller may read.
-#[utoipa::path(get, path = "/api/v1/id-tokens", tag = "id-tokens", params(ListQuery), security(("bearer" = [])),
-    responses((status = 200, body = [TokenOut]), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn list(State(s): State<AppState>, a: Auth, Query(q): Query<ListQuery>) -> ApiResult<axum::Json<Vec<TokenOut>>> {
-    Ok(axum::Json(svc::list_tokens(&s, &a.principal, &q).await?))
-}
-
-/// Issues a token (409 if its value exists in the organisation tree).
-#[utoipa::path(post, path = "/api/v1/id-tokens", tag = "id-tokens", request_body = NewToken, security(("bearer" = [])),
-    responses((status = 201, body = TokenOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create(
-    State(s): State<AppState>,
-    a: Auth,
-    Json(b): Json<NewToken>,
-) -> ApiResult<(StatusCode, axum::Json<TokenOut>)> {
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(svc::create_token(&s, &a.principal, b.into()).await?),
-    ))
-}
-
-/// One token.
-#[utoipa::path(get, path = "/api/v1/id-tokens/{id}", tag = "id-tokens", params(("id" = i32, Path)), security(("bearer" = [])),
-    responses((status = 200, body = TokenOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn get(State(s): State<AppState>, a: Auth, Path(id): Path<i32>) -> ApiResult<axum::Json<TokenOut>> {
-    Ok(axum::Json(svc::get_token(&s, &a.principal, id).await?))
-}
-
-/// Blocks, unblocks, expires or reassigns a token.
-#[utoipa::path(patch, path = "/api/v1/id-tokens/{id}", tag = "id-tokens", params(("id" = i32, Path)), request_body = TokenPatch, security(("bearer" = [])),
-    responses((status = 200, body = TokenOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn update(
-    State(s): State<AppState>,
-    a: Auth,
-    Path(id): Path<i32>,
-    Json(b): Json<TokenPatch>,
-) -> ApiResult<axum::Json<TokenOut>> {
-    Ok(axum::Json(svc::update_token(&s, &a.principal, id, b.into()).await?))
-}
-
-/// Deletes a token.
-#[utoipa::path(delete, path = "/api/v1/id-tokens/{id}", tag = "id-tokens", params(("id" = i32, Path)), security(("bearer" = [])),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn delete(State(s): State<AppState>, a: Auth, Path(id): Path<i32>) -> ApiResult<StatusCode> {
-    svc::delete_token(&s, &a.principal, id).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
+list_op!(
+    /// RFID cards and other id tokens the caller may read.
+    "/api/v1/id-tokens", "id-tokens", TokenOut, |s, p, q| svc::list_tokens(s, p, q)
+);
+create_op!(
+    /// Issues a token (409 if its value exists in the organisation tree).
+    "/api/v1/id-tokens", "id-tokens", NewToken => TokenOut, |s, p, b| svc::create_token(s, p, b.into())
+);
+get_op!(
+    /// One token.
+    "/api/v1/id-tokens/{id}", "id-tokens", i32 => TokenOut, |s, p, id| svc::get_token(s, p, id)
+);
+update_op!(
+    /// Blocks, unblocks, expires or reassigns a token.
+    "/api/v1/id-tokens/{id}", "id-tokens", i32, TokenPatch => TokenOut, |s, p, id, b| svc::update_token(s, p, id, b.into())
+);
+delete_op!(
+    /// Deletes a token.
+    "/api/v1/id-tokens/{id}", "id-tokens", i32, |s, p, id| svc::delete_token(s, p, id)
+);

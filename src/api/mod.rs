@@ -2,6 +2,9 @@
 //! the authenticated principal and maps the result; errors become JSON in [`error`]. The
 //! OpenAPI document is generated from the handlers' annotations.
 
+#[macro_use]
+mod crud;
+
 mod access_rules;
 mod audit;
 mod auth;

@@ -6,8 +6,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::error::{ApiResult, ErrorBody};
-use crate::http::extract::{Auth, Json, Path, Query};
-use crate::services::ListQuery;
+use crate::http::extract::{Auth, Json, Path};
 use crate::services::tickets::{self as svc, CommentOut, NewComment, NewTicket, TicketOut, TicketPatch};
 use crate::state::AppState;
 
@@ -18,42 +17,22 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(comment))
 }
 
-/// Maintenance tickets the caller may see, newest first.
-#[utoipa::path(get, path = "/api/v1/tickets", tag = "tickets", params(ListQuery), security(("bearer" = [])),
-    responses((status = 200, body = [TicketOut]), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn list(State(s): State<AppState>, a: Auth, Query(q): Query<ListQuery>) -> ApiResult<axum::Json<Vec<TicketOut>>> {
-    Ok(axum::Json(svc::list(&s, &a.principal, &q).await?))
-}
-
-/// Opens a ticket.
-#[utoipa::path(post, path = "/api/v1/tickets", tag = "tickets", request_body = NewTicket, security(("bearer" = [])),
-    responses((status = 201, body = TicketOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create(
-    State(s): State<AppState>,
-    a: Auth,
-    Json(b): Json<NewTicket>,
-) -> ApiResult<(StatusCode, axum::Json<TicketOut>)> {
-    Ok((StatusCode::CREATED, axum::Json(svc::create(&s, &a.principal, b).await?)))
-}
-
-/// One ticket with its comments.
-#[utoipa::path(get, path = "/api/v1/tickets/{id}", tag = "tickets", params(("id" = i32, Path)), security(("bearer" = [])),
-    responses((status = 200, body = TicketOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn get(State(s): State<AppState>, a: Auth, Path(id): Path<i32>) -> ApiResult<axum::Json<TicketOut>> {
-    Ok(axum::Json(svc::get(&s, &a.principal, id).await?))
-}
-
-/// Changes a ticket's title, body or status.
-#[utoipa::path(patch, path = "/api/v1/tickets/{id}", tag = "tickets", params(("id" = i32, Path)), request_body = TicketPatch, security(("bearer" = [])),
-    responses((status = 200, body = TicketOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn update(
-    State(s): State<AppState>,
-    a: Auth,
-    Path(id): Path<i32>,
-    Json(b): Json<TicketPatch>,
-) -> ApiResult<axum::Json<TicketOut>> {
-    Ok(axum::Json(svc::update(&s, &a.principal, id, b).await?))
-}
+list_op!(
+    /// Maintenance tickets the caller may see, newest first.
+    "/api/v1/tickets", "tickets", TicketOut, |s, p, q| svc::list(s, p, q)
+);
+create_op!(
+    /// Opens a ticket.
+    "/api/v1/tickets", "tickets", NewTicket => TicketOut, |s, p, b| svc::create(s, p, b)
+);
+get_op!(
+    /// One ticket with its comments.
+    "/api/v1/tickets/{id}", "tickets", i32 => TicketOut, |s, p, id| svc::get(s, p, id)
+);
+update_op!(
+    /// Changes a ticket's title, body or status.
+    "/api/v1/tickets/{id}", "tickets", i32, TicketPatch => TicketOut, |s, p, id, b| svc::update(s, p, id, b)
+);
 
 /// Comments on a ticket.
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/comments", tag = "tickets", params(("id" = i32, Path)), request_body = NewComment, security(("bearer" = [])),

@@ -6,8 +6,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::error::{ApiResult, ErrorBody};
-use crate::http::extract::{Auth, Json, JsonList, Path, Query};
-use crate::services::ListQuery;
+use crate::http::extract::{Auth, JsonList, Path};
 use crate::services::invitations::{self, InvitationOut};
 use crate::services::sessions::{self, SessionOut};
 use crate::services::two_factor;
@@ -24,50 +23,26 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(password_reset))
 }
 
-/// Users managed by the caller (operators only).
-#[utoipa::path(get, path = "/api/v1/users", tag = "users", params(ListQuery), security(("bearer" = [])),
-    responses((status = 200, body = [UserOut]), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn list(State(s): State<AppState>, a: Auth, Query(q): Query<ListQuery>) -> ApiResult<axum::Json<Vec<UserOut>>> {
-    Ok(axum::Json(svc::list(&s, &a.principal, &q).await?))
-}
-
-/// Creates a user in a home organisation of the caller's operator subtree.
-#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUser, security(("bearer" = [])),
-    responses((status = 201, body = UserOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create(
-    State(s): State<AppState>,
-    a: Auth,
-    Json(b): Json<NewUser>,
-) -> ApiResult<(StatusCode, axum::Json<UserOut>)> {
-    Ok((StatusCode::CREATED, axum::Json(svc::create(&s, &a.principal, b).await?)))
-}
-
-/// One user.
-#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = i32, Path)), security(("bearer" = [])),
-    responses((status = 200, body = UserOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn get(State(s): State<AppState>, a: Auth, Path(id): Path<i32>) -> ApiResult<axum::Json<UserOut>> {
-    Ok(axum::Json(svc::get(&s, &a.principal, id).await?))
-}
-
-/// Changes e-mail, password or disabled flag; disabling ends its sessions at once.
-#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = i32, Path)), request_body = UserPatch, security(("bearer" = [])),
-    responses((status = 200, body = UserOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn update(
-    State(s): State<AppState>,
-    a: Auth,
-    Path(id): Path<i32>,
-    Json(b): Json<UserPatch>,
-) -> ApiResult<axum::Json<UserOut>> {
-    Ok(axum::Json(svc::update(&s, &a.principal, id, b).await?))
-}
-
-/// Deletes a user.
-#[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users", params(("id" = i32, Path)), security(("bearer" = [])),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn delete(State(s): State<AppState>, a: Auth, Path(id): Path<i32>) -> ApiResult<StatusCode> {
-    svc::delete(&s, &a.principal, id).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
+list_op!(
+    /// Users managed by the caller (operators only).
+    "/api/v1/users", "users", UserOut, |s, p, q| svc::list(s, p, q)
+);
+create_op!(
+    /// Creates a user in a home organisation of the caller's operator subtree.
+    "/api/v1/users", "users", NewUser => UserOut, |s, p, b| svc::create(s, p, b)
+);
+get_op!(
+    /// One user.
+    "/api/v1/users/{id}", "users", i32 => UserOut, |s, p, id| svc::get(s, p, id)
+);
+update_op!(
+    /// Changes e-mail, password or disabled flag; disabling ends its sessions at once.
+    "/api/v1/users/{id}", "users", i32, UserPatch => UserOut, |s, p, id, b| svc::update(s, p, id, b)
+);
+delete_op!(
+    /// Deletes a user.
+    "/api/v1/users/{id}", "users", i32, |s, p, id| svc::delete(s, p, id)
+);
 
 /// Replaces the user's memberships inside the caller's operator subtrees (others are kept).
 #[utoipa::path(put, path = "/api/v1/users/{id}/memberships", tag = "users", params(("id" = i32, Path)), request_body = [MembershipOut], security(("bearer" = [])),

@@ -6,8 +6,8 @@ use rust_ocpp::v2_0_1::messages::change_availability as a201;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::Error;
 use super::message::{Message, connector16, evse};
-use super::{CommandReply, Error};
 
 /// `POST /chargers/{id}/availability`
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -30,14 +30,10 @@ pub enum AvailabilityKind {
 }
 
 impl Message for AvailabilityBody {
-    const V16: &'static str = "ChangeAvailability";
-    const V201: &'static str = "ChangeAvailability";
-    type Request16 = a16::ChangeAvailabilityRequest;
-    type Response16 = a16::ChangeAvailabilityResponse;
-    type Request201 = a201::ChangeAvailabilityRequest;
-    type Response201 = a201::ChangeAvailabilityResponse;
+    type V16 = a16::ChangeAvailabilityRequest;
+    type V201 = a201::ChangeAvailabilityRequest;
 
-    fn v16(&self) -> Result<Self::Request16, Error> {
+    fn v16(&self) -> Result<Self::V16, Error> {
         let kind = match self.kind {
             AvailabilityKind::Operative => AvailabilityType::Operative,
             AvailabilityKind::Inoperative => AvailabilityType::Inoperative,
@@ -47,7 +43,7 @@ impl Message for AvailabilityBody {
         Ok(a16::ChangeAvailabilityRequest { connector_id, kind })
     }
 
-    fn v201(&self, _: i32) -> Result<Self::Request201, Error> {
+    fn v201(&self, _: i32) -> Result<Self::V201, Error> {
         let operational_status = match self.kind {
             AvailabilityKind::Operative => OperationalStatusEnumType::Operative,
             AvailabilityKind::Inoperative => OperationalStatusEnumType::Inoperative,
@@ -57,23 +53,12 @@ impl Message for AvailabilityBody {
             evse: evse(self.evse_id, self.connector_id),
         })
     }
-
-    fn reply16(a: Self::Response16) -> CommandReply {
-        CommandReply::status(a.status, None)
-    }
-
-    fn reply201(a: Self::Response201) -> CommandReply {
-        CommandReply::status(a.status, a.status_info)
-    }
 }
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
-
     use super::*;
-    use crate::commands::message::{prepare, tests::sent};
-    use crate::ocpp::OcppVersion::{V16, V201};
+    use crate::commands::message::tests::*;
 
     #[test]
     fn whole_charger_evse_and_connector() {

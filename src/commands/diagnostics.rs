@@ -22,14 +22,10 @@ pub struct DiagnosticsBody {
 }
 
 impl Message for DiagnosticsBody {
-    const V16: &'static str = "GetDiagnostics";
-    const V201: &'static str = "GetLog";
-    type Request16 = d16::GetDiagnosticsRequest;
-    type Response16 = d16::GetDiagnosticsResponse;
-    type Request201 = l201::GetLogRequest;
-    type Response201 = l201::GetLogResponse;
+    type V16 = d16::GetDiagnosticsRequest;
+    type V201 = l201::GetLogRequest;
 
-    fn v16(&self) -> Result<Self::Request16, Error> {
+    fn v16(&self) -> Result<Self::V16, Error> {
         Ok(d16::GetDiagnosticsRequest {
             location: self.location.clone(),
             retries: None,
@@ -39,7 +35,7 @@ impl Message for DiagnosticsBody {
         })
     }
 
-    fn v201(&self, request_id: i32) -> Result<Self::Request201, Error> {
+    fn v201(&self, request_id: i32) -> Result<Self::V201, Error> {
         Ok(l201::GetLogRequest {
             log_type: LogEnumType::DiagnosticsLog,
             request_id,
@@ -52,17 +48,21 @@ impl Message for DiagnosticsBody {
             },
         })
     }
+}
 
-    /// 1.6 answers with the file name only; without one there is nothing to upload, which
-    /// the charger still accepted.
-    fn reply16(a: Self::Response16) -> CommandReply {
+/// 1.6 answers with the file name only; without one there is nothing to upload, which
+/// the charger still accepted.
+impl From<d16::GetDiagnosticsResponse> for CommandReply {
+    fn from(a: d16::GetDiagnosticsResponse) -> Self {
         CommandReply {
             file_name: a.file_name,
             ..CommandReply::status(ReplyStatus::Accepted, None)
         }
     }
+}
 
-    fn reply201(a: Self::Response201) -> CommandReply {
+impl From<l201::GetLogResponse> for CommandReply {
+    fn from(a: l201::GetLogResponse) -> Self {
         CommandReply {
             file_name: a.filename,
             ..CommandReply::status(a.status, a.status_info)
@@ -72,11 +72,8 @@ impl Message for DiagnosticsBody {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
-
     use super::*;
-    use crate::commands::message::tests::{sent, shown};
-    use crate::ocpp::OcppVersion::{V16, V201};
+    use crate::commands::message::tests::*;
 
     #[test]
     fn requests_and_file_names() {

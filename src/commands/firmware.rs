@@ -29,14 +29,10 @@ impl FirmwareBody {
 }
 
 impl Message for FirmwareBody {
-    const V16: &'static str = "UpdateFirmware";
-    const V201: &'static str = "UpdateFirmware";
-    type Request16 = f16::UpdateFirmwareRequest;
-    type Response16 = f16::UpdateFirmwareResponse;
-    type Request201 = f201::UpdateFirmwareRequest;
-    type Response201 = f201::UpdateFirmwareResponse;
+    type V16 = f16::UpdateFirmwareRequest;
+    type V201 = f201::UpdateFirmwareRequest;
 
-    fn v16(&self) -> Result<Self::Request16, Error> {
+    fn v16(&self) -> Result<Self::V16, Error> {
         Ok(f16::UpdateFirmwareRequest {
             location: self.location.clone(),
             retries: self.retries,
@@ -45,7 +41,7 @@ impl Message for FirmwareBody {
         })
     }
 
-    fn v201(&self, request_id: i32) -> Result<Self::Request201, Error> {
+    fn v201(&self, request_id: i32) -> Result<Self::V201, Error> {
         Ok(f201::UpdateFirmwareRequest {
             retries: self.retries,
             retry_interval: self.retry_interval_s,
@@ -59,24 +55,19 @@ impl Message for FirmwareBody {
             },
         })
     }
+}
 
-    /// 1.6 UpdateFirmware.conf has no fields: answering at all is acceptance.
-    fn reply16(_: Self::Response16) -> CommandReply {
+/// 1.6 UpdateFirmware.conf has no fields: answering at all is acceptance.
+impl From<f16::UpdateFirmwareResponse> for CommandReply {
+    fn from(_: f16::UpdateFirmwareResponse) -> Self {
         CommandReply::status(ReplyStatus::Accepted, None)
-    }
-
-    fn reply201(a: Self::Response201) -> CommandReply {
-        CommandReply::status(a.status, a.status_info)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
-
     use super::*;
-    use crate::commands::message::tests::{sent, shown};
-    use crate::ocpp::OcppVersion::{V16, V201};
+    use crate::commands::message::tests::*;
 
     #[test]
     fn the_2_0_1_request_carries_the_request_id_and_1_6_times_have_milliseconds() {

@@ -14,20 +14,16 @@ pub struct GetConfigurationKeys {
 }
 
 impl Message for GetConfigurationKeys {
-    const V16: &'static str = "GetConfiguration";
-    const V201: &'static str = "GetVariables";
-    type Request16 = g16::GetConfigurationRequest;
-    type Response16 = g16::GetConfigurationResponse;
-    type Request201 = g201::GetVariablesRequest;
-    type Response201 = g201::GetVariablesResponse;
+    type V16 = g16::GetConfigurationRequest;
+    type V201 = g201::GetVariablesRequest;
 
-    fn v16(&self) -> Result<Self::Request16, Error> {
+    fn v16(&self) -> Result<Self::V16, Error> {
         Ok(g16::GetConfigurationRequest {
             key: (!self.keys.is_empty()).then(|| self.keys.clone()),
         })
     }
 
-    fn v201(&self, _: i32) -> Result<Self::Request201, Error> {
+    fn v201(&self, _: i32) -> Result<Self::V201, Error> {
         if self.keys.is_empty() {
             return Err(invalid(
                 "key",
@@ -48,8 +44,10 @@ impl Message for GetConfigurationKeys {
             .collect::<Result<_, Error>>()?;
         Ok(g201::GetVariablesRequest { get_variable_data })
     }
+}
 
-    fn reply16(a: Self::Response16) -> CommandReply {
+impl From<g16::GetConfigurationResponse> for CommandReply {
+    fn from(a: g16::GetConfigurationResponse) -> Self {
         let entries = a
             .configuration_key
             .unwrap_or_default()
@@ -66,8 +64,10 @@ impl Message for GetConfigurationKeys {
             ..CommandReply::status(ReplyStatus::Accepted, None)
         }
     }
+}
 
-    fn reply201(a: Self::Response201) -> CommandReply {
+impl From<g201::GetVariablesResponse> for CommandReply {
+    fn from(a: g201::GetVariablesResponse) -> Self {
         let entries = a.get_variable_result.into_iter().map(|r| ConfigurationEntry {
             key: format!("{}.{}", r.component.name, r.variable.name),
             value: r.attribute_value,
@@ -83,14 +83,8 @@ impl Message for GetConfigurationKeys {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
-
     use super::*;
-    use crate::commands::message::{
-        prepare,
-        tests::{sent, shown},
-    };
-    use crate::ocpp::OcppVersion::{V16, V201};
+    use crate::commands::message::tests::*;
 
     #[test]
     fn all_keys_some_keys_and_component_variables() {

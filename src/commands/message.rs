@@ -9,29 +9,97 @@ use serde::de::{DeserializeOwned, IntoDeserializer};
 use serde_json::Value;
 
 use rust_ocpp::v2_0_1::datatypes::{component_type::ComponentType, variable_type::VariableType};
+use rust_ocpp::{v1_6::messages as m16, v2_0_1::messages as m201};
 
 use super::{CommandReply, Error};
 use crate::ocpp::OcppVersion;
 
-/// One remote command in both versions.
+/// One remote command in both versions: the typed request it becomes in each.
 pub trait Message {
-    /// The 1.6 action name.
-    const V16: &'static str;
-    /// The 2.0.1 action name.
-    const V201: &'static str;
-    type Request16: Serialize;
-    type Response16: DeserializeOwned;
-    type Request201: Serialize;
-    type Response201: DeserializeOwned;
+    type V16: Call;
+    type V201: Call;
 
     /// The 1.6 request, or why this body cannot be sent to a 1.6 charger.
-    fn v16(&self) -> Result<Self::Request16, Error>;
+    fn v16(&self) -> Result<Self::V16, Error>;
     /// The 2.0.1 request; `request_id` ties the charger's later notifications to the audit row.
-    fn v201(&self, request_id: i32) -> Result<Self::Request201, Error>;
-    /// A 1.6 answer as the API shows it.
-    fn reply16(answer: Self::Response16) -> CommandReply;
-    /// A 2.0.1 answer as the API shows it.
-    fn reply201(answer: Self::Response201) -> CommandReply;
+    fn v201(&self, request_id: i32) -> Result<Self::V201, Error>;
+}
+
+/// A rust-ocpp request the CSMS sends: its action name and the answer it expects.
+pub trait Call: Serialize {
+    const ACTION: &'static str;
+    type Answer: DeserializeOwned + Into<CommandReply>;
+}
+
+/// The request types, their action names and their answers, in one table.
+macro_rules! calls {
+    ($($req:ty => $action:literal, $res:ty;)*) => {
+        $(impl Call for $req {
+            const ACTION: &'static str = $action;
+            type Answer = $res;
+        })*
+    };
+}
+
+/// Answers that are a status (and, in 2.0.1, the reason for it) and nothing else.
+macro_rules! status_answers {
+    (v16: $($a:ty),*; v201: $($b:ty),* $(,)?) => {
+        $(impl From<$a> for CommandReply {
+            fn from(a: $a) -> Self {
+                CommandReply::status(a.status, None)
+            }
+        })*
+        $(impl From<$b> for CommandReply {
+            fn from(a: $b) -> Self {
+                CommandReply::status(a.status, a.status_info)
+            }
+        })*
+    };
+}
+
+calls! {
+    m16::reset::ResetRequest => "Reset", m16::reset::ResetResponse;
+    m201::reset::ResetRequest => "Reset", m201::reset::ResetResponse;
+    m16::unlock_connector::UnlockConnectorRequest => "UnlockConnector", m16::unlock_connector::UnlockConnectorResponse;
+    m201::unlock_connector::UnlockConnectorRequest => "UnlockConnector", m201::unlock_connector::UnlockConnectorResponse;
+    m16::update_firmware::UpdateFirmwareRequest => "UpdateFirmware", m16::update_firmware::UpdateFirmwareResponse;
+    m201::update_firmware::UpdateFirmwareRequest => "UpdateFirmware", m201::update_firmware::UpdateFirmwareResponse;
+    m16::change_availability::ChangeAvailabilityRequest => "ChangeAvailability",
+        m16::change_availability::ChangeAvailabilityResponse;
+    m201::change_availability::ChangeAvailabilityRequest => "ChangeAvailability",
+        m201::change_availability::ChangeAvailabilityResponse;
+    m16::trigger_message::TriggerMessageRequest => "TriggerMessage", m16::trigger_message::TriggerMessageResponse;
+    m201::trigger_message::TriggerMessageRequest => "TriggerMessage", m201::trigger_message::TriggerMessageResponse;
+    m16::get_diagnostics::GetDiagnosticsRequest => "GetDiagnostics", m16::get_diagnostics::GetDiagnosticsResponse;
+    m201::get_log::GetLogRequest => "GetLog", m201::get_log::GetLogResponse;
+    m16::get_configuration::GetConfigurationRequest => "GetConfiguration",
+        m16::get_configuration::GetConfigurationResponse;
+    m201::get_variables::GetVariablesRequest => "GetVariables", m201::get_variables::GetVariablesResponse;
+    m16::change_configuration::ChangeConfigurationRequest => "ChangeConfiguration",
+        m16::change_configuration::ChangeConfigurationResponse;
+    m201::set_variables::SetVariablesRequest => "SetVariables", m201::set_variables::SetVariablesResponse;
+    m16::remote_start_transaction::RemoteStartTransactionRequest => "RemoteStartTransaction",
+        m16::remote_start_transaction::RemoteStartTransactionResponse;
+    m201::request_start_transaction::RequestStartTransactionRequest => "RequestStartTransaction",
+        m201::request_start_transaction::RequestStartTransactionResponse;
+    m16::remote_stop_transaction::RemoteStopTransactionRequest => "RemoteStopTransaction",
+        m16::remote_stop_transaction::RemoteStopTransactionResponse;
+    m201::request_stop_transaction::RequestStopTransactionRequest => "RequestStopTransaction",
+        m201::request_stop_transaction::RequestStopTransactionResponse;
+    m16::clear_cache::ClearCacheRequest => "ClearCache", m16::clear_cache::ClearCacheResponse;
+    m201::clear_cache::ClearCacheRequest => "ClearCache", m201::clear_cache::ClearCacheResponse;
+}
+
+status_answers! {
+    v16: m16::reset::ResetResponse, m16::unlock_connector::UnlockConnectorResponse,
+        m16::change_availability::ChangeAvailabilityResponse, m16::trigger_message::TriggerMessageResponse,
+        m16::change_configuration::ChangeConfigurationResponse,
+        m16::remote_start_transaction::RemoteStartTransactionResponse,
+        m16::remote_stop_transaction::RemoteStopTransactionResponse, m16::clear_cache::ClearCacheResponse;
+    v201: m201::reset::ResetResponse, m201::unlock_connector::UnlockConnectorResponse,
+        m201::update_firmware::UpdateFirmwareResponse, m201::change_availability::ChangeAvailabilityResponse,
+        m201::trigger_message::TriggerMessageResponse,
+        m201::request_stop_transaction::RequestStopTransactionResponse, m201::clear_cache::ClearCacheResponse,
 }
 
 /// A CALL ready to send.
@@ -44,8 +112,8 @@ pub struct Prepared {
 /// The CALL for `msg` in `version`.
 pub fn prepare<M: Message>(msg: &M, version: OcppVersion, request_id: i32) -> Result<Prepared, Error> {
     let (action, payload) = match version {
-        OcppVersion::V16 => (M::V16, serde_json::to_value(msg.v16()?)),
-        OcppVersion::V201 => (M::V201, serde_json::to_value(msg.v201(request_id)?)),
+        OcppVersion::V16 => (M::V16::ACTION, serde_json::to_value(msg.v16()?)),
+        OcppVersion::V201 => (M::V201::ACTION, serde_json::to_value(msg.v201(request_id)?)),
     };
     let payload = payload.map_err(|e| Error::Internal(format!("{action}: {e}")))?;
     Ok(Prepared { action, payload })
@@ -55,8 +123,12 @@ pub fn prepare<M: Message>(msg: &M, version: OcppVersion, request_id: i32) -> Re
 pub fn answer<M: Message>(version: OcppVersion, payload: Value) -> Result<CommandReply, Error> {
     let bad = |e: serde_json::Error| Error::BadAnswer(e.to_string());
     Ok(match version {
-        OcppVersion::V16 => M::reply16(serde_json::from_value(payload).map_err(bad)?),
-        OcppVersion::V201 => M::reply201(serde_json::from_value(payload).map_err(bad)?),
+        OcppVersion::V16 => serde_json::from_value::<<M::V16 as Call>::Answer>(payload)
+            .map_err(bad)?
+            .into(),
+        OcppVersion::V201 => serde_json::from_value::<<M::V201 as Call>::Answer>(payload)
+            .map_err(bad)?
+            .into(),
     })
 }
 
@@ -121,9 +193,11 @@ pub fn millis(t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc>
 
 #[cfg(test)]
 pub mod tests {
-    use serde_json::Value;
+    pub use serde_json::{Value, json};
 
+    pub use super::prepare;
     use super::*;
+    pub use crate::ocpp::OcppVersion::{V16, V201};
 
     /// The payload `msg` sends to a charger of `version`.
     pub fn sent<M: Message>(msg: &M, version: OcppVersion) -> Value {

@@ -21,14 +21,10 @@ pub struct RemoteStartBody {
 }
 
 impl Message for RemoteStartBody {
-    const V16: &'static str = "RemoteStartTransaction";
-    const V201: &'static str = "RequestStartTransaction";
-    type Request16 = s16::RemoteStartTransactionRequest;
-    type Response16 = s16::RemoteStartTransactionResponse;
-    type Request201 = s201::RequestStartTransactionRequest;
-    type Response201 = s201::RequestStartTransactionResponse;
+    type V16 = s16::RemoteStartTransactionRequest;
+    type V201 = s201::RequestStartTransactionRequest;
 
-    fn v16(&self) -> Result<Self::Request16, Error> {
+    fn v16(&self) -> Result<Self::V16, Error> {
         Ok(s16::RemoteStartTransactionRequest {
             connector_id: self.evse_id.map(|c| connector16("evse_id", c)).transpose()?,
             id_tag: self.id_token.clone(),
@@ -36,7 +32,7 @@ impl Message for RemoteStartBody {
         })
     }
 
-    fn v201(&self, request_id: i32) -> Result<Self::Request201, Error> {
+    fn v201(&self, request_id: i32) -> Result<Self::V201, Error> {
         Ok(s201::RequestStartTransactionRequest {
             evse_id: self.evse_id,
             remote_start_id: request_id,
@@ -49,12 +45,10 @@ impl Message for RemoteStartBody {
             group_id_token: None,
         })
     }
+}
 
-    fn reply16(a: Self::Response16) -> CommandReply {
-        CommandReply::status(a.status, None)
-    }
-
-    fn reply201(a: Self::Response201) -> CommandReply {
+impl From<s201::RequestStartTransactionResponse> for CommandReply {
+    fn from(a: s201::RequestStartTransactionResponse) -> Self {
         CommandReply {
             transaction_id: a.transaction_id,
             ..CommandReply::status(a.status, a.status_info)
@@ -64,11 +58,8 @@ impl Message for RemoteStartBody {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
-
     use super::*;
-    use crate::commands::message::tests::{sent, shown};
-    use crate::ocpp::OcppVersion::{V16, V201};
+    use crate::commands::message::tests::*;
 
     #[test]
     fn central_tokens_and_the_remote_start_id() {

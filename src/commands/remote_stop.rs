@@ -5,8 +5,8 @@ use rust_ocpp::v2_0_1::messages::request_stop_transaction as s201;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::Error;
 use super::message::{Message, invalid};
-use super::{CommandReply, Error};
 
 /// `POST /chargers/{id}/remote-stop`
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -17,14 +17,10 @@ pub struct RemoteStopBody {
 }
 
 impl Message for RemoteStopBody {
-    const V16: &'static str = "RemoteStopTransaction";
-    const V201: &'static str = "RequestStopTransaction";
-    type Request16 = s16::RemoteStopTransactionRequest;
-    type Response16 = s16::RemoteStopTransactionResponse;
-    type Request201 = s201::RequestStopTransactionRequest;
-    type Response201 = s201::RequestStopTransactionResponse;
+    type V16 = s16::RemoteStopTransactionRequest;
+    type V201 = s201::RequestStopTransactionRequest;
 
-    fn v16(&self) -> Result<Self::Request16, Error> {
+    fn v16(&self) -> Result<Self::V16, Error> {
         let transaction_id = self
             .transaction_id
             .parse()
@@ -32,28 +28,17 @@ impl Message for RemoteStopBody {
         Ok(s16::RemoteStopTransactionRequest { transaction_id })
     }
 
-    fn v201(&self, _: i32) -> Result<Self::Request201, Error> {
+    fn v201(&self, _: i32) -> Result<Self::V201, Error> {
         Ok(s201::RequestStopTransactionRequest {
             transaction_id: self.transaction_id.clone(),
         })
-    }
-
-    fn reply16(a: Self::Response16) -> CommandReply {
-        CommandReply::status(a.status, None)
-    }
-
-    fn reply201(a: Self::Response201) -> CommandReply {
-        CommandReply::status(a.status, a.status_info)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
-
     use super::*;
-    use crate::commands::message::{prepare, tests::sent};
-    use crate::ocpp::OcppVersion::{V16, V201};
+    use crate::commands::message::tests::*;
 
     #[test]
     fn integer_ids_for_1_6_strings_for_2_0_1() {

@@ -5,8 +5,8 @@ use rust_ocpp::v2_0_1::{enumerations::reset_enum_type::ResetEnumType, messages::
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::Error;
 use super::message::Message;
-use super::{CommandReply, Error};
 
 /// `POST /chargers/{id}/reset`
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -26,14 +26,10 @@ pub enum ResetKind {
 }
 
 impl Message for ResetBody {
-    const V16: &'static str = "Reset";
-    const V201: &'static str = "Reset";
-    type Request16 = r16::ResetRequest;
-    type Response16 = r16::ResetResponse;
-    type Request201 = r201::ResetRequest;
-    type Response201 = r201::ResetResponse;
+    type V16 = r16::ResetRequest;
+    type V201 = r201::ResetRequest;
 
-    fn v16(&self) -> Result<Self::Request16, Error> {
+    fn v16(&self) -> Result<Self::V16, Error> {
         let kind = match self.kind {
             ResetKind::Soft => ResetRequestStatus::Soft,
             ResetKind::Hard => ResetRequestStatus::Hard,
@@ -41,7 +37,7 @@ impl Message for ResetBody {
         Ok(r16::ResetRequest { kind })
     }
 
-    fn v201(&self, _: i32) -> Result<Self::Request201, Error> {
+    fn v201(&self, _: i32) -> Result<Self::V201, Error> {
         let request_type = match self.kind {
             ResetKind::Soft => ResetEnumType::OnIdle,
             ResetKind::Hard => ResetEnumType::Immediate,
@@ -51,23 +47,12 @@ impl Message for ResetBody {
             evse_id: None,
         })
     }
-
-    fn reply16(a: Self::Response16) -> CommandReply {
-        CommandReply::status(a.status, None)
-    }
-
-    fn reply201(a: Self::Response201) -> CommandReply {
-        CommandReply::status(a.status, a.status_info)
-    }
 }
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
-
     use super::*;
-    use crate::commands::message::tests::{sent, shown};
-    use crate::ocpp::OcppVersion::{V16, V201};
+    use crate::commands::message::tests::*;
 
     #[test]
     fn soft_and_hard_in_each_version() {

@@ -19,21 +19,17 @@ pub struct ConfigurationBody {
 }
 
 impl Message for ConfigurationBody {
-    const V16: &'static str = "ChangeConfiguration";
-    const V201: &'static str = "SetVariables";
-    type Request16 = c16::ChangeConfigurationRequest;
-    type Response16 = c16::ChangeConfigurationResponse;
-    type Request201 = s201::SetVariablesRequest;
-    type Response201 = s201::SetVariablesResponse;
+    type V16 = c16::ChangeConfigurationRequest;
+    type V201 = s201::SetVariablesRequest;
 
-    fn v16(&self) -> Result<Self::Request16, Error> {
+    fn v16(&self) -> Result<Self::V16, Error> {
         Ok(c16::ChangeConfigurationRequest {
             key: self.key.clone(),
             value: self.value.clone(),
         })
     }
 
-    fn v201(&self, _: i32) -> Result<Self::Request201, Error> {
+    fn v201(&self, _: i32) -> Result<Self::V201, Error> {
         let (component, variable) = component_variable(&self.key)?;
         Ok(s201::SetVariablesRequest {
             set_variable_data: vec![SetVariableDataType {
@@ -44,14 +40,12 @@ impl Message for ConfigurationBody {
             }],
         })
     }
+}
 
-    fn reply16(a: Self::Response16) -> CommandReply {
-        CommandReply::status(a.status, None)
-    }
-
-    /// One variable was set, so its result is the answer; a charger that returns no result
-    /// did not set it.
-    fn reply201(a: Self::Response201) -> CommandReply {
+/// One variable was set, so its result is the answer; a charger that returns no result
+/// did not set it.
+impl From<s201::SetVariablesResponse> for CommandReply {
+    fn from(a: s201::SetVariablesResponse) -> Self {
         match a.set_variable_result.into_iter().next() {
             Some(r) => CommandReply::status(r.attribute_status, r.attribute_status_info),
             None => CommandReply::status(ReplyStatus::Rejected, None),
@@ -61,11 +55,8 @@ impl Message for ConfigurationBody {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
-
     use super::*;
-    use crate::commands::message::tests::{sent, shown};
-    use crate::ocpp::OcppVersion::{V16, V201};
+    use crate::commands::message::tests::*;
 
     #[test]
     fn one_variable_and_its_result() {

@@ -6,8 +6,8 @@ use rust_ocpp::v2_0_1::messages::trigger_message as t201;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::Error;
 use super::message::{Message, connector16, evse, named};
-use super::{CommandReply, Error};
 
 /// `POST /chargers/{id}/trigger`
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -21,14 +21,10 @@ pub struct TriggerBody {
 }
 
 impl Message for TriggerBody {
-    const V16: &'static str = "TriggerMessage";
-    const V201: &'static str = "TriggerMessage";
-    type Request16 = t16::TriggerMessageRequest;
-    type Response16 = t16::TriggerMessageResponse;
-    type Request201 = t201::TriggerMessageRequest;
-    type Response201 = t201::TriggerMessageResponse;
+    type V16 = t16::TriggerMessageRequest;
+    type V201 = t201::TriggerMessageRequest;
 
-    fn v16(&self) -> Result<Self::Request16, Error> {
+    fn v16(&self) -> Result<Self::V16, Error> {
         let requested_message: MessageTrigger = named("message", &self.message, "TriggerMessage")?;
         let connector_id = self
             .connector_id
@@ -41,30 +37,19 @@ impl Message for TriggerBody {
         })
     }
 
-    fn v201(&self, _: i32) -> Result<Self::Request201, Error> {
+    fn v201(&self, _: i32) -> Result<Self::V201, Error> {
         let requested_message: MessageTriggerEnumType = named("message", &self.message, "TriggerMessage")?;
         Ok(t201::TriggerMessageRequest {
             requested_message,
             evse: evse(self.evse_id, self.connector_id),
         })
     }
-
-    fn reply16(a: Self::Response16) -> CommandReply {
-        CommandReply::status(a.status, None)
-    }
-
-    fn reply201(a: Self::Response201) -> CommandReply {
-        CommandReply::status(a.status, a.status_info)
-    }
 }
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
-
     use super::*;
-    use crate::commands::message::{prepare, tests::sent};
-    use crate::ocpp::OcppVersion::{V16, V201};
+    use crate::commands::message::tests::*;
 
     #[test]
     fn each_version_knows_its_own_messages() {

@@ -5,8 +5,8 @@ use rust_ocpp::v2_0_1::messages::unlock_connector as u201;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::Error;
 use super::message::{Message, invalid};
-use super::{CommandReply, Error};
 
 /// `POST /chargers/{id}/unlock`
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -18,14 +18,10 @@ pub struct UnlockBody {
 }
 
 impl Message for UnlockBody {
-    const V16: &'static str = "UnlockConnector";
-    const V201: &'static str = "UnlockConnector";
-    type Request16 = u16::UnlockConnectorRequest;
-    type Response16 = u16::UnlockConnectorResponse;
-    type Request201 = u201::UnlockConnectorRequest;
-    type Response201 = u201::UnlockConnectorResponse;
+    type V16 = u16::UnlockConnectorRequest;
+    type V201 = u201::UnlockConnectorRequest;
 
-    fn v16(&self) -> Result<Self::Request16, Error> {
+    fn v16(&self) -> Result<Self::V16, Error> {
         let connector_id = u32::try_from(self.connector_id)
             .ok()
             .filter(|c| *c > 0)
@@ -33,7 +29,7 @@ impl Message for UnlockBody {
         Ok(u16::UnlockConnectorRequest { connector_id })
     }
 
-    fn v201(&self, _: i32) -> Result<Self::Request201, Error> {
+    fn v201(&self, _: i32) -> Result<Self::V201, Error> {
         let evse_id = self
             .evse_id
             .ok_or_else(|| invalid("evse_id", "required for OCPP 2.0.1 chargers"))?;
@@ -42,23 +38,12 @@ impl Message for UnlockBody {
             connector_id: self.connector_id,
         })
     }
-
-    fn reply16(a: Self::Response16) -> CommandReply {
-        CommandReply::status(a.status, None)
-    }
-
-    fn reply201(a: Self::Response201) -> CommandReply {
-        CommandReply::status(a.status, a.status_info)
-    }
 }
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
-
     use super::*;
-    use crate::commands::message::{prepare, tests::sent};
-    use crate::ocpp::OcppVersion::{V16, V201};
+    use crate::commands::message::tests::*;
 
     #[test]
     fn each_version_addresses_its_own_way() {
