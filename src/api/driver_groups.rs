@@ -3,7 +3,7 @@
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::services::drivers::{self as svc, GroupIn, GroupOut, NewGroup};
+use crate::services::groups::{self as svc, GroupIn, GroupOut, NewGroup};
 use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {

@@ -3,7 +3,7 @@
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::services::drivers::{self as svc, NewToken, TokenOut, TokenPatch};
+use crate::services::id_tokens::{self as svc, NewToken, TokenOut, TokenPatch};
 use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {

@@ -3,7 +3,7 @@
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::services::access_rules::{self as svc, NewTariff, TariffIn, TariffOut};
+use crate::services::tariffs::{self as svc, NewTariff, TariffIn, TariffOut};
 use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {

@@ -25,10 +25,8 @@ pub async fn gate<P: Capability>(
     action: &str,
     target: Target,
 ) -> Result<Authorized<P>> {
-    match p.authorize::<P>(org.into()) {
-        Ok(auth) => Ok(auth),
-        Err(e) => Err(refused(state, p, action, target.org(org.id), e.into()).await),
-    }
+    let refusal = |e: AccessError| (e, target.org(org.id));
+    audited(state, p, action, p.authorize::<P>(org.into()).map_err(refusal)).await
 }
 
 /// [`gate`] where the caller has already seen what it acts on (an organisation's parent, a
@@ -40,9 +38,19 @@ pub(crate) async fn gate_seen<P: Capability>(
     action: &str,
     target: Target,
 ) -> Result<Authorized<P>> {
-    match p.authorize::<P>(org.into()) {
+    let refusal = |_| (AccessError::Forbidden, target);
+    audited(state, p, action, p.authorize::<P>(org.into()).map_err(refusal)).await
+}
+
+async fn audited<P: Capability>(
+    state: &AppState,
+    p: &Principal,
+    action: &str,
+    decision: std::result::Result<Authorized<P>, (AccessError, Target)>,
+) -> Result<Authorized<P>> {
+    match decision {
         Ok(auth) => Ok(auth),
-        Err(_) => Err(refused(state, p, action, target, AccessError::Forbidden.into()).await),
+        Err((e, target)) => Err(refused(state, p, action, target, e.into()).await),
     }
 }
 
@@ -66,9 +74,45 @@ pub(crate) async fn named_organisation(
     }
 }
 
+/// A row that belongs to one organisation; audit rows name it `KIND:id`.
+pub(crate) trait Owned {
+    const KIND: &'static str;
+    fn organisation_id(&self) -> i32;
+}
+
+macro_rules! owned_rows {
+    ($($model:ty => $kind:literal),* $(,)?) => {
+        $(impl Owned for $model {
+            const KIND: &'static str = $kind;
+            fn organisation_id(&self) -> i32 {
+                self.organisation_id
+            }
+        })*
+    };
+}
+
+owned_rows! {
+    entity::driver::Model => "driver",
+    entity::driver_group::Model => "group",
+    entity::id_token::Model => "id_token",
+    entity::tariff::Model => "tariff",
+}
+
+/// [`owned_via`] for a row that knows its organisation: `found` was loaded by `id`.
+pub(crate) async fn owned<P: Capability, T: Owned>(
+    state: &AppState,
+    p: &Principal,
+    found: Option<T>,
+    id: i32,
+    action: &str,
+) -> Result<(T, Authorized<P>)> {
+    let resource = format!("{}:{id}", T::KIND);
+    owned_via(state, p, found, T::organisation_id, action, resource).await
+}
+
 /// Loads something an organisation owns and runs the gate on that organisation; a missing
 /// one answers 404 like an invisible one.
-pub(crate) async fn owned<P: Capability, T>(
+pub(crate) async fn owned_via<P: Capability, T>(
     state: &AppState,
     p: &Principal,
     found: Option<T>,

@@ -9,11 +9,14 @@ pub mod chargers;
 pub mod dashboard;
 pub mod drivers;
 mod gate;
+pub mod groups;
+pub mod id_tokens;
 pub mod invitations;
 pub mod organisations;
 pub mod passwords;
 pub mod sessions;
 pub mod sites;
+pub mod tariffs;
 pub mod tickets;
 pub mod transactions;
 pub mod two_factor;
@@ -25,7 +28,7 @@ use crate::access::AccessError;
 use crate::store::{self, Page};
 
 pub use audit_log::{Audit, Target};
-pub(crate) use gate::{gate, gate_seen, list_scope, named_organisation, owned, refused};
+pub(crate) use gate::{gate, gate_seen, list_scope, named_organisation, owned, owned_via, refused};
 
 /// A back-office failure; the API maps each variant to one HTTP status.
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +92,11 @@ pub(crate) fn invalid(field: &str, message: impl Into<String>) -> Error {
         field: field.into(),
         message: message.into(),
     }
+}
+
+/// A field a create body must have.
+pub(crate) fn required<T: Clone>(v: &Option<T>, field: &str) -> Result<T> {
+    v.clone().ok_or_else(|| invalid(field, "required"))
 }
 
 /// A text field that, when given, must hold more than white space.

@@ -7,20 +7,25 @@ mod chargers;
 mod group_commit;
 mod organisations;
 pub use organisations::{Move, OrganisationChanges};
+mod access_rules;
+mod drivers;
+mod groups;
+mod id_tokens;
 mod scope;
 mod sites;
+mod tariffs;
 mod tickets;
-mod tokens;
 mod transactions;
 mod users;
 
 pub use accounts::{InvitationPurpose, InvitationState, SCOPE_ENROL_2FA, SCOPE_FULL};
 pub use audit::AuditEntry;
 pub use chargers::{BootInfo, ChargerChanges, ConnectorStatus, EventKind, NewChargerFields, validate_charger_id};
+pub use id_tokens::TokenFields;
+pub use organisations::{ancestors_of, root_of};
 pub use scope::Page;
 pub use sites::SiteFields;
 pub use tickets::TicketFields;
-pub use tokens::{TokenFields, ancestors_of, root_of};
 pub use transactions::{MeterWriter, NewMeterValue, TransactionFilter, TransactionStart, TransactionUpdate};
 pub use users::UserChanges;
 

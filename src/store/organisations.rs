@@ -13,6 +13,19 @@ use super::scope::{Page, scope_condition};
 use super::{Error, Result, Store};
 use crate::access::{Authorized, Scope, cap};
 
+/// The root organisation's id from a materialised path (`/1/4/9/` -> 1).
+pub fn root_of(path: &str) -> i32 {
+    path.split('/')
+        .find(|s| !s.is_empty())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_default()
+}
+
+/// The ids on a path, root first (`/1/4/9/` -> [1, 4, 9]).
+pub fn ancestors_of(path: &str) -> Vec<i32> {
+    path.split('/').filter_map(|s| s.parse().ok()).collect()
+}
+
 impl Store {
     /// Creates the root organisation when the tree is empty; returns the root either way.
     pub async fn ensure_root_organisation(&self, name: &str) -> Result<organisation::Model> {
@@ -312,4 +325,15 @@ where
     E::Model: Sync,
 {
     Ok(E::find().filter(col.eq(id)).count(db).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths() {
+        assert_eq!(root_of("/1/4/9/"), 1);
+        assert_eq!(ancestors_of("/1/4/9/"), vec![1, 4, 9]);
+    }
 }

@@ -2,7 +2,7 @@
 
 use entity::{organisation, site};
 use sea_orm::sea_query::{Expr, Query, SimpleExpr};
-use sea_orm::{ColumnTrait, Condition};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::access::{Grant, Scope};
 
@@ -99,4 +99,21 @@ pub(crate) fn scope_condition<C: ColumnTrait>(
         any = any.add(entry);
     }
     any
+}
+
+/// One page of `E`'s rows owned (through `org`) by organisations in the scope, in `id` order.
+pub(crate) async fn owned_page<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    page: Page,
+    org: E::Column,
+    id: E::Column,
+) -> super::Result<Vec<E::Model>> {
+    Ok(E::find()
+        .filter(scope_condition(scope, org, None, None))
+        .order_by_asc(id)
+        .limit(page.limit)
+        .offset(page.offset)
+        .all(db)
+        .await?)
 }

@@ -12,9 +12,9 @@ use crate::access::Permission;
 use crate::console::layout::{badge, csrf_input, empty, kwh, or_dash, page, when};
 use crate::console::session::{Submitted, Viewer};
 use crate::console::{PageResult, org_choices};
-use crate::services::access_rules;
-use crate::services::drivers::{self, TokenIn};
+use crate::services::id_tokens::{self, TokenIn};
 use crate::services::transactions::{self, TransactionQuery};
+use crate::services::{drivers, tariffs};
 use crate::state::AppState;
 use entity::values::{TokenKind, TokenStatus, names};
 
@@ -33,7 +33,7 @@ pub struct TokenForm {
 /// `GET /tokens`
 pub async fn tokens(State(state): State<AppState>, viewer: Viewer, Query(paging): Query<Paging>) -> PageResult {
     let p = &viewer.principal;
-    let rows = drivers::list_tokens(&state, p, &paging.query()).await?;
+    let rows = id_tokens::list_tokens(&state, p, &paging.query()).await?;
     let orgs = org_choices(&state, p, Permission::DriversWrite).await?;
     let readable = org_choices(&state, p, Permission::DriversRead).await?;
     let body = html! {
@@ -83,7 +83,7 @@ pub async fn create_token(State(state): State<AppState>, s: Submitted<TokenForm>
         status: f.status,
         expires_at: None,
     };
-    let outcome = drivers::create_token(&state, &s.viewer.principal, input)
+    let outcome = id_tokens::create_token(&state, &s.viewer.principal, input)
         .await
         .map(|t| format!("Token {} issued ({})", t.token, t.status));
     after_form(&state, outcome, "/tokens")
@@ -168,7 +168,7 @@ pub async fn transactions_csv(
 
 /// `GET /billing`: the tariffs in reach.
 pub async fn billing(State(state): State<AppState>, viewer: Viewer, Query(paging): Query<Paging>) -> PageResult {
-    let rows = access_rules::list_tariffs(&state, &viewer.principal, &paging.query()).await?;
+    let rows = tariffs::list_tariffs(&state, &viewer.principal, &paging.query()).await?;
     let body = html! {
         @if rows.is_empty() { (empty("tariffs")) } @else {
             table {
