@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::{Audit, ListQuery, Result, Target, gate, invalid, list_scope, named_organisation, owned, required};
+use super::{Audit, ListQuery, Owned, Result, delete_owned, invalid, listed, owned, saving};
 use crate::access::{Permission, Principal, cap};
 use crate::state::AppState;
 
@@ -45,73 +45,54 @@ pub struct DriverIn {
 
 /// Drivers the caller may read.
 pub async fn list_drivers(state: &AppState, p: &Principal, q: &ListQuery) -> Result<Vec<DriverOut>> {
-    let scope = list_scope(state, p, Permission::DriversRead, q, "driver.list").await?;
-    Ok(state
-        .store
-        .drivers_in(&scope, q.page()?)
-        .await?
-        .into_iter()
-        .map(Into::into)
-        .collect())
+    let store = &state.store;
+    listed(
+        state,
+        p,
+        Permission::DriversRead,
+        q,
+        "driver.list",
+        async |scope, page| store.drivers_in(&scope, page).await,
+    )
+    .await
 }
 
 /// One driver.
 pub async fn get_driver(state: &AppState, p: &Principal, id: i32) -> Result<DriverOut> {
     let found = state.store.driver(id).await?;
-    let (d, _) = owned::<cap::DriversRead, _>(state, p, found, id, "driver.read").await?;
-    Ok(d.into())
+    Ok(owned::<cap::DriversRead, _>(state, p, found, id, "driver.read")
+        .await?
+        .0
+        .into())
 }
 
 /// Creates (`id` None) or changes a driver.
 pub async fn save_driver(state: &AppState, p: &Principal, id: Option<i32>, input: DriverIn) -> Result<DriverOut> {
     let action = if id.is_some() { "driver.update" } else { "driver.create" };
     super::non_blank("name", input.name.as_deref())?;
-    let (existing, auth) = match id {
-        Some(id) => {
-            let found = state.store.driver(id).await?;
-            let (d, auth) = owned::<cap::DriversWrite, _>(state, p, found, id, action).await?;
-            (Some(d), auth)
-        }
-        None => {
-            let org =
-                named_organisation(state, p, required(&input.organisation_id, "organisation_id")?, action).await?;
-            if input.name.as_deref().is_none_or(|n| n.trim().is_empty()) {
-                return Err(invalid("name", "must not be empty"));
-            }
-            (
-                None,
-                gate::<cap::DriversWrite>(state, p, &org, action, Target::new("driver").org(org.id)).await?,
-            )
-        }
+    if id.is_none() && input.name.is_none() {
+        return Err(invalid("name", "required"));
+    }
+    let existing = match id {
+        Some(id) => Some((id, state.store.driver(id).await?)),
+        None => None,
     };
+    let (existing, auth) = saving::<cap::DriversWrite, _>(state, p, existing, input.organisation_id, action).await?;
     let d = state
         .store
         .save_driver(&auth, existing, input.name.clone(), input.email.clone())
         .await?;
-    Audit::new(
-        p,
-        action,
-        Target::new(format!("driver:{}", d.id)).org(d.organisation_id),
-    )
-    .request(json!(input))
-    .ok(state)
-    .await;
+    Audit::new(p, action, d.target()).request(json!(input)).ok(state).await;
     Ok(d.into())
 }
 
-/// Deletes a driver.
+/// Deletes a driver (its tokens stay, unassigned).
 pub async fn delete_driver(state: &AppState, p: &Principal, id: i32) -> Result<()> {
     let found = state.store.driver(id).await?;
-    let (d, auth) = owned::<cap::DriversWrite, _>(state, p, found, id, "driver.delete").await?;
-    state.store.delete_driver(&auth, &d).await?;
-    Audit::new(
-        p,
-        "driver.delete",
-        Target::new(format!("driver:{id}")).org(d.organisation_id),
-    )
-    .ok(state)
-    .await;
-    Ok(())
+    delete_owned::<cap::DriversWrite, _>(state, p, found, id, async |auth, d| {
+        state.store.delete_driver(auth, d).await
+    })
+    .await
 }
 
 /// `POST /api/v1/drivers`: what a new driver needs.

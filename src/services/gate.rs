@@ -77,13 +77,22 @@ pub(crate) async fn named_organisation(
 /// A row that belongs to one organisation; audit rows name it `KIND:id`.
 pub(crate) trait Owned {
     const KIND: &'static str;
+    fn id(&self) -> i32;
     fn organisation_id(&self) -> i32;
+
+    /// What audit rows about this row name.
+    fn target(&self) -> Target {
+        Target::new(format!("{}:{}", Self::KIND, self.id())).org(self.organisation_id())
+    }
 }
 
 macro_rules! owned_rows {
     ($($model:ty => $kind:literal),* $(,)?) => {
         $(impl Owned for $model {
             const KIND: &'static str = $kind;
+            fn id(&self) -> i32 {
+                self.id
+            }
             fn organisation_id(&self) -> i32 {
                 self.organisation_id
             }
@@ -108,6 +117,58 @@ pub(crate) async fn owned<P: Capability, T: Owned>(
 ) -> Result<(T, Authorized<P>)> {
     let resource = format!("{}:{id}", T::KIND);
     owned_via(state, p, found, T::organisation_id, action, resource).await
+}
+
+/// The gate for saving a `T`: on a change (`existing` is the id and what was loaded for it)
+/// the row and the gate on its organisation; on a create, the gate on the organisation the
+/// body names.
+pub(crate) async fn saving<P: Capability, T: Owned>(
+    state: &AppState,
+    p: &Principal,
+    existing: Option<(i32, Option<T>)>,
+    organisation_id: Option<i32>,
+    action: &str,
+) -> Result<(Option<T>, Authorized<P>)> {
+    match existing {
+        Some((id, found)) => {
+            let (row, auth) = owned::<P, T>(state, p, found, id, action).await?;
+            Ok((Some(row), auth))
+        }
+        None => {
+            let org_id = super::required(&organisation_id, "organisation_id")?;
+            let org = named_organisation(state, p, org_id, action).await?;
+            let target = Target::new(T::KIND).org(org.id);
+            Ok((None, gate::<P>(state, p, &org, action, target).await?))
+        }
+    }
+}
+
+/// Deletes one `T` the caller may write (`KIND.delete` in the audit log).
+pub(crate) async fn delete_owned<P: Capability, T: Owned>(
+    state: &AppState,
+    p: &Principal,
+    found: Option<T>,
+    id: i32,
+    delete: impl AsyncFnOnce(&Authorized<P>, &T) -> crate::store::Result<()>,
+) -> Result<()> {
+    let action = format!("{}.delete", T::KIND);
+    let (row, auth) = owned::<P, T>(state, p, found, id, &action).await?;
+    delete(&auth, &row).await?;
+    Audit::new(p, &action, row.target()).ok(state).await;
+    Ok(())
+}
+
+/// One page of what the caller may read with `permission` (`{kind}.list` when refused).
+pub(crate) async fn listed<T, O: From<T>>(
+    state: &AppState,
+    p: &Principal,
+    permission: Permission,
+    q: &ListQuery,
+    action: &str,
+    rows: impl AsyncFnOnce(Scope, crate::store::Page) -> crate::store::Result<Vec<T>>,
+) -> Result<Vec<O>> {
+    let scope = list_scope(state, p, permission, q, action).await?;
+    Ok(rows(scope, q.page()?).await?.into_iter().map(O::from).collect())
 }
 
 /// Loads something an organisation owns and runs the gate on that organisation; a missing

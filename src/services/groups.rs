@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::{Audit, ListQuery, Result, Target, gate, invalid, list_scope, named_organisation, owned, required};
+use super::{Audit, ListQuery, Owned, Result, delete_owned, invalid, listed, owned, saving};
 use crate::access::{Permission, Principal, cap};
 use crate::state::AppState;
 
@@ -40,21 +40,25 @@ pub struct GroupIn {
 
 /// Groups the caller may read.
 pub async fn list_groups(state: &AppState, p: &Principal, q: &ListQuery) -> Result<Vec<GroupOut>> {
-    let scope = list_scope(state, p, Permission::DriversRead, q, "group.list").await?;
-    Ok(state
-        .store
-        .groups_in(&scope, q.page()?)
-        .await?
-        .into_iter()
-        .map(Into::into)
-        .collect())
+    let store = &state.store;
+    listed(
+        state,
+        p,
+        Permission::DriversRead,
+        q,
+        "group.list",
+        async |scope, page| store.groups_in(&scope, page).await,
+    )
+    .await
 }
 
 /// One group.
 pub async fn get_group(state: &AppState, p: &Principal, id: i32) -> Result<GroupOut> {
     let found = state.store.group(id).await?;
-    let (g, _) = owned::<cap::DriversRead, _>(state, p, found, id, "group.read").await?;
-    Ok(g.into())
+    Ok(owned::<cap::DriversRead, _>(state, p, found, id, "group.read")
+        .await?
+        .0
+        .into())
 }
 
 /// Creates (`id` None) or renames a group.
@@ -63,45 +67,26 @@ pub async fn save_group(state: &AppState, p: &Principal, id: Option<i32>, input:
     if input.name.trim().is_empty() {
         return Err(invalid("name", "must not be empty"));
     }
-    let (existing, auth) = match id {
-        Some(id) => {
-            let found = state.store.group(id).await?;
-            let (g, auth) = owned::<cap::DriversWrite, _>(state, p, found, id, action).await?;
-            (Some(g), auth)
-        }
-        None => {
-            let org =
-                named_organisation(state, p, required(&input.organisation_id, "organisation_id")?, action).await?;
-            (
-                None,
-                gate::<cap::DriversWrite>(state, p, &org, action, Target::new("group").org(org.id)).await?,
-            )
-        }
+    let existing = match id {
+        Some(id) => Some((id, state.store.group(id).await?)),
+        None => None,
     };
+    let (existing, auth) = saving::<cap::DriversWrite, _>(state, p, existing, input.organisation_id, action).await?;
     let g = state
         .store
         .save_group(&auth, existing, input.name.trim().to_owned())
         .await?;
-    Audit::new(p, action, Target::new(format!("group:{}", g.id)).org(g.organisation_id))
-        .request(json!(input))
-        .ok(state)
-        .await;
+    Audit::new(p, action, g.target()).request(json!(input)).ok(state).await;
     Ok(g.into())
 }
 
-/// Deletes a group.
+/// Deletes a group (its tokens stay, ungrouped; its access rules go).
 pub async fn delete_group(state: &AppState, p: &Principal, id: i32) -> Result<()> {
     let found = state.store.group(id).await?;
-    let (g, auth) = owned::<cap::DriversWrite, _>(state, p, found, id, "group.delete").await?;
-    state.store.delete_group(&auth, &g).await?;
-    Audit::new(
-        p,
-        "group.delete",
-        Target::new(format!("group:{id}")).org(g.organisation_id),
-    )
-    .ok(state)
-    .await;
-    Ok(())
+    delete_owned::<cap::DriversWrite, _>(state, p, found, id, async |auth, g| {
+        state.store.delete_group(auth, g).await
+    })
+    .await
 }
 
 /// `POST /api/v1/driver-groups`: what a new group needs.

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::{Audit, ListQuery, Result, Target, gate, invalid, list_scope, named_organisation, owned, required};
+use super::{
+    Audit, ListQuery, Owned, Result, Target, delete_owned, gate, invalid, listed, named_organisation, owned, required,
+};
 use crate::access::{Permission, Principal, cap};
 use crate::state::AppState;
 use crate::store::TokenFields;
@@ -64,21 +66,25 @@ pub struct TokenIn {
 
 /// Tokens the caller may read.
 pub async fn list_tokens(state: &AppState, p: &Principal, q: &ListQuery) -> Result<Vec<TokenOut>> {
-    let scope = list_scope(state, p, Permission::DriversRead, q, "id_token.list").await?;
-    Ok(state
-        .store
-        .id_tokens_in(&scope, q.page()?)
-        .await?
-        .into_iter()
-        .map(Into::into)
-        .collect())
+    let store = &state.store;
+    listed(
+        state,
+        p,
+        Permission::DriversRead,
+        q,
+        "id_token.list",
+        async |scope, page| store.id_tokens_in(&scope, page).await,
+    )
+    .await
 }
 
 /// One token.
 pub async fn get_token(state: &AppState, p: &Principal, id: i32) -> Result<TokenOut> {
     let found = state.store.id_token(id).await?;
-    let (t, _) = owned::<cap::DriversRead, _>(state, p, found, id, "id_token.read").await?;
-    Ok(t.into())
+    Ok(owned::<cap::DriversRead, _>(state, p, found, id, "id_token.read")
+        .await?
+        .0
+        .into())
 }
 
 /// Checks a token's fields; the driver and group must be visible to the caller and belong to
@@ -125,14 +131,7 @@ pub async fn create_token(state: &AppState, p: &Principal, input: TokenIn) -> Re
     let auth = gate::<cap::DriversWrite>(state, p, &org, action, Target::new("id_token").org(org.id)).await?;
     let fields = token_fields(state, p, &input, &org.path, action).await?;
     let t = state.store.create_id_token(&auth, &org, value.trim(), fields).await?;
-    Audit::new(
-        p,
-        action,
-        Target::new(format!("id_token:{}", t.id)).org(t.organisation_id),
-    )
-    .request(json!(input))
-    .ok(state)
-    .await;
+    Audit::new(p, action, t.target()).request(json!(input)).ok(state).await;
     Ok(t.into())
 }
 
@@ -150,26 +149,17 @@ pub async fn update_token(state: &AppState, p: &Principal, id: i32, input: Token
     let org = named_organisation(state, p, t.organisation_id, action).await?;
     let fields = token_fields(state, p, &input, &org.path, action).await?;
     let t = state.store.update_id_token(&auth, t, fields).await?;
-    Audit::new(p, action, Target::new(format!("id_token:{id}")).org(t.organisation_id))
-        .request(json!(input))
-        .ok(state)
-        .await;
+    Audit::new(p, action, t.target()).request(json!(input)).ok(state).await;
     Ok(t.into())
 }
 
 /// Deletes a token.
 pub async fn delete_token(state: &AppState, p: &Principal, id: i32) -> Result<()> {
     let found = state.store.id_token(id).await?;
-    let (t, auth) = owned::<cap::DriversWrite, _>(state, p, found, id, "id_token.delete").await?;
-    state.store.delete_id_token(&auth, &t).await?;
-    Audit::new(
-        p,
-        "id_token.delete",
-        Target::new(format!("id_token:{id}")).org(t.organisation_id),
-    )
-    .ok(state)
-    .await;
-    Ok(())
+    delete_owned::<cap::DriversWrite, _>(state, p, found, id, async |auth, t| {
+        state.store.delete_id_token(auth, t).await
+    })
+    .await
 }
 
 /// `POST /api/v1/id-tokens`: the card's value and owner are required, and fixed from then on.

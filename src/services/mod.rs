@@ -28,7 +28,9 @@ use crate::access::AccessError;
 use crate::store::{self, Page};
 
 pub use audit_log::{Audit, Target};
-pub(crate) use gate::{gate, gate_seen, list_scope, named_organisation, owned, owned_via, refused};
+pub(crate) use gate::{
+    Owned, delete_owned, gate, gate_seen, list_scope, listed, named_organisation, owned, owned_via, refused, saving,
+};
 
 /// A back-office failure; the API maps each variant to one HTTP status.
 #[derive(Debug, thiserror::Error)]

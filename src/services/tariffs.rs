@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::{Audit, ListQuery, Result, Target, gate, invalid, list_scope, named_organisation, owned};
+use super::{Audit, ListQuery, Owned, Result, delete_owned, invalid, listed, saving};
 use crate::access::{Permission, Principal, cap};
 use crate::state::AppState;
 
@@ -45,16 +45,13 @@ pub struct TariffIn {
     pub currency: Option<String>,
 }
 
-/// Tariffs the caller may see (billing).
+/// Tariffs (billing).
 pub async fn list_tariffs(state: &AppState, p: &Principal, q: &ListQuery) -> Result<Vec<TariffOut>> {
-    let scope = list_scope(state, p, Permission::Billing, q, "tariff.list").await?;
-    Ok(state
-        .store
-        .tariffs_in(&scope, q.page()?)
-        .await?
-        .into_iter()
-        .map(Into::into)
-        .collect())
+    let store = &state.store;
+    listed(state, p, Permission::Billing, q, "tariff.list", async |scope, page| {
+        store.tariffs_in(&scope, page).await
+    })
+    .await
 }
 
 /// Creates (`id` None) or changes a tariff.
@@ -73,57 +70,33 @@ pub async fn save_tariff(state: &AppState, p: &Principal, id: Option<i32>, input
     {
         return Err(invalid("currency", "must be an ISO 4217 code such as EUR"));
     }
-    let (existing, auth) = match id {
-        Some(id) => {
-            let found = state.store.tariff(id).await?;
-            let (t, auth) = owned::<cap::AccessRulesWrite, _>(state, p, found, id, action).await?;
-            (Some(t), auth)
-        }
-        None => {
-            let org_id = input
-                .organisation_id
-                .ok_or_else(|| invalid("organisation_id", "required"))?;
-            if input.price_per_kwh.is_none() {
-                return Err(invalid("price_per_kwh", "required"));
-            }
-            if input.currency.is_none() {
-                return Err(invalid("currency", "required"));
-            }
-            let org = named_organisation(state, p, org_id, action).await?;
-            (
-                None,
-                gate::<cap::AccessRulesWrite>(state, p, &org, action, Target::new("tariff").org(org.id)).await?,
-            )
-        }
+    if id.is_none() && input.price_per_kwh.is_none() {
+        return Err(invalid("price_per_kwh", "required"));
+    }
+    if id.is_none() && input.currency.is_none() {
+        return Err(invalid("currency", "required"));
+    }
+    let existing = match id {
+        Some(id) => Some((id, state.store.tariff(id).await?)),
+        None => None,
     };
+    let (existing, auth) =
+        saving::<cap::AccessRulesWrite, _>(state, p, existing, input.organisation_id, action).await?;
     let t = state
         .store
         .save_tariff(&auth, existing, input.price_per_kwh, input.currency.clone())
         .await?;
-    Audit::new(
-        p,
-        action,
-        Target::new(format!("tariff:{}", t.id)).org(t.organisation_id),
-    )
-    .request(json!(input))
-    .ok(state)
-    .await;
+    Audit::new(p, action, t.target()).request(json!(input)).ok(state).await;
     Ok(t.into())
 }
 
 /// Deletes a tariff.
 pub async fn delete_tariff(state: &AppState, p: &Principal, id: i32) -> Result<()> {
     let found = state.store.tariff(id).await?;
-    let (t, auth) = owned::<cap::AccessRulesWrite, _>(state, p, found, id, "tariff.delete").await?;
-    state.store.delete_tariff(&auth, &t).await?;
-    Audit::new(
-        p,
-        "tariff.delete",
-        Target::new(format!("tariff:{id}")).org(t.organisation_id),
-    )
-    .ok(state)
-    .await;
-    Ok(())
+    delete_owned::<cap::AccessRulesWrite, _>(state, p, found, id, async |auth, t| {
+        state.store.delete_tariff(auth, t).await
+    })
+    .await
 }
 
 /// `POST /api/v1/tariffs`: all of it is required.
