@@ -334,42 +334,8 @@ async fn user(cmd: UserCommand, state: AppState) -> anyhow::Result<()> {
             email,
             password_stdin,
         } => {
-            let org = state.store.find_organisation(&organisation).await?;
             let password = if password_stdin { Some(read_password()?) } else { None };
-            let input = NewUser {
-                username,
-                email,
-                password,
-                organisation_id: Some(org.id),
-            };
-            let created = services::users::create(&state, &admin, input)
-                .await
-                .map_err(cli_error)?;
-            if let Some(role) = role {
-                let wanted = vec![MembershipOut {
-                    organisation_id: org.id,
-                    role,
-                }];
-                services::users::set_memberships(&state, &admin, created.id, wanted)
-                    .await
-                    .map_err(cli_error)?;
-            }
-            println!(
-                "user {} ({}) created in organisation {} ({})",
-                created.id, created.username, org.id, org.name
-            );
-            if let Some(inv) = created.invitation {
-                println!(
-                    "invitation link (works once, until {}): {}",
-                    inv.expires_at.to_rfc3339(),
-                    inv.url
-                );
-                match inv.email_error {
-                    None => println!("e-mailed to the user"),
-                    Some(why) => println!("not e-mailed: {why}"),
-                }
-            }
-            Ok(())
+            add_user(&state, &admin, username, &organisation, role, email, password).await
         }
         UserCommand::Passwd { username } => {
             let u = find(username).await?;
@@ -399,6 +365,51 @@ async fn user(cmd: UserCommand, state: AppState) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `voltgate user add`: through the same service (and gate) as the API, as the system.
+async fn add_user(
+    state: &AppState,
+    admin: &Principal,
+    username: String,
+    organisation: &str,
+    role: Option<Role>,
+    email: Option<String>,
+    password: Option<String>,
+) -> anyhow::Result<()> {
+    let org = state.store.find_organisation(organisation).await?;
+    let input = NewUser {
+        username,
+        email,
+        password,
+        organisation_id: Some(org.id),
+    };
+    let created = services::users::create(state, admin, input).await.map_err(cli_error)?;
+    if let Some(role) = role {
+        let wanted = vec![MembershipOut {
+            organisation_id: org.id,
+            role,
+        }];
+        services::users::set_memberships(state, admin, created.id, wanted)
+            .await
+            .map_err(cli_error)?;
+    }
+    println!(
+        "user {} ({}) created in organisation {} ({})",
+        created.id, created.username, org.id, org.name
+    );
+    if let Some(inv) = created.invitation {
+        println!(
+            "invitation link (works once, until {}): {}",
+            inv.expires_at.to_rfc3339(),
+            inv.url
+        );
+        match inv.email_error {
+            None => println!("e-mailed to the user"),
+            Some(why) => println!("not e-mailed: {why}"),
+        }
+    }
+    Ok(())
 }
 
 /// A password from standard input: prompted without echo on a terminal, else the first line.

@@ -465,68 +465,7 @@ impl Config {
 
     /// Checks the rules serde cannot express.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let fail = |key: &str, why: &str| Err(ConfigError(format!("{key}: {why}")));
-        let o = &self.ocpp;
-        if o.security_profile > 3 {
-            return fail("ocpp.security_profile", "must be 0, 1, 2 or 3");
-        }
-        if o.security_profile >= 2 && o.tls_listen.is_none() {
-            return fail(
-                "ocpp.tls_listen",
-                "is required for security profiles 2 and 3 (chargers connect with wss://)",
-            );
-        }
-        if o.tls_listen.is_some() && self.tls.is_none() {
-            return fail("tls.cert_file", "is required with ocpp.tls_listen");
-        }
-        if self.api.tls && self.tls.is_none() {
-            return fail("tls.cert_file", "is required with api.tls");
-        }
-        if o.security_profile == 3 && self.tls.as_ref().is_none_or(|t| t.client_ca_file.is_none()) {
-            return fail(
-                "tls.client_ca_file",
-                "is required for security profile 3 (it signs the chargers' certificates)",
-            );
-        }
-        if o.heartbeat_interval_s == 0 {
-            return fail("ocpp.heartbeat_interval_s", "must be at least 1");
-        }
-        if o.call_timeout_s == 0 {
-            return fail("ocpp.call_timeout_s", "must be at least 1");
-        }
-        if o.handshake_timeout_s == 0 {
-            return fail("ocpp.handshake_timeout_s", "must be at least 1");
-        }
-        if o.idle_timeout_s <= o.ping_interval_s {
-            return fail("ocpp.idle_timeout_s", "must be longer than ocpp.ping_interval_s");
-        }
-        if o.max_message_size < 1024 {
-            return fail("ocpp.max_message_size", "must be at least 1024 bytes");
-        }
-        if o.max_write_buffer_size <= o.write_buffer_size.saturating_add(o.max_message_size) {
-            return fail(
-                "ocpp.max_write_buffer_size",
-                "must exceed ocpp.write_buffer_size + ocpp.max_message_size",
-            );
-        }
-        if o.rate_limit_per_s > 0 && o.rate_limit_burst == 0 {
-            return fail(
-                "ocpp.rate_limit_burst",
-                "must be at least 1 when ocpp.rate_limit_per_s is set",
-            );
-        }
-        if o.write_timeout_s == 0 {
-            return fail("ocpp.write_timeout_s", "must be at least 1");
-        }
-        if o.max_connections == 0 || o.max_handshakes == 0 {
-            return fail(
-                "ocpp.max_connections",
-                "connection and handshake caps must be at least 1",
-            );
-        }
-        if !(64..=1024 * 1024).contains(&o.charger_password_memory_kib) {
-            return fail("ocpp.charger_password_memory_kib", "must be 64 to 1048576");
-        }
+        self.ocpp.validate(self.tls.as_ref(), self.api.tls)?;
         if self.database.max_connections == 0 {
             return fail("database.max_connections", "must be at least 1");
         }
@@ -536,52 +475,146 @@ impl Config {
         if !(self.api.public_url.starts_with("http://") || self.api.public_url.starts_with("https://")) {
             return fail("api.public_url", "must start with http:// or https://");
         }
-        let a = &self.accounts;
-        if !(8..=128).contains(&a.password_min_length) {
+        self.accounts.validate()?;
+        self.cluster.validate()?;
+        if let Some(smtp) = &self.smtp {
+            smtp.validate()?;
+        }
+        Ok(())
+    }
+}
+
+/// A setting's refusal: `key: why`.
+fn fail(key: &str, why: &str) -> Result<(), ConfigError> {
+    Err(ConfigError(format!("{key}: {why}")))
+}
+
+impl OcppConfig {
+    /// The OCPP endpoint's settings, and the TLS they need.
+    fn validate(&self, tls: Option<&TlsConfig>, api_tls: bool) -> Result<(), ConfigError> {
+        if self.security_profile > 3 {
+            return fail("ocpp.security_profile", "must be 0, 1, 2 or 3");
+        }
+        if self.security_profile >= 2 && self.tls_listen.is_none() {
+            return fail(
+                "ocpp.tls_listen",
+                "is required for security profiles 2 and 3 (chargers connect with wss://)",
+            );
+        }
+        if self.tls_listen.is_some() && tls.is_none() {
+            return fail("tls.cert_file", "is required with ocpp.tls_listen");
+        }
+        if api_tls && tls.is_none() {
+            return fail("tls.cert_file", "is required with api.tls");
+        }
+        if self.security_profile == 3 && tls.is_none_or(|t| t.client_ca_file.is_none()) {
+            return fail(
+                "tls.client_ca_file",
+                "is required for security profile 3 (it signs the chargers' certificates)",
+            );
+        }
+        if self.heartbeat_interval_s == 0 {
+            return fail("ocpp.heartbeat_interval_s", "must be at least 1");
+        }
+        if self.call_timeout_s == 0 {
+            return fail("ocpp.call_timeout_s", "must be at least 1");
+        }
+        if self.handshake_timeout_s == 0 {
+            return fail("ocpp.handshake_timeout_s", "must be at least 1");
+        }
+        if self.idle_timeout_s <= self.ping_interval_s {
+            return fail("ocpp.idle_timeout_s", "must be longer than ocpp.ping_interval_s");
+        }
+        if self.max_message_size < 1024 {
+            return fail("ocpp.max_message_size", "must be at least 1024 bytes");
+        }
+        if self.max_write_buffer_size <= self.write_buffer_size.saturating_add(self.max_message_size) {
+            return fail(
+                "ocpp.max_write_buffer_size",
+                "must exceed ocpp.write_buffer_size + ocpp.max_message_size",
+            );
+        }
+        if self.rate_limit_per_s > 0 && self.rate_limit_burst == 0 {
+            return fail(
+                "ocpp.rate_limit_burst",
+                "must be at least 1 when ocpp.rate_limit_per_s is set",
+            );
+        }
+        if self.write_timeout_s == 0 {
+            return fail("ocpp.write_timeout_s", "must be at least 1");
+        }
+        if self.max_connections == 0 || self.max_handshakes == 0 {
+            return fail(
+                "ocpp.max_connections",
+                "connection and handshake caps must be at least 1",
+            );
+        }
+        if !(64..=1024 * 1024).contains(&self.charger_password_memory_kib) {
+            return fail("ocpp.charger_password_memory_kib", "must be 64 to 1048576");
+        }
+        Ok(())
+    }
+}
+
+impl AccountsConfig {
+    /// Password, invitation and login-throttle settings.
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !(8..=128).contains(&self.password_min_length) {
             return fail("accounts.password_min_length", "must be 8 to 128");
         }
-        a.argon2_params()?;
-        if a.invitation_ttl_s == 0 {
+        self.argon2_params()?;
+        if self.invitation_ttl_s == 0 {
             return fail("accounts.invitation_ttl_s", "must be at least 1");
         }
-        if a.login_window_s == 0 || a.login_failures_per_user == 0 || a.login_failures_per_address == 0 {
+        if self.login_window_s == 0 || self.login_failures_per_user == 0 || self.login_failures_per_address == 0 {
             return fail(
                 "accounts.login_window_s",
                 "window and failure limits must be at least 1",
             );
         }
-        let c = &self.cluster;
+        Ok(())
+    }
+}
+
+impl ClusterConfig {
+    /// Node naming, leases and the shared secret.
+    fn validate(&self) -> Result<(), ConfigError> {
         let name_ok = |s: &str| {
             !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         };
-        if c.node_id.as_deref().is_some_and(|n| !name_ok(n)) {
+        if self.node_id.as_deref().is_some_and(|n| !name_ok(n)) {
             return fail("cluster.node_id", "must be 1 to 64 letters, digits, '-' or '_'");
         }
-        if !name_ok(&c.prefix) {
+        if !name_ok(&self.prefix) {
             return fail("cluster.prefix", "must be 1 to 64 letters, digits, '-' or '_'");
         }
-        if c.lease_s < 3 {
+        if self.lease_s < 3 {
             return fail("cluster.lease_s", "must be at least 3");
         }
-        if c.nats_url.as_deref().is_some_and(|u| u.trim().is_empty()) {
+        if self.nats_url.as_deref().is_some_and(|u| u.trim().is_empty()) {
             return fail("cluster.nats_url", "must not be empty (leave it out for a single node)");
         }
-        if c.nats_url.is_some() && c.secret.as_ref().is_none_or(|s| s.expose().len() < 32) {
+        if self.nats_url.is_some() && self.secret.as_ref().is_none_or(|s| s.expose().len() < 32) {
             return fail(
                 "cluster.secret",
                 "must be set, the same on every node, at least 32 characters, when cluster.nats_url is",
             );
         }
-        if let Some(smtp) = &self.smtp {
-            if smtp.host.trim().is_empty() {
-                return fail("smtp.host", "must not be empty");
-            }
-            if smtp.from.parse::<lettre::message::Mailbox>().is_err() {
-                return fail("smtp.from", "must be an address like `voltgate <noreply@example.com>`");
-            }
-            if smtp.password.is_some() && smtp.username.is_none() {
-                return fail("smtp.username", "is required with smtp.password");
-            }
+        Ok(())
+    }
+}
+
+impl SmtpConfig {
+    /// The mail relay's settings.
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.host.trim().is_empty() {
+            return fail("smtp.host", "must not be empty");
+        }
+        if self.from.parse::<lettre::message::Mailbox>().is_err() {
+            return fail("smtp.from", "must be an address like `voltgate <noreply@example.com>`");
+        }
+        if self.password.is_some() && self.username.is_none() {
+            return fail("smtp.username", "is required with smtp.password");
         }
         Ok(())
     }

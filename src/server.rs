@@ -65,21 +65,7 @@ impl Server {
         let security_profile = config.ocpp.security_profile;
         let mut state = AppState::new(config, store)?;
         // Join the cluster before accepting chargers, so every connection is claimed.
-        let cluster = match &state.config.cluster.nats_url {
-            None => None,
-            Some(_) => {
-                let cluster = Cluster::start(
-                    &state.config.cluster,
-                    state.config.cluster.node_id(),
-                    state.config.ocpp.call_timeout(),
-                    state.gateway.registry().clone(),
-                )
-                .await
-                .context("joining the cluster (cluster.nats_url)")?;
-                state.fleet = Fleet::clustered(state.gateway.registry().clone(), Arc::clone(&cluster));
-                Some(cluster)
-            }
-        };
+        let cluster = join_cluster(&mut state).await?;
         let shutdown = CancellationToken::new();
         let mut gateway_tasks = vec![tokio::spawn(Arc::clone(&state.gateway).run(
             listener,
@@ -96,28 +82,8 @@ impl Server {
             tracing::info!(%addr, "OCPP endpoint listening on wss://{addr}/ocpp/{{chargePointId}}");
         }
 
-        let router = crate::api::router(state.clone(), crate::console::router());
-        // Before routing, so `/api/v1/organisations/3.0` reaches the route for organisation 3.
-        let app = tower::Layer::layer(&tower::util::MapRequestLayer::new(crate::api::whole_number_ids), router);
-        let app = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<ClientAddr>(app);
-        let api_shutdown = shutdown.clone();
         let api_tls = if state.config.api.tls { tls.clone() } else { None };
-        let scheme = if api_tls.is_some() { "https" } else { "http" };
-        let api_task = tokio::spawn(async move {
-            let stop = async move { api_shutdown.cancelled().await };
-            let served = match api_tls {
-                Some(tls) => {
-                    axum::serve(TlsListener::new(api_listener, tls), app)
-                        .with_graceful_shutdown(stop)
-                        .await
-                }
-                None => axum::serve(api_listener, app).with_graceful_shutdown(stop).await,
-            };
-            if let Err(e) = served {
-                tracing::error!(error = %e, "HTTP API stopped");
-            }
-        });
-        tracing::info!(%api_addr, "HTTP API listening on {scheme}://{api_addr}/api/v1");
+        let api_task = serve_api(&state, api_listener, api_tls, shutdown.clone());
 
         Ok(Self {
             state,
@@ -172,4 +138,55 @@ fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     socket.listen(4096)
+}
+
+/// Joins the cluster when `cluster.nats_url` is set, before any charger is accepted, so every
+/// connection is claimed; commands then reach chargers on other nodes through it.
+async fn join_cluster(state: &mut AppState) -> anyhow::Result<Option<Arc<Cluster>>> {
+    if state.config.cluster.nats_url.is_none() {
+        return Ok(None);
+    }
+    let cluster = Cluster::start(
+        &state.config.cluster,
+        state.config.cluster.node_id(),
+        state.config.ocpp.call_timeout(),
+        state.gateway.registry().clone(),
+    )
+    .await
+    .context("joining the cluster (cluster.nats_url)")?;
+    state.fleet = Fleet::clustered(state.gateway.registry().clone(), Arc::clone(&cluster));
+    Ok(Some(cluster))
+}
+
+/// Serves the API and the console on `api_listener` until `shutdown`.
+fn serve_api(
+    state: &AppState,
+    api_listener: tokio::net::TcpListener,
+    api_tls: Option<Arc<Tls>>,
+    shutdown: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    let api_addr = api_listener.local_addr().ok();
+    let router = crate::api::router(state.clone(), crate::console::router());
+    // Before routing, so `/api/v1/organisations/3.0` reaches the route for organisation 3.
+    let app = tower::Layer::layer(&tower::util::MapRequestLayer::new(crate::api::whole_number_ids), router);
+    let app = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<ClientAddr>(app);
+    let scheme = if api_tls.is_some() { "https" } else { "http" };
+    let api_task = tokio::spawn(async move {
+        let stop = async move { shutdown.cancelled().await };
+        let served = match api_tls {
+            Some(tls) => {
+                axum::serve(TlsListener::new(api_listener, tls), app)
+                    .with_graceful_shutdown(stop)
+                    .await
+            }
+            None => axum::serve(api_listener, app).with_graceful_shutdown(stop).await,
+        };
+        if let Err(e) = served {
+            tracing::error!(error = %e, "HTTP API stopped");
+        }
+    });
+    if let Some(api_addr) = api_addr {
+        tracing::info!(%api_addr, "HTTP API listening on {scheme}://{api_addr}/api/v1");
+    }
+    api_task
 }

@@ -14,12 +14,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpStream};
+use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::OcppConfig;
 use crate::metrics::{Metrics, VersionLabels};
+use crate::ocpp::OcppVersion;
 use crate::station::{Refusal, Session, Station, Transport};
 use crate::tls::Tls;
 use handshake::HttpRefusal;
@@ -117,18 +119,12 @@ impl Gateway {
 
     async fn serve(&self, tcp: TcpStream, peer: SocketAddr, tls: Option<Arc<Tls>>, shutdown: CancellationToken) {
         let _ = tcp.set_nodelay(true);
-        // Over a cap: a plain connection hears 503 at once; a TLS one is closed, as answering
-        // would first cost the handshake the cap is there to bound.
-        let over = if self.registry.len() >= self.config.max_connections {
-            Some("connection limit reached")
-        } else {
-            None
-        };
-        let permit = match (over, Arc::clone(&self.handshakes).try_acquire_owned()) {
-            (None, Ok(permit)) => permit,
-            (reason, _) => {
-                let reason = reason.unwrap_or("too many handshakes in progress");
+        let permit = match self.handshake_permit() {
+            Ok(permit) => permit,
+            Err(reason) => {
                 self.metrics.refused("over_capacity");
+                // A plain connection hears 503 at once; a TLS one is closed, as answering
+                // would first cost the handshake the cap is there to bound.
                 if tls.is_none() {
                     let refusal = HttpRefusal::new(503, format!("{reason}; try again later"));
                     handshake::refuse(ChargerStream::Plain(tcp), &refusal, peer).await;
@@ -138,6 +134,31 @@ impl Gateway {
                 return;
             }
         };
+        let Some((ws, charger_id, version)) = self.upgrade(tcp, peer, tls).await else {
+            return;
+        };
+        drop(permit);
+        self.run_session(ws, charger_id, version, peer, shutdown).await;
+    }
+
+    /// A place among the handshakes in progress, or why there is none.
+    fn handshake_permit(&self) -> Result<tokio::sync::OwnedSemaphorePermit, &'static str> {
+        if self.registry.len() >= self.config.max_connections {
+            return Err("connection limit reached");
+        }
+        Arc::clone(&self.handshakes)
+            .try_acquire_owned()
+            .map_err(|_| "too many handshakes in progress")
+    }
+
+    /// TLS, the HTTP upgrade request, the charger's admission and the WebSocket accept, each
+    /// refused the way its failure deserves.
+    async fn upgrade(
+        &self,
+        tcp: TcpStream,
+        peer: SocketAddr,
+        tls: Option<Arc<Tls>>,
+    ) -> Option<(WebSocketStream<ChargerStream>, String, OcppVersion)> {
         let handshake_timeout = Duration::from_secs(self.config.handshake_timeout_s);
         let (mut stream, transport) = match tokio::time::timeout(handshake_timeout, self.secure(tcp, tls)).await {
             Ok(Some(secured)) => secured,
@@ -145,25 +166,26 @@ impl Gateway {
             Ok(None) => {
                 self.metrics.refused("tls_failed");
                 tracing::warn!(%peer, "TLS handshake failed");
-                return;
+                return None;
             }
             Err(_) => {
                 self.metrics.refused("timeout");
                 tracing::warn!(%peer, "TLS handshake timed out");
-                return;
+                return None;
             }
         };
         let request = match tokio::time::timeout(handshake_timeout, handshake::read_request(&mut stream)).await {
             Ok(Ok(request)) => request,
             Ok(Err(Some(refusal))) => {
                 self.metrics.refused("bad_request");
-                return handshake::refuse(stream, &refusal, peer).await;
+                handshake::refuse(stream, &refusal, peer).await;
+                return None;
             }
-            Ok(Err(None)) => return,
+            Ok(Err(None)) => return None,
             Err(_) => {
                 self.metrics.refused("timeout");
                 tracing::warn!(%peer, "handshake timed out");
-                return;
+                return None;
             }
         };
         let charger_id = request.charger_id.clone();
@@ -181,16 +203,27 @@ impl Gateway {
                 _ => "unavailable",
             });
             http.detail = Some(format!("charger {charger_id}: {refusal}"));
-            return handshake::refuse(stream, &http, peer).await;
+            handshake::refuse(stream, &http, peer).await;
+            return None;
         }
-        let ws = match handshake::accept(stream, request, self.ws_config).await {
-            Ok(ws) => ws,
+        match handshake::accept(stream, request, self.ws_config).await {
+            Ok(ws) => Some((ws, charger_id, version)),
             Err(e) => {
                 tracing::warn!(%peer, charger = %charger_id, error = %e, "upgrade failed");
-                return;
+                None
             }
-        };
-        drop(permit);
+        }
+    }
+
+    /// The charger's session, registered for its lifetime.
+    async fn run_session(
+        &self,
+        ws: WebSocketStream<ChargerStream>,
+        charger_id: String,
+        version: OcppVersion,
+        peer: SocketAddr,
+        shutdown: CancellationToken,
+    ) {
         let registration = self.registry.register(&charger_id, version);
         let session_id = registration.session;
         tracing::info!(charger = %charger_id, %version, %peer, "charger connected");

@@ -62,7 +62,7 @@ impl Frame {
     pub fn decode(text: &str) -> Result<Frame, FrameError> {
         let value: Value = serde_json::from_str(text)
             .map_err(|e| FrameError::new(None, ErrorCode::RpcFrameworkError, format!("not valid JSON: {e}")))?;
-        let Value::Array(mut items) = value else {
+        let Value::Array(items) = value else {
             return Err(FrameError::new(
                 None,
                 ErrorCode::RpcFrameworkError,
@@ -74,7 +74,6 @@ impl Frame {
             _ => None,
         };
         let message_type = items.first().and_then(Value::as_u64);
-        let arity = items.len();
         let Some(message_type) = message_type else {
             return Err(FrameError::new(
                 id,
@@ -99,57 +98,64 @@ impl Frame {
             return Err(err);
         };
         match message_type {
-            2 => {
-                if arity != 4 {
-                    return Err(FrameError::new(
-                        Some(id),
-                        ErrorCode::RpcFrameworkError,
-                        format!("a CALL has 4 elements, got {arity}"),
-                    ));
-                }
-                let payload = items.pop().unwrap_or(Value::Null);
-                let Some(Value::String(action)) = items.pop() else {
-                    return Err(FrameError::new(
-                        Some(id),
-                        ErrorCode::RpcFrameworkError,
-                        "Action is not a string",
-                    ));
-                };
-                if !payload.is_object() {
-                    return Err(FrameError::new(
-                        Some(id),
-                        ErrorCode::FormatViolation,
-                        "payload is not a JSON object",
-                    ));
-                }
-                Ok(Frame::Call { id, action, payload })
-            }
-            3 => {
-                if arity != 3 || !items[2].is_object() {
-                    let mut err = FrameError::new(Some(id), ErrorCode::RpcFrameworkError, "malformed CALLRESULT");
-                    err.reply = false;
-                    return Err(err);
-                }
-                let payload = items.pop().unwrap_or(Value::Null);
-                Ok(Frame::CallResult { id, payload })
-            }
+            2 => Self::call(id, items),
+            3 => Self::call_result(id, items),
+            _ => Self::call_error(id, items),
+        }
+    }
+
+    fn call(id: String, mut items: Vec<Value>) -> Result<Frame, FrameError> {
+        if items.len() != 4 {
+            return Err(FrameError::new(
+                Some(id),
+                ErrorCode::RpcFrameworkError,
+                format!("a CALL has 4 elements, got {}", items.len()),
+            ));
+        }
+        let payload = items.pop().unwrap_or(Value::Null);
+        let Some(Value::String(action)) = items.pop() else {
+            return Err(FrameError::new(
+                Some(id),
+                ErrorCode::RpcFrameworkError,
+                "Action is not a string",
+            ));
+        };
+        if !payload.is_object() {
+            return Err(FrameError::new(
+                Some(id),
+                ErrorCode::FormatViolation,
+                "payload is not a JSON object",
+            ));
+        }
+        Ok(Frame::Call { id, action, payload })
+    }
+
+    /// A malformed answer is not answered (there is nothing to answer to), only dropped.
+    fn call_result(id: String, mut items: Vec<Value>) -> Result<Frame, FrameError> {
+        if items.len() != 3 || !items[2].is_object() {
+            let mut err = FrameError::new(Some(id), ErrorCode::RpcFrameworkError, "malformed CALLRESULT");
+            err.reply = false;
+            return Err(err);
+        }
+        let payload = items.pop().unwrap_or(Value::Null);
+        Ok(Frame::CallResult { id, payload })
+    }
+
+    /// 1.6 chargers in the wild sometimes omit the details object; accept 4 or 5 elements.
+    fn call_error(id: String, items: Vec<Value>) -> Result<Frame, FrameError> {
+        let code = items.get(2).and_then(Value::as_str);
+        let description = items.get(3).and_then(Value::as_str);
+        match (items.len(), code, description) {
+            (4 | 5, Some(code), Some(description)) => Ok(Frame::CallError {
+                code: code.to_owned(),
+                description: description.to_owned(),
+                details: items.get(4).cloned().unwrap_or_else(|| Value::Object(Map::new())),
+                id,
+            }),
             _ => {
-                // 1.6 chargers in the wild sometimes omit the details object; accept 4 or 5 elements.
-                let code = items.get(2).and_then(Value::as_str);
-                let description = items.get(3).and_then(Value::as_str);
-                match (arity, code, description) {
-                    (4 | 5, Some(code), Some(description)) => Ok(Frame::CallError {
-                        code: code.to_owned(),
-                        description: description.to_owned(),
-                        details: items.get(4).cloned().unwrap_or_else(|| Value::Object(Map::new())),
-                        id,
-                    }),
-                    _ => {
-                        let mut err = FrameError::new(Some(id), ErrorCode::RpcFrameworkError, "malformed CALLERROR");
-                        err.reply = false;
-                        Err(err)
-                    }
-                }
+                let mut err = FrameError::new(Some(id), ErrorCode::RpcFrameworkError, "malformed CALLERROR");
+                err.reply = false;
+                Err(err)
             }
         }
     }

@@ -117,53 +117,7 @@ impl Store {
         let id = org.id;
         // Checked and deleted in one write transaction: nothing is added in between.
         let txn = self.begin_write().await?;
-        let checks = [
-            (
-                "child organisations",
-                count::<organisation::Entity>(&txn, organisation::Column::ParentId, id).await?,
-            ),
-            (
-                "sites",
-                count::<site::Entity>(&txn, site::Column::OrganisationId, id).await?,
-            ),
-            (
-                "chargers",
-                count::<charger::Entity>(&txn, charger::Column::OrganisationId, id).await?,
-            ),
-            (
-                "users",
-                count::<user::Entity>(&txn, user::Column::OrganisationId, id).await?,
-            ),
-            (
-                "memberships",
-                count::<membership::Entity>(&txn, membership::Column::OrganisationId, id).await?,
-            ),
-            (
-                "tickets",
-                count::<ticket::Entity>(&txn, ticket::Column::OrganisationId, id).await?,
-            ),
-            (
-                "drivers",
-                count::<driver::Entity>(&txn, driver::Column::OrganisationId, id).await?,
-            ),
-            (
-                "driver groups",
-                count::<driver_group::Entity>(&txn, driver_group::Column::OrganisationId, id).await?,
-            ),
-            (
-                "id tokens",
-                count::<id_token::Entity>(&txn, id_token::Column::OrganisationId, id).await?,
-            ),
-            (
-                "tariffs",
-                count::<tariff::Entity>(&txn, tariff::Column::OrganisationId, id).await?,
-            ),
-        ];
-        let held: Vec<String> = checks
-            .iter()
-            .filter(|(_, n)| *n > 0)
-            .map(|(what, n)| format!("{n} {what}"))
-            .collect();
+        let held = holdings(&txn, id).await?;
         if !held.is_empty() {
             return Err(Error::Conflict(format!(
                 "organisation {id} is not empty: {}",
@@ -325,6 +279,57 @@ where
     E::Model: Sync,
 {
     Ok(E::find().filter(col.eq(id)).count(db).await?)
+}
+
+/// What an organisation still holds, as "3 sites" phrases; empty when it may be deleted.
+async fn holdings(txn: &sea_orm::DatabaseTransaction, id: i32) -> Result<Vec<String>> {
+    let checks = [
+        (
+            "child organisations",
+            count::<organisation::Entity>(txn, organisation::Column::ParentId, id).await?,
+        ),
+        (
+            "sites",
+            count::<site::Entity>(txn, site::Column::OrganisationId, id).await?,
+        ),
+        (
+            "chargers",
+            count::<charger::Entity>(txn, charger::Column::OrganisationId, id).await?,
+        ),
+        (
+            "users",
+            count::<user::Entity>(txn, user::Column::OrganisationId, id).await?,
+        ),
+        (
+            "memberships",
+            count::<membership::Entity>(txn, membership::Column::OrganisationId, id).await?,
+        ),
+        (
+            "tickets",
+            count::<ticket::Entity>(txn, ticket::Column::OrganisationId, id).await?,
+        ),
+        (
+            "drivers",
+            count::<driver::Entity>(txn, driver::Column::OrganisationId, id).await?,
+        ),
+        (
+            "driver groups",
+            count::<driver_group::Entity>(txn, driver_group::Column::OrganisationId, id).await?,
+        ),
+        (
+            "id tokens",
+            count::<id_token::Entity>(txn, id_token::Column::OrganisationId, id).await?,
+        ),
+        (
+            "tariffs",
+            count::<tariff::Entity>(txn, tariff::Column::OrganisationId, id).await?,
+        ),
+    ];
+    Ok(checks
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(what, n)| format!("{n} {what}"))
+        .collect())
 }
 
 #[cfg(test)]

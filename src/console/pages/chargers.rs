@@ -127,43 +127,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
                 }
             }
         }
-        @if maintain {
-            h2 { "Remote maintenance" }
-            div.actions {
-                form method="post" action={ (here) "/reset" } {
-                    (csrf_input(&viewer))
-                    label for="reset-type" { "Reset" }
-                    select #reset-type name="type" {
-                        option value="soft" selected { "soft (when idle)" }
-                        option value="hard" { "hard (now)" }
-                    }
-                    button #reset type="submit" { "Reset" }
-                }
-                form method="post" action={ (here) "/firmware" } {
-                    (csrf_input(&viewer))
-                    label for="firmware-location" { "Firmware URL" }
-                    input #firmware-location type="url" name="location" required placeholder="https://firmware.example.com/cp-2.1.bin";
-                    button type="submit" { "Update firmware" }
-                }
-                form method="post" action={ (here) "/availability" } {
-                    (csrf_input(&viewer))
-                    label for="availability-type" { "Availability" }
-                    select #availability-type name="type" {
-                        option value="operative" { "operative" }
-                        option value="inoperative" { "inoperative" }
-                    }
-                    button type="submit" { "Set availability" }
-                }
-                form method="post" action={ (here) "/trigger" } {
-                    (csrf_input(&viewer))
-                    label for="trigger-message" { "Ask for" }
-                    select #trigger-message name="message" {
-                        @for m in TRIGGERS { option value=(m) { (m) } }
-                    }
-                    button type="submit" { "Trigger" }
-                }
-            }
-        }
+        @if maintain { (maintenance_forms(&viewer, &here)) }
         h2 { "Firmware and diagnostics" }
         @if events.is_empty() { (empty("firmware or diagnostics statuses")) } @else {
             table {
@@ -173,6 +137,47 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         }
     };
     Ok(page(&state, &viewer, "/chargers", &format!("Charger {}", c.id), body))
+}
+
+/// The remote maintenance forms of a charger's page (for those who may maintain it).
+fn maintenance_forms(viewer: &Viewer, here: &str) -> Markup {
+    html! {
+        h2 { "Remote maintenance" }
+        div.actions {
+            form method="post" action={ (here) "/reset" } {
+                (csrf_input(viewer))
+                label for="reset-type" { "Reset" }
+                select #reset-type name="type" {
+                    option value="soft" selected { "soft (when idle)" }
+                    option value="hard" { "hard (now)" }
+                }
+                button #reset type="submit" { "Reset" }
+            }
+            form method="post" action={ (here) "/firmware" } {
+                (csrf_input(viewer))
+                label for="firmware-location" { "Firmware URL" }
+                input #firmware-location type="url" name="location" required placeholder="https://firmware.example.com/cp-2.1.bin";
+                button type="submit" { "Update firmware" }
+            }
+            form method="post" action={ (here) "/availability" } {
+                (csrf_input(viewer))
+                label for="availability-type" { "Availability" }
+                select #availability-type name="type" {
+                    option value="operative" { "operative" }
+                    option value="inoperative" { "inoperative" }
+                }
+                button type="submit" { "Set availability" }
+            }
+            form method="post" action={ (here) "/trigger" } {
+                (csrf_input(viewer))
+                label for="trigger-message" { "Ask for" }
+                select #trigger-message name="message" {
+                    @for m in TRIGGERS { option value=(m) { (m) } }
+                }
+                button type="submit" { "Trigger" }
+            }
+        }
+    }
 }
 
 /// Sends a command and comes back to the charger's page with the charger's answer, or why
