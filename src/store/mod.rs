@@ -131,3 +131,6 @@ impl Store {
         &self.db
     }
 }
+
+#[cfg(test)]
+mod tests;
