@@ -12,55 +12,15 @@ mod common;
 
 use std::time::Duration;
 
+use common::world::{PASSWORD, create_org, create_user, membership_list};
 use common::{Api, TestServer};
 use reqwest::Method;
 use serde_json::{Value, json};
 
 const ROOT: i64 = 1;
-const PASSWORD: &str = "escalation-test-password-1";
 
 // ---------------------------------------------------------------------------------------------
 // helpers
-
-fn id_of(body: &Value, what: &str) -> i64 {
-    body["id"]
-        .as_i64()
-        .unwrap_or_else(|| panic!("{what}: integer `id` in {body}"))
-}
-
-async fn create_org(admin: &Api, name: &str, parent: i64) -> i64 {
-    let (status, body) = admin
-        .post("/organisations", json!({"name": name, "parent_id": parent}))
-        .await;
-    assert_eq!(status, 201, "create organisation {name}: {body}");
-    id_of(&body, name)
-}
-
-fn membership_list(memberships: &[(i64, &str)]) -> Value {
-    Value::Array(
-        memberships
-            .iter()
-            .map(|(o, r)| json!({"organisation_id": o, "role": r}))
-            .collect(),
-    )
-}
-
-/// Creates (as `api`) a user whose home organisation is `org`, with exactly `memberships`.
-async fn create_user(api: &Api, username: &str, org: i64, memberships: &[(i64, &str)]) -> i64 {
-    let (status, body) = api
-        .post(
-            "/users",
-            json!({"username": username, "password": PASSWORD, "organisation_id": org}),
-        )
-        .await;
-    assert_eq!(status, 201, "create user {username}: {body}");
-    let id = id_of(&body, username);
-    let (status, body) = api
-        .put(&format!("/users/{id}/memberships"), membership_list(memberships))
-        .await;
-    assert_eq!(status, 200, "memberships of {username}: {body}");
-    id
-}
 
 /// The user as the admin sees it.
 async fn user(admin: &Api, id: i64) -> Value {

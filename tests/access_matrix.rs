@@ -15,12 +15,12 @@
 
 mod common;
 
+use common::world::{PASSWORD, create_org, create_user, id_of};
 use common::{Api, TestServer};
 use reqwest::Method;
 use serde_json::{Value, json};
 
 const ROOT: i64 = 1;
-const PASSWORD: &str = "matrix-test-password-1";
 
 const OP: &str = "operator";
 const SUP: &str = "support";
@@ -31,20 +31,6 @@ const ROLES: [&str; 5] = [OP, SUP, MNT, FAC, FLT];
 
 // ---------------------------------------------------------------------------------------------
 // helpers
-
-fn id_of(body: &Value, what: &str) -> i64 {
-    body["id"]
-        .as_i64()
-        .unwrap_or_else(|| panic!("{what}: integer `id` in {body}"))
-}
-
-async fn create_org(admin: &Api, name: &str, parent: i64) -> i64 {
-    let (status, body) = admin
-        .post("/organisations", json!({"name": name, "parent_id": parent}))
-        .await;
-    assert_eq!(status, 201, "create organisation {name}: {body}");
-    id_of(&body, name)
-}
 
 async fn create_site(admin: &Api, org: i64, name: &str, kind: &str) -> i64 {
     let (status, body) = admin
@@ -73,25 +59,6 @@ async fn create_ticket(admin: &Api, org: i64, charger: &str, title: &str) -> i64
         .await;
     assert_eq!(status, 201, "create ticket {title}: {body}");
     id_of(&body, title)
-}
-
-/// Creates a user whose home organisation is `org` and gives it exactly `memberships`.
-async fn create_user(admin: &Api, username: &str, org: i64, memberships: &[(i64, &str)]) -> i64 {
-    let (status, body) = admin
-        .post(
-            "/users",
-            json!({"username": username, "password": PASSWORD, "organisation_id": org}),
-        )
-        .await;
-    assert_eq!(status, 201, "create user {username}: {body}");
-    let id = id_of(&body, username);
-    let list: Vec<Value> = memberships
-        .iter()
-        .map(|(o, r)| json!({"organisation_id": o, "role": r}))
-        .collect();
-    let (status, body) = admin.put(&format!("/users/{id}/memberships"), Value::Array(list)).await;
-    assert_eq!(status, 200, "memberships of {username}: {body}");
-    id
 }
 
 /// The `id`s in a list answer (ids may be integers or strings).

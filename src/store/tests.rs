@@ -58,7 +58,10 @@ async fn an_organisation_that_holds_something_is_not_deleted_and_says_what() {
         Err(Error::Conflict(why)) => assert!(why.contains("1 sites"), "{why}"),
         other => panic!("a non-empty organisation was deleted: {other:?}"),
     }
-    store.delete_organisation(&on_root, &b).await.expect("an empty one goes");
+    store
+        .delete_organisation(&on_root, &b)
+        .await
+        .expect("an empty one goes");
     assert!(store.organisation(b.id).await.unwrap().is_none());
 }
 
@@ -67,9 +70,7 @@ async fn a_proof_for_one_organisation_writes_nowhere_else() {
     let store = memory().await;
     let (system, a, b) = tree(&store).await;
     let on_a = system.authorize::<cap::DriversWrite>((&a).into()).unwrap();
-    let refused = store
-        .create_id_token(&on_a, &b, "CARD-1", TokenFields::default())
-        .await;
+    let refused = store.create_id_token(&on_a, &b, "CARD-1", TokenFields::default()).await;
     assert!(matches!(refused, Err(Error::Access(_))), "{refused:?}");
 }
 

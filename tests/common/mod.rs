@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod console;
+pub mod world;
 
 use std::io::Write;
 use std::sync::Once;
