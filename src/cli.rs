@@ -9,6 +9,7 @@ use crate::access::Principal;
 use crate::access::Role;
 use crate::config::Config;
 use crate::config::redact;
+use crate::ocpp::ChargerId;
 use crate::server::Server;
 use crate::services::users::{MembershipOut, NewUser, UserPatch};
 use crate::services::{self, chargers::NewCharger, organisations::NewOrganisation};
@@ -82,7 +83,8 @@ pub enum ChargerCommand {
     /// Register a charge point (or assign one waiting as unassigned).
     Add {
         /// Charge point identity, as in ws://host/ocpp/{ID}.
-        id: String,
+        #[arg(value_parser = |s: &str| ChargerId::parse(s))]
+        id: ChargerId,
         /// Organisation id or exact name.
         #[arg(long)]
         organisation: String,

@@ -162,7 +162,7 @@ async fn profiles_2_and_3_over_real_tls_and_https_for_the_api() {
     let admin = voltgate::access::Principal::system(&root);
     for (id, profile) in [("CP-2", 2u8), ("CP-3", 3u8)] {
         let input = voltgate::services::chargers::NewCharger {
-            id: id.into(),
+            id: voltgate::ocpp::ChargerId::parse(id).expect("a valid charger id"),
             organisation_id: root.id,
             site_id: None,
             password: Some(PW.into()),

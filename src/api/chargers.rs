@@ -6,6 +6,7 @@ use utoipa_axum::routes;
 
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{Auth, Path, Query};
+use crate::ocpp::ChargerId;
 use crate::services::ListQuery;
 use crate::services::chargers::{self as svc, ChargerOut, ChargerPatch, EventOut, NewCharger};
 use crate::state::AppState;
@@ -27,25 +28,25 @@ create_op!(
 );
 get_op!(
     /// One charger with live state (online, connectors).
-    "/api/v1/chargers/{id}", "chargers", String => ChargerOut, |s, p, id| svc::get(s, p, &id)
+    "/api/v1/chargers/{id}", "chargers", ChargerId => ChargerOut, |s, p, id| svc::get(s, p, &id)
 );
 update_op!(
     /// Moves a charger, changes its site or its password.
-    "/api/v1/chargers/{id}", "chargers", String, ChargerPatch => ChargerOut, |s, p, id, b| svc::update(s, p, &id, b)
+    "/api/v1/chargers/{id}", "chargers", ChargerId, ChargerPatch => ChargerOut, |s, p, id, b| svc::update(s, p, &id, b)
 );
 delete_op!(
     /// Deletes a charger and closes its connection.
-    "/api/v1/chargers/{id}", "chargers", String, |s, p, id| svc::delete(s, p, &id)
+    "/api/v1/chargers/{id}", "chargers", ChargerId, |s, p, id| svc::delete(s, p, &id)
 );
 
 /// The charger's firmware and diagnostics statuses, newest first, each linked to the audit row
 /// of the command it follows.
-#[utoipa::path(get, path = "/api/v1/chargers/{id}/events", tag = "chargers", params(("id" = String, Path), ListQuery), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/chargers/{id}/events", tag = "chargers", params(("id" = ChargerId, Path), ListQuery), security(("bearer" = [])),
     responses((status = 200, body = [EventOut]), (status = 404, body = ErrorBody)))]
 async fn events(
     State(s): State<AppState>,
     a: Auth,
-    Path(id): Path<String>,
+    Path(id): Path<ChargerId>,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<axum::Json<Vec<EventOut>>> {
     Ok(axum::Json(svc::events(&s, &a.principal, &id, &q).await?))

@@ -13,6 +13,7 @@ use crate::commands::{
 };
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{Auth, Json, Path, Query};
+use crate::ocpp::ChargerId;
 use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -55,12 +56,12 @@ async fn run(state: &AppState, auth: &Auth, id: &str, cmd: Command) -> ApiResult
 macro_rules! post_command {
     ($(#[doc = $doc:literal])* $name:ident, $path:tt, $body:ty, $variant:path) => {
         $(#[doc = $doc])*
-        #[utoipa::path(post, path = $path, tag = "commands", params(("id" = String, Path)),
+        #[utoipa::path(post, path = $path, tag = "commands", params(("id" = ChargerId, Path)),
             request_body = $body, security(("bearer" = [])), responses(CommandResponses))]
         async fn $name(
             State(s): State<AppState>,
             a: Auth,
-            Path(id): Path<String>,
+            Path(id): Path<ChargerId>,
             Json(b): Json<$body>,
         ) -> ApiResult<axum::Json<CommandReply>> {
             run(&s, &a, &id, $variant(b)).await
@@ -110,12 +111,12 @@ struct KeysQuery {
 }
 
 /// Reads configuration (1.6 GetConfiguration, 2.0.1 GetVariables).
-#[utoipa::path(get, path = "/api/v1/chargers/{id}/configuration", tag = "commands", params(("id" = String, Path), KeysQuery), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/chargers/{id}/configuration", tag = "commands", params(("id" = ChargerId, Path), KeysQuery), security(("bearer" = [])),
     responses(CommandResponses))]
 async fn get_configuration(
     State(s): State<AppState>,
     a: Auth,
-    Path(id): Path<String>,
+    Path(id): Path<ChargerId>,
     Query(q): Query<KeysQuery>,
 ) -> ApiResult<axum::Json<CommandReply>> {
     let keys = q
@@ -130,24 +131,24 @@ async fn get_configuration(
 }
 
 /// Changes one setting (1.6 ChangeConfiguration, 2.0.1 SetVariables).
-#[utoipa::path(put, path = "/api/v1/chargers/{id}/configuration", tag = "commands", params(("id" = String, Path)), request_body = ConfigurationBody, security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/v1/chargers/{id}/configuration", tag = "commands", params(("id" = ChargerId, Path)), request_body = ConfigurationBody, security(("bearer" = [])),
     responses(CommandResponses))]
 async fn set_configuration(
     State(s): State<AppState>,
     a: Auth,
-    Path(id): Path<String>,
+    Path(id): Path<ChargerId>,
     Json(b): Json<ConfigurationBody>,
 ) -> ApiResult<axum::Json<CommandReply>> {
     run(&s, &a, &id, Command::SetConfiguration(b)).await
 }
 
 /// Clears the charger's authorisation cache.
-#[utoipa::path(post, path = "/api/v1/chargers/{id}/clear-cache", tag = "commands", params(("id" = String, Path)), security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/chargers/{id}/clear-cache", tag = "commands", params(("id" = ChargerId, Path)), security(("bearer" = [])),
     responses(CommandResponses))]
 async fn clear_cache(
     State(s): State<AppState>,
     a: Auth,
-    Path(id): Path<String>,
+    Path(id): Path<ChargerId>,
 ) -> ApiResult<axum::Json<CommandReply>> {
     run(&s, &a, &id, Command::ClearCache(ClearCache)).await
 }

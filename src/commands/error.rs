@@ -24,7 +24,7 @@ pub enum Error {
     #[error("connection closed before the charger answered")]
     Disconnected,
     #[error("charger answered with an invalid payload: {0}")]
-    BadAnswer(String),
+    BadAnswer(#[source] serde_json::Error),
     #[error("internal error: {0}")]
     Internal(String),
 }

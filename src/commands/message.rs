@@ -121,7 +121,7 @@ pub fn prepare<M: Message>(msg: &M, version: OcppVersion, request_id: i32) -> Re
 
 /// The charger's answer to a `M` in `version`.
 pub fn answer<M: Message>(version: OcppVersion, payload: Value) -> Result<CommandReply, Error> {
-    let bad = |e: serde_json::Error| Error::BadAnswer(e.to_string());
+    let bad = Error::BadAnswer;
     Ok(match version {
         OcppVersion::V16 => serde_json::from_value::<<M::V16 as Call>::Answer>(payload)
             .map_err(bad)?

@@ -7,6 +7,8 @@ use std::net::SocketAddr;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use percent_encoding::percent_decode_str;
+
+use crate::ocpp::ChargerId;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::stream::ChargerStream;
@@ -24,7 +26,7 @@ const PATH_PREFIX: &str = "/ocpp/";
 /// A parsed, well-formed upgrade request, not yet authorised.
 #[derive(Debug)]
 pub(crate) struct UpgradeRequest {
-    pub charger_id: String,
+    pub charger_id: ChargerId,
     pub version: OcppVersion,
     pub credentials: Option<Credentials>,
     key: String,
@@ -79,6 +81,11 @@ pub(crate) async fn read_request(stream: &mut ChargerStream) -> Result<UpgradeRe
     let path = req.path.unwrap_or_default();
     let charger_id =
         charger_id_from_path(path).ok_or_else(|| Some(HttpRefusal::new(404, "path is not /ocpp/{chargePointId}")))?;
+    let charger_id = ChargerId::parse(charger_id).map_err(|e| {
+        let mut refusal = HttpRefusal::new(400, "invalid charge point id");
+        refusal.detail = Some(e.to_string());
+        Some(refusal)
+    })?;
 
     let header = |name: &'static str| {
         req.headers

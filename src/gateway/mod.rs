@@ -21,7 +21,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::OcppConfig;
 use crate::metrics::{Metrics, VersionLabels};
-use crate::ocpp::OcppVersion;
+use crate::ocpp::{ChargerId, OcppVersion};
 use crate::station::{Refusal, Session, Station, Transport};
 use crate::tls::Tls;
 use handshake::HttpRefusal;
@@ -158,7 +158,7 @@ impl Gateway {
         tcp: TcpStream,
         peer: SocketAddr,
         tls: Option<Arc<Tls>>,
-    ) -> Option<(WebSocketStream<ChargerStream>, String, OcppVersion)> {
+    ) -> Option<(WebSocketStream<ChargerStream>, ChargerId, OcppVersion)> {
         let handshake_timeout = Duration::from_secs(self.config.handshake_timeout_s);
         let (mut stream, transport) = match tokio::time::timeout(handshake_timeout, self.secure(tcp, tls)).await {
             Ok(Some(secured)) => secured,
@@ -219,7 +219,7 @@ impl Gateway {
     async fn run_session(
         &self,
         ws: WebSocketStream<ChargerStream>,
-        charger_id: String,
+        charger_id: ChargerId,
         version: OcppVersion,
         peer: SocketAddr,
         shutdown: CancellationToken,
@@ -250,7 +250,6 @@ impl Gateway {
 fn http_refusal(refusal: &Refusal) -> HttpRefusal {
     match refusal {
         r if r.is_authentication() => HttpRefusal::new(401, "authentication required"),
-        Refusal::InvalidId(_) => HttpRefusal::new(400, "invalid charge point id"),
         Refusal::UnknownCharger => HttpRefusal::new(404, "unknown charge point"),
         _ => HttpRefusal::new(503, "try again later"),
     }

@@ -129,6 +129,10 @@ impl From<services::Error> for ApiError {
                 "your organisation requires two-factor authentication: enrol at /api/v1/me/2fa first",
             ),
             E::Gone(why) => Self::new(StatusCode::GONE, "invitation_gone", why),
+            E::Database(e) => {
+                tracing::error!(error = %e, "database error");
+                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
+            }
             E::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")

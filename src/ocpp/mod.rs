@@ -6,6 +6,7 @@
 
 mod error;
 mod frame;
+mod identity;
 mod version;
 
 pub mod v16;
@@ -13,6 +14,7 @@ pub mod v201;
 
 pub use error::{CallRejection, ErrorCode};
 pub use frame::{Frame, FrameError, UNKNOWN_MESSAGE_ID};
+pub use identity::{ChargerId, InvalidChargerId};
 pub use version::OcppVersion;
 
 use serde::de::DeserializeOwned;

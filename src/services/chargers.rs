@@ -11,8 +11,9 @@ use super::{
 };
 use crate::access::{AccessError, Authorized, Grant, Permission, Principal, cap};
 use crate::crypto;
+use crate::ocpp::ChargerId;
 use crate::state::AppState;
-use crate::store::{ChargerChanges, NewChargerFields, validate_charger_id};
+use crate::store::{ChargerChanges, NewChargerFields};
 use entity::values::{RegistrationStatus, SiteKind};
 
 /// One connector's last reported status.
@@ -72,8 +73,7 @@ pub struct ChargerOut {
 #[serde(deny_unknown_fields)]
 pub struct NewCharger {
     /// Charge point identity, as in `ws://host/ocpp/{id}`.
-    #[schema(min_length = 1, max_length = 48, pattern = "^[!-.0-9;-~]{1,48}$")]
-    pub id: String,
+    pub id: ChargerId,
     pub organisation_id: i32,
     pub site_id: Option<i32>,
     /// HTTP Basic password (security profiles 1 and 2); generated when omitted.
@@ -268,7 +268,6 @@ pub async fn get(state: &AppState, p: &Principal, id: &str) -> Result<ChargerOut
 /// Registers a charger (or adopts one waiting unassigned).
 pub async fn create(state: &AppState, p: &Principal, input: NewCharger) -> Result<ChargerOut> {
     let action = "charger.create";
-    validate_charger_id(&input.id).map_err(|e| invalid("id", e.to_string()))?;
     let org = named_organisation(state, p, input.organisation_id, action).await?;
     let auth = gate::<cap::ChargersWrite>(state, p, &org, action, target(&input.id, Some(org.id))).await?;
     if let Some(site) = input.site_id {

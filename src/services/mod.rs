@@ -57,6 +57,9 @@ pub enum Error {
     EnrolmentRequired,
     #[error("{0}")]
     Gone(String),
+    /// The database failed (not a conflict, not a missing row): kept whole for the log.
+    #[error("database error")]
+    Database(#[source] sea_orm::DbErr),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -80,7 +83,7 @@ impl From<store::Error> for Error {
             store::Error::Db(sea_orm::DbErr::RecordNotFound(_) | sea_orm::DbErr::RecordNotUpdated) => {
                 Error::NotFound("resource".into())
             }
-            store::Error::Db(db) => Error::Internal(db.to_string()),
+            store::Error::Db(db) => Error::Database(db),
         }
     }
 }

@@ -4,7 +4,8 @@
 
 use super::Station;
 use crate::config::UnknownChargers;
-use crate::store::{self, validate_charger_id};
+use crate::ocpp::ChargerId;
+use crate::store;
 
 /// HTTP Basic credentials from the handshake.
 #[derive(Clone, PartialEq, Eq)]
@@ -39,8 +40,6 @@ pub struct Admission {
 /// Why a handshake is refused; the gateway turns each into an HTTP status.
 #[derive(Debug, thiserror::Error)]
 pub enum Refusal {
-    #[error("invalid charge point id: {0}")]
-    InvalidId(String),
     #[error("unknown charge point")]
     UnknownCharger,
     #[error("no credentials")]
@@ -81,11 +80,10 @@ impl Station {
     /// charge point id (OCPP 2.0.1 A00.FR.3xx/4xx, 1.6 security white paper).
     pub async fn admit(
         &self,
-        charger_id: &str,
+        charger_id: &ChargerId,
         credentials: Option<Credentials>,
         transport: &Transport,
     ) -> Result<Admission, Refusal> {
-        validate_charger_id(charger_id).map_err(|e| Refusal::InvalidId(e.to_string()))?;
         let charger = self.store.charger(charger_id).await.map_err(Refusal::Unavailable)?;
         let pending_allowed = self.unknown_chargers == UnknownChargers::Pending;
         let Some(charger) = charger else {
@@ -116,7 +114,7 @@ impl Station {
             0 => return Ok(Admission { assigned }),
             3 => {
                 return match &transport.client_cn {
-                    Some(cn) if cn == charger_id => Ok(Admission { assigned }),
+                    Some(cn) if cn == charger_id.as_str() => Ok(Admission { assigned }),
                     Some(cn) => Err(Refusal::WrongCertificate(cn.clone())),
                     None => Err(Refusal::MissingCertificate),
                 };
@@ -133,7 +131,7 @@ impl Station {
         let Some(credentials) = credentials else {
             return Err(Refusal::MissingCredentials);
         };
-        if credentials.username != charger_id {
+        if credentials.username != charger_id.as_str() {
             return Err(Refusal::WrongCredentials);
         }
         if self.verified.matches(charger_id, &hash, &credentials.password) {

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use crate::config::{OcppConfig, UnknownChargers};
 use crate::crypto::PasswordHasher;
-use crate::ocpp::{OcppVersion, Request, Response, v16, v201};
+use crate::ocpp::{ChargerId, OcppVersion, Request, Response, v16, v201};
 use crate::store::{self, MeterWriter, Store};
 
 /// Why a handler could not answer; the gateway maps each to a CALLERROR.
@@ -37,7 +37,7 @@ pub enum StationError {
 #[derive(Debug)]
 pub struct Session {
     /// The charge point identity from the URL.
-    pub charger_id: String,
+    pub charger_id: ChargerId,
     /// The negotiated OCPP version.
     pub version: OcppVersion,
     /// What this connection's last BootNotification was answered: `Some(true)` Accepted,
@@ -49,7 +49,7 @@ pub struct Session {
 
 impl Session {
     /// State for a freshly connected charger.
-    pub fn new(charger_id: String, version: OcppVersion) -> Self {
+    pub fn new(charger_id: ChargerId, version: OcppVersion) -> Self {
         Self {
             charger_id,
             version,

@@ -11,6 +11,7 @@ use sea_orm::{
 use super::scope::{Page, scope_condition};
 use super::{Error, Result, Store};
 use crate::access::{Authorized, Scope, cap};
+use crate::ocpp::ChargerId;
 
 /// What a BootNotification tells about a charger, in either version.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -55,7 +56,7 @@ impl Store {
     pub async fn create_charger(
         &self,
         auth: &Authorized<cap::ChargersWrite>,
-        id: &str,
+        id: &ChargerId,
         fields: NewChargerFields,
         adopt: Option<&Authorized<cap::ChargersWrite>>,
     ) -> Result<charger::Model> {
@@ -65,9 +66,8 @@ impl Store {
             security_profile,
         } = fields;
         auth.ensure(auth.organisation_id())?;
-        validate_charger_id(id)?;
         let row = charger::ActiveModel {
-            id: Set(id.to_owned()),
+            id: Set(id.to_string()),
             organisation_id: Set(Some(auth.organisation_id())),
             site_id: Set(site_id),
             password_hash: Set(password_hash.clone()),
@@ -101,7 +101,7 @@ impl Store {
                     security_profile: Set(security_profile.map(i32::from)),
                     ..Default::default()
                 })
-                .filter(charger::Column::Id.eq(id))
+                .filter(charger::Column::Id.eq(id.as_str()))
                 .filter(charger::Column::OrganisationId.is_null())
                 .exec(&self.db)
                 .await?;
@@ -235,10 +235,9 @@ impl Store {
     }
 
     /// Records a charger that connected without being registered, so operators can see it.
-    pub async fn note_unassigned_charger(&self, id: &str) -> Result<()> {
-        validate_charger_id(id)?;
+    pub async fn note_unassigned_charger(&self, id: &ChargerId) -> Result<()> {
         let row = charger::ActiveModel {
-            id: Set(id.to_owned()),
+            id: Set(id.to_string()),
             organisation_id: Set(None),
             registration_status: Set(RegistrationStatus::Pending),
             created_at: Set(Utc::now()),
@@ -475,19 +474,6 @@ fn charger_scope(scope: &Scope) -> Condition {
         Some(charger::Column::SiteId),
         None,
     )
-}
-
-/// Charge point identities: 1 to 48 printable ASCII characters without `/` or `:` (OCPP
-/// 2.0.1 part 2 and security white paper: `:` would break HTTP Basic auth).
-pub fn validate_charger_id(id: &str) -> Result<()> {
-    let ok = (1..=48).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic() && b != b'/' && b != b':');
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::Invalid(format!(
-            "charger id {id:?} must be 1 to 48 printable ASCII characters without '/' or ':'"
-        )))
-    }
 }
 
 /// What a charger update changes; `None` leaves a field as it is.

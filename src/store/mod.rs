@@ -20,7 +20,7 @@ mod users;
 
 pub use accounts::{InvitationPurpose, InvitationState, SCOPE_ENROL_2FA, SCOPE_FULL};
 pub use audit::AuditEntry;
-pub use chargers::{BootInfo, ChargerChanges, ConnectorStatus, EventKind, NewChargerFields, validate_charger_id};
+pub use chargers::{BootInfo, ChargerChanges, ConnectorStatus, EventKind, NewChargerFields};
 pub use id_tokens::TokenFields;
 pub use organisations::{ancestors_of, root_of};
 pub use scope::Page;

@@ -186,7 +186,7 @@ impl TestServer {
         let root = self.store().find_organisation("1").await.expect("root organisation");
         let admin = voltgate::access::Principal::system(&root);
         let input = voltgate::services::chargers::NewCharger {
-            id: id.into(),
+            id: voltgate::ocpp::ChargerId::parse(id).expect("a valid charger id"),
             organisation_id: root.id,
             site_id: None,
             password: Some(password.into()),

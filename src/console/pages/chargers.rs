@@ -14,6 +14,7 @@ use crate::console::session::{Submitted, Viewer};
 use crate::console::{PageResult, org_choices};
 use crate::http::error::ApiError;
 use crate::http::extract::Path;
+use crate::ocpp::ChargerId;
 use crate::services::{ListQuery, chargers};
 use crate::state::AppState;
 
@@ -78,7 +79,7 @@ async fn may(state: &AppState, viewer: &Viewer, permission: Permission, org_id: 
 }
 
 /// `GET /chargers/{id}`
-pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> PageResult {
+pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<ChargerId>) -> PageResult {
     let p = &viewer.principal;
     let c = chargers::get(&state, p, &id).await?;
     let events = chargers::events(
@@ -195,7 +196,7 @@ async fn run(state: &AppState, viewer: &Viewer, id: &str, label: &str, cmd: Comm
 }
 
 /// `POST /chargers/{id}/reset`
-pub async fn reset(State(state): State<AppState>, Path(id): Path<String>, s: Submitted<ResetBody>) -> PageResult {
+pub async fn reset(State(state): State<AppState>, Path(id): Path<ChargerId>, s: Submitted<ResetBody>) -> PageResult {
     let label = format!(
         "Reset ({})",
         if s.form.kind == commands::ResetKind::Hard {
@@ -208,7 +209,7 @@ pub async fn reset(State(state): State<AppState>, Path(id): Path<String>, s: Sub
 }
 
 /// `POST /chargers/{id}/unlock`
-pub async fn unlock(State(state): State<AppState>, Path(id): Path<String>, s: Submitted<UnlockBody>) -> PageResult {
+pub async fn unlock(State(state): State<AppState>, Path(id): Path<ChargerId>, s: Submitted<UnlockBody>) -> PageResult {
     let label = format!("Unlock of connector {}", s.form.connector_id);
     run(&state, &s.viewer, &id, &label, Command::Unlock(s.form)).await
 }
@@ -216,7 +217,7 @@ pub async fn unlock(State(state): State<AppState>, Path(id): Path<String>, s: Su
 /// `POST /chargers/{id}/availability`: the whole charger operative or inoperative.
 pub async fn availability(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<ChargerId>,
     s: Submitted<AvailabilityBody>,
 ) -> PageResult {
     let label = format!(
@@ -231,13 +232,21 @@ pub async fn availability(
 }
 
 /// `POST /chargers/{id}/trigger`: asks the charger to send one of its messages now.
-pub async fn trigger(State(state): State<AppState>, Path(id): Path<String>, s: Submitted<TriggerBody>) -> PageResult {
+pub async fn trigger(
+    State(state): State<AppState>,
+    Path(id): Path<ChargerId>,
+    s: Submitted<TriggerBody>,
+) -> PageResult {
     let label = format!("Trigger of {}", s.form.message);
     run(&state, &s.viewer, &id, &label, Command::Trigger(s.form)).await
 }
 
 /// `POST /chargers/{id}/firmware`
-pub async fn firmware(State(state): State<AppState>, Path(id): Path<String>, s: Submitted<FirmwareBody>) -> PageResult {
+pub async fn firmware(
+    State(state): State<AppState>,
+    Path(id): Path<ChargerId>,
+    s: Submitted<FirmwareBody>,
+) -> PageResult {
     run(
         &state,
         &s.viewer,
