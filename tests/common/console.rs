@@ -113,7 +113,9 @@ pub fn accept_everything(mut cp: TestCharger) -> tokio::task::JoinHandle<()> {
         use futures_util::StreamExt;
         while let Some(Ok(msg)) = cp.ws.next().await {
             let Ok(text) = msg.to_text() else { continue };
-            let Ok(call) = serde_json::from_str::<Value>(text) else { continue };
+            let Ok(call) = serde_json::from_str::<Value>(text) else {
+                continue;
+            };
             if call[0] == json!(2) {
                 cp.send_raw(&json!([3, call[1], {"status": "Accepted"}]).to_string())
                     .await;
