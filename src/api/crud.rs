@@ -11,7 +11,9 @@ macro_rules! list_op {
     ($(#[doc = $d:literal])+ $path:tt, $tag:tt, $out:ident, |$s:ident, $p:ident, $q:ident| $call:expr) => {
         $(#[doc = $d])+
         #[utoipa::path(get, path = $path, tag = $tag, params($crate::services::ListQuery), security(("bearer" = [])),
-            responses((status = 200, body = [$out])))]
+            responses((status = 200, body = [$out]),
+                (status = 404, description = "`organisation_id` names an organisation outside the caller's subtrees",
+                    body = $crate::http::error::ErrorBody)))]
         async fn list(
             axum::extract::State(state): axum::extract::State<$crate::state::AppState>,
             auth: $crate::http::extract::Auth,
@@ -28,7 +30,9 @@ macro_rules! create_op {
     ($(#[doc = $d:literal])+ $path:tt, $tag:tt, $new:ident => $out:ident, |$s:ident, $p:ident, $b:ident| $call:expr) => {
         $(#[doc = $d])+
         #[utoipa::path(post, path = $path, tag = $tag, request_body = $new, security(("bearer" = [])),
-            responses((status = 201, body = $out)))]
+            responses((status = 201, body = $out),
+                (status = 404, description = "the body names something outside the caller's subtrees",
+                    body = $crate::http::error::ErrorBody)))]
         async fn create(
             axum::extract::State(state): axum::extract::State<$crate::state::AppState>,
             auth: $crate::http::extract::Auth,
