@@ -83,7 +83,7 @@ impl Server {
         }
 
         let api_tls = if state.config.api.tls { tls.clone() } else { None };
-        let api_task = serve_api(&state, api_listener, api_tls, shutdown.clone());
+        let api_task = serve_api(&state, api_listener, api_addr, api_tls, shutdown.clone());
 
         Ok(Self {
             state,
@@ -162,10 +162,10 @@ async fn join_cluster(state: &mut AppState) -> anyhow::Result<Option<Arc<Cluster
 fn serve_api(
     state: &AppState,
     api_listener: tokio::net::TcpListener,
+    api_addr: SocketAddr,
     api_tls: Option<Arc<Tls>>,
     shutdown: CancellationToken,
 ) -> tokio::task::JoinHandle<()> {
-    let api_addr = api_listener.local_addr().ok();
     let router = crate::api::router(state.clone(), crate::console::router());
     // Before routing, so `/api/v1/organisations/3.0` reaches the route for organisation 3.
     let app = tower::Layer::layer(&tower::util::MapRequestLayer::new(crate::api::whole_number_ids), router);
@@ -185,8 +185,6 @@ fn serve_api(
             tracing::error!(error = %e, "HTTP API stopped");
         }
     });
-    if let Some(api_addr) = api_addr {
-        tracing::info!(%api_addr, "HTTP API listening on {scheme}://{api_addr}/api/v1");
-    }
+    tracing::info!(%api_addr, "HTTP API listening on {scheme}://{api_addr}/api/v1");
     api_task
 }

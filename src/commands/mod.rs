@@ -228,12 +228,13 @@ impl Run<'_> {
 
     /// The `pending` audit row the charger's answer (and later notifications) land on.
     async fn open(&self, org_id: i32) -> Result<i64, Error> {
+        let target = self.target(org_id);
         let entry = AuditEntry {
             user_id: self.p.user_id(),
             action: self.action.clone(),
-            organisation_id: Some(org_id),
-            charger_id: Some(self.charger_id.to_owned()),
-            resource: Some(format!("charger:{}", self.charger_id)),
+            organisation_id: target.organisation_id,
+            charger_id: target.charger_id,
+            resource: Some(target.resource),
             request: self.request.clone(),
             outcome: "pending".into(),
             detail: None,

@@ -25,8 +25,10 @@ pub async fn gate<P: Capability>(
     action: &str,
     target: Target,
 ) -> Result<Authorized<P>> {
-    let refusal = |e: AccessError| (e, target.org(org.id));
-    audited(state, p, action, p.authorize::<P>(org.into()).map_err(refusal)).await
+    match p.authorize::<P>(org.into()) {
+        Ok(auth) => Ok(auth),
+        Err(e) => Err(refused(state, p, action, target.org(org.id), e.into()).await),
+    }
 }
 
 /// [`gate`] where the caller has already seen what it acts on (an organisation's parent, a
@@ -38,19 +40,9 @@ pub(crate) async fn gate_seen<P: Capability>(
     action: &str,
     target: Target,
 ) -> Result<Authorized<P>> {
-    let refusal = |_| (AccessError::Forbidden, target);
-    audited(state, p, action, p.authorize::<P>(org.into()).map_err(refusal)).await
-}
-
-async fn audited<P: Capability>(
-    state: &AppState,
-    p: &Principal,
-    action: &str,
-    decision: std::result::Result<Authorized<P>, (AccessError, Target)>,
-) -> Result<Authorized<P>> {
-    match decision {
+    match p.authorize::<P>(org.into()) {
         Ok(auth) => Ok(auth),
-        Err((e, target)) => Err(refused(state, p, action, target, e.into()).await),
+        Err(_) => Err(refused(state, p, action, target, AccessError::Forbidden.into()).await),
     }
 }
 
