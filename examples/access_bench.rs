@@ -17,8 +17,8 @@ use entity::{charger, connector, organisation};
 use sea_orm::{ActiveValue::Set, EntityTrait};
 use voltgate::access::{Membership, Permission, Principal, Role};
 use voltgate::config::Config;
+use voltgate::services;
 use voltgate::services::dashboard::DashboardQuery;
-use voltgate::services::{self, ListQuery};
 use voltgate::state::AppState;
 use voltgate::store::{Page, Store};
 
@@ -172,6 +172,7 @@ async fn main() -> anyhow::Result<()> {
     let visible = store
         .chargers_in(
             &scope,
+            None,
             Page {
                 limit: u64::MAX >> 1,
                 offset: 0,
@@ -181,15 +182,19 @@ async fn main() -> anyhow::Result<()> {
         .len();
 
     let runs = args.runs;
-    let list50 = time(runs, || async { Ok(store.chargers_in(&scope, Page::default()).await?) }).await?;
+    let list50 = time(runs, || async {
+        Ok(store.chargers_in(&scope, None, Page::default()).await?)
+    })
+    .await?;
     let list500 = time(runs, || async {
-        Ok(store.chargers_in(&scope, Page { limit: 500, offset: 0 }).await?)
+        Ok(store.chargers_in(&scope, None, Page { limit: 500, offset: 0 }).await?)
     })
     .await?;
     let deep = time(runs, || async {
         Ok(store
             .chargers_in(
                 &scope,
+                None,
                 Page {
                     limit: 50,
                     offset: (visible as u64).saturating_sub(50),
@@ -199,7 +204,7 @@ async fn main() -> anyhow::Result<()> {
     })
     .await?;
     let api_list = time(runs, || async {
-        services::chargers::list(&state, &principal, &ListQuery::default())
+        services::chargers::list(&state, &principal, &Default::default())
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))
     })

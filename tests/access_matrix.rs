@@ -119,9 +119,11 @@ enum Action {
     CreateTariff,
     ListTransactions,
     ReadDashboard,
+    ReadChargerEvents,
+    ReadSecurityEvents,
 }
 
-const ALL_ACTIONS: [Action; 38] = [
+const ALL_ACTIONS: [Action; 40] = [
     Action::ReadOrg,
     Action::ListOrgs,
     Action::CreateOrg,
@@ -160,6 +162,8 @@ const ALL_ACTIONS: [Action; 38] = [
     Action::CreateTariff,
     Action::ListTransactions,
     Action::ReadDashboard,
+    Action::ReadChargerEvents,
+    Action::ReadSecurityEvents,
 ];
 
 /// The resources of one column of the table (A1's or B's).
@@ -299,6 +303,8 @@ async fn perform(api: &Api, action: Action, t: &Target, seq: usize) -> (u16, Val
             .await
         }
         ListTransactions => api.get(&format!("/transactions?organisation_id={org}")).await,
+        ReadChargerEvents => api.get(&format!("/chargers/{}/events", t.charger)).await,
+        ReadSecurityEvents => api.get(&format!("/chargers/{}/security-events", t.charger)).await,
     }
 }
 
@@ -404,6 +410,20 @@ const MATRIX: &[(&str, Action, u16, u16)] = &[
     (MNT, ListChargers,     200, 404),
     (FAC, ListChargers,     200, 404),
     (FLT, ListChargers,     200, 404),
+
+    // a charger's timeline: whoever may read the charger
+    (OP,  ReadChargerEvents, 200, 404),
+    (SUP, ReadChargerEvents, 200, 404),
+    (MNT, ReadChargerEvents, 200, 404),
+    (FAC, ReadChargerEvents, 200, 404),
+    (FLT, ReadChargerEvents, 404, 404),
+
+    // its security events          | operator yes | support yes | maintenance - | facility yes | fleet -
+    (OP,  ReadSecurityEvents, 200, 404),
+    (SUP, ReadSecurityEvents, 200, 404),
+    (MNT, ReadSecurityEvents, 403, 404),
+    (FAC, ReadSecurityEvents, 200, 404),
+    (FLT, ReadSecurityEvents, 404, 404),
 
     // sites, chargers: write (register, move, delete) | operator yes | support - | maintenance - | facility yes | fleet -
     // (fleet manager: a private site/charger stays invisible, 404; a home one is visible, 403)
@@ -961,6 +981,7 @@ async fn every_endpoint_without_a_valid_token_answers_401_unauthenticated() {
         ),
         (Method::GET, "/chargers/CP-1/configuration".into(), None),
         (Method::GET, "/chargers/CP-1/events".into(), None),
+        (Method::GET, "/chargers/CP-1/security-events".into(), None),
         (Method::GET, "/drivers".into(), None),
         (
             Method::POST,

@@ -5,6 +5,7 @@ pub mod api_token;
 pub mod audit;
 pub mod charger;
 pub mod charger_event;
+pub mod charger_fault;
 pub mod connector;
 pub mod driver;
 pub mod driver_group;

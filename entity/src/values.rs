@@ -50,6 +50,8 @@ pub enum TokenKind {
     Local,
     #[sea_orm(string_value = "MacAddress")]
     MacAddress,
+    #[sea_orm(string_value = "NoAuthorization")]
+    NoAuthorization,
 }
 
 /// Whether a charger's BootNotification was accepted: chargers nobody adopted stay pending.
@@ -75,6 +77,43 @@ pub enum TicketStatus {
     Closed,
 }
 
+/// What a row of a charger's timeline (`charger_event`) is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// A firmware update's progress (1.6 plain and signed, 2.0.1, publishing).
+    #[sea_orm(string_value = "firmware")]
+    Firmware,
+    /// A diagnostics or log upload's progress.
+    #[sea_orm(string_value = "diagnostics")]
+    Diagnostics,
+    /// A connector's error code or fault status, reported or cleared.
+    #[sea_orm(string_value = "status")]
+    Status,
+    /// A 2.0.1 NotifyEvent: a monitored variable's event.
+    #[sea_orm(string_value = "event")]
+    Event,
+    /// A SecurityEventNotification.
+    #[sea_orm(string_value = "security")]
+    Security,
+    /// A DataTransfer the charger sent.
+    #[sea_orm(string_value = "data_transfer")]
+    DataTransfer,
+    /// A certificate request (signing, ISO 15118, OCSP) and what it was answered.
+    #[sea_orm(string_value = "certificate")]
+    Certificate,
+    /// Charging limits, EV charging needs and schedules, reported charging profiles.
+    #[sea_orm(string_value = "charging")]
+    Charging,
+    /// A reservation's end.
+    #[sea_orm(string_value = "reservation")]
+    Reservation,
+    /// A part of a report the charger sends (device model, monitors, customer data, messages).
+    #[sea_orm(string_value = "report")]
+    Report,
+}
+
 /// Every value's text, in declaration order (form selects).
 pub fn names<T: ActiveEnum<Value = String> + Iterable>() -> Vec<String> {
     T::iter().map(|v| v.to_value()).collect()
@@ -90,4 +129,11 @@ macro_rules! shown_as_stored {
     };
 }
 
-shown_as_stored!(SiteKind, TokenStatus, TokenKind, RegistrationStatus, TicketStatus);
+shown_as_stored!(
+    SiteKind,
+    TokenStatus,
+    TokenKind,
+    RegistrationStatus,
+    TicketStatus,
+    EventKind
+);

@@ -9,6 +9,7 @@ mod m20261123_000004_charging;
 mod m20261123_000005_accounts;
 mod m20261123_000006_charger_profile;
 mod m20261201_000007_clock_skew;
+mod m20261202_000008_station_events;
 mod util;
 
 /// All migrations in order.
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_accounts::Migration),
             Box::new(m20261123_000006_charger_profile::Migration),
             Box::new(m20261201_000007_clock_skew::Migration),
+            Box::new(m20261202_000008_station_events::Migration),
         ]
     }
 }

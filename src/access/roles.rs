@@ -114,6 +114,7 @@ permissions! {
     UsersManage,
     Tickets,
     AuditRead,
+    SecurityEventsRead,
 }
 
 /// How much of a permission a role has. Ordered: a higher grant includes the lower ones.
@@ -156,6 +157,8 @@ const MATRIX: &[(Permission, [Option<Grant>; 5])] = {
         (UsersManage, [Y, N, N, N, N]),
         (Tickets, [Y, Y, Y, Y, N]),
         (AuditRead, [Y, Y, Some(OwnActions), N, N]),
+        // Issue 18: a charger's security events are for operators, support and facility managers.
+        (SecurityEventsRead, [Y, Y, N, Y, N]),
     ]
 };
 

@@ -7,8 +7,8 @@ use utoipa_axum::routes;
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{Auth, Path, Query};
 use crate::ocpp::ChargerId;
-use crate::services::ListQuery;
-use crate::services::chargers::{self as svc, ChargerOut, ChargerPatch, EventOut, NewCharger};
+use crate::services::charger_events::{self as timeline, EventOut, EventQuery};
+use crate::services::chargers::{self as svc, ChargerOut, ChargerPatch, ChargerQuery, NewCharger};
 use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -16,12 +16,23 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list, create))
         .routes(routes!(get, update, delete))
         .routes(routes!(events))
+        .routes(routes!(security_events))
 }
 
-list_op!(
-    /// Chargers the caller may see, with live state.
-    "/api/v1/chargers", "chargers", ChargerOut, |s, p, q| svc::list(s, p, q)
-);
+/// Chargers the caller may see, with live state; `faulted` keeps those with (or without) an
+/// open fault.
+#[utoipa::path(get, path = "/api/v1/chargers", tag = "chargers", params(ChargerQuery), security(("bearer" = [])),
+    responses((status = 200, body = [ChargerOut]),
+        (status = 404, description = "`organisation_id` names an organisation outside the caller's subtrees",
+            body = ErrorBody)))]
+async fn list(
+    State(s): State<AppState>,
+    a: Auth,
+    Query(q): Query<ChargerQuery>,
+) -> ApiResult<axum::Json<Vec<ChargerOut>>> {
+    Ok(axum::Json(svc::list(&s, &a.principal, &q).await?))
+}
+
 create_op!(
     /// Registers a charger (or adopts one waiting unassigned); a generated password is returned once.
     "/api/v1/chargers", "chargers", NewCharger => ChargerOut, |s, p, b| svc::create(s, p, b)
@@ -39,15 +50,27 @@ delete_op!(
     "/api/v1/chargers/{id}", "chargers", ChargerId, |s, p, id| svc::delete(s, p, &id)
 );
 
-/// The charger's firmware and diagnostics statuses, newest first, each linked to the audit row
-/// of the command it follows.
-#[utoipa::path(get, path = "/api/v1/chargers/{id}/events", tag = "chargers", params(("id" = ChargerId, Path), ListQuery), security(("bearer" = [])),
-    responses((status = 200, body = [EventOut]), (status = 404, body = ErrorBody)))]
+/// The charger's timeline, newest first: statuses, faults, events, security events (for those
+/// who may read them), data transfers and requests, each linked to the command it follows.
+#[utoipa::path(get, path = "/api/v1/chargers/{id}/events", tag = "chargers", params(("id" = ChargerId, Path), EventQuery), security(("bearer" = [])),
+    responses((status = 200, body = [EventOut]), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn events(
     State(s): State<AppState>,
     a: Auth,
     Path(id): Path<ChargerId>,
-    Query(q): Query<ListQuery>,
+    Query(q): Query<EventQuery>,
 ) -> ApiResult<axum::Json<Vec<EventOut>>> {
-    Ok(axum::Json(svc::events(&s, &a.principal, &id, &q).await?))
+    Ok(axum::Json(timeline::events(&s, &a.principal, &id, &q).await?))
+}
+
+/// The charger's security events, newest first (operators, support, facility managers).
+#[utoipa::path(get, path = "/api/v1/chargers/{id}/security-events", tag = "chargers", params(("id" = ChargerId, Path), EventQuery), security(("bearer" = [])),
+    responses((status = 200, body = [EventOut]), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn security_events(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<ChargerId>,
+    Query(q): Query<EventQuery>,
+) -> ApiResult<axum::Json<Vec<EventOut>>> {
+    Ok(axum::Json(timeline::security_events(&s, &a.principal, &id, &q).await?))
 }

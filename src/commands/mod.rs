@@ -48,7 +48,7 @@ use crate::metrics::CommandLabels;
 use crate::ocpp::OcppVersion;
 use crate::services::{self, Audit, Target};
 use crate::state::AppState;
-use crate::store::{AuditEntry, EventKind};
+use crate::store::{AuditEntry, Progress};
 use entity::charger;
 use entity::values::RegistrationStatus;
 
@@ -127,10 +127,10 @@ impl Command {
         each_command!(self, b => read(b, version, payload))
     }
 
-    fn event_kind(&self) -> Option<EventKind> {
+    fn progress(&self) -> Option<Progress> {
         match self {
-            Command::UpdateFirmware(_) => Some(EventKind::Firmware),
-            Command::Diagnostics(_) => Some(EventKind::Diagnostics),
+            Command::UpdateFirmware(_) => Some(Progress::Firmware),
+            Command::Diagnostics(_) => Some(Progress::Diagnostics),
             _ => None,
         }
     }
@@ -241,7 +241,7 @@ impl Run<'_> {
         };
         let store = &self.state.store;
         let audit_id = store.record_audit(entry).await.map_err(services::Error::from)?;
-        if let Some(kind) = self.cmd.event_kind() {
+        if let Some(kind) = self.cmd.progress() {
             store
                 .link_command(self.charger_id, kind, audit_id)
                 .await

@@ -377,9 +377,6 @@ impl<'a> Connection<'a> {
     /// Maps a handler failure to the CALLERROR the charger sees; internals are logged, not sent.
     fn station_error(&self, action: &str, err: StationError) -> CallRejection {
         match err {
-            StationError::Unsupported(_) => {
-                CallRejection::new(ErrorCode::NotSupported, format!("{action} is not supported"))
-            }
             StationError::Constraint { field, reason } => {
                 tracing::warn!(charger = %self.session.charger_id, %action, %field, %reason, "implausible value refused");
                 CallRejection {

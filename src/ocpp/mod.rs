@@ -7,6 +7,7 @@
 mod error;
 mod frame;
 mod identity;
+mod text;
 mod version;
 
 pub mod v16;
@@ -15,6 +16,7 @@ pub mod v201;
 pub use error::{CallRejection, ErrorCode};
 pub use frame::{Frame, FrameError, UNKNOWN_MESSAGE_ID};
 pub use identity::{ChargerId, InvalidChargerId};
+pub use text::Text;
 pub use version::OcppVersion;
 
 use serde::de::DeserializeOwned;
@@ -101,12 +103,9 @@ pub fn enum_name<T: serde::Serialize>(value: &T) -> String {
 }
 
 /// Declares a version's charger-initiated messages: a typed `Request`/`Response` pair per
-/// action, plus actions the spec defines that voltgate recognises but does not type.
+/// action. Every action the spec lets a charger send is here, so any other name is unknown.
 macro_rules! charger_messages {
-    (
-        typed { $( $action:ident ( $req:ty => $resp:ty ) ),* $(,)? }
-        untyped { $( $known:literal ),* $(,)? }
-    ) => {
+    ( $( $action:ident ( $req:ty => $resp:ty ) ),* $(,)? ) => {
         /// A charger-initiated request of this version.
         // Requests live for one handler call and are moved once; boxing buys nothing.
         #[allow(clippy::large_enum_variant)]
@@ -118,8 +117,8 @@ macro_rules! charger_messages {
         #[derive(Debug, Clone)]
         pub enum Response { $( $action($resp), )* }
 
-        /// Actions of this version that voltgate recognises (typed or not).
-        pub const KNOWN_ACTIONS: &[&str] = &[ $( stringify!($action), )* $( $known, )* ];
+        /// Every action a charger of this version may send.
+        pub const ACTIONS: &[&str] = &[ $( stringify!($action), )* ];
 
         impl Request {
             /// Types a payload by action name.
@@ -127,10 +126,6 @@ macro_rules! charger_messages {
                 use $crate::ocpp::{CallRejection, ErrorCode};
                 match action {
                     $( stringify!($action) => $crate::ocpp::decode(payload).map(Request::$action), )*
-                    known if KNOWN_ACTIONS.contains(&known) => Err(CallRejection::new(
-                        ErrorCode::NotSupported,
-                        format!("{action} is not supported"),
-                    )),
                     _ => Err(CallRejection::new(ErrorCode::NotImplemented, format!("unknown action {action:?}"))),
                 }
             }
@@ -214,14 +209,15 @@ mod tests {
     }
 
     #[test]
-    fn unknown_and_unsupported_actions() {
+    fn unknown_actions() {
         assert_eq!(
             rejection(OcppVersion::V16, "MakeCoffee", json!({})).code,
             ErrorCode::NotImplemented
         );
+        // A CSMS-to-charger action is not one a charger may send.
         assert_eq!(
-            rejection(OcppVersion::V201, "NotifyChargingLimit", json!({})).code,
-            ErrorCode::NotSupported
+            rejection(OcppVersion::V201, "Reset", json!({"type": "Immediate"})).code,
+            ErrorCode::NotImplemented
         );
         // An action of the other version is unknown to this one.
         assert_eq!(

@@ -1,11 +1,12 @@
 //! Chargers through the gate, with their live state from the gateway registry.
 
 use chrono::{DateTime, Utc};
-use entity::{charger, connector, organisation};
+use entity::{charger, charger_fault, connector, organisation};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
+use super::charger_events::FaultOut;
 use super::{
     Audit, Error, ListQuery, Result, Target, gate, gate_seen, invalid, list_scope, named_organisation, refused,
 };
@@ -63,6 +64,8 @@ pub struct ChargerOut {
     pub security_profile: Option<i32>,
     pub last_seen_at: Option<DateTime<Utc>>,
     pub connectors: Vec<ConnectorOut>,
+    /// Problems reported and not cleared; a charger with any counts as faulted.
+    pub faults: Vec<FaultOut>,
     /// Only when voltgate generated the charger's password: shown this once.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
@@ -117,7 +120,12 @@ fn target(id: &str, org: Option<i32>) -> Target {
     }
 }
 
-fn out(state: &AppState, c: charger::Model, connectors: Vec<connector::Model>) -> ChargerOut {
+fn out(
+    state: &AppState,
+    c: charger::Model,
+    connectors: Vec<connector::Model>,
+    faults: Vec<charger_fault::Model>,
+) -> ChargerOut {
     ChargerOut {
         online: state.fleet.is_online(&c.id),
         id: c.id,
@@ -136,6 +144,7 @@ fn out(state: &AppState, c: charger::Model, connectors: Vec<connector::Model>) -
         security_profile: c.security_profile,
         last_seen_at: c.last_seen_at,
         connectors: connectors.into_iter().map(Into::into).collect(),
+        faults: faults.into_iter().map(Into::into).collect(),
         password: None,
     }
 }
@@ -242,27 +251,76 @@ async fn hash(state: &AppState, password: &str) -> Result<String> {
         .map_err(Error::Internal)
 }
 
+/// `GET /api/v1/chargers` filters.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ChargerQuery {
+    /// Only chargers with (`true`) or without (`false`) an open fault.
+    pub faulted: Option<bool>,
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<u64>,
+    #[param(minimum = 0, maximum = 1_000_000_000)]
+    pub offset: Option<u64>,
+    /// Only this organisation and its subtree.
+    pub organisation_id: Option<i32>,
+}
+
+impl From<ListQuery> for ChargerQuery {
+    fn from(q: ListQuery) -> Self {
+        Self {
+            faulted: None,
+            limit: q.limit,
+            offset: q.offset,
+            organisation_id: q.organisation_id,
+        }
+    }
+}
+
 /// Chargers the caller may see, with live state.
-pub async fn list(state: &AppState, p: &Principal, q: &ListQuery) -> Result<Vec<ChargerOut>> {
-    let scope = list_scope(state, p, Permission::ChargersRead, q, "charger.list").await?;
-    let chargers = state.store.chargers_in(&scope, q.page()?).await?;
+pub async fn list(state: &AppState, p: &Principal, q: &ChargerQuery) -> Result<Vec<ChargerOut>> {
+    let q_list = ListQuery {
+        limit: q.limit,
+        offset: q.offset,
+        organisation_id: q.organisation_id,
+    };
+    let scope = list_scope(state, p, Permission::ChargersRead, &q_list, "charger.list").await?;
+    let chargers = state.store.chargers_in(&scope, q.faulted, q_list.page()?).await?;
+    live(state, chargers).await
+}
+
+/// Chargers with their connectors and open faults, fetched for all of them at once.
+async fn live(state: &AppState, chargers: Vec<charger::Model>) -> Result<Vec<ChargerOut>> {
     let ids: Vec<String> = chargers.iter().map(|c| c.id.clone()).collect();
-    let mut connectors = state.store.connectors_of(&ids).await?;
+    let (connectors, faults) = tokio::try_join!(state.store.connectors_of(&ids), state.store.faults_of(&ids))?;
+    let mut connectors = by_charger(connectors, |k| &k.charger_id);
+    let mut faults = by_charger(faults, |f| &f.charger_id);
     Ok(chargers
         .into_iter()
         .map(|c| {
-            let (mine, rest): (Vec<_>, Vec<_>) = connectors.drain(..).partition(|k| k.charger_id == c.id);
-            connectors = rest;
-            out(state, c, mine)
+            let (mine, problems) = (connectors.remove(&c.id), faults.remove(&c.id));
+            out(state, c, mine.unwrap_or_default(), problems.unwrap_or_default())
         })
         .collect())
+}
+
+fn by_charger<T>(rows: Vec<T>, id: impl Fn(&T) -> &String) -> std::collections::HashMap<String, Vec<T>> {
+    let mut map = std::collections::HashMap::<String, Vec<T>>::new();
+    for row in rows {
+        map.entry(id(&row).clone()).or_default().push(row);
+    }
+    map
+}
+
+/// One charger with live state.
+async fn live_one(state: &AppState, c: charger::Model) -> Result<ChargerOut> {
+    let mut shown = live(state, vec![c]).await?;
+    Ok(shown.remove(0))
 }
 
 /// One charger with live state.
 pub async fn get(state: &AppState, p: &Principal, id: &str) -> Result<ChargerOut> {
     let (c, _) = visible_charger(state, p, id, "charger.read").await?;
-    let connectors = state.store.connectors(&c.id).await?;
-    Ok(out(state, c, connectors))
+    live_one(state, c).await
 }
 
 /// Registers a charger (or adopts one waiting unassigned).
@@ -292,7 +350,7 @@ pub async fn create(state: &AppState, p: &Principal, input: NewCharger) -> Resul
         .request(request)
         .ok(state)
         .await;
-    let mut created = out(state, c, Vec::new());
+    let mut created = out(state, c, Vec::new(), Vec::new());
     created.password = generated;
     Ok(created)
 }
@@ -340,38 +398,7 @@ pub async fn update(state: &AppState, p: &Principal, id: &str, patch: ChargerPat
         .request(request)
         .ok(state)
         .await;
-    let connectors = state.store.connectors(&c.id).await?;
-    Ok(out(state, c, connectors))
-}
-
-/// A firmware or diagnostics status the charger reported.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct EventOut {
-    pub id: i64,
-    /// `firmware` or `diagnostics`.
-    pub kind: String,
-    pub status: String,
-    pub request_id: Option<i32>,
-    /// The audit row of the command this status follows.
-    pub audit_id: Option<i64>,
-    pub at: DateTime<Utc>,
-}
-
-/// A charger's firmware and diagnostics statuses, newest first.
-pub async fn events(state: &AppState, p: &Principal, id: &str, q: &ListQuery) -> Result<Vec<EventOut>> {
-    let (c, _) = visible_charger(state, p, id, "charger.events").await?;
-    let rows = state.store.charger_events(&c.id, q.page()?).await?;
-    Ok(rows
-        .into_iter()
-        .map(|e| EventOut {
-            id: e.id,
-            kind: e.kind,
-            status: e.status,
-            request_id: e.request_id,
-            audit_id: e.audit_id,
-            at: e.at,
-        })
-        .collect())
+    live_one(state, c).await
 }
 
 /// A charger the caller may change: visible (else 404) and `ChargersWrite` on its organisation

@@ -34,9 +34,6 @@ const FIRMWARE_IN_PROGRESS: [&str; 8] = [
     "SignatureVerified",
 ];
 
-/// Connector status that counts a charger as faulted.
-const FAULTED: &str = "Faulted";
-
 /// `?organisation_id=`: the dashboard of one subtree.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -199,7 +196,7 @@ async fn charger_sections(
     let (ids, connectors, faulted, firmware) = tokio::try_join!(
         state.store.charger_ids_in(scope),
         state.store.connector_counts_in(scope),
-        state.store.chargers_with_status_in(scope, FAULTED),
+        state.store.faulted_in(scope),
         state
             .store
             .firmware_status_in(scope, &FIRMWARE_IN_PROGRESS, FIRMWARE_LIST),

@@ -5,6 +5,7 @@
 pub mod access_rules;
 pub mod audit_log;
 pub mod auth;
+pub mod charger_events;
 pub mod chargers;
 pub mod dashboard;
 pub mod drivers;

@@ -37,6 +37,14 @@ pub(crate) fn id(field: &str, value: impl Into<i64>, min: i64) -> Result<i32, St
     Ok(value as i32)
 }
 
+/// A string the schema limits to `max` characters (rust-ocpp checks no lengths).
+pub(crate) fn text(field: &str, value: &str, max: usize) -> Result<(), StationError> {
+    if value.chars().count() > max {
+        return Err(violation(field, format!("longer than {max} characters")));
+    }
+    Ok(())
+}
+
 /// An energy register reading in Wh: finite, not negative, at most [`MAX_REGISTER_WH`].
 pub(crate) fn register_wh(field: &str, wh: f64) -> Result<i64, StationError> {
     if !wh.is_finite() || !(0.0..=MAX_REGISTER_WH).contains(&wh) {

@@ -6,8 +6,14 @@ mod admission;
 mod boot;
 mod bounds;
 mod charging;
+mod data_transfer;
+mod device;
 mod firmware;
 mod heartbeat;
+mod notify_event;
+mod reports;
+mod security;
+mod smart_charging;
 mod status;
 
 pub use admission::{Admission, Credentials, Refusal, Transport};
@@ -17,20 +23,32 @@ use std::time::{Duration, Instant};
 use crate::config::{OcppConfig, UnknownChargers};
 use crate::crypto::PasswordHasher;
 use crate::ocpp::{ChargerId, OcppVersion, Request, Response, v16, v201};
-use crate::store::{self, MeterWriter, Store};
+use crate::store::{self, FaultChange, MeterWriter, NewEvent, Store};
 
 /// Why a handler could not answer; the gateway maps each to a CALLERROR.
 #[derive(Debug, thiserror::Error)]
 pub enum StationError {
-    /// The action is valid OCPP but voltgate does not handle it (yet).
-    #[error("{0} is not supported")]
-    Unsupported(&'static str),
     /// A value no real charger can report (see [`bounds`]); nothing of the message is stored.
     #[error("{field}: {reason}")]
     Constraint { field: String, reason: String },
     /// Storing what the charger said failed; the charger should retry.
     #[error(transparent)]
     Store(#[from] store::Error),
+}
+
+/// The largest `detail` a timeline row keeps (serialised bytes); a bigger payload is stored
+/// as its size only, so one chatty charger cannot bloat the table.
+const MAX_DETAIL_BYTES: usize = 8 * 1024;
+
+/// What a message said, for a timeline row's `detail`.
+fn detail(value: &impl serde::Serialize) -> Option<serde_json::Value> {
+    let value = serde_json::to_value(value).ok()?;
+    let bytes = value.to_string().len();
+    Some(if bytes > MAX_DETAIL_BYTES {
+        serde_json::json!({ "truncated": true, "bytes": bytes })
+    } else {
+        value
+    })
 }
 
 /// Per-connection state the handlers keep between messages.
@@ -117,7 +135,15 @@ impl Station {
             Q::StartTransaction(r) => A::StartTransaction(charging::start_v16(self, session, r).await?),
             Q::StopTransaction(r) => A::StopTransaction(charging::stop_v16(self, session, r).await?),
             Q::MeterValues(r) => A::MeterValues(charging::meter_values_v16(self, session, r).await?),
-            other => return Err(StationError::Unsupported(other.action())),
+            Q::DataTransfer(r) => A::DataTransfer(data_transfer::v16(self, session, r).await?),
+            Q::SecurityEventNotification(r) => {
+                A::SecurityEventNotification(security::event_v16(self, session, r).await?)
+            }
+            Q::SignCertificate(r) => A::SignCertificate(security::sign_v16(self, session, r).await?),
+            Q::SignedFirmwareStatusNotification(r) => {
+                A::SignedFirmwareStatusNotification(firmware::signed_firmware_v16(self, session, r).await?)
+            }
+            Q::LogStatusNotification(r) => A::LogStatusNotification(firmware::log_v16(self, session, r).await?),
         })
     }
 
@@ -134,7 +160,45 @@ impl Station {
             Q::Authorize(r) => A::Authorize(charging::authorize_v201(self, session, r).await?),
             Q::TransactionEvent(r) => A::TransactionEvent(charging::transaction_event_v201(self, session, r).await?),
             Q::MeterValues(r) => A::MeterValues(charging::meter_values_v201(self, session, r).await?),
-            other => return Err(StationError::Unsupported(other.action())),
+            Q::DataTransfer(r) => A::DataTransfer(data_transfer::v201(self, session, r).await?),
+            Q::NotifyEvent(r) => A::NotifyEvent(notify_event::v201(self, session, r).await?),
+            Q::SecurityEventNotification(r) => {
+                A::SecurityEventNotification(security::event_v201(self, session, r).await?)
+            }
+            Q::SignCertificate(r) => A::SignCertificate(security::sign_v201(self, session, r).await?),
+            Q::Get15118EVCertificate(r) => {
+                A::Get15118EVCertificate(security::ev_certificate_v201(self, session, r).await?)
+            }
+            Q::GetCertificateStatus(r) => {
+                A::GetCertificateStatus(security::certificate_status_v201(self, session, r).await?)
+            }
+            Q::PublishFirmwareStatusNotification(r) => {
+                A::PublishFirmwareStatusNotification(firmware::publish_v201(self, session, r).await?)
+            }
+            Q::NotifyChargingLimit(r) => A::NotifyChargingLimit(smart_charging::limit_v201(self, session, r).await?),
+            Q::ClearedChargingLimit(r) => {
+                A::ClearedChargingLimit(smart_charging::cleared_v201(self, session, r).await?)
+            }
+            Q::NotifyEVChargingNeeds(r) => {
+                A::NotifyEVChargingNeeds(smart_charging::needs_v201(self, session, r).await?)
+            }
+            Q::NotifyEVChargingSchedule(r) => {
+                A::NotifyEVChargingSchedule(smart_charging::schedule_v201(self, session, r).await?)
+            }
+            Q::ReportChargingProfiles(r) => {
+                A::ReportChargingProfiles(smart_charging::profiles_v201(self, session, r).await?)
+            }
+            Q::NotifyReport(r) => A::NotifyReport(reports::report_v201(self, session, r).await?),
+            Q::NotifyMonitoringReport(r) => {
+                A::NotifyMonitoringReport(reports::monitoring_v201(self, session, r).await?)
+            }
+            Q::NotifyCustomerInformation(r) => {
+                A::NotifyCustomerInformation(reports::customer_v201(self, session, r).await?)
+            }
+            Q::NotifyDisplayMessages(r) => A::NotifyDisplayMessages(reports::display_v201(self, session, r).await?),
+            Q::ReservationStatusUpdate(r) => {
+                A::ReservationStatusUpdate(reports::reservation_v201(self, session, r).await?)
+            }
         })
     }
 
@@ -154,6 +218,17 @@ impl Station {
             .await?;
         session.last_seen_written = Some(Instant::now());
         Ok(())
+    }
+
+    /// Puts what a message said on the charger's timeline and applies what it did to faults.
+    async fn record(
+        &self,
+        session: &mut Session,
+        events: Vec<NewEvent>,
+        faults: Vec<FaultChange>,
+    ) -> Result<(), StationError> {
+        self.store.record_events(&session.charger_id, events, faults).await?;
+        self.seen(session).await
     }
 
     /// Called once when the connection ends, so `last_seen_at` is the disconnect time.

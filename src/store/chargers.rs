@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use entity::values::RegistrationStatus;
-use entity::{charger, charger_event, connector, organisation};
-use sea_orm::sea_query::{Expr, OnConflict, Query};
+use entity::{charger, charger_fault, connector, organisation};
+use sea_orm::sea_query::{OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -146,10 +146,22 @@ impl Store {
         Ok(())
     }
 
-    /// Chargers in the scope (home sites only where the grant is home chargers only).
-    pub async fn chargers_in(&self, scope: &Scope, page: Page) -> Result<Vec<charger::Model>> {
-        Ok(charger::Entity::find()
-            .filter(charger_scope(scope))
+    /// Chargers in the scope (home sites only where the grant is home chargers only); with
+    /// `faulted`, only those with (or without) an open fault.
+    pub async fn chargers_in(&self, scope: &Scope, faulted: Option<bool>, page: Page) -> Result<Vec<charger::Model>> {
+        let mut query = charger::Entity::find().filter(charger_scope(scope));
+        if let Some(faulted) = faulted {
+            let with_faults = Query::select()
+                .column(charger_fault::Column::ChargerId)
+                .from(charger_fault::Entity)
+                .to_owned();
+            query = query.filter(if faulted {
+                charger::Column::Id.in_subquery(with_faults)
+            } else {
+                charger::Column::Id.not_in_subquery(with_faults)
+            });
+        }
+        Ok(query
             .order_by_asc(charger::Column::Id)
             .limit(page.limit)
             .offset(page.offset)
@@ -205,19 +217,6 @@ impl Store {
             .into_tuple()
             .all(&self.db)
             .await?)
-    }
-
-    /// How many chargers in the scope report `status` on any connector (or on EVSE 0).
-    pub async fn chargers_with_status_in(&self, scope: &Scope, status: &str) -> Result<u64> {
-        let n: Option<i64> = connector::Entity::find()
-            .select_only()
-            .column_as(Expr::col(connector::Column::ChargerId).count_distinct(), "n")
-            .filter(connector::Column::ChargerId.in_subquery(charger_ids(scope)))
-            .filter(connector::Column::Status.eq(status))
-            .into_tuple()
-            .one(&self.db)
-            .await?;
-        Ok(n.unwrap_or(0).max(0) as u64)
     }
 
     /// Connectors of several chargers at once, for list answers.
@@ -363,102 +362,8 @@ impl Store {
     }
 }
 
-/// What a [`Store::record_charger_event`] is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventKind {
-    Firmware,
-    Diagnostics,
-}
-
-impl EventKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            EventKind::Firmware => "firmware",
-            EventKind::Diagnostics => "diagnostics",
-        }
-    }
-}
-
-impl Store {
-    /// Remembers which audit row a firmware or diagnostics request belongs to, so the
-    /// statuses that follow can point back at it (1.6 statuses carry no request id).
-    pub async fn link_command(&self, charger_id: &str, kind: EventKind, audit_id: i64) -> Result<()> {
-        let mut set = <charger::ActiveModel as Default>::default();
-        match kind {
-            EventKind::Firmware => set.firmware_audit_id = Set(Some(audit_id)),
-            EventKind::Diagnostics => set.diagnostics_audit_id = Set(Some(audit_id)),
-        }
-        charger::Entity::update_many()
-            .set(set)
-            .filter(charger::Column::Id.eq(charger_id))
-            .exec(&self.db)
-            .await?;
-        Ok(())
-    }
-
-    /// Stores a firmware or diagnostics status: the charger's latest, and the history row
-    /// linked to the command's audit row (the request id when the charger sent one).
-    pub async fn record_charger_event(
-        &self,
-        charger_id: &str,
-        kind: EventKind,
-        status: &str,
-        request_id: Option<i32>,
-        at: DateTime<Utc>,
-    ) -> Result<()> {
-        let txn = self.begin_write().await?;
-        let Some(c) = charger::Entity::find_by_id(charger_id).one(&txn).await? else {
-            return Err(Error::NotFound(format!("charger {charger_id}")));
-        };
-        let linked = match kind {
-            EventKind::Firmware => c.firmware_audit_id,
-            EventKind::Diagnostics => c.diagnostics_audit_id,
-        };
-        charger_event::ActiveModel {
-            charger_id: Set(charger_id.to_owned()),
-            kind: Set(kind.as_str().into()),
-            status: Set(status.to_owned()),
-            request_id: Set(request_id),
-            audit_id: Set(request_id.map(i64::from).or(linked)),
-            at: Set(at),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        let mut set = <charger::ActiveModel as Default>::default();
-        match kind {
-            EventKind::Firmware => {
-                set.firmware_status = Set(Some(status.to_owned()));
-                set.firmware_status_at = Set(Some(at));
-            }
-            EventKind::Diagnostics => {
-                set.diagnostics_status = Set(Some(status.to_owned()));
-                set.diagnostics_status_at = Set(Some(at));
-            }
-        }
-        charger::Entity::update_many()
-            .set(set)
-            .filter(charger::Column::Id.eq(charger_id))
-            .exec(&txn)
-            .await?;
-        txn.commit().await?;
-        Ok(())
-    }
-
-    /// A charger's firmware and diagnostics statuses, newest first.
-    pub async fn charger_events(&self, charger_id: &str, page: Page) -> Result<Vec<charger_event::Model>> {
-        Ok(charger_event::Entity::find()
-            .filter(charger_event::Column::ChargerId.eq(charger_id))
-            .order_by_desc(charger_event::Column::Id)
-            .limit(page.limit)
-            .offset(page.offset)
-            .all(&self.db)
-            .await?)
-    }
-}
-
 /// `SELECT id FROM charger WHERE <in the scope>`.
-fn charger_ids(scope: &Scope) -> sea_orm::sea_query::SelectStatement {
+pub(super) fn charger_ids(scope: &Scope) -> sea_orm::sea_query::SelectStatement {
     Query::select()
         .column(charger::Column::Id)
         .from(charger::Entity)

@@ -4,6 +4,7 @@
 mod accounts;
 mod audit;
 mod chargers;
+mod events;
 mod group_commit;
 mod organisations;
 pub use organisations::{Move, OrganisationChanges};
@@ -20,7 +21,8 @@ mod users;
 
 pub use accounts::{InvitationPurpose, InvitationState, SCOPE_ENROL_2FA, SCOPE_FULL};
 pub use audit::AuditEntry;
-pub use chargers::{BootInfo, ChargerChanges, ConnectorStatus, EventKind, NewChargerFields};
+pub use chargers::{BootInfo, ChargerChanges, ConnectorStatus, NewChargerFields};
+pub use events::{EventFilter, FaultChange, FaultPlace, NewEvent, Progress};
 pub use id_tokens::TokenFields;
 pub use organisations::{ancestors_of, root_of};
 pub use scope::Page;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Interop check: drive voltgate with the Python `ocpp` package as an OCPP 1.6
-# and an OCPP 2.0.1 charger.
+# and an OCPP 2.0.1 charger (interop.py), then send it every charger-initiated
+# action of both versions (every_action.py).
 # Usage: tests/python/run.sh PATH_TO_VOLTGATE_BINARY
 set -euo pipefail
 
@@ -55,6 +56,8 @@ echo "== voltgate migrate / charger add"
 "$BIN" migrate
 "$BIN" charger add PY16 --organisation 1 --password py16-secret-password
 "$BIN" charger add PY201 --organisation 1 --password py201-secret-password
+"$BIN" charger add PY16ALL --organisation 1 --password py16all-secret-password
+"$BIN" charger add PY201ALL --organisation 1 --password py201all-secret-password
 
 echo "== voltgate serve (ocpp 127.0.0.1:$PORT, api 127.0.0.1:$PORT2)"
 "$BIN" serve >"$TMP/server.log" 2>&1 &
@@ -85,6 +88,18 @@ echo "== OCPP 1.6"
 "$VPY" "$HERE/interop.py" --url "$URL" --version 1.6 --id PY16 --password py16-secret-password
 echo "== OCPP 2.0.1"
 "$VPY" "$HERE/interop.py" --url "$URL" --version 2.0.1 --id PY201 --password py201-secret-password
+# Every charger-initiated action, on chargers of their own (the transactions and
+# reports they leave behind stay out of interop.py's way). Both versions run even
+# if the first fails, so one log shows every missing action.
+every_rc=0
+echo "== every charger action, OCPP 1.6"
+"$VPY" "$HERE/every_action.py" --url "$URL" --version 1.6 --id PY16ALL --password py16all-secret-password || every_rc=1
+echo "== every charger action, OCPP 2.0.1"
+"$VPY" "$HERE/every_action.py" --url "$URL" --version 2.0.1 --id PY201ALL --password py201all-secret-password || every_rc=1
+if [[ $every_rc -ne 0 ]]; then
+    echo "run.sh: every_action.py: some charger actions failed (FAIL lines above)" >&2
+    exit 1
+fi
 
 echo "== stopping voltgate"
 kill -TERM "$SERVER_PID"

@@ -15,7 +15,8 @@ use crate::console::{PageResult, org_choices};
 use crate::http::error::ApiError;
 use crate::http::extract::Path;
 use crate::ocpp::ChargerId;
-use crate::services::{ListQuery, chargers};
+use crate::services::charger_events::{self, EventQuery};
+use crate::services::chargers;
 use crate::state::AppState;
 
 use super::Paging;
@@ -37,25 +38,41 @@ pub fn href(id: &str) -> String {
     format!("/chargers/{}", utf8_percent_encode(id, SEGMENT))
 }
 
+/// How many timeline rows a charger's page shows.
+const TIMELINE: u64 = 20;
+
+/// `EVSE 1 / connector 2`, `charger` for EVSE 0, nothing when the message named no place.
+fn place(evse: Option<i32>, connector: Option<i32>) -> Markup {
+    html! {
+        @match (evse, connector) {
+            (Some(0), _) => "charger",
+            (Some(e), Some(0) | None) => { "EVSE " (e) },
+            (Some(e), Some(k)) => { "EVSE " (e) " / connector " (k) },
+            (None, _) => "",
+        }
+    }
+}
+
 fn online(on: bool) -> Markup {
     badge(if on { "online" } else { "offline" })
 }
 
 /// `GET /chargers`
 pub async fn list(State(state): State<AppState>, viewer: Viewer, Query(paging): Query<Paging>) -> PageResult {
-    let rows = chargers::list(&state, &viewer.principal, &paging.query()).await?;
+    let rows = chargers::list(&state, &viewer.principal, &paging.query().into()).await?;
     let orgs = org_choices(&state, &viewer.principal, Permission::ChargersRead).await?;
     let body = html! {
         (paging.filter("/chargers", &orgs))
         @if rows.is_empty() { (empty("chargers")) } @else {
             table {
-                thead { tr { th { "Charger" } th { "State" } th { "Connectors" } th { "Model" } th { "Firmware" } th { "Last seen" } } }
+                thead { tr { th { "Charger" } th { "State" } th { "Connectors" } th { "Faults" } th { "Model" } th { "Firmware" } th { "Last seen" } } }
                 tbody #chargers data-live {
                     @for c in &rows {
                         tr {
                             td { a href=(href(&c.id)) { (c.id) } }
                             td { (online(c.online)) }
                             td { @for k in &c.connectors { (badge(&k.status)) " " } }
+                            td { @if c.faults.is_empty() { "—" } @else { @for f in &c.faults { (badge(&f.code)) " " } } }
                             td { (or_dash(c.vendor.as_deref())) " " (c.model.as_deref().unwrap_or_default()) }
                             td { (or_dash(c.firmware_version.as_deref())) }
                             td { (when(c.last_seen_at)) }
@@ -82,12 +99,12 @@ async fn may(state: &AppState, viewer: &Viewer, permission: Permission, org_id: 
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<ChargerId>) -> PageResult {
     let p = &viewer.principal;
     let c = chargers::get(&state, p, &id).await?;
-    let events = chargers::events(
+    let events = charger_events::events(
         &state,
         p,
         &id,
-        &ListQuery {
-            limit: Some(10),
+        &EventQuery {
+            limit: Some(TIMELINE),
             ..Default::default()
         },
     )
@@ -127,13 +144,37 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
                     } }
                 }
             }
+            h2 { "Faults" }
+            @if c.faults.is_empty() { (empty("open faults")) } @else {
+                table #faults {
+                    thead { tr { th { "Where" } th { "Source" } th { "Code" } th { "Info" } th { "Since" } } }
+                    tbody { @for f in &c.faults {
+                        tr {
+                            td { (place(Some(f.evse_id), Some(f.connector_id))) } td { (f.source) }
+                            td { (badge(&f.code)) } td { (or_dash(f.info.as_deref())) } td { (when(Some(f.opened_at))) }
+                        }
+                    } }
+                }
+            }
         }
         @if maintain { (maintenance_forms(&viewer, &here)) }
-        h2 { "Firmware and diagnostics" }
-        @if events.is_empty() { (empty("firmware or diagnostics statuses")) } @else {
-            table {
-                thead { tr { th { "When" } th { "Kind" } th { "Status" } } }
-                tbody { @for e in &events { tr { td { (when(Some(e.at))) } td { (e.kind) } td { (badge(&e.status)) } } } }
+        h2 { "Timeline" }
+        @if events.is_empty() { (empty("events")) } @else {
+            table #timeline {
+                thead { tr { th { "When" } th { "Kind" } th { "Where" } th { "What" } th { "Detail" } } }
+                tbody { @for e in &events {
+                    tr {
+                        td { (when(Some(e.at))) }
+                        td { (e.kind) @if e.critical { " " (badge("critical")) } }
+                        td {
+                            (place(e.evse_id, e.connector_id))
+                            @if let Some(c) = &e.component { " " (c) }
+                            @if let Some(v) = &e.variable { " / " (v) }
+                        }
+                        td { (badge(&e.status)) }
+                        td { @if let Some(d) = &e.detail { code { (d) } } @else { "—" } }
+                    }
+                } }
             }
         }
     };

@@ -1,0 +1,35 @@
+//! OCPP 1.6 (JSON) messages a charge point sends to the central system: the core profile's
+//! from rust-ocpp, and those of the security extension ("Improved security for OCPP 1.6-J"),
+//! which rust-ocpp lacks, one file each here.
+
+pub mod log_status_notification;
+pub mod security_event_notification;
+pub mod sign_certificate;
+pub mod signed_firmware_status_notification;
+
+use log_status_notification::*;
+use rust_ocpp::v1_6::messages::{
+    authorize::*, boot_notification::*, data_transfer::*, diagnostics_status_notification::*,
+    firmware_status_notification::*, heart_beat::*, meter_values::*, start_transaction::*, status_notification::*,
+    stop_transaction::*,
+};
+use security_event_notification::*;
+use sign_certificate::*;
+use signed_firmware_status_notification::*;
+
+super::charger_messages! {
+    Authorize(AuthorizeRequest => AuthorizeResponse),
+    BootNotification(BootNotificationRequest => BootNotificationResponse),
+    DataTransfer(DataTransferRequest => DataTransferResponse),
+    DiagnosticsStatusNotification(DiagnosticsStatusNotificationRequest => DiagnosticsStatusNotificationResponse),
+    FirmwareStatusNotification(FirmwareStatusNotificationRequest => FirmwareStatusNotificationResponse),
+    Heartbeat(HeartbeatRequest => HeartbeatResponse),
+    LogStatusNotification(LogStatusNotificationRequest => LogStatusNotificationResponse),
+    MeterValues(MeterValuesRequest => MeterValuesResponse),
+    SecurityEventNotification(SecurityEventNotificationRequest => SecurityEventNotificationResponse),
+    SignCertificate(SignCertificateRequest => SignCertificateResponse),
+    SignedFirmwareStatusNotification(SignedFirmwareStatusNotificationRequest => SignedFirmwareStatusNotificationResponse),
+    StartTransaction(StartTransactionRequest => StartTransactionResponse),
+    StatusNotification(StatusNotificationRequest => StatusNotificationResponse),
+    StopTransaction(StopTransactionRequest => StopTransactionResponse),
+}
