@@ -181,6 +181,16 @@ fn cases_v16() -> Vec<Case> {
             json!({"status": "Accepted"}),
             "Accepted",
         ),
+        // A 1.6 id may also be given as the integer it is.
+        case(
+            M::POST,
+            "remote-stop",
+            json!({"transaction_id": 42}),
+            "RemoteStopTransaction",
+            json!({"transactionId": 42}),
+            json!({"status": "Accepted"}),
+            "Accepted",
+        ),
     ];
     c[6].extra = json!({"file_name": "diag.zip"});
     c[7].extra = json!({"configuration": [{"key": "HeartbeatInterval", "value": "300", "readonly": false}]});

@@ -250,3 +250,121 @@ async fn requests_without_a_function_get_the_spec_answer_and_are_kept() {
     let certificates = ok(&sup_a, "/chargers/CP-REQ/events?kind=certificate").await;
     assert_eq!(certificates.as_array().unwrap().len(), 2, "{certificates}");
 }
+
+/// Sends `body` to a command endpoint as `api` and answers the CALL the charger gets with
+/// `answer`; returns the CALL and the API's answer.
+async fn command(api: &Api, cp: &mut TestCharger, path: &str, body: Value, answer: Value) -> (Value, Value) {
+    let (api, path) = (api.clone(), path.to_owned());
+    let request = tokio::spawn(async move { api.post(&path, body).await });
+    let call = cp.recv().await;
+    assert_eq!(call[0], json!(2), "{call}");
+    cp.send_raw(&json!([3, call[1], answer]).to_string()).await;
+    let (status, reply) = request.await.expect("request task");
+    assert_eq!(status, 200, "{reply}");
+    (call, reply)
+}
+
+#[tokio::test]
+async fn a_remote_start_sends_the_token_kind_and_attributes_the_transaction_that_follows() {
+    let t = TestServer::start().await;
+    t.register("CP-RS", PW).await;
+    let admin = t.admin().await;
+    let (status, body) = admin
+        .post(
+            "/id-tokens",
+            json!({"token": "CARD-7", "organisation_id": 1, "kind": "ISO15693"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let mut cp = t.charger("CP-RS", "2.0.1", PW).await;
+    cp.call_ok("BootNotification", boot_payload("2.0.1")).await;
+    let (call, _) = command(
+        &admin,
+        &mut cp,
+        "/chargers/CP-RS/remote-start",
+        json!({"id_token": "CARD-7", "evse_id": 1}),
+        json!({"status": "Accepted"}),
+    )
+    .await;
+    assert_eq!(
+        call[3]["idToken"],
+        json!({"idToken": "CARD-7", "type": "ISO15693"}),
+        "{call}"
+    );
+    let remote_start_id = call[3]["remoteStartId"].clone();
+
+    // The Started event names only the remote start.
+    let started = cp
+        .call_ok(
+            "TransactionEvent",
+            json!({"eventType": "Started", "timestamp": "2026-12-01T10:00:00.000Z", "triggerReason": "RemoteStart",
+                "seqNo": 0, "transactionInfo": {"transactionId": "tx-rs", "remoteStartId": remote_start_id},
+                "evse": {"id": 1, "connectorId": 1}}),
+        )
+        .await;
+    assert_eq!(started["idTokenInfo"]["status"], "Accepted", "{started}");
+    let log = ok(&admin, "/transactions?charger_id=CP-RS").await;
+    assert_eq!(log[0]["id_token"], "CARD-7", "{log}");
+    assert_eq!(log[0]["id_token_status"], "Accepted", "{log}");
+
+    // Presented as another kind, the same text is another identifier.
+    let answer = cp
+        .call_ok(
+            "Authorize",
+            json!({"idToken": {"idToken": "CARD-7", "type": "KeyCode"}}),
+        )
+        .await;
+    assert_eq!(answer["idTokenInfo"]["status"], "Invalid", "{answer}");
+    let answer = cp
+        .call_ok(
+            "Authorize",
+            json!({"idToken": {"idToken": "CARD-7", "type": "ISO15693"}}),
+        )
+        .await;
+    assert_eq!(answer["idTokenInfo"]["status"], "Accepted", "{answer}");
+}
+
+#[tokio::test]
+async fn a_1_6_start_with_a_refused_token_is_recorded_as_refused_not_left_open() {
+    let t = TestServer::start().await;
+    t.register("CP-RF", PW).await;
+    let admin = t.admin().await;
+    let mut cp = t.charger("CP-RF", "1.6", PW).await;
+    cp.call_ok("BootNotification", boot_payload("1.6")).await;
+    let start = cp
+        .call_ok(
+            "StartTransaction",
+            json!({"connectorId": 1, "idTag": "NOBODY", "meterStart": 100, "timestamp": "2026-12-01T10:00:00Z"}),
+        )
+        .await;
+    assert_eq!(start["idTagInfo"]["status"], "Invalid", "{start}");
+    let log = ok(&admin, "/transactions?charger_id=CP-RF").await;
+    assert_eq!(log[0]["id_token_status"], "Invalid", "{log}");
+    assert_eq!(log[0]["stop_reason"], "DeAuthorized", "{log}");
+    assert_eq!(log[0]["stopped_at"], log[0]["started_at"], "{log}");
+
+    // A charger that charged anyway reports its own stop, which replaces the assumed one.
+    cp.call_ok(
+        "StopTransaction",
+        json!({"transactionId": start["transactionId"], "meterStop": 900, "timestamp": "2026-12-01T10:30:00Z",
+            "reason": "DeAuthorized"}),
+    )
+    .await;
+    let log = ok(&admin, "/transactions?charger_id=CP-RF").await;
+    assert_eq!(log[0]["meter_stop_wh"], 900, "{log}");
+    assert_eq!(log[0]["stopped_at"], "2026-12-01T10:30:00Z", "{log}");
+}
+
+#[tokio::test]
+async fn every_time_voltgate_sends_has_at_most_milliseconds() {
+    let t = TestServer::start().await;
+    t.register("CP-MS", PW).await;
+    let mut cp = t.charger("CP-MS", "1.6", PW).await;
+    let boot = cp.call_ok("BootNotification", boot_payload("1.6")).await;
+    let heartbeat = cp.call_ok("Heartbeat", json!({})).await;
+    for time in [&boot["currentTime"], &heartbeat["currentTime"]] {
+        let text = time.as_str().expect("a time");
+        let fraction = text.split('.').nth(1).map_or(0, |f| f.trim_end_matches('Z').len());
+        assert!(fraction <= 3, "{text}");
+    }
+}

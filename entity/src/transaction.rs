@@ -30,6 +30,8 @@ pub struct Model {
     /// stored instead.
     pub clock_skew: bool,
     pub updated_at: DateTimeUtc,
+    /// What the token was answered when the transaction started; `None` before this was kept.
+    pub id_token_status: Option<super::values::TokenDecision>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -54,6 +54,24 @@ pub enum TokenKind {
     NoAuthorization,
 }
 
+/// What a token was answered, in 2.0.1's words (1.6 answers `Invalid` for "not here").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum TokenDecision {
+    #[sea_orm(string_value = "Accepted")]
+    Accepted,
+    #[sea_orm(string_value = "Blocked")]
+    Blocked,
+    #[sea_orm(string_value = "Expired")]
+    Expired,
+    /// Unknown, of another organisation tree, or presented as another kind.
+    #[sea_orm(string_value = "Invalid")]
+    Invalid,
+    /// Valid, but no access rule admits it at this private site.
+    #[sea_orm(string_value = "NotAtThisLocation")]
+    NotAtThisLocation,
+}
+
 /// Whether a charger's BootNotification was accepted: chargers nobody adopted stay pending.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]

@@ -1,5 +1,6 @@
 //! The whole conversation of a charger: `charger_event` gains where an event happened and what
-//! else the charger said, and `charger_fault` holds the problems still open.
+//! else the charger said, `charger_fault` holds the problems still open, and a transaction
+//! keeps what its token was answered when it started.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -23,6 +24,12 @@ enum ChargerEvent {
     Variable,
     Critical,
     Detail,
+}
+
+#[derive(DeriveIden)]
+enum Transaction {
+    Table,
+    IdTokenStatus,
 }
 
 #[derive(DeriveIden)]
@@ -62,6 +69,14 @@ impl MigrationTrait for Migration {
                 .await?;
         }
         manager
+            .alter_table(
+                Table::alter()
+                    .table(Transaction::Table)
+                    .add_column(string_null(Transaction::IdTokenStatus))
+                    .to_owned(),
+            )
+            .await?;
+        manager
             .create_table(
                 Table::create()
                     .table(ChargerFault::Table)
@@ -99,6 +114,14 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .drop_table(Table::drop().table(ChargerFault::Table).to_owned())
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Transaction::Table)
+                    .drop_column(Transaction::IdTokenStatus)
+                    .to_owned(),
+            )
             .await?;
         for col in [
             ChargerEvent::EvseId,

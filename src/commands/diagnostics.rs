@@ -8,8 +8,9 @@ use rust_ocpp::v2_0_1::{enumerations::log_enum_type::LogEnumType, messages::get_
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::message::{Message, millis};
+use super::message::Message;
 use super::{CommandReply, Error, ReplyStatus};
+use crate::ocpp::millis;
 
 /// `POST /chargers/{id}/diagnostics` (1.6 GetDiagnostics, 2.0.1 GetLog)
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]

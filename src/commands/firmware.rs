@@ -7,8 +7,9 @@ use rust_ocpp::v2_0_1::{datatypes::firmware_type::FirmwareType, messages::update
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::message::{Message, millis};
+use super::message::Message;
 use super::{CommandReply, Error, ReplyStatus};
+use crate::ocpp::millis;
 
 /// `POST /chargers/{id}/firmware`
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]

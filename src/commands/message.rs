@@ -164,31 +164,76 @@ pub fn evse(
     evse_id.map(|id| rust_ocpp::v2_0_1::datatypes::evse_type::EVSEType { id, connector_id })
 }
 
-/// 2.0.1 names variables `Component.Variable` here (e.g. `OCPPCommCtrlr.HeartbeatInterval`).
+/// 2.0.1 configuration keys here: `Component.Variable`, with an optional component instance
+/// and EVSE (`Component[instance]@evse/connector`) and variable instance
+/// (`Variable[instance]`, or `Variable.instance` as a third dotted part), e.g.
+/// `OCPPCommCtrlr.MessageAttempts.TransactionEvent` or `EVSE@1.AvailabilityState`.
 pub fn component_variable(key: &str) -> Result<(ComponentType, VariableType), Error> {
-    match key.split_once('.') {
-        Some((c, v)) if !c.is_empty() && !v.is_empty() => Ok((
-            ComponentType {
-                name: c.to_owned(),
-                instance: None,
-                evse: None,
-            },
-            VariableType {
-                name: v.to_owned(),
-                instance: None,
-            },
-        )),
-        _ => Err(invalid(
+    let bad = || {
+        invalid(
             "key",
-            format!("{key:?}: OCPP 2.0.1 keys are Component.Variable"),
-        )),
+            format!("{key:?}: OCPP 2.0.1 keys are Component[instance]@evse/connector.Variable[instance]"),
+        )
+    };
+    // Dots inside brackets belong to an instance name.
+    let split = key
+        .char_indices()
+        .scan(0i32, |depth, (i, c)| {
+            *depth += match c {
+                '[' => 1,
+                ']' => -1,
+                _ => 0,
+            };
+            Some((i, c, *depth))
+        })
+        .find(|&(_, c, depth)| c == '.' && depth == 0)
+        .map(|(i, _, _)| i)
+        .ok_or_else(bad)?;
+    let (component, variable) = (&key[..split], &key[split + 1..]);
+    let (component, evse) = match component.split_once('@') {
+        Some((c, place)) => {
+            let (evse, connector) = match place.split_once('/') {
+                Some((e, k)) => (e, Some(k.parse().map_err(|_| bad())?)),
+                None => (place, None),
+            };
+            (c, Some((evse.parse().map_err(|_| bad())?, connector)))
+        }
+        None => (component, None),
+    };
+    let (component, component_instance) = bracketed(component).ok_or_else(bad)?;
+    let (variable, variable_instance) = match bracketed(variable).ok_or_else(bad)? {
+        (v, None) => match v.split_once('.') {
+            Some((v, instance)) => (v, Some(instance)),
+            None => (v, None),
+        },
+        named => named,
+    };
+    if [component, variable].iter().any(|n| n.is_empty() || n.len() > 50) {
+        return Err(bad());
     }
+    Ok((
+        ComponentType {
+            name: component.to_owned(),
+            instance: component_instance.map(str::to_owned),
+            evse: evse.map(|(id, connector_id)| rust_ocpp::v2_0_1::datatypes::evse_type::EVSEType { id, connector_id }),
+        },
+        VariableType {
+            name: variable.to_owned(),
+            instance: variable_instance.map(str::to_owned),
+        },
+    ))
 }
 
-/// 1.6 times go out in milliseconds: much charger firmware cannot parse nanoseconds.
-pub fn millis(t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
-    use chrono::SubsecRound;
-    t.trunc_subsecs(3)
+/// `name` or `name[instance]`; `None` for unbalanced brackets or an empty instance.
+fn bracketed(text: &str) -> Option<(&str, Option<&str>)> {
+    match text.split_once('[') {
+        None if !text.contains(']') => Some((text, None)),
+        Some((name, rest)) => match rest.strip_suffix(']') {
+            Some(instance) if !instance.is_empty() && !instance.contains(['[', ']']) => Some((name, Some(instance))),
+            _ => None,
+        },
+        None => None,
+    }
 }
 
 #[cfg(test)]
@@ -218,9 +263,25 @@ pub mod tests {
     }
 
     #[test]
-    fn times_lose_their_nanoseconds() {
-        let t = chrono::DateTime::parse_from_rfc3339("2026-12-01T21:35:20.348651798Z").unwrap();
-        let s = serde_json::to_value(millis(t.into())).unwrap();
-        assert_eq!(s, "2026-12-01T21:35:20.348Z");
+    fn configuration_keys_address_instances_and_evses() {
+        let (c, v) = component_variable("OCPPCommCtrlr.MessageAttempts.TransactionEvent").unwrap();
+        assert_eq!((c.name.as_str(), c.instance, c.evse), ("OCPPCommCtrlr", None, None));
+        assert_eq!(
+            (v.name.as_str(), v.instance.as_deref()),
+            ("MessageAttempts", Some("TransactionEvent"))
+        );
+        let (c, v) = component_variable("EVSE@1.AvailabilityState").unwrap();
+        assert_eq!(
+            (c.name.as_str(), c.evse.map(|e| (e.id, e.connector_id))),
+            ("EVSE", Some((1, None)))
+        );
+        assert_eq!(v.name, "AvailabilityState");
+        let (c, v) = component_variable("Connector[Left]@1/2.Type[a.b]").unwrap();
+        assert_eq!(c.instance.as_deref(), Some("Left"));
+        assert_eq!(c.evse.map(|e| (e.id, e.connector_id)), Some((1, Some(2))));
+        assert_eq!((v.name.as_str(), v.instance.as_deref()), ("Type", Some("a.b")));
+        for bad in ["NoDot", ".Variable", "Component.", "C[.V", "C@x.V", "C[].V", "C.V[i"] {
+            assert!(component_variable(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -50,7 +50,7 @@ use crate::services::{self, Audit, Target};
 use crate::state::AppState;
 use crate::store::{AuditEntry, Progress};
 use entity::charger;
-use entity::values::RegistrationStatus;
+use entity::values::{RegistrationStatus, TokenKind};
 
 /// A remote action, independent of OCPP version.
 #[derive(Debug, Clone, Serialize)]
@@ -138,7 +138,7 @@ impl Command {
 
 /// Sends `cmd` to a charger the principal may act on and returns the charger's answer.
 pub async fn execute(state: &AppState, p: &Principal, charger_id: &str, cmd: Command) -> Result<CommandReply, Error> {
-    let run = Run {
+    let mut run = Run {
         state,
         p,
         charger_id,
@@ -157,6 +157,18 @@ pub async fn execute(state: &AppState, p: &Principal, charger_id: &str, cmd: Com
             services::gate::<cap::RemoteMaintenance>(state, p, &org, &run.action, target).await?,
         ),
     };
+    if let Command::RemoteStart(body) = &mut run.cmd
+        && body.id_token_type.is_none()
+    {
+        // The charger sends back, and its local list keeps, the kind it was told.
+        let registered = state
+            .store
+            .id_token_by_value(crate::store::root_of(&org.path), &body.id_token)
+            .await
+            .map_err(services::Error::from)?;
+        body.id_token_type = Some(registered.map_or(TokenKind::Central, |t| t.kind));
+        run.request = serde_json::to_value(&run.cmd).ok();
+    }
     let version = match run.ready(&charger) {
         Ok(v) => v,
         Err(e) => return Err(run.refused(org.id, e).await),

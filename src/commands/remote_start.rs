@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 use super::message::{Message, connector16};
 use super::{CommandReply, Error};
+use entity::values::TokenKind;
 
 /// `POST /chargers/{id}/remote-start`
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -18,6 +19,9 @@ pub struct RemoteStartBody {
     pub id_token: String,
     /// EVSE (2.0.1) or connector (1.6) to start on.
     pub evse_id: Option<i32>,
+    /// The token's kind as 2.0.1 sends it; defaults to the kind the token is registered with
+    /// in the charger's organisation tree, else `Central`.
+    pub id_token_type: Option<TokenKind>,
 }
 
 impl Message for RemoteStartBody {
@@ -38,12 +42,26 @@ impl Message for RemoteStartBody {
             remote_start_id: request_id,
             id_token: IdTokenType {
                 id_token: self.id_token.clone(),
-                kind: IdTokenEnumType::Central,
+                kind: id_token_kind(self.id_token_type.unwrap_or(TokenKind::Central)),
                 additional_info: None,
             },
             charging_profile: None,
             group_id_token: None,
         })
+    }
+}
+
+/// The 2.0.1 IdTokenEnumType of a stored kind (they share their names).
+fn id_token_kind(kind: TokenKind) -> IdTokenEnumType {
+    match kind {
+        TokenKind::Iso14443 => IdTokenEnumType::ISO14443,
+        TokenKind::Iso15693 => IdTokenEnumType::ISO15693,
+        TokenKind::Central => IdTokenEnumType::Central,
+        TokenKind::EMaid => IdTokenEnumType::EMAID,
+        TokenKind::KeyCode => IdTokenEnumType::KeyCode,
+        TokenKind::Local => IdTokenEnumType::Local,
+        TokenKind::MacAddress => IdTokenEnumType::MacAddress,
+        TokenKind::NoAuthorization => IdTokenEnumType::NoAuthorization,
     }
 }
 
@@ -62,16 +80,21 @@ mod tests {
     use crate::commands::message::tests::*;
 
     #[test]
-    fn central_tokens_and_the_remote_start_id() {
-        let b = RemoteStartBody {
+    fn the_token_kind_and_the_remote_start_id() {
+        let mut b = RemoteStartBody {
             id_token: "TAG-1".into(),
             evse_id: Some(1),
+            id_token_type: None,
         };
         assert_eq!(sent(&b, V16), json!({"idTag": "TAG-1", "connectorId": 1}));
         assert_eq!(
             sent(&b, V201),
             json!({"evseId": 1, "remoteStartId": 7, "idToken": {"idToken": "TAG-1", "type": "Central"}})
         );
+        b.id_token_type = Some(TokenKind::Iso14443);
+        assert_eq!(sent(&b, V201)["idToken"]["type"], "ISO14443");
+        b.id_token_type = Some(TokenKind::EMaid);
+        assert_eq!(sent(&b, V201)["idToken"]["type"], "eMAID");
         assert_eq!(
             shown::<RemoteStartBody>(V201, json!({"status": "Accepted", "transactionId": "tx-9"})),
             json!({"status": "Accepted", "transaction_id": "tx-9"})

@@ -8,6 +8,7 @@ mod error;
 mod frame;
 mod identity;
 mod text;
+mod time;
 mod version;
 
 pub mod v16;
@@ -17,6 +18,7 @@ pub use error::{CallRejection, ErrorCode};
 pub use frame::{Frame, FrameError, UNKNOWN_MESSAGE_ID};
 pub use identity::{ChargerId, InvalidChargerId};
 pub use text::Text;
+pub use time::{millis, now};
 pub use version::OcppVersion;
 
 use serde::de::DeserializeOwned;

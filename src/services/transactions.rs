@@ -14,6 +14,7 @@ use super::{ListQuery, Result, list_scope};
 use crate::access::{Permission, Principal};
 use crate::state::AppState;
 use crate::store::TransactionFilter;
+use entity::values::TokenDecision;
 
 /// Filters of `GET /api/v1/transactions`.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
@@ -60,6 +61,9 @@ pub struct TransactionOut {
     pub meter_stop_wh: Option<i64>,
     pub energy_wh: Option<i64>,
     pub stop_reason: Option<String>,
+    /// What the token was answered at the start; a 1.6 start refused is stored as ended then
+    /// (`stop_reason` `DeAuthorized`) unless the charger reports its own stop.
+    pub id_token_status: Option<TokenDecision>,
     /// A time the charger reported was implausible (`ocpp.max_clock_skew_s`): the receive
     /// time was stored instead.
     pub clock_skew: bool,
@@ -162,6 +166,7 @@ fn row(t: transaction::Model, price: Option<(f64, String)>) -> TransactionOut {
         energy_wh,
         stop_reason: t.stop_reason,
         clock_skew: t.clock_skew,
+        id_token_status: t.id_token_status,
         cost,
         currency,
     }

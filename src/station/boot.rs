@@ -85,7 +85,7 @@ pub(super) async fn v16(
     };
     let decision = station.boot(session, info).await?;
     Ok(m16::BootNotificationResponse {
-        current_time: Utc::now(),
+        current_time: crate::ocpp::now(),
         interval: decision.interval_s,
         status: if decision.accepted {
             RegistrationStatus::Accepted
@@ -110,7 +110,7 @@ pub(super) async fn v201(
     };
     let decision = station.boot(session, info).await?;
     Ok(m201::BootNotificationResponse {
-        current_time: Utc::now(),
+        current_time: crate::ocpp::now(),
         // 2.0.1 types the interval as a 16-bit integer.
         interval: u16::try_from(decision.interval_s).unwrap_or(u16::MAX),
         status: if decision.accepted {

@@ -25,17 +25,12 @@ use crate::ocpp::enum_name;
 use crate::store::{NewMeterValue, TransactionStart, TransactionUpdate, ancestors_of, root_of};
 use entity::values::{SiteKind, TokenStatus};
 
-/// Whether a token may charge here, in version-neutral terms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Decision {
-    Accepted,
-    Blocked,
-    Expired,
-    /// Unknown, or of another organisation tree.
-    Invalid,
-    /// Valid, but no access rule admits it at this private site.
-    NotAtThisLocation,
-}
+/// Whether a token may charge here, in version-neutral terms (and as transactions keep it).
+pub(crate) use entity::values::TokenDecision as Decision;
+
+/// Why a 1.6 transaction whose token was refused at its start is stored as ended then: the
+/// charger is expected to stop it (a later StopTransaction replaces the assumed end).
+const REFUSED_AT_START: &str = "DeAuthorized";
 
 /// A token check's outcome, with what chargers may cache.
 #[derive(Debug, Clone)]
@@ -54,7 +49,7 @@ impl TokenCheck {
     }
 
     fn expiry(&self) -> Option<DateTime<Utc>> {
-        self.token.as_ref().and_then(|t| t.expires_at)
+        self.token.as_ref().and_then(|t| t.expires_at).map(crate::ocpp::millis)
     }
 
     fn v16(&self) -> IdTagInfo {
@@ -202,8 +197,15 @@ fn rows(samples: &[Sample], transaction_id: Option<i32>, evse_id: i32) -> Vec<Ne
 }
 
 impl Station {
-    /// May `value` charge at this charger? (See docs/charging.md for the rules.)
-    pub(crate) async fn check_token(&self, charger_id: &str, value: &str) -> Result<TokenCheck, StationError> {
+    /// May `value` charge at this charger? (See docs/charging.md for the rules.) `kind` is the
+    /// 2.0.1 type it was presented as: a registered token presented as another kind is another
+    /// identifier, so it is `Invalid`.
+    pub(crate) async fn check_token(
+        &self,
+        charger_id: &str,
+        value: &str,
+        kind: Option<&IdTokenEnumType>,
+    ) -> Result<TokenCheck, StationError> {
         let invalid = |token| {
             Ok(TokenCheck {
                 decision: Decision::Invalid,
@@ -228,6 +230,9 @@ impl Station {
                 token: Some(token.clone()),
             })
         };
+        if kind.is_some_and(|k| enum_name(k) != token.kind.to_string()) {
+            return decide(Decision::Invalid);
+        }
         if token.status == TokenStatus::Blocked {
             return decide(Decision::Blocked);
         }
@@ -279,7 +284,7 @@ pub(super) async fn authorize_v16(
     s: &mut Session,
     req: auth16::AuthorizeRequest,
 ) -> Result<auth16::AuthorizeResponse, StationError> {
-    let check = station.check_token(&s.charger_id, &req.id_tag).await?;
+    let check = station.check_token(&s.charger_id, &req.id_tag, None).await?;
     station.seen(s).await?;
     Ok(auth16::AuthorizeResponse {
         id_tag_info: check.v16(),
@@ -291,7 +296,9 @@ pub(super) async fn authorize_v201(
     s: &mut Session,
     req: auth201::AuthorizeRequest,
 ) -> Result<auth201::AuthorizeResponse, StationError> {
-    let check = station.check_token(&s.charger_id, &req.id_token.id_token).await?;
+    let check = station
+        .check_token(&s.charger_id, &req.id_token.id_token, Some(&req.id_token.kind))
+        .await?;
     station.seen(s).await?;
     Ok(auth201::AuthorizeResponse {
         id_token_info: check.v201(),
@@ -307,7 +314,7 @@ pub(super) async fn start_v16(
     let connector = bounds::id("connectorId", req.connector_id, 1)?;
     let meter_start = bounds::register_wh("meterStart", f64::from(req.meter_start))?;
     let (started_at, clock_skew) = station.clock().at(req.timestamp);
-    let check = station.check_token(&s.charger_id, &req.id_tag).await?;
+    let check = station.check_token(&s.charger_id, &req.id_tag, None).await?;
     let start = TransactionStart {
         evse_id: connector,
         connector_id: connector,
@@ -318,13 +325,25 @@ pub(super) async fn start_v16(
         meter_start_wh: Some(meter_start),
         offline: false,
         clock_skew,
+        id_token_status: Some(check.decision),
     };
     // A resend after a reconnect gets the transaction it already has.
     let tx = match station.store.same_start(&s.charger_id, &start).await? {
         Some(tx) => tx,
         None => {
             let org = station.charger_org(&s.charger_id).await?;
-            station.store.start_transaction(&s.charger_id, org, &start).await?
+            let tx = station.store.start_transaction(&s.charger_id, org, &start).await?;
+            if check.decision == Decision::Accepted {
+                tx
+            } else {
+                let refused = TransactionUpdate {
+                    stopped_at: Some(started_at),
+                    meter_stop_wh: Some(meter_start),
+                    stop_reason: Some(REFUSED_AT_START.into()),
+                    ..Default::default()
+                };
+                station.store.update_transaction(tx, refused).await?
+            }
         }
     };
     station.seen(s).await?;
@@ -363,11 +382,15 @@ pub(super) async fn stop_v16(
                 meter_start_wh: None,
                 offline: true,
                 clock_skew: stop_skewed,
+                id_token_status: None,
             };
             station.store.start_transaction(&s.charger_id, org, &start).await?
         }
     };
-    if tx.stopped_at.is_none() {
+    // A start refused is stored as ended then; the charger's own stop, if it charged anyway,
+    // replaces that.
+    let assumed_end = tx.stop_reason.as_deref() == Some(REFUSED_AT_START) && tx.stopped_at == Some(tx.started_at);
+    if tx.stopped_at.is_none() || assumed_end {
         check_stop("meterStop", tx.meter_start_wh, meter_stop)?;
         station.store_samples(s, &samples, Some(tx.id), tx.evse_id).await?;
         let update = TransactionUpdate {
@@ -380,7 +403,7 @@ pub(super) async fn stop_v16(
         station.store.update_transaction(tx, update).await?;
     }
     let id_tag_info = match &req.id_tag {
-        Some(tag) => Some(station.check_token(&s.charger_id, tag).await?.v16()),
+        Some(tag) => Some(station.check_token(&s.charger_id, tag, None).await?.v16()),
         None => None,
     };
     station.seen(s).await?;
@@ -439,10 +462,18 @@ pub(super) async fn transaction_event_v201(
         None => None,
     };
     let (at, skewed) = clock.at(req.timestamp);
-    let check = match &req.id_token {
-        Some(t) => Some(station.check_token(&s.charger_id, &t.id_token).await?),
-        None => None,
+    // A remote start's Started event may carry only the remoteStartId: the token is the one
+    // the command sent.
+    let remote_token = match (&req.id_token, req.transaction_info.remote_start_id) {
+        (None, Some(remote)) => station.store.remote_start_token(&s.charger_id, remote.into()).await?,
+        _ => None,
     };
+    let check = match (&req.id_token, &remote_token) {
+        (Some(t), _) => Some(station.check_token(&s.charger_id, &t.id_token, Some(&t.kind)).await?),
+        (None, Some(token)) => Some(station.check_token(&s.charger_id, token, None).await?),
+        (None, None) => None,
+    };
+    let presented = req.id_token.as_ref().map(|t| t.id_token.clone()).or(remote_token);
     let ocpp_id = req.transaction_info.transaction_id.clone();
     let existing = station.store.transaction_by_ocpp_id(&s.charger_id, &ocpp_id).await?;
     let tx = match existing {
@@ -453,12 +484,13 @@ pub(super) async fn transaction_event_v201(
                 evse_id: evse.map_or(0, |e| e.0),
                 connector_id: evse.and_then(|e| e.1).unwrap_or(1),
                 ocpp_transaction_id: Some(ocpp_id),
-                id_token: req.id_token.as_ref().map(|t| t.id_token.clone()).unwrap_or_default(),
+                id_token: presented.clone().unwrap_or_default(),
                 id_token_id: check.as_ref().and_then(|c| c.token.as_ref().map(|t| t.id)),
                 started_at: at,
                 meter_start_wh: reading,
                 offline: req.offline.unwrap_or(false),
                 clock_skew: skewed,
+                id_token_status: check.as_ref().map(|c| c.decision),
             };
             let org = station.charger_org(&s.charger_id).await?;
             station.store.start_transaction(&s.charger_id, org, &start).await?
@@ -477,11 +509,9 @@ pub(super) async fn transaction_event_v201(
             last_seq_no: Some(req.seq_no),
             offline: req.offline == Some(true),
             clock_skew: skewed,
-            id_token: req
-                .id_token
-                .as_ref()
+            id_token: presented
                 .filter(|_| tx.id_token.is_empty())
-                .map(|t| (t.id_token.clone(), token_id)),
+                .map(|t| (t, token_id, check.as_ref().map(|c| c.decision))),
             meter_start_wh: reading.filter(|_| !ended && tx.meter_start_wh.is_none()),
             meter_stop_wh: reading.filter(|_| ended),
             stopped_at: ended.then_some(at),

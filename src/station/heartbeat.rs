@@ -1,7 +1,6 @@
 //! Heartbeat (OCPP 1.6 §4.6, 2.0.1 G02): answer the current time; `last_seen_at` writes are
 //! coalesced to one per heartbeat interval.
 
-use chrono::Utc;
 use rust_ocpp::v1_6::messages::heart_beat as m16;
 use rust_ocpp::v2_0_1::messages::heartbeat as m201;
 
@@ -14,7 +13,7 @@ pub(super) async fn v16(
 ) -> Result<m16::HeartbeatResponse, StationError> {
     station.seen(session).await?;
     Ok(m16::HeartbeatResponse {
-        current_time: Utc::now(),
+        current_time: crate::ocpp::now(),
     })
 }
 
@@ -25,6 +24,6 @@ pub(super) async fn v201(
 ) -> Result<m201::HeartbeatResponse, StationError> {
     station.seen(session).await?;
     Ok(m201::HeartbeatResponse {
-        current_time: Utc::now(),
+        current_time: crate::ocpp::now(),
     })
 }

@@ -44,6 +44,19 @@ impl Store {
         Ok(row.id)
     }
 
+    /// The id token a remote start sent to `charger_id`, by the audit row the 2.0.1
+    /// `remoteStartId` names (commands use their audit row's id as the request id).
+    pub async fn remote_start_token(&self, charger_id: &str, audit_id: i64) -> Result<Option<String>> {
+        let row = audit::Entity::find_by_id(audit_id)
+            .filter(audit::Column::ChargerId.eq(charger_id))
+            .filter(audit::Column::Action.eq("command.remote_start"))
+            .one(&self.db)
+            .await?;
+        Ok(row
+            .and_then(|r| r.request)
+            .and_then(|request| request.get("id_token")?.as_str().map(str::to_owned)))
+    }
+
     /// Sets the outcome of a row written as `pending` (a command's answer).
     pub async fn finish_audit(&self, id: i64, outcome: &str, detail: Option<String>) -> Result<()> {
         audit::Entity::update_many()

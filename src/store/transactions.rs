@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use entity::values::TokenDecision;
 use entity::{id_token, meter_value, transaction};
 use sea_orm::sea_query::Query;
 use sea_orm::{
@@ -49,6 +50,8 @@ pub struct TransactionStart {
     pub offline: bool,
     /// `started_at` is the receive time: the charger's was implausible.
     pub clock_skew: bool,
+    /// What the token was answered, when it was checked.
+    pub id_token_status: Option<TokenDecision>,
 }
 
 /// What a later message changes on a stored transaction; `None` / `false` leaves a field.
@@ -59,8 +62,9 @@ pub struct TransactionUpdate {
     pub meter_stop_wh: Option<i64>,
     pub stop_reason: Option<String>,
     pub last_seq_no: Option<i32>,
-    /// The id token and its row, for a transaction that started without one.
-    pub id_token: Option<(String, Option<i32>)>,
+    /// The id token, its row and what it was answered, for a transaction that started
+    /// without one.
+    pub id_token: Option<(String, Option<i32>, Option<TokenDecision>)>,
     pub offline: bool,
     pub clock_skew: bool,
 }
@@ -252,6 +256,7 @@ impl Store {
             meter_start_wh: Set(s.meter_start_wh),
             offline: Set(s.offline),
             clock_skew: Set(s.clock_skew),
+            id_token_status: Set(s.id_token_status),
             updated_at: Set(Utc::now()),
             ..Default::default()
         }
@@ -286,9 +291,10 @@ impl Store {
         if let Some(seq) = u.last_seq_no {
             active.last_seq_no = Set(Some(seq));
         }
-        if let Some((token, token_id)) = u.id_token {
+        if let Some((token, token_id, status)) = u.id_token {
             active.id_token = Set(token);
             active.id_token_id = Set(token_id);
+            active.id_token_status = Set(status);
         }
         // Flags only ever go on: a later message does not undo what an earlier one told.
         if u.offline {
