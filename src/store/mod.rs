@@ -62,6 +62,12 @@ pub(crate) fn conflict_on_unique(err: DbErr, message: String) -> Error {
     }
 }
 
+/// How long a SQLite writer waits for the write lock before `SQLITE_BUSY`. Every write either
+/// is one autocommit statement or goes through [`begin_write`], which takes the lock at its
+/// first statement; both wait here, so writers queue instead of failing. A write batch holds
+/// the lock for milliseconds, so reaching this means the disk has stalled.
+const SQLITE_BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// [`Store::begin_write`] on a bare connection (the batched writers hold one).
 pub(crate) async fn begin_write(db: &DatabaseConnection) -> std::result::Result<DatabaseTransaction, DbErr> {
     let txn = db.begin().await?;
@@ -96,7 +102,10 @@ impl Store {
     /// Connects without migrating.
     pub async fn connect(config: &DatabaseConfig) -> Result<Self> {
         let mut options = ConnectOptions::new(config.url.clone());
-        options.max_connections(config.max_connections).sqlx_logging(false);
+        options
+            .max_connections(config.max_connections)
+            .sqlx_logging(false)
+            .map_sqlx_sqlite_opts(|o| o.busy_timeout(SQLITE_BUSY_TIMEOUT));
         let db = Database::connect(options).await?;
         if db.get_database_backend() == DbBackend::Sqlite {
             // WAL lets readers proceed while a writer commits; the mode sticks to the file.

@@ -287,6 +287,18 @@ impl TestCharger {
         }
     }
 
+    /// The next text frame as JSON, or `None` if none comes within `wait`.
+    pub async fn recv_within(&mut self, wait: Duration) -> Option<Value> {
+        loop {
+            let msg = tokio::time::timeout(wait, self.ws.next()).await.ok()?;
+            match msg.expect("connection open").expect("frame readable") {
+                Message::Text(t) => return Some(serde_json::from_str(&t).expect("server sends JSON")),
+                Message::Close(f) => panic!("connection closed: {f:?}"),
+                _ => continue,
+            }
+        }
+    }
+
     /// Sends a CALL and returns the whole answer frame.
     pub async fn call(&mut self, action: &str, payload: Value) -> Value {
         self.next_id += 1;
