@@ -121,9 +121,10 @@ enum Action {
     ReadDashboard,
     ReadChargerEvents,
     ReadSecurityEvents,
+    ReadVariables,
 }
 
-const ALL_ACTIONS: [Action; 40] = [
+const ALL_ACTIONS: [Action; 41] = [
     Action::ReadOrg,
     Action::ListOrgs,
     Action::CreateOrg,
@@ -164,6 +165,7 @@ const ALL_ACTIONS: [Action; 40] = [
     Action::ReadDashboard,
     Action::ReadChargerEvents,
     Action::ReadSecurityEvents,
+    Action::ReadVariables,
 ];
 
 /// The resources of one column of the table (A1's or B's).
@@ -305,6 +307,7 @@ async fn perform(api: &Api, action: Action, t: &Target, seq: usize) -> (u16, Val
         ListTransactions => api.get(&format!("/transactions?organisation_id={org}")).await,
         ReadChargerEvents => api.get(&format!("/chargers/{}/events", t.charger)).await,
         ReadSecurityEvents => api.get(&format!("/chargers/{}/security-events", t.charger)).await,
+        ReadVariables => api.get(&format!("/chargers/{}/variables", t.charger)).await,
     }
 }
 
@@ -424,6 +427,13 @@ const MATRIX: &[(&str, Action, u16, u16)] = &[
     (MNT, ReadSecurityEvents, 403, 404),
     (FAC, ReadSecurityEvents, 200, 404),
     (FLT, ReadSecurityEvents, 404, 404),
+
+    // its stored device model / configuration inventory: whoever may read the charger
+    (OP,  ReadVariables,    200, 404),
+    (SUP, ReadVariables,    200, 404),
+    (MNT, ReadVariables,    200, 404),
+    (FAC, ReadVariables,    200, 404),
+    (FLT, ReadVariables,    404, 404),
 
     // sites, chargers: write (register, move, delete) | operator yes | support - | maintenance - | facility yes | fleet -
     // (fleet manager: a private site/charger stays invisible, 404; a home one is visible, 403)
@@ -982,6 +992,8 @@ async fn every_endpoint_without_a_valid_token_answers_401_unauthenticated() {
         (Method::GET, "/chargers/CP-1/configuration".into(), None),
         (Method::GET, "/chargers/CP-1/events".into(), None),
         (Method::GET, "/chargers/CP-1/security-events".into(), None),
+        (Method::GET, "/chargers/CP-1/variables".into(), None),
+        (Method::POST, "/chargers/CP-1/report".into(), Some(json!({}))),
         (Method::GET, "/drivers".into(), None),
         (
             Method::POST,

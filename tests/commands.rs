@@ -515,6 +515,9 @@ async fn the_gate_decides_who_may_command_which_charger() {
             403,
             "forbidden",
         ),
+        // Asking for a report is remote maintenance.
+        (&fleet, "/chargers/CP-A1/report", json!({}), 403, "forbidden"),
+        (&maintenance, "/chargers/CP-B/report", json!({}), 404, "not_found"),
     ];
     for (api, path, body, status, code) in refusals {
         let (got, answer) = api.post(path, body).await;
@@ -534,7 +537,7 @@ async fn the_gate_decides_who_may_command_which_charger() {
         .iter()
         .filter(|r| r["outcome"] == "denied" && r["action"].as_str().is_some_and(|a| a.starts_with("command.")))
         .count();
-    assert_eq!(denied, 4, "{audit}");
+    assert_eq!(denied, 6, "{audit}");
 }
 
 #[tokio::test]

@@ -368,3 +368,108 @@ async fn every_time_voltgate_sends_has_at_most_milliseconds() {
         assert!(fraction <= 3, "{text}");
     }
 }
+
+fn report_part(seq_no: i32, tbc: bool, request_id: &Value, data: Value) -> Value {
+    json!({"requestId": request_id, "generatedAt": "2026-12-01T10:00:00.000Z", "seqNo": seq_no, "tbc": tbc,
+        "reportData": data})
+}
+
+#[tokio::test]
+async fn a_2_0_1_report_in_parts_becomes_the_stored_device_model_without_its_secrets() {
+    let t = TestServer::start().await;
+    let (mnt_a, _, mnt_b, mut cp) = world(&t, "CP-DM", "2.0.1").await;
+    let (call, reply) = command(
+        &mnt_a,
+        &mut cp,
+        "/chargers/CP-DM/report",
+        json!({}),
+        json!({"status": "Accepted"}),
+    )
+    .await;
+    assert_eq!(call[2], "GetBaseReport", "{call}");
+    assert_eq!(call[3]["reportBase"], "FullInventory", "{call}");
+    assert_eq!(reply["status"], "Accepted");
+    let request_id = call[3]["requestId"].clone();
+
+    let heartbeat = json!({"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"},
+        "variableAttribute": [{"type": "Actual", "value": "300", "mutability": "ReadWrite", "persistent": true, "constant": false}],
+        "variableCharacteristics": {"dataType": "integer", "unit": "s", "minLimit": 1, "supportsMonitoring": false}});
+    let attempts = json!({"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "MessageAttempts", "instance": "TransactionEvent"},
+        "variableAttribute": [{"value": "3", "mutability": "ReadWrite"}],
+        "variableCharacteristics": {"dataType": "integer", "supportsMonitoring": false}});
+    let password = json!({"component": {"name": "SecurityCtrlr"}, "variable": {"name": "BasicAuthPassword"},
+        "variableAttribute": [{"value": "leaked-secret", "mutability": "ReadWrite"}],
+        "variableCharacteristics": {"dataType": "string", "supportsMonitoring": false}});
+    let write_only = json!({"component": {"name": "VendorCtrlr"}, "variable": {"name": "Token"},
+        "variableAttribute": [{"value": "also-secret", "mutability": "WriteOnly"}],
+        "variableCharacteristics": {"dataType": "string", "supportsMonitoring": false}});
+    let availability = json!({"component": {"name": "EVSE", "evse": {"id": 1}}, "variable": {"name": "AvailabilityState"},
+        "variableAttribute": [{"value": "Available", "mutability": "ReadOnly"}],
+        "variableCharacteristics": {"dataType": "OptionList", "valuesList": "Available,Occupied,Faulted", "supportsMonitoring": true}});
+    cp.call_ok(
+        "NotifyReport",
+        report_part(0, true, &request_id, json!([heartbeat, attempts, password])),
+    )
+    .await;
+    cp.call_ok(
+        "NotifyReport",
+        report_part(1, false, &request_id, json!([write_only, availability])),
+    )
+    .await;
+
+    let all = ok(&mnt_a, "/chargers/CP-DM/variables").await;
+    let all = all.as_array().unwrap();
+    assert_eq!(all.len(), 5, "{all:?}");
+    let find = |variable: &str| all.iter().find(|v| v["variable"] == variable).unwrap().clone();
+    let hb = find("HeartbeatInterval");
+    assert_eq!(
+        (hb["value"].as_str(), hb["unit"].as_str(), hb["min_limit"].as_f64()),
+        (Some("300"), Some("s"), Some(1.0))
+    );
+    assert_eq!(hb["request_id"], request_id);
+    assert_eq!(find("MessageAttempts")["variable_instance"], "TransactionEvent");
+    assert_eq!(find("BasicAuthPassword")["value"], Value::Null);
+    assert_eq!(find("Token")["value"], Value::Null);
+    assert_eq!(find("AvailabilityState")["evse_id"], 1);
+    let evse = ok(&mnt_a, "/chargers/CP-DM/variables?component=EVSE").await;
+    assert_eq!(evse.as_array().unwrap().len(), 1, "{evse}");
+    assert!(
+        !ok(&mnt_a, "/chargers/CP-DM/variables")
+            .await
+            .to_string()
+            .contains("secret")
+    );
+    assert_eq!(mnt_b.get("/chargers/CP-DM/variables").await.0, 404);
+
+    // A later report of the same variable replaces it.
+    let changed = json!([{"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"},
+        "variableAttribute": [{"value": "60"}]}]);
+    cp.call_ok("NotifyReport", report_part(0, false, &request_id, changed))
+        .await;
+    let hb = ok(&mnt_a, "/chargers/CP-DM/variables?variable=HeartbeatInterval").await;
+    assert_eq!(hb.as_array().unwrap().len(), 1, "{hb}");
+    assert_eq!(hb[0]["value"], "60");
+}
+
+#[tokio::test]
+async fn a_1_6_report_stores_the_configuration_inventory_without_its_secrets() {
+    let t = TestServer::start().await;
+    let (mnt_a, _, _, mut cp) = world(&t, "CP-INV", "1.6").await;
+    let answer = json!({"configurationKey": [
+        {"key": "HeartbeatInterval", "readonly": false, "value": "300"},
+        {"key": "ChargePointModel", "readonly": true, "value": "TM-1"},
+        {"key": "AuthorizationKey", "readonly": false, "value": "0123456789abcdef"},
+    ]});
+    let (call, reply) = command(&mnt_a, &mut cp, "/chargers/CP-INV/report", json!({}), answer).await;
+    assert_eq!(call[2], "GetConfiguration", "{call}");
+    assert_eq!(call[3], json!({}), "{call}");
+    assert!(!reply.to_string().contains("0123456789abcdef"), "{reply}");
+    let inventory = ok(&mnt_a, "/chargers/CP-INV/variables").await;
+    let inventory = inventory.as_array().unwrap();
+    assert_eq!(inventory.len(), 3, "{inventory:?}");
+    let key = |k: &str| inventory.iter().find(|v| v["variable"] == k).unwrap().clone();
+    assert_eq!(key("HeartbeatInterval")["mutability"], "ReadWrite");
+    assert_eq!(key("ChargePointModel")["mutability"], "ReadOnly");
+    assert_eq!(key("AuthorizationKey")["value"], Value::Null);
+    assert_eq!(key("HeartbeatInterval")["component"], "");
+}

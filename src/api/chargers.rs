@@ -9,6 +9,7 @@ use crate::http::extract::{Auth, Path, Query};
 use crate::ocpp::ChargerId;
 use crate::services::charger_events::{self as timeline, EventOut, EventQuery};
 use crate::services::chargers::{self as svc, ChargerOut, ChargerPatch, ChargerQuery, NewCharger};
+use crate::services::device_model::{self, VariableOut, VariableQuery};
 use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -17,6 +18,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get, update, delete))
         .routes(routes!(events))
         .routes(routes!(security_events))
+        .routes(routes!(variables))
 }
 
 /// Chargers the caller may see, with live state; `faulted` keeps those with (or without) an
@@ -73,4 +75,17 @@ async fn security_events(
     Query(q): Query<EventQuery>,
 ) -> ApiResult<axum::Json<Vec<EventOut>>> {
     Ok(axum::Json(timeline::security_events(&s, &a.principal, &id, &q).await?))
+}
+
+/// The charger's device model (2.0.1) or configuration inventory (1.6) as it last reported it
+/// (`POST .../report` asks for it); values of write-only and secret variables are `null`.
+#[utoipa::path(get, path = "/api/v1/chargers/{id}/variables", tag = "chargers", params(("id" = ChargerId, Path), VariableQuery), security(("bearer" = [])),
+    responses((status = 200, body = [VariableOut]), (status = 404, body = ErrorBody)))]
+async fn variables(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<ChargerId>,
+    Query(q): Query<VariableQuery>,
+) -> ApiResult<axum::Json<Vec<VariableOut>>> {
+    Ok(axum::Json(device_model::variables(&s, &a.principal, &id, &q).await?))
 }

@@ -9,7 +9,7 @@ use utoipa_axum::routes;
 
 use crate::commands::{
     self, AvailabilityBody, ClearCache, Command, CommandReply, ConfigurationBody, DiagnosticsBody, FirmwareBody,
-    GetConfigurationKeys, RemoteStartBody, RemoteStopBody, ResetBody, TriggerBody, UnlockBody,
+    GetConfigurationKeys, RemoteStartBody, RemoteStopBody, ReportBody, ResetBody, TriggerBody, UnlockBody,
 };
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{Auth, Json, Path, Query};
@@ -28,6 +28,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(remote_start))
         .routes(routes!(remote_stop))
         .routes(routes!(clear_cache))
+        .routes(routes!(report))
 }
 
 /// What every command can answer beyond the errors every endpoint has.
@@ -101,6 +102,25 @@ post_command!(
     /// Stops a transaction remotely (1.6 RemoteStopTransaction, 2.0.1 RequestStopTransaction).
     remote_stop, "/api/v1/chargers/{id}/remote-stop", RemoteStopBody, Command::RemoteStop
 );
+
+/// Asks for the charger's device model (2.0.1 GetBaseReport, or GetReport when components or
+/// variables are named; the NotifyReport parts that follow are stored) or configuration
+/// inventory (1.6 GetConfiguration, stored from the answer); read it at `GET .../variables`.
+#[utoipa::path(post, path = "/api/v1/chargers/{id}/report", tag = "commands", params(("id" = ChargerId, Path)),
+    request_body = ReportBody, security(("bearer" = [])), responses(CommandResponses))]
+async fn report(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<ChargerId>,
+    Json(b): Json<ReportBody>,
+) -> ApiResult<axum::Json<CommandReply>> {
+    let cmd = if b.is_selective() {
+        Command::Report(commands::SelectiveReport(b))
+    } else {
+        Command::BaseReport(commands::BaseReport(b))
+    };
+    run(&s, &a, &id, cmd).await
+}
 
 /// `?key=a,b` for `GET /configuration`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -4,8 +4,9 @@ use rust_ocpp::v1_6::messages::get_configuration as g16;
 use rust_ocpp::v2_0_1::datatypes::get_variable_data_type::GetVariableDataType;
 use rust_ocpp::v2_0_1::messages::get_variables as g201;
 
-use super::message::{Message, component_variable, invalid};
+use super::message::{Message, component_variable, invalid, key_of};
 use super::{CommandReply, ConfigurationEntry, Error, ReplyStatus};
+use crate::ocpp::is_secret_variable;
 
 /// `GET /chargers/{id}/configuration?key=...`: the keys asked for (1.6: none means all).
 #[derive(Debug, Clone, serde::Serialize)]
@@ -53,8 +54,8 @@ impl From<g16::GetConfigurationResponse> for CommandReply {
             .unwrap_or_default()
             .into_iter()
             .map(|kv| ConfigurationEntry {
+                value: kv.value.filter(|_| !is_secret_variable(&kv.key)),
                 key: kv.key,
-                value: kv.value,
                 readonly: Some(kv.readonly),
                 status: None,
             });
@@ -69,8 +70,8 @@ impl From<g16::GetConfigurationResponse> for CommandReply {
 impl From<g201::GetVariablesResponse> for CommandReply {
     fn from(a: g201::GetVariablesResponse) -> Self {
         let entries = a.get_variable_result.into_iter().map(|r| ConfigurationEntry {
-            key: format!("{}.{}", r.component.name, r.variable.name),
-            value: r.attribute_value,
+            key: key_of(&r.component, &r.variable),
+            value: r.attribute_value.filter(|_| !is_secret_variable(&r.variable.name)),
             readonly: None,
             status: Some(r.attribute_status.into()),
         });

@@ -88,6 +88,8 @@ calls! {
         m201::request_stop_transaction::RequestStopTransactionResponse;
     m16::clear_cache::ClearCacheRequest => "ClearCache", m16::clear_cache::ClearCacheResponse;
     m201::clear_cache::ClearCacheRequest => "ClearCache", m201::clear_cache::ClearCacheResponse;
+    m201::get_base_report::GetBaseReportRequest => "GetBaseReport", m201::get_base_report::GetBaseReportResponse;
+    m201::get_report::GetReportRequest => "GetReport", m201::get_report::GetReportResponse;
 }
 
 status_answers! {
@@ -100,6 +102,7 @@ status_answers! {
         m201::update_firmware::UpdateFirmwareResponse, m201::change_availability::ChangeAvailabilityResponse,
         m201::trigger_message::TriggerMessageResponse,
         m201::request_stop_transaction::RequestStopTransactionResponse, m201::clear_cache::ClearCacheResponse,
+        m201::get_base_report::GetBaseReportResponse, m201::get_report::GetReportResponse,
 }
 
 /// A CALL ready to send.
@@ -189,39 +192,70 @@ pub fn component_variable(key: &str) -> Result<(ComponentType, VariableType), Er
         .find(|&(_, c, depth)| c == '.' && depth == 0)
         .map(|(i, _, _)| i)
         .ok_or_else(bad)?;
-    let (component, variable) = (&key[..split], &key[split + 1..]);
-    let (component, evse) = match component.split_once('@') {
+    let component = component_part(&key[..split]).ok_or_else(bad)?;
+    let variable = variable_part(&key[split + 1..]).ok_or_else(bad)?;
+    Ok((component, variable))
+}
+
+/// `Component[instance]@evse/connector`, the component half of a key.
+pub fn component_part(text: &str) -> Option<ComponentType> {
+    let (text, evse) = match text.split_once('@') {
         Some((c, place)) => {
             let (evse, connector) = match place.split_once('/') {
-                Some((e, k)) => (e, Some(k.parse().map_err(|_| bad())?)),
+                Some((e, k)) => (e, Some(k.parse().ok()?)),
                 None => (place, None),
             };
-            (c, Some((evse.parse().map_err(|_| bad())?, connector)))
+            (c, Some((evse.parse().ok()?, connector)))
         }
-        None => (component, None),
+        None => (text, None),
     };
-    let (component, component_instance) = bracketed(component).ok_or_else(bad)?;
-    let (variable, variable_instance) = match bracketed(variable).ok_or_else(bad)? {
+    let (name, instance) = bracketed(text)?;
+    named_ok(name)?;
+    Some(ComponentType {
+        name: name.to_owned(),
+        instance: instance.map(str::to_owned),
+        evse: evse.map(|(id, connector_id)| rust_ocpp::v2_0_1::datatypes::evse_type::EVSEType { id, connector_id }),
+    })
+}
+
+/// `Variable[instance]` or `Variable.instance`, the variable half of a key.
+pub fn variable_part(text: &str) -> Option<VariableType> {
+    let (name, instance) = match bracketed(text)? {
         (v, None) => match v.split_once('.') {
             Some((v, instance)) => (v, Some(instance)),
             None => (v, None),
         },
         named => named,
     };
-    if [component, variable].iter().any(|n| n.is_empty() || n.len() > 50) {
-        return Err(bad());
+    named_ok(name)?;
+    Some(VariableType {
+        name: name.to_owned(),
+        instance: instance.map(str::to_owned),
+    })
+}
+
+/// The key [`component_variable`] reads back as `component` and `variable`.
+pub fn key_of(component: &ComponentType, variable: &VariableType) -> String {
+    let mut key = component.name.clone();
+    if let Some(instance) = &component.instance {
+        key += &format!("[{instance}]");
     }
-    Ok((
-        ComponentType {
-            name: component.to_owned(),
-            instance: component_instance.map(str::to_owned),
-            evse: evse.map(|(id, connector_id)| rust_ocpp::v2_0_1::datatypes::evse_type::EVSEType { id, connector_id }),
-        },
-        VariableType {
-            name: variable.to_owned(),
-            instance: variable_instance.map(str::to_owned),
-        },
-    ))
+    if let Some(evse) = &component.evse {
+        key += &format!("@{}", evse.id);
+        if let Some(connector) = evse.connector_id {
+            key += &format!("/{connector}");
+        }
+    }
+    key += &format!(".{}", variable.name);
+    if let Some(instance) = &variable.instance {
+        key += &format!("[{instance}]");
+    }
+    key
+}
+
+/// A component or variable name: 1 to 50 characters.
+fn named_ok(name: &str) -> Option<()> {
+    (!name.is_empty() && name.chars().count() <= 50).then_some(())
 }
 
 /// `name` or `name[instance]`; `None` for unbalanced brackets or an empty instance.
@@ -282,6 +316,14 @@ pub mod tests {
         assert_eq!((v.name.as_str(), v.instance.as_deref()), ("Type", Some("a.b")));
         for bad in ["NoDot", ".Variable", "Component.", "C[.V", "C@x.V", "C[].V", "C.V[i"] {
             assert!(component_variable(bad).is_err(), "{bad}");
+        }
+        for key in [
+            "Connector[Left]@1/2.Type[a.b]",
+            "EVSE@1.AvailabilityState",
+            "OCPPCommCtrlr.HeartbeatInterval",
+        ] {
+            let (c, v) = component_variable(key).unwrap();
+            assert_eq!(key_of(&c, &v), key);
         }
     }
 }

@@ -17,6 +17,7 @@ mod message;
 mod remote_start;
 mod remote_stop;
 mod reply;
+mod report;
 mod reset;
 mod set_configuration;
 mod trigger;
@@ -35,8 +36,9 @@ pub use firmware::FirmwareBody;
 pub use get_configuration::GetConfigurationKeys;
 pub use message::Prepared;
 pub use remote_start::RemoteStartBody;
-pub use remote_stop::RemoteStopBody;
+pub use remote_stop::{RemoteStopBody, TransactionRef};
 pub use reply::{CommandReply, ConfigurationEntry, ReplyStatus, StatusInfo};
+pub use report::{BaseReport, ReportBody, ReportKind, SelectiveReport};
 pub use reset::{ResetBody, ResetKind};
 pub use set_configuration::ConfigurationBody;
 pub use trigger::TriggerBody;
@@ -67,6 +69,8 @@ pub enum Command {
     RemoteStart(RemoteStartBody),
     RemoteStop(RemoteStopBody),
     ClearCache(ClearCache),
+    BaseReport(BaseReport),
+    Report(SelectiveReport),
 }
 
 /// Runs `$e` with `$b` bound to the command's body, whichever command it is.
@@ -84,6 +88,8 @@ macro_rules! each_command {
             Command::RemoteStart($b) => $e,
             Command::RemoteStop($b) => $e,
             Command::ClearCache($b) => $e,
+            Command::BaseReport($b) => $e,
+            Command::Report($b) => $e,
         }
     };
 }
@@ -103,6 +109,7 @@ impl Command {
             Command::RemoteStart(_) => "remote_start",
             Command::RemoteStop(_) => "remote_stop",
             Command::ClearCache(_) => "clear_cache",
+            Command::BaseReport(_) | Command::Report(_) => "report",
         }
     }
 
@@ -280,11 +287,44 @@ impl Run<'_> {
     }
 
     /// Records the charger's answer (or its absence) on the audit row.
+    /// Keeps what an answer itself reports: a 1.6 GetConfiguration asked for as a report is
+    /// the charger's configuration inventory (2.0.1 reports arrive later, as NotifyReport).
+    async fn remember(&self, audit_id: i64, reply: &CommandReply) {
+        let (Command::BaseReport(_) | Command::Report(_), Some(entries)) = (&self.cmd, &reply.configuration) else {
+            return;
+        };
+        let rows = entries
+            .iter()
+            .map(|e| crate::store::ReportedVariable {
+                variable: e.key.clone(),
+                attribute: "Actual".into(),
+                value: e.value.clone(),
+                mutability: e.readonly.map(|ro| if ro { "ReadOnly" } else { "ReadWrite" }.into()),
+                ..Default::default()
+            })
+            .collect();
+        let request_id = i32::try_from(audit_id).ok();
+        if let Err(e) = self
+            .state
+            .store
+            .record_variables(self.charger_id, request_id, rows)
+            .await
+        {
+            tracing::error!(error = %e, charger = self.charger_id, "could not store a configuration inventory");
+        }
+    }
+
     async fn finish(&self, audit_id: i64, result: Result<CommandReply, Error>) -> Result<CommandReply, Error> {
         let (outcome, detail) = match &result {
             Ok(reply) => {
                 self.observe("ok");
-                (reply.status.as_str(), None)
+                self.remember(audit_id, reply).await;
+                // The charger's reason, kept with its answer (2.0.1 statusInfo).
+                let reason = reply.status_info.as_ref().map(|i| match &i.additional_info {
+                    Some(more) => format!("{}: {more}", i.reason_code),
+                    None => i.reason_code.clone(),
+                });
+                (reply.status.as_str(), reason)
             }
             Err(e) => {
                 self.observe(e.outcome());

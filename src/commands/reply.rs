@@ -93,6 +93,7 @@ pub enum ReplyStatus {
     UnknownComponent,
     UnknownVariable,
     NotSupportedAttributeType,
+    EmptyResultSet,
 }
 
 impl ReplyStatus {
@@ -116,6 +117,7 @@ impl ReplyStatus {
             UnknownComponent => "UnknownComponent",
             UnknownVariable => "UnknownVariable",
             NotSupportedAttributeType => "NotSupportedAttributeType",
+            EmptyResultSet => "EmptyResultSet",
         }
     }
 }
@@ -164,4 +166,7 @@ statuses! {
     }
     e201::request_start_stop_status_enum_type::RequestStartStopStatusEnumType { Accepted, Rejected }
     e201::clear_cache_status_enum_type::ClearCacheStatusEnumType { Accepted, Rejected }
+    e201::generic_device_model_status_enum_type::GenericDeviceModelStatusEnumType {
+        Accepted, Rejected, NotSupported, EmptyResultSet
+    }
 }

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod charger_events;
 pub mod chargers;
 pub mod dashboard;
+pub mod device_model;
 pub mod drivers;
 mod gate;
 pub mod groups;

@@ -22,15 +22,11 @@ use rust_ocpp::v2_0_1::messages::{authorize as auth201, meter_values as mv201, t
 use super::bounds::{self, Clock};
 use super::{Session, Station, StationError};
 use crate::ocpp::enum_name;
-use crate::store::{NewMeterValue, TransactionStart, TransactionUpdate, ancestors_of, root_of};
+use crate::store::{NewMeterValue, REFUSED_AT_START, TransactionStart, TransactionUpdate, ancestors_of, root_of};
 use entity::values::{SiteKind, TokenStatus};
 
 /// Whether a token may charge here, in version-neutral terms (and as transactions keep it).
 pub(crate) use entity::values::TokenDecision as Decision;
-
-/// Why a 1.6 transaction whose token was refused at its start is stored as ended then: the
-/// charger is expected to stop it (a later StopTransaction replaces the assumed end).
-const REFUSED_AT_START: &str = "DeAuthorized";
 
 /// A token check's outcome, with what chargers may cache.
 #[derive(Debug, Clone)]

@@ -18,6 +18,7 @@ mod tariffs;
 mod tickets;
 mod transactions;
 mod users;
+mod variables;
 
 pub use accounts::{InvitationPurpose, InvitationState, SCOPE_ENROL_2FA, SCOPE_FULL};
 pub use audit::AuditEntry;
@@ -28,8 +29,11 @@ pub use organisations::{ancestors_of, root_of};
 pub use scope::Page;
 pub use sites::SiteFields;
 pub use tickets::TicketFields;
-pub use transactions::{MeterWriter, NewMeterValue, TransactionFilter, TransactionStart, TransactionUpdate};
+pub use transactions::{
+    MeterWriter, NewMeterValue, REFUSED_AT_START, TransactionFilter, TransactionStart, TransactionUpdate,
+};
 pub use users::UserChanges;
+pub use variables::{ReportedVariable, VariableFilter};
 
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,

@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use entity::values::TokenDecision;
 use entity::{id_token, meter_value, transaction};
-use sea_orm::sea_query::Query;
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, TransactionTrait,
@@ -53,6 +53,11 @@ pub struct TransactionStart {
     /// What the token was answered, when it was checked.
     pub id_token_status: Option<TokenDecision>,
 }
+
+/// The stop reason of a 1.6 transaction whose token was refused at its start: it is stored as
+/// ended then, since the charger is expected to stop it (its own StopTransaction, if it charged
+/// anyway, replaces the assumed end).
+pub const REFUSED_AT_START: &str = "DeAuthorized";
 
 /// What a later message changes on a stored transaction; `None` / `false` leaves a field.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -206,9 +211,15 @@ impl Store {
     /// start whose time was replaced by the receive time matches the open one of its kind.
     pub async fn same_start(&self, charger_id: &str, s: &TransactionStart) -> Result<Option<transaction::Model>> {
         let when = if s.clock_skew {
+            // Open, or refused at its start (stored as ended then).
+            let unended = Condition::any().add(transaction::Column::StoppedAt.is_null()).add(
+                Condition::all()
+                    .add(transaction::Column::StopReason.eq(REFUSED_AT_START))
+                    .add(Expr::col(transaction::Column::StoppedAt).equals(transaction::Column::StartedAt)),
+            );
             Condition::all()
                 .add(transaction::Column::ClockSkew.eq(true))
-                .add(transaction::Column::StoppedAt.is_null())
+                .add(unended)
         } else {
             Condition::all().add(transaction::Column::StartedAt.eq(s.started_at))
         };
