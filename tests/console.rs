@@ -80,6 +80,16 @@ const FORMS: &[FormCase] = &[
         [303, 303, 303, 303, 403],
     ),
     (
+        "/chargers/CP-A-HOME/variables",
+        &[("component", ""), ("variable", "HeartbeatInterval"), ("value", "60")],
+        [303, 303, 303, 303, 403],
+    ),
+    (
+        "/chargers/CP-B/variables",
+        &[("component", ""), ("variable", "HeartbeatInterval"), ("value", "60")],
+        [404, 404, 404, 404, 404],
+    ),
+    (
         "/tokens",
         &[("token", "TOK-{role}"), ("organisation_id", "{a}")],
         [303, 403, 403, 403, 303],
@@ -411,6 +421,70 @@ async fn a_command_from_the_console_returns_the_chargers_answer() {
             ("command.reset", "Accepted")
         ]
     );
+}
+
+#[tokio::test]
+async fn a_chargers_page_shows_its_faults_timeline_and_device_model_and_sets_a_value() {
+    let t = TestServer::start().await;
+    let admin = t.admin().await;
+    world(&admin).await;
+    let mut cp = online_charger(&t, "CP-A", "Available").await;
+    let fault = json!({"connectorId": 1, "errorCode": "GroundFailure", "status": "Faulted", "vendorErrorCode": "GF-7"});
+    cp.call_ok("StatusNotification", fault).await;
+    let inventory = vec![voltgate::store::ReportedVariable {
+        variable: "HeartbeatInterval".into(),
+        attribute: "Actual".into(),
+        value: Some("300".into()),
+        mutability: Some("ReadWrite".into()),
+        ..Default::default()
+    }];
+    t.store().record_variables("CP-A", None, inventory).await.unwrap();
+    let _charger = accept_everything(cp);
+
+    let mut eng = Console::login(&t, ENG, PASSWORD).await;
+    let page = eng.get("/chargers/CP-A").await;
+    assert_eq!(page.status, 200);
+    for shown in [
+        "id=\"faults\"",
+        "GroundFailure",
+        "GF-7",
+        "id=\"timeline\"",
+        "id=\"model\"",
+        "HeartbeatInterval",
+    ] {
+        assert!(page.body.contains(shown), "{shown} on the page: {}", page.body);
+    }
+    assert!(
+        page.body.contains("action=\"/chargers/CP-A/variables\""),
+        "the set form is there"
+    );
+    let list = eng.get("/chargers").await;
+    assert!(list.body.contains("GroundFailure"), "the list shows the fault");
+    let search = eng.get("/chargers/CP-A?q=nothing-like-this").await;
+    assert!(!search.body.contains("id=\"model\""), "the search filters the model");
+
+    let done = eng
+        .post(
+            "/chargers/CP-A/variables",
+            &[
+                ("component", ""),
+                ("variable", "HeartbeatInterval"),
+                ("attribute", "Actual"),
+                ("value", "60"),
+            ],
+        )
+        .await;
+    assert_eq!((done.status, done.location.as_deref()), (303, Some("/chargers/CP-A")));
+    let shown = eng.get("/chargers/CP-A").await;
+    assert!(
+        shown
+            .body
+            .contains("Setting HeartbeatInterval: the charger answered Accepted"),
+        "{}",
+        shown.body
+    );
+    let (_, model) = t.login(ENG, PASSWORD).await.get("/chargers/CP-A/variables").await;
+    assert_eq!(model[0]["value"], "60", "{model}");
 }
 
 /// Keys of a JSON document, recursively.

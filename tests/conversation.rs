@@ -255,8 +255,11 @@ async fn requests_without_a_function_get_the_spec_answer_and_are_kept() {
 /// `answer`; returns the CALL and the API's answer.
 async fn command(api: &Api, cp: &mut TestCharger, path: &str, body: Value, answer: Value) -> (Value, Value) {
     let (api, path) = (api.clone(), path.to_owned());
-    let request = tokio::spawn(async move { api.post(&path, body).await });
-    let call = cp.recv().await;
+    let mut request = tokio::spawn(async move { api.post(&path, body).await });
+    let call = tokio::select! {
+        call = cp.recv() => call,
+        answered = &mut request => panic!("answered without a CALL: {answered:?}"),
+    };
     assert_eq!(call[0], json!(2), "{call}");
     cp.send_raw(&json!([3, call[1], answer]).to_string()).await;
     let (status, reply) = request.await.expect("request task");
@@ -472,4 +475,64 @@ async fn a_1_6_report_stores_the_configuration_inventory_without_its_secrets() {
     assert_eq!(key("ChargePointModel")["mutability"], "ReadOnly");
     assert_eq!(key("AuthorizationKey")["value"], Value::Null);
     assert_eq!(key("HeartbeatInterval")["component"], "");
+}
+
+#[tokio::test]
+async fn variables_are_set_and_read_by_their_full_address_and_secrets_stay_out_of_the_audit() {
+    let t = TestServer::start().await;
+    let (mnt_a, sup_a, _, mut cp) = world(&t, "CP-SV", "2.0.1").await;
+    let settings = json!([
+        {"component": "OCPPCommCtrlr", "variable": "MessageAttempts", "variable_instance": "TransactionEvent", "value": "5"},
+        {"component": "SecurityCtrlr", "variable": "BasicAuthPassword", "value": "new-secret-password-1"},
+    ]);
+    let results = json!({"setVariableResult": [
+        {"attributeStatus": "Accepted", "component": {"name": "OCPPCommCtrlr"},
+            "variable": {"name": "MessageAttempts", "instance": "TransactionEvent"}},
+        {"attributeStatus": "Rejected", "attributeStatusInfo": {"reasonCode": "ValueOutOfRange"},
+            "component": {"name": "SecurityCtrlr"}, "variable": {"name": "BasicAuthPassword"}},
+    ]});
+    let (call, reply) = command(&mnt_a, &mut cp, "/chargers/CP-SV/variables", settings, results).await;
+    assert_eq!(call[2], "SetVariables", "{call}");
+    assert_eq!(
+        call[3]["setVariableData"][0]["variable"],
+        json!({"name": "MessageAttempts", "instance": "TransactionEvent"})
+    );
+    assert_eq!(reply["status"], "Rejected", "{reply}");
+    assert_eq!(reply["status_info"]["reason_code"], "ValueOutOfRange", "{reply}");
+    assert_eq!(
+        reply["configuration"][0]["key"],
+        "OCPPCommCtrlr.MessageAttempts[TransactionEvent]"
+    );
+    assert_eq!(reply["configuration"][0]["status"], "Accepted");
+
+    // The accepted value is the charger's now; the refused one was never stored.
+    let stored = ok(&mnt_a, "/chargers/CP-SV/variables").await;
+    assert_eq!(stored.as_array().unwrap().len(), 1, "{stored}");
+    assert_eq!(stored[0]["variable_instance"], "TransactionEvent");
+    assert_eq!(stored[0]["value"], "5");
+
+    let (call, reply) = command(
+        &mnt_a,
+        &mut cp,
+        "/chargers/CP-SV/variables/get",
+        json!([{"component": "EVSE", "evse_id": 1, "variable": "AvailabilityState"}]),
+        json!({"getVariableResult": [{"attributeStatus": "Accepted", "attributeValue": "Available",
+            "component": {"name": "EVSE", "evse": {"id": 1}}, "variable": {"name": "AvailabilityState"}}]}),
+    )
+    .await;
+    assert_eq!(
+        call[3]["getVariableData"][0]["component"],
+        json!({"name": "EVSE", "evse": {"id": 1}})
+    );
+    assert_eq!(reply["configuration"][0]["value"], "Available", "{reply}");
+    let evse = ok(&mnt_a, "/chargers/CP-SV/variables?component=EVSE").await;
+    assert_eq!(
+        (evse[0]["evse_id"].as_i64(), evse[0]["value"].as_str()),
+        (Some(1), Some("Available"))
+    );
+
+    // Neither the audit log nor anything else the API shows holds the password.
+    let audit = ok(&sup_a, "/audit?limit=100").await;
+    assert!(!audit.to_string().contains("new-secret-password-1"), "{audit}");
+    assert!(audit.to_string().contains("command.set_variables"), "{audit}");
 }

@@ -9,10 +9,11 @@ use utoipa_axum::routes;
 
 use crate::commands::{
     self, AvailabilityBody, ClearCache, Command, CommandReply, ConfigurationBody, DiagnosticsBody, FirmwareBody,
-    GetConfigurationKeys, RemoteStartBody, RemoteStopBody, ReportBody, ResetBody, TriggerBody, UnlockBody,
+    GetConfigurationKeys, GetVariablesBody, RemoteStartBody, RemoteStopBody, ReportBody, ResetBody, SetVariablesBody,
+    TriggerBody, UnlockBody, VariableAddress, VariableSetting,
 };
 use crate::http::error::{ApiResult, ErrorBody};
-use crate::http::extract::{Auth, Json, Path, Query};
+use crate::http::extract::{Auth, Json, JsonList, Path, Query};
 use crate::ocpp::ChargerId;
 use crate::state::AppState;
 
@@ -29,6 +30,8 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(remote_stop))
         .routes(routes!(clear_cache))
         .routes(routes!(report))
+        .routes(routes!(set_variables))
+        .routes(routes!(get_variables))
 }
 
 /// What every command can answer beyond the errors every endpoint has.
@@ -120,6 +123,33 @@ async fn report(
         Command::BaseReport(commands::BaseReport(b))
     };
     run(&s, &a, &id, cmd).await
+}
+
+/// Sets variables by their full address (2.0.1 SetVariables; 1.6 ChangeConfiguration of one
+/// key); the answer has each one's result in `configuration`, and the accepted values are
+/// stored in the device model.
+#[utoipa::path(post, path = "/api/v1/chargers/{id}/variables", tag = "commands", params(("id" = ChargerId, Path)),
+    request_body = Vec<VariableSetting>, security(("bearer" = [])), responses(CommandResponses))]
+async fn set_variables(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<ChargerId>,
+    JsonList(b): JsonList<VariableSetting>,
+) -> ApiResult<axum::Json<CommandReply>> {
+    run(&s, &a, &id, Command::SetVariables(SetVariablesBody { items: b })).await
+}
+
+/// Reads variables by their full address (2.0.1 GetVariables, 1.6 GetConfiguration); the
+/// values read are stored in the device model.
+#[utoipa::path(post, path = "/api/v1/chargers/{id}/variables/get", tag = "commands", params(("id" = ChargerId, Path)),
+    request_body = Vec<VariableAddress>, security(("bearer" = [])), responses(CommandResponses))]
+async fn get_variables(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<ChargerId>,
+    JsonList(b): JsonList<VariableAddress>,
+) -> ApiResult<axum::Json<CommandReply>> {
+    run(&s, &a, &id, Command::GetVariables(GetVariablesBody { items: b })).await
 }
 
 /// `?key=a,b` for `GET /configuration`.

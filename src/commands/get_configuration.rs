@@ -58,6 +58,7 @@ impl From<g16::GetConfigurationResponse> for CommandReply {
                 key: kv.key,
                 readonly: Some(kv.readonly),
                 status: None,
+                status_info: None,
             });
         CommandReply {
             configuration: Some(entries.collect()),
@@ -74,6 +75,7 @@ impl From<g201::GetVariablesResponse> for CommandReply {
             value: r.attribute_value.filter(|_| !is_secret_variable(&r.variable.name)),
             readonly: None,
             status: Some(r.attribute_status.into()),
+            status_info: r.attribute_status_info.map(Into::into),
         });
         CommandReply {
             configuration: Some(entries.collect()),

@@ -22,6 +22,7 @@ mod reset;
 mod set_configuration;
 mod trigger;
 mod unlock;
+mod variables;
 
 use std::time::Instant;
 
@@ -43,6 +44,7 @@ pub use reset::{ResetBody, ResetKind};
 pub use set_configuration::ConfigurationBody;
 pub use trigger::TriggerBody;
 pub use unlock::UnlockBody;
+pub use variables::{Attribute, GetVariablesBody, SetVariablesBody, VariableAddress, VariableSetting};
 
 use crate::access::{CommandProof, Permission, Principal, cap};
 use crate::cluster::{Location, Origin};
@@ -71,6 +73,8 @@ pub enum Command {
     ClearCache(ClearCache),
     BaseReport(BaseReport),
     Report(SelectiveReport),
+    SetVariables(SetVariablesBody),
+    GetVariables(GetVariablesBody),
 }
 
 /// Runs `$e` with `$b` bound to the command's body, whichever command it is.
@@ -90,6 +94,8 @@ macro_rules! each_command {
             Command::ClearCache($b) => $e,
             Command::BaseReport($b) => $e,
             Command::Report($b) => $e,
+            Command::SetVariables($b) => $e,
+            Command::GetVariables($b) => $e,
         }
     };
 }
@@ -110,7 +116,31 @@ impl Command {
             Command::RemoteStop(_) => "remote_stop",
             Command::ClearCache(_) => "clear_cache",
             Command::BaseReport(_) | Command::Report(_) => "report",
+            Command::SetVariables(_) => "set_variables",
+            Command::GetVariables(_) => "get_variables",
         }
+    }
+
+    /// The body as the audit row keeps it: values of secret variables are not kept.
+    fn audited(&self) -> Option<Value> {
+        let mut body = serde_json::to_value(self).ok()?;
+        let hide = |item: &mut Value, name: &str| {
+            if crate::ocpp::is_secret_variable(name) {
+                item["value"] = Value::from("(secret)");
+            }
+        };
+        match self {
+            Command::SetConfiguration(c) => hide(&mut body, c.key.rsplit('.').next().unwrap_or_default()),
+            Command::SetVariables(b) => {
+                for (i, s) in b.items.iter().enumerate() {
+                    if let Some(item) = body["items"].get_mut(i) {
+                        hide(item, &s.variable);
+                    }
+                }
+            }
+            _ => {}
+        }
+        Some(body)
     }
 
     /// The matrix permission this command needs.
@@ -150,7 +180,7 @@ pub async fn execute(state: &AppState, p: &Principal, charger_id: &str, cmd: Com
         p,
         charger_id,
         action: format!("command.{}", cmd.kind()),
-        request: serde_json::to_value(&cmd).ok(),
+        request: cmd.audited(),
         started: Instant::now(),
         cmd,
     };
@@ -174,7 +204,7 @@ pub async fn execute(state: &AppState, p: &Principal, charger_id: &str, cmd: Com
             .await
             .map_err(services::Error::from)?;
         body.id_token_type = Some(registered.map_or(TokenKind::Central, |t| t.kind));
-        run.request = serde_json::to_value(&run.cmd).ok();
+        run.request = run.cmd.audited();
     }
     let version = match run.ready(&charger) {
         Ok(v) => v,
@@ -188,6 +218,42 @@ pub async fn execute(state: &AppState, p: &Principal, charger_id: &str, cmd: Com
     let audit_id = run.open(org.id).await?;
     let result = run.send(&proof, version, audit_id).await;
     run.finish(audit_id, result).await
+}
+
+/// A value an answer carries, as the device model stores it: a 2.0.1 key is read back into its
+/// address; anything else is a 1.6 key (component `""`).
+fn read_back(key: &str, value: Option<String>, readonly: Option<bool>) -> Option<crate::store::ReportedVariable> {
+    let mut row = crate::store::ReportedVariable {
+        attribute: "Actual".into(),
+        value,
+        mutability: readonly.map(|ro| if ro { "ReadOnly" } else { "ReadWrite" }.into()),
+        ..Default::default()
+    };
+    match (readonly, message::component_variable(key)) {
+        (None, Ok((c, v))) => {
+            row.component = c.name;
+            row.component_instance = c.instance;
+            row.evse_id = c.evse.as_ref().map(|e| e.id);
+            row.connector_id = c.evse.and_then(|e| e.connector_id);
+            row.variable = v.name;
+            row.variable_instance = v.instance;
+        }
+        (None, Err(_)) => return None,
+        (Some(_), _) => row.variable = key.to_owned(),
+    }
+    Some(row)
+}
+
+/// Whether the charger accepted `setting` (1.6 answers one status for its one key).
+fn set_accepted(reply: &CommandReply, setting: &VariableSetting) -> bool {
+    match &reply.configuration {
+        Some(entries) => setting.address().key(true).is_ok_and(|key| {
+            entries
+                .iter()
+                .any(|e| e.key == key && e.status == Some(ReplyStatus::Accepted))
+        }),
+        None => reply.status == ReplyStatus::Accepted,
+    }
 }
 
 /// One command on its way: what the audit rows and the metrics need to know about it.
@@ -287,30 +353,46 @@ impl Run<'_> {
     }
 
     /// Records the charger's answer (or its absence) on the audit row.
-    /// Keeps what an answer itself reports: a 1.6 GetConfiguration asked for as a report is
-    /// the charger's configuration inventory (2.0.1 reports arrive later, as NotifyReport).
+    /// Keeps what an answer itself reports in the stored device model: a 1.6 GetConfiguration
+    /// asked for as a report is the charger's configuration inventory (2.0.1 reports arrive
+    /// later, as NotifyReport); values read or set with `Accepted` are the charger's now.
     async fn remember(&self, audit_id: i64, reply: &CommandReply) {
-        let (Command::BaseReport(_) | Command::Report(_), Some(entries)) = (&self.cmd, &reply.configuration) else {
-            return;
+        let report = matches!(self.cmd, Command::BaseReport(_) | Command::Report(_));
+        let rows = match &self.cmd {
+            Command::BaseReport(_) | Command::Report(_) | Command::GetVariables(_) => reply
+                .configuration
+                .iter()
+                .flatten()
+                .filter(|e| e.status.is_none_or(|s| s == ReplyStatus::Accepted))
+                .filter_map(|e| read_back(&e.key, e.value.clone(), e.readonly))
+                .collect(),
+            Command::SetVariables(b) => b
+                .items
+                .iter()
+                .filter(|s| set_accepted(reply, s))
+                .map(|s| crate::store::ReportedVariable {
+                    component: s.component.clone(),
+                    component_instance: s.component_instance.clone(),
+                    evse_id: s.evse_id,
+                    connector_id: s.connector_id,
+                    variable: s.variable.clone(),
+                    variable_instance: s.variable_instance.clone(),
+                    attribute: s.attribute.unwrap_or_default().as_str().into(),
+                    value: Some(s.value.clone()),
+                    ..Default::default()
+                })
+                .collect(),
+            _ => return,
         };
-        let rows = entries
-            .iter()
-            .map(|e| crate::store::ReportedVariable {
-                variable: e.key.clone(),
-                attribute: "Actual".into(),
-                value: e.value.clone(),
-                mutability: e.readonly.map(|ro| if ro { "ReadOnly" } else { "ReadWrite" }.into()),
-                ..Default::default()
-            })
-            .collect();
         let request_id = i32::try_from(audit_id).ok();
-        if let Err(e) = self
-            .state
-            .store
-            .record_variables(self.charger_id, request_id, rows)
-            .await
-        {
-            tracing::error!(error = %e, charger = self.charger_id, "could not store a configuration inventory");
+        let store = &self.state.store;
+        let stored = if report {
+            store.record_variables(self.charger_id, request_id, rows).await
+        } else {
+            store.record_values(self.charger_id, request_id, rows).await
+        };
+        if let Err(e) = stored {
+            tracing::error!(error = %e, charger = self.charger_id, "could not store variables a command read or set");
         }
     }
 

@@ -69,9 +69,12 @@ pub struct ConfigurationEntry {
     /// 1.6: the key cannot be changed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub readonly: Option<bool>,
-    /// 2.0.1: whether the variable could be read.
+    /// 2.0.1: whether the variable could be read or set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<ReplyStatus>,
+    /// 2.0.1: the charger's reason for that status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_info: Option<StatusInfo>,
 }
 
 /// Every status a charger may answer a command with, in either version.

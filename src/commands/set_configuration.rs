@@ -6,8 +6,8 @@ use rust_ocpp::v2_0_1::messages::set_variables as s201;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::message::{Message, component_variable};
-use super::{CommandReply, Error, ReplyStatus};
+use super::message::{Message, component_variable, key_of};
+use super::{CommandReply, ConfigurationEntry, Error, ReplyStatus};
 
 /// `PUT /chargers/{id}/configuration` (1.6 ChangeConfiguration, 2.0.1 SetVariables)
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -42,13 +42,33 @@ impl Message for ConfigurationBody {
     }
 }
 
-/// One variable was set, so its result is the answer; a charger that returns no result
-/// did not set it.
+/// Each variable's result, keyed by its address; the answer's status is the first that is
+/// not `Accepted` (with its reason), else `Accepted`. A charger that returns no result set
+/// nothing.
 impl From<s201::SetVariablesResponse> for CommandReply {
     fn from(a: s201::SetVariablesResponse) -> Self {
-        match a.set_variable_result.into_iter().next() {
-            Some(r) => CommandReply::status(r.attribute_status, r.attribute_status_info),
-            None => CommandReply::status(ReplyStatus::Rejected, None),
+        let entries: Vec<ConfigurationEntry> = a
+            .set_variable_result
+            .into_iter()
+            .map(|r| ConfigurationEntry {
+                key: key_of(&r.component, &r.variable),
+                value: None,
+                readonly: None,
+                status: Some(r.attribute_status.into()),
+                status_info: r.attribute_status_info.map(Into::into),
+            })
+            .collect();
+        let first_refusal = entries.iter().find(|e| e.status != Some(ReplyStatus::Accepted));
+        let (status, status_info) = match (entries.is_empty(), first_refusal) {
+            (true, _) => (ReplyStatus::Rejected, None),
+            (false, Some(e)) => (e.status.unwrap_or(ReplyStatus::Rejected), e.status_info.clone()),
+            (false, None) => (ReplyStatus::Accepted, None),
+        };
+        CommandReply {
+            status,
+            status_info,
+            configuration: Some(entries),
+            ..CommandReply::status(ReplyStatus::Accepted, None)
         }
     }
 }
@@ -74,11 +94,13 @@ mod tests {
             "component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}]});
         assert_eq!(
             shown::<ConfigurationBody>(V201, answer),
-            json!({"status": "Rejected", "status_info": {"reason_code": "ValueOutOfRange"}})
+            json!({"status": "Rejected", "status_info": {"reason_code": "ValueOutOfRange"},
+                "configuration": [{"key": "OCPPCommCtrlr.HeartbeatInterval", "value": null, "status": "Rejected",
+                    "status_info": {"reason_code": "ValueOutOfRange"}}]})
         );
         assert_eq!(
             shown::<ConfigurationBody>(V201, json!({"setVariableResult": []})),
-            json!({"status": "Rejected"})
+            json!({"status": "Rejected", "configuration": []})
         );
     }
 }

@@ -155,6 +155,7 @@ pub fn router() -> Router<AppState> {
         .route("/chargers", get(chargers::list))
         .route("/chargers/{id}", get(chargers::show))
         .route("/chargers/{id}/reset", post(chargers::reset))
+        .route("/chargers/{id}/variables", post(chargers::set_variable))
         .route("/chargers/{id}/unlock", post(chargers::unlock))
         .route("/chargers/{id}/firmware", post(chargers::firmware))
         .route("/chargers/{id}/availability", post(chargers::availability))

@@ -60,6 +60,43 @@ impl Store {
         request_id: Option<i32>,
         reported: Vec<ReportedVariable>,
     ) -> Result<()> {
+        use charger_variable::Column as C;
+        let every = [
+            C::Value,
+            C::Mutability,
+            C::Persistent,
+            C::Constant,
+            C::Unit,
+            C::DataType,
+            C::MinLimit,
+            C::MaxLimit,
+            C::ValuesList,
+            C::SupportsMonitoring,
+            C::RequestId,
+            C::ReportedAt,
+        ];
+        self.upsert_variables(charger_id, request_id, reported, &every).await
+    }
+
+    /// Stores values a charger was read or set to, keeping what a report said of the variables.
+    pub async fn record_values(
+        &self,
+        charger_id: &str,
+        request_id: Option<i32>,
+        values: Vec<ReportedVariable>,
+    ) -> Result<()> {
+        use charger_variable::Column as C;
+        self.upsert_variables(charger_id, request_id, values, &[C::Value, C::RequestId, C::ReportedAt])
+            .await
+    }
+
+    async fn upsert_variables(
+        &self,
+        charger_id: &str,
+        request_id: Option<i32>,
+        reported: Vec<ReportedVariable>,
+        update: &[charger_variable::Column],
+    ) -> Result<()> {
         let now = Utc::now();
         let rows: Vec<charger_variable::ActiveModel> = reported
             .into_iter()
@@ -101,20 +138,7 @@ impl Store {
             C::VariableInstance,
             C::Attribute,
         ])
-        .update_columns([
-            C::Value,
-            C::Mutability,
-            C::Persistent,
-            C::Constant,
-            C::Unit,
-            C::DataType,
-            C::MinLimit,
-            C::MaxLimit,
-            C::ValuesList,
-            C::SupportsMonitoring,
-            C::RequestId,
-            C::ReportedAt,
-        ])
+        .update_columns(update.iter().copied())
         .to_owned();
         let txn = self.begin_write().await?;
         let mut rows = rows.into_iter().peekable();

@@ -7,7 +7,8 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::access::Permission;
 use crate::commands::{
-    self, AvailabilityBody, AvailabilityKind, Command, FirmwareBody, ResetBody, TriggerBody, UnlockBody,
+    self, AvailabilityBody, AvailabilityKind, Command, FirmwareBody, ResetBody, SetVariablesBody, TriggerBody,
+    UnlockBody, VariableSetting,
 };
 use crate::console::layout::{badge, csrf_input, empty, or_dash, page, when};
 use crate::console::session::{Submitted, Viewer};
@@ -17,6 +18,7 @@ use crate::http::extract::Path;
 use crate::ocpp::ChargerId;
 use crate::services::charger_events::{self, EventQuery};
 use crate::services::chargers;
+use crate::services::device_model::{self, VariableOut, VariableQuery};
 use crate::state::AppState;
 
 use super::Paging;
@@ -95,10 +97,44 @@ async fn may(state: &AppState, viewer: &Viewer, permission: Permission, org_id: 
     }
 }
 
+/// `?q=` of a charger's page: only the device-model rows whose component or variable holds it.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ShowQuery {
+    pub q: Option<String>,
+}
+
+/// How many device-model rows a charger's page shows.
+const MODEL_ROWS: u64 = 500;
+
 /// `GET /chargers/{id}`
-pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<ChargerId>) -> PageResult {
+pub async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<ChargerId>,
+    Query(show): Query<ShowQuery>,
+) -> PageResult {
     let p = &viewer.principal;
     let c = chargers::get(&state, p, &id).await?;
+    let model = device_model::variables(
+        &state,
+        p,
+        &id,
+        &VariableQuery {
+            limit: Some(MODEL_ROWS),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let search = show.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    let model: Vec<_> = model
+        .into_iter()
+        .filter(|v| {
+            search.is_none_or(|q| {
+                let q = q.to_lowercase();
+                v.component.to_lowercase().contains(&q) || v.variable.to_lowercase().contains(&q)
+            })
+        })
+        .collect();
     let events = charger_events::events(
         &state,
         p,
@@ -158,6 +194,33 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
             }
         }
         @if maintain { (maintenance_forms(&viewer, &here)) }
+        h2 { "Device model" }
+        form.inline method="get" action=(here) {
+            label for="model-search" { "Search" }
+            input #model-search type="search" name="q" value=(search.unwrap_or_default()) placeholder="component or variable";
+            button type="submit" { "Search" }
+        }
+        @if model.is_empty() { (empty("reported variables (ask the charger for a report)")) } @else {
+            table #model {
+                thead { tr { th { "Component" } th { "Where" } th { "Variable" } th { "Attribute" } th { "Value" } th { "Mutability" } th { "Reported" } } }
+                tbody { @for v in &model {
+                    tr {
+                        td { @if v.component.is_empty() { "(configuration key)" } @else { (v.component) }
+                            @if let Some(i) = &v.component_instance { "[" (i) "]" } }
+                        td { (place(v.evse_id, v.connector_id)) }
+                        td { (v.variable) @if let Some(i) = &v.variable_instance { "[" (i) "]" } }
+                        td { (v.attribute) }
+                        td {
+                            @if maintain && v.mutability.as_deref() == Some("ReadWrite") {
+                                (set_variable_form(&viewer, &here, v))
+                            } @else { (or_dash(v.value.as_deref())) }
+                        }
+                        td { (or_dash(v.mutability.as_deref())) }
+                        td { (when(Some(v.reported_at))) }
+                    }
+                } }
+            }
+        }
         h2 { "Timeline" }
         @if events.is_empty() { (empty("events")) } @else {
             table #timeline {
@@ -179,6 +242,24 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         }
     };
     Ok(page(&state, &viewer, "/chargers", &format!("Charger {}", c.id), body))
+}
+
+/// Sets one ReadWrite variable from the device-model table (maintenance only).
+fn set_variable_form(viewer: &Viewer, here: &str, v: &VariableOut) -> Markup {
+    html! {
+        form.inline method="post" action={ (here) "/variables" } {
+            (csrf_input(viewer))
+            input type="hidden" name="component" value=(v.component);
+            @if let Some(i) = &v.component_instance { input type="hidden" name="component_instance" value=(i); }
+            @if let Some(e) = v.evse_id { input type="hidden" name="evse_id" value=(e); }
+            @if let Some(k) = v.connector_id { input type="hidden" name="connector_id" value=(k); }
+            input type="hidden" name="variable" value=(v.variable);
+            @if let Some(i) = &v.variable_instance { input type="hidden" name="variable_instance" value=(i); }
+            input type="hidden" name="attribute" value=(v.attribute);
+            input type="text" name="value" aria-label={ "Value of " (v.variable) } value=(v.value.as_deref().unwrap_or_default());
+            button type="submit" { "Set" }
+        }
+    }
 }
 
 /// The remote maintenance forms of a charger's page (for those who may maintain it).
@@ -247,6 +328,17 @@ pub async fn reset(State(state): State<AppState>, Path(id): Path<ChargerId>, s: 
         }
     );
     run(&state, &s.viewer, &id, &label, Command::Reset(s.form)).await
+}
+
+/// `POST /chargers/{id}/variables`: one value from the device-model table.
+pub async fn set_variable(
+    State(state): State<AppState>,
+    Path(id): Path<ChargerId>,
+    s: Submitted<VariableSetting>,
+) -> PageResult {
+    let label = format!("Setting {}", s.form.variable);
+    let cmd = Command::SetVariables(SetVariablesBody { items: vec![s.form] });
+    run(&state, &s.viewer, &id, &label, cmd).await
 }
 
 /// `POST /chargers/{id}/unlock`
