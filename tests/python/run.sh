@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Interop check: drive voltgate with the Python `ocpp` package as an OCPP 1.6
 # and an OCPP 2.0.1 charger (interop.py), then send it every charger-initiated
-# action of both versions (every_action.py).
+# action of both versions (every_action.py), and play the maintenance loop
+# (a 2.0.1 station and an engineer on the HTTP API, maintenance_loop.py).
 # Usage: tests/python/run.sh PATH_TO_VOLTGATE_BINARY
 set -euo pipefail
 
@@ -100,6 +101,15 @@ if [[ $every_rc -ne 0 ]]; then
     echo "run.sh: every_action.py: some charger actions failed (FAIL lines above)" >&2
     exit 1
 fi
+
+# The maintenance loop: a 2.0.1 station and an engineer on the HTTP API.
+for _ in $(seq 1 20); do
+    if port_open "$PORT2"; then break; fi
+    sleep 0.5
+done
+echo "== maintenance loop (OCPP 2.0.1 station + HTTP API)"
+"$VPY" "$HERE/maintenance_loop.py" --url "$URL" --api "http://127.0.0.1:$PORT2/api/v1" \
+    --admin-user admin --admin-password "$VOLTGATE__BOOTSTRAP__ADMIN_PASSWORD"
 
 echo "== stopping voltgate"
 kill -TERM "$SERVER_PID"
