@@ -130,7 +130,11 @@ impl Command {
             }
         };
         match self {
-            Command::SetConfiguration(c) => hide(&mut body, c.key.rsplit('.').next().unwrap_or_default()),
+            Command::SetConfiguration(c) => {
+                // A 1.6 key is the variable; a 2.0.1 key names it after its component.
+                let variable = message::component_variable(&c.key).map_or_else(|_| c.key.clone(), |(_, v)| v.name);
+                hide(&mut body, &variable);
+            }
             Command::SetVariables(b) => {
                 for (i, s) in b.items.iter().enumerate() {
                     if let Some(item) = body["items"].get_mut(i) {

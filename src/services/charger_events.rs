@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::chargers::visible_charger;
-use super::{ListQuery, Result, Target, gate_seen};
+use super::{Result, Target, gate_seen};
 use crate::access::{Principal, cap};
 use crate::state::AppState;
 use crate::store::EventFilter;
@@ -105,17 +105,6 @@ pub struct EventQuery {
     pub offset: Option<u64>,
 }
 
-impl EventQuery {
-    fn page(&self) -> Result<crate::store::Page> {
-        ListQuery {
-            limit: self.limit,
-            offset: self.offset,
-            organisation_id: None,
-        }
-        .page()
-    }
-}
-
 /// A charger's timeline, newest first (security events only for those who may read them).
 pub async fn events(state: &AppState, p: &Principal, id: &str, q: &EventQuery) -> Result<Vec<EventOut>> {
     let action = "charger.events";
@@ -132,7 +121,7 @@ pub async fn events(state: &AppState, p: &Principal, id: &str, q: &EventQuery) -
     };
     let rows = state
         .store
-        .charger_events(&c.id, &filter, q.page()?, security.as_ref())
+        .charger_events(&c.id, &filter, super::page(q.limit, q.offset)?, security.as_ref())
         .await?;
     Ok(rows.into_iter().map(Into::into).collect())
 }
@@ -151,7 +140,7 @@ pub async fn security_events(state: &AppState, p: &Principal, id: &str, q: &Even
     };
     let rows = state
         .store
-        .charger_events(&c.id, &filter, q.page()?, Some(&security))
+        .charger_events(&c.id, &filter, super::page(q.limit, q.offset)?, Some(&security))
         .await?;
     Ok(rows.into_iter().map(Into::into).collect())
 }

@@ -6,8 +6,8 @@ use entity::charger_variable;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::Result;
 use super::chargers::visible_charger;
-use super::{ListQuery, Result};
 use crate::access::Principal;
 use crate::state::AppState;
 use crate::store::VariableFilter;
@@ -88,12 +88,7 @@ pub struct VariableQuery {
 /// A charger's stored variables, by component, EVSE, connector and variable.
 pub async fn variables(state: &AppState, p: &Principal, id: &str, q: &VariableQuery) -> Result<Vec<VariableOut>> {
     let (c, _) = visible_charger(state, p, id, "charger.variables").await?;
-    let page = ListQuery {
-        limit: q.limit,
-        offset: q.offset,
-        organisation_id: None,
-    }
-    .page()?;
+    let page = super::page(q.limit, q.offset)?;
     let filter = VariableFilter {
         component: q.component.clone(),
         variable: q.variable.clone(),

@@ -131,8 +131,13 @@ pub struct ListQuery {
 impl ListQuery {
     /// The page asked for; a limit or offset out of bounds is a 422 naming it.
     pub fn page(&self) -> Result<Page> {
-        Page::new(self.limit, self.offset).map_err(|(field, message)| invalid(field, message))
+        page(self.limit, self.offset)
     }
+}
+
+/// A page of `limit` rows after `offset`; out of bounds is a 422 naming the field.
+pub(crate) fn page(limit: Option<u64>, offset: Option<u64>) -> Result<Page> {
+    Page::new(limit, offset).map_err(|(field, message)| invalid(field, message))
 }
 
 /// For PATCH bodies: distinguishes an absent field (`None`) from an explicit `null`
