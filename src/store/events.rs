@@ -7,7 +7,10 @@ use chrono::{DateTime, Utc};
 use entity::values::EventKind;
 use entity::{charger, charger_event, charger_fault};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 
 use super::chargers::charger_ids;
 use super::scope::Page;
@@ -170,64 +173,7 @@ impl Store {
         let charger_id = charger_id.to_owned();
         self.group
             .run(Box::new(move |txn| {
-                Box::pin(async move {
-                    let mut ids = Vec::with_capacity(events.len());
-                    for event in events {
-                        ids.push(active(&charger_id, event).insert(txn).await?.id);
-                    }
-                    for change in faults {
-                        match change {
-                            FaultChange::Open {
-                                place,
-                                code,
-                                info,
-                                event,
-                            } => {
-                                let row = charger_fault::ActiveModel {
-                                    charger_id: Set(charger_id.clone()),
-                                    evse_id: Set(place.evse_id),
-                                    connector_id: Set(place.connector_id),
-                                    key: Set(place.key),
-                                    code: Set(code),
-                                    info: Set(info),
-                                    event_id: Set(ids.get(event).copied()),
-                                    opened_at: Set(Utc::now()),
-                                    ..Default::default()
-                                };
-                                charger_fault::Entity::insert(row)
-                                    .on_conflict(
-                                        OnConflict::columns([
-                                            charger_fault::Column::ChargerId,
-                                            charger_fault::Column::EvseId,
-                                            charger_fault::Column::ConnectorId,
-                                            charger_fault::Column::Key,
-                                        ])
-                                        .update_columns([
-                                            charger_fault::Column::Code,
-                                            charger_fault::Column::Info,
-                                            charger_fault::Column::EventId,
-                                        ])
-                                        .to_owned(),
-                                    )
-                                    .exec_without_returning(txn)
-                                    .await?;
-                            }
-                            FaultChange::Clear { place, event } => {
-                                let cleared = charger_fault::Entity::delete_many()
-                                    .filter(charger_fault::Column::ChargerId.eq(&charger_id))
-                                    .filter(charger_fault::Column::EvseId.eq(place.evse_id))
-                                    .filter(charger_fault::Column::ConnectorId.eq(place.connector_id))
-                                    .filter(charger_fault::Column::Key.eq(place.key))
-                                    .exec(txn)
-                                    .await?;
-                                if let Some(event) = event.filter(|_| cleared.rows_affected > 0) {
-                                    active(&charger_id, event).insert(txn).await?;
-                                }
-                            }
-                        }
-                    }
-                    Ok(())
-                })
+                Box::pin(async move { write_events(txn, &charger_id, events, faults).await })
             }))
             .await?;
         Ok(())
@@ -290,6 +236,85 @@ impl Store {
             .await?;
         Ok(n.unwrap_or(0).max(0) as u64)
     }
+}
+
+/// The timeline rows and fault changes of one message, inside a batched write.
+pub(super) async fn write_events(
+    txn: &DatabaseTransaction,
+    charger_id: &str,
+    events: Vec<NewEvent>,
+    faults: Vec<FaultChange>,
+) -> std::result::Result<(), DbErr> {
+    let mut ids = Vec::with_capacity(events.len());
+    for event in events {
+        ids.push(active(charger_id, event).insert(txn).await?.id);
+    }
+    for change in faults {
+        match change {
+            FaultChange::Open {
+                place,
+                code,
+                info,
+                event,
+            } => open_fault(txn, charger_id, place, code, info, ids.get(event).copied()).await?,
+            FaultChange::Clear { place, event } => {
+                let cleared = clear_fault(txn, charger_id, place).await?;
+                if let Some(event) = event.filter(|_| cleared) {
+                    active(charger_id, event).insert(txn).await?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Opens the fault at `place`, or refreshes the one open there (keeping when it opened).
+async fn open_fault(
+    txn: &DatabaseTransaction,
+    charger_id: &str,
+    place: FaultPlace,
+    code: String,
+    info: Option<String>,
+    event_id: Option<i64>,
+) -> std::result::Result<(), DbErr> {
+    use charger_fault::Column as C;
+    let row = charger_fault::ActiveModel {
+        charger_id: Set(charger_id.to_owned()),
+        evse_id: Set(place.evse_id),
+        connector_id: Set(place.connector_id),
+        key: Set(place.key),
+        code: Set(code),
+        info: Set(info),
+        event_id: Set(event_id),
+        opened_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    charger_fault::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([C::ChargerId, C::EvseId, C::ConnectorId, C::Key])
+                .update_columns([C::Code, C::Info, C::EventId])
+                .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await?;
+    Ok(())
+}
+
+/// Closes the fault at `place`; whether one was open.
+async fn clear_fault(
+    txn: &DatabaseTransaction,
+    charger_id: &str,
+    place: FaultPlace,
+) -> std::result::Result<bool, DbErr> {
+    use charger_fault::Column as C;
+    let cleared = charger_fault::Entity::delete_many()
+        .filter(C::ChargerId.eq(charger_id))
+        .filter(C::EvseId.eq(place.evse_id))
+        .filter(C::ConnectorId.eq(place.connector_id))
+        .filter(C::Key.eq(place.key))
+        .exec(txn)
+        .await?;
+    Ok(cleared.rows_affected > 0)
 }
 
 fn active(charger_id: &str, e: NewEvent) -> charger_event::ActiveModel {
