@@ -19,9 +19,11 @@ const FAULTED: &str = "Faulted";
 
 impl Station {
     async fn connector_status(&self, session: &mut Session, status: ConnectorStatus) -> Result<(), StationError> {
-        self.store.record_connector_status(&session.charger_id, &status).await?;
         let (events, faults) = status_fault(&status);
-        self.record(session, events, faults).await
+        self.store
+            .record_connector_status(&session.charger_id, &status, events, faults)
+            .await?;
+        self.seen(session).await
     }
 }
 

@@ -9,7 +9,7 @@ use sea_orm::{
 };
 
 use super::scope::{Page, scope_condition};
-use super::{Error, Result, Store};
+use super::{Error, FaultChange, NewEvent, Result, Store};
 use crate::access::{Authorized, Scope, cap};
 use crate::ocpp::ChargerId;
 
@@ -311,8 +311,15 @@ impl Store {
         Ok(())
     }
 
-    /// Stores a connector's latest status (insert or replace).
-    pub async fn record_connector_status(&self, charger_id: &str, s: &ConnectorStatus) -> Result<()> {
+    /// Stores a connector's latest status (insert or replace) with the timeline rows and fault
+    /// changes it causes, in one batched write.
+    pub async fn record_connector_status(
+        &self,
+        charger_id: &str,
+        s: &ConnectorStatus,
+        events: Vec<NewEvent>,
+        faults: Vec<FaultChange>,
+    ) -> Result<()> {
         let row = connector::ActiveModel {
             charger_id: Set(charger_id.to_owned()),
             evse_id: Set(s.evse_id),
@@ -323,6 +330,7 @@ impl Store {
             vendor_error_code: Set(s.vendor_error_code.clone()),
             updated_at: Set(s.at),
         };
+        let charger_id = charger_id.to_owned();
         self.group
             .run(Box::new(move |txn| {
                 Box::pin(async move {
@@ -344,7 +352,7 @@ impl Store {
                         )
                         .exec_without_returning(txn)
                         .await?;
-                    Ok(())
+                    super::events::write_events(txn, &charger_id, events, faults).await
                 })
             }))
             .await?;
