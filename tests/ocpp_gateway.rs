@@ -44,7 +44,7 @@ async fn boot_heartbeat_and_status_are_answered_and_stored() {
         assert_eq!(charger.firmware_version.as_deref(), Some("1.0.0"));
         assert_eq!(charger.registration_status, RegistrationStatus::Accepted);
         assert!(charger.last_seen_at.is_some());
-        let connectors = t.store().connectors(&id).await.unwrap();
+        let connectors = t.store().connectors_of(std::slice::from_ref(&id)).await.unwrap();
         assert_eq!(connectors.len(), 1, "{connectors:?}");
         assert_eq!((connectors[0].evse_id, connectors[0].connector_id), (1, 1));
     }
@@ -63,7 +63,7 @@ async fn status_updates_replace_the_previous_one() {
         json!({"connectorId": 1, "errorCode": "GroundFailure", "status": "Faulted", "info": "RCD tripped"}),
     )
     .await;
-    let connectors = t.store().connectors("CP-S").await.unwrap();
+    let connectors = t.store().connectors_of(&["CP-S".into()]).await.unwrap();
     assert_eq!(connectors.len(), 1);
     assert_eq!(connectors[0].status, "Faulted");
     assert_eq!(connectors[0].error_code.as_deref(), Some("GroundFailure"));
@@ -320,7 +320,7 @@ async fn what_chargers_reported_survives_a_restart() {
 
     let charger = t.store().charger("CP-R").await.unwrap().expect("still there");
     assert_eq!(charger.vendor.as_deref(), Some("TestVendor"));
-    let connectors = t.store().connectors("CP-R").await.unwrap();
+    let connectors = t.store().connectors_of(&["CP-R".into()]).await.unwrap();
     assert_eq!(connectors[0].status, "Faulted");
     // The password too: the charger reconnects to the new process.
     let mut cp = t.charger("CP-R", "2.0.1", "secret-password-1").await;

@@ -356,7 +356,6 @@ impl Run<'_> {
         self.cmd.answer(version, payload)
     }
 
-    /// Records the charger's answer (or its absence) on the audit row.
     /// Keeps what an answer itself reports in the stored device model: a 1.6 GetConfiguration
     /// asked for as a report is the charger's configuration inventory (2.0.1 reports arrive
     /// later, as NotifyReport); values read or set with `Accepted` are the charger's now.
@@ -400,6 +399,7 @@ impl Run<'_> {
         }
     }
 
+    /// Records the charger's answer (or its absence) on the audit row.
     async fn finish(&self, audit_id: i64, result: Result<CommandReply, Error>) -> Result<CommandReply, Error> {
         let (outcome, detail) = match &result {
             Ok(reply) => {

@@ -311,7 +311,7 @@ fn by_charger<T>(rows: Vec<T>, id: impl Fn(&T) -> &String) -> std::collections::
     map
 }
 
-/// One charger with live state.
+/// [`live`] for a single charger.
 async fn live_one(state: &AppState, c: charger::Model) -> Result<ChargerOut> {
     let mut shown = live(state, vec![c]).await?;
     Ok(shown.remove(0))

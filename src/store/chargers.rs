@@ -358,16 +358,6 @@ impl Store {
             .await?;
         Ok(())
     }
-
-    /// A charger's connectors, ordered by EVSE and connector.
-    pub async fn connectors(&self, charger_id: &str) -> Result<Vec<connector::Model>> {
-        Ok(connector::Entity::find()
-            .filter(connector::Column::ChargerId.eq(charger_id))
-            .order_by_asc(connector::Column::EvseId)
-            .order_by_asc(connector::Column::ConnectorId)
-            .all(&self.db)
-            .await?)
-    }
 }
 
 /// `SELECT id FROM charger WHERE <in the scope>`.
