@@ -31,9 +31,7 @@ Output: one line per action (`ok   V16 DataTransfer`,
 Exit code 0 if all passed, 1 otherwise.
 """
 
-import argparse
 import asyncio
-import logging
 import sys
 import uuid
 from dataclasses import dataclass
@@ -50,6 +48,8 @@ from ocpp.v201 import call as call201
 
 # Shared with interop.py, which sits next to this file.
 from interop import (
+    charger_arguments,
+    setup_logging,
     FIRMWARE,
     FRAME_TIMEOUT,
     MODEL,
@@ -514,21 +514,8 @@ async def run(args):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--url", required=True, help="e.g. ws://127.0.0.1:9000/ocpp")
-    ap.add_argument("--version", required=True, choices=["1.6", "2.0.1"])
-    ap.add_argument("--id", required=True, help="charger identity (also Basic auth user)")
-    ap.add_argument("--password", required=True, help="Basic auth password")
-    ap.add_argument("--verbose", action="store_true", help="log every OCPP frame")
-    args = ap.parse_args()
-
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.ERROR,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    if not args.verbose:
-        # The library logs each CALLERROR it gets; the FAIL line says it already.
-        logging.getLogger("ocpp").setLevel(logging.CRITICAL)
+    args = charger_arguments(__doc__).parse_args()
+    setup_logging(args.verbose)
 
     who = f"OCPP {args.version}, {args.id}"
     try:

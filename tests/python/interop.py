@@ -403,22 +403,31 @@ async def run(args):
         await ws.close()
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def charger_arguments(doc):
+    """The command line every script here that plays one charger takes."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
     ap.add_argument("--url", required=True, help="e.g. ws://127.0.0.1:9000/ocpp")
     ap.add_argument("--version", required=True, choices=["1.6", "2.0.1"])
     ap.add_argument("--id", required=True, help="charger identity (also Basic auth user)")
     ap.add_argument("--password", required=True, help="Basic auth password")
     ap.add_argument("--verbose", action="store_true", help="log every OCPP frame")
-    args = ap.parse_args()
+    return ap
 
+
+def setup_logging(verbose):
+    """Frames only with --verbose; the library's own CALLERROR warnings never, since every
+    script reports the CALLERRORs it gets itself."""
     logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.ERROR,
+        level=logging.INFO if verbose else logging.ERROR,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    if not args.verbose:
-        # The library logs the CALLERROR it gets at WARNING; we report it ourselves.
+    if not verbose:
         logging.getLogger("ocpp").setLevel(logging.CRITICAL)
+
+
+def main():
+    args = charger_arguments(__doc__).parse_args()
+    setup_logging(args.verbose)
 
     try:
         asyncio.run(asyncio.wait_for(run(args), TOTAL_TIMEOUT))

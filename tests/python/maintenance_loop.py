@@ -45,6 +45,7 @@ from ocpp.v201 import datatypes as datatypes201
 
 # Shared with the other checks next to this file.
 from interop import (
+    setup_logging,
     FIRMWARE,
     FRAME_TIMEOUT,
     MODEL,
@@ -431,12 +432,7 @@ def main():
     ap.add_argument("--verbose", action="store_true", help="log every OCPP frame and HTTP call")
     args = ap.parse_args()
 
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.ERROR,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    if not args.verbose:
-        logging.getLogger("ocpp").setLevel(logging.CRITICAL)
+    setup_logging(args.verbose)
 
     try:
         asyncio.run(asyncio.wait_for(run(args), TOTAL_TIMEOUT))
