@@ -164,6 +164,7 @@ async fn main() -> anyhow::Result<()> {
             organisation_id: org2.id,
             path: org2.path.clone(),
             role: Role::Operator,
+            window: Default::default(),
         }],
     );
     let scope = principal

@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::config::redact;
 use crate::ocpp::ChargerId;
 use crate::server::Server;
-use crate::services::users::{MembershipOut, NewUser, UserPatch};
+use crate::services::users::{MembershipIn, NewUser, UserPatch};
 use crate::services::{self, chargers::NewCharger, organisations::NewOrganisation};
 use crate::state::AppState;
 use crate::store::Store;
@@ -380,22 +380,23 @@ async fn add_user(
     password: Option<String>,
 ) -> anyhow::Result<()> {
     let org = state.store.find_organisation(organisation).await?;
+    let memberships = role
+        .map(|role| MembershipIn {
+            organisation_id: org.id,
+            role,
+            valid_from: None,
+            valid_until: None,
+        })
+        .into_iter()
+        .collect();
     let input = NewUser {
         username,
         email,
         password,
         organisation_id: Some(org.id),
+        memberships,
     };
     let created = services::users::create(state, admin, input).await.map_err(cli_error)?;
-    if let Some(role) = role {
-        let wanted = vec![MembershipOut {
-            organisation_id: org.id,
-            role,
-        }];
-        services::users::set_memberships(state, admin, created.id, wanted)
-            .await
-            .map_err(cli_error)?;
-    }
     println!(
         "user {} ({}) created in organisation {} ({})",
         created.id, created.username, org.id, org.name

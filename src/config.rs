@@ -110,6 +110,12 @@ pub struct OcppConfig {
     /// A charger time further than this from the receive time is replaced by the receive
     /// time (and the transaction flagged `clock_skew`).
     pub max_clock_skew_s: u64,
+    /// Keep every charger's OCPP conversation for the message inspector.
+    pub message_log: bool,
+    /// Exchanges older than this are pruned (hours; 0 keeps them until the cap).
+    pub message_log_retention_h: u64,
+    /// Exchanges kept per charger at most; older ones are pruned.
+    pub message_log_max_per_charger: u64,
 }
 
 impl Default for OcppConfig {
@@ -136,6 +142,9 @@ impl Default for OcppConfig {
             max_handshakes: 1024,
             boot_overload_ms: 5000,
             max_clock_skew_s: 7 * 86_400,
+            message_log: true,
+            message_log_retention_h: 168,
+            message_log_max_per_charger: 10_000,
         }
     }
 }

@@ -11,8 +11,11 @@
 //! this node's [`gateway`] registry, or another node over NATS as a request signed with the
 //! cluster key -> the charger's CALLRESULT back as the HTTP answer, and into the audit row.
 //!
+//! Every exchange, either way: [`gateway`] -> [`inspector`] (a queue it never waits on) ->
+//! secrets replaced -> batches into [`store`]'s message log, pruned by age and per charger.
+//!
 //! Layers, top down, none importing one above it: [`cli`], [`server`]; [`api`], [`console`];
-//! [`http`]; [`commands`], [`services`]; [`state`]; [`cluster`]; [`gateway`]; [`station`];
+//! [`http`]; [`commands`], [`services`]; [`state`]; [`cluster`]; [`gateway`]; [`inspector`], [`station`];
 //! [`store`]; [`access`]; [`config`], [`ocpp`], [`crypto`], [`metrics`].
 
 pub mod access;
@@ -25,6 +28,7 @@ pub mod console;
 pub mod crypto;
 pub mod gateway;
 pub mod http;
+pub mod inspector;
 pub mod mail;
 pub mod metrics;
 pub mod ocpp;

@@ -95,6 +95,8 @@ pub struct Metrics {
     pub callerrors: Family<CodeLabels, Counter>,
     pub commands: Histograms<CommandLabels>,
     pub handshake_refusals: Family<ReasonLabels, Counter>,
+    /// Exchanges the message log dropped (its queue full, or a batch not stored).
+    pub message_log_dropped: Counter,
 }
 
 impl fmt::Debug for Metrics {
@@ -137,6 +139,12 @@ impl Metrics {
             "Charger connections refused before the WebSocket upgrade, by reason",
             handshake_refusals.clone(),
         );
+        let message_log_dropped = Counter::default();
+        registry.register(
+            "message_log_dropped",
+            "OCPP exchanges the message inspector did not keep (queue full or database failure)",
+            message_log_dropped.clone(),
+        );
         registry.register(
             "db_batch_duration_seconds",
             "Time to commit one batch of charger writes, by writer",
@@ -154,6 +162,7 @@ impl Metrics {
             callerrors,
             commands,
             handshake_refusals,
+            message_log_dropped,
         }
     }
 

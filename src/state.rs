@@ -8,6 +8,7 @@ use crate::cluster::{CommandSlots, Fleet};
 use crate::config::Config;
 use crate::crypto::PasswordHasher;
 use crate::gateway::Gateway;
+use crate::inspector::MessageLog;
 use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::station::Station;
@@ -40,7 +41,8 @@ impl AppState {
         let mailer = config.smtp.as_ref().map(Mailer::new).transpose()?;
         let metrics = Arc::new(Metrics::new(store.write_stats()));
         let station = Station::new(store.clone(), &config.ocpp, hasher.clone());
-        let gateway = Arc::new(Gateway::new(config.ocpp.clone(), station, Arc::clone(&metrics)));
+        let log = MessageLog::start(store.clone(), &config.ocpp, metrics.message_log_dropped.clone());
+        let gateway = Arc::new(Gateway::new(config.ocpp.clone(), station, log, Arc::clone(&metrics)));
         let fleet = Fleet::local(gateway.registry().clone());
         Ok(Self {
             fleet,

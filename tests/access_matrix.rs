@@ -122,9 +122,10 @@ enum Action {
     ReadChargerEvents,
     ReadSecurityEvents,
     ReadVariables,
+    ReadMessages,
 }
 
-const ALL_ACTIONS: [Action; 41] = [
+const ALL_ACTIONS: [Action; 42] = [
     Action::ReadOrg,
     Action::ListOrgs,
     Action::CreateOrg,
@@ -166,6 +167,7 @@ const ALL_ACTIONS: [Action; 41] = [
     Action::ReadChargerEvents,
     Action::ReadSecurityEvents,
     Action::ReadVariables,
+    Action::ReadMessages,
 ];
 
 /// The resources of one column of the table (A1's or B's).
@@ -308,6 +310,7 @@ async fn perform(api: &Api, action: Action, t: &Target, seq: usize) -> (u16, Val
         ReadChargerEvents => api.get(&format!("/chargers/{}/events", t.charger)).await,
         ReadSecurityEvents => api.get(&format!("/chargers/{}/security-events", t.charger)).await,
         ReadVariables => api.get(&format!("/chargers/{}/variables", t.charger)).await,
+        ReadMessages => api.get(&format!("/chargers/{}/messages", t.charger)).await,
     }
 }
 
@@ -434,6 +437,13 @@ const MATRIX: &[(&str, Action, u16, u16)] = &[
     (MNT, ReadVariables,    200, 404),
     (FAC, ReadVariables,    200, 404),
     (FLT, ReadVariables,    404, 404),
+
+    // its OCPP conversation (inspector) | operator yes | support yes | maintenance yes | facility - | fleet -
+    (OP,  ReadMessages,     200, 404),
+    (SUP, ReadMessages,     200, 404),
+    (MNT, ReadMessages,     200, 404),
+    (FAC, ReadMessages,     403, 404),
+    (FLT, ReadMessages,     404, 404),
 
     // sites, chargers: write (register, move, delete) | operator yes | support - | maintenance - | facility yes | fleet -
     // (fleet manager: a private site/charger stays invisible, 404; a home one is visible, 403)
@@ -993,6 +1003,7 @@ async fn every_endpoint_without_a_valid_token_answers_401_unauthenticated() {
         (Method::GET, "/chargers/CP-1/events".into(), None),
         (Method::GET, "/chargers/CP-1/security-events".into(), None),
         (Method::GET, "/chargers/CP-1/variables".into(), None),
+        (Method::GET, "/chargers/CP-1/messages".into(), None),
         (Method::POST, "/chargers/CP-1/report".into(), Some(json!({}))),
         (Method::GET, "/drivers".into(), None),
         (

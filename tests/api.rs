@@ -261,7 +261,10 @@ async fn bootstrap_never_overwrites_the_admin() {
     assert_eq!(status, 401);
     t.login("admin", ADMIN_PASSWORD).await;
     let (_, me) = t.admin().await.get("/me").await;
-    assert_eq!(me["memberships"], json!([{"organisation_id": 1, "role": "operator"}]));
+    assert_eq!(
+        me["memberships"],
+        json!([{"organisation_id": 1, "role": "operator", "valid_from": null, "valid_until": null, "state": "active"}])
+    );
 }
 
 #[tokio::test]

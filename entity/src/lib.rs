@@ -13,6 +13,7 @@ pub mod driver_group;
 pub mod id_token;
 pub mod invitation;
 pub mod membership;
+pub mod message_log;
 pub mod meter_value;
 pub mod organisation;
 pub mod recovery_code;

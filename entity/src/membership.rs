@@ -13,6 +13,12 @@ pub struct Model {
     /// `operator`, `support`, `maintenance`, `facility_manager` or `fleet_manager`.
     pub role: String,
     pub created_at: DateTimeUtc,
+    /// The role holds from this instant (`None`: since it was granted).
+    pub valid_from: Option<DateTimeUtc>,
+    /// The role holds until this instant (`None`: until taken away).
+    pub valid_until: Option<DateTimeUtc>,
+    /// The end of the window has been written to the audit log.
+    pub expiry_audited: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -35,6 +41,12 @@ pub enum Relation {
 impl Related<super::organisation::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::Organisation.def()
+    }
+}
+
+impl Related<super::user::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::User.def()
     }
 }
 

@@ -132,6 +132,32 @@ pub enum EventKind {
     Report,
 }
 
+/// Who sent the first frame of an exchange in the message log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "lowercase")]
+pub enum MessageDirection {
+    /// From the charger to voltgate.
+    #[sea_orm(string_value = "in")]
+    In,
+    /// From voltgate to the charger.
+    #[sea_orm(string_value = "out")]
+    Out,
+}
+
+/// What the answer of a logged exchange was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum FrameKind {
+    #[sea_orm(string_value = "CallResult")]
+    CallResult,
+    #[sea_orm(string_value = "CallError")]
+    CallError,
+    /// No answer came within the call timeout, or the connection ended first.
+    #[sea_orm(string_value = "Timeout")]
+    Timeout,
+}
+
 /// Every value's text, in declaration order (form selects).
 pub fn names<T: ActiveEnum<Value = String> + Iterable>() -> Vec<String> {
     T::iter().map(|v| v.to_value()).collect()

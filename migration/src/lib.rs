@@ -11,6 +11,7 @@ mod m20261123_000006_charger_profile;
 mod m20261201_000007_clock_skew;
 mod m20261202_000008_station_events;
 mod m20261202_000009_device_model;
+mod m20261203_000010_grants_and_messages;
 mod util;
 
 /// All migrations in order.
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000007_clock_skew::Migration),
             Box::new(m20261202_000008_station_events::Migration),
             Box::new(m20261202_000009_device_model::Migration),
+            Box::new(m20261203_000010_grants_and_messages::Migration),
         ]
     }
 }

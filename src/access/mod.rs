@@ -18,7 +18,7 @@ pub mod throttle;
 
 pub(crate) use capability::sealed;
 pub use capability::{Authorized, Capability, CommandProof, MayCall, MayDisconnect};
-pub use principal::{Membership, OrgRef, Principal, Scope};
+pub use principal::{Membership, OrgRef, Principal, Scope, Window};
 pub use roles::{Grant, Permission, Role, cap, grant};
 
 /// Why the gate refused.

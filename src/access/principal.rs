@@ -1,13 +1,41 @@
 //! Who is acting, and the gate that decides what they may do.
 
+use chrono::{DateTime, Utc};
+
 use super::{AccessError, Authorized, Capability, Grant, Permission, Role, grant};
 
-/// One membership, with its organisation's materialised path (`/1/4/`).
+/// When a membership's role holds: from `from` (inclusive) to `until` (exclusive); an open
+/// end is `None`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Window {
+    pub from: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl Window {
+    /// Whether `at` is inside the window.
+    pub fn contains(&self, at: DateTime<Utc>) -> bool {
+        self.from.is_none_or(|from| from <= at) && self.until.is_none_or(|until| at < until)
+    }
+
+    /// Whether the window ends no later than `limit` (an open `limit` bounds nothing).
+    pub fn ends_by(&self, limit: Option<DateTime<Utc>>) -> bool {
+        match (limit, self.until) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(limit), Some(until)) => until <= limit,
+        }
+    }
+}
+
+/// One membership, with its organisation's materialised path (`/1/4/`) and the window in
+/// which its role holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Membership {
     pub organisation_id: i32,
     pub path: String,
     pub role: Role,
+    pub window: Window,
 }
 
 /// An organisation as the gate needs it: its id and materialised path.
@@ -26,7 +54,9 @@ impl<'a> From<&'a entity::organisation::Model> for OrgRef<'a> {
     }
 }
 
-/// An authenticated user (or the platform admin at the CLI) and their memberships.
+/// An authenticated user (or the platform admin at the CLI) and their memberships. Every
+/// decision reads the clock: a membership whose window has ended counts for nothing from that
+/// instant, however long the principal is held.
 #[derive(Debug, Clone)]
 pub struct Principal {
     user_id: Option<i32>,
@@ -88,6 +118,7 @@ impl Principal {
                 organisation_id: root.id,
                 path: root.path.clone(),
                 role: Role::Operator,
+                window: Window::default(),
             }],
         }
     }
@@ -111,14 +142,20 @@ impl Principal {
         &self.username
     }
 
-    /// Every membership.
-    pub fn memberships(&self) -> &[Membership] {
+    /// The memberships whose window holds now: the only ones the gate counts.
+    pub fn memberships(&self) -> impl Iterator<Item = &Membership> {
+        let now = Utc::now();
+        self.memberships.iter().filter(move |m| m.window.contains(now))
+    }
+
+    /// Every membership, in its window or not (what the account page shows).
+    pub fn granted(&self) -> &[Membership] {
         &self.memberships
     }
 
     /// Whether `org` is in the subtree of any membership.
     pub fn sees(&self, org: OrgRef<'_>) -> bool {
-        self.memberships.iter().any(|m| org.path.starts_with(&m.path))
+        self.memberships().any(|m| org.path.starts_with(&m.path))
     }
 
     /// The gate: may this principal do `P` on a resource owned by `org`? The proof it gives
@@ -145,7 +182,7 @@ impl Principal {
     fn check(&self, permission: Permission, org: OrgRef<'_>) -> Result<Grant, AccessError> {
         let mut covered = false;
         let mut best: Option<Grant> = None;
-        for m in self.memberships.iter().filter(|m| org.path.starts_with(&m.path)) {
+        for m in self.memberships().filter(|m| org.path.starts_with(&m.path)) {
             covered = true;
             best = best.max(grant(m.role, permission));
         }
@@ -159,8 +196,7 @@ impl Principal {
     /// Where this principal holds `permission`; 403 if nowhere.
     pub fn scope(&self, permission: Permission) -> Result<Scope, AccessError> {
         let mut entries: Vec<(String, Grant)> = self
-            .memberships
-            .iter()
+            .memberships()
             .filter_map(|m| grant(m.role, permission).map(|g| (m.path.clone(), g)))
             .collect();
         if entries.is_empty() {
@@ -211,10 +247,29 @@ impl Principal {
     /// The organisations (paths) where this principal is operator: the limits of what it may
     /// grant.
     pub fn operator_paths(&self) -> impl Iterator<Item = &str> {
-        self.memberships
-            .iter()
+        self.memberships()
             .filter(|m| m.role == Role::Operator)
             .map(|m| m.path.as_str())
+    }
+
+    /// Whether a grant with `window` on `org` ends no later than this principal's own operator
+    /// memberships there: a grant may not outlast its granter, or an operator whose contract
+    /// ends Friday could leave itself a permanent account. False without an operator
+    /// membership covering `org`.
+    pub fn may_grant_for(&self, org: OrgRef<'_>, window: &Window) -> bool {
+        let mut covered = false;
+        let mut latest: Option<DateTime<Utc>> = None;
+        for m in self
+            .memberships()
+            .filter(|m| m.role == Role::Operator && org.path.starts_with(&m.path))
+        {
+            match m.window.until {
+                None => return true,
+                Some(until) => latest = latest.max(Some(until)),
+            }
+            covered = true;
+        }
+        covered && window.ends_by(latest)
     }
 }
 
@@ -228,6 +283,7 @@ mod tests {
             organisation_id: org,
             path: path.into(),
             role,
+            window: Window::default(),
         }
     }
 
@@ -309,5 +365,56 @@ mod tests {
         assert!(auth.ensure(3).is_ok());
         assert!(auth.ensure(4).is_err());
         assert!(!p.allows(Permission::UsersManage, B));
+    }
+
+    #[test]
+    fn a_membership_outside_its_window_grants_nothing() {
+        let now = Utc::now();
+        let hour = chrono::Duration::hours(1);
+        let windowed = |from, until| Membership {
+            window: Window { from, until },
+            ..member(2, "/1/2/", Role::Maintenance)
+        };
+        let ended = Principal::new(7, "m".into(), vec![windowed(None, Some(now - hour))]);
+        assert_eq!(
+            ended.authorize::<cap::RemoteMaintenance>(A1),
+            Err(AccessError::NotFound)
+        );
+        assert_eq!(ended.scope(Permission::ChargersRead), Err(AccessError::Forbidden));
+        let future = Principal::new(7, "m".into(), vec![windowed(Some(now + hour), None)]);
+        assert_eq!(
+            future.authorize::<cap::RemoteMaintenance>(A1),
+            Err(AccessError::NotFound)
+        );
+        let current = Principal::new(7, "m".into(), vec![windowed(Some(now - hour), Some(now + hour))]);
+        assert!(current.authorize::<cap::RemoteMaintenance>(A1).is_ok());
+        assert_eq!(current.granted().len(), 1);
+    }
+
+    #[test]
+    fn an_operator_grants_no_longer_than_it_holds() {
+        let now = Utc::now();
+        let friday = now + chrono::Duration::days(3);
+        let temp = Membership {
+            window: Window {
+                from: None,
+                until: Some(friday),
+            },
+            ..member(2, "/1/2/", Role::Operator)
+        };
+        let by_thursday = Window {
+            from: None,
+            until: Some(friday - chrono::Duration::days(1)),
+        };
+        let p = Principal::new(7, "o".into(), vec![temp.clone()]);
+        assert!(p.may_grant_for(A1, &by_thursday));
+        assert!(!p.may_grant_for(A1, &Window::default()), "open-ended outlasts Friday");
+        assert!(!p.may_grant_for(B, &by_thursday), "no operator membership on B");
+        let both = Principal::new(7, "o".into(), vec![temp, member(3, "/1/2/3/", Role::Operator)]);
+        assert!(
+            both.may_grant_for(A1, &Window::default()),
+            "an open-ended membership covers A1"
+        );
+        assert!(!both.may_grant_for(A, &Window::default()));
     }
 }

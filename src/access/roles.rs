@@ -115,6 +115,7 @@ permissions! {
     Tickets,
     AuditRead,
     SecurityEventsRead,
+    MessagesRead,
 }
 
 /// How much of a permission a role has. Ordered: a higher grant includes the lower ones.
@@ -159,6 +160,8 @@ const MATRIX: &[(Permission, [Option<Grant>; 5])] = {
         (AuditRead, [Y, Y, Some(OwnActions), N, N]),
         // Issue 18: a charger's security events are for operators, support and facility managers.
         (SecurityEventsRead, [Y, Y, N, Y, N]),
+        // Issue 23: a charger's OCPP conversation is the support desk's and engineers' tool.
+        (MessagesRead, [Y, Y, Y, N, N]),
     ]
 };
 

@@ -10,6 +10,7 @@ use crate::ocpp::ChargerId;
 use crate::services::charger_events::{self as timeline, EventOut, EventQuery};
 use crate::services::chargers::{self as svc, ChargerOut, ChargerPatch, ChargerQuery, NewCharger};
 use crate::services::device_model::{self, VariableOut, VariableQuery};
+use crate::services::messages::{self, MessageOut, MessageQuery};
 use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -18,6 +19,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get, update, delete))
         .routes(routes!(events))
         .routes(routes!(security_events))
+        .routes(routes!(messages))
         .routes(routes!(variables))
 }
 
@@ -75,6 +77,19 @@ async fn security_events(
     Query(q): Query<EventQuery>,
 ) -> ApiResult<axum::Json<Vec<EventOut>>> {
     Ok(axum::Json(timeline::security_events(&s, &a.principal, &id, &q).await?))
+}
+
+/// The charger's OCPP conversation, newest first: each CALL beside its answer, secrets
+/// replaced (operators, support, maintenance).
+#[utoipa::path(get, path = "/api/v1/chargers/{id}/messages", tag = "chargers", params(("id" = ChargerId, Path), MessageQuery), security(("bearer" = [])),
+    responses((status = 200, body = [MessageOut]), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn messages(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<ChargerId>,
+    Query(q): Query<MessageQuery>,
+) -> ApiResult<axum::Json<Vec<MessageOut>>> {
+    Ok(axum::Json(messages::list(&s, &a.principal, &id, &q).await?))
 }
 
 /// The charger's device model (2.0.1) or configuration inventory (1.6) as it last reported it

@@ -10,7 +10,7 @@ use crate::http::extract::{Auth, JsonList, Path};
 use crate::services::invitations::{self, InvitationOut};
 use crate::services::sessions::{self, SessionOut};
 use crate::services::two_factor;
-use crate::services::users::{self as svc, MembershipOut, NewUser, UserOut, UserPatch};
+use crate::services::users::{self as svc, MembershipIn, NewUser, UserOut, UserPatch};
 use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -44,14 +44,15 @@ delete_op!(
     "/api/v1/users/{id}", "users", i32, |s, p, id| svc::delete(s, p, id)
 );
 
-/// Replaces the user's memberships inside the caller's operator subtrees (others are kept).
-#[utoipa::path(put, path = "/api/v1/users/{id}/memberships", tag = "users", params(("id" = i32, Path)), request_body = [MembershipOut], security(("bearer" = [])),
+/// Replaces the user's memberships inside the caller's operator subtrees (others are kept);
+/// each may hold for a window (`valid_from`, `valid_until`), never longer than the caller's own.
+#[utoipa::path(put, path = "/api/v1/users/{id}/memberships", tag = "users", params(("id" = i32, Path)), request_body = [MembershipIn], security(("bearer" = [])),
     responses((status = 200, body = UserOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn memberships(
     State(s): State<AppState>,
     a: Auth,
     Path(id): Path<i32>,
-    JsonList(b): JsonList<MembershipOut>,
+    JsonList(b): JsonList<MembershipIn>,
 ) -> ApiResult<axum::Json<UserOut>> {
     Ok(axum::Json(svc::set_memberships(&s, &a.principal, id, b).await?))
 }

@@ -21,8 +21,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::Gateway;
 use super::registry::{BootFlag, CallFailure, OutboundCall, Registration};
+use crate::inspector::{Answer, Exchange, MessageLog};
 use crate::ocpp::{CallRejection, ErrorCode, Frame, FrameError, OcppVersion, Request, UNKNOWN_MESSAGE_ID};
 use crate::station::{Session, StationError};
+use chrono::{DateTime, Utc};
+use entity::values::{FrameKind, MessageDirection};
 
 /// How long to wait for the peer's close frame after sending ours.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
@@ -67,6 +70,23 @@ struct InFlight {
     id: String,
     reply: oneshot::Sender<Result<Value, CallFailure>>,
     deadline: Instant,
+    /// The CALL for the message log, completed by its answer (or its absence).
+    logged: Option<Exchange>,
+}
+
+impl InFlight {
+    /// Tells the caller how the CALL ended and logs the exchange with `answer`.
+    fn finish(mut self, log: &MessageLog, result: Result<Value, CallFailure>, answer: Option<Answer>) {
+        let _ = self.reply.send(result);
+        if let Some(mut exchange) = self.logged.take() {
+            exchange.answer = Some(answer.unwrap_or_else(|| Answer {
+                kind: FrameKind::Timeout,
+                text: None,
+                at: Utc::now(),
+            }));
+            log.record(exchange);
+        }
+    }
 }
 
 /// The per-connection state machine.
@@ -182,7 +202,7 @@ impl<'a> Connection<'a> {
                 _ = sleep_until(call_deadline.unwrap_or_else(far_future)), if call_deadline.is_some() => {
                     if let Some(f) = self.in_flight.take() {
                         tracing::warn!(charger = %self.session.charger_id, id = %f.id, "CALL timed out");
-                        let _ = f.reply.send(Err(CallFailure::Timeout));
+                        f.finish(&self.gateway.log, Err(CallFailure::Timeout), None);
                     }
                 }
                 _ = sleep_until(self.last_heard + idle_timeout) => {
@@ -198,7 +218,7 @@ impl<'a> Connection<'a> {
         };
         // Callers waiting on an answer learn at once that none is coming.
         if let Some(f) = self.in_flight.take() {
-            let _ = f.reply.send(Err(CallFailure::Disconnected));
+            f.finish(&self.gateway.log, Err(CallFailure::Disconnected), None);
         }
         self.gateway.station.disconnected(&self.session).await;
         ended
@@ -246,7 +266,7 @@ impl<'a> Connection<'a> {
             Some(Err(e)) => return Some(Ended::Error(e.to_string())),
         };
         let reply = if self.limit.take() {
-            self.on_text(&text).await?
+            self.on_text(text).await?
         } else {
             if self.limit.persists() {
                 tracing::warn!(charger = %self.session.charger_id, "closing: kept flooding after rate-limit errors");
@@ -255,19 +275,45 @@ impl<'a> Connection<'a> {
                         .await,
                 );
             }
-            self.rate_limited(&text)?
+            self.rate_limited(text)?
         };
         self.write(Message::Text(reply.into())).await.err()
     }
 
     /// The answer to a frame over the rate limit: a CALLERROR for a CALL, nothing otherwise.
-    fn rate_limited(&self, text: &str) -> Option<String> {
-        let Ok(Frame::Call { id, .. }) = Frame::decode(text) else {
+    fn rate_limited(&self, text: String) -> Option<String> {
+        let at = Utc::now();
+        let Ok(Frame::Call { id, action, .. }) = Frame::decode(&text) else {
             return None;
         };
         tracing::debug!(charger = %self.session.charger_id, "frame over the rate limit");
         let rejection = CallRejection::new(ErrorCode::GenericError, "rate limit exceeded; slow down");
-        Some(self.call_error(id, rejection).encode())
+        let reply = self.call_error(id.clone(), rejection).encode();
+        self.log_heard(at, Some(action), Some(id), text, Some((FrameKind::CallError, &reply)));
+        Some(reply)
+    }
+
+    /// Logs a frame the charger sent and what it was answered, if anything.
+    fn log_heard(
+        &self,
+        at: DateTime<Utc>,
+        action: Option<String>,
+        message_id: Option<String>,
+        text: String,
+        reply: Option<(FrameKind, &String)>,
+    ) {
+        if !self.gateway.log.enabled() {
+            return;
+        }
+        self.gateway.log.record(Exchange {
+            charger_id: self.session.charger_id.clone(),
+            at,
+            direction: MessageDirection::In,
+            action,
+            message_id,
+            request: text,
+            answer: reply.map(|(kind, text)| Answer::now(kind, text.clone())),
+        });
     }
 
     /// Sends a frame, bounded in time: a peer that stops reading would otherwise hold this
@@ -285,11 +331,17 @@ impl<'a> Connection<'a> {
     }
 
     /// Handles one text frame; returns the frame to answer with, if any.
-    async fn on_text(&mut self, text: &str) -> Option<String> {
+    async fn on_text(&mut self, text: String) -> Option<String> {
         let version = self.session.version;
-        let frame = match Frame::decode(text) {
+        let at = Utc::now();
+        let frame = match Frame::decode(&text) {
             Ok(frame) => frame,
-            Err(err) => return self.on_bad_frame(err),
+            Err(err) => {
+                let id = err.id.clone();
+                let reply = self.on_bad_frame(err);
+                self.log_heard(at, None, id, text, reply.as_ref().map(|r| (FrameKind::CallError, r)));
+                return reply;
+            }
         };
         match frame {
             Frame::Call { id, action, payload } => {
@@ -311,21 +363,33 @@ impl<'a> Connection<'a> {
                     }
                 };
                 // Only actions the parser knows become labels: a peer cannot mint new series.
+                let (label, unknown) = if known {
+                    (action, None)
+                } else {
+                    ("unknown".into(), Some(action))
+                };
                 let labels = ActionLabels {
-                    action: if known { action } else { "unknown".into() },
+                    action: label,
                     outcome: if answer.is_ok() { "ok" } else { "callerror" },
                 };
                 self.gateway.metrics.messages.get_or_create(&labels).inc();
-                Some(
-                    match answer {
-                        Ok(payload) => Frame::CallResult { id, payload },
-                        Err(r) => self.call_error(id, r),
-                    }
-                    .encode(),
-                )
+                let logged = self
+                    .gateway
+                    .log
+                    .enabled()
+                    .then(|| (unknown.unwrap_or(labels.action), id.clone()));
+                let (kind, reply) = match answer {
+                    Ok(payload) => (FrameKind::CallResult, Frame::CallResult { id, payload }),
+                    Err(r) => (FrameKind::CallError, self.call_error(id, r)),
+                };
+                let reply = reply.encode();
+                if let Some((action, id)) = logged {
+                    self.log_heard(at, Some(action), Some(id), text, Some((kind, &reply)));
+                }
+                Some(reply)
             }
             Frame::CallResult { id, payload } => {
-                self.resolve(&id, Ok(payload));
+                self.resolve(&id, Ok(payload), FrameKind::CallResult, text);
                 None
             }
             Frame::CallError {
@@ -334,14 +398,12 @@ impl<'a> Connection<'a> {
                 description,
                 details,
             } => {
-                self.resolve(
-                    &id,
-                    Err(CallFailure::CallError {
-                        code,
-                        description,
-                        details,
-                    }),
-                );
+                let failure = CallFailure::CallError {
+                    code,
+                    description,
+                    details,
+                };
+                self.resolve(&id, Err(failure), FrameKind::CallError, text);
                 None
             }
         }
@@ -392,16 +454,19 @@ impl<'a> Connection<'a> {
         }
     }
 
-    /// Hands a CALLRESULT/CALLERROR to the caller waiting for it.
-    fn resolve(&mut self, id: &str, result: Result<Value, CallFailure>) {
+    /// Hands a CALLRESULT/CALLERROR to the caller waiting for it; `text` is the frame, for
+    /// the message log.
+    fn resolve(&mut self, id: &str, result: Result<Value, CallFailure>, kind: FrameKind, text: String) {
         match self.in_flight.take() {
             Some(f) if f.id == id => {
-                let _ = f.reply.send(result);
+                let answer = f.logged.is_some().then(|| Answer::now(kind, text));
+                f.finish(&self.gateway.log, result, answer);
             }
             other => {
                 self.in_flight = other;
-                // OCPP-J: an answer to no outstanding CALL is ignored.
+                // OCPP-J: an answer to no outstanding CALL is ignored (and logged as it came).
                 tracing::warn!(charger = %self.session.charger_id, %id, "answer to an unknown message id dropped");
+                self.log_heard(Utc::now(), None, Some(id.to_owned()), text, None);
             }
         }
     }
@@ -412,21 +477,34 @@ impl<'a> Connection<'a> {
         }
         self.next_call_id += 1;
         let id = format!("vg{}", self.next_call_id);
+        let at = Utc::now();
+        let action = call.action;
         let text = Frame::Call {
             id: id.clone(),
-            action: call.action,
+            action: action.clone(),
             payload: call.payload,
         }
         .encode();
-        if let Err(ended) = self.write(Message::Text(text.into())).await {
-            let _ = call.reply.send(Err(CallFailure::Disconnected));
-            return Err(ended);
-        }
-        self.in_flight = Some(InFlight {
+        let logged = self.gateway.log.enabled().then(|| Exchange {
+            charger_id: self.session.charger_id.clone(),
+            at,
+            direction: MessageDirection::Out,
+            action: Some(action),
+            message_id: Some(id.clone()),
+            request: text.clone(),
+            answer: None,
+        });
+        let in_flight = InFlight {
             id,
             reply: call.reply,
             deadline: Instant::now() + self.gateway.registry.call_timeout(),
-        });
+            logged,
+        };
+        if let Err(ended) = self.write(Message::Text(text.into())).await {
+            in_flight.finish(&self.gateway.log, Err(CallFailure::Disconnected), None);
+            return Err(ended);
+        }
+        self.in_flight = Some(in_flight);
         Ok(())
     }
 
@@ -434,7 +512,7 @@ impl<'a> Connection<'a> {
     async fn close(&mut self, code: CloseCode, reason: &str, ended: Ended) -> Ended {
         // A caller waiting on an answer learns now, not after the close handshake.
         if let Some(f) = self.in_flight.take() {
-            let _ = f.reply.send(Err(CallFailure::Disconnected));
+            f.finish(&self.gateway.log, Err(CallFailure::Disconnected), None);
         }
         let frame = CloseFrame {
             code,

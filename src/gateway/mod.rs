@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::OcppConfig;
+use crate::inspector::MessageLog;
 use crate::metrics::{Metrics, VersionLabels};
 use crate::ocpp::{ChargerId, OcppVersion};
 use crate::station::{Refusal, Session, Station, Transport};
@@ -40,12 +41,15 @@ pub struct Gateway {
     /// Handshakes in progress (`ocpp.max_handshakes`): TLS, upgrade and argon2 are the costly
     /// part of a connection, so a storm or an attacker queues here, not in memory.
     handshakes: Arc<tokio::sync::Semaphore>,
+    /// Where every exchange goes for the message inspector.
+    log: MessageLog,
     metrics: Arc<Metrics>,
 }
 
 impl Gateway {
-    /// A gateway answering chargers through `station`, counting into `metrics`.
-    pub fn new(config: OcppConfig, station: Station, metrics: Arc<Metrics>) -> Self {
+    /// A gateway answering chargers through `station`, logging exchanges to `log`, counting
+    /// into `metrics`.
+    pub fn new(config: OcppConfig, station: Station, log: MessageLog, metrics: Arc<Metrics>) -> Self {
         // Set every buffer explicitly: tungstenite's defaults reserve 128 KiB per socket and
         // let a peer that stops reading grow the write buffer without bound.
         let ws_config = WebSocketConfig::default()
@@ -57,6 +61,7 @@ impl Gateway {
         Self {
             registry: Registry::new(config.call_timeout()),
             handshakes: Arc::new(tokio::sync::Semaphore::new(config.max_handshakes)),
+            log,
             metrics,
             config,
             ws_config,

@@ -18,7 +18,7 @@ pub mod v201;
 pub use error::{CallRejection, ErrorCode};
 pub use frame::{Frame, FrameError, UNKNOWN_MESSAGE_ID};
 pub use identity::{ChargerId, InvalidChargerId};
-pub use secrets::is_secret_variable;
+pub use secrets::{REDACTED, hide_private_keys, holds_private_key, is_secret_variable};
 pub use text::Text;
 pub use time::{millis, now};
 pub use version::OcppVersion;

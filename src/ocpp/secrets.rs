@@ -12,6 +12,28 @@ pub fn is_secret_variable(variable: &str) -> bool {
             .any(|word| name.contains(word))
 }
 
+/// What stands in for a removed secret wherever voltgate keeps a charger's words.
+pub const REDACTED: &str = "[redacted]";
+
+/// Whether a text holds a PEM private key (a charger that sends its own by mistake).
+pub fn holds_private_key(text: &str) -> bool {
+    text.contains("PRIVATE KEY")
+}
+
+/// Replaces every string in `value` that holds a private key; true if any did.
+pub fn hide_private_keys(value: &mut serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if holds_private_key(s) => {
+            *s = REDACTED.to_owned();
+            true
+        }
+        Value::Array(items) => items.iter_mut().fold(false, |any, v| hide_private_keys(v) | any),
+        Value::Object(map) => map.values_mut().fold(false, |any, v| hide_private_keys(v) | any),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

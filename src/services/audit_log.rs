@@ -3,14 +3,14 @@
 
 use chrono::{DateTime, Utc};
 use entity::audit;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::{ListQuery, Result, list_scope};
 use crate::access::{Permission, Principal};
 use crate::state::AppState;
-use crate::store::AuditEntry;
+use crate::store::{AuditEntry, AuditFilter};
 
 /// An audit row as the API shows it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -44,12 +44,53 @@ impl From<audit::Model> for AuditOut {
     }
 }
 
+/// `GET /api/v1/audit`
+#[derive(Debug, Default, Clone, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<u64>,
+    #[param(minimum = 0, maximum = 1_000_000_000)]
+    pub offset: Option<u64>,
+    /// Only this organisation and its subtree.
+    pub organisation_id: Option<i32>,
+    /// Only what this user did (a contractor's report).
+    pub user_id: Option<i32>,
+    /// Only actions starting with this (`command.` for remote commands).
+    #[param(max_length = 64)]
+    pub action: Option<String>,
+}
+
+impl From<ListQuery> for AuditQuery {
+    fn from(q: ListQuery) -> Self {
+        Self {
+            limit: q.limit,
+            offset: q.offset,
+            organisation_id: q.organisation_id,
+            ..Default::default()
+        }
+    }
+}
+
 /// Audit rows the caller may read, newest first.
-pub async fn list(state: &AppState, p: &Principal, q: &ListQuery) -> Result<Vec<AuditOut>> {
-    let scope = list_scope(state, p, Permission::AuditRead, q, "audit.list").await?;
+pub async fn list(state: &AppState, p: &Principal, q: &AuditQuery) -> Result<Vec<AuditOut>> {
+    let list = ListQuery {
+        limit: q.limit,
+        offset: q.offset,
+        organisation_id: q.organisation_id,
+    };
+    let scope = list_scope(state, p, Permission::AuditRead, &list, "audit.list").await?;
+    if q.action.as_ref().is_some_and(|a| a.len() > 64) {
+        return Err(super::invalid("action", "must be at most 64 characters"));
+    }
+    let filter = AuditFilter {
+        user_id: q.user_id,
+        action_prefix: q.action.clone(),
+    };
     Ok(state
         .store
-        .audit_in(&scope, q.page()?)
+        .audit_in(&scope, &filter, list.page()?)
         .await?
         .into_iter()
         .map(Into::into)

@@ -240,7 +240,7 @@ pub async fn me(state: &AppState, p: &Principal) -> Result<Me> {
         username: user.username,
         email: user.email,
         organisation_id: user.organisation_id,
-        memberships: p.memberships().iter().map(MembershipOut::from).collect(),
+        memberships: p.granted().iter().map(MembershipOut::from).collect(),
         two_factor: user.totp_confirmed_at.is_some(),
     })
 }

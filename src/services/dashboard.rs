@@ -22,6 +22,9 @@ const RECENT_ACTIONS: u64 = 10;
 /// How many firmware updates in progress the dashboard lists.
 const FIRMWARE_LIST: u64 = 50;
 
+/// Memberships ending within this many days are listed as expiring soon.
+const EXPIRING_WITHIN_DAYS: i64 = 7;
+
 /// Firmware statuses of both versions that mean an update is still under way.
 const FIRMWARE_IN_PROGRESS: [&str; 8] = [
     "Downloading",
@@ -62,6 +65,20 @@ pub struct Dashboard {
     /// Sessions started today (UTC); only on the full dashboard with charging-log access.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub today: Option<Today>,
+    /// Memberships in the caller's operator subtrees ending within the next 7 days, soonest
+    /// first (operators only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiring_grants: Option<Vec<ExpiringGrant>>,
+}
+
+/// A membership whose window ends soon.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExpiringGrant {
+    pub user_id: i32,
+    pub username: String,
+    pub organisation_id: i32,
+    pub role: String,
+    pub valid_until: DateTime<Utc>,
 }
 
 /// Chargers the caller may see, by live state.
@@ -177,7 +194,32 @@ pub async fn get(state: &AppState, p: &Principal, q: &DashboardQuery) -> Result<
         }
         Err(_) => None,
     };
+    let expiring_grants = match scope(Permission::UsersManage) {
+        Some(s) => Some(
+            state
+                .store
+                .memberships_ending(
+                    &s,
+                    Utc::now() + chrono::Duration::days(EXPIRING_WITHIN_DAYS),
+                    RECENT_ACTIONS,
+                )
+                .await?
+                .into_iter()
+                .filter_map(|(m, u)| {
+                    Some(ExpiringGrant {
+                        user_id: m.user_id,
+                        username: u?.username,
+                        organisation_id: m.organisation_id,
+                        role: m.role,
+                        valid_until: m.valid_until?,
+                    })
+                })
+                .collect(),
+        ),
+        None => None,
+    };
     Ok(Dashboard {
+        expiring_grants,
         view: if full { "full" } else { "simplified" },
         chargers,
         connectors,

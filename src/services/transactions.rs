@@ -172,21 +172,24 @@ fn row(t: transaction::Model, price: Option<(f64, String)>) -> TransactionOut {
     }
 }
 
+/// One CSV field: quoted when it must be, and never a spreadsheet formula (text from chargers
+/// could be one: CSV injection).
+pub fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
 /// The log as CSV (RFC 4180), same columns as the JSON; cost columns only with billing.
 pub fn to_csv(rows: &[TransactionOut]) -> String {
-    fn field(s: &str) -> String {
-        // Text from chargers must not become a spreadsheet formula (CSV injection).
-        let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-            format!("'{s}")
-        } else {
-            s.to_owned()
-        };
-        if s.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_owned()
-        }
-    }
+    let field = csv_field;
     let opt = |v: Option<String>| v.unwrap_or_default();
     let billing = rows.iter().any(|r| r.cost.is_some());
     let mut out = String::from(

@@ -1,6 +1,7 @@
 //! Users and memberships through the gate, with the no-escalation rules: only operators
 //! manage users, only inside their operator subtree, never their own memberships.
 
+use chrono::{DateTime, Utc};
 use entity::user;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -10,23 +11,72 @@ use super::invitations::{self, InvitationOut};
 use super::{
     Audit, Error, ListQuery, Result, Target, gate, invalid, list_scope, named_organisation, passwords, refused,
 };
-use crate::access::{AccessError, Authorized, Membership, Permission, Principal, Role, cap};
+use crate::access::{AccessError, Authorized, Membership, Permission, Principal, Role, Window, cap};
 use crate::state::AppState;
 use crate::store::{InvitationPurpose, UserChanges};
 
-/// A membership as the API shows and takes it.
+/// A membership as the API takes it: a role on an organisation's subtree, for a window.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+pub struct MembershipIn {
+    pub organisation_id: i32,
+    pub role: Role,
+    /// RFC 3339; the role holds from this instant (default: at once).
+    #[serde(default)]
+    pub valid_from: Option<DateTime<Utc>>,
+    /// RFC 3339; the role ends at this instant (default: until taken away). No longer than
+    /// the granting operator's own membership there.
+    #[serde(default)]
+    pub valid_until: Option<DateTime<Utc>>,
+}
+
+impl MembershipIn {
+    fn window(&self) -> Window {
+        Window {
+            from: self.valid_from,
+            until: self.valid_until,
+        }
+    }
+}
+
+/// Where a membership stands against its window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum GrantState {
+    /// The role holds now.
+    Active,
+    /// `valid_from` is still ahead: the role grants nothing yet.
+    Scheduled,
+    /// `valid_until` has passed: the role grants nothing any more.
+    Ended,
+}
+
+/// A membership as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct MembershipOut {
     pub organisation_id: i32,
     pub role: Role,
+    pub valid_from: Option<DateTime<Utc>>,
+    pub valid_until: Option<DateTime<Utc>>,
+    pub state: GrantState,
 }
 
 impl From<&Membership> for MembershipOut {
     fn from(m: &Membership) -> Self {
+        let now = Utc::now();
+        let state = if m.window.contains(now) {
+            GrantState::Active
+        } else if m.window.from.is_some_and(|from| now < from) {
+            GrantState::Scheduled
+        } else {
+            GrantState::Ended
+        };
         Self {
             organisation_id: m.organisation_id,
             role: m.role,
+            valid_from: m.window.from,
+            valid_until: m.window.until,
+            state,
         }
     }
 }
@@ -62,6 +112,10 @@ pub struct NewUser {
     pub password: Option<String>,
     /// Home organisation (default: the caller's first operator organisation).
     pub organisation_id: Option<i32>,
+    /// Roles to grant at once, with their windows (an invitation for "maintenance on Depot
+    /// North until Friday"); the same rules as `PUT /users/{id}/memberships`.
+    #[serde(default)]
+    pub memberships: Vec<MembershipIn>,
 }
 
 /// `PATCH /api/v1/users/{id}`
@@ -190,7 +244,7 @@ pub async fn create(state: &AppState, p: &Principal, input: NewUser) -> Result<U
     }
     let home_id = match input.organisation_id {
         Some(id) => id,
-        None => match p.memberships().iter().find(|m| m.role == Role::Operator) {
+        None => match p.memberships().find(|m| m.role == Role::Operator) {
             Some(m) => m.organisation_id,
             None => {
                 let err = Error::Access(AccessError::Forbidden);
@@ -205,6 +259,8 @@ pub async fn create(state: &AppState, p: &Principal, input: NewUser) -> Result<U
     {
         return Err(invalid("email", "is not an e-mail address"));
     }
+    // The grants are checked before the user exists, so a refused one leaves nothing behind.
+    let grants = grants(state, p, &input.memberships, action, Target::new("user").org(home.id)).await?;
     let hash = hash_password(state, input.password.as_deref(), username, input.email.as_deref()).await?;
     // User names are unique across all trees: the answer to a clash is the same whether the
     // other user is visible to the caller or not, and says nothing about where it is.
@@ -218,11 +274,15 @@ pub async fn create(state: &AppState, p: &Principal, input: NewUser) -> Result<U
         }
         other => other?,
     };
+    if !grants.is_empty() {
+        state.store.replace_memberships(u.id, &[], &grants).await?;
+    }
     let invitation = match input.password {
         Some(_) => None,
         None => Some(invitations::issue(state, p, &auth, &u, InvitationPurpose::Invite).await?),
     };
     let request = json!({"username": u.username, "email": input.email, "organisation_id": home_id,
+        "memberships": input.memberships,
         "invited": invitation.is_some(), "emailed": invitation.as_ref().map(|i| i.emailed)});
     Audit::new(p, action, target(&u)).request(request).ok(state).await;
     let mut created = out(state, u).await?;
@@ -269,22 +329,76 @@ pub async fn delete(state: &AppState, p: &Principal, id: i32) -> Result<()> {
     Ok(())
 }
 
+/// Checks each wanted membership through the gate: its organisation visible (404), the
+/// caller operator there (403), and its window sane and no longer than the caller's own
+/// (422, 403).
+async fn grants(
+    state: &AppState,
+    p: &Principal,
+    wanted: &[MembershipIn],
+    action: &str,
+    target: Target,
+) -> Result<Vec<(Authorized<cap::UsersManage>, Role, Window)>> {
+    let now = Utc::now();
+    let mut grants = Vec::with_capacity(wanted.len());
+    for m in wanted {
+        let window = m.window();
+        if let (Some(from), Some(until)) = (window.from, window.until)
+            && until <= from
+        {
+            return Err(invalid("valid_until", "must be after valid_from"));
+        }
+        if window.until.is_some_and(|until| until <= now) {
+            return Err(invalid("valid_until", "is in the past"));
+        }
+        let org = named_organisation(state, p, m.organisation_id, action).await?;
+        let auth = gate::<cap::UsersManage>(state, p, &org, action, target.clone().org(org.id)).await?;
+        // A grant may not outlast the granter's own operator membership there.
+        if !p.may_grant_for((&org).into(), &window) {
+            let err = Error::Access(AccessError::Forbidden);
+            return Err(refused(state, p, action, target.clone().org(org.id), err).await);
+        }
+        grants.push((auth, m.role, window));
+    }
+    Ok(grants)
+}
+
+/// Audits each membership whose window changed (a renewal or a shortening), beside the row
+/// for the whole change.
+async fn audit_windows(state: &AppState, p: &Principal, u: &user::Model, before: &[Membership], after: &[Membership]) {
+    for new in after {
+        let Some(old) = before
+            .iter()
+            .find(|m| m.organisation_id == new.organisation_id && m.role == new.role)
+        else {
+            continue;
+        };
+        if old.window != new.window {
+            let request = json!({"organisation_id": new.organisation_id, "role": new.role,
+                "valid_from": new.window.from, "valid_until": new.window.until,
+                "before": {"valid_from": old.window.from, "valid_until": old.window.until}});
+            Audit::new(p, "user.membership.window", target(u).org(new.organisation_id))
+                .request(request)
+                .ok(state)
+                .await;
+        }
+    }
+}
+
 /// Replaces the user's memberships inside the caller's operator subtrees; memberships
 /// elsewhere are kept. Every organisation named must be inside those subtrees (404 otherwise,
 /// like anything the caller cannot see), and nobody edits their own memberships.
-pub async fn set_memberships(state: &AppState, p: &Principal, id: i32, wanted: Vec<MembershipOut>) -> Result<UserOut> {
+pub async fn set_memberships(state: &AppState, p: &Principal, id: i32, wanted: Vec<MembershipIn>) -> Result<UserOut> {
     let action = "user.memberships";
     let (u, _) = managed(state, p, id, action).await?;
     not_self(state, p, &u, action).await?;
-    let mut grants = Vec::with_capacity(wanted.len());
-    for m in &wanted {
-        let org = named_organisation(state, p, m.organisation_id, action).await?;
-        let auth = gate::<cap::UsersManage>(state, p, &org, action, target(&u).org(org.id)).await?;
-        grants.push((auth, m.role));
-    }
+    let grants = grants(state, p, &wanted, action, target(&u)).await?;
+    let before = state.store.memberships(u.id).await?;
     let within: Vec<String> = p.operator_paths().map(str::to_owned).collect();
     state.store.replace_memberships(u.id, &within, &grants).await?;
+    let after = state.store.memberships(u.id).await?;
     Audit::new(p, action, target(&u)).request(json!(wanted)).ok(state).await;
+    audit_windows(state, p, &u, &before, &after).await;
     out(state, u).await
 }
 
@@ -295,7 +409,7 @@ pub async fn change_membership(
     state: &AppState,
     p: &Principal,
     id: i32,
-    m: MembershipOut,
+    m: MembershipIn,
     add: bool,
 ) -> Result<UserOut> {
     let action = if add {
@@ -305,17 +419,23 @@ pub async fn change_membership(
     };
     let (u, _) = managed(state, p, id, action).await?;
     not_self(state, p, &u, action).await?;
-    let org = named_organisation(state, p, m.organisation_id, action).await?;
-    let auth = gate::<cap::UsersManage>(state, p, &org, action, target(&u).org(org.id)).await?;
     let changed = if add {
-        state.store.add_membership(u.id, &auth, m.role).await?
+        let before = state.store.memberships(u.id).await?;
+        let (auth, role, window) = grants(state, p, std::slice::from_ref(&m), action, target(&u))
+            .await?
+            .remove(0);
+        let changed = state.store.add_membership(u.id, &auth, role, window).await?;
+        audit_windows(state, p, &u, &before, &state.store.memberships(u.id).await?).await;
+        changed
     } else {
+        let org = named_organisation(state, p, m.organisation_id, action).await?;
+        let auth = gate::<cap::UsersManage>(state, p, &org, action, target(&u).org(org.id)).await?;
         state.store.remove_membership(u.id, &auth, m.role).await?
     };
     if !add && !changed {
         return Err(Error::NotFound("membership".into()));
     }
-    Audit::new(p, action, target(&u).org(org.id))
+    Audit::new(p, action, target(&u).org(m.organisation_id))
         .request(json!(m))
         .ok(state)
         .await;

@@ -42,7 +42,9 @@ const MAX_DETAIL_BYTES: usize = 8 * 1024;
 
 /// What a message said, for a timeline row's `detail`.
 fn detail(value: &impl serde::Serialize) -> Option<serde_json::Value> {
-    let value = serde_json::to_value(value).ok()?;
+    let mut value = serde_json::to_value(value).ok()?;
+    // A charger's private key never reaches the timeline, whatever message carried it.
+    crate::ocpp::hide_private_keys(&mut value);
     let bytes = value.to_string().len();
     Some(if bytes > MAX_DETAIL_BYTES {
         serde_json::json!({ "truncated": true, "bytes": bytes })

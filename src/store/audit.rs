@@ -24,6 +24,13 @@ pub struct AuditEntry {
     pub detail: Option<String>,
 }
 
+/// What an audit read is narrowed to, within the scope.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub user_id: Option<i32>,
+    pub action_prefix: Option<String>,
+}
+
 impl Store {
     /// Appends a row; returns its id.
     pub async fn record_audit(&self, e: AuditEntry) -> Result<i64> {
@@ -72,9 +79,15 @@ impl Store {
     }
 
     /// Audit rows in the scope, newest first.
-    pub async fn audit_in(&self, scope: &Scope, page: Page) -> Result<Vec<audit::Model>> {
-        Ok(audit::Entity::find()
-            .filter(audit_condition(scope))
+    pub async fn audit_in(&self, scope: &Scope, filter: &AuditFilter, page: Page) -> Result<Vec<audit::Model>> {
+        let mut query = audit::Entity::find().filter(audit_condition(scope));
+        if let Some(user) = filter.user_id {
+            query = query.filter(audit::Column::UserId.eq(user));
+        }
+        if let Some(prefix) = &filter.action_prefix {
+            query = query.filter(audit::Column::Action.starts_with(prefix.as_str()));
+        }
+        Ok(query
             .order_by_desc(audit::Column::Id)
             .limit(page.limit)
             .offset(page.offset)

@@ -101,6 +101,7 @@ async fn token_values_are_unique_per_tree_and_lists_keep_to_the_scope() {
             organisation_id: a.id,
             path: a.path.clone(),
             role: crate::access::Role::Operator,
+            window: Default::default(),
         }],
     );
     let listed = store

@@ -2,11 +2,12 @@
 
 use chrono::{DateTime, Utc};
 use entity::{api_token, membership, organisation, user};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::scope::{Page, scope_condition};
 use super::{Result, Store, conflict_on_unique};
-use crate::access::{Authorized, Membership, Principal, Role, Scope, cap};
+use crate::access::{Authorized, Membership, Principal, Role, Scope, Window, cap};
 
 /// Fields of a user an operator may change.
 #[derive(Debug, Clone, Default)]
@@ -127,6 +128,10 @@ impl Store {
                     organisation_id: m.organisation_id,
                     path: org?.path,
                     role: m.role.parse::<Role>().ok()?,
+                    window: Window {
+                        from: m.valid_from,
+                        until: m.valid_until,
+                    },
                 })
             })
             .collect())
@@ -139,9 +144,9 @@ impl Store {
         &self,
         user_id: i32,
         replace_within: &[String],
-        new: &[(Authorized<cap::UsersManage>, Role)],
+        new: &[(Authorized<cap::UsersManage>, Role, Window)],
     ) -> Result<()> {
-        for (auth, _) in new {
+        for (auth, _, _) in new {
             auth.ensure(auth.organisation_id())?;
         }
         let txn = self.begin_write().await?;
@@ -165,11 +170,11 @@ impl Store {
                 .await?;
         }
         let mut seen = std::collections::HashSet::new();
-        for (auth, role) in new {
+        for (auth, role, window) in new {
             if !seen.insert((auth.organisation_id(), *role)) {
                 continue;
             }
-            new_membership(user_id, auth, *role)
+            new_membership(user_id, auth, *role, *window)
                 .insert(&txn)
                 .await
                 .map_err(|e| conflict_on_unique(e, "membership already exists".into()))?;
@@ -178,18 +183,33 @@ impl Store {
         Ok(())
     }
 
-    /// Gives `user_id` the role `role` on the organisation `auth` was granted on; `false` if
-    /// it held that role there already.
-    pub async fn add_membership(&self, user_id: i32, auth: &Authorized<cap::UsersManage>, role: Role) -> Result<bool> {
+    /// Gives `user_id` the role `role` on the organisation `auth` was granted on, in
+    /// `window`; a membership already there takes the new window (a renewal). `false` if
+    /// nothing changed.
+    pub async fn add_membership(
+        &self,
+        user_id: i32,
+        auth: &Authorized<cap::UsersManage>,
+        role: Role,
+        window: Window,
+    ) -> Result<bool> {
         auth.ensure(auth.organisation_id())?;
-        if self
-            .find_membership(user_id, auth.organisation_id(), role)
-            .await?
-            .is_some()
-        {
-            return Ok(false);
+        if let Some(found) = self.find_membership(user_id, auth.organisation_id(), role).await? {
+            if (found.valid_from, found.valid_until) == (window.from, window.until) {
+                return Ok(false);
+            }
+            membership::ActiveModel {
+                id: Set(found.id),
+                valid_from: Set(window.from),
+                valid_until: Set(window.until),
+                expiry_audited: Set(false),
+                ..Default::default()
+            }
+            .update(&self.db)
+            .await?;
+            return Ok(true);
         }
-        new_membership(user_id, auth, role)
+        new_membership(user_id, auth, role, window)
             .insert(&self.db)
             .await
             .map_err(|e| conflict_on_unique(e, "membership already exists".into()))?;
@@ -241,12 +261,59 @@ impl Store {
             organisation_id: Set(root.id),
             role: Set(Role::Operator.as_str().into()),
             created_at: Set(Utc::now()),
+            valid_from: Set(None),
+            valid_until: Set(None),
+            expiry_audited: Set(false),
             ..Default::default()
         }
         .insert(&txn)
         .await?;
         txn.commit().await?;
         Ok(admin)
+    }
+
+    /// Memberships in the scope whose window ends between now and `until`, with their users,
+    /// soonest first (the dashboard's expiring-soon list).
+    pub async fn memberships_ending(
+        &self,
+        scope: &Scope,
+        until: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<(membership::Model, Option<user::Model>)>> {
+        Ok(membership::Entity::find()
+            .filter(scope_condition(scope, membership::Column::OrganisationId, None, None))
+            .filter(membership::Column::ValidUntil.gt(Utc::now()))
+            .filter(membership::Column::ValidUntil.lte(until))
+            .find_also_related(user::Entity)
+            .order_by_asc(membership::Column::ValidUntil)
+            .limit(limit)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Claims the memberships whose window has ended and whose end is not audited yet: each
+    /// is returned once, across restarts and nodes (the flag is set by a conditional update).
+    pub async fn claim_ended_memberships(&self, limit: u64) -> Result<Vec<membership::Model>> {
+        let ended = membership::Entity::find()
+            .filter(membership::Column::ValidUntil.lte(Utc::now()))
+            .filter(membership::Column::ExpiryAudited.eq(false))
+            .order_by_asc(membership::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
+        let mut claimed = Vec::with_capacity(ended.len());
+        for m in ended {
+            let done = membership::Entity::update_many()
+                .col_expr(membership::Column::ExpiryAudited, Expr::value(true))
+                .filter(membership::Column::Id.eq(m.id))
+                .filter(membership::Column::ExpiryAudited.eq(false))
+                .exec(&self.db)
+                .await?;
+            if done.rows_affected == 1 {
+                claimed.push(m);
+            }
+        }
+        Ok(claimed)
     }
 
     /// Stores a new API token's hash with its scope and the client's address.
@@ -302,12 +369,20 @@ impl Store {
 }
 
 /// A membership row for the role on the organisation `auth` was granted on.
-fn new_membership(user_id: i32, auth: &Authorized<cap::UsersManage>, role: Role) -> membership::ActiveModel {
+fn new_membership(
+    user_id: i32,
+    auth: &Authorized<cap::UsersManage>,
+    role: Role,
+    window: Window,
+) -> membership::ActiveModel {
     membership::ActiveModel {
         user_id: Set(user_id),
         organisation_id: Set(auth.organisation_id()),
         role: Set(role.as_str().to_owned()),
         created_at: Set(Utc::now()),
+        valid_from: Set(window.from),
+        valid_until: Set(window.until),
+        expiry_audited: Set(false),
         ..Default::default()
     }
 }

@@ -52,6 +52,21 @@ pub struct VariableFilter {
 }
 
 impl Store {
+    /// The `(component, variable)` names the charger reported write-only: their values are
+    /// credentials by the charger's own account (the message log hides them).
+    pub async fn write_only_variables(&self, charger_id: &str) -> Result<Vec<(String, String)>> {
+        Ok(charger_variable::Entity::find()
+            .select_only()
+            .column(charger_variable::Column::Component)
+            .column(charger_variable::Column::Variable)
+            .filter(charger_variable::Column::ChargerId.eq(charger_id))
+            .filter(charger_variable::Column::Mutability.eq("WriteOnly"))
+            .distinct()
+            .into_tuple()
+            .all(&self.db)
+            .await?)
+    }
+
     /// Stores what a report part (or a 1.6 GetConfiguration answer) said, replacing what the
     /// charger reported before for the same address and attribute.
     pub async fn record_variables(

@@ -146,8 +146,10 @@ pub async fn show(
     )
     .await?;
     let maintain = may(&state, &viewer, Permission::RemoteMaintenance, c.organisation_id).await;
+    let inspect = may(&state, &viewer, Permission::MessagesRead, c.organisation_id).await;
     let here = href(&c.id);
     let body = html! {
+        @if inspect { p { a href={ (here) "/messages" } { "OCPP messages (inspector)" } } }
         section #state data-live {
             dl.facts {
                 dt { "State" } dd { (online(c.online)) }

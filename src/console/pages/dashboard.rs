@@ -70,6 +70,21 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> PageResult {
                 }
             }
         }
+        @if let Some(grants) = &d.expiring_grants {
+            h2 { "Roles ending within 7 days" }
+            @if grants.is_empty() { (empty("roles ending soon")) } @else {
+                table #expiring {
+                    thead { tr { th { "User" } th { "Role" } th { "Organisation" } th { "Ends" } } }
+                    tbody { @for g in grants {
+                        tr {
+                            td { a href={ "/audit?user_id=" (g.user_id) } { (g.username) } }
+                            td { (g.role) } td { (g.organisation_id) } td { (when(Some(g.valid_until))) }
+                        }
+                    } }
+                }
+                p { a href="/users" { "Renew or end them on the users page." } }
+            }
+        }
     };
     Ok(page(&state, &viewer, "/", "Dashboard", body))
 }

@@ -6,6 +6,7 @@ pub mod chargers;
 pub mod charging;
 pub mod dashboard;
 pub mod login;
+pub mod messages;
 pub mod tickets;
 pub mod users;
 
@@ -56,10 +57,11 @@ impl Paging {
             .organisation_id
             .map(|o| format!("&organisation_id={o}"))
             .unwrap_or_default();
+        let sep = if path.contains('?') { '&' } else { '?' };
         html! {
             nav.paging aria-label="Pages" {
-                @if offset > 0 { a href={ (path) "?offset=" (offset.saturating_sub(PAGE)) (org) } { "← previous" } }
-                @if shown as u64 == PAGE { a href={ (path) "?offset=" (offset + PAGE) (org) } { "next →" } }
+                @if offset > 0 { a href={ (path) (sep) "offset=" (offset.saturating_sub(PAGE)) (org) } { "← previous" } }
+                @if shown as u64 == PAGE { a href={ (path) (sep) "offset=" (offset + PAGE) (org) } { "next →" } }
             }
         }
     }
@@ -84,11 +86,11 @@ impl Paging {
 }
 
 /// An offset past the last possible page is ignored like any unreadable one.
-fn lenient_offset<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+pub(super) fn lenient_offset<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     Ok(lenient(d)?.filter(|o| *o <= crate::store::Page::MAX_OFFSET))
 }
 
-fn lenient<'de, D: Deserializer<'de>, T: std::str::FromStr>(d: D) -> Result<Option<T>, D::Error> {
+pub(super) fn lenient<'de, D: Deserializer<'de>, T: std::str::FromStr>(d: D) -> Result<Option<T>, D::Error> {
     let s = Option::<String>::deserialize(d)?;
     Ok(s.and_then(|s| s.trim().parse().ok()))
 }

@@ -1,8 +1,9 @@
-//! Users and memberships, for operators: the list, giving or taking away one role, and a form
-//! that invites a user with one role (the invitation link is shown, and mailed when SMTP is
-//! set up).
+//! Users and memberships, for operators: the list with each role's window, giving (or
+//! renewing) or taking away one role, and a form that invites a user with one role, for a
+//! window if wanted (the invitation link is shown, and mailed when SMTP is set up).
 
 use axum::extract::{Query, State};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use maud::html;
 use serde::Deserialize;
 
@@ -13,7 +14,7 @@ use crate::console::session::{Flash, Submitted, Viewer};
 use crate::console::{ConsoleError, PageResult, org_choices};
 use crate::services::{
     self,
-    users::{self, MembershipOut, NewUser},
+    users::{self, GrantState, MembershipIn, NewUser},
 };
 use crate::state::AppState;
 
@@ -26,6 +27,29 @@ pub struct InviteForm {
     email: Option<String>,
     organisation_id: i32,
     role: Role,
+    #[serde(default, deserialize_with = "optional")]
+    valid_from: Option<String>,
+    #[serde(default, deserialize_with = "optional")]
+    valid_until: Option<String>,
+}
+
+/// A `datetime-local` field, read as UTC (the label says so).
+fn instant(field: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, ConsoleError> {
+    let Some(value) = value else { return Ok(None) };
+    NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S"))
+        .map(|t| Some(t.and_utc()))
+        .map_err(|_| ConsoleError::BadForm(format!("{field} {value:?} is not a date and time")))
+}
+
+/// The two window fields of a grant form.
+fn window_inputs(prefix: &str) -> maud::Markup {
+    html! {
+        label for={ (prefix) "-from" } { "Valid from " small { "(UTC; empty: at once)" } }
+        input id={ (prefix) "-from" } type="datetime-local" name="valid_from";
+        label for={ (prefix) "-until" } { "Valid until " small { "(UTC; empty: until taken away)" } }
+        input id={ (prefix) "-until" } type="datetime-local" name="valid_until";
+    }
 }
 
 /// `GET /users`
@@ -49,7 +73,12 @@ async fn render(state: &AppState, viewer: &Viewer, paging: &Paging) -> PageResul
                         td { (or_dash(u.email.as_deref())) }
                         td {
                             @for m in &u.memberships {
-                                span.role { (m.role) " at " (org_name(m.organisation_id)) }
+                                span.role {
+                                    (m.role) " at " (org_name(m.organisation_id))
+                                    @if let Some(from) = m.valid_from { " from " (from.format("%Y-%m-%d %H:%M")) }
+                                    @if let Some(until) = m.valid_until { " until " (until.format("%Y-%m-%d %H:%M")) }
+                                    @if m.state != GrantState::Active { " " (badge(grant_state(m.state))) }
+                                }
                                 @if names.contains_key(&m.organisation_id) && p.user_id() != Some(u.id) {
                                     form.inline method="post" action="/users/roles" {
                                         (csrf_input(viewer))
@@ -88,8 +117,9 @@ async fn render(state: &AppState, viewer: &Viewer, paging: &Paging) -> PageResul
                 }
                 label for="grant-role" { "Role" }
                 select #grant-role name="role" { @for r in Role::ALL { option value=(r.as_str()) { (r.as_str()) } } }
+                (window_inputs("grant"))
                 input type="hidden" name="change" value="add";
-                button type="submit" { "Give role" }
+                button type="submit" { "Give or renew role" }
             }
         }
         h2 { "Invite a user" }
@@ -105,6 +135,7 @@ async fn render(state: &AppState, viewer: &Viewer, paging: &Paging) -> PageResul
             }
             label for="role" { "Role" }
             select #role name="role" { @for r in Role::ALL { option value=(r.as_str()) { (r.as_str()) } } }
+            (window_inputs("invite"))
             button type="submit" { "Invite" }
         }
     };
@@ -119,6 +150,18 @@ pub struct RoleForm {
     role: Role,
     /// `add` or `remove`.
     change: String,
+    #[serde(default, deserialize_with = "optional")]
+    valid_from: Option<String>,
+    #[serde(default, deserialize_with = "optional")]
+    valid_until: Option<String>,
+}
+
+fn grant_state(state: GrantState) -> &'static str {
+    match state {
+        GrantState::Active => "active",
+        GrantState::Scheduled => "scheduled",
+        GrantState::Ended => "ended",
+    }
 }
 
 /// `POST /users/roles`: one membership given or taken away (only that one is touched).
@@ -133,9 +176,11 @@ pub async fn change_role(State(state): State<AppState>, s: Submitted<RoleForm>) 
             )));
         }
     };
-    let m = MembershipOut {
+    let m = MembershipIn {
         organisation_id: f.organisation_id,
         role: f.role,
+        valid_from: instant("valid from", f.valid_from.as_deref())?,
+        valid_until: instant("valid until", f.valid_until.as_deref())?,
     };
     let outcome = users::change_membership(&state, &s.viewer.principal, f.user_id, m, add)
         .await
@@ -150,19 +195,21 @@ pub async fn change_role(State(state): State<AppState>, s: Submitted<RoleForm>) 
 pub async fn create(State(state): State<AppState>, s: Submitted<InviteForm>) -> PageResult {
     let p = &s.viewer.principal;
     let f = s.form;
+    let role = MembershipIn {
+        organisation_id: f.organisation_id,
+        role: f.role,
+        valid_from: instant("valid from", f.valid_from.as_deref())?,
+        valid_until: instant("valid until", f.valid_until.as_deref())?,
+    };
     let outcome = async {
         let input = NewUser {
             username: f.username.trim().to_owned(),
             email: f.email,
             password: None,
             organisation_id: Some(f.organisation_id),
+            memberships: vec![role],
         };
         let created = users::create(&state, p, input).await?;
-        let role = MembershipOut {
-            organisation_id: f.organisation_id,
-            role: f.role,
-        };
-        users::set_memberships(&state, p, created.id, vec![role]).await?;
         Ok::<_, services::Error>(match created.invitation {
             Some(i) if i.emailed => format!("{} invited; the invitation was mailed.", created.username),
             Some(i) => format!(

@@ -1,0 +1,198 @@
+//! The message inspector: every OCPP exchange of every charger, kept for support and
+//! engineers. The gateway hands each finished exchange (a CALL and its answer, side by side)
+//! to [`MessageLog::record`], which never waits: a bounded queue feeds one writer task that
+//! removes secrets ([`redact`]) and stores batches; [`prune`] keeps the log within its
+//! retention and per-charger cap. Under overload the queue drops rather than slow a charger,
+//! and counts what it dropped.
+
+pub mod redact;
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use entity::message_log;
+use entity::values::{FrameKind, MessageDirection};
+use prometheus_client::metrics::counter::Counter;
+use sea_orm::ActiveValue::{NotSet, Set};
+use tokio::sync::mpsc;
+
+use crate::config::OcppConfig;
+use crate::ocpp::ChargerId;
+use crate::store::Store;
+
+/// Exchanges waiting for the writer at most (a few MiB); more are dropped and counted.
+const QUEUE: usize = 65_536;
+/// Exchanges stored per batch at most.
+const BATCH: usize = 2_000;
+/// How long the writer lets a small batch fill before storing it.
+const LINGER: Duration = Duration::from_millis(200);
+
+/// One exchange as the gateway saw it.
+#[derive(Debug)]
+pub struct Exchange {
+    pub charger_id: ChargerId,
+    /// When the first frame was read or written.
+    pub at: DateTime<Utc>,
+    pub direction: MessageDirection,
+    pub action: Option<String>,
+    pub message_id: Option<String>,
+    /// The first frame as it went over the wire.
+    pub request: String,
+    pub answer: Option<Answer>,
+}
+
+/// The answer to a logged frame.
+#[derive(Debug)]
+pub struct Answer {
+    pub kind: FrameKind,
+    /// The answering frame; `None` for a timeout.
+    pub text: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+impl Answer {
+    /// An answer frame read or written now.
+    pub fn now(kind: FrameKind, text: String) -> Self {
+        Self {
+            kind,
+            text: Some(text),
+            at: Utc::now(),
+        }
+    }
+}
+
+/// Where the gateway puts exchanges; cheap to clone. Disabled with `ocpp.message_log = false`.
+#[derive(Debug, Clone)]
+pub struct MessageLog {
+    queue: Option<mpsc::Sender<Exchange>>,
+    dropped: Counter,
+}
+
+impl MessageLog {
+    /// A log that records nothing.
+    pub fn disabled() -> Self {
+        Self {
+            queue: None,
+            dropped: Counter::default(),
+        }
+    }
+
+    /// Starts the writer task on the current runtime (when the config enables the log);
+    /// drops are counted in `dropped`.
+    pub fn start(store: Store, config: &OcppConfig, dropped: Counter) -> Self {
+        if !config.message_log {
+            return Self::disabled();
+        }
+        let (queue, rx) = mpsc::channel(QUEUE);
+        tokio::spawn(write(store, rx, dropped.clone()));
+        Self {
+            queue: Some(queue),
+            dropped,
+        }
+    }
+
+    /// Whether exchanges are kept (the gateway builds none otherwise).
+    pub fn enabled(&self) -> bool {
+        self.queue.is_some()
+    }
+
+    /// Queues an exchange for the writer, without waiting.
+    pub fn record(&self, exchange: Exchange) {
+        if let Some(queue) = &self.queue
+            && queue.try_send(exchange).is_err()
+        {
+            self.dropped.inc();
+        }
+    }
+}
+
+/// The writer: batches from the queue, secrets removed, stored; ends when the gateway is gone.
+async fn write(store: Store, mut rx: mpsc::Receiver<Exchange>, dropped: Counter) {
+    let mut batch = Vec::with_capacity(BATCH);
+    loop {
+        if rx.recv_many(&mut batch, BATCH).await == 0 {
+            return;
+        }
+        if batch.len() < BATCH {
+            tokio::time::sleep(LINGER).await;
+            while batch.len() < BATCH {
+                match rx.try_recv() {
+                    Ok(exchange) => batch.push(exchange),
+                    Err(_) => break,
+                }
+            }
+        }
+        let n = batch.len() as u64;
+        let rows = rows(&store, batch.drain(..)).await;
+        if let Err(e) = store.record_messages(rows).await {
+            tracing::warn!(error = %e, exchanges = n, "message log batch not stored");
+            dropped.inc_by(n);
+        }
+    }
+}
+
+/// The rows for a batch, secrets replaced. A SetVariables also hides what the charger's device
+/// model marks write-only, looked up once per charger and batch.
+async fn rows(store: &Store, batch: impl Iterator<Item = Exchange>) -> Vec<message_log::ActiveModel> {
+    let mut write_only: HashMap<ChargerId, HashSet<(String, String)>> = HashMap::new();
+    let mut rows = Vec::new();
+    for e in batch {
+        if e.action.as_deref() == Some("SetVariables") && !write_only.contains_key(&e.charger_id) {
+            let found = store
+                .write_only_variables(e.charger_id.as_str())
+                .await
+                .unwrap_or_else(|err| {
+                    tracing::warn!(error = %err, "write-only variables not read; names alone decide");
+                    Vec::new()
+                });
+            write_only.insert(e.charger_id.clone(), found.into_iter().collect());
+        }
+        let hidden = write_only.get(&e.charger_id);
+        let is_write_only = |c: &str, v: &str| hidden.is_some_and(|set| set.contains(&(c.to_owned(), v.to_owned())));
+        let action = e.action.as_deref();
+        let request_size = e.request.len();
+        let request = redact::redact(&e.request, action, &is_write_only).into_owned();
+        let (response_type, response, response_size, responded_at) = match &e.answer {
+            Some(a) => (
+                Some(a.kind),
+                a.text
+                    .as_deref()
+                    .map(|t| redact::redact(t, action, &is_write_only).into_owned()),
+                a.text.as_ref().map(|t| size(t.len())),
+                Some(a.at),
+            ),
+            None => (None, None, None, None),
+        };
+        rows.push(message_log::ActiveModel {
+            id: NotSet,
+            charger_id: Set(e.charger_id.as_str().to_owned()),
+            at: Set(e.at),
+            direction: Set(e.direction),
+            action: Set(e.action),
+            message_id: Set(e.message_id),
+            request: Set(request),
+            request_size: Set(size(request_size)),
+            response_type: Set(response_type),
+            response: Set(response),
+            response_size: Set(response_size),
+            responded_at: Set(responded_at),
+        });
+    }
+    rows
+}
+
+fn size(bytes: usize) -> i32 {
+    i32::try_from(bytes).unwrap_or(i32::MAX)
+}
+
+/// Deletes exchanges past `ocpp.message_log_retention_h` and beyond the per-charger cap.
+pub async fn prune(store: &Store, config: &OcppConfig) -> crate::store::Result<u64> {
+    let cutoff = (config.message_log_retention_h > 0).then(|| {
+        let hours = i64::try_from(config.message_log_retention_h).unwrap_or(i64::MAX / 3_600_000);
+        Utc::now() - chrono::Duration::hours(hours.min(24 * 365 * 100))
+    });
+    store
+        .prune_messages(cutoff, config.message_log_max_per_charger.max(1))
+        .await
+}
