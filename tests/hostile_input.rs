@@ -338,10 +338,7 @@ async fn bodies_refuse_unknown_fields_naming_them() {
             json!([{"organisation_id": 1, "role": "support", "valid_untill": "2027-01-01T00:00:00Z"}]),
         )
         .await;
-    assert_eq!(
-        status, 422,
-        "a misspelt grant window is refused, not ignored: {body}"
-    );
+    assert_eq!(status, 422, "a misspelt grant window is refused, not ignored: {body}");
     // An array where an object belongs is refused, not read field by field.
     let (status, body) = admin.post("/organisations", json!(["X", 1])).await;
     assert_eq!(status, 422, "{body}");

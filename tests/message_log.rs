@@ -237,19 +237,18 @@ async fn old_exchanges_and_those_over_the_cap_are_pruned() {
     .await;
     let (mnt_a, mut cp) = world(&t, "CP-OLD", "1.6").await;
     let old = chrono::Utc::now() - chrono::Duration::hours(2);
-    let stale = entity::message_log::ActiveModel {
-        id: sea_orm::ActiveValue::NotSet,
-        charger_id: sea_orm::ActiveValue::Set("CP-OLD".into()),
-        at: sea_orm::ActiveValue::Set(old),
-        direction: sea_orm::ActiveValue::Set(entity::values::MessageDirection::In),
-        action: sea_orm::ActiveValue::Set(Some("Heartbeat".into())),
-        message_id: sea_orm::ActiveValue::Set(Some("stale".into())),
-        request: sea_orm::ActiveValue::Set(r#"[2,"stale","Heartbeat",{}]"#.into()),
-        request_size: sea_orm::ActiveValue::Set(26),
-        response_type: sea_orm::ActiveValue::Set(None),
-        response: sea_orm::ActiveValue::Set(None),
-        response_size: sea_orm::ActiveValue::Set(None),
-        responded_at: sea_orm::ActiveValue::Set(None),
+    let stale = voltgate::store::NewMessage {
+        charger_id: "CP-OLD".into(),
+        at: old,
+        direction: entity::values::MessageDirection::In,
+        action: Some("Heartbeat".into()),
+        message_id: Some("stale".into()),
+        request: r#"[2,"stale","Heartbeat",{}]"#.into(),
+        request_size: 26,
+        response_type: None,
+        response: None,
+        response_size: None,
+        responded_at: None,
     };
     t.store().record_messages(vec![stale]).await.expect("old row stored");
     for _ in 0..8 {

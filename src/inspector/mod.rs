@@ -11,15 +11,13 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use entity::message_log;
 use entity::values::{FrameKind, MessageDirection};
 use prometheus_client::metrics::counter::Counter;
-use sea_orm::ActiveValue::{NotSet, Set};
 use tokio::sync::mpsc;
 
 use crate::config::OcppConfig;
 use crate::ocpp::ChargerId;
-use crate::store::Store;
+use crate::store::{NewMessage, Store};
 
 /// Exchanges waiting for the writer at most (a few MiB); more are dropped and counted.
 const QUEUE: usize = 65_536;
@@ -134,7 +132,7 @@ async fn write(store: Store, mut rx: mpsc::Receiver<Exchange>, dropped: Counter)
 
 /// The rows for a batch, secrets replaced. A SetVariables also hides what the charger's device
 /// model marks write-only, looked up once per charger and batch.
-async fn rows(store: &Store, batch: impl Iterator<Item = Exchange>) -> Vec<message_log::ActiveModel> {
+async fn rows(store: &Store, batch: impl Iterator<Item = Exchange>) -> Vec<NewMessage> {
     let mut write_only: HashMap<ChargerId, HashSet<(String, String)>> = HashMap::new();
     let mut rows = Vec::new();
     for e in batch {
@@ -151,32 +149,28 @@ async fn rows(store: &Store, batch: impl Iterator<Item = Exchange>) -> Vec<messa
         let hidden = write_only.get(&e.charger_id);
         let is_write_only = |c: &str, v: &str| hidden.is_some_and(|set| set.contains(&(c.to_owned(), v.to_owned())));
         let action = e.action.as_deref();
-        let request_size = e.request.len();
-        let request = redact::redact(&e.request, action, &is_write_only).into_owned();
-        let (response_type, response, response_size, responded_at) = match &e.answer {
+        let request_size = size(e.request.len());
+        let (response_type, response_size, response, responded_at) = match e.answer {
             Some(a) => (
                 Some(a.kind),
-                a.text
-                    .as_deref()
-                    .map(|t| redact::redact(t, action, &is_write_only).into_owned()),
                 a.text.as_ref().map(|t| size(t.len())),
+                a.text.map(|t| redact::redact_owned(t, action, &is_write_only)),
                 Some(a.at),
             ),
             None => (None, None, None, None),
         };
-        rows.push(message_log::ActiveModel {
-            id: NotSet,
-            charger_id: Set(e.charger_id.as_str().to_owned()),
-            at: Set(e.at),
-            direction: Set(e.direction),
-            action: Set(e.action),
-            message_id: Set(e.message_id),
-            request: Set(request),
-            request_size: Set(size(request_size)),
-            response_type: Set(response_type),
-            response: Set(response),
-            response_size: Set(response_size),
-            responded_at: Set(responded_at),
+        rows.push(NewMessage {
+            request: redact::redact_owned(e.request, action, &is_write_only),
+            charger_id: e.charger_id.as_str().to_owned(),
+            at: e.at,
+            direction: e.direction,
+            message_id: e.message_id,
+            request_size,
+            response_type,
+            response,
+            response_size,
+            responded_at,
+            action: e.action,
         });
     }
     rows

@@ -41,6 +41,15 @@ pub fn redact<'a>(text: &'a str, action: Option<&str>, write_only: &dyn Fn(&str,
     }
 }
 
+/// [`redact`] of an owned frame: the same text back, without a copy, when nothing was secret.
+pub fn redact_owned(text: String, action: Option<&str>, write_only: &dyn Fn(&str, &str) -> bool) -> String {
+    let replaced = match redact(&text, action, write_only) {
+        Cow::Owned(replaced) => Some(replaced),
+        Cow::Borrowed(_) => None,
+    };
+    replaced.unwrap_or(text)
+}
+
 /// Walks `value`, replacing secrets in place; true if anything was replaced.
 fn scrub(value: &mut Value, write_only: &dyn Fn(&str, &str) -> bool) -> bool {
     match value {

@@ -26,7 +26,7 @@ pub use audit::{AuditEntry, AuditFilter};
 pub use chargers::{BootInfo, ChargerChanges, ConnectorStatus, NewChargerFields};
 pub use events::{EventFilter, FaultChange, FaultPlace, NewEvent, Progress};
 pub use id_tokens::TokenFields;
-pub use message_log::MessageFilter;
+pub use message_log::{MessageFilter, NewMessage};
 pub use organisations::{ancestors_of, root_of};
 pub use scope::Page;
 pub use sites::SiteFields;

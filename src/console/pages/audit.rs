@@ -11,7 +11,7 @@ use crate::console::layout::{badge, empty, or_dash, page, when};
 use crate::console::session::Viewer;
 use crate::console::{PageResult, layout};
 use crate::services::audit_log::{self, AuditQuery};
-use crate::services::users;
+use crate::services::{ListQuery, users};
 use crate::state::AppState;
 
 /// `?offset=&organisation_id=&user_id=` of the audit page, read leniently like [`Paging`].
@@ -39,7 +39,12 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer, Query(q): Query
     let rows = audit_log::list(&state, p, &query).await?;
     // Operators pick whose report to read among the users they manage.
     let people = if layout::holds(p, Permission::UsersManage) {
-        users::list(&state, p, &paging.query()).await.unwrap_or_default()
+        let everyone = ListQuery {
+            limit: Some(crate::store::Page::MAX_LIMIT),
+            organisation_id: q.organisation_id,
+            ..Default::default()
+        };
+        users::list(&state, p, &everyone).await?
     } else {
         Vec::new()
     };
