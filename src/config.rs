@@ -116,6 +116,9 @@ pub struct OcppConfig {
     pub message_log_retention_h: u64,
     /// Exchanges kept per charger at most; older ones are pruned.
     pub message_log_max_per_charger: u64,
+    /// Rotate the password of a connected charger once it is older than this many days
+    /// (`None`, the default: only when an operator asks).
+    pub password_max_age_days: Option<u32>,
 }
 
 impl Default for OcppConfig {
@@ -145,6 +148,7 @@ impl Default for OcppConfig {
             message_log: true,
             message_log_retention_h: 168,
             message_log_max_per_charger: 10_000,
+            password_max_age_days: None,
         }
     }
 }
@@ -560,6 +564,12 @@ impl OcppConfig {
         }
         if !(64..=1024 * 1024).contains(&self.charger_password_memory_kib) {
             return fail("ocpp.charger_password_memory_kib", "must be 64 to 1048576");
+        }
+        if self.password_max_age_days == Some(0) {
+            return fail(
+                "ocpp.password_max_age_days",
+                "must be at least 1 (leave it unset for no rotation)",
+            );
         }
         Ok(())
     }

@@ -85,6 +85,7 @@ impl Server {
         let api_tls = if state.config.api.tls { tls.clone() } else { None };
         let api_task = serve_api(&state, api_listener, api_addr, api_tls, shutdown.clone());
         crate::services::housekeeping::spawn(state.clone(), shutdown.clone());
+        crate::commands::password::spawn_rotation(state.clone(), shutdown.clone());
 
         Ok(Self {
             state,

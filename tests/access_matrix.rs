@@ -123,9 +123,10 @@ enum Action {
     ReadSecurityEvents,
     ReadVariables,
     ReadMessages,
+    ChangePassword,
 }
 
-const ALL_ACTIONS: [Action; 42] = [
+const ALL_ACTIONS: [Action; 43] = [
     Action::ReadOrg,
     Action::ListOrgs,
     Action::CreateOrg,
@@ -168,6 +169,7 @@ const ALL_ACTIONS: [Action; 42] = [
     Action::ReadSecurityEvents,
     Action::ReadVariables,
     Action::ReadMessages,
+    Action::ChangePassword,
 ];
 
 /// The resources of one column of the table (A1's or B's).
@@ -311,6 +313,7 @@ async fn perform(api: &Api, action: Action, t: &Target, seq: usize) -> (u16, Val
         ReadSecurityEvents => api.get(&format!("/chargers/{}/security-events", t.charger)).await,
         ReadVariables => api.get(&format!("/chargers/{}/variables", t.charger)).await,
         ReadMessages => api.get(&format!("/chargers/{}/messages", t.charger)).await,
+        ChangePassword => api.post(&format!("/chargers/{}/password", t.charger), json!({})).await,
     }
 }
 
@@ -444,6 +447,14 @@ const MATRIX: &[(&str, Action, u16, u16)] = &[
     (MNT, ReadMessages,     200, 404),
     (FAC, ReadMessages,     403, 404),
     (FLT, ReadMessages,     404, 404),
+
+    // charger security (password rotation)  | operator yes | support - | maintenance - | facility yes | fleet -
+    // (allowed, the charger is offline: 409; a fleet manager cannot see a private site's charger)
+    (OP,  ChangePassword,   409, 404),
+    (SUP, ChangePassword,   403, 404),
+    (MNT, ChangePassword,   403, 404),
+    (FAC, ChangePassword,   409, 404),
+    (FLT, ChangePassword,   404, 404),
 
     // sites, chargers: write (register, move, delete) | operator yes | support - | maintenance - | facility yes | fleet -
     // (fleet manager: a private site/charger stays invisible, 404; a home one is visible, 403)

@@ -59,6 +59,9 @@ const FORMS: &[FormCase] = &[
         [303, 303, 303, 303, 403],
     ),
     ("/chargers/CP-B/reset", &[("type", "soft")], [404, 404, 404, 404, 404]),
+    // charger security: the owner's (operator, facility manager), never an engineer's
+    ("/chargers/CP-A/password", &[], [303, 403, 403, 303, 404]),
+    ("/chargers/CP-B/password", &[], [404, 404, 404, 404, 404]),
     (
         "/chargers/CP-B/unlock",
         &[("evse_id", "1"), ("connector_id", "1")],
@@ -394,6 +397,31 @@ async fn a_command_from_the_console_returns_the_chargers_answer() {
         shown
             .body
             .contains("Trigger of StatusNotification: the charger answered Accepted")
+    );
+
+    // The engineer may reset it but not touch its credentials; its owner may.
+    assert!(
+        !shown.body.contains("/password\""),
+        "no password button for maintenance"
+    );
+    let mut op = Console::login(&t, OP, PASSWORD).await;
+    let page = op.get("/chargers/CP-A").await;
+    assert!(
+        page.body.contains("action=\"/chargers/CP-A/password\""),
+        "the operator's page has it"
+    );
+    assert!(page.body.contains("not since registration"), "{}", page.body);
+    let done = op.post("/chargers/CP-A/password", &[]).await;
+    assert_eq!(done.status, 303);
+    let shown = op.get("/chargers/CP-A").await;
+    assert!(
+        shown.body.contains("Password change: the charger answered Accepted"),
+        "{}",
+        shown.body
+    );
+    assert!(
+        shown.body.contains("new password sent"),
+        "the change waits for the charger's reconnect"
     );
 
     // Support may act too; a fleet manager's view of the home charger has no buttons.

@@ -14,6 +14,8 @@ pub struct Model {
     pub site_id: Option<i32>,
     #[serde(skip_serializing)]
     pub password_hash: Option<String>,
+    /// When the current password became the charger's; `None` since registration.
+    pub password_changed_at: Option<DateTimeUtc>,
     /// 1, 2 or 3; `None` follows `ocpp.security_profile`.
     pub security_profile: Option<i32>,
     pub ocpp_version: Option<String>,

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod charger;
 pub mod charger_event;
 pub mod charger_fault;
+pub mod charger_password_offer;
 pub mod charger_variable;
 pub mod connector;
 pub mod driver;

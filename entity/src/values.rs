@@ -158,6 +158,23 @@ pub enum FrameKind {
     Timeout,
 }
 
+/// Where a password offered to a charger stands. Every offer is accepted at the charger's
+/// handshake until the charger is seen using one of them (then that one is its password).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum PasswordOfferState {
+    /// Sent; the charger has not answered yet.
+    #[sea_orm(string_value = "sent")]
+    Sent,
+    /// The charger accepted it (1.6 also `RebootRequired`) and will connect with it.
+    #[sea_orm(string_value = "accepted")]
+    Accepted,
+    /// No answer came (timeout, or the connection ended): the charger may or may not use it.
+    #[sea_orm(string_value = "unanswered")]
+    Unanswered,
+}
+
 /// Every value's text, in declaration order (form selects).
 pub fn names<T: ActiveEnum<Value = String> + Iterable>() -> Vec<String> {
     T::iter().map(|v| v.to_value()).collect()
@@ -179,5 +196,6 @@ shown_as_stored!(
     TokenKind,
     RegistrationStatus,
     TicketStatus,
-    EventKind
+    EventKind,
+    PasswordOfferState
 );

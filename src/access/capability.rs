@@ -107,20 +107,23 @@ impl<P: Capability> PartialEq for Authorized<P> {
 }
 
 /// What may send a CALL to a charger: remote maintenance (reset, unlock, firmware, ...),
-/// remote start/stop, or a request relayed by another node whose signature was checked.
+/// remote start/stop, charger security (its password), or a request relayed by another node whose signature was checked.
 pub trait MayCall: sealed::Sealed + Sync {}
 
 impl sealed::Sealed for Authorized<cap::RemoteMaintenance> {}
 impl MayCall for Authorized<cap::RemoteMaintenance> {}
 impl sealed::Sealed for Authorized<cap::RemoteStartStop> {}
 impl MayCall for Authorized<cap::RemoteStartStop> {}
+impl sealed::Sealed for Authorized<cap::ChargerSecurity> {}
+impl MayCall for Authorized<cap::ChargerSecurity> {}
 
 /// The proof a remote command needs: remote start/stop for starting and stopping charging,
-/// remote maintenance for everything else.
+/// charger security for its credentials, remote maintenance for everything else.
 #[derive(Debug)]
 pub enum CommandProof {
     Maintenance(Authorized<cap::RemoteMaintenance>),
     StartStop(Authorized<cap::RemoteStartStop>),
+    Security(Authorized<cap::ChargerSecurity>),
 }
 
 impl sealed::Sealed for CommandProof {}

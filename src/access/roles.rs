@@ -116,6 +116,7 @@ permissions! {
     AuditRead,
     SecurityEventsRead,
     MessagesRead,
+    ChargerSecurity,
 }
 
 /// How much of a permission a role has. Ordered: a higher grant includes the lower ones.
@@ -162,6 +163,8 @@ const MATRIX: &[(Permission, [Option<Grant>; 5])] = {
         (SecurityEventsRead, [Y, Y, N, Y, N]),
         // Issue 23: a charger's OCPP conversation is the support desk's and engineers' tool.
         (MessagesRead, [Y, Y, Y, N, N]),
+        // Issue 19: a charger's credentials and certificates are the owner's, not an engineer's.
+        (ChargerSecurity, [Y, N, N, Y, N]),
     ]
 };
 

@@ -9,8 +9,8 @@ use utoipa_axum::routes;
 
 use crate::commands::{
     self, AvailabilityBody, ClearCache, Command, CommandReply, ConfigurationBody, DiagnosticsBody, FirmwareBody,
-    GetConfigurationKeys, GetVariablesBody, RemoteStartBody, RemoteStopBody, ReportBody, ResetBody, SetVariablesBody,
-    TriggerBody, UnlockBody, VariableAddress, VariableSetting,
+    GetConfigurationKeys, GetVariablesBody, PasswordBody, RemoteStartBody, RemoteStopBody, ReportBody, ResetBody,
+    SetVariablesBody, TriggerBody, UnlockBody, VariableAddress, VariableSetting,
 };
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{Auth, Json, JsonList, Path, Query};
@@ -32,6 +32,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(report))
         .routes(routes!(set_variables))
         .routes(routes!(get_variables))
+        .routes(routes!(password))
 }
 
 /// What every command can answer beyond the errors every endpoint has.
@@ -96,6 +97,12 @@ post_command!(
 post_command!(
     /// Asks for a diagnostics upload (1.6 GetDiagnostics, 2.0.1 GetLog).
     diagnostics, "/api/v1/chargers/{id}/diagnostics", DiagnosticsBody, Command::Diagnostics
+);
+post_command!(
+    /// Changes the charger's HTTP Basic password (2.0.1 `SecurityCtrlr.BasicAuthPassword`, 1.6
+    /// `AuthorizationKey`), generating one when none is given. Until the charger connects with
+    /// the new password both work; a refusal keeps the old one only. Charger security.
+    password, "/api/v1/chargers/{id}/password", PasswordBody, Command::Password
 );
 post_command!(
     /// Starts a transaction remotely (1.6 RemoteStartTransaction, 2.0.1 RequestStartTransaction).

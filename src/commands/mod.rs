@@ -14,6 +14,7 @@ mod error;
 mod firmware;
 mod get_configuration;
 mod message;
+pub mod password;
 mod remote_start;
 mod remote_stop;
 mod reply;
@@ -36,6 +37,7 @@ pub use error::Error;
 pub use firmware::FirmwareBody;
 pub use get_configuration::GetConfigurationKeys;
 pub use message::Prepared;
+pub use password::PasswordBody;
 pub use remote_start::RemoteStartBody;
 pub use remote_stop::{RemoteStopBody, TransactionRef};
 pub use reply::{CommandReply, ConfigurationEntry, ReplyStatus, StatusInfo};
@@ -75,6 +77,7 @@ pub enum Command {
     Report(SelectiveReport),
     SetVariables(SetVariablesBody),
     GetVariables(GetVariablesBody),
+    Password(PasswordBody),
 }
 
 /// Runs `$e` with `$b` bound to the command's body, whichever command it is.
@@ -96,6 +99,7 @@ macro_rules! each_command {
             Command::Report($b) => $e,
             Command::SetVariables($b) => $e,
             Command::GetVariables($b) => $e,
+            Command::Password($b) => $e,
         }
     };
 }
@@ -118,6 +122,7 @@ impl Command {
             Command::BaseReport(_) | Command::Report(_) => "report",
             Command::SetVariables(_) => "set_variables",
             Command::GetVariables(_) => "get_variables",
+            Command::Password(_) => "password",
         }
     }
 
@@ -142,6 +147,8 @@ impl Command {
                     }
                 }
             }
+            // The password itself is never serialised; whether voltgate chose it is kept.
+            Command::Password(b) => body["generated"] = Value::from(b.password.is_none() || b.generated),
             _ => {}
         }
         Some(body)
@@ -151,6 +158,7 @@ impl Command {
     pub fn permission(&self) -> Permission {
         match self {
             Command::RemoteStart(_) | Command::RemoteStop(_) => Permission::RemoteStartStop,
+            Command::Password(_) => Permission::ChargerSecurity,
             _ => Permission::RemoteMaintenance,
         }
     }
@@ -194,6 +202,9 @@ pub async fn execute(state: &AppState, p: &Principal, charger_id: &str, cmd: Com
         Permission::RemoteStartStop => {
             CommandProof::StartStop(services::gate::<cap::RemoteStartStop>(state, p, &org, &run.action, target).await?)
         }
+        Permission::ChargerSecurity => {
+            CommandProof::Security(services::gate::<cap::ChargerSecurity>(state, p, &org, &run.action, target).await?)
+        }
         _ => CommandProof::Maintenance(
             services::gate::<cap::RemoteMaintenance>(state, p, &org, &run.action, target).await?,
         ),
@@ -215,12 +226,30 @@ pub async fn execute(state: &AppState, p: &Principal, charger_id: &str, cmd: Com
         Err(e) => return Err(run.refused(org.id, e).await),
     };
     // A body this version cannot carry is the caller's mistake: no audit row, no slot.
+    if let Command::Password(body) = &mut run.cmd {
+        body.choose(version)?;
+    }
     run.cmd.prepare(version, 0)?;
     let Some(_slot) = state.commands.acquire(charger_id, run.cmd.kind()) else {
         return Err(run.refused(org.id, Error::Busy(run.cmd.kind())).await);
     };
+    let offer = match (&run.cmd, &proof) {
+        (Command::Password(body), CommandProof::Security(may)) => {
+            match password::offer(state, may, &charger, body).await {
+                Ok(id) => Some(id),
+                Err(e) => return Err(run.refused(org.id, e).await),
+            }
+        }
+        _ => None,
+    };
     let audit_id = run.open(org.id).await?;
-    let result = run.send(&proof, version, audit_id).await;
+    let mut result = run.send(&proof, version, audit_id).await;
+    if let Some(offer) = offer {
+        password::settle(state, offer, &result).await;
+    }
+    if let (Ok(reply), Command::Password(body)) = (&mut result, &run.cmd) {
+        reply.password = body.shown();
+    }
     run.finish(audit_id, result).await
 }
 

@@ -28,6 +28,9 @@ pub struct CommandReply {
     /// The transaction a 2.0.1 remote start joined, if one was already running.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transaction_id: Option<String>,
+    /// A password voltgate generated and sent (password change): shown this once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
 }
 
 impl CommandReply {
@@ -40,6 +43,7 @@ impl CommandReply {
             configuration: None,
             unknown_keys: None,
             transaction_id: None,
+            password: None,
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::crypto;
 use crate::ocpp::ChargerId;
 use crate::state::AppState;
 use crate::store::{ChargerChanges, NewChargerFields};
-use entity::values::{RegistrationStatus, SiteKind};
+use entity::values::{PasswordOfferState, RegistrationStatus, SiteKind};
 
 /// One connector's last reported status.
 #[derive(Debug, Serialize, ToSchema)]
@@ -63,12 +63,25 @@ pub struct ChargerOut {
     /// `null` follows the server's `ocpp.security_profile`.
     pub security_profile: Option<i32>,
     pub last_seen_at: Option<DateTime<Utc>>,
+    /// When its password last changed; `null`: not since registration.
+    pub password_changed_at: Option<DateTime<Utc>>,
+    /// Password changes waiting for the charger to connect with its new password (one
+    /// charger's view only; lists leave it out). Until then the old password works too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_changes: Option<Vec<PasswordChangeOut>>,
     pub connectors: Vec<ConnectorOut>,
     /// Problems reported and not cleared; a charger with any counts as faulted.
     pub faults: Vec<FaultOut>,
     /// Only when voltgate generated the charger's password: shown this once.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
+}
+
+/// A new password sent to a charger that has not connected with it yet.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PasswordChangeOut {
+    pub offered_at: DateTime<Utc>,
+    pub state: PasswordOfferState,
 }
 
 /// `POST /api/v1/chargers`
@@ -143,6 +156,8 @@ fn out(
         registration_status: c.registration_status,
         security_profile: c.security_profile,
         last_seen_at: c.last_seen_at,
+        password_changed_at: c.password_changed_at,
+        password_changes: None,
         connectors: connectors.into_iter().map(Into::into).collect(),
         faults: faults.into_iter().map(Into::into).collect(),
         password: None,
@@ -239,7 +254,8 @@ async fn site_within(state: &AppState, site_id: i32, org: &organisation::Model) 
     Ok(org.path.starts_with(&site_org.path))
 }
 
-async fn hash(state: &AppState, password: &str) -> Result<String> {
+/// The stored hash of a charger password (16 to 40 characters).
+pub async fn hash(state: &AppState, password: &str) -> Result<String> {
     // OCPP 2.0.1 A00.FR.205: 16 to 40 characters; long enough for the light hash.
     if !(16..=40).contains(&password.chars().count()) {
         return Err(invalid("password", "must be 16 to 40 characters"));
@@ -320,7 +336,18 @@ async fn live_one(state: &AppState, c: charger::Model) -> Result<ChargerOut> {
 /// One charger with live state.
 pub async fn get(state: &AppState, p: &Principal, id: &str) -> Result<ChargerOut> {
     let (c, _) = visible_charger(state, p, id, "charger.read").await?;
-    live_one(state, c).await
+    let changes = state.store.password_offers(&c.id).await?;
+    let mut shown = live_one(state, c).await?;
+    shown.password_changes = Some(
+        changes
+            .into_iter()
+            .map(|o| PasswordChangeOut {
+                offered_at: o.offered_at,
+                state: o.state,
+            })
+            .collect(),
+    );
+    Ok(shown)
 }
 
 /// Registers a charger (or adopts one waiting unassigned).

@@ -134,16 +134,48 @@ impl Station {
         if credentials.username != charger_id.as_str() {
             return Err(Refusal::WrongCredentials);
         }
-        if self.verified.matches(charger_id, &hash, &credentials.password) {
+        if self.password_is(charger_id, &hash, &credentials.password).await {
             return Ok(Admission { assigned });
         }
-        let password = credentials.password;
-        if self.hasher.verify(password.clone(), hash.clone()).await {
-            self.verified.remember(charger_id, hash, &password);
-            Ok(Admission { assigned })
-        } else {
-            Err(Refusal::WrongCredentials)
+        // A rotation in flight: every password offered and not yet used is accepted, so no
+        // order of answers, timeouts and reconnects locks the charger out; the first one used
+        // becomes its password, and the old one stops working.
+        let offers = self
+            .store
+            .password_offers(charger_id)
+            .await
+            .map_err(Refusal::Unavailable)?;
+        for offer in offers {
+            if !self
+                .password_is(charger_id, &offer.password_hash, &credentials.password)
+                .await
+            {
+                continue;
+            }
+            if self.store.adopt_password(&offer).await.map_err(Refusal::Unavailable)? {
+                tracing::info!(charger = %charger_id, "charger connected with its new password; the old one no longer works");
+                return Ok(Admission { assigned });
+            }
+            // Another connection adopted it a moment ago, or the charger refused it meanwhile.
+            let now = self.store.charger(charger_id).await.map_err(Refusal::Unavailable)?;
+            return match now.and_then(|c| c.password_hash) {
+                Some(current) if current == offer.password_hash => Ok(Admission { assigned }),
+                _ => Err(Refusal::WrongCredentials),
+            };
         }
+        Err(Refusal::WrongCredentials)
+    }
+
+    /// Whether `password` is the one `stored_hash` was made from (remembered once checked).
+    async fn password_is(&self, charger_id: &ChargerId, stored_hash: &str, password: &str) -> bool {
+        if self.verified.matches(charger_id, stored_hash, password) {
+            return true;
+        }
+        let right = self.hasher.verify(password.to_owned(), stored_hash.to_owned()).await;
+        if right {
+            self.verified.remember(charger_id, stored_hash.to_owned(), password);
+        }
+        right
     }
 }
 

@@ -24,6 +24,24 @@ pub struct AuditEntry {
     pub detail: Option<String>,
 }
 
+impl AuditEntry {
+    /// The row to insert, stamped now (for writes that put it in their own transaction).
+    pub(super) fn into_row(self) -> audit::ActiveModel {
+        audit::ActiveModel {
+            at: Set(Utc::now()),
+            user_id: Set(self.user_id),
+            action: Set(self.action),
+            organisation_id: Set(self.organisation_id),
+            charger_id: Set(self.charger_id),
+            resource: Set(self.resource),
+            request: Set(self.request),
+            outcome: Set(self.outcome),
+            detail: Set(self.detail),
+            ..Default::default()
+        }
+    }
+}
+
 /// What an audit read is narrowed to, within the scope.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
@@ -34,21 +52,7 @@ pub struct AuditFilter {
 impl Store {
     /// Appends a row; returns its id.
     pub async fn record_audit(&self, e: AuditEntry) -> Result<i64> {
-        let row = audit::ActiveModel {
-            at: Set(Utc::now()),
-            user_id: Set(e.user_id),
-            action: Set(e.action),
-            organisation_id: Set(e.organisation_id),
-            charger_id: Set(e.charger_id),
-            resource: Set(e.resource),
-            request: Set(e.request),
-            outcome: Set(e.outcome),
-            detail: Set(e.detail),
-            ..Default::default()
-        }
-        .insert(&self.db)
-        .await?;
-        Ok(row.id)
+        Ok(e.into_row().insert(&self.db).await?.id)
     }
 
     /// The id token a remote start sent to `charger_id`, by the audit row the 2.0.1

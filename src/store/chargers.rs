@@ -130,13 +130,22 @@ impl Store {
         if let Some(site_id) = changes.site_id {
             active.site_id = Set(site_id);
         }
+        let new_password = changes.password_hash.is_some();
         if let Some(hash) = changes.password_hash {
             active.password_hash = Set(Some(hash));
+            active.password_changed_at = Set(Some(Utc::now()));
         }
         if let Some(profile) = changes.security_profile {
             active.security_profile = Set(profile.map(i32::from));
         }
-        Ok(active.update(&self.db).await?)
+        let txn = self.begin_write().await?;
+        let updated = active.update(&txn).await?;
+        if new_password {
+            // A password set by hand (after a site visit) ends any rotation in flight.
+            super::charger_passwords::withdraw_all(&txn, &updated.id).await?;
+        }
+        txn.commit().await?;
+        Ok(updated)
     }
 
     /// Deletes a charger and its connectors.

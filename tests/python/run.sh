@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Interop check: drive voltgate with the Python `ocpp` package as an OCPP 1.6
 # and an OCPP 2.0.1 charger (interop.py), then send it every charger-initiated
-# action of both versions (every_action.py), and play the maintenance loop
-# (a 2.0.1 station and an engineer on the HTTP API, maintenance_loop.py).
+# action of both versions (every_action.py), play the maintenance loop
+# (a 2.0.1 station and an engineer on the HTTP API, maintenance_loop.py), and
+# rotate a 1.6 and a 2.0.1 charger's password (password_rotation.py).
 # Usage: tests/python/run.sh PATH_TO_VOLTGATE_BINARY
 set -euo pipefail
 
@@ -109,6 +110,10 @@ for _ in $(seq 1 20); do
 done
 echo "== maintenance loop (OCPP 2.0.1 station + HTTP API)"
 "$VPY" "$HERE/maintenance_loop.py" --url "$URL" --api "http://127.0.0.1:$PORT2/api/v1" \
+    --admin-user admin --admin-password "$VOLTGATE__BOOTSTRAP__ADMIN_PASSWORD"
+
+echo "== password rotation (OCPP 1.6 and 2.0.1 chargers + HTTP API)"
+"$VPY" "$HERE/password_rotation.py" --url "$URL" --api "http://127.0.0.1:$PORT2/api/v1" \
     --admin-user admin --admin-password "$VOLTGATE__BOOTSTRAP__ADMIN_PASSWORD"
 
 echo "== stopping voltgate"

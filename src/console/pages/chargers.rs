@@ -147,6 +147,7 @@ pub async fn show(
     .await?;
     let maintain = may(&state, &viewer, Permission::RemoteMaintenance, c.organisation_id).await;
     let inspect = may(&state, &viewer, Permission::MessagesRead, c.organisation_id).await;
+    let secure = may(&state, &viewer, Permission::ChargerSecurity, c.organisation_id).await;
     let here = href(&c.id);
     let body = html! {
         @if inspect { p { a href={ (here) "/messages" } { "OCPP messages (inspector)" } } }
@@ -196,6 +197,7 @@ pub async fn show(
             }
         }
         @if maintain { (maintenance_forms(&viewer, &here)) }
+        @if secure { (security_section(&viewer, &here, &c)) }
         h2 { "Device model" }
         form.inline method="get" action=(here) {
             label for="model-search" { "Search" }
@@ -305,6 +307,33 @@ fn maintenance_forms(viewer: &Viewer, here: &str) -> Markup {
     }
 }
 
+/// The charger's credentials (for those with charger security): when its password changed,
+/// the changes waiting for it, and a button that sends a new one.
+fn security_section(viewer: &Viewer, here: &str, c: &chargers::ChargerOut) -> Markup {
+    let waiting = c.password_changes.as_deref().unwrap_or_default();
+    html! {
+        h2 { "Security" }
+        dl.facts #security {
+            dt { "Password changed" } dd { @if c.password_changed_at.is_some() { (when(c.password_changed_at)) } @else { "not since registration" } }
+            dt { "Waiting for the charger" }
+            dd {
+                @if waiting.is_empty() { "nothing" } @else {
+                    @for (i, w) in waiting.iter().enumerate() {
+                        @if i > 0 { ", " }
+                        "new password sent " (when(Some(w.offered_at))) " " (badge(w.state))
+                    }
+                    " (its old password works until it connects with the new one)"
+                }
+            }
+        }
+        form method="post" action={ (here) "/password" } {
+            (csrf_input(viewer))
+            button #change-password type="submit" { "Change password" }
+            " a new random password, sent to the charger; nobody needs to know it"
+        }
+    }
+}
+
 /// Sends a command and comes back to the charger's page with the charger's answer, or why
 /// there was none (offline, timeout, CALLERROR).
 async fn run(state: &AppState, viewer: &Viewer, id: &str, label: &str, cmd: Command) -> PageResult {
@@ -317,6 +346,15 @@ async fn run(state: &AppState, viewer: &Viewer, id: &str, label: &str, cmd: Comm
             ApiError::new(e.status(), "command_failed", message)
         });
     super::after_form(state, outcome, &href(id))
+}
+
+/// `POST /chargers/{id}/password`: a generated password, sent to the charger.
+pub async fn password(
+    State(state): State<AppState>,
+    Path(id): Path<ChargerId>,
+    s: Submitted<commands::PasswordBody>,
+) -> PageResult {
+    run(&state, &s.viewer, &id, "Password change", Command::Password(s.form)).await
 }
 
 /// `POST /chargers/{id}/reset`

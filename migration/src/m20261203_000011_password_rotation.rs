@@ -1,0 +1,78 @@
+//! Charger password rotation: when the current password was set, and the passwords offered to
+//! a charger that it has not yet been seen using (any of them is accepted until it is).
+
+use sea_orm_migration::{prelude::*, schema::*};
+
+use crate::util::{fk, index};
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[derive(DeriveIden)]
+enum Charger {
+    Table,
+    Id,
+    PasswordChangedAt,
+}
+
+#[derive(DeriveIden)]
+enum ChargerPasswordOffer {
+    Table,
+    Id,
+    ChargerId,
+    PasswordHash,
+    State,
+    OfferedAt,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Charger::Table)
+                    .add_column(timestamp_with_time_zone_null(Charger::PasswordChangedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(ChargerPasswordOffer::Table)
+                    .col(big_integer(ChargerPasswordOffer::Id).auto_increment().primary_key())
+                    .col(string(ChargerPasswordOffer::ChargerId))
+                    .col(string(ChargerPasswordOffer::PasswordHash))
+                    .col(string(ChargerPasswordOffer::State))
+                    .col(timestamp_with_time_zone(ChargerPasswordOffer::OfferedAt))
+                    .foreign_key(&mut fk(
+                        (ChargerPasswordOffer::Table, ChargerPasswordOffer::ChargerId),
+                        (Charger::Table, Charger::Id),
+                        ForeignKeyAction::Cascade,
+                    ))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(index(
+                "idx_charger_password_offer_charger",
+                ChargerPasswordOffer::Table,
+                &["charger_id"],
+            ))
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(ChargerPasswordOffer::Table).to_owned())
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Charger::Table)
+                    .drop_column(Charger::PasswordChangedAt)
+                    .to_owned(),
+            )
+            .await
+    }
+}
