@@ -43,6 +43,20 @@ pub enum Command {
     /// Create users and get a locked-out admin back in.
     #[command(subcommand)]
     User(UserCommand),
+    /// voltgate's certificate authority for chargers.
+    #[command(subcommand)]
+    Ca(CaCommand),
+}
+
+/// `voltgate ca ...`
+#[derive(Debug, Subcommand)]
+pub enum CaCommand {
+    /// Create the CA in the files `[ca]` names (default voltgate-ca.pem / voltgate-ca.key here).
+    Init {
+        /// The CA certificate's common name.
+        #[arg(long, default_value = "voltgate charger CA")]
+        name: String,
+    },
 }
 
 /// `voltgate user ...`
@@ -128,6 +142,26 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Charger(cmd) => charger(cmd, open(config).await?).await,
         Command::Org(cmd) => org(cmd, open(config).await?).await,
         Command::User(cmd) => user(cmd, open(config).await?).await,
+        Command::Ca(CaCommand::Init { name }) => {
+            let ca = config.ca.clone().unwrap_or_default();
+            crate::ca::ChargerCa::init(&ca, &name)?;
+            println!("created the charger CA {name:?}:");
+            println!(
+                "  certificate {} (install it on chargers as their CSMS root)",
+                ca.cert_file.display()
+            );
+            println!(
+                "  private key {} (mode 0600; back it up, never share it)",
+                ca.key_file.display()
+            );
+            if config.ca.is_none() {
+                println!(
+                    "add to the configuration:\n[ca]\ncert_file = {:?}\nkey_file = {:?}",
+                    ca.cert_file, ca.key_file
+                );
+            }
+            Ok(())
+        }
     }
 }
 

@@ -45,6 +45,8 @@ pub struct Config {
     pub smtp: Option<SmtpConfig>,
     /// Certificate and key for `wss://` (profiles 2 and 3) and HTTPS.
     pub tls: Option<TlsConfig>,
+    /// The certificate authority that signs chargers' certificates (SignCertificate).
+    pub ca: Option<CaConfig>,
     pub cluster: ClusterConfig,
     pub log: LogConfig,
 }
@@ -245,6 +247,35 @@ pub struct TlsConfig {
     pub key_file: PathBuf,
     /// CA certificates that sign chargers' client certificates (security profile 3).
     pub client_ca_file: Option<PathBuf>,
+}
+
+/// `[ca]`: voltgate's own certificate authority for chargers' client certificates
+/// (`voltgate ca init` makes one). Chargers it signs for are trusted at the TLS listener.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CaConfig {
+    /// The CA certificate (PEM).
+    pub cert_file: PathBuf,
+    /// Its private key (PEM, PKCS#8); keep it readable by voltgate only.
+    pub key_file: PathBuf,
+    /// When set, a CSR's subject O must be this (and the CA's own certificate carries it).
+    pub organisation: Option<String>,
+    /// How long a charger certificate lasts.
+    pub validity_days: u32,
+    /// A charger is asked for a new CSR this long before its certificate expires.
+    pub renew_before_days: u32,
+}
+
+impl Default for CaConfig {
+    fn default() -> Self {
+        Self {
+            cert_file: PathBuf::from("voltgate-ca.pem"),
+            key_file: PathBuf::from("voltgate-ca.key"),
+            organisation: None,
+            validity_days: 365,
+            renew_before_days: 30,
+        }
+    }
 }
 
 /// `[cluster]`: several nodes behind a load balancer, on one database, coordinated by NATS.
@@ -478,7 +509,7 @@ impl Config {
 
     /// Checks the rules serde cannot express.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        self.ocpp.validate(self.tls.as_ref(), self.api.tls)?;
+        self.ocpp.validate(self.tls.as_ref(), self.api.tls, self.ca.is_some())?;
         if self.database.max_connections == 0 {
             return fail("database.max_connections", "must be at least 1");
         }
@@ -493,6 +524,14 @@ impl Config {
         if let Some(smtp) = &self.smtp {
             smtp.validate()?;
         }
+        if let Some(ca) = &self.ca {
+            if ca.validity_days == 0 {
+                return fail("ca.validity_days", "must be at least 1");
+            }
+            if ca.renew_before_days >= ca.validity_days {
+                return fail("ca.renew_before_days", "must be shorter than ca.validity_days");
+            }
+        }
         Ok(())
     }
 }
@@ -504,7 +543,7 @@ fn fail(key: &str, why: &str) -> Result<(), ConfigError> {
 
 impl OcppConfig {
     /// The OCPP endpoint's settings, and the TLS they need.
-    fn validate(&self, tls: Option<&TlsConfig>, api_tls: bool) -> Result<(), ConfigError> {
+    fn validate(&self, tls: Option<&TlsConfig>, api_tls: bool, own_ca: bool) -> Result<(), ConfigError> {
         if self.security_profile > 3 {
             return fail("ocpp.security_profile", "must be 0, 1, 2 or 3");
         }
@@ -520,10 +559,10 @@ impl OcppConfig {
         if api_tls && tls.is_none() {
             return fail("tls.cert_file", "is required with api.tls");
         }
-        if self.security_profile == 3 && tls.is_none_or(|t| t.client_ca_file.is_none()) {
+        if self.security_profile == 3 && tls.is_none_or(|t| t.client_ca_file.is_none()) && !own_ca {
             return fail(
                 "tls.client_ca_file",
-                "is required for security profile 3 (it signs the chargers' certificates)",
+                "or [ca] is required for security profile 3 (it signs the chargers' certificates)",
             );
         }
         if self.heartbeat_interval_s == 0 {

@@ -16,10 +16,11 @@
 //!
 //! Layers, top down, none importing one above it: [`cli`], [`server`]; [`api`], [`console`];
 //! [`http`]; [`commands`], [`services`]; [`state`]; [`cluster`]; [`gateway`]; [`inspector`], [`station`];
-//! [`store`]; [`access`]; [`config`], [`ocpp`], [`crypto`], [`metrics`].
+//! [`store`]; [`access`]; [`config`], [`ocpp`], [`crypto`], [`ca`], [`metrics`].
 
 pub mod access;
 pub mod api;
+pub mod ca;
 pub mod cli;
 pub mod cluster;
 pub mod commands;

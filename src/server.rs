@@ -50,7 +50,12 @@ impl Server {
             listen(config.api.listen).with_context(|| format!("binding api.listen {}", config.api.listen))?;
         let api_addr = api_listener.local_addr().context("reading the API listener address")?;
         let tls = match &config.tls {
-            Some(files) => Some(Arc::new(Tls::load(files).context("loading the [tls] files")?)),
+            Some(files) => {
+                let charger_ca = config.ca.as_ref().map(|ca| ca.cert_file.as_path());
+                Some(Arc::new(
+                    Tls::load(files, charger_ca).context("loading the [tls] files")?,
+                ))
+            }
             None => None,
         };
         let tls_listener = match config.ocpp.tls_listen {
@@ -86,6 +91,7 @@ impl Server {
         let api_task = serve_api(&state, api_listener, api_addr, api_tls, shutdown.clone());
         crate::services::housekeeping::spawn(state.clone(), shutdown.clone());
         crate::commands::password::spawn_rotation(state.clone(), shutdown.clone());
+        crate::commands::certificate::spawn(state.clone(), shutdown.clone());
 
         Ok(Self {
             state,

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::access::throttle::LoginThrottle;
+use crate::ca::ChargerCa;
 use crate::cluster::{CommandSlots, Fleet};
 use crate::config::Config;
 use crate::crypto::PasswordHasher;
@@ -32,6 +33,8 @@ pub struct AppState {
     pub fleet: Fleet,
     /// What `/metrics` reports.
     pub metrics: Arc<Metrics>,
+    /// voltgate's certificate authority for chargers, when `[ca]` is set.
+    pub ca: Option<Arc<ChargerCa>>,
 }
 
 impl AppState {
@@ -40,11 +43,16 @@ impl AppState {
         let hasher = PasswordHasher::default().with_params(config.accounts.argon2_params()?);
         let mailer = config.smtp.as_ref().map(Mailer::new).transpose()?;
         let metrics = Arc::new(Metrics::new(store.write_stats()));
-        let station = Station::new(store.clone(), &config.ocpp, hasher.clone());
+        let ca = match &config.ca {
+            Some(files) => Some(Arc::new(ChargerCa::load(files)?)),
+            None => None,
+        };
+        let station = Station::new(store.clone(), &config.ocpp, hasher.clone(), ca.clone());
         let log = MessageLog::start(store.clone(), &config.ocpp, metrics.message_log_dropped.clone());
         let gateway = Arc::new(Gateway::new(config.ocpp.clone(), station, log, Arc::clone(&metrics)));
         let fleet = Fleet::local(gateway.registry().clone());
         Ok(Self {
+            ca,
             fleet,
             metrics,
             throttle: Arc::new(LoginThrottle::new(&config.accounts)),

@@ -30,6 +30,8 @@ pub enum TlsError {
 #[derive(Debug)]
 pub struct Tls {
     files: TlsConfig,
+    /// voltgate's own CA for chargers (`[ca]`), trusted beside `tls.client_ca_file`.
+    charger_ca: Option<PathBuf>,
     /// For chargers: asks for a client certificate (profile 3) without requiring one.
     ocpp: RwLock<Arc<rustls::ServerConfig>>,
     /// For the HTTP API: no client certificates, ALPN http/1.1.
@@ -37,11 +39,14 @@ pub struct Tls {
 }
 
 impl Tls {
-    /// Loads the files named in `[tls]`.
-    pub fn load(files: &TlsConfig) -> Result<Self, TlsError> {
-        let (ocpp, api) = build(files)?;
+    /// Loads the files named in `[tls]`, trusting `charger_ca` (`ca.cert_file`) for client
+    /// certificates too.
+    pub fn load(files: &TlsConfig, charger_ca: Option<&Path>) -> Result<Self, TlsError> {
+        let charger_ca = charger_ca.map(Path::to_owned);
+        let (ocpp, api) = build(files, charger_ca.as_deref())?;
         Ok(Self {
             files: files.clone(),
+            charger_ca,
             ocpp: RwLock::new(ocpp),
             api: RwLock::new(api),
         })
@@ -49,7 +54,7 @@ impl Tls {
 
     /// Reads the files again; on any error the current configuration stays.
     pub fn reload(&self) -> Result<(), TlsError> {
-        let (ocpp, api) = build(&self.files)?;
+        let (ocpp, api) = build(&self.files, self.charger_ca.as_deref())?;
         if let (Ok(mut o), Ok(mut a)) = (self.ocpp.write(), self.api.write()) {
             *o = ocpp;
             *a = api;
@@ -87,7 +92,10 @@ fn certificates(key: &'static str, path: &Path) -> Result<Vec<CertificateDer<'st
     Ok(certs)
 }
 
-fn build(files: &TlsConfig) -> Result<(Arc<rustls::ServerConfig>, Arc<rustls::ServerConfig>), TlsError> {
+fn build(
+    files: &TlsConfig,
+    charger_ca: Option<&Path>,
+) -> Result<(Arc<rustls::ServerConfig>, Arc<rustls::ServerConfig>), TlsError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let chain = certificates("tls.cert_file", &files.cert_file)?;
     let key =
@@ -98,21 +106,26 @@ fn build(files: &TlsConfig) -> Result<(Arc<rustls::ServerConfig>, Arc<rustls::Se
             .map_err(|e| TlsError::Config(e.to_string()))
     };
 
-    let ocpp = match &files.client_ca_file {
-        Some(path) => {
-            let mut roots = RootCertStore::empty();
-            for ca in certificates("tls.client_ca_file", path)? {
-                roots.add(ca).map_err(|e| file_error("tls.client_ca_file", path, e))?;
-            }
-            // Optional at the TLS layer: profile-2 chargers share the listener and have no
-            // certificate; the handshake then insists on one for profile-3 chargers.
-            let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), Arc::clone(&provider))
-                .allow_unauthenticated()
-                .build()
-                .map_err(|e| file_error("tls.client_ca_file", path, e))?;
-            builder()?.with_client_cert_verifier(verifier)
+    let client_cas = [
+        files.client_ca_file.as_deref().map(|p| ("tls.client_ca_file", p)),
+        charger_ca.map(|p| ("ca.cert_file", p)),
+    ];
+    let mut roots = RootCertStore::empty();
+    for (key, path) in client_cas.into_iter().flatten() {
+        for ca in certificates(key, path)? {
+            roots.add(ca).map_err(|e| file_error(key, path, e))?;
         }
-        None => builder()?.with_no_client_auth(),
+    }
+    let ocpp = if roots.is_empty() {
+        builder()?.with_no_client_auth()
+    } else {
+        // Optional at the TLS layer: profile-2 chargers share the listener and have no
+        // certificate; the handshake then insists on one for profile-3 chargers.
+        let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), Arc::clone(&provider))
+            .allow_unauthenticated()
+            .build()
+            .map_err(|e| TlsError::Config(e.to_string()))?;
+        builder()?.with_client_cert_verifier(verifier)
     }
     .with_single_cert(chain.clone(), key.clone_key())
     .map_err(|e| file_error("tls.key_file", &files.key_file, e))?;

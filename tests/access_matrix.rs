@@ -124,9 +124,10 @@ enum Action {
     ReadVariables,
     ReadMessages,
     ChangePassword,
+    RequestCertificate,
 }
 
-const ALL_ACTIONS: [Action; 43] = [
+const ALL_ACTIONS: [Action; 44] = [
     Action::ReadOrg,
     Action::ListOrgs,
     Action::CreateOrg,
@@ -170,6 +171,7 @@ const ALL_ACTIONS: [Action; 43] = [
     Action::ReadVariables,
     Action::ReadMessages,
     Action::ChangePassword,
+    Action::RequestCertificate,
 ];
 
 /// The resources of one column of the table (A1's or B's).
@@ -314,6 +316,10 @@ async fn perform(api: &Api, action: Action, t: &Target, seq: usize) -> (u16, Val
         ReadVariables => api.get(&format!("/chargers/{}/variables", t.charger)).await,
         ReadMessages => api.get(&format!("/chargers/{}/messages", t.charger)).await,
         ChangePassword => api.post(&format!("/chargers/{}/password", t.charger), json!({})).await,
+        RequestCertificate => {
+            api.post(&format!("/chargers/{}/certificate", t.charger), json!({}))
+                .await
+        }
     }
 }
 
@@ -448,13 +454,18 @@ const MATRIX: &[(&str, Action, u16, u16)] = &[
     (FAC, ReadMessages,     403, 404),
     (FLT, ReadMessages,     404, 404),
 
-    // charger security (password rotation)  | operator yes | support - | maintenance - | facility yes | fleet -
+    // charger security (password, certificate) | operator yes | support - | maintenance - | facility yes | fleet -
     // (allowed, the charger is offline: 409; a fleet manager cannot see a private site's charger)
     (OP,  ChangePassword,   409, 404),
     (SUP, ChangePassword,   403, 404),
     (MNT, ChangePassword,   403, 404),
     (FAC, ChangePassword,   409, 404),
     (FLT, ChangePassword,   404, 404),
+    (OP,  RequestCertificate, 409, 404),
+    (SUP, RequestCertificate, 403, 404),
+    (MNT, RequestCertificate, 403, 404),
+    (FAC, RequestCertificate, 409, 404),
+    (FLT, RequestCertificate, 404, 404),
 
     // sites, chargers: write (register, move, delete) | operator yes | support - | maintenance - | facility yes | fleet -
     // (fleet manager: a private site/charger stays invisible, 404; a home one is visible, 403)

@@ -37,6 +37,11 @@ pub struct Model {
     pub diagnostics_status: Option<String>,
     pub diagnostics_status_at: Option<DateTimeUtc>,
     pub diagnostics_audit_id: Option<i64>,
+    /// The certificate voltgate's CA last issued it (serial, hex) and when that expires.
+    pub certificate_serial: Option<String>,
+    pub certificate_expires_at: Option<DateTimeUtc>,
+    /// When it was last asked for a CSR (renewal is asked at most once a day).
+    pub certificate_requested_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,7 +12,7 @@ mod m20261201_000007_clock_skew;
 mod m20261202_000008_station_events;
 mod m20261202_000009_device_model;
 mod m20261203_000010_grants_and_messages;
-mod m20261203_000011_password_rotation;
+mod m20261203_000011_charger_security;
 mod util;
 
 /// All migrations in order.
@@ -32,7 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_station_events::Migration),
             Box::new(m20261202_000009_device_model::Migration),
             Box::new(m20261203_000010_grants_and_messages::Migration),
-            Box::new(m20261203_000011_password_rotation::Migration),
+            Box::new(m20261203_000011_charger_security::Migration),
         ]
     }
 }

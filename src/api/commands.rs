@@ -8,9 +8,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::commands::{
-    self, AvailabilityBody, ClearCache, Command, CommandReply, ConfigurationBody, DiagnosticsBody, FirmwareBody,
-    GetConfigurationKeys, GetVariablesBody, PasswordBody, RemoteStartBody, RemoteStopBody, ReportBody, ResetBody,
-    SetVariablesBody, TriggerBody, UnlockBody, VariableAddress, VariableSetting,
+    self, AvailabilityBody, CertificateRequest, ClearCache, Command, CommandReply, ConfigurationBody, DiagnosticsBody,
+    FirmwareBody, GetConfigurationKeys, GetVariablesBody, PasswordBody, RemoteStartBody, RemoteStopBody, ReportBody,
+    ResetBody, SetVariablesBody, TriggerBody, UnlockBody, VariableAddress, VariableSetting,
 };
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{Auth, Json, JsonList, Path, Query};
@@ -33,6 +33,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(set_variables))
         .routes(routes!(get_variables))
         .routes(routes!(password))
+        .routes(routes!(certificate))
 }
 
 /// What every command can answer beyond the errors every endpoint has.
@@ -103,6 +104,12 @@ post_command!(
     /// `AuthorizationKey`), generating one when none is given. Until the charger connects with
     /// the new password both work; a refusal keeps the old one only. Charger security.
     password, "/api/v1/chargers/{id}/password", PasswordBody, Command::Password
+);
+post_command!(
+    /// Asks the charger for a CSR (2.0.1 TriggerMessage `SignChargingStationCertificate`, 1.6
+    /// ExtendedTriggerMessage `SignChargePointCertificate`); voltgate's CA signs it and sends the
+    /// certificate back (CertificateSigned). 409 without `[ca]`. Charger security.
+    certificate, "/api/v1/chargers/{id}/certificate", CertificateRequest, Command::RequestCertificate
 );
 post_command!(
     /// Starts a transaction remotely (1.6 RemoteStartTransaction, 2.0.1 RequestStartTransaction).

@@ -13,6 +13,7 @@ use rust_ocpp::{v1_6::messages as m16, v2_0_1::messages as m201};
 
 use super::{CommandReply, Error};
 use crate::ocpp::OcppVersion;
+use crate::ocpp::v16::{certificate_signed as cs16, extended_trigger_message as et16};
 
 /// One remote command in both versions: the typed request it becomes in each.
 pub trait Message {
@@ -90,6 +91,10 @@ calls! {
     m201::clear_cache::ClearCacheRequest => "ClearCache", m201::clear_cache::ClearCacheResponse;
     m201::get_base_report::GetBaseReportRequest => "GetBaseReport", m201::get_base_report::GetBaseReportResponse;
     m201::get_report::GetReportRequest => "GetReport", m201::get_report::GetReportResponse;
+    et16::ExtendedTriggerMessageRequest => "ExtendedTriggerMessage", et16::ExtendedTriggerMessageResponse;
+    cs16::CertificateSignedRequest => "CertificateSigned", cs16::CertificateSignedResponse;
+    m201::certificate_signed::CertificateSignedRequest => "CertificateSigned",
+        m201::certificate_signed::CertificateSignedResponse;
 }
 
 status_answers! {
@@ -97,12 +102,14 @@ status_answers! {
         m16::change_availability::ChangeAvailabilityResponse, m16::trigger_message::TriggerMessageResponse,
         m16::change_configuration::ChangeConfigurationResponse,
         m16::remote_start_transaction::RemoteStartTransactionResponse,
-        m16::remote_stop_transaction::RemoteStopTransactionResponse, m16::clear_cache::ClearCacheResponse;
+        m16::remote_stop_transaction::RemoteStopTransactionResponse, m16::clear_cache::ClearCacheResponse,
+        et16::ExtendedTriggerMessageResponse, cs16::CertificateSignedResponse;
     v201: m201::reset::ResetResponse, m201::unlock_connector::UnlockConnectorResponse,
         m201::update_firmware::UpdateFirmwareResponse, m201::change_availability::ChangeAvailabilityResponse,
         m201::trigger_message::TriggerMessageResponse,
         m201::request_stop_transaction::RequestStopTransactionResponse, m201::clear_cache::ClearCacheResponse,
         m201::get_base_report::GetBaseReportResponse, m201::get_report::GetReportResponse,
+        m201::certificate_signed::CertificateSignedResponse,
 }
 
 /// A CALL ready to send.

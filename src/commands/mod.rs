@@ -8,6 +8,7 @@
 //! calls [`execute`].
 
 mod availability;
+pub mod certificate;
 mod clear_cache;
 mod diagnostics;
 mod error;
@@ -31,6 +32,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub use availability::{AvailabilityBody, AvailabilityKind};
+pub use certificate::{CertificateRequest, CertificateSignedBody};
 pub use clear_cache::ClearCache;
 pub use diagnostics::DiagnosticsBody;
 pub use error::Error;
@@ -78,6 +80,8 @@ pub enum Command {
     SetVariables(SetVariablesBody),
     GetVariables(GetVariablesBody),
     Password(PasswordBody),
+    RequestCertificate(CertificateRequest),
+    CertificateSigned(CertificateSignedBody),
 }
 
 /// Runs `$e` with `$b` bound to the command's body, whichever command it is.
@@ -100,6 +104,8 @@ macro_rules! each_command {
             Command::SetVariables($b) => $e,
             Command::GetVariables($b) => $e,
             Command::Password($b) => $e,
+            Command::RequestCertificate($b) => $e,
+            Command::CertificateSigned($b) => $e,
         }
     };
 }
@@ -123,6 +129,8 @@ impl Command {
             Command::SetVariables(_) => "set_variables",
             Command::GetVariables(_) => "get_variables",
             Command::Password(_) => "password",
+            Command::RequestCertificate(_) => "request_certificate",
+            Command::CertificateSigned(_) => "certificate_signed",
         }
     }
 
@@ -158,7 +166,9 @@ impl Command {
     pub fn permission(&self) -> Permission {
         match self {
             Command::RemoteStart(_) | Command::RemoteStop(_) => Permission::RemoteStartStop,
-            Command::Password(_) => Permission::ChargerSecurity,
+            Command::Password(_) | Command::RequestCertificate(_) | Command::CertificateSigned(_) => {
+                Permission::ChargerSecurity
+            }
             _ => Permission::RemoteMaintenance,
         }
     }
@@ -226,8 +236,10 @@ pub async fn execute(state: &AppState, p: &Principal, charger_id: &str, cmd: Com
         Err(e) => return Err(run.refused(org.id, e).await),
     };
     // A body this version cannot carry is the caller's mistake: no audit row, no slot.
-    if let Command::Password(body) = &mut run.cmd {
-        body.choose(version)?;
+    match &mut run.cmd {
+        Command::Password(body) => body.choose(version)?,
+        Command::RequestCertificate(_) => certificate::check_ca(state)?,
+        _ => {}
     }
     run.cmd.prepare(version, 0)?;
     let Some(_slot) = state.commands.acquire(charger_id, run.cmd.kind()) else {
@@ -247,10 +259,25 @@ pub async fn execute(state: &AppState, p: &Principal, charger_id: &str, cmd: Com
     if let Some(offer) = offer {
         password::settle(state, offer, &result).await;
     }
+    if let CommandProof::Security(may) = &proof {
+        certificate::settle(state, may, &charger, &run.cmd, &result).await;
+    }
     if let (Ok(reply), Command::Password(body)) = (&mut result, &run.cmd) {
         reply.password = body.shown();
     }
     run.finish(audit_id, result).await
+}
+
+/// The platform as an operator on the root of `c`'s tree: who voltgate's own security
+/// commands (scheduled rotation, certificates) run as, audited with no user.
+async fn platform_for(state: &AppState, c: &charger::Model) -> Option<Principal> {
+    let org = state.store.organisation(c.organisation_id?).await.ok()??;
+    let root = state
+        .store
+        .organisation(crate::store::root_of(&org.path))
+        .await
+        .ok()??;
+    Some(Principal::system(&root))
 }
 
 /// A value an answer carries, as the device model stores it: a 2.0.1 key is read back into its

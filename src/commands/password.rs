@@ -22,8 +22,8 @@ use tokio_util::sync::CancellationToken;
 use utoipa::ToSchema;
 
 use super::message::{Message, invalid};
-use super::{CommandReply, Error, ReplyStatus};
-use crate::access::{Authorized, Principal, cap};
+use super::{CommandReply, Error, ReplyStatus, platform_for};
+use crate::access::{Authorized, cap};
 use crate::cluster::Location;
 use crate::ocpp::OcppVersion;
 use crate::services;
@@ -244,15 +244,4 @@ pub async fn rotate_due(state: &AppState) -> usize {
         }
     }
     taken
-}
-
-/// The platform as an operator on the root of `c`'s tree.
-async fn platform_for(state: &AppState, c: &charger::Model) -> Option<Principal> {
-    let org = state.store.organisation(c.organisation_id?).await.ok()??;
-    let root = state
-        .store
-        .organisation(crate::store::root_of(&org.path))
-        .await
-        .ok()??;
-    Some(Principal::system(&root))
 }

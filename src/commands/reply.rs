@@ -172,6 +172,9 @@ statuses! {
         Accepted, Rejected, UnknownComponent, UnknownVariable, NotSupportedAttributeType, RebootRequired
     }
     e201::request_start_stop_status_enum_type::RequestStartStopStatusEnumType { Accepted, Rejected }
+    e201::certificate_signed_status_enum_type::CertificateSignedStatusEnumType { Accepted, Rejected }
+    crate::ocpp::v16::extended_trigger_message::ExtendedTriggerStatus { Accepted, Rejected, NotImplemented }
+    crate::ocpp::v16::certificate_signed::CertificateSignedStatus { Accepted, Rejected }
     e201::clear_cache_status_enum_type::ClearCacheStatusEnumType { Accepted, Rejected }
     e201::generic_device_model_status_enum_type::GenericDeviceModelStatusEnumType {
         Accepted, Rejected, NotSupported, EmptyResultSet

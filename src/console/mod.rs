@@ -159,6 +159,7 @@ pub fn router() -> Router<AppState> {
         .route("/chargers/{id}/messages.json", get(messages::export_json))
         .route("/chargers/{id}/reset", post(chargers::reset))
         .route("/chargers/{id}/password", post(chargers::password))
+        .route("/chargers/{id}/certificate", post(chargers::certificate))
         .route("/chargers/{id}/variables", post(chargers::set_variable))
         .route("/chargers/{id}/unlock", post(chargers::unlock))
         .route("/chargers/{id}/firmware", post(chargers::firmware))

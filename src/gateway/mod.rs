@@ -74,6 +74,11 @@ impl Gateway {
         &self.registry
     }
 
+    /// The station behind the connections (for the jobs it hands up, such as CSRs to sign).
+    pub fn station(&self) -> &Station {
+        &self.station
+    }
+
     /// Accepts connections on `listener` (`wss://` when `tls` is given) until `shutdown` fires,
     /// then closes every connection with 1001 and waits (bounded) for them to finish.
     pub async fn run(self: Arc<Self>, listener: TcpListener, tls: Option<Arc<Tls>>, shutdown: CancellationToken) {

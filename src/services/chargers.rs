@@ -65,6 +65,10 @@ pub struct ChargerOut {
     pub last_seen_at: Option<DateTime<Utc>>,
     /// When its password last changed; `null`: not since registration.
     pub password_changed_at: Option<DateTime<Utc>>,
+    /// The certificate voltgate's CA issued it and the charger installed (serial, hex), and
+    /// when it expires (renewal is asked `ca.renew_before_days` before).
+    pub certificate_serial: Option<String>,
+    pub certificate_expires_at: Option<DateTime<Utc>>,
     /// Password changes waiting for the charger to connect with its new password (one
     /// charger's view only; lists leave it out). Until then the old password works too.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -157,6 +161,8 @@ fn out(
         security_profile: c.security_profile,
         last_seen_at: c.last_seen_at,
         password_changed_at: c.password_changed_at,
+        certificate_serial: c.certificate_serial,
+        certificate_expires_at: c.certificate_expires_at,
         password_changes: None,
         connectors: connectors.into_iter().map(Into::into).collect(),
         faults: faults.into_iter().map(Into::into).collect(),

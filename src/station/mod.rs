@@ -17,8 +17,14 @@ mod smart_charging;
 mod status;
 
 pub use admission::{Admission, Credentials, Refusal, Transport};
+pub use security::SigningJob;
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+
+use crate::ca::ChargerCa;
 
 use crate::config::{OcppConfig, UnknownChargers};
 use crate::crypto::PasswordHasher;
@@ -39,6 +45,10 @@ pub enum StationError {
 /// The largest `detail` a timeline row keeps (serialised bytes); a bigger payload is stored
 /// as its size only, so one chatty charger cannot bloat the table.
 const MAX_DETAIL_BYTES: usize = 8 * 1024;
+
+/// Accepted CSRs waiting to be signed at most; past it a SignCertificate is `Rejected` (the
+/// charger asks again later).
+const SIGNING_QUEUE: usize = 1024;
 
 /// What a message said, for a timeline row's `detail`.
 fn detail(value: &impl serde::Serialize) -> Option<serde_json::Value> {
@@ -94,12 +104,21 @@ pub struct Station {
     boot_commit_us: std::sync::atomic::AtomicU64,
     boot_overload_us: u64,
     max_clock_skew_s: u64,
+    /// voltgate's CA for chargers, when `[ca]` is set.
+    ca: Option<Arc<ChargerCa>>,
+    /// Accepted CSRs, for the commands layer to sign (`take_signing_jobs`).
+    signing: mpsc::Sender<security::SigningJob>,
+    signing_jobs: std::sync::Mutex<Option<mpsc::Receiver<security::SigningJob>>>,
 }
 
 impl Station {
     /// A station over `store`, configured by `[ocpp]`.
-    pub fn new(store: Store, config: &OcppConfig, hasher: PasswordHasher) -> Self {
+    pub fn new(store: Store, config: &OcppConfig, hasher: PasswordHasher, ca: Option<Arc<ChargerCa>>) -> Self {
+        let (signing, signing_jobs) = mpsc::channel(SIGNING_QUEUE);
         Self {
+            ca,
+            signing,
+            signing_jobs: std::sync::Mutex::new(Some(signing_jobs)),
             meters: MeterWriter::start(store.clone()),
             store,
             heartbeat_interval_s: config.heartbeat_interval_s,
@@ -111,6 +130,11 @@ impl Station {
             boot_overload_us: config.boot_overload_ms.saturating_mul(1000),
             max_clock_skew_s: config.max_clock_skew_s,
         }
+    }
+
+    /// The CSRs this station accepts, once: whoever signs them takes the receiving end.
+    pub fn take_signing_jobs(&self) -> Option<mpsc::Receiver<security::SigningJob>> {
+        self.signing_jobs.lock().ok()?.take()
     }
 
     /// Answers one charger-initiated request.

@@ -1,8 +1,12 @@
 //! SecurityEventNotification (1.6 security whitepaper, 2.0.1 A04) and the certificate requests
 //! a charger makes: SignCertificate (A02/A03), Get15118EVCertificate (M01/M02) and
-//! GetCertificateStatus (M06). voltgate runs no certificate authority or OCSP proxy yet, so it
-//! answers each request the way the specs say a CSMS without one does (`Rejected`/`Failed`)
-//! and records the request, so maintenance sees that the charger asked.
+//! GetCertificateStatus (M06).
+//!
+//! With `[ca]`, a SignCertificate whose CSR names this charger is `Accepted` and queued for
+//! signing (the commands layer signs it and sends CertificateSigned); any other CSR is
+//! `Rejected` and recorded as a critical security event. Without a CA, and for 15118 and OCSP
+//! (no proxy yet), each request is answered the way the specs say a CSMS without one does
+//! (`Rejected`/`Failed`) and recorded, so maintenance sees that the charger asked.
 
 use chrono::Utc;
 use entity::values::EventKind;
@@ -17,6 +21,7 @@ use rust_ocpp::v2_0_1::messages::{
 use serde_json::json;
 
 use super::{Session, Station, StationError};
+use crate::ca::{CheckedCsr, CsrRefusal};
 use crate::ocpp::enum_name;
 use crate::ocpp::v16::{security_event_notification as sec16, sign_certificate as sign16};
 use crate::store::NewEvent;
@@ -35,6 +40,41 @@ const CRITICAL: &[&str] = &[
 
 /// Why a certificate request was not served; a `reasonCode` is at most 20 characters.
 const NO_CA: &str = "NoCAConfigured";
+const INVALID_CSR: &str = "InvalidCSR";
+const QUEUE_FULL: &str = "SigningQueueFull";
+
+/// A CSR the station accepted, for the commands layer to sign and send back.
+#[derive(Debug)]
+pub struct SigningJob {
+    pub charger_id: crate::ocpp::ChargerId,
+    pub csr: CheckedCsr,
+    /// What a 2.0.1 charger asked the certificate for (CertificateSigned names it back).
+    pub certificate_type:
+        Option<rust_ocpp::v2_0_1::enumerations::certificate_signing_use_enum_type::CertificateSigningUseEnumType>,
+}
+
+/// What became of a SignCertificate, as the charger is told and the timeline records it.
+enum Signing {
+    Queued,
+    NoCa,
+    Refused(CsrRefusal),
+    Busy,
+}
+
+impl Signing {
+    fn accepted(&self) -> bool {
+        matches!(self, Signing::Queued)
+    }
+
+    fn reason(&self) -> Option<&'static str> {
+        match self {
+            Signing::Queued => None,
+            Signing::NoCa => Some(NO_CA),
+            Signing::Refused(_) => Some(INVALID_CSR),
+            Signing::Busy => Some(QUEUE_FULL),
+        }
+    }
+}
 
 fn no_ca() -> Option<StatusInfoType> {
     Some(StatusInfoType {
@@ -61,6 +101,43 @@ impl Station {
             ..NewEvent::new(EventKind::Security, kind, self.clock().at(at).0)
         };
         self.record(session, vec![event], vec![]).await
+    }
+
+    /// Checks a CSR against the charger it came from and queues it for signing; a CSR for any
+    /// other identity is a critical security event.
+    async fn sign_request(
+        &self,
+        session: &mut Session,
+        csr: &str,
+        certificate_type: Option<
+            rust_ocpp::v2_0_1::enumerations::certificate_signing_use_enum_type::CertificateSigningUseEnumType,
+        >,
+    ) -> Result<Signing, StationError> {
+        let Some(ca) = &self.ca else {
+            return Ok(Signing::NoCa);
+        };
+        let csr = match ca.check(csr, session.charger_id.as_str()) {
+            Ok(csr) => csr,
+            Err(refusal) => {
+                tracing::warn!(charger = %session.charger_id, %refusal, "CSR refused");
+                let event = NewEvent {
+                    critical: true,
+                    detail: Some(json!({ "reason": refusal.to_string() })),
+                    ..NewEvent::new(EventKind::Security, "InvalidCsr", Utc::now())
+                };
+                self.record(session, vec![event], vec![]).await?;
+                return Ok(Signing::Refused(refusal));
+            }
+        };
+        let job = SigningJob {
+            charger_id: session.charger_id.clone(),
+            csr,
+            certificate_type,
+        };
+        Ok(match self.signing.try_send(job) {
+            Ok(()) => Signing::Queued,
+            Err(_) => Signing::Busy,
+        })
     }
 
     /// Records a certificate request and what it was answered.
@@ -110,12 +187,18 @@ pub(super) async fn sign_v16(
     session: &mut Session,
     req: sign16::SignCertificateRequest,
 ) -> Result<sign16::SignCertificateResponse, StationError> {
-    let detail = json!({ "csrLength": req.csr.len(), "reasonCode": NO_CA });
+    let signing = station.sign_request(session, &req.csr, None).await?;
+    let answer = if signing.accepted() { "Accepted" } else { "Rejected" };
+    let detail = json!({ "csrLength": req.csr.len(), "reasonCode": signing.reason() });
     station
-        .certificate_request(session, "SignCertificate", "Rejected", detail)
+        .certificate_request(session, "SignCertificate", answer, detail)
         .await?;
     Ok(sign16::SignCertificateResponse {
-        status: sign16::GenericStatus::Rejected,
+        status: if signing.accepted() {
+            sign16::GenericStatus::Accepted
+        } else {
+            sign16::GenericStatus::Rejected
+        },
     })
 }
 
@@ -125,17 +208,37 @@ pub(super) async fn sign_v201(
     req: sign201::SignCertificateRequest,
 ) -> Result<sign201::SignCertificateResponse, StationError> {
     super::bounds::text("csr", &req.csr, 5500)?;
+    let signing = station
+        .sign_request(session, &req.csr, req.certificate_type.clone())
+        .await?;
+    let answer = if signing.accepted() { "Accepted" } else { "Rejected" };
     let detail = json!({
         "csrLength": req.csr.len(),
         "certificateType": req.certificate_type.as_ref().map(enum_name),
-        "reasonCode": NO_CA,
+        "reasonCode": signing.reason(),
     });
     station
-        .certificate_request(session, "SignCertificate", "Rejected", detail)
+        .certificate_request(session, "SignCertificate", answer, detail)
         .await?;
+    let status_info = match &signing {
+        Signing::Queued => None,
+        Signing::NoCa => no_ca(),
+        Signing::Refused(why) => Some(StatusInfoType {
+            reason_code: INVALID_CSR.into(),
+            additional_info: Some(why.to_string()),
+        }),
+        Signing::Busy => Some(StatusInfoType {
+            reason_code: QUEUE_FULL.into(),
+            additional_info: Some("too many certificates waiting to be signed; ask again later".into()),
+        }),
+    };
     Ok(sign201::SignCertificateResponse {
-        status: GenericStatusEnumType::Rejected,
-        status_info: no_ca(),
+        status: if signing.accepted() {
+            GenericStatusEnumType::Accepted
+        } else {
+            GenericStatusEnumType::Rejected
+        },
+        status_info,
     })
 }
 

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod audit;
+mod charger_certificates;
 mod charger_passwords;
 mod chargers;
 mod events;

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod console;
+pub mod tls;
 pub mod world;
 
 use std::io::Write;

@@ -197,7 +197,7 @@ pub async fn show(
             }
         }
         @if maintain { (maintenance_forms(&viewer, &here)) }
-        @if secure { (security_section(&viewer, &here, &c)) }
+        @if secure { (security_section(&viewer, &here, &c, state.ca.is_some())) }
         h2 { "Device model" }
         form.inline method="get" action=(here) {
             label for="model-search" { "Search" }
@@ -309,12 +309,19 @@ fn maintenance_forms(viewer: &Viewer, here: &str) -> Markup {
 
 /// The charger's credentials (for those with charger security): when its password changed,
 /// the changes waiting for it, and a button that sends a new one.
-fn security_section(viewer: &Viewer, here: &str, c: &chargers::ChargerOut) -> Markup {
+fn security_section(viewer: &Viewer, here: &str, c: &chargers::ChargerOut, with_ca: bool) -> Markup {
     let waiting = c.password_changes.as_deref().unwrap_or_default();
     html! {
         h2 { "Security" }
         dl.facts #security {
             dt { "Password changed" } dd { @if c.password_changed_at.is_some() { (when(c.password_changed_at)) } @else { "not since registration" } }
+            dt { "Certificate" }
+            dd {
+                @match (&c.certificate_serial, c.certificate_expires_at) {
+                    (Some(serial), Some(until)) => { "serial " code { (serial) } ", expires " (when(Some(until))) }
+                    _ => "none issued by voltgate",
+                }
+            }
             dt { "Waiting for the charger" }
             dd {
                 @if waiting.is_empty() { "nothing" } @else {
@@ -330,6 +337,13 @@ fn security_section(viewer: &Viewer, here: &str, c: &chargers::ChargerOut) -> Ma
             (csrf_input(viewer))
             button #change-password type="submit" { "Change password" }
             " a new random password, sent to the charger; nobody needs to know it"
+        }
+        @if with_ca {
+            form method="post" action={ (here) "/certificate" } {
+                (csrf_input(viewer))
+                button #request-certificate type="submit" { "Issue certificate" }
+                " the charger sends a CSR, voltgate's CA signs it (security profile 3)"
+            }
         }
     }
 }
@@ -355,6 +369,16 @@ pub async fn password(
     s: Submitted<commands::PasswordBody>,
 ) -> PageResult {
     run(&state, &s.viewer, &id, "Password change", Command::Password(s.form)).await
+}
+
+/// `POST /chargers/{id}/certificate`: asks the charger for a CSR for voltgate's CA to sign.
+pub async fn certificate(
+    State(state): State<AppState>,
+    Path(id): Path<ChargerId>,
+    s: Submitted<commands::CertificateRequest>,
+) -> PageResult {
+    let cmd = Command::RequestCertificate(s.form);
+    run(&state, &s.viewer, &id, "Certificate request", cmd).await
 }
 
 /// `POST /chargers/{id}/reset`

@@ -1,7 +1,10 @@
 //! OCPP 1.6 (JSON) messages a charge point sends to the central system: the core profile's
 //! from rust-ocpp, and those of the security extension ("Improved security for OCPP 1.6-J"),
-//! which rust-ocpp lacks, one file each here.
+//! which rust-ocpp lacks, one file each here; so are the extension's requests the central
+//! system sends (CertificateSigned, ExtendedTriggerMessage), which `commands` uses.
 
+pub mod certificate_signed;
+pub mod extended_trigger_message;
 pub mod log_status_notification;
 pub mod security_event_notification;
 pub mod sign_certificate;

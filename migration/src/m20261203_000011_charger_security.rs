@@ -1,5 +1,6 @@
-//! Charger password rotation: when the current password was set, and the passwords offered to
-//! a charger that it has not yet been seen using (any of them is accepted until it is).
+//! A charger's security lifecycle: when its password was set, the passwords offered to it that
+//! it has not yet been seen using (any of them is accepted until it is), and the certificate
+//! voltgate's CA issued it (serial, expiry, when a renewal was last asked for).
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -13,6 +14,9 @@ enum Charger {
     Table,
     Id,
     PasswordChangedAt,
+    CertificateSerial,
+    CertificateExpiresAt,
+    CertificateRequestedAt,
 }
 
 #[derive(DeriveIden)]
@@ -28,14 +32,17 @@ enum ChargerPasswordOffer {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Charger::Table)
-                    .add_column(timestamp_with_time_zone_null(Charger::PasswordChangedAt))
-                    .to_owned(),
-            )
-            .await?;
+        // SQLite takes one new column per ALTER TABLE.
+        for column in [
+            timestamp_with_time_zone_null(Charger::PasswordChangedAt),
+            string_null(Charger::CertificateSerial),
+            timestamp_with_time_zone_null(Charger::CertificateExpiresAt),
+            timestamp_with_time_zone_null(Charger::CertificateRequestedAt),
+        ] {
+            manager
+                .alter_table(Table::alter().table(Charger::Table).add_column(column).to_owned())
+                .await?;
+        }
         manager
             .create_table(
                 Table::create()
@@ -66,13 +73,16 @@ impl MigrationTrait for Migration {
         manager
             .drop_table(Table::drop().table(ChargerPasswordOffer::Table).to_owned())
             .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Charger::Table)
-                    .drop_column(Charger::PasswordChangedAt)
-                    .to_owned(),
-            )
-            .await
+        for column in [
+            Charger::PasswordChangedAt,
+            Charger::CertificateSerial,
+            Charger::CertificateExpiresAt,
+            Charger::CertificateRequestedAt,
+        ] {
+            manager
+                .alter_table(Table::alter().table(Charger::Table).drop_column(column).to_owned())
+                .await?;
+        }
+        Ok(())
     }
 }

@@ -1,0 +1,276 @@
+//! voltgate's certificate authority for chargers (issue 19 part 2), over real sockets: a charger
+//! asked for a CSR sends one (made here with rcgen), gets its certificate back as
+//! CertificateSigned, and then connects on `wss://` with it as profile 3, while another
+//! charger's certificate is refused; a CSR for another identity is refused and recorded as a
+//! security event; renewal asks again before expiry; no CA, no request.
+
+mod common;
+
+use std::time::Duration;
+
+use common::tls::{Ca, boot, connector, write, wss};
+use common::{Api, TestCharger, TestServer, boot_payload};
+use rcgen::{CertificateParams, DnType, KeyPair};
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::{Value, json};
+use voltgate::config::{CaConfig, TlsConfig};
+
+const PW: &str = "charger-password-ca";
+
+/// A key and a CSR (PEM) with this subject CN.
+fn csr(cn: &str) -> (KeyPair, String) {
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::default();
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params.distinguished_name.push(DnType::CommonName, cn);
+    let pem = params.serialize_request(&key).unwrap().pem().unwrap();
+    (key, pem)
+}
+
+struct World {
+    t: TestServer,
+    admin: Api,
+    /// Trusts the server certificate.
+    server_ca: String,
+    _dir: tempfile::TempDir,
+}
+
+async fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = CaConfig {
+        cert_file: dir.path().join("charger-ca.pem"),
+        key_file: dir.path().join("charger-ca.key"),
+        ..CaConfig::default()
+    };
+    voltgate::ca::ChargerCa::init(&ca, "test charger CA").unwrap();
+    let server_ca = Ca::new("server CA");
+    let server = server_ca.sign("localhost", &["localhost", "127.0.0.1"]);
+    let files = TlsConfig {
+        cert_file: write(dir.path(), "server.pem", &server.0),
+        key_file: write(dir.path(), "server.key", &server.1),
+        client_ca_file: None,
+    };
+    let t = TestServer::start_with(|c| {
+        c.ocpp.tls_listen = Some(([127, 0, 0, 1], 0).into());
+        c.tls = Some(files);
+        c.ca = Some(ca);
+    })
+    .await;
+    let admin = t.admin().await;
+    World {
+        t,
+        admin,
+        server_ca: server_ca.pem,
+        _dir: dir,
+    }
+}
+
+/// Answers the CALL that comes next with `answer`, returning the CALL.
+async fn answer_next(cp: &mut TestCharger, answer: Value) -> Value {
+    let call = cp.recv().await;
+    assert_eq!(call[0], json!(2), "a CALL: {call}");
+    cp.send_raw(&json!([3, call[1], answer]).to_string()).await;
+    call
+}
+
+/// Asks `id` for a CSR through the API, has the charger send one for `cn`, and returns what
+/// voltgate answered to SignCertificate and, if accepted, the chain it sent back with the key.
+async fn issue(
+    w: &World,
+    cp: &mut TestCharger,
+    id: &str,
+    version: &str,
+    cn: &str,
+) -> (Value, Option<(String, String)>) {
+    let (api, path) = (w.admin.clone(), format!("/chargers/{id}/certificate"));
+    let request = tokio::spawn(async move { api.post(&path, json!({})).await });
+    let trigger = answer_next(cp, json!({"status": "Accepted"})).await;
+    if version == "1.6" {
+        assert_eq!(trigger[2], json!("ExtendedTriggerMessage"), "{trigger}");
+        assert_eq!(trigger[3], json!({"requestedMessage": "SignChargePointCertificate"}));
+    } else {
+        assert_eq!(trigger[2], json!("TriggerMessage"), "{trigger}");
+        assert_eq!(
+            trigger[3],
+            json!({"requestedMessage": "SignChargingStationCertificate"})
+        );
+    }
+    let (status, body) = request.await.unwrap();
+    assert_eq!((status, body["status"].clone()), (200, json!("Accepted")), "{body}");
+
+    let (key, pem) = csr(cn);
+    let signed = cp.call_ok("SignCertificate", json!({"csr": pem})).await;
+    if signed["status"] != json!("Accepted") {
+        return (signed, None);
+    }
+    let delivered = answer_next(cp, json!({"status": "Accepted"})).await;
+    assert_eq!(delivered[2], json!("CertificateSigned"), "{delivered}");
+    let chain = delivered[3]["certificateChain"].as_str().unwrap().to_owned();
+    assert_eq!(chain.matches("BEGIN CERTIFICATE").count(), 2, "leaf and CA: {chain}");
+    (signed, Some((chain, key.serialize_pem())))
+}
+
+async fn certificate_of(admin: &Api, id: &str) -> Value {
+    for _ in 0..50 {
+        let (_, c) = admin.get(&format!("/chargers/{id}")).await;
+        if c["certificate_expires_at"].is_string() {
+            return c;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{id}: no certificate recorded");
+}
+
+#[tokio::test]
+async fn a_charger_gets_its_certificate_and_then_connects_as_profile_3_with_it() {
+    let w = world().await;
+    for id in ["CA-201", "CA-16"] {
+        w.t.register(id, PW).await;
+    }
+    let mut cp201 = w.t.charger("CA-201", "2.0.1", PW).await;
+    cp201.call_ok("BootNotification", boot_payload("2.0.1")).await;
+    let mut cp16 = w.t.charger("CA-16", "1.6", PW).await;
+    cp16.call_ok("BootNotification", boot_payload("1.6")).await;
+
+    let (answer, issued201) = issue(&w, &mut cp201, "CA-201", "2.0.1", "CA-201").await;
+    assert_eq!(answer["status"], json!("Accepted"), "{answer}");
+    let issued201 = issued201.unwrap();
+    let (answer, issued16) = issue(&w, &mut cp16, "CA-16", "1.6", "CA-16").await;
+    assert_eq!(answer, json!({"status": "Accepted"}));
+    let issued16 = issued16.unwrap();
+    let shown = certificate_of(&w.admin, "CA-201").await;
+    assert!(shown["certificate_serial"].is_string(), "{shown}");
+    certificate_of(&w.admin, "CA-16").await;
+
+    // Audited as the platform's commands.
+    let (_, audit) = w.admin.get("/audit?action=command.certificate_signed").await;
+    assert_eq!(audit.as_array().unwrap().len(), 2, "{audit}");
+    assert!(
+        audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["user_id"].is_null() && r["outcome"] == json!("Accepted"))
+    );
+
+    // Profile 3 with the certificate it got; another charger's is refused.
+    let (status, body) = w.admin.patch("/chargers/CA-201", json!({"security_profile": 3})).await;
+    assert_eq!(status, 200, "{body}");
+    let wss_addr = w.t.server().ocpp_tls_addr.unwrap();
+    let own = connector(&w.server_ca, Some(&issued201));
+    let mut ws = wss(wss_addr, &own, "CA-201", None)
+        .await
+        .expect("profile 3 with the issued certificate");
+    assert_eq!(boot(&mut ws).await[2]["status"], json!("Accepted"));
+    let borrowed = connector(&w.server_ca, Some(&issued16));
+    assert_eq!(
+        wss(wss_addr, &borrowed, "CA-201", None).await.err().as_deref(),
+        Some("401")
+    );
+    let none = connector(&w.server_ca, None);
+    assert_eq!(wss(wss_addr, &none, "CA-201", None).await.err().as_deref(), Some("401"));
+}
+
+#[tokio::test]
+async fn a_csr_for_another_identity_is_refused_and_is_a_security_event() {
+    let w = world().await;
+    w.t.register("CA-EVIL", PW).await;
+    let mut cp = w.t.charger("CA-EVIL", "2.0.1", PW).await;
+    cp.call_ok("BootNotification", boot_payload("2.0.1")).await;
+    let (_, pem) = csr("CA-VICTIM");
+    let answer = cp.call_ok("SignCertificate", json!({"csr": pem})).await;
+    assert_eq!(answer["status"], json!("Rejected"), "{answer}");
+    assert_eq!(answer["statusInfo"]["reasonCode"], json!("InvalidCSR"), "{answer}");
+    let answer = cp
+        .call_ok(
+            "SignCertificate",
+            json!({"csr": "-----BEGIN CERTIFICATE REQUEST-----\nnope\n-----END CERTIFICATE REQUEST-----"}),
+        )
+        .await;
+    assert_eq!(answer["status"], json!("Rejected"));
+    assert!(
+        cp.recv_within(Duration::from_millis(300)).await.is_none(),
+        "nothing is signed"
+    );
+    let (status, events) = w.admin.get("/chargers/CA-EVIL/security-events").await;
+    assert_eq!(status, 200, "{events}");
+    let refused: Vec<&Value> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["status"] == json!("InvalidCsr"))
+        .collect();
+    assert_eq!(refused.len(), 2, "{events}");
+    assert!(refused.iter().all(|e| e["critical"] == json!(true)));
+    assert!(refused[1]["detail"].to_string().contains("CA-VICTIM"), "{events}");
+}
+
+#[tokio::test]
+async fn renewal_asks_for_a_new_csr_before_expiry_once_a_day() {
+    let w = world().await;
+    w.t.register("CA-OLD", PW).await;
+    let mut cp = w.t.charger("CA-OLD", "2.0.1", PW).await;
+    cp.call_ok("BootNotification", boot_payload("2.0.1")).await;
+    let (_, issued) = issue(&w, &mut cp, "CA-OLD", "2.0.1", "CA-OLD").await;
+    assert!(issued.is_some());
+    certificate_of(&w.admin, "CA-OLD").await;
+    let state = w.t.server().state.clone();
+    assert_eq!(
+        voltgate::commands::certificate::renew_due(&state).await,
+        0,
+        "a new certificate waits"
+    );
+
+    // Ten days left (renewal starts 30 days before) and last asked two days ago.
+    let db = w.t.store().connection();
+    let soon = (chrono::Utc::now() + chrono::Duration::days(10)).to_rfc3339();
+    let asked = (chrono::Utc::now() - chrono::Duration::days(2)).to_rfc3339();
+    let sql = match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => {
+            "UPDATE charger SET certificate_expires_at = $1::timestamptz, certificate_requested_at = $2::timestamptz \
+             WHERE id = 'CA-OLD'"
+        }
+        _ => "UPDATE charger SET certificate_expires_at = ?, certificate_requested_at = ? WHERE id = 'CA-OLD'",
+    };
+    db.execute(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        sql,
+        [soon.into(), asked.into()],
+    ))
+    .await
+    .unwrap();
+    let renewing = tokio::spawn(async move { voltgate::commands::certificate::renew_due(&state).await });
+    let trigger = answer_next(&mut cp, json!({"status": "Accepted"})).await;
+    assert_eq!(trigger[3]["requestedMessage"], json!("SignChargingStationCertificate"));
+    assert_eq!(renewing.await.unwrap(), 1);
+    let state = w.t.server().state.clone();
+    assert_eq!(
+        voltgate::commands::certificate::renew_due(&state).await,
+        0,
+        "asked once a day at most"
+    );
+    assert!(cp.recv_within(Duration::from_millis(200)).await.is_none());
+}
+
+#[tokio::test]
+async fn without_a_ca_nothing_is_asked_and_csrs_are_rejected() {
+    let t = TestServer::start().await;
+    let admin = t.admin().await;
+    t.register("CA-NONE", PW).await;
+    let mut cp = t.charger("CA-NONE", "2.0.1", PW).await;
+    cp.call_ok("BootNotification", boot_payload("2.0.1")).await;
+    let (status, body) = admin.post("/chargers/CA-NONE/certificate", json!({})).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("certificate authority"),
+        "{body}"
+    );
+    assert!(
+        cp.recv_within(Duration::from_millis(200)).await.is_none(),
+        "nothing sent"
+    );
+    let (_, pem) = csr("CA-NONE");
+    let answer = cp.call_ok("SignCertificate", json!({"csr": pem})).await;
+    assert_eq!(answer["status"], json!("Rejected"));
+    assert_eq!(answer["statusInfo"]["reasonCode"], json!("NoCAConfigured"));
+}
