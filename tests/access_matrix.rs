@@ -125,9 +125,10 @@ enum Action {
     ReadMessages,
     ChangePassword,
     RequestCertificate,
+    ListChargerCertificates,
 }
 
-const ALL_ACTIONS: [Action; 44] = [
+const ALL_ACTIONS: [Action; 45] = [
     Action::ReadOrg,
     Action::ListOrgs,
     Action::CreateOrg,
@@ -172,6 +173,7 @@ const ALL_ACTIONS: [Action; 44] = [
     Action::ReadMessages,
     Action::ChangePassword,
     Action::RequestCertificate,
+    Action::ListChargerCertificates,
 ];
 
 /// The resources of one column of the table (A1's or B's).
@@ -320,6 +322,7 @@ async fn perform(api: &Api, action: Action, t: &Target, seq: usize) -> (u16, Val
             api.post(&format!("/chargers/{}/certificate", t.charger), json!({}))
                 .await
         }
+        ListChargerCertificates => api.get(&format!("/chargers/{}/certificates", t.charger)).await,
     }
 }
 
@@ -466,6 +469,11 @@ const MATRIX: &[(&str, Action, u16, u16)] = &[
     (MNT, RequestCertificate, 403, 404),
     (FAC, RequestCertificate, 409, 404),
     (FLT, RequestCertificate, 404, 404),
+    (OP,  ListChargerCertificates, 409, 404),
+    (SUP, ListChargerCertificates, 403, 404),
+    (MNT, ListChargerCertificates, 403, 404),
+    (FAC, ListChargerCertificates, 409, 404),
+    (FLT, ListChargerCertificates, 404, 404),
 
     // sites, chargers: write (register, move, delete) | operator yes | support - | maintenance - | facility yes | fleet -
     // (fleet manager: a private site/charger stays invisible, 404; a home one is visible, 403)

@@ -274,3 +274,112 @@ async fn without_a_ca_nothing_is_asked_and_csrs_are_rejected() {
     assert_eq!(answer["status"], json!("Rejected"));
     assert_eq!(answer["statusInfo"]["reasonCode"], json!("NoCAConfigured"));
 }
+
+#[tokio::test]
+async fn certificates_on_the_charger_are_listed_installed_and_deleted_in_both_versions() {
+    let w = world().await;
+    let ca_pem = std::fs::read_to_string(w._dir.path().join("charger-ca.pem")).unwrap();
+    for id in ["CM-201", "CM-16"] {
+        w.t.register(id, PW).await;
+    }
+    let mut cp201 = w.t.charger("CM-201", "2.0.1", PW).await;
+    cp201.call_ok("BootNotification", boot_payload("2.0.1")).await;
+    let mut cp16 = w.t.charger("CM-16", "1.6", PW).await;
+    cp16.call_ok("BootNotification", boot_payload("1.6")).await;
+
+    // Install voltgate's CA as the charger's CSMS root.
+    let body = json!({"certificate_type": "csms_root", "certificate": ca_pem});
+    for (cp, id, expected) in [
+        (&mut cp201, "CM-201", "CSMSRootCertificate"),
+        (&mut cp16, "CM-16", "CentralSystemRootCertificate"),
+    ] {
+        let (api, path, b) = (w.admin.clone(), format!("/chargers/{id}/certificates"), body.clone());
+        let request = tokio::spawn(async move { api.post(&path, b).await });
+        let call = answer_next(cp, json!({"status": "Accepted"})).await;
+        assert_eq!(call[2], json!("InstallCertificate"));
+        assert_eq!(call[3]["certificateType"], json!(expected), "{call}");
+        assert!(
+            call[3]["certificate"]
+                .as_str()
+                .unwrap()
+                .starts_with("-----BEGIN CERTIFICATE-----")
+        );
+        let (status, reply) = request.await.unwrap();
+        assert_eq!((status, reply["status"].clone()), (200, json!("Accepted")), "{reply}");
+    }
+
+    // What each version cannot carry, and what is no certificate, is refused before sending.
+    for (id, body) in [
+        ("CM-16", json!({"certificate_type": "v2g_root", "certificate": ca_pem})),
+        (
+            "CM-201",
+            json!({"certificate_type": "csms_root", "certificate": "not a certificate"}),
+        ),
+        (
+            "CM-201",
+            json!({"certificate_type": "v2g_chain", "certificate": ca_pem}),
+        ),
+    ] {
+        let (status, answer) = w.admin.post(&format!("/chargers/{id}/certificates"), body).await;
+        assert_eq!(status, 422, "{answer}");
+    }
+    let (status, answer) = w.admin.delete("/chargers/CM-201/certificates/SHA1.00.00.01").await;
+    assert_eq!(status, 422, "{answer}");
+    assert!(
+        cp201.recv_within(Duration::from_millis(200)).await.is_none(),
+        "nothing sent"
+    );
+
+    // Listing: the 2.0.1 chain and its child both come back, each with an id for DELETE.
+    let hash = |serial: &str| json!({"hashAlgorithm": "SHA256", "issuerNameHash": "0a0b", "issuerKeyHash": "0c0d", "serialNumber": serial});
+    let (api, path) = (
+        w.admin.clone(),
+        "/chargers/CM-201/certificates?certificate_type=csms_root".to_owned(),
+    );
+    let request = tokio::spawn(async move { api.get(&path).await });
+    let listed = json!({"status": "Accepted", "certificateHashDataChain": [{"certificateType": "CSMSRootCertificate",
+        "certificateHashData": hash("01"), "childCertificateHashData": [hash("02")]}]});
+    let call = answer_next(&mut cp201, listed).await;
+    assert_eq!(call[3], json!({"certificateType": ["CSMSRootCertificate"]}), "{call}");
+    let (status, reply) = request.await.unwrap();
+    assert_eq!(status, 200, "{reply}");
+    let ids: Vec<&str> = reply["certificates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["SHA256.0a0b.0c0d.01", "SHA256.0a0b.0c0d.02"], "{reply}");
+    assert_eq!(reply["certificates"][0]["certificate_type"], json!("csms_root"));
+
+    let (api, path) = (w.admin.clone(), "/chargers/CM-16/certificates".to_owned());
+    let request = tokio::spawn(async move { api.get(&path).await });
+    let call = answer_next(
+        &mut cp16,
+        json!({"status": "Accepted", "certificateHashData": [hash("03")]}),
+    )
+    .await;
+    assert_eq!(
+        call[3],
+        json!({"certificateType": "CentralSystemRootCertificate"}),
+        "{call}"
+    );
+    let (_, reply) = request.await.unwrap();
+    assert_eq!(reply["certificates"][0]["id"], json!("SHA256.0a0b.0c0d.03"), "{reply}");
+
+    // Deleting by the listed id sends the hash data back.
+    for (cp, id, serial) in [(&mut cp201, "CM-201", "01"), (&mut cp16, "CM-16", "03")] {
+        let (api, path) = (
+            w.admin.clone(),
+            format!("/chargers/{id}/certificates/SHA256.0a0b.0c0d.{serial}"),
+        );
+        let request = tokio::spawn(async move { api.delete(&path).await });
+        let call = answer_next(cp, json!({"status": "NotFound"})).await;
+        assert_eq!(call[2], json!("DeleteCertificate"));
+        assert_eq!(call[3]["certificateHashData"], hash(serial), "{call}");
+        let (status, reply) = request.await.unwrap();
+        assert_eq!((status, reply["status"].clone()), (200, json!("NotFound")), "{reply}");
+    }
+    let (_, audit) = w.admin.get("/audit?action=command.delete_certificate").await;
+    assert_eq!(audit.as_array().unwrap().len(), 2, "audited: {audit}");
+}

@@ -8,9 +8,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::commands::{
-    self, AvailabilityBody, CertificateRequest, ClearCache, Command, CommandReply, ConfigurationBody, DiagnosticsBody,
-    FirmwareBody, GetConfigurationKeys, GetVariablesBody, PasswordBody, RemoteStartBody, RemoteStopBody, ReportBody,
-    ResetBody, SetVariablesBody, TriggerBody, UnlockBody, VariableAddress, VariableSetting,
+    self, AvailabilityBody, CertificateQuery, CertificateRequest, ClearCache, Command, CommandReply, ConfigurationBody,
+    DeleteCertificateBody, DiagnosticsBody, FirmwareBody, GetConfigurationKeys, GetVariablesBody,
+    InstallCertificateBody, PasswordBody, RemoteStartBody, RemoteStopBody, ReportBody, ResetBody, SetVariablesBody,
+    TriggerBody, UnlockBody, VariableAddress, VariableSetting,
 };
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{Auth, Json, JsonList, Path, Query};
@@ -34,6 +35,8 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_variables))
         .routes(routes!(password))
         .routes(routes!(certificate))
+        .routes(routes!(certificates, install_certificate))
+        .routes(routes!(delete_certificate))
 }
 
 /// What every command can answer beyond the errors every endpoint has.
@@ -164,6 +167,53 @@ async fn get_variables(
     JsonList(b): JsonList<VariableAddress>,
 ) -> ApiResult<axum::Json<CommandReply>> {
     run(&s, &a, &id, Command::GetVariables(GetVariablesBody { items: b })).await
+}
+
+/// Lists the certificates the charger has installed (GetInstalledCertificateIds); each `id`
+/// is what `DELETE .../certificates/{certificate_id}` takes. Charger security.
+#[utoipa::path(get, path = "/api/v1/chargers/{id}/certificates", tag = "commands",
+    params(("id" = ChargerId, Path), CertificateQuery), security(("bearer" = [])), responses(CommandResponses))]
+async fn certificates(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<ChargerId>,
+    Query(q): Query<CertificateQuery>,
+) -> ApiResult<axum::Json<CommandReply>> {
+    run(&s, &a, &id, Command::GetCertificates(q)).await
+}
+
+/// Installs a root certificate on the charger (InstallCertificate): `csms_root` (e.g.
+/// voltgate's CA, before profile 3), `manufacturer_root` (signed firmware), 15118 roots (2.0.1).
+/// Charger security.
+#[utoipa::path(post, path = "/api/v1/chargers/{id}/certificates", tag = "commands",
+    params(("id" = ChargerId, Path)), request_body = InstallCertificateBody, security(("bearer" = [])),
+    responses(CommandResponses))]
+async fn install_certificate(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<ChargerId>,
+    Json(b): Json<InstallCertificateBody>,
+) -> ApiResult<axum::Json<CommandReply>> {
+    run(&s, &a, &id, Command::InstallCertificate(b)).await
+}
+
+/// Removes a certificate the charger listed (DeleteCertificate). Charger security.
+#[utoipa::path(delete, path = "/api/v1/chargers/{id}/certificates/{certificate_id}", tag = "commands",
+    params(("id" = ChargerId, Path), ("certificate_id" = String, Path,
+        description = "ALGORITHM.issuerNameHash.issuerKeyHash.serialNumber, as listed")),
+    security(("bearer" = [])), responses(CommandResponses))]
+async fn delete_certificate(
+    State(s): State<AppState>,
+    a: Auth,
+    Path((id, certificate_id)): Path<(ChargerId, String)>,
+) -> ApiResult<axum::Json<CommandReply>> {
+    run(
+        &s,
+        &a,
+        &id,
+        Command::DeleteCertificate(DeleteCertificateBody { certificate_id }),
+    )
+    .await
 }
 
 /// `?key=a,b` for `GET /configuration`.

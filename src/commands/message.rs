@@ -13,7 +13,10 @@ use rust_ocpp::{v1_6::messages as m16, v2_0_1::messages as m201};
 
 use super::{CommandReply, Error};
 use crate::ocpp::OcppVersion;
-use crate::ocpp::v16::{certificate_signed as cs16, extended_trigger_message as et16};
+use crate::ocpp::v16::{
+    certificate_signed as cs16, delete_certificate as d16, extended_trigger_message as et16,
+    get_installed_certificate_ids as g16, install_certificate as i16,
+};
 
 /// One remote command in both versions: the typed request it becomes in each.
 pub trait Message {
@@ -95,6 +98,15 @@ calls! {
     cs16::CertificateSignedRequest => "CertificateSigned", cs16::CertificateSignedResponse;
     m201::certificate_signed::CertificateSignedRequest => "CertificateSigned",
         m201::certificate_signed::CertificateSignedResponse;
+    g16::GetInstalledCertificateIdsRequest => "GetInstalledCertificateIds", g16::GetInstalledCertificateIdsResponse;
+    m201::get_installed_certificate_ids::GetInstalledCertificateIdsRequest => "GetInstalledCertificateIds",
+        m201::get_installed_certificate_ids::GetInstalledCertificateIdsResponse;
+    i16::InstallCertificateRequest => "InstallCertificate", i16::InstallCertificateResponse;
+    m201::install_certificate::InstallCertificateRequest => "InstallCertificate",
+        m201::install_certificate::InstallCertificateResponse;
+    d16::DeleteCertificateRequest => "DeleteCertificate", d16::DeleteCertificateResponse;
+    m201::delete_certificate::DeleteCertificateRequest => "DeleteCertificate",
+        m201::delete_certificate::DeleteCertificateResponse;
 }
 
 status_answers! {
@@ -109,7 +121,8 @@ status_answers! {
         m201::trigger_message::TriggerMessageResponse,
         m201::request_stop_transaction::RequestStopTransactionResponse, m201::clear_cache::ClearCacheResponse,
         m201::get_base_report::GetBaseReportResponse, m201::get_report::GetReportResponse,
-        m201::certificate_signed::CertificateSignedResponse,
+        m201::certificate_signed::CertificateSignedResponse, m201::install_certificate::InstallCertificateResponse,
+        m201::delete_certificate::DeleteCertificateResponse,
 }
 
 /// A CALL ready to send.

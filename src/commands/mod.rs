@@ -10,10 +10,13 @@
 mod availability;
 pub mod certificate;
 mod clear_cache;
+mod delete_certificate;
 mod diagnostics;
 mod error;
 mod firmware;
 mod get_configuration;
+mod get_installed_certificates;
+mod install_certificate;
 mod message;
 pub mod password;
 mod remote_start;
@@ -34,10 +37,13 @@ use serde_json::Value;
 pub use availability::{AvailabilityBody, AvailabilityKind};
 pub use certificate::{CertificateRequest, CertificateSignedBody};
 pub use clear_cache::ClearCache;
+pub use delete_certificate::DeleteCertificateBody;
 pub use diagnostics::DiagnosticsBody;
 pub use error::Error;
 pub use firmware::FirmwareBody;
 pub use get_configuration::GetConfigurationKeys;
+pub use get_installed_certificates::{CertificateKind, CertificateQuery, InstalledCertificate};
+pub use install_certificate::InstallCertificateBody;
 pub use message::Prepared;
 pub use password::PasswordBody;
 pub use remote_start::RemoteStartBody;
@@ -82,6 +88,9 @@ pub enum Command {
     Password(PasswordBody),
     RequestCertificate(CertificateRequest),
     CertificateSigned(CertificateSignedBody),
+    GetCertificates(CertificateQuery),
+    InstallCertificate(InstallCertificateBody),
+    DeleteCertificate(DeleteCertificateBody),
 }
 
 /// Runs `$e` with `$b` bound to the command's body, whichever command it is.
@@ -106,6 +115,9 @@ macro_rules! each_command {
             Command::Password($b) => $e,
             Command::RequestCertificate($b) => $e,
             Command::CertificateSigned($b) => $e,
+            Command::GetCertificates($b) => $e,
+            Command::InstallCertificate($b) => $e,
+            Command::DeleteCertificate($b) => $e,
         }
     };
 }
@@ -131,6 +143,9 @@ impl Command {
             Command::Password(_) => "password",
             Command::RequestCertificate(_) => "request_certificate",
             Command::CertificateSigned(_) => "certificate_signed",
+            Command::GetCertificates(_) => "get_certificates",
+            Command::InstallCertificate(_) => "install_certificate",
+            Command::DeleteCertificate(_) => "delete_certificate",
         }
     }
 
@@ -166,9 +181,12 @@ impl Command {
     pub fn permission(&self) -> Permission {
         match self {
             Command::RemoteStart(_) | Command::RemoteStop(_) => Permission::RemoteStartStop,
-            Command::Password(_) | Command::RequestCertificate(_) | Command::CertificateSigned(_) => {
-                Permission::ChargerSecurity
-            }
+            Command::Password(_)
+            | Command::RequestCertificate(_)
+            | Command::CertificateSigned(_)
+            | Command::GetCertificates(_)
+            | Command::InstallCertificate(_)
+            | Command::DeleteCertificate(_) => Permission::ChargerSecurity,
             _ => Permission::RemoteMaintenance,
         }
     }

@@ -28,6 +28,9 @@ pub struct CommandReply {
     /// The transaction a 2.0.1 remote start joined, if one was already running.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transaction_id: Option<String>,
+    /// The certificates the charger has installed (GetInstalledCertificateIds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificates: Option<Vec<super::InstalledCertificate>>,
     /// A password voltgate generated and sent (password change): shown this once.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
@@ -43,6 +46,7 @@ impl CommandReply {
             configuration: None,
             unknown_keys: None,
             transaction_id: None,
+            certificates: None,
             password: None,
         }
     }
@@ -101,6 +105,8 @@ pub enum ReplyStatus {
     UnknownVariable,
     NotSupportedAttributeType,
     EmptyResultSet,
+    NotFound,
+    Failed,
 }
 
 impl ReplyStatus {
@@ -125,6 +131,8 @@ impl ReplyStatus {
             UnknownVariable => "UnknownVariable",
             NotSupportedAttributeType => "NotSupportedAttributeType",
             EmptyResultSet => "EmptyResultSet",
+            NotFound => "NotFound",
+            Failed => "Failed",
         }
     }
 }
@@ -175,6 +183,12 @@ statuses! {
     e201::certificate_signed_status_enum_type::CertificateSignedStatusEnumType { Accepted, Rejected }
     crate::ocpp::v16::extended_trigger_message::ExtendedTriggerStatus { Accepted, Rejected, NotImplemented }
     crate::ocpp::v16::certificate_signed::CertificateSignedStatus { Accepted, Rejected }
+    crate::ocpp::v16::get_installed_certificate_ids::GetInstalledCertificateStatus { Accepted, NotFound }
+    crate::ocpp::v16::install_certificate::InstallCertificateStatus { Accepted, Failed, Rejected }
+    crate::ocpp::v16::delete_certificate::DeleteCertificateStatus { Accepted, Failed, NotFound }
+    e201::get_installed_certificate_status_enum_type::GetInstalledCertificateStatusEnumType { Accepted, NotFound }
+    e201::install_certificate_status_enum_type::InstallCertificateStatusEnumType { Accepted, Rejected, Failed }
+    e201::delete_certificate_status_enum_type::DeleteCertificateStatusEnumType { Accepted, Failed, NotFound }
     e201::clear_cache_status_enum_type::ClearCacheStatusEnumType { Accepted, Rejected }
     e201::generic_device_model_status_enum_type::GenericDeviceModelStatusEnumType {
         Accepted, Rejected, NotSupported, EmptyResultSet
