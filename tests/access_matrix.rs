@@ -126,9 +126,10 @@ enum Action {
     ChangePassword,
     RequestCertificate,
     ListChargerCertificates,
+    RequestSecurityLog,
 }
 
-const ALL_ACTIONS: [Action; 45] = [
+const ALL_ACTIONS: [Action; 46] = [
     Action::ReadOrg,
     Action::ListOrgs,
     Action::CreateOrg,
@@ -174,6 +175,7 @@ const ALL_ACTIONS: [Action; 45] = [
     Action::ChangePassword,
     Action::RequestCertificate,
     Action::ListChargerCertificates,
+    Action::RequestSecurityLog,
 ];
 
 /// The resources of one column of the table (A1's or B's).
@@ -323,6 +325,10 @@ async fn perform(api: &Api, action: Action, t: &Target, seq: usize) -> (u16, Val
                 .await
         }
         ListChargerCertificates => api.get(&format!("/chargers/{}/certificates", t.charger)).await,
+        RequestSecurityLog => {
+            let body = json!({"log_type": "security", "location": "https://logs.example/up"});
+            api.post(&format!("/chargers/{}/logs", t.charger), body).await
+        }
     }
 }
 
@@ -474,6 +480,11 @@ const MATRIX: &[(&str, Action, u16, u16)] = &[
     (MNT, ListChargerCertificates, 403, 404),
     (FAC, ListChargerCertificates, 409, 404),
     (FLT, ListChargerCertificates, 404, 404),
+    (OP,  RequestSecurityLog, 409, 404),
+    (SUP, RequestSecurityLog, 403, 404),
+    (MNT, RequestSecurityLog, 403, 404),
+    (FAC, RequestSecurityLog, 409, 404),
+    (FLT, RequestSecurityLog, 404, 404),
 
     // sites, chargers: write (register, move, delete) | operator yes | support - | maintenance - | facility yes | fleet -
     // (fleet manager: a private site/charger stays invisible, 404; a home one is visible, 403)

@@ -10,8 +10,8 @@ use utoipa_axum::routes;
 use crate::commands::{
     self, AvailabilityBody, CertificateQuery, CertificateRequest, ClearCache, Command, CommandReply, ConfigurationBody,
     DeleteCertificateBody, DiagnosticsBody, FirmwareBody, GetConfigurationKeys, GetVariablesBody,
-    InstallCertificateBody, PasswordBody, RemoteStartBody, RemoteStopBody, ReportBody, ResetBody, SetVariablesBody,
-    TriggerBody, UnlockBody, VariableAddress, VariableSetting,
+    InstallCertificateBody, LogBody, PasswordBody, RemoteStartBody, RemoteStopBody, ReportBody, ResetBody,
+    SetVariablesBody, TriggerBody, UnlockBody, VariableAddress, VariableSetting,
 };
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{Auth, Json, JsonList, Path, Query};
@@ -37,6 +37,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(certificate))
         .routes(routes!(certificates, install_certificate))
         .routes(routes!(delete_certificate))
+        .routes(routes!(logs))
 }
 
 /// What every command can answer beyond the errors every endpoint has.
@@ -86,10 +87,19 @@ post_command!(
     /// Unlocks a connector (2.0.1 chargers need `evse_id`).
     unlock, "/api/v1/chargers/{id}/unlock", UnlockBody, Command::Unlock
 );
-post_command!(
-    /// Starts a firmware update; progress arrives as firmware statuses (`GET .../events`).
-    firmware, "/api/v1/chargers/{id}/firmware", FirmwareBody, Command::UpdateFirmware
-);
+/// Starts a firmware update; progress arrives as firmware statuses (`GET .../events`). With
+/// `signing_certificate` and `signature` it is signed firmware (2.0.1 UpdateFirmware with
+/// both, 1.6 SignedUpdateFirmware).
+#[utoipa::path(post, path = "/api/v1/chargers/{id}/firmware", tag = "commands", params(("id" = ChargerId, Path)),
+    request_body = FirmwareBody, security(("bearer" = [])), responses(CommandResponses))]
+async fn firmware(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<ChargerId>,
+    Json(b): Json<FirmwareBody>,
+) -> ApiResult<axum::Json<CommandReply>> {
+    run(&s, &a, &id, b.into_command()).await
+}
 post_command!(
     /// Makes the charger, an EVSE or a connector operative or inoperative.
     availability, "/api/v1/chargers/{id}/availability", AvailabilityBody, Command::Availability
@@ -113,6 +123,12 @@ post_command!(
     /// ExtendedTriggerMessage `SignChargePointCertificate`); voltgate's CA signs it and sends the
     /// certificate back (CertificateSigned). 409 without `[ca]`. Charger security.
     certificate, "/api/v1/chargers/{id}/certificate", CertificateRequest, Command::RequestCertificate
+);
+post_command!(
+    /// Asks for a log upload (GetLog, both versions; 1.6 through the security extension):
+    /// `diagnostics` needs remote maintenance, `security` charger security. Progress arrives as
+    /// LogStatusNotification (`GET .../events`, kind `diagnostics`).
+    logs, "/api/v1/chargers/{id}/logs", LogBody, Command::GetLog
 );
 post_command!(
     /// Starts a transaction remotely (1.6 RemoteStartTransaction, 2.0.1 RequestStartTransaction).

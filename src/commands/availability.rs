@@ -33,7 +33,7 @@ impl Message for AvailabilityBody {
     type V16 = a16::ChangeAvailabilityRequest;
     type V201 = a201::ChangeAvailabilityRequest;
 
-    fn v16(&self) -> Result<Self::V16, Error> {
+    fn v16(&self, _: i32) -> Result<Self::V16, Error> {
         let kind = match self.kind {
             AvailabilityKind::Operative => AvailabilityType::Operative,
             AvailabilityKind::Inoperative => AvailabilityType::Inoperative,

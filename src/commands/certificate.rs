@@ -34,7 +34,7 @@ impl Message for CertificateRequest {
     type V16 = et16::ExtendedTriggerMessageRequest;
     type V201 = t201::TriggerMessageRequest;
 
-    fn v16(&self) -> Result<Self::V16, Error> {
+    fn v16(&self, _: i32) -> Result<Self::V16, Error> {
         Ok(et16::ExtendedTriggerMessageRequest {
             requested_message: et16::ExtendedMessageTrigger::SignChargePointCertificate,
             connector_id: None,
@@ -65,7 +65,7 @@ impl Message for CertificateSignedBody {
     type V16 = cs16::CertificateSignedRequest;
     type V201 = cs201::CertificateSignedRequest;
 
-    fn v16(&self) -> Result<Self::V16, Error> {
+    fn v16(&self, _: i32) -> Result<Self::V16, Error> {
         Ok(cs16::CertificateSignedRequest {
             certificate_chain: self.chain.clone(),
         })

@@ -15,7 +15,7 @@ impl Message for ClearCache {
     type V16 = c16::ClearCacheRequest;
     type V201 = c201::ClearCacheRequest;
 
-    fn v16(&self) -> Result<Self::V16, Error> {
+    fn v16(&self, _: i32) -> Result<Self::V16, Error> {
         Ok(c16::ClearCacheRequest {})
     }
 

@@ -4,9 +4,9 @@
 use rust_ocpp::v2_0_1::messages::delete_certificate as d201;
 use serde::Serialize;
 
+use super::Error;
 use super::get_installed_certificates::CertificateHash;
 use super::message::Message;
-use super::{CommandReply, Error};
 use crate::ocpp::v16::delete_certificate as d16;
 
 /// `DELETE /chargers/{id}/certificates/{certificate_id}`
@@ -19,7 +19,7 @@ impl Message for DeleteCertificateBody {
     type V16 = d16::DeleteCertificateRequest;
     type V201 = d201::DeleteCertificateRequest;
 
-    fn v16(&self) -> Result<Self::V16, Error> {
+    fn v16(&self, _: i32) -> Result<Self::V16, Error> {
         Ok(d16::DeleteCertificateRequest {
             certificate_hash_data: CertificateHash::parse(&self.certificate_id)?.v16(),
         })
@@ -29,11 +29,5 @@ impl Message for DeleteCertificateBody {
         Ok(d201::DeleteCertificateRequest {
             certificate_hash_data: CertificateHash::parse(&self.certificate_id)?.v201(),
         })
-    }
-}
-
-impl From<d16::DeleteCertificateResponse> for CommandReply {
-    fn from(a: d16::DeleteCertificateResponse) -> Self {
-        CommandReply::status(a.status, None)
     }
 }

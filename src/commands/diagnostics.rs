@@ -26,7 +26,7 @@ impl Message for DiagnosticsBody {
     type V16 = d16::GetDiagnosticsRequest;
     type V201 = l201::GetLogRequest;
 
-    fn v16(&self) -> Result<Self::V16, Error> {
+    fn v16(&self, _: i32) -> Result<Self::V16, Error> {
         Ok(d16::GetDiagnosticsRequest {
             location: self.location.clone(),
             retries: None,

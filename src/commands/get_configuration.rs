@@ -18,7 +18,7 @@ impl Message for GetConfigurationKeys {
     type V16 = g16::GetConfigurationRequest;
     type V201 = g201::GetVariablesRequest;
 
-    fn v16(&self) -> Result<Self::V16, Error> {
+    fn v16(&self, _: i32) -> Result<Self::V16, Error> {
         Ok(g16::GetConfigurationRequest {
             key: (!self.keys.is_empty()).then(|| self.keys.clone()),
         })

@@ -79,7 +79,7 @@ impl Message for CertificateQuery {
     type V16 = g16::GetInstalledCertificateIdsRequest;
     type V201 = g201::GetInstalledCertificateIdsRequest;
 
-    fn v16(&self) -> Result<Self::V16, Error> {
+    fn v16(&self, _: i32) -> Result<Self::V16, Error> {
         Ok(g16::GetInstalledCertificateIdsRequest {
             certificate_type: self.certificate_type.unwrap_or(CertificateKind::CsmsRoot).v16()?,
         })

@@ -9,9 +9,9 @@ use rustls::pki_types::pem::PemObject;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::Error;
 use super::get_installed_certificates::CertificateKind;
 use super::message::{Message, invalid};
-use super::{CommandReply, Error};
 use crate::ocpp::v16::install_certificate as i16;
 
 /// The PEM length both versions allow.
@@ -48,7 +48,7 @@ impl Message for InstallCertificateBody {
     type V16 = i16::InstallCertificateRequest;
     type V201 = i201::InstallCertificateRequest;
 
-    fn v16(&self) -> Result<Self::V16, Error> {
+    fn v16(&self, _: i32) -> Result<Self::V16, Error> {
         Ok(i16::InstallCertificateRequest {
             certificate_type: self.certificate_type.v16()?,
             certificate: self.certificate()?,
@@ -72,11 +72,5 @@ impl Message for InstallCertificateBody {
             certificate_type,
             certificate: self.certificate()?,
         })
-    }
-}
-
-impl From<i16::InstallCertificateResponse> for CommandReply {
-    fn from(a: i16::InstallCertificateResponse) -> Self {
-        CommandReply::status(a.status, None)
     }
 }

@@ -15,7 +15,7 @@ use super::{CommandReply, Error};
 use crate::ocpp::OcppVersion;
 use crate::ocpp::v16::{
     certificate_signed as cs16, delete_certificate as d16, extended_trigger_message as et16,
-    get_installed_certificate_ids as g16, install_certificate as i16,
+    get_installed_certificate_ids as g16, get_log as l16, install_certificate as i16, signed_update_firmware as s16,
 };
 
 /// One remote command in both versions: the typed request it becomes in each.
@@ -23,8 +23,9 @@ pub trait Message {
     type V16: Call;
     type V201: Call;
 
-    /// The 1.6 request, or why this body cannot be sent to a 1.6 charger.
-    fn v16(&self) -> Result<Self::V16, Error>;
+    /// The 1.6 request, or why this body cannot be sent to a 1.6 charger; `request_id` is for
+    /// the security extension's messages that carry one (SignedUpdateFirmware, GetLog).
+    fn v16(&self, request_id: i32) -> Result<Self::V16, Error>;
     /// The 2.0.1 request; `request_id` ties the charger's later notifications to the audit row.
     fn v201(&self, request_id: i32) -> Result<Self::V201, Error>;
 }
@@ -105,6 +106,8 @@ calls! {
     m201::install_certificate::InstallCertificateRequest => "InstallCertificate",
         m201::install_certificate::InstallCertificateResponse;
     d16::DeleteCertificateRequest => "DeleteCertificate", d16::DeleteCertificateResponse;
+    s16::SignedUpdateFirmwareRequest => "SignedUpdateFirmware", s16::SignedUpdateFirmwareResponse;
+    l16::GetLogRequest => "GetLog", l16::GetLogResponse;
     m201::delete_certificate::DeleteCertificateRequest => "DeleteCertificate",
         m201::delete_certificate::DeleteCertificateResponse;
 }
@@ -115,7 +118,8 @@ status_answers! {
         m16::change_configuration::ChangeConfigurationResponse,
         m16::remote_start_transaction::RemoteStartTransactionResponse,
         m16::remote_stop_transaction::RemoteStopTransactionResponse, m16::clear_cache::ClearCacheResponse,
-        et16::ExtendedTriggerMessageResponse, cs16::CertificateSignedResponse;
+        et16::ExtendedTriggerMessageResponse, cs16::CertificateSignedResponse, i16::InstallCertificateResponse,
+        d16::DeleteCertificateResponse, s16::SignedUpdateFirmwareResponse;
     v201: m201::reset::ResetResponse, m201::unlock_connector::UnlockConnectorResponse,
         m201::update_firmware::UpdateFirmwareResponse, m201::change_availability::ChangeAvailabilityResponse,
         m201::trigger_message::TriggerMessageResponse,
@@ -135,7 +139,7 @@ pub struct Prepared {
 /// The CALL for `msg` in `version`.
 pub fn prepare<M: Message>(msg: &M, version: OcppVersion, request_id: i32) -> Result<Prepared, Error> {
     let (action, payload) = match version {
-        OcppVersion::V16 => (M::V16::ACTION, serde_json::to_value(msg.v16()?)),
+        OcppVersion::V16 => (M::V16::ACTION, serde_json::to_value(msg.v16(request_id)?)),
         OcppVersion::V201 => (M::V201::ACTION, serde_json::to_value(msg.v201(request_id)?)),
     };
     let payload = payload.map_err(|e| Error::Internal(format!("{action}: {e}")))?;

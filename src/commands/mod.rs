@@ -16,6 +16,7 @@ mod error;
 mod firmware;
 mod get_configuration;
 mod get_installed_certificates;
+mod get_log;
 mod install_certificate;
 mod message;
 pub mod password;
@@ -40,9 +41,10 @@ pub use clear_cache::ClearCache;
 pub use delete_certificate::DeleteCertificateBody;
 pub use diagnostics::DiagnosticsBody;
 pub use error::Error;
-pub use firmware::FirmwareBody;
+pub use firmware::{FirmwareBody, SignedFirmwareBody};
 pub use get_configuration::GetConfigurationKeys;
 pub use get_installed_certificates::{CertificateKind, CertificateQuery, InstalledCertificate};
+pub use get_log::{LogBody, LogKind};
 pub use install_certificate::InstallCertificateBody;
 pub use message::Prepared;
 pub use password::PasswordBody;
@@ -73,9 +75,11 @@ pub enum Command {
     Reset(ResetBody),
     Unlock(UnlockBody),
     UpdateFirmware(FirmwareBody),
+    SignedFirmware(SignedFirmwareBody),
     Availability(AvailabilityBody),
     Trigger(TriggerBody),
     Diagnostics(DiagnosticsBody),
+    GetLog(LogBody),
     GetConfiguration(GetConfigurationKeys),
     SetConfiguration(ConfigurationBody),
     RemoteStart(RemoteStartBody),
@@ -100,9 +104,11 @@ macro_rules! each_command {
             Command::Reset($b) => $e,
             Command::Unlock($b) => $e,
             Command::UpdateFirmware($b) => $e,
+            Command::SignedFirmware($b) => $e,
             Command::Availability($b) => $e,
             Command::Trigger($b) => $e,
             Command::Diagnostics($b) => $e,
+            Command::GetLog($b) => $e,
             Command::GetConfiguration($b) => $e,
             Command::SetConfiguration($b) => $e,
             Command::RemoteStart($b) => $e,
@@ -128,10 +134,10 @@ impl Command {
         match self {
             Command::Reset(_) => "reset",
             Command::Unlock(_) => "unlock",
-            Command::UpdateFirmware(_) => "firmware",
+            Command::UpdateFirmware(_) | Command::SignedFirmware(_) => "firmware",
             Command::Availability(_) => "availability",
             Command::Trigger(_) => "trigger",
-            Command::Diagnostics(_) => "diagnostics",
+            Command::Diagnostics(_) | Command::GetLog(_) => "diagnostics",
             Command::GetConfiguration(_) => "get_configuration",
             Command::SetConfiguration(_) => "set_configuration",
             Command::RemoteStart(_) => "remote_start",
@@ -187,6 +193,7 @@ impl Command {
             | Command::GetCertificates(_)
             | Command::InstallCertificate(_)
             | Command::DeleteCertificate(_) => Permission::ChargerSecurity,
+            Command::GetLog(b) if b.log_type == LogKind::Security => Permission::ChargerSecurity,
             _ => Permission::RemoteMaintenance,
         }
     }
@@ -206,8 +213,8 @@ impl Command {
 
     fn progress(&self) -> Option<Progress> {
         match self {
-            Command::UpdateFirmware(_) => Some(Progress::Firmware),
-            Command::Diagnostics(_) => Some(Progress::Diagnostics),
+            Command::UpdateFirmware(_) | Command::SignedFirmware(_) => Some(Progress::Firmware),
+            Command::Diagnostics(_) | Command::GetLog(_) => Some(Progress::Diagnostics),
             _ => None,
         }
     }
@@ -279,6 +286,9 @@ pub async fn execute(state: &AppState, p: &Principal, charger_id: &str, cmd: Com
     }
     if let CommandProof::Security(may) = &proof {
         certificate::settle(state, may, &charger, &run.cmd, &result).await;
+    }
+    if let (Ok(reply), Command::UpdateFirmware(_) | Command::SignedFirmware(_)) = (&result, &run.cmd) {
+        firmware::refused_certificate(state, charger_id, reply).await;
     }
     if let (Ok(reply), Command::Password(body)) = (&mut result, &run.cmd) {
         reply.password = body.shown();

@@ -120,7 +120,7 @@ impl Message for PasswordBody {
     type V16 = c16::ChangeConfigurationRequest;
     type V201 = s201::SetVariablesRequest;
 
-    fn v16(&self) -> Result<Self::V16, Error> {
+    fn v16(&self, _: i32) -> Result<Self::V16, Error> {
         // The white paper: the key is sent hex-encoded, the charger decodes it.
         let hex = self.password()?.bytes().map(|b| format!("{b:02X}")).collect();
         Ok(c16::ChangeConfigurationRequest {

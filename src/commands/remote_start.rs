@@ -28,7 +28,7 @@ impl Message for RemoteStartBody {
     type V16 = s16::RemoteStartTransactionRequest;
     type V201 = s201::RequestStartTransactionRequest;
 
-    fn v16(&self) -> Result<Self::V16, Error> {
+    fn v16(&self, _: i32) -> Result<Self::V16, Error> {
         Ok(s16::RemoteStartTransactionRequest {
             connector_id: self.evse_id.map(|c| connector16("evse_id", c)).transpose()?,
             id_tag: self.id_token.clone(),

@@ -38,7 +38,7 @@ impl Message for RemoteStopBody {
     type V16 = s16::RemoteStopTransactionRequest;
     type V201 = s201::RequestStopTransactionRequest;
 
-    fn v16(&self) -> Result<Self::V16, Error> {
+    fn v16(&self, _: i32) -> Result<Self::V16, Error> {
         let transaction_id = match &self.transaction_id {
             TransactionRef::Number(n) => i32::try_from(*n).ok(),
             TransactionRef::Text(s) => s.parse().ok(),

@@ -186,6 +186,10 @@ statuses! {
     crate::ocpp::v16::get_installed_certificate_ids::GetInstalledCertificateStatus { Accepted, NotFound }
     crate::ocpp::v16::install_certificate::InstallCertificateStatus { Accepted, Failed, Rejected }
     crate::ocpp::v16::delete_certificate::DeleteCertificateStatus { Accepted, Failed, NotFound }
+    crate::ocpp::v16::get_log::LogStatus { Accepted, Rejected, AcceptedCanceled }
+    crate::ocpp::v16::signed_update_firmware::UpdateFirmwareStatus {
+        Accepted, Rejected, AcceptedCanceled, InvalidCertificate, RevokedCertificate
+    }
     e201::get_installed_certificate_status_enum_type::GetInstalledCertificateStatusEnumType { Accepted, NotFound }
     e201::install_certificate_status_enum_type::InstallCertificateStatusEnumType { Accepted, Rejected, Failed }
     e201::delete_certificate_status_enum_type::DeleteCertificateStatusEnumType { Accepted, Failed, NotFound }

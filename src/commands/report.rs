@@ -65,7 +65,7 @@ impl Message for BaseReport {
     type V16 = g16::GetConfigurationRequest;
     type V201 = base201::GetBaseReportRequest;
 
-    fn v16(&self) -> Result<Self::V16, Error> {
+    fn v16(&self, _: i32) -> Result<Self::V16, Error> {
         v16(&self.0)
     }
 
@@ -89,7 +89,7 @@ impl Message for SelectiveReport {
     type V16 = g16::GetConfigurationRequest;
     type V201 = report201::GetReportRequest;
 
-    fn v16(&self) -> Result<Self::V16, Error> {
+    fn v16(&self, _: i32) -> Result<Self::V16, Error> {
         v16(&self.0)
     }
 

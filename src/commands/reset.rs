@@ -29,7 +29,7 @@ impl Message for ResetBody {
     type V16 = r16::ResetRequest;
     type V201 = r201::ResetRequest;
 
-    fn v16(&self) -> Result<Self::V16, Error> {
+    fn v16(&self, _: i32) -> Result<Self::V16, Error> {
         let kind = match self.kind {
             ResetKind::Soft => ResetRequestStatus::Soft,
             ResetKind::Hard => ResetRequestStatus::Hard,

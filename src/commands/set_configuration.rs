@@ -22,7 +22,7 @@ impl Message for ConfigurationBody {
     type V16 = c16::ChangeConfigurationRequest;
     type V201 = s201::SetVariablesRequest;
 
-    fn v16(&self) -> Result<Self::V16, Error> {
+    fn v16(&self, _: i32) -> Result<Self::V16, Error> {
         Ok(c16::ChangeConfigurationRequest {
             key: self.key.clone(),
             value: self.value.clone(),

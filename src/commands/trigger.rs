@@ -24,7 +24,7 @@ impl Message for TriggerBody {
     type V16 = t16::TriggerMessageRequest;
     type V201 = t201::TriggerMessageRequest;
 
-    fn v16(&self) -> Result<Self::V16, Error> {
+    fn v16(&self, _: i32) -> Result<Self::V16, Error> {
         let requested_message: MessageTrigger = named("message", &self.message, "TriggerMessage")?;
         let connector_id = self
             .connector_id

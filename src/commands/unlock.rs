@@ -21,7 +21,7 @@ impl Message for UnlockBody {
     type V16 = u16::UnlockConnectorRequest;
     type V201 = u201::UnlockConnectorRequest;
 
-    fn v16(&self) -> Result<Self::V16, Error> {
+    fn v16(&self, _: i32) -> Result<Self::V16, Error> {
         let connector_id = u32::try_from(self.connector_id)
             .ok()
             .filter(|c| *c > 0)

@@ -184,7 +184,7 @@ impl Message for SetVariablesBody {
     type V16 = c16::ChangeConfigurationRequest;
     type V201 = s201::SetVariablesRequest;
 
-    fn v16(&self) -> Result<Self::V16, Error> {
+    fn v16(&self, _: i32) -> Result<Self::V16, Error> {
         check_count(self.items.len(), true)?;
         let setting = &self.items[0];
         Ok(c16::ChangeConfigurationRequest {
@@ -223,7 +223,7 @@ impl Message for GetVariablesBody {
     type V16 = g16::GetConfigurationRequest;
     type V201 = g201::GetVariablesRequest;
 
-    fn v16(&self) -> Result<Self::V16, Error> {
+    fn v16(&self, _: i32) -> Result<Self::V16, Error> {
         check_count(self.items.len(), false)?;
         let keys = self
             .items

@@ -29,6 +29,16 @@ impl Station {
             .record_progress(&session.charger_id, kind, &status, request_id, Utc::now())
             .await?;
         tracing::info!(charger = %session.charger_id, ?kind, %status, "status notification");
+        if kind == Progress::Firmware && status == "InvalidSignature" {
+            // Firmware that fails its signature check may be an attack, not a bad download.
+            tracing::warn!(charger = %session.charger_id, "firmware signature invalid");
+            let event = NewEvent {
+                critical: true,
+                detail: Some(serde_json::json!({ "requestId": request_id })),
+                ..NewEvent::new(EventKind::Security, "InvalidFirmwareSignature", Utc::now())
+            };
+            return self.record(session, vec![event], vec![]).await;
+        }
         self.seen(session).await
     }
 }

@@ -444,12 +444,5 @@ pub async fn firmware(
     Path(id): Path<ChargerId>,
     s: Submitted<FirmwareBody>,
 ) -> PageResult {
-    run(
-        &state,
-        &s.viewer,
-        &id,
-        "Firmware update",
-        Command::UpdateFirmware(s.form),
-    )
-    .await
+    run(&state, &s.viewer, &id, "Firmware update", s.form.into_command()).await
 }

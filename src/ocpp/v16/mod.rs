@@ -1,18 +1,21 @@
 //! OCPP 1.6 (JSON) messages a charge point sends to the central system: the core profile's
 //! from rust-ocpp, and those of the security extension ("Improved security for OCPP 1.6-J"),
 //! which rust-ocpp lacks, one file each here; so are the extension's requests the central
-//! system sends (CertificateSigned, ExtendedTriggerMessage, the certificate management ones),
+//! system sends (CertificateSigned, ExtendedTriggerMessage, the certificate management ones,
+//! SignedUpdateFirmware, GetLog),
 //! which `commands` uses.
 
 pub mod certificate_signed;
 pub mod delete_certificate;
 pub mod extended_trigger_message;
 pub mod get_installed_certificate_ids;
+pub mod get_log;
 pub mod install_certificate;
 pub mod log_status_notification;
 pub mod security_event_notification;
 pub mod sign_certificate;
 pub mod signed_firmware_status_notification;
+pub mod signed_update_firmware;
 
 use log_status_notification::*;
 use rust_ocpp::v1_6::messages::{
