@@ -153,9 +153,16 @@ async fn a_charger_gets_its_certificate_and_then_connects_as_profile_3_with_it()
             .all(|r| r["user_id"].is_null() && r["outcome"] == json!("Accepted"))
     );
 
-    // Profile 3 with the certificate it got; another charger's is refused.
-    let (status, body) = w.admin.patch("/chargers/CA-201", json!({"security_profile": 3})).await;
+    // Profile 3 with the certificate it got (the charger agrees to move); another charger's is
+    // refused.
+    let api = w.admin.clone();
+    let request = tokio::spawn(async move { api.patch("/chargers/CA-201", json!({"security_profile": 3})).await });
+    let accepted = json!({"setVariableResult": [{"attributeStatus": "Accepted",
+        "component": {"name": "SecurityCtrlr"}, "variable": {"name": "SecurityProfile"}}]});
+    answer_next(&mut cp201, accepted).await;
+    let (status, body) = request.await.unwrap();
     assert_eq!(status, 200, "{body}");
+    drop(cp201);
     let wss_addr = w.t.server().ocpp_tls_addr.unwrap();
     let own = connector(&w.server_ca, Some(&issued201));
     let mut ws = wss(wss_addr, &own, "CA-201", None)
@@ -382,4 +389,132 @@ async fn certificates_on_the_charger_are_listed_installed_and_deleted_in_both_ve
     }
     let (_, audit) = w.admin.get("/audit?action=command.delete_certificate").await;
     assert_eq!(audit.as_array().unwrap().len(), 2, "audited: {audit}");
+}
+
+/// Reads frames until a text one comes, as JSON.
+async fn next_text<S>(ws: &mut tokio_tungstenite::WebSocketStream<S>) -> Value
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    use futures_util::StreamExt;
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("a frame in time")
+            .expect("open")
+            .expect("readable");
+        if let tokio_tungstenite::tungstenite::Message::Text(t) = frame {
+            return serde_json::from_str(t.as_str()).unwrap();
+        }
+    }
+}
+
+async fn profile_of(admin: &Api, id: &str) -> (Value, Value) {
+    let (_, c) = admin.get(&format!("/chargers/{id}")).await;
+    (c["security_profile"].clone(), c["security_profile_pending"].clone())
+}
+
+#[tokio::test]
+async fn a_profile_upgrade_from_1_to_2_to_3_never_locks_the_charger_out() {
+    use futures_util::SinkExt;
+    let w = world().await;
+    let wss_addr = w.t.server().ocpp_tls_addr.unwrap();
+    let id = "UP-1";
+    w.t.register(id, PW).await;
+    let mut cp = w.t.charger(id, "1.6", PW).await;
+    cp.call_ok("BootNotification", boot_payload("1.6")).await;
+    let (_, issued) = issue(&w, &mut cp, id, "1.6", id).await;
+    let issued = issued.unwrap();
+    certificate_of(&w.admin, id).await;
+
+    // 1 -> 2: the charger agrees; until it comes back on wss:// the old way still works.
+    let (api, path) = (w.admin.clone(), format!("/chargers/{id}"));
+    let request = tokio::spawn(async move { api.patch(&path, json!({"security_profile": 2})).await });
+    let call = answer_next(&mut cp, json!({"status": "Accepted"})).await;
+    assert_eq!(call[2], json!("ChangeConfiguration"));
+    assert_eq!(call[3], json!({"key": "SecurityProfile", "value": "2"}));
+    let (status, body) = request.await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["security_profile_pending"],
+        json!(2),
+        "the answer says it waits: {body}"
+    );
+    drop(cp);
+    let again = TestCharger::connect(&w.t.ocpp_base(), id, "1.6", Some(PW)).await;
+    assert!(again.is_ok(), "the old profile still admits it before it moved");
+    drop(again);
+    let plain = connector(&w.server_ca, None);
+    let mut ws = wss(wss_addr, &plain, id, Some(PW))
+        .await
+        .expect("profile 2: TLS and the password");
+    assert_eq!(profile_of(&w.admin, id).await, (json!(2), json!(null)));
+    let (_, audit) = w.admin.get("/audit?action=charger.security_profile.adopted").await;
+    assert_eq!(audit.as_array().unwrap().len(), 1, "{audit}");
+    assert_eq!(
+        common::refusal_status(TestCharger::connect(&w.t.ocpp_base(), id, "1.6", Some(PW)).await),
+        401,
+        "back on plain ws:// is a downgrade: refused"
+    );
+
+    // 2 -> 3, asked over the wss:// connection.
+    assert_eq!(boot(&mut ws).await[2]["status"], json!("Accepted"));
+    let (api, path) = (w.admin.clone(), format!("/chargers/{id}"));
+    let request = tokio::spawn(async move { api.patch(&path, json!({"security_profile": 3})).await });
+    let call = next_text(&mut ws).await;
+    assert_eq!(call[3], json!({"key": "SecurityProfile", "value": "3"}), "{call}");
+    ws.send(tokio_tungstenite::tungstenite::Message::text(
+        json!([3, call[1], {"status": "Accepted"}]).to_string(),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(request.await.unwrap().0, 200);
+    drop(ws);
+    assert!(
+        wss(wss_addr, &plain, id, Some(PW)).await.is_ok(),
+        "still profile 2 until it moves"
+    );
+    let own = connector(&w.server_ca, Some(&issued));
+    assert!(
+        wss(wss_addr, &own, id, None).await.is_ok(),
+        "profile 3 with its certificate"
+    );
+    assert_eq!(profile_of(&w.admin, id).await, (json!(3), json!(null)));
+    assert_eq!(
+        wss(wss_addr, &plain, id, Some(PW)).await.err().as_deref(),
+        Some("401"),
+        "the password alone no longer"
+    );
+}
+
+#[tokio::test]
+async fn an_upgrade_the_charger_refuses_or_cannot_meet_changes_nothing() {
+    let w = world().await;
+    w.t.register("UP-NO", PW).await;
+    let mut cp = w.t.charger("UP-NO", "2.0.1", PW).await;
+    cp.call_ok("BootNotification", boot_payload("2.0.1")).await;
+    // Profile 3 without a certificate issued to it: refused before anything is sent.
+    let (status, body) = w.admin.patch("/chargers/UP-NO", json!({"security_profile": 3})).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(cp.recv_within(Duration::from_millis(200)).await.is_none());
+    // The charger says no.
+    let (api, path) = (w.admin.clone(), "/chargers/UP-NO".to_owned());
+    let request = tokio::spawn(async move { api.patch(&path, json!({"security_profile": 2})).await });
+    let refusal = json!({"setVariableResult": [{"attributeStatus": "Rejected",
+        "component": {"name": "SecurityCtrlr"}, "variable": {"name": "SecurityProfile"}}]});
+    let call = answer_next(&mut cp, refusal).await;
+    assert_eq!(
+        call[3]["setVariableData"][0]["variable"]["name"],
+        json!("SecurityProfile"),
+        "{call}"
+    );
+    let (status, body) = request.await.unwrap();
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(profile_of(&w.admin, "UP-NO").await, (json!(null), json!(null)));
+    drop(cp);
+    assert!(
+        TestCharger::connect(&w.t.ocpp_base(), "UP-NO", "2.0.1", Some(PW))
+            .await
+            .is_ok()
+    );
 }

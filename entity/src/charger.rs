@@ -18,6 +18,9 @@ pub struct Model {
     pub password_changed_at: Option<DateTimeUtc>,
     /// 1, 2 or 3; `None` follows `ocpp.security_profile`.
     pub security_profile: Option<i32>,
+    /// A higher profile the charger agreed to move to: its first connection that meets it
+    /// makes it `security_profile`; until then the old one still admits it.
+    pub security_profile_pending: Option<i32>,
     pub ocpp_version: Option<String>,
     pub vendor: Option<String>,
     pub model: Option<String>,

@@ -1,6 +1,7 @@
 //! A charger's security lifecycle: when its password was set, the passwords offered to it that
 //! it has not yet been seen using (any of them is accepted until it is), and the certificate
-//! voltgate's CA issued it (serial, expiry, when a renewal was last asked for).
+//! voltgate's CA issued it (serial, expiry, when a renewal was last asked for), and the
+//! security profile it was asked to move to and has not yet connected on.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -17,6 +18,7 @@ enum Charger {
     CertificateSerial,
     CertificateExpiresAt,
     CertificateRequestedAt,
+    SecurityProfilePending,
 }
 
 #[derive(DeriveIden)]
@@ -38,6 +40,7 @@ impl MigrationTrait for Migration {
             string_null(Charger::CertificateSerial),
             timestamp_with_time_zone_null(Charger::CertificateExpiresAt),
             timestamp_with_time_zone_null(Charger::CertificateRequestedAt),
+            integer_null(Charger::SecurityProfilePending),
         ] {
             manager
                 .alter_table(Table::alter().table(Charger::Table).add_column(column).to_owned())
@@ -78,6 +81,7 @@ impl MigrationTrait for Migration {
             Charger::CertificateSerial,
             Charger::CertificateExpiresAt,
             Charger::CertificateRequestedAt,
+            Charger::SecurityProfilePending,
         ] {
             manager
                 .alter_table(Table::alter().table(Charger::Table).drop_column(column).to_owned())

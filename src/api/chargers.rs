@@ -46,8 +46,9 @@ get_op!(
     "/api/v1/chargers/{id}", "chargers", ChargerId => ChargerOut, |s, p, id| svc::get(s, p, &id)
 );
 update_op!(
-    /// Moves a charger, changes its site or its password.
-    "/api/v1/chargers/{id}", "chargers", ChargerId, ChargerPatch => ChargerOut, |s, p, id, b| svc::update(s, p, &id, b)
+    /// Moves a charger, changes its site, password or security profile (raised via the charger).
+    "/api/v1/chargers/{id}", "chargers", ChargerId, ChargerPatch => ChargerOut,
+    |s, p, id, b| crate::commands::security_profile::update_charger(s, p, &id, b)
 );
 delete_op!(
     /// Deletes a charger and closes its connection.

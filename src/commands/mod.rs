@@ -25,6 +25,7 @@ mod remote_stop;
 mod reply;
 mod report;
 mod reset;
+pub mod security_profile;
 mod set_configuration;
 mod trigger;
 mod unlock;
@@ -95,6 +96,7 @@ pub enum Command {
     GetCertificates(CertificateQuery),
     InstallCertificate(InstallCertificateBody),
     DeleteCertificate(DeleteCertificateBody),
+    SecurityProfile(security_profile::SecurityProfileBody),
 }
 
 /// Runs `$e` with `$b` bound to the command's body, whichever command it is.
@@ -124,6 +126,7 @@ macro_rules! each_command {
             Command::GetCertificates($b) => $e,
             Command::InstallCertificate($b) => $e,
             Command::DeleteCertificate($b) => $e,
+            Command::SecurityProfile($b) => $e,
         }
     };
 }
@@ -152,6 +155,7 @@ impl Command {
             Command::GetCertificates(_) => "get_certificates",
             Command::InstallCertificate(_) => "install_certificate",
             Command::DeleteCertificate(_) => "delete_certificate",
+            Command::SecurityProfile(_) => "security_profile",
         }
     }
 
@@ -192,7 +196,8 @@ impl Command {
             | Command::CertificateSigned(_)
             | Command::GetCertificates(_)
             | Command::InstallCertificate(_)
-            | Command::DeleteCertificate(_) => Permission::ChargerSecurity,
+            | Command::DeleteCertificate(_)
+            | Command::SecurityProfile(_) => Permission::ChargerSecurity,
             Command::GetLog(b) if b.log_type == LogKind::Security => Permission::ChargerSecurity,
             _ => Permission::RemoteMaintenance,
         }
@@ -264,6 +269,7 @@ pub async fn execute(state: &AppState, p: &Principal, charger_id: &str, cmd: Com
     match &mut run.cmd {
         Command::Password(body) => body.choose(version)?,
         Command::RequestCertificate(_) => certificate::check_ca(state)?,
+        Command::SecurityProfile(b) => security_profile::check(state, &charger, b.profile)?,
         _ => {}
     }
     run.cmd.prepare(version, 0)?;
@@ -277,6 +283,12 @@ pub async fn execute(state: &AppState, p: &Principal, charger_id: &str, cmd: Com
                 Err(e) => return Err(run.refused(org.id, e).await),
             }
         }
+        (Command::SecurityProfile(body), CommandProof::Security(may)) => {
+            if let Err(e) = security_profile::stage(state, may, &charger, body).await {
+                return Err(run.refused(org.id, e).await);
+            }
+            None
+        }
         _ => None,
     };
     let audit_id = run.open(org.id).await?;
@@ -286,6 +298,9 @@ pub async fn execute(state: &AppState, p: &Principal, charger_id: &str, cmd: Com
     }
     if let CommandProof::Security(may) = &proof {
         certificate::settle(state, may, &charger, &run.cmd, &result).await;
+        if let Command::SecurityProfile(_) = &run.cmd {
+            security_profile::settle(state, may, &charger, &result).await;
+        }
     }
     if let (Ok(reply), Command::UpdateFirmware(_) | Command::SignedFirmware(_)) = (&result, &run.cmd) {
         firmware::refused_certificate(state, charger_id, reply).await;

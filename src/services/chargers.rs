@@ -62,6 +62,9 @@ pub struct ChargerOut {
     /// Its own security profile (1 Basic auth, 2 TLS + Basic auth, 3 TLS client certificate);
     /// `null` follows the server's `ocpp.security_profile`.
     pub security_profile: Option<i32>,
+    /// A higher profile the charger agreed to and has not yet connected on; until it does,
+    /// its current profile still admits it.
+    pub security_profile_pending: Option<i32>,
     pub last_seen_at: Option<DateTime<Utc>>,
     /// When its password last changed; `null`: not since registration.
     pub password_changed_at: Option<DateTime<Utc>>,
@@ -122,6 +125,16 @@ pub struct ChargerPatch {
     pub security_profile: Option<Option<u8>>,
 }
 
+impl ChargerPatch {
+    /// Whether it changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.organisation_id.is_none()
+            && self.site_id.is_none()
+            && self.password.is_none()
+            && self.security_profile.is_none()
+    }
+}
+
 fn check_profile(profile: Option<u8>) -> Result<()> {
     match profile {
         None | Some(1..=3) => Ok(()),
@@ -159,6 +172,7 @@ fn out(
         diagnostics_status_at: c.diagnostics_status_at,
         registration_status: c.registration_status,
         security_profile: c.security_profile,
+        security_profile_pending: c.security_profile_pending,
         last_seen_at: c.last_seen_at,
         password_changed_at: c.password_changed_at,
         certificate_serial: c.certificate_serial,

@@ -30,6 +30,14 @@ pub struct Transport {
     pub client_cn: Option<String>,
 }
 
+/// One handshake being checked against a security profile.
+struct Attempt<'a> {
+    charger_id: &'a ChargerId,
+    charger: &'a entity::charger::Model,
+    credentials: Option<&'a Credentials>,
+    transport: &'a Transport,
+}
+
 /// A charger allowed to connect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Admission {
@@ -103,39 +111,81 @@ impl Station {
             return Ok(Admission { assigned: false });
         };
         let assigned = charger.organisation_id.is_some();
-        let profile = charger
+        let current = charger
             .security_profile
             .and_then(|p| u8::try_from(p).ok())
             .unwrap_or(self.security_profile);
+        // A profile upgrade in flight: the first connection that meets the new profile makes
+        // it the charger's; until then the old one still admits it (no lock-out).
+        let next = charger.security_profile_pending.and_then(|p| u8::try_from(p).ok());
+        if let Some(next) = next.filter(|n| *n > current) {
+            let attempt = Attempt {
+                charger_id,
+                charger: &charger,
+                credentials: credentials.as_ref(),
+                transport,
+            };
+            if self.meets(next, &attempt, pending_allowed).await.is_ok() {
+                let adopted = self
+                    .store
+                    .adopt_security_profile(charger_id, next)
+                    .await
+                    .map_err(Refusal::Unavailable)?;
+                if adopted {
+                    tracing::info!(charger = %charger_id, profile = next, "charger connected on its new security profile");
+                }
+                return Ok(Admission { assigned });
+            }
+        }
+        let attempt = Attempt {
+            charger_id,
+            charger: &charger,
+            credentials: credentials.as_ref(),
+            transport,
+        };
+        self.meets(current, &attempt, pending_allowed).await.inspect_err(|e| {
+            if matches!(e, Refusal::TlsRequired(_)) {
+                // A charger above profile 1 coming back on plain ws:// is a downgrade attempt.
+                tracing::warn!(charger = %charger_id, profile = current, "refused: no TLS below its security profile");
+            }
+        })?;
+        Ok(Admission { assigned })
+    }
+
+    /// Whether this connection meets security `profile`: 1 HTTP Basic; 2 TLS and HTTP Basic;
+    /// 3 TLS with a client certificate whose CN is the charge point id.
+    async fn meets(&self, profile: u8, attempt: &Attempt<'_>, pending_allowed: bool) -> Result<(), Refusal> {
+        let (charger_id, transport) = (attempt.charger_id, attempt.transport);
         if profile >= 2 && !transport.tls {
             return Err(Refusal::TlsRequired(profile));
         }
         match profile {
-            0 => return Ok(Admission { assigned }),
+            0 => return Ok(()),
             3 => {
                 return match &transport.client_cn {
-                    Some(cn) if cn == charger_id.as_str() => Ok(Admission { assigned }),
+                    Some(cn) if cn == charger_id.as_str() => Ok(()),
                     Some(cn) => Err(Refusal::WrongCertificate(cn.clone())),
                     None => Err(Refusal::MissingCertificate),
                 };
             }
             _ => {}
         }
-        let Some(hash) = charger.password_hash else {
+        let assigned = attempt.charger.organisation_id.is_some();
+        let Some(hash) = attempt.charger.password_hash.clone() else {
             // Still waiting for assignment: it has no password it could know.
             if !assigned && pending_allowed {
-                return Ok(Admission { assigned });
+                return Ok(());
             }
             return Err(Refusal::NoPassword);
         };
-        let Some(credentials) = credentials else {
+        let Some(credentials) = attempt.credentials else {
             return Err(Refusal::MissingCredentials);
         };
         if credentials.username != charger_id.as_str() {
             return Err(Refusal::WrongCredentials);
         }
         if self.password_is(charger_id, &hash, &credentials.password).await {
-            return Ok(Admission { assigned });
+            return Ok(());
         }
         // A rotation in flight: every password offered and not yet used is accepted, so no
         // order of answers, timeouts and reconnects locks the charger out; the first one used
@@ -154,12 +204,12 @@ impl Station {
             }
             if self.store.adopt_password(&offer).await.map_err(Refusal::Unavailable)? {
                 tracing::info!(charger = %charger_id, "charger connected with its new password; the old one no longer works");
-                return Ok(Admission { assigned });
+                return Ok(());
             }
             // Another connection adopted it a moment ago, or the charger refused it meanwhile.
             let now = self.store.charger(charger_id).await.map_err(Refusal::Unavailable)?;
             return match now.and_then(|c| c.password_hash) {
-                Some(current) if current == offer.password_hash => Ok(Admission { assigned }),
+                Some(current) if current == offer.password_hash => Ok(()),
                 _ => Err(Refusal::WrongCredentials),
             };
         }
