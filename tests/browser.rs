@@ -252,7 +252,8 @@ async fn maintenance_resets_its_charger_and_an_operator_issues_a_token_in_a_real
             .text()
             .await
             .unwrap_or_default();
-        if !live.contains("Faulted") {
+        // Empty while the live refresh swaps the table in: not an answer yet.
+        if !live.is_empty() && !live.contains("Faulted") {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

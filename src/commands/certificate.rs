@@ -18,7 +18,6 @@ use utoipa::ToSchema;
 use super::message::Message;
 use super::{Command, CommandReply, Error, ReplyStatus, platform_for};
 use crate::access::{Authorized, cap};
-use crate::cluster::Location;
 use crate::ocpp::v16::{certificate_signed as cs16, extended_trigger_message as et16};
 use crate::state::AppState;
 use crate::station::SigningJob;
@@ -185,22 +184,6 @@ pub async fn renew_due(state: &AppState) -> usize {
             return 0;
         }
     };
-    let mut asked = 0;
-    for c in due {
-        if !matches!(state.fleet.locate(&c.id), Location::Here(_)) {
-            continue;
-        }
-        let Some(platform) = platform_for(state, &c).await else {
-            continue;
-        };
-        let cmd = Command::RequestCertificate(CertificateRequest {});
-        match super::execute(state, &platform, &c.id, cmd).await {
-            Ok(reply) if reply.status == ReplyStatus::Accepted => asked += 1,
-            Ok(reply) => {
-                tracing::warn!(charger = %c.id, status = %reply.status, "charger refused to renew its certificate")
-            }
-            Err(e) => tracing::warn!(charger = %c.id, error = %e, "certificate renewal not asked"),
-        }
-    }
-    asked
+    let cmd = || Command::RequestCertificate(CertificateRequest {});
+    super::as_platform_here(state, due, "certificate renewal", cmd).await
 }

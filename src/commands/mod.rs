@@ -323,6 +323,32 @@ async fn platform_for(state: &AppState, c: &charger::Model) -> Option<Principal>
     Some(Principal::system(&root))
 }
 
+/// Sends `cmd()` as the platform to each of `chargers` connected to this node (another node
+/// serves its own; an offline charger waits for its next connection); returns how many took it
+/// (`Accepted`, or 1.6 `RebootRequired`).
+async fn as_platform_here(
+    state: &AppState,
+    chargers: Vec<charger::Model>,
+    what: &str,
+    cmd: impl Fn() -> Command,
+) -> usize {
+    let mut taken = 0;
+    for c in chargers {
+        if !matches!(state.fleet.locate(&c.id), Location::Here(_)) {
+            continue;
+        }
+        let Some(platform) = platform_for(state, &c).await else {
+            continue;
+        };
+        match execute(state, &platform, &c.id, cmd()).await {
+            Ok(reply) if matches!(reply.status, ReplyStatus::Accepted | ReplyStatus::RebootRequired) => taken += 1,
+            Ok(reply) => tracing::warn!(charger = %c.id, status = %reply.status, what, "the charger refused"),
+            Err(e) => tracing::warn!(charger = %c.id, error = %e, what, "not done"),
+        }
+    }
+    taken
+}
+
 /// A value an answer carries, as the device model stores it: a 2.0.1 key is read back into its
 /// address; anything else is a 1.6 key (component `""`).
 fn read_back(key: &str, value: Option<String>, readonly: Option<bool>) -> Option<crate::store::ReportedVariable> {

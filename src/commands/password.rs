@@ -22,9 +22,8 @@ use tokio_util::sync::CancellationToken;
 use utoipa::ToSchema;
 
 use super::message::{Message, invalid};
-use super::{CommandReply, Error, ReplyStatus, platform_for};
+use super::{CommandReply, Error, ReplyStatus};
 use crate::access::{Authorized, cap};
-use crate::cluster::Location;
 use crate::ocpp::OcppVersion;
 use crate::services;
 use crate::state::AppState;
@@ -223,25 +222,6 @@ pub async fn rotate_due(state: &AppState) -> usize {
             return 0;
         }
     };
-    let mut taken = 0;
-    for c in due {
-        // Another node rotates its own chargers; an offline one waits for its next connection.
-        if !matches!(state.fleet.locate(&c.id), Location::Here(_)) {
-            continue;
-        }
-        let Some(platform) = platform_for(state, &c).await else {
-            continue;
-        };
-        let cmd = super::Command::Password(PasswordBody::default());
-        match super::execute(state, &platform, &c.id, cmd).await {
-            Ok(reply) if reply.status == ReplyStatus::Accepted || reply.status == ReplyStatus::RebootRequired => {
-                taken += 1;
-            }
-            Ok(reply) => {
-                tracing::warn!(charger = %c.id, status = %reply.status, "charger refused its scheduled new password")
-            }
-            Err(e) => tracing::warn!(charger = %c.id, error = %e, "scheduled password change failed"),
-        }
-    }
-    taken
+    let cmd = || super::Command::Password(PasswordBody::default());
+    super::as_platform_here(state, due, "scheduled password change", cmd).await
 }

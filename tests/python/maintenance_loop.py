@@ -433,19 +433,23 @@ def main():
     args = ap.parse_args()
 
     setup_logging(args.verbose)
+    return run_checks(run(args), TOTAL_TIMEOUT, "maintenance loop")
 
+
+def run_checks(checks, total_timeout, name):
+    """Runs the coroutine `checks` within `total_timeout`, prints the tally; the exit status."""
     try:
-        asyncio.run(asyncio.wait_for(run(args), TOTAL_TIMEOUT))
+        asyncio.run(asyncio.wait_for(checks, total_timeout))
     except CheckFailed as e:
         print(f"FAIL {e}", flush=True)
         R.failed += 1
     except (asyncio.TimeoutError, TimeoutError):
-        print(f"FAIL timed out after {TOTAL_TIMEOUT}s", flush=True)
+        print(f"FAIL timed out after {total_timeout}s", flush=True)
         R.failed += 1
     except Exception as e:  # noqa: BLE001 - any other failure is a failure too
         print(f"FAIL {type(e).__name__}: {e}", flush=True)
         R.failed += 1
-    print(f"maintenance loop: {R.passed} passed, {R.failed} failed")
+    print(f"{name}: {R.passed} passed, {R.failed} failed")
     return 1 if R.failed else 0
 
 

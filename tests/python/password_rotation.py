@@ -42,7 +42,6 @@ from interop import (
     VENDOR,
     Charger16,
     Charger201,
-    CheckFailed,
     connect,
     lib_call,
     setup_logging,
@@ -197,19 +196,7 @@ def main():
     ap.add_argument("--verbose", action="store_true", help="log every OCPP frame and HTTP call")
     args = ap.parse_args()
     setup_logging(args.verbose)
-    try:
-        asyncio.run(asyncio.wait_for(run(args), TOTAL_TIMEOUT))
-    except CheckFailed as e:
-        print(f"FAIL {e}", flush=True)
-        R.failed += 1
-    except (asyncio.TimeoutError, TimeoutError):
-        print(f"FAIL timed out after {TOTAL_TIMEOUT}s", flush=True)
-        R.failed += 1
-    except Exception as e:  # noqa: BLE001 - any other failure is a failure too
-        print(f"FAIL {type(e).__name__}: {e}", flush=True)
-        R.failed += 1
-    print(f"password rotation: {R.passed} passed, {R.failed} failed")
-    return 1 if R.failed else 0
+    return loop.run_checks(run(args), TOTAL_TIMEOUT, "password rotation")
 
 
 if __name__ == "__main__":

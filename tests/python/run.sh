@@ -3,7 +3,8 @@
 # and an OCPP 2.0.1 charger (interop.py), then send it every charger-initiated
 # action of both versions (every_action.py), play the maintenance loop
 # (a 2.0.1 station and an engineer on the HTTP API, maintenance_loop.py), and
-# rotate a 1.6 and a 2.0.1 charger's password (password_rotation.py).
+# rotate a 1.6 and a 2.0.1 charger's password (password_rotation.py), and take both through
+# certificates, signed firmware and logs (security_lifecycle.py).
 # Usage: tests/python/run.sh PATH_TO_VOLTGATE_BINARY
 set -euo pipefail
 
@@ -53,9 +54,12 @@ export VOLTGATE__DATABASE__URL="sqlite://$TMP/voltgate.db?mode=rwc"
 export VOLTGATE__OCPP__LISTEN="127.0.0.1:$PORT"
 export VOLTGATE__API__LISTEN="127.0.0.1:$PORT2"
 export VOLTGATE__BOOTSTRAP__ADMIN_PASSWORD="interop-admin-pass"
+# voltgate's charger CA, for security_lifecycle.py.
+export VOLTGATE__CA__CERT_FILE="$TMP/charger-ca.pem" VOLTGATE__CA__KEY_FILE="$TMP/charger-ca.key"
 
-echo "== voltgate migrate / charger add"
+echo "== voltgate migrate / ca init / charger add"
 "$BIN" migrate
+"$BIN" ca init
 "$BIN" charger add PY16 --organisation 1 --password py16-secret-password
 "$BIN" charger add PY201 --organisation 1 --password py201-secret-password
 "$BIN" charger add PY16ALL --organisation 1 --password py16all-secret-password
@@ -115,6 +119,10 @@ echo "== maintenance loop (OCPP 2.0.1 station + HTTP API)"
 echo "== password rotation (OCPP 1.6 and 2.0.1 chargers + HTTP API)"
 "$VPY" "$HERE/password_rotation.py" --url "$URL" --api "http://127.0.0.1:$PORT2/api/v1" \
     --admin-user admin --admin-password "$VOLTGATE__BOOTSTRAP__ADMIN_PASSWORD"
+
+echo "== certificates, signed firmware and logs (OCPP 1.6 and 2.0.1 chargers + HTTP API)"
+"$VPY" "$HERE/security_lifecycle.py" --url "$URL" --api "http://127.0.0.1:$PORT2/api/v1" \
+    --admin-password "$VOLTGATE__BOOTSTRAP__ADMIN_PASSWORD" --ca-file "$VOLTGATE__CA__CERT_FILE"
 
 echo "== stopping voltgate"
 kill -TERM "$SERVER_PID"
