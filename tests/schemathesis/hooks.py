@@ -15,6 +15,11 @@ under test:
   (an audit row's `organisation_id` is `null` for platform-level actions): schemathesis sends
   the Python `None` as the text `None` and then flags the 400 as a schema-valid request
   rejected. The same operations with real ids stay under test.
+* PUT /api/v1/users/{id}/memberships naming an organisation id no seeded tree can have (below
+  1 or above 10,000, or not an integer): a grant on an organisation outside the caller's
+  reach is 404 for that organisation, the same answer whether it exists or not, so nothing
+  leaks (docs/api.md "No escalation"); the stateful phase reads that 404 as the user it just
+  created having vanished. tests/access_escalation.rs covers those grants.
 
 run.sh exports ST_RUN_USER_ID and ST_ROOT_ORG_ID.
 """
@@ -48,6 +53,11 @@ def filter_case(context, case):
         return False
     method = case.method.upper()
     path = case.operation.path
+    if method == "PUT" and path == "/api/v1/users/{id}/memberships" and isinstance(case.body, list):
+        for item in case.body:
+            org = _as_path_id(item.get("organisation_id")) if isinstance(item, dict) else None
+            if isinstance(item, dict) and "organisation_id" in item and (org is None or not 1 <= org <= 10_000):
+                return False
     if method != "PATCH" or not isinstance(case.body, dict):
         return True
     target = _as_path_id((case.path_parameters or {}).get("id"))
