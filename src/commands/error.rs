@@ -41,6 +41,15 @@ impl Error {
         }
     }
 
+    /// True when the command surely never reached the charger or the charger said no (so
+    /// nothing it was sent can be in use); false when it may have taken it unanswered.
+    pub(super) fn surely_not_taken(&self) -> bool {
+        matches!(
+            self,
+            Error::ChargerError { .. } | Error::Offline | Error::Busy(_) | Error::NotReady
+        )
+    }
+
     /// The metrics label.
     pub(super) fn outcome(&self) -> &'static str {
         match self {

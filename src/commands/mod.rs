@@ -341,7 +341,7 @@ async fn as_platform_here(
             continue;
         };
         match execute(state, &platform, &c.id, cmd()).await {
-            Ok(reply) if matches!(reply.status, ReplyStatus::Accepted | ReplyStatus::RebootRequired) => taken += 1,
+            Ok(reply) if reply.status.took() => taken += 1,
             Ok(reply) => tracing::warn!(charger = %c.id, status = %reply.status, what, "the charger refused"),
             Err(e) => tracing::warn!(charger = %c.id, error = %e, what, "not done"),
         }

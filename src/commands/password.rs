@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 use utoipa::ToSchema;
 
 use super::message::{Message, invalid};
-use super::{CommandReply, Error, ReplyStatus};
+use super::{CommandReply, Error};
 use crate::access::{Authorized, cap};
 use crate::ocpp::OcppVersion;
 use crate::services;
@@ -167,10 +167,9 @@ pub(super) async fn offer(
 /// so a charger that took it without its answer arriving can still connect).
 pub(super) async fn settle(state: &AppState, offer_id: i64, result: &Result<CommandReply, Error>) {
     let outcome = match result {
-        Ok(reply) if matches!(reply.status, ReplyStatus::Accepted | ReplyStatus::RebootRequired) => {
-            Some(PasswordOfferState::Accepted)
-        }
-        Ok(_) | Err(Error::ChargerError { .. } | Error::Offline | Error::Busy(_) | Error::NotReady) => None,
+        Ok(reply) if reply.status.took() => Some(PasswordOfferState::Accepted),
+        Ok(_) => None,
+        Err(e) if e.surely_not_taken() => None,
         Err(_) => Some(PasswordOfferState::Unanswered),
     };
     let store = &state.store;

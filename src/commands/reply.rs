@@ -137,6 +137,14 @@ impl ReplyStatus {
     }
 }
 
+impl ReplyStatus {
+    /// Whether the charger took what it was sent: `Accepted`, or `RebootRequired` (it applies
+    /// it at its next start).
+    pub fn took(self) -> bool {
+        matches!(self, ReplyStatus::Accepted | ReplyStatus::RebootRequired)
+    }
+}
+
 impl std::fmt::Display for ReplyStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.pad(self.as_str())

@@ -15,7 +15,7 @@ use rust_ocpp::v2_0_1::messages::set_variables as s201;
 use serde::Serialize;
 
 use super::message::Message;
-use super::{Command, CommandReply, Error, ReplyStatus};
+use super::{Command, CommandReply, Error};
 use crate::access::{Authorized, Principal, cap};
 use crate::cluster::Location;
 use crate::services::Error as ServiceError;
@@ -104,9 +104,8 @@ pub(super) async fn settle(
     result: &Result<CommandReply, Error>,
 ) {
     let refused = match result {
-        Ok(reply) => !matches!(reply.status, ReplyStatus::Accepted | ReplyStatus::RebootRequired),
-        Err(Error::ChargerError { .. } | Error::Offline | Error::Busy(_) | Error::NotReady) => true,
-        Err(_) => false,
+        Ok(reply) => !reply.status.took(),
+        Err(e) => e.surely_not_taken(),
     };
     if refused && let Err(e) = state.store.stage_security_profile(may, c, None).await {
         tracing::error!(error = %e, charger = %c.id, "could not end a refused security profile upgrade");
@@ -147,7 +146,7 @@ pub async fn update_charger(
         Command::SecurityProfile(SecurityProfileBody { profile: to }),
     )
     .await?;
-    if !matches!(reply.status, ReplyStatus::Accepted | ReplyStatus::RebootRequired) {
+    if !reply.status.took() {
         return Err(conflict(format!(
             "the charger answered {} to security profile {to}; it stays on {current}",
             reply.status

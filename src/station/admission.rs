@@ -117,14 +117,14 @@ impl Station {
             .unwrap_or(self.security_profile);
         // A profile upgrade in flight: the first connection that meets the new profile makes
         // it the charger's; until then the old one still admits it (no lock-out).
+        let attempt = Attempt {
+            charger_id,
+            charger: &charger,
+            credentials: credentials.as_ref(),
+            transport,
+        };
         let next = charger.security_profile_pending.and_then(|p| u8::try_from(p).ok());
         if let Some(next) = next.filter(|n| *n > current) {
-            let attempt = Attempt {
-                charger_id,
-                charger: &charger,
-                credentials: credentials.as_ref(),
-                transport,
-            };
             if self.meets(next, &attempt, pending_allowed).await.is_ok() {
                 let adopted = self
                     .store
@@ -137,12 +137,6 @@ impl Station {
                 return Ok(Admission { assigned });
             }
         }
-        let attempt = Attempt {
-            charger_id,
-            charger: &charger,
-            credentials: credentials.as_ref(),
-            transport,
-        };
         self.meets(current, &attempt, pending_allowed).await.inspect_err(|e| {
             if matches!(e, Refusal::TlsRequired(_)) {
                 // A charger above profile 1 coming back on plain ws:// is a downgrade attempt.
@@ -171,7 +165,7 @@ impl Station {
             _ => {}
         }
         let assigned = attempt.charger.organisation_id.is_some();
-        let Some(hash) = attempt.charger.password_hash.clone() else {
+        let Some(hash) = attempt.charger.password_hash.as_deref() else {
             // Still waiting for assignment: it has no password it could know.
             if !assigned && pending_allowed {
                 return Ok(());
@@ -184,7 +178,7 @@ impl Station {
         if credentials.username != charger_id.as_str() {
             return Err(Refusal::WrongCredentials);
         }
-        if self.password_is(charger_id, &hash, &credentials.password).await {
+        if self.password_is(charger_id, hash, &credentials.password).await {
             return Ok(());
         }
         // A rotation in flight: every password offered and not yet used is accepted, so no
