@@ -287,6 +287,7 @@ async fn charger(cmd: ChargerCommand, state: AppState) -> anyhow::Result<()> {
                 site_id: None,
                 password,
                 security_profile,
+                local_list: None,
             };
             let charger = services::chargers::create(&state, &admin, input)
                 .await

@@ -92,6 +92,7 @@ impl Server {
         crate::services::housekeeping::spawn(state.clone(), shutdown.clone());
         crate::commands::password::spawn_rotation(state.clone(), shutdown.clone());
         crate::commands::certificate::spawn(state.clone(), shutdown.clone());
+        crate::commands::local_list::spawn(state.clone(), shutdown.clone());
 
         Ok(Self {
             state,

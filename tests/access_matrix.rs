@@ -127,9 +127,12 @@ enum Action {
     RequestCertificate,
     ListChargerCertificates,
     RequestSecurityLog,
+    ReadLocalList,
+    SyncLocalList,
+    ReadTokenSync,
 }
 
-const ALL_ACTIONS: [Action; 46] = [
+const ALL_ACTIONS: [Action; 49] = [
     Action::ReadOrg,
     Action::ListOrgs,
     Action::CreateOrg,
@@ -176,6 +179,9 @@ const ALL_ACTIONS: [Action; 46] = [
     Action::RequestCertificate,
     Action::ListChargerCertificates,
     Action::RequestSecurityLog,
+    Action::ReadLocalList,
+    Action::SyncLocalList,
+    Action::ReadTokenSync,
 ];
 
 /// The resources of one column of the table (A1's or B's).
@@ -329,6 +335,12 @@ async fn perform(api: &Api, action: Action, t: &Target, seq: usize) -> (u16, Val
             let body = json!({"log_type": "security", "location": "https://logs.example/up"});
             api.post(&format!("/chargers/{}/logs", t.charger), body).await
         }
+        ReadLocalList => api.get(&format!("/chargers/{}/local-list", t.charger)).await,
+        SyncLocalList => {
+            api.post(&format!("/chargers/{}/local-list", t.charger), json!({}))
+                .await
+        }
+        ReadTokenSync => api.get(&format!("/id-tokens/{}/sync", t.token)).await,
     }
 }
 
@@ -485,6 +497,26 @@ const MATRIX: &[(&str, Action, u16, u16)] = &[
     (MNT, RequestSecurityLog, 403, 404),
     (FAC, RequestSecurityLog, 409, 404),
     (FLT, RequestSecurityLog, 404, 404),
+
+    // local lists (issue 20): reading follows token read (drivers: read) on a charger the
+    // caller sees | operator yes | support yes | maintenance - | facility - | fleet: not its charger
+    (OP,  ReadLocalList,    200, 404),
+    (SUP, ReadLocalList,    200, 404),
+    (MNT, ReadLocalList,    403, 404),
+    (FAC, ReadLocalList,    403, 404),
+    (FLT, ReadLocalList,    404, 404),
+    // forcing a sync is remote maintenance (the charger is offline: 409 once the gate passed)
+    (OP,  SyncLocalList,    409, 404),
+    (SUP, SyncLocalList,    409, 404),
+    (MNT, SyncLocalList,    409, 404),
+    (FAC, SyncLocalList,    409, 404),
+    (FLT, SyncLocalList,    404, 404),
+    // where a token's latest state has reached: token read
+    (OP,  ReadTokenSync,    200, 404),
+    (SUP, ReadTokenSync,    200, 404),
+    (MNT, ReadTokenSync,    403, 404),
+    (FAC, ReadTokenSync,    403, 404),
+    (FLT, ReadTokenSync,    200, 404),
 
     // sites, chargers: write (register, move, delete) | operator yes | support - | maintenance - | facility yes | fleet -
     // (fleet manager: a private site/charger stays invisible, 404; a home one is visible, 403)

@@ -57,6 +57,7 @@ async fn profiles_2_and_3_over_real_tls_and_https_for_the_api() {
             site_id: None,
             password: Some(PW.into()),
             security_profile: Some(profile),
+            local_list: None,
         };
         voltgate::services::chargers::create(state, &admin, input)
             .await

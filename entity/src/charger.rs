@@ -45,6 +45,8 @@ pub struct Model {
     pub certificate_expires_at: Option<DateTimeUtc>,
     /// When it was last asked for a CSR (renewal is asked at most once a day).
     pub certificate_requested_at: Option<DateTimeUtc>,
+    /// Whether it keeps a local authorisation list; `None` follows its site.
+    pub local_list: Option<bool>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

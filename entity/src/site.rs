@@ -12,6 +12,8 @@ pub struct Model {
     pub name: String,
     pub address: Option<String>,
     pub kind: super::values::SiteKind,
+    /// Chargers here keep a local authorisation list (a charger's own setting overrides it).
+    pub local_list: bool,
     pub created_at: DateTimeUtc,
 }
 

@@ -197,5 +197,31 @@ shown_as_stored!(
     RegistrationStatus,
     TicketStatus,
     EventKind,
-    PasswordOfferState
+    PasswordOfferState,
+    LocalListState
 );
+
+/// Where a charger's local authorisation list stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum LocalListState {
+    /// Changes wait to be sent (the charger may be offline).
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    /// The charger holds the latest list.
+    #[sea_orm(string_value = "synced")]
+    Synced,
+    /// The charger refused or failed the last update (`last_error` says how).
+    #[sea_orm(string_value = "failed")]
+    Failed,
+    /// The list has more entries than the charger can hold; nothing was sent.
+    #[sea_orm(string_value = "too_large")]
+    TooLarge,
+    /// The charger has no local list (1.6 LocalAuthListManagement, 2.0.1 LocalAuthListCtrlr).
+    #[sea_orm(string_value = "unsupported")]
+    Unsupported,
+    /// Neither the charger nor its site uses a local list; one it held was emptied.
+    #[sea_orm(string_value = "off")]
+    Off,
+}

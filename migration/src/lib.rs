@@ -13,6 +13,7 @@ mod m20261202_000008_station_events;
 mod m20261202_000009_device_model;
 mod m20261203_000010_grants_and_messages;
 mod m20261203_000011_charger_security;
+mod m20261204_000012_local_lists;
 mod util;
 
 /// All migrations in order.
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000009_device_model::Migration),
             Box::new(m20261203_000010_grants_and_messages::Migration),
             Box::new(m20261203_000011_charger_security::Migration),
+            Box::new(m20261204_000012_local_lists::Migration),
         ]
     }
 }

@@ -10,6 +10,7 @@ use crate::ocpp::ChargerId;
 use crate::services::charger_events::{self as timeline, EventOut, EventQuery};
 use crate::services::chargers::{self as svc, ChargerOut, ChargerPatch, ChargerQuery, NewCharger};
 use crate::services::device_model::{self, VariableOut, VariableQuery};
+use crate::services::local_lists::{self, LocalListOut};
 use crate::services::messages::{self, MessageOut, MessageQuery};
 use crate::state::AppState;
 
@@ -21,6 +22,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(security_events))
         .routes(routes!(messages))
         .routes(routes!(variables))
+        .routes(routes!(local_list, sync_local_list))
 }
 
 /// Chargers the caller may see, with live state; `faulted` keeps those with (or without) an
@@ -104,4 +106,33 @@ async fn variables(
     Query(q): Query<VariableQuery>,
 ) -> ApiResult<axum::Json<Vec<VariableOut>>> {
     Ok(axum::Json(device_model::variables(&s, &a.principal, &id, &q).await?))
+}
+
+/// The charger's local authorisation list: version, entries, last sync, what is still to be
+/// sent and the last error (drivers: read).
+#[utoipa::path(get, path = "/api/v1/chargers/{id}/local-list", tag = "chargers", params(("id" = ChargerId, Path)), security(("bearer" = [])),
+    responses((status = 200, body = LocalListOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn local_list(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<ChargerId>,
+) -> ApiResult<axum::Json<LocalListOut>> {
+    Ok(axum::Json(local_lists::get(&s, &a.principal, &id).await?))
+}
+
+/// Sends the whole local list again now (GetLocalListVersion, then a Full SendLocalList in as
+/// many parts as the charger's limits need); remote maintenance, audited. A charger on another
+/// node is synced by that node within seconds (the answer then shows it pending).
+#[utoipa::path(post, path = "/api/v1/chargers/{id}/local-list", tag = "commands", params(("id" = ChargerId, Path)), security(("bearer" = [])),
+    responses((status = 200, body = LocalListOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "offline, or a sync is already running", body = ErrorBody),
+        (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
+async fn sync_local_list(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<ChargerId>,
+) -> ApiResult<axum::Json<LocalListOut>> {
+    Ok(axum::Json(
+        crate::commands::local_list::force(&s, &a.principal, &id).await?,
+    ))
 }

@@ -18,6 +18,7 @@ mod get_configuration;
 mod get_installed_certificates;
 mod get_log;
 mod install_certificate;
+pub mod local_list;
 mod message;
 pub mod password;
 mod remote_start;

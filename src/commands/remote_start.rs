@@ -52,7 +52,7 @@ impl Message for RemoteStartBody {
 }
 
 /// The 2.0.1 IdTokenEnumType of a stored kind (they share their names).
-fn id_token_kind(kind: TokenKind) -> IdTokenEnumType {
+pub(super) fn id_token_kind(kind: TokenKind) -> IdTokenEnumType {
     match kind {
         TokenKind::Iso14443 => IdTokenEnumType::ISO14443,
         TokenKind::Iso15693 => IdTokenEnumType::ISO15693,

@@ -159,6 +159,21 @@ impl Registry {
         })
     }
 
+    /// Every charger connected to this node, with its connection.
+    pub fn connected(&self) -> Vec<(String, ConnectionInfo)> {
+        self.connections
+            .iter()
+            .map(|h| {
+                let info = ConnectionInfo {
+                    version: h.version,
+                    connected_at: h.connected_at,
+                    boot_accepted: h.boot.get(),
+                };
+                (h.key().clone(), info)
+            })
+            .collect()
+    }
+
     /// Whether the charger is connected to this node.
     pub fn is_online(&self, charger_id: &str) -> bool {
         self.connections.contains_key(charger_id)

@@ -65,6 +65,8 @@ pub struct ChargerOut {
     /// A higher profile the charger agreed to and has not yet connected on; until it does,
     /// its current profile still admits it.
     pub security_profile_pending: Option<i32>,
+    /// Its own local-list setting; `None` follows its site.
+    pub local_list: Option<bool>,
     pub last_seen_at: Option<DateTime<Utc>>,
     /// When its password last changed; `null`: not since registration.
     pub password_changed_at: Option<DateTime<Utc>>,
@@ -106,6 +108,8 @@ pub struct NewCharger {
     /// refused on plain `ws://`; profile 3 authenticates by client certificate.
     #[schema(minimum = 1, maximum = 3)]
     pub security_profile: Option<u8>,
+    /// Keep a local authorisation list on the charger; omitted follows its site.
+    pub local_list: Option<bool>,
 }
 
 /// `PATCH /api/v1/chargers/{id}`
@@ -123,6 +127,10 @@ pub struct ChargerPatch {
     #[serde(default, deserialize_with = "super::double_option")]
     #[schema(value_type = Option<u8>, minimum = 1, maximum = 3)]
     pub security_profile: Option<Option<u8>>,
+    /// Keep a local authorisation list on the charger; `null` follows its site.
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<bool>)]
+    pub local_list: Option<Option<bool>>,
 }
 
 impl ChargerPatch {
@@ -132,6 +140,7 @@ impl ChargerPatch {
             && self.site_id.is_none()
             && self.password.is_none()
             && self.security_profile.is_none()
+            && self.local_list.is_none()
     }
 }
 
@@ -173,6 +182,7 @@ fn out(
         registration_status: c.registration_status,
         security_profile: c.security_profile,
         security_profile_pending: c.security_profile_pending,
+        local_list: c.local_list,
         last_seen_at: c.last_seen_at,
         password_changed_at: c.password_changed_at,
         certificate_serial: c.certificate_serial,
@@ -386,13 +396,14 @@ pub async fn create(state: &AppState, p: &Principal, input: NewCharger) -> Resul
         site_id: input.site_id,
         password_hash: Some(hash(state, password).await?),
         security_profile: input.security_profile,
+        local_list: input.local_list,
     };
     let c = state
         .store
         .create_charger(&auth, &input.id, fields, adopt.as_ref())
         .await?;
     let request = json!({"id": input.id, "organisation_id": input.organisation_id, "site_id": input.site_id,
-        "security_profile": input.security_profile});
+        "security_profile": input.security_profile, "local_list": input.local_list});
     Audit::new(p, action, target(&c.id, Some(org.id)))
         .request(request)
         .ok(state)
@@ -433,6 +444,7 @@ pub async fn update(state: &AppState, p: &Principal, id: &str, patch: ChargerPat
         site_id,
         password_hash,
         security_profile: patch.security_profile,
+        local_list: patch.local_list,
     };
     let c = state.store.update_charger(&auth, c, changes).await?;
     if patch.security_profile.is_some() {
@@ -440,7 +452,8 @@ pub async fn update(state: &AppState, p: &Principal, id: &str, patch: ChargerPat
         state.fleet.disconnect(&auth, origin(p), id).await;
     }
     let request = json!({"organisation_id": patch.organisation_id, "site_id": patch.site_id,
-        "password_changed": patch.password.is_some(), "security_profile": patch.security_profile});
+        "password_changed": patch.password.is_some(), "security_profile": patch.security_profile,
+        "local_list": patch.local_list});
     Audit::new(p, action, target(id, Some(org.id)))
         .request(request)
         .ok(state)

@@ -15,6 +15,7 @@ pub mod groups;
 pub mod housekeeping;
 pub mod id_tokens;
 pub mod invitations;
+pub mod local_lists;
 pub mod messages;
 pub mod organisations;
 pub mod passwords;

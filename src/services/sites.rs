@@ -19,6 +19,8 @@ pub struct SiteOut {
     pub name: String,
     pub address: Option<String>,
     pub kind: SiteKind,
+    /// Its chargers keep a local authorisation list (unless a charger says otherwise).
+    pub local_list: bool,
 }
 
 impl From<site::Model> for SiteOut {
@@ -29,6 +31,7 @@ impl From<site::Model> for SiteOut {
             name: s.name,
             address: s.address,
             kind: s.kind,
+            local_list: s.local_list,
         }
     }
 }
@@ -43,6 +46,8 @@ pub struct NewSite {
     pub address: Option<String>,
     /// Default `private`.
     pub kind: Option<SiteKind>,
+    /// Default `false`.
+    pub local_list: Option<bool>,
 }
 
 /// `PATCH /api/v1/sites/{id}`
@@ -55,6 +60,7 @@ pub struct SitePatch {
     #[schema(value_type = Option<String>)]
     pub address: Option<Option<String>>,
     pub kind: Option<SiteKind>,
+    pub local_list: Option<bool>,
 }
 
 fn target(s: &site::Model) -> Target {
@@ -124,6 +130,7 @@ pub async fn create(state: &AppState, p: &Principal, input: NewSite) -> Result<S
         name: Some(input.name.trim().to_owned()),
         address: Some(input.address.clone()),
         kind: input.kind,
+        local_list: input.local_list,
     };
     let s = state.store.create_site(&auth, fields).await?;
     Audit::new(p, action, target(&s)).request(json!(input)).ok(state).await;
@@ -139,6 +146,7 @@ pub async fn update(state: &AppState, p: &Principal, id: i32, patch: SitePatch) 
         name: patch.name.clone(),
         address: patch.address.clone(),
         kind: patch.kind,
+        local_list: patch.local_list,
     };
     let s = state.store.update_site(&auth, s, fields).await?;
     Audit::new(p, action, target(&s)).request(json!(patch)).ok(state).await;

@@ -22,8 +22,7 @@ use rust_ocpp::v2_0_1::messages::{authorize as auth201, meter_values as mv201, t
 use super::bounds::{self, Clock};
 use super::{Session, Station, StationError};
 use crate::ocpp::enum_name;
-use crate::store::{NewMeterValue, REFUSED_AT_START, TransactionStart, TransactionUpdate, ancestors_of, root_of};
-use entity::values::{SiteKind, TokenStatus};
+use crate::store::{NewMeterValue, REFUSED_AT_START, TransactionStart, TransactionUpdate};
 
 /// Whether a token may charge here, in version-neutral terms (and as transactions keep it).
 pub(crate) use entity::values::TokenDecision as Decision;
@@ -41,7 +40,7 @@ impl TokenCheck {
         self.token
             .as_ref()
             .and_then(|t| t.group_id)
-            .map(|g| format!("GROUP-{g}"))
+            .map(crate::store::group_token)
     }
 
     fn expiry(&self) -> Option<DateTime<Utc>> {
@@ -202,59 +201,28 @@ impl Station {
         value: &str,
         kind: Option<&IdTokenEnumType>,
     ) -> Result<TokenCheck, StationError> {
-        let invalid = |token| {
-            Ok(TokenCheck {
-                decision: Decision::Invalid,
-                token,
-            })
+        let invalid = TokenCheck {
+            decision: Decision::Invalid,
+            token: None,
         };
         let Some(charger) = self.store.charger(charger_id).await? else {
-            return invalid(None);
+            return Ok(invalid);
         };
-        let Some(org_id) = charger.organisation_id else {
-            return invalid(None);
+        let Some(place) = self.store.place_of(&charger).await? else {
+            return Ok(invalid);
         };
-        let Some(org) = self.store.organisation(org_id).await? else {
-            return invalid(None);
+        let Some(token) = self.store.id_token_by_value(place.root_id, value).await? else {
+            return Ok(invalid);
         };
-        let Some(token) = self.store.id_token_by_value(root_of(&org.path), value).await? else {
-            return invalid(None);
+        let decision = if kind.is_some_and(|k| enum_name(k) != token.kind.to_string()) {
+            Decision::Invalid
+        } else {
+            place.decide(&token, Utc::now())
         };
-        let decide = |decision| {
-            Ok(TokenCheck {
-                decision,
-                token: Some(token.clone()),
-            })
-        };
-        if kind.is_some_and(|k| enum_name(k) != token.kind.to_string()) {
-            return decide(Decision::Invalid);
-        }
-        if token.status == TokenStatus::Blocked {
-            return decide(Decision::Blocked);
-        }
-        if token.expires_at.is_some_and(|at| at <= Utc::now()) {
-            return decide(Decision::Expired);
-        }
-        let site = match charger.site_id {
-            Some(id) => self.store.site(id).await?,
-            None => None,
-        };
-        let public = site.as_ref().is_some_and(|s| s.kind == SiteKind::Public);
-        // The token's organisation must be the charger's or an ancestor of it, unless the
-        // site is public (then any token of the same tree will do).
-        if !public && !ancestors_of(&org.path).contains(&token.organisation_id) {
-            return decide(Decision::Invalid);
-        }
-        if let Some(site) = site.filter(|s| matches!(s.kind, SiteKind::Private | SiteKind::Home)) {
-            let admitted = match token.group_id {
-                Some(g) => self.store.access_rule_exists(site.id, g).await?,
-                None => false,
-            };
-            if !admitted {
-                return decide(Decision::NotAtThisLocation);
-            }
-        }
-        decide(Decision::Accepted)
+        Ok(TokenCheck {
+            decision,
+            token: Some(token),
+        })
     }
 
     async fn store_samples(

@@ -56,7 +56,7 @@ impl Store {
         g: &driver_group::Model,
     ) -> Result<access_rule::Model> {
         auth.ensure(s.organisation_id)?;
-        access_rule::ActiveModel {
+        let rule = access_rule::ActiveModel {
             site_id: Set(s.id),
             group_id: Set(g.id),
             created_at: Set(Utc::now()),
@@ -64,7 +64,9 @@ impl Store {
         }
         .insert(&self.db)
         .await
-        .map_err(|e| conflict_on_unique(e, "this group is already admitted at this site".into()))
+        .map_err(|e| conflict_on_unique(e, "this group is already admitted at this site".into()))?;
+        self.touched_tree_of(s.organisation_id, true).await;
+        Ok(rule)
     }
 
     /// Removes a rule.
@@ -76,6 +78,7 @@ impl Store {
     ) -> Result<()> {
         auth.ensure(s.organisation_id)?;
         access_rule::Entity::delete_by_id(r.id).exec(&self.db).await?;
+        self.touched_tree_of(s.organisation_id, true).await;
         Ok(())
     }
 }

@@ -64,6 +64,7 @@ impl Store {
             site_id,
             password_hash,
             security_profile,
+            local_list,
         } = fields;
         auth.ensure(auth.organisation_id())?;
         let row = charger::ActiveModel {
@@ -72,6 +73,7 @@ impl Store {
             site_id: Set(site_id),
             password_hash: Set(password_hash.clone()),
             security_profile: Set(security_profile.map(i32::from)),
+            local_list: Set(local_list),
             registration_status: Set(RegistrationStatus::Accepted),
             created_at: Set(Utc::now()),
             ..Default::default()
@@ -99,6 +101,7 @@ impl Store {
                     site_id: Set(site_id),
                     password_hash: Set(password_hash),
                     security_profile: Set(security_profile.map(i32::from)),
+                    local_list: Set(local_list),
                     ..Default::default()
                 })
                 .filter(charger::Column::Id.eq(id.as_str()))
@@ -109,6 +112,7 @@ impl Store {
                 return Err(Error::Conflict(format!("charger {id} is already registered")));
             }
         }
+        self.touched_tree_of(auth.organisation_id(), false).await;
         self.charger(id)
             .await?
             .ok_or_else(|| Error::NotFound(format!("charger {id}")))
@@ -122,6 +126,7 @@ impl Store {
         changes: ChargerChanges<'_>,
     ) -> Result<charger::Model> {
         auth.ensure(c.organisation_id.unwrap_or_default())?;
+        let was_in = c.organisation_id;
         let mut active: charger::ActiveModel = c.into();
         if let Some(target) = changes.move_to {
             target.ensure(target.organisation_id())?;
@@ -138,6 +143,10 @@ impl Store {
         if let Some(profile) = changes.security_profile {
             active.security_profile = Set(profile.map(i32::from));
         }
+        let place_changed = changes.move_to.is_some() || changes.site_id.is_some() || changes.local_list.is_some();
+        if let Some(on) = changes.local_list {
+            active.local_list = Set(on);
+        }
         let txn = self.begin_write().await?;
         let updated = active.update(&txn).await?;
         if new_password {
@@ -145,6 +154,11 @@ impl Store {
             super::charger_passwords::withdraw_all(&txn, &updated.id).await?;
         }
         txn.commit().await?;
+        if place_changed {
+            for org in [was_in, updated.organisation_id].into_iter().flatten() {
+                self.touched_tree_of(org, false).await;
+            }
+        }
         Ok(updated)
     }
 
@@ -396,6 +410,8 @@ pub struct ChargerChanges<'a> {
     pub site_id: Option<Option<i32>>,
     pub password_hash: Option<String>,
     pub security_profile: Option<Option<u8>>,
+    /// Whether it keeps a local list (`None` inside: as its site says).
+    pub local_list: Option<Option<bool>>,
 }
 
 /// A new charger's own fields.
@@ -404,4 +420,5 @@ pub struct NewChargerFields {
     pub site_id: Option<i32>,
     pub password_hash: Option<String>,
     pub security_profile: Option<u8>,
+    pub local_list: Option<bool>,
 }

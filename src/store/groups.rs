@@ -55,6 +55,7 @@ impl Store {
     pub async fn delete_group(&self, auth: &Authorized<cap::DriversWrite>, g: &driver_group::Model) -> Result<()> {
         auth.ensure(g.organisation_id)?;
         driver_group::Entity::delete_by_id(g.id).exec(&self.db).await?;
+        self.touched_tree_of(g.organisation_id, true).await;
         Ok(())
     }
 }

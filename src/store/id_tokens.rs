@@ -7,7 +7,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, Quer
 
 use super::organisations::root_of;
 use super::scope::{Page, owned_page};
-use super::{Result, Store, conflict_on_unique};
+use super::{Result, Store, Touch, conflict_on_unique};
 use crate::access::{Authorized, Scope, cap};
 
 /// New or changed id token fields; `None` leaves a field alone.
@@ -71,6 +71,7 @@ impl Store {
         .insert(&self.db)
         .await
         .map_err(|e| conflict_on_unique(e, "this token value cannot be registered here".into()))
+        .inspect(|t| self.touched_token(None, Some(t)))
     }
 
     /// Changes a token.
@@ -81,6 +82,7 @@ impl Store {
         f: TokenFields,
     ) -> Result<id_token::Model> {
         auth.ensure(t.organisation_id)?;
+        let before = t.clone();
         let mut active: id_token::ActiveModel = t.into();
         if let Some(kind) = f.kind {
             active.kind = Set(kind);
@@ -97,13 +99,27 @@ impl Store {
         if let Some(expires) = f.expires_at {
             active.expires_at = Set(expires);
         }
-        Ok(active.update(&self.db).await?)
+        let after = active.update(&self.db).await?;
+        self.touched_token(Some(&before), Some(&after));
+        Ok(after)
     }
 
     /// Deletes a token.
     pub async fn delete_id_token(&self, auth: &Authorized<cap::DriversWrite>, t: &id_token::Model) -> Result<()> {
         auth.ensure(t.organisation_id)?;
         id_token::Entity::delete_by_id(t.id).exec(&self.db).await?;
+        self.touched_token(Some(t), None);
         Ok(())
+    }
+
+    fn touched_token(&self, before: Option<&id_token::Model>, after: Option<&id_token::Model>) {
+        let Some(root_id) = after.or(before).map(|t| t.root_id) else {
+            return;
+        };
+        self.touched(Touch::Token {
+            root_id,
+            before: before.cloned().map(Box::new),
+            after: after.cloned().map(Box::new),
+        });
     }
 }

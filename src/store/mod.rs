@@ -3,6 +3,7 @@
 
 mod accounts;
 mod audit;
+mod authorization;
 mod charger_certificates;
 mod charger_passwords;
 mod chargers;
@@ -15,6 +16,7 @@ mod access_rules;
 mod drivers;
 mod groups;
 mod id_tokens;
+mod local_lists;
 mod scope;
 mod sites;
 mod tariffs;
@@ -25,9 +27,11 @@ mod variables;
 
 pub use accounts::{InvitationPurpose, InvitationState, SCOPE_ENROL_2FA, SCOPE_FULL};
 pub use audit::{AuditEntry, AuditFilter};
+pub use authorization::{ListedToken, Place, SitePlace, group_token};
 pub use chargers::{BootInfo, ChargerChanges, ConnectorStatus, NewChargerFields};
 pub use events::{EventFilter, FaultChange, FaultPlace, NewEvent, Progress};
 pub use id_tokens::TokenFields;
+pub use local_lists::{Touch, keeps_list};
 pub use message_log::{MessageFilter, NewMessage};
 pub use organisations::{ancestors_of, root_of};
 pub use scope::Page;
@@ -97,6 +101,8 @@ pub struct Store {
     group: group_commit::GroupCommit,
     /// Commit times and batch sizes of the batched writers, for `/metrics`.
     writes: crate::metrics::WriteStats,
+    /// Where writes that change local lists are reported.
+    touches: local_lists::Touches,
 }
 
 impl Store {
@@ -121,7 +127,12 @@ impl Store {
         }
         let writes = crate::metrics::WriteStats::default();
         let group = group_commit::GroupCommit::start(db.clone(), writes.clone());
-        Ok(Self { db, group, writes })
+        Ok(Self {
+            db,
+            group,
+            writes,
+            touches: local_lists::Touches::default(),
+        })
     }
 
     /// A transaction that writes. On SQLite it takes the write lock at its first statement (a

@@ -27,6 +27,24 @@ pub fn ancestors_of(path: &str) -> Vec<i32> {
 }
 
 impl Store {
+    /// Reports a change to the tree `org_id` is in (nothing if it is gone); `answers`: it may
+    /// change what Authorize answers, not only where chargers stand.
+    pub(super) async fn touched_tree_of(&self, org_id: i32, answers: bool) {
+        match self.organisation(org_id).await {
+            Ok(Some(org)) => self.touched_tree(root_of(&org.path), answers),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, org_id, "local lists not told of a change"),
+        }
+    }
+
+    /// The roots of every organisation tree.
+    pub async fn root_organisations(&self) -> Result<Vec<organisation::Model>> {
+        Ok(organisation::Entity::find()
+            .filter(organisation::Column::ParentId.is_null())
+            .all(&self.db)
+            .await?)
+    }
+
     /// Creates the root organisation when the tree is empty; returns the root either way.
     pub async fn ensure_root_organisation(&self, name: &str) -> Result<organisation::Model> {
         if let Some(root) = organisation::Entity::find()
@@ -95,10 +113,18 @@ impl Store {
             }
             active.update(&txn).await?;
         }
+        let moved_to = changes.parent.as_ref().map(|m| root_of(&m.new_parent.path));
         if let Some(m) = changes.parent {
             move_subtree(&txn, org, m.new_parent).await?;
         }
         txn.commit().await?;
+        if let Some(root) = moved_to {
+            // Tokens and chargers below it now answer to other ancestors.
+            self.touched_tree(root_of(&org.path), true);
+            if root != root_of(&org.path) {
+                self.touched_tree(root, true);
+            }
+        }
         self.organisation(org.id)
             .await?
             .ok_or_else(|| Error::NotFound(format!("organisation {}", org.id)))

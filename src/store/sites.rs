@@ -17,6 +17,7 @@ pub struct SiteFields {
     pub name: Option<String>,
     pub address: Option<Option<String>>,
     pub kind: Option<SiteKind>,
+    pub local_list: Option<bool>,
 }
 
 impl Store {
@@ -49,6 +50,7 @@ impl Store {
             name: Set(fields.name.unwrap_or_default()),
             address: Set(fields.address.flatten()),
             kind: Set(fields.kind.unwrap_or(SiteKind::Private)),
+            local_list: Set(fields.local_list.unwrap_or(false)),
             created_at: Set(Utc::now()),
             ..Default::default()
         }
@@ -64,6 +66,8 @@ impl Store {
         fields: SiteFields,
     ) -> Result<site::Model> {
         auth.ensure(s.organisation_id)?;
+        let answers_change = fields.kind.is_some_and(|k| k != s.kind);
+        let placement_change = fields.local_list.is_some_and(|on| on != s.local_list);
         let mut active: site::ActiveModel = s.into();
         if let Some(name) = fields.name {
             active.name = Set(name);
@@ -74,7 +78,14 @@ impl Store {
         if let Some(kind) = fields.kind {
             active.kind = Set(kind);
         }
-        Ok(active.update(&self.db).await?)
+        if let Some(on) = fields.local_list {
+            active.local_list = Set(on);
+        }
+        let updated = active.update(&self.db).await?;
+        if answers_change || placement_change {
+            self.touched_tree_of(updated.organisation_id, answers_change).await;
+        }
+        Ok(updated)
     }
 
     /// Deletes a site without chargers.

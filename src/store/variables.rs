@@ -52,6 +52,18 @@ pub struct VariableFilter {
 }
 
 impl Store {
+    /// The `maxLimit` a charger reported for `component.variable` (on any instance), if any.
+    pub async fn variable_max_limit(&self, charger_id: &str, component: &str, variable: &str) -> Result<Option<f64>> {
+        Ok(charger_variable::Entity::find()
+            .filter(charger_variable::Column::ChargerId.eq(charger_id))
+            .filter(charger_variable::Column::Component.eq(component))
+            .filter(charger_variable::Column::Variable.eq(variable))
+            .filter(charger_variable::Column::MaxLimit.is_not_null())
+            .one(&self.db)
+            .await?
+            .and_then(|v| v.max_limit))
+    }
+
     /// The `(component, variable)` names the charger reported write-only: their values are
     /// credentials by the charger's own account (the message log hides them).
     pub async fn write_only_variables(&self, charger_id: &str) -> Result<Vec<(String, String)>> {

@@ -192,6 +192,7 @@ impl TestServer {
             site_id: None,
             password: Some(password.into()),
             security_profile: None,
+            local_list: None,
         };
         voltgate::services::chargers::create(state, &admin, input)
             .await

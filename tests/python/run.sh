@@ -4,7 +4,8 @@
 # action of both versions (every_action.py), play the maintenance loop
 # (a 2.0.1 station and an engineer on the HTTP API, maintenance_loop.py), and
 # rotate a 1.6 and a 2.0.1 charger's password (password_rotation.py), and take both through
-# certificates, signed firmware and logs (security_lifecycle.py).
+# certificates, signed firmware and logs (security_lifecycle.py), and keep their local
+# authorisation lists in step (local_list.py).
 # Usage: tests/python/run.sh PATH_TO_VOLTGATE_BINARY
 set -euo pipefail
 
@@ -123,6 +124,10 @@ echo "== password rotation (OCPP 1.6 and 2.0.1 chargers + HTTP API)"
 echo "== certificates, signed firmware and logs (OCPP 1.6 and 2.0.1 chargers + HTTP API)"
 "$VPY" "$HERE/security_lifecycle.py" --url "$URL" --api "http://127.0.0.1:$PORT2/api/v1" \
     --admin-password "$VOLTGATE__BOOTSTRAP__ADMIN_PASSWORD" --ca-file "$VOLTGATE__CA__CERT_FILE"
+
+echo "== local authorisation lists (OCPP 1.6 and 2.0.1 chargers + HTTP API)"
+"$VPY" "$HERE/local_list.py" --url "$URL" --api "http://127.0.0.1:$PORT2/api/v1" \
+    --admin-password "$VOLTGATE__BOOTSTRAP__ADMIN_PASSWORD"
 
 echo "== stopping voltgate"
 kill -TERM "$SERVER_PID"

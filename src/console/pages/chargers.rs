@@ -19,6 +19,7 @@ use crate::ocpp::ChargerId;
 use crate::services::charger_events::{self, EventQuery};
 use crate::services::chargers;
 use crate::services::device_model::{self, VariableOut, VariableQuery};
+use crate::services::local_lists::{self, LocalListOut};
 use crate::state::AppState;
 
 use super::Paging;
@@ -148,6 +149,10 @@ pub async fn show(
     let maintain = may(&state, &viewer, Permission::RemoteMaintenance, c.organisation_id).await;
     let inspect = may(&state, &viewer, Permission::MessagesRead, c.organisation_id).await;
     let secure = may(&state, &viewer, Permission::ChargerSecurity, c.organisation_id).await;
+    let list = match may(&state, &viewer, Permission::DriversRead, c.organisation_id).await {
+        true => Some(local_lists::get(&state, p, &id).await?),
+        false => None,
+    };
     let here = href(&c.id);
     let body = html! {
         @if inspect { p { a href={ (here) "/messages" } { "OCPP messages (inspector)" } } }
@@ -198,6 +203,7 @@ pub async fn show(
         }
         @if maintain { (maintenance_forms(&viewer, &here)) }
         @if secure { (security_section(&viewer, &here, &c, state.ca.is_some())) }
+        @if let Some(list) = &list { (local_list_section(&viewer, &here, list, maintain)) }
         h2 { "Device model" }
         form.inline method="get" action=(here) {
             label for="model-search" { "Search" }
@@ -346,6 +352,54 @@ fn security_section(viewer: &Viewer, here: &str, c: &chargers::ChargerOut, with_
             }
         }
     }
+}
+
+/// The charger's local authorisation list: whether it keeps one, how far it is in step.
+fn local_list_section(viewer: &Viewer, here: &str, l: &LocalListOut, maintain: bool) -> Markup {
+    html! {
+        h2 { "Local authorisation list" }
+        dl.facts #local-list {
+            dt { "State" } dd { (badge(l.state)) @if !l.enabled { " (neither the charger nor its site keeps one)" } }
+            dt { "Version / entries" } dd { (l.version) " / " (l.entries) }
+            dt { "Still to send" }
+            dd { (l.pending_changes) " entries" @if l.full_sync_pending { " (the whole list)" } }
+            dt { "Last sync" } dd { (when(l.synced_at)) }
+            @if let Some(e) = &l.last_error { dt { "Last error" } dd { (e) } }
+            dt { "Cache" }
+            dd {
+                @if l.clear_cache_pending { "to be cleared (a card it may have cached was blocked)" }
+                @else { "cleared " (when(l.cache_cleared_at)) }
+            }
+        }
+        @if maintain && l.enabled {
+            form method="post" action={ (here) "/local-list" } {
+                (csrf_input(viewer))
+                button #sync-local-list type="submit" { "Send the whole list" }
+            }
+        }
+    }
+}
+
+/// A form with nothing but its CSRF token.
+#[derive(Debug, serde::Deserialize)]
+pub struct NoFields {}
+
+/// `POST /chargers/{id}/local-list`: the whole list sent again.
+pub async fn sync_local_list(
+    State(state): State<AppState>,
+    Path(id): Path<ChargerId>,
+    s: Submitted<NoFields>,
+) -> PageResult {
+    let NoFields {} = s.form;
+    let outcome = commands::local_list::force(&state, &s.viewer.principal, &id)
+        .await
+        .map(|l| format!("Local list: {} (version {}, {} entries)", l.state, l.version, l.entries))
+        .map_err(|e| {
+            let e = ApiError::from(e);
+            let message = format!("Local list sync failed: {}", e.message());
+            ApiError::new(e.status(), "command_failed", message)
+        });
+    super::after_form(&state, outcome, &href(&id))
 }
 
 /// Sends a command and comes back to the charger's page with the charger's answer, or why

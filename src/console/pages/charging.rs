@@ -1,7 +1,7 @@
 //! Charging back office: RFID tokens (with the form to issue one), drivers, the charging log
 //! with its CSV export, and tariffs for the roles that see billing.
 
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use maud::html;
@@ -14,7 +14,7 @@ use crate::console::session::{Submitted, Viewer};
 use crate::console::{PageResult, org_choices};
 use crate::services::id_tokens::{self, TokenIn};
 use crate::services::transactions::{self, TransactionQuery};
-use crate::services::{drivers, tariffs};
+use crate::services::{drivers, local_lists, tariffs};
 use crate::state::AppState;
 use entity::values::{TokenKind, TokenStatus, names};
 
@@ -43,7 +43,7 @@ pub async fn tokens(State(state): State<AppState>, viewer: Viewer, Query(paging)
                 thead { tr { th { "Token" } th { "Kind" } th { "Organisation" } th { "Driver" } th { "Status" } th { "Expires" } } }
                 tbody { @for t in &rows {
                     tr {
-                        td { code { (t.token) } } td { (t.kind) } td { (t.organisation_id) }
+                        td { a href={ "/tokens/" (t.id) } { code { (t.token) } } } td { (t.kind) } td { (t.organisation_id) }
                         td { (or_dash(t.driver_id)) } td { (badge(t.status)) } td { (when(t.expires_at)) }
                     }
                 } }
@@ -69,6 +69,90 @@ pub async fn tokens(State(state): State<AppState>, viewer: Viewer, Query(paging)
         }
     };
     Ok(page(&state, &viewer, "/tokens", "RFID tokens", body))
+}
+
+/// `GET /tokens/{id}`: one token and how far its latest state (a block, say) has reached the
+/// chargers' local lists and caches; block or unblock it where the viewer may.
+pub async fn token(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i32>) -> PageResult {
+    let p = &viewer.principal;
+    let t = id_tokens::get_token(&state, p, id).await?;
+    let sync = local_lists::token_sync(&state, p, id).await?;
+    let writable = match state.store.organisation(t.organisation_id).await {
+        Ok(Some(org)) => p.allows(Permission::DriversWrite, (&org).into()),
+        _ => false,
+    };
+    let body = html! {
+        dl.facts {
+            dt { "Kind" } dd { (t.kind) }
+            dt { "Organisation" } dd { (t.organisation_id) }
+            dt { "Group" } dd { (or_dash(t.group_id)) }
+            dt { "Status" } dd { (badge(t.status)) }
+            dt { "Expires" } dd { (when(t.expires_at)) }
+        }
+        @if writable {
+            form method="post" action={ "/tokens/" (t.id) "/status" } {
+                (csrf_input(&viewer))
+                @if t.status == TokenStatus::Blocked {
+                    input type="hidden" name="status" value="Accepted";
+                    button #unblock type="submit" { "Unblock" }
+                } @else {
+                    input type="hidden" name="status" value="Blocked";
+                    button #block type="submit" { "Block" }
+                    " refused at once online, and on every charger's local list and cache within seconds"
+                }
+            }
+        }
+        h2 { "Where its state has reached" }
+        p #sync-applied { "Local lists holding its latest state: " strong { (sync.applied) } }
+        @if sync.pending.is_empty() { (empty("chargers still waiting")) } @else {
+            table #sync-pending {
+                thead { tr { th { "Charger" } th { "Why not yet" } th { "Last error" } } }
+                tbody { @for c in &sync.pending {
+                    tr {
+                        td { a href=(super::chargers::href(&c.charger_id)) { (c.charger_id) } }
+                        td { (badge(c.reason)) } td { (or_dash(c.last_error.as_deref())) }
+                    }
+                } }
+            }
+        }
+        @if !sync.cache_clear_pending.is_empty() {
+            p #cache-pending {
+                "Still to clear their cache: "
+                @for (i, c) in sync.cache_clear_pending.iter().enumerate() {
+                    @if i > 0 { ", " }
+                    a href=(super::chargers::href(c)) { (c) }
+                }
+            }
+        }
+    };
+    Ok(page(&state, &viewer, "/tokens", &format!("Token {}", t.token), body))
+}
+
+/// The block / unblock form.
+#[derive(Debug, Deserialize)]
+pub struct StatusForm {
+    status: TokenStatus,
+}
+
+/// `POST /tokens/{id}/status`
+pub async fn set_token_status(
+    State(state): State<AppState>,
+    Path(id): Path<i32>,
+    s: Submitted<StatusForm>,
+) -> PageResult {
+    let input = TokenIn {
+        token: None,
+        organisation_id: None,
+        kind: None,
+        driver_id: None,
+        group_id: None,
+        status: Some(s.form.status),
+        expires_at: None,
+    };
+    let outcome = id_tokens::update_token(&state, &s.viewer.principal, id, input)
+        .await
+        .map(|t| format!("Token {} is {} now", t.token, t.status));
+    after_form(&state, outcome, &format!("/tokens/{id}"))
 }
 
 /// `POST /tokens`
