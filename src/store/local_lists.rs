@@ -9,6 +9,7 @@ use std::sync::{Arc, OnceLock};
 use chrono::{DateTime, Utc};
 use entity::values::LocalListState;
 use entity::{charger_local_list as row, id_token, local_list_entry as entry, local_list_place as place};
+use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -266,7 +267,8 @@ impl Store {
             let mut on_conflict = OnConflict::column(row::Column::ChargerId);
             on_conflict
                 .value(row::Column::State, Expr::value(LocalListState::Pending))
-                .value(row::Column::Marks, Expr::col(row::Column::Marks).add(1));
+                // Qualified: inside ON CONFLICT, PostgreSQL would not know which row's it is.
+                .value(row::Column::Marks, Expr::col((row::Entity, row::Column::Marks)).add(1));
             if full {
                 on_conflict.value(row::Column::FullPending, true);
             }
@@ -308,6 +310,15 @@ impl Store {
             .exec(&self.db)
             .await?;
         Ok(())
+    }
+
+    /// Forgets removals every charger at their place has been sent (a charger that comes to a
+    /// place later gets its whole list anyway); returns how many.
+    pub async fn prune_local_list_removals(&self) -> Result<u64> {
+        let sql = "DELETE FROM local_list_entry WHERE status IS NULL AND version <= \
+            (SELECT MIN(c.place_version) FROM charger_local_list c WHERE c.place_id = local_list_entry.place_id)";
+        let done = self.db.execute_unprepared(sql).await?;
+        Ok(done.rows_affected())
     }
 
     /// Tokens whose expiry falls in `(after, until]`: their answers change by themselves.

@@ -140,3 +140,79 @@ async fn closed_sets_are_stored_as_the_text_their_columns_held() {
     assert_eq!(raw.try_get::<String>("", "kind").unwrap(), "home");
     assert_eq!(store.site(home.id).await.unwrap().unwrap().kind, SiteKind::Home);
 }
+
+#[tokio::test]
+async fn a_place_list_keeps_removals_until_every_charger_there_has_them() {
+    use entity::values::{TokenDecision, TokenKind};
+    let store = memory().await;
+    let (system, a, _) = tree(&store).await;
+    let chargers_a = system.authorize::<cap::ChargersWrite>((&a).into()).unwrap();
+    let id = crate::ocpp::ChargerId::parse("LL-1").unwrap();
+    let c = store
+        .create_charger(&chargers_a, &id, NewChargerFields::default(), None)
+        .await
+        .unwrap();
+    let place = store
+        .place_of(&c)
+        .await
+        .unwrap()
+        .expect("an adopted charger has a place");
+    let stored = store.ensure_local_list_place(&place).await.unwrap();
+    let listed = |status| ListedToken {
+        id_token: "CARD".into(),
+        kind: TokenKind::Iso14443,
+        status,
+        expires_at: None,
+        group_id_token: None,
+    };
+    let kind = TokenKind::Iso14443;
+    let v1 = store
+        .apply_local_list_changes(
+            stored.id,
+            vec![("CARD".into(), Some(listed(TokenDecision::Accepted)), kind)],
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((v1.version, v1.entries), (1, 1));
+    let v2 = store
+        .apply_local_list_changes(stored.id, vec![("CARD".into(), None, kind)])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((v2.version, v2.entries), (2, 0));
+    // A charger that has version 1 is sent the removal; the whole list no longer has the card.
+    assert_eq!(store.local_list_changes(stored.id, Some(1)).await.unwrap().len(), 1);
+    assert!(store.local_list_changes(stored.id, None).await.unwrap().is_empty());
+    store
+        .mark_charger_local_lists(&["LL-1".into()], true, false)
+        .await
+        .unwrap();
+    let mut row = store.charger_local_list("LL-1").await.unwrap().unwrap();
+    assert_eq!(row.state, entity::values::LocalListState::Pending);
+    row.place_id = Some(stored.id);
+    row.place_version = 1;
+    store.save_charger_local_list(&row, row.marks, row.state).await.unwrap();
+    assert_eq!(
+        store.prune_local_list_removals().await.unwrap(),
+        0,
+        "LL-1 has not had it yet"
+    );
+    row.place_version = 2;
+    store.save_charger_local_list(&row, row.marks, row.state).await.unwrap();
+    assert_eq!(store.prune_local_list_removals().await.unwrap(), 1);
+    // A mark made while a sync ran survives the sync's save.
+    let read = row.marks;
+    store
+        .mark_charger_local_lists(&["LL-1".into()], false, true)
+        .await
+        .unwrap();
+    row.clear_cache_pending = false;
+    store
+        .save_charger_local_list(&row, read, entity::values::LocalListState::Synced)
+        .await
+        .unwrap();
+    let now = store.charger_local_list("LL-1").await.unwrap().unwrap();
+    assert!(now.clear_cache_pending, "{now:?}");
+    assert_eq!(now.state, entity::values::LocalListState::Pending);
+}

@@ -34,7 +34,8 @@ const TICK: Duration = Duration::from_secs(2);
 const GATHER: Duration = Duration::from_millis(150);
 /// Syncs in flight at once on one node.
 const PARALLEL: usize = 32;
-/// How often tokens that expired by themselves are looked for.
+/// How often tokens that expired by themselves are looked for (and removals every charger
+/// has been sent are forgotten).
 const EXPIRY_EVERY: Duration = Duration::from_secs(30);
 
 /// Starts this node's local-list worker, until `shutdown`.
@@ -90,6 +91,9 @@ async fn run(state: AppState, mut touches: mpsc::UnboundedReceiver<Touch>) {
                         work_off(&state, batch).await;
                     }
                     Err(e) => tracing::warn!(error = %e, "expired tokens not read"),
+                }
+                if let Err(e) = state.store.prune_local_list_removals().await {
+                    tracing::warn!(error = %e, "local-list removals not pruned");
                 }
                 continue;
             }
