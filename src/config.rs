@@ -57,6 +57,9 @@ pub struct Config {
 pub struct DatabaseConfig {
     pub url: String,
     pub max_connections: u32,
+    /// How long a query waits for a connection (the database down, the pool exhausted) before
+    /// it fails: API calls answer 503 `database_unavailable`, chargers a CALLERROR.
+    pub acquire_timeout_s: u64,
 }
 
 impl Default for DatabaseConfig {
@@ -64,6 +67,7 @@ impl Default for DatabaseConfig {
         Self {
             url: "sqlite://voltgate.db?mode=rwc".into(),
             max_connections: 16,
+            acquire_timeout_s: 5,
         }
     }
 }
@@ -512,6 +516,9 @@ impl Config {
         self.ocpp.validate(self.tls.as_ref(), self.api.tls, self.ca.is_some())?;
         if self.database.max_connections == 0 {
             return fail("database.max_connections", "must be at least 1");
+        }
+        if self.database.acquire_timeout_s == 0 {
+            return fail("database.acquire_timeout_s", "must be at least 1");
         }
         if self.bootstrap.root_organisation.trim().is_empty() {
             return fail("bootstrap.root_organisation", "must not be empty");

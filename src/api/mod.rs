@@ -162,6 +162,18 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(invitations::router())
 }
 
+/// `GET /healthz`: `ok`, or 503 `degraded` while the database does not answer (a load
+/// balancer then sends the back office elsewhere; chargers stay connected either way).
+async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if state.store.reachable().await {
+        axum::Json(serde_json::json!({"status": "ok"})).into_response()
+    } else {
+        let body = serde_json::json!({"status": "degraded", "database": "unavailable"});
+        (axum::http::StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response()
+    }
+}
+
 /// `GET /metrics`: Prometheus (OpenMetrics) text. Counts only, no charger ids; keep it on an
 /// internal network like the rest of the API.
 async fn metrics(axum::extract::State(state): axum::extract::State<AppState>) -> axum::response::Response {
@@ -278,10 +290,7 @@ pub fn router(state: AppState, console: Router<AppState>) -> Router {
         )
         .route("/invitations/{token}", get(invitations::page))
         .route("/metrics", get(metrics))
-        .route(
-            "/healthz",
-            get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
-        )
+        .route("/healthz", get(healthz))
         .fallback(|| async { ApiError::no_route() })
         .layer(CatchPanicLayer::custom(panicked))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -129,6 +129,16 @@ impl From<services::Error> for ApiError {
                 "your organisation requires two-factor authentication: enrol at /api/v1/me/2fa first",
             ),
             E::Gone(why) => Self::new(StatusCode::GONE, "invitation_gone", why),
+            E::Database(e) if crate::store::unavailable(&e) => {
+                tracing::warn!(error = %e, "database unavailable");
+                let mut err = Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "database_unavailable",
+                    "the database is unavailable; try again shortly",
+                );
+                err.retry_after_s = Some(5);
+                err
+            }
             E::Database(e) => {
                 tracing::error!(error = %e, "database error");
                 Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")

@@ -66,6 +66,38 @@ pub enum Error {
     Access(#[from] crate::access::AccessError),
 }
 
+/// Whether `e` says the database cannot be reached (down, restarting, every connection busy
+/// past `database.acquire_timeout_s`) rather than that a statement failed: worth a retry.
+pub fn unavailable(e: &DbErr) -> bool {
+    use sea_orm::RuntimeErr::SqlxError;
+    use sea_orm::sqlx;
+    match e {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(SqlxError(s)) | DbErr::Query(SqlxError(s)) => {
+            matches!(
+                s,
+                sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed
+            ) || s
+                .as_database_error()
+                .and_then(|d| d.code())
+                // PostgreSQL shutting down or starting up (admin_shutdown, cannot_connect_now).
+                .is_some_and(|c| matches!(c.as_ref(), "57P01" | "57P02" | "57P03"))
+        }
+        _ => false,
+    }
+}
+
+impl Store {
+    /// Whether the database answers a trivial query within a second (`/healthz`).
+    pub async fn reachable(&self) -> bool {
+        let ping = self.db.execute_unprepared("SELECT 1");
+        matches!(
+            tokio::time::timeout(std::time::Duration::from_secs(1), ping).await,
+            Ok(Ok(_))
+        )
+    }
+}
+
 /// Maps a unique-constraint violation to 409 with `message`; other errors pass through.
 pub(crate) fn conflict_on_unique(err: DbErr, message: String) -> Error {
     match err.sql_err() {
@@ -118,6 +150,8 @@ impl Store {
         let mut options = ConnectOptions::new(config.url.clone());
         options
             .max_connections(config.max_connections)
+            .acquire_timeout(std::time::Duration::from_secs(config.acquire_timeout_s))
+            .connect_timeout(std::time::Duration::from_secs(config.acquire_timeout_s))
             .sqlx_logging(false)
             .map_sqlx_sqlite_opts(|o| o.busy_timeout(SQLITE_BUSY_TIMEOUT));
         let db = Database::connect(options).await?;

@@ -13,6 +13,7 @@ async fn memory() -> Store {
     let config = DatabaseConfig {
         url: "sqlite::memory:".into(),
         max_connections: 1,
+        ..Default::default()
     };
     Store::open(&config).await.expect("in-memory store with migrations")
 }

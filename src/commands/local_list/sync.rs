@@ -45,6 +45,42 @@ impl Link<'_> {
         message::answer::<M>(self.version, answer)
     }
 
+    /// Sends one SendLocalList as list `version` (`whole`: the Full that starts a full sync,
+    /// which `full` says this is part of); `Some` state when the sync stops here.
+    async fn send_part(
+        &self,
+        r: &mut row::Model,
+        version: i32,
+        full: bool,
+        whole: bool,
+        part: &[entity::local_list_entry::Model],
+    ) -> Result<Option<LocalListState>, Error> {
+        let answer = self.call(messages::send(self.version, version, whole, part)).await?;
+        Ok(match messages::read_send(self.version, answer)? {
+            Taken::Accepted => {
+                r.list_version = version;
+                None
+            }
+            // It holds another version than voltgate thought: send it all.
+            Taken::VersionMismatch if !full => {
+                r.full_pending = true;
+                Some(LocalListState::Pending)
+            }
+            Taken::VersionMismatch => {
+                r.last_error = Some("VersionMismatch on a Full update".into());
+                Some(LocalListState::Failed)
+            }
+            Taken::NotSupported => {
+                r.supported = Some(false);
+                Some(LocalListState::Unsupported)
+            }
+            Taken::Failed(why) => {
+                r.last_error = Some(why);
+                Some(LocalListState::Failed)
+            }
+        })
+    }
+
     /// Whether the charger has a local list it uses, and its limits, into `r`; turns the
     /// list on where the charger has one switched off (voltgate was told to use it).
     async fn probe(&self, r: &mut row::Model) -> Result<(), Error> {
@@ -198,8 +234,6 @@ async fn run(
     probe: bool,
     r: &mut row::Model,
 ) -> Result<LocalListState, Error> {
-    let store = &link.state.store;
-    let db = |e| Error::from(services::Error::from(e));
     if r.clear_cache_pending {
         let reply = link.command(&ClearCache).await?;
         if reply.status.took() {
@@ -228,34 +262,34 @@ async fn run(
         r.supported = Some(false);
         return Ok(LocalListState::Unsupported);
     }
-    let mut next = on_charger.max(r.list_version);
-    if !listed {
-        // Whatever it holds of ours would keep authorising offline: empty it.
-        if r.place_id.is_some() || on_charger > 0 {
-            next += 1;
-            match messages::read_send(
-                link.version,
-                link.call(messages::send(link.version, next, true, &[])).await?,
-            )? {
-                Taken::Accepted => r.list_version = next,
-                Taken::NotSupported => r.supported = Some(false),
-                Taken::Failed(why) => {
-                    r.last_error = Some(why);
-                    return Ok(LocalListState::Failed);
-                }
-                Taken::VersionMismatch => {
-                    r.last_error = Some("VersionMismatch on a Full update".into());
-                    return Ok(LocalListState::Failed);
-                }
-            }
-        }
-        r.place_id = None;
-        r.place_version = 0;
-        r.entries = 0;
-        r.full_pending = false;
-        r.last_error = None;
-        return Ok(LocalListState::Off);
+    if listed {
+        return bring_up_to_date(link, c, on_charger, r).await;
     }
+    // Whatever it holds of ours would keep authorising offline: empty it.
+    if r.place_id.is_some() || on_charger > 0 {
+        let next = on_charger.max(r.list_version) + 1;
+        if let Some(stopped) = link.send_part(r, next, true, true, &[]).await? {
+            return Ok(stopped);
+        }
+    }
+    r.place_id = None;
+    r.place_version = 0;
+    r.entries = 0;
+    r.full_pending = false;
+    r.last_error = None;
+    Ok(LocalListState::Off)
+}
+
+/// Sends what the charger, holding list `on_charger`, lacks of its place's list: all of it
+/// (another version than voltgate sent, another place, or asked for) or the changes since.
+async fn bring_up_to_date(
+    link: &Link<'_>,
+    c: &entity::charger::Model,
+    on_charger: i32,
+    r: &mut row::Model,
+) -> Result<LocalListState, Error> {
+    let store = &link.state.store;
+    let db = |e| Error::from(services::Error::from(e));
     let Some(place) = store.place_of(c).await.map_err(db)? else {
         return Ok(LocalListState::Pending);
     };
@@ -285,32 +319,12 @@ async fn run(
         ));
         return Ok(LocalListState::TooLarge);
     }
-    for (i, chunk) in messages::chunks(link.version, &entries, r.items_per_message, r.bytes_per_message)
-        .into_iter()
-        .enumerate()
-    {
+    let mut next = on_charger.max(r.list_version);
+    let parts = messages::chunks(link.version, &entries, r.items_per_message, r.bytes_per_message);
+    for (i, part) in parts.into_iter().enumerate() {
         next += 1;
-        let whole = full && i == 0;
-        let answer = link.call(messages::send(link.version, next, whole, chunk)).await?;
-        match messages::read_send(link.version, answer)? {
-            Taken::Accepted => r.list_version = next,
-            // It holds another version than voltgate thought: send it all.
-            Taken::VersionMismatch if !full => {
-                r.full_pending = true;
-                return Ok(LocalListState::Pending);
-            }
-            Taken::VersionMismatch => {
-                r.last_error = Some("VersionMismatch on a Full update".into());
-                return Ok(LocalListState::Failed);
-            }
-            Taken::NotSupported => {
-                r.supported = Some(false);
-                return Ok(LocalListState::Unsupported);
-            }
-            Taken::Failed(why) => {
-                r.last_error = Some(why);
-                return Ok(LocalListState::Failed);
-            }
+        if let Some(stopped) = link.send_part(r, next, full, full && i == 0, part).await? {
+            return Ok(stopped);
         }
     }
     r.place_id = Some(stored.id);
