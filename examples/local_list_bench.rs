@@ -186,7 +186,8 @@ async fn setup(url: &str, tokens: usize, chargers: usize, sites: usize) -> anyho
 #[derive(Debug, Default, Clone)]
 struct Held {
     version: i64,
-    entries: usize,
+    /// The cards on its list.
+    list: std::collections::HashSet<String>,
     victim: Option<String>,
     /// When the victim became Blocked.
     blocked_at: Option<Instant>,
@@ -268,7 +269,7 @@ fn respond(v16: bool, h: &mut Held, action: &str, p: &Value) -> Value {
             let full = p["updateType"] == "Full";
             let entries = p["localAuthorizationList"].as_array().cloned().unwrap_or_default();
             if full {
-                h.entries = 0;
+                h.list.clear();
                 h.victim = None;
             }
             for e in &entries {
@@ -277,15 +278,13 @@ fn respond(v16: bool, h: &mut Held, action: &str, p: &Value) -> Value {
                 } else {
                     (&e["idToken"]["idToken"], e.get("idTokenInfo"))
                 };
+                let token = token.as_str().unwrap_or_default();
                 let status = info.map(|i| i["status"].as_str().unwrap_or("").to_owned());
-                // Only the victim changes after the first Full; every other entry is new then.
-                let victim = token == VICTIM;
-                match (victim && h.victim.is_some(), status.is_some()) {
-                    (false, true) => h.entries += 1,
-                    (true, false) => h.entries -= 1,
-                    _ => {}
-                }
-                if victim {
+                match &status {
+                    Some(_) => h.list.insert(token.to_owned()),
+                    None => h.list.remove(token),
+                };
+                if token == VICTIM {
                     if status.as_deref() == Some("Blocked") && h.blocked_at.is_none() {
                         h.blocked_at = Some(Instant::now());
                     }
@@ -371,7 +370,10 @@ async fn run(
             let all = shared.lock().unwrap();
             wanted
                 .iter()
-                .filter(|(id, n)| all.get(*id).is_some_and(|h| h.synced_once && h.entries as i64 == **n))
+                .filter(|(id, n)| {
+                    all.get(*id)
+                        .is_some_and(|h| h.synced_once && h.list.len() as i64 == **n)
+                })
                 .count()
         };
         if done == chargers {
@@ -379,6 +381,15 @@ async fn run(
         }
         if Instant::now() > deadline {
             bail!("only {done} of {chargers} chargers hold their whole list");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // And voltgate agrees: nothing left to send anywhere.
+    let pending =
+        "SELECT COUNT(*) FROM charger_local_list WHERE state <> 'synced' OR full_pending OR clear_cache_pending";
+    while count(&db, pending).await? > 0 {
+        if Instant::now() > deadline {
+            bail!("chargers still pending after their lists arrived");
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -176,6 +176,9 @@ pub struct ApiConfig {
     pub public_url: String,
     /// Serve the API over HTTPS with the `[tls]` certificate.
     pub tls: bool,
+    /// How long a client may take to send a request's headers before its connection is
+    /// closed (slow or stuck clients hold nothing for long).
+    pub header_timeout_s: u64,
 }
 
 impl Default for ApiConfig {
@@ -185,6 +188,7 @@ impl Default for ApiConfig {
             token_ttl_s: 86_400,
             public_url: "http://localhost:8080".into(),
             tls: false,
+            header_timeout_s: 10,
         }
     }
 }
@@ -516,6 +520,9 @@ impl Config {
         self.ocpp.validate(self.tls.as_ref(), self.api.tls, self.ca.is_some())?;
         if self.database.max_connections == 0 {
             return fail("database.max_connections", "must be at least 1");
+        }
+        if self.api.header_timeout_s == 0 {
+            return fail("api.header_timeout_s", "must be at least 1");
         }
         if self.database.acquire_timeout_s == 0 {
             return fail("database.acquire_timeout_s", "must be at least 1");

@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cluster::{Cluster, Fleet};
 use crate::config::{Config, redact};
-use crate::http::ClientAddr;
+use crate::http::serve::serve;
 use crate::state::AppState;
 use crate::store::Store;
 use crate::tls::{Tls, TlsListener};
@@ -178,20 +178,12 @@ fn serve_api(
     let router = crate::api::router(state.clone(), crate::console::router());
     // Before routing, so `/api/v1/organisations/3.0` reaches the route for organisation 3.
     let app = tower::Layer::layer(&tower::util::MapRequestLayer::new(crate::api::whole_number_ids), router);
-    let app = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<ClientAddr>(app);
     let scheme = if api_tls.is_some() { "https" } else { "http" };
+    let header_timeout = std::time::Duration::from_secs(state.config.api.header_timeout_s);
     let api_task = tokio::spawn(async move {
-        let stop = async move { shutdown.cancelled().await };
-        let served = match api_tls {
-            Some(tls) => {
-                axum::serve(TlsListener::new(api_listener, tls), app)
-                    .with_graceful_shutdown(stop)
-                    .await
-            }
-            None => axum::serve(api_listener, app).with_graceful_shutdown(stop).await,
-        };
-        if let Err(e) = served {
-            tracing::error!(error = %e, "HTTP API stopped");
+        match api_tls {
+            Some(tls) => serve(TlsListener::new(api_listener, tls), app, header_timeout, shutdown).await,
+            None => serve(api_listener, app, header_timeout, shutdown).await,
         }
     });
     tracing::info!(%api_addr, "HTTP API listening on {scheme}://{api_addr}/api/v1");

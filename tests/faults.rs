@@ -279,3 +279,48 @@ async fn a_postgres_outage_under_load_loses_nothing_acknowledged_and_recovers_by
         refused.len()
     );
 }
+
+/// Slowloris: clients that open connections and never finish their headers hold nothing for
+/// long, and everyone else is served meanwhile.
+#[tokio::test]
+async fn clients_that_never_finish_their_headers_are_cut_off_and_others_served() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let t = TestServer::start_with(|c| c.api.header_timeout_s = 2).await;
+    let addr = t.server().api_addr;
+    let mut slow = Vec::new();
+    for _ in 0..50 {
+        let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: voltgate\r\nX-Slow: ")
+            .await
+            .expect("write");
+        slow.push(s);
+    }
+    let base = format!("http://{addr}");
+    let started = Instant::now();
+    // They dribble a byte now and then, as slowloris does; a normal client is served at once.
+    while started.elapsed() < Duration::from_secs(1) {
+        for s in &mut slow {
+            let _ = s.write_all(b"a").await;
+        }
+        let asked = Instant::now();
+        assert_eq!(health(&base).await.0, 200);
+        assert!(
+            asked.elapsed() < Duration::from_secs(1),
+            "served in {:?}",
+            asked.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let mut cut = 0;
+    for s in &mut slow {
+        let mut buf = [0u8; 256];
+        match tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf)).await {
+            // Closed (0), or a 408 and then closed: either way the connection is done.
+            Ok(Ok(_)) | Ok(Err(_)) => cut += 1,
+            Err(_) => {}
+        }
+    }
+    assert_eq!(cut, 50, "every stalled connection is closed after the header timeout");
+    assert!(started.elapsed() < Duration::from_secs(8));
+    assert_eq!(health(&base).await.0, 200);
+}

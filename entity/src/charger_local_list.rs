@@ -29,7 +29,8 @@ pub struct Model {
     /// A token it may have cached was blocked or removed: it is to clear its cache.
     pub clear_cache_pending: bool,
     pub cache_cleared_at: Option<DateTimeUtc>,
-    /// Raised by every mark, so a sync that ran meanwhile does not clear a newer one.
+    /// Raised by every mark (full list, cache clear), so a sync that ran meanwhile does not
+    /// clear a newer one.
     pub marks: i32,
 }
 

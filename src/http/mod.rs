@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod extract;
+pub mod serve;
 
 pub use error::{ApiError, ApiResult, ErrorBody};
 pub use extract::ClientAddr;

@@ -192,7 +192,6 @@ impl Store {
         let updated = active.update(&txn).await?;
         row::Entity::update_many()
             .col_expr(row::Column::State, Expr::value(LocalListState::Pending))
-            .col_expr(row::Column::Marks, Expr::col(row::Column::Marks).add(1))
             .filter(row::Column::PlaceId.eq(place_id))
             .exec(&txn)
             .await?;
@@ -284,7 +283,8 @@ impl Store {
     }
 
     /// Saves what a sync of `r` learnt and sent. Its pending marks are cleared (and `state`
-    /// kept) only if nothing marked the charger again while it ran; otherwise it stays pending.
+    /// kept) only if nothing marked the charger again while it ran (a move, a cache clear);
+    /// a charger whose place changed meanwhile stays pending for the difference.
     pub async fn save_charger_local_list(&self, r: &row::Model, read_marks: i32, state: LocalListState) -> Result<()> {
         row::Entity::update_many()
             .col_expr(row::Column::PlaceId, Expr::value(r.place_id))
@@ -307,6 +307,15 @@ impl Store {
             .col_expr(row::Column::ClearCachePending, Expr::value(r.clear_cache_pending))
             .filter(row::Column::ChargerId.eq(r.charger_id.as_str()))
             .filter(row::Column::Marks.eq(read_marks))
+            .exec(&self.db)
+            .await?;
+        // The place may have changed while the charger was being sent the version it read.
+        let now_at = Expr::cust("(SELECT version FROM local_list_place WHERE id = charger_local_list.place_id)");
+        row::Entity::update_many()
+            .col_expr(row::Column::State, Expr::value(LocalListState::Pending))
+            .filter(row::Column::ChargerId.eq(r.charger_id.as_str()))
+            .filter(row::Column::State.eq(LocalListState::Synced))
+            .filter(Expr::col(row::Column::PlaceVersion).lt(now_at))
             .exec(&self.db)
             .await?;
         Ok(())

@@ -328,7 +328,9 @@ async fn bring_up_to_date(
         }
     }
     r.place_id = Some(stored.id);
-    r.place_version = stored.version;
+    // The list as read may be newer than the place row read before it: an entry carries the
+    // version it changed in, and every change of a version commits at once.
+    r.place_version = entries.iter().map(|e| e.version).fold(stored.version, i32::max);
     r.entries = stored.entries;
     r.full_pending = false;
     r.synced_at = Some(Utc::now());
