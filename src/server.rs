@@ -42,6 +42,14 @@ impl Server {
         crate::services::auth::bootstrap(&store, &config)
             .await
             .context("bootstrapping the root organisation and admin")?;
+        if config.cluster.nats_url.is_none() {
+            // Alone and not serving yet, nothing can be waiting for an answer: a command still
+            // `pending` was cut off by this node's last stop (a crash, kill -9).
+            let left = store.interrupt_pending_commands(chrono::Utc::now()).await?;
+            if left > 0 {
+                tracing::warn!(commands = left, "commands the last run left pending marked interrupted");
+            }
+        }
 
         let listener =
             listen(config.ocpp.listen).with_context(|| format!("binding ocpp.listen {}", config.ocpp.listen))?;

@@ -324,3 +324,101 @@ async fn clients_that_never_finish_their_headers_are_cut_off_and_others_served()
     assert!(started.elapsed() < Duration::from_secs(8));
     assert_eq!(health(&base).await.0, 200);
 }
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// `voltgate serve` as its own process on `ports`, over the SQLite file `db`.
+fn serve(db: &str, ports: (u16, u16)) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_voltgate"))
+        .current_dir(std::env::temp_dir())
+        .arg("serve")
+        .env("VOLTGATE__DATABASE__URL", db)
+        .env("VOLTGATE__OCPP__LISTEN", format!("127.0.0.1:{}", ports.0))
+        .env("VOLTGATE__API__LISTEN", format!("127.0.0.1:{}", ports.1))
+        .env("VOLTGATE__BOOTSTRAP__ADMIN_PASSWORD", common::ADMIN_PASSWORD)
+        .env("VOLTGATE__OCPP__CALL_TIMEOUT_S", "60")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start voltgate serve")
+}
+
+async fn listening(port: u16) {
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("nothing listens on {port}");
+}
+
+async fn outcome_of_resets(db: &str) -> Vec<String> {
+    let conn = sea_orm::Database::connect(db).await.expect("open the database");
+    let rows = conn
+        .query_all(Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT outcome FROM audit WHERE action = 'command.reset' ORDER BY id".to_owned(),
+        ))
+        .await
+        .expect("audit rows");
+    rows.iter()
+        .map(|r| r.try_get_by_index::<String>(0).expect("outcome"))
+        .collect()
+}
+
+/// kill -9 of a node waiting for a charger's answer: the command's audit row does not stay
+/// `pending` for ever; the next start marks it `interrupted`.
+#[tokio::test]
+async fn a_node_killed_with_a_command_in_flight_leaves_it_interrupted_not_pending() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("v.db").display());
+    let add = Command::new(env!("CARGO_BIN_EXE_voltgate"))
+        .current_dir(std::env::temp_dir())
+        .args(["charger", "add", "KILLED", "--organisation", "1", "--password", PW])
+        .env("VOLTGATE__DATABASE__URL", &db)
+        .env("VOLTGATE__BOOTSTRAP__ADMIN_PASSWORD", common::ADMIN_PASSWORD)
+        .output()
+        .expect("charger add");
+    assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));
+    let ports = (free_port(), free_port());
+    let mut node = serve(&db, ports);
+    listening(ports.0).await;
+    listening(ports.1).await;
+    let mut cp = TestCharger::connect(&format!("ws://127.0.0.1:{}/ocpp", ports.0), "KILLED", "1.6", Some(PW))
+        .await
+        .expect("the charger connects");
+    cp.call_ok("BootNotification", boot_payload("1.6")).await;
+    let mut api = common::Api {
+        client: reqwest::Client::new(),
+        base: format!("http://127.0.0.1:{}/api/v1", ports.1),
+        token: None,
+    };
+    let (status, login) = api
+        .post(
+            "/login",
+            json!({"username": "admin", "password": common::ADMIN_PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, 200, "{login}");
+    api.token = login["token"].as_str().map(str::to_owned);
+    let reset = tokio::spawn(async move { api.post("/chargers/KILLED/reset", json!({"type": "soft"})).await });
+    // The charger gets the CALL and never answers: the command is in flight.
+    let call = cp.recv().await;
+    assert_eq!(call[2], json!("Reset"), "{call}");
+    assert_eq!(outcome_of_resets(&db).await, ["pending"]);
+    node.kill().expect("kill -9");
+    node.wait().expect("the node is gone");
+    let _ = reset.await;
+    let mut node = serve(&db, ports);
+    listening(ports.1).await;
+    assert_eq!(outcome_of_resets(&db).await, ["interrupted"]);
+    node.kill().expect("stop");
+    let _ = node.wait();
+}

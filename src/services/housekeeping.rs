@@ -1,6 +1,8 @@
-//! What a node does by itself on a clock: audit the memberships whose window has ended, and
-//! prune the message log. Both are safe to run on every node of a cluster at once (the
-//! expiry claim is a conditional update; a prune deletes what any node would).
+//! What a node does by itself on a clock: audit the memberships whose window has ended, prune
+//! the message log, and close the audit rows of commands a stopped node left `pending`. All
+//! are safe to run on every node of a cluster at once (the expiry claim is a conditional
+//! update; a prune deletes what any node would; a command is only closed once no node can
+//! still be waiting for its answer).
 
 use std::time::Duration;
 
@@ -24,7 +26,10 @@ pub fn spawn(state: AppState, shutdown: CancellationToken) -> JoinHandle<()> {
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => return,
-                _ = expiry.tick() => audit_ended_memberships(&state).await,
+                _ = expiry.tick() => {
+                    audit_ended_memberships(&state).await;
+                    interrupt_leftovers(&state).await;
+                }
                 _ = prune.tick() => prune_message_log(&state).await,
             }
         }
@@ -53,6 +58,21 @@ pub async fn audit_ended_memberships(state: &AppState) {
         if let Err(e) = state.store.record_audit(entry).await {
             tracing::warn!(error = %e, membership = m.id, "membership expiry not audited");
         }
+    }
+}
+
+/// Marks `interrupted` the commands still `pending` that no node can be waiting for any more
+/// (older than the call timeout and a minute).
+pub async fn interrupt_leftovers(state: &AppState) {
+    let waited = i64::try_from(state.config.ocpp.call_timeout_s).unwrap_or(i64::MAX / 2_000) + 60;
+    let cutoff = chrono::Utc::now() - chrono::Duration::seconds(waited);
+    match state.store.interrupt_pending_commands(cutoff).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(
+            commands = n,
+            "commands left pending by a stopped node marked interrupted"
+        ),
+        Err(e) => tracing::warn!(error = %e, "pending commands not checked"),
     }
 }
 

@@ -68,6 +68,23 @@ impl Store {
             .and_then(|request| request.get("id_token")?.as_str().map(str::to_owned)))
     }
 
+    /// Marks commands still `pending` that started before `cutoff` as `interrupted`: the node
+    /// that sent them stopped (or was killed) before the charger's answer came back. Returns
+    /// how many.
+    pub async fn interrupt_pending_commands(&self, cutoff: chrono::DateTime<chrono::Utc>) -> Result<u64> {
+        let done = audit::Entity::update_many()
+            .set(audit::ActiveModel {
+                outcome: Set("interrupted".to_owned()),
+                detail: Set(Some("the node stopped before the charger answered".to_owned())),
+                ..Default::default()
+            })
+            .filter(audit::Column::Outcome.eq("pending"))
+            .filter(audit::Column::At.lt(cutoff))
+            .exec(&self.db)
+            .await?;
+        Ok(done.rows_affected)
+    }
+
     /// Sets the outcome of a row written as `pending` (a command's answer).
     pub async fn finish_audit(&self, id: i64, outcome: &str, detail: Option<String>) -> Result<()> {
         audit::Entity::update_many()

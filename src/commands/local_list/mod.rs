@@ -160,15 +160,16 @@ async fn sync_due(state: &AppState, limit: &Arc<Semaphore>, checked: &mut HashMa
         }
     }
     for (id, probe) in due {
+        // A charger whose sync is still running is left to it.
+        let Some(slot) = state.commands.acquire_owned(&id, "local_list") else {
+            continue;
+        };
         let Ok(permit) = Arc::clone(limit).acquire_owned().await else {
             return;
         };
         let state = state.clone();
         tokio::spawn(async move {
-            let _permit = permit;
-            let Some(_slot) = state.commands.acquire(&id, "local_list") else {
-                return;
-            };
+            let (_slot, _permit) = (slot, permit);
             if let Err(e) = sync::charger(&state, &id, probe).await {
                 tracing::warn!(charger = %id, error = %e, "local list not synced");
             }
