@@ -304,6 +304,15 @@ fn respond(v16: bool, h: &mut Held, action: &str, p: &Value) -> Value {
     }
 }
 
+/// SendLocalList and ClearCache messages the chargers got so far.
+fn totals(shared: &Shared) -> (usize, usize) {
+    let all = shared.lock().unwrap();
+    (
+        all.values().map(|h| h.sends).sum(),
+        all.values().map(|h| h.clears).sum(),
+    )
+}
+
 fn cpu_s(pid: Option<u32>) -> Option<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid?)).ok()?;
     let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
@@ -403,13 +412,7 @@ async fn run(
             .map(|(id, _)| id.clone())
             .collect()
     };
-    let (sends_before, clears_before) = {
-        let all = shared.lock().unwrap();
-        (
-            all.values().map(|h| h.sends).sum::<usize>(),
-            all.values().map(|h| h.clears).sum::<usize>(),
-        )
-    };
+    let (sends_before, clears_before) = totals(&shared);
     let audit_before = count(&db, "SELECT COUNT(*) FROM audit").await?;
 
     // Block the card through the API, as an operator would.
@@ -466,13 +469,7 @@ async fn run(
     tokio::time::sleep(Duration::from_millis(500)).await;
     let cpu_block = cpu_s(server_pid).zip(cpu_before).map(|(b, a)| b - a);
     latencies.sort();
-    let (sends_after, clears_after) = {
-        let all = shared.lock().unwrap();
-        (
-            all.values().map(|h| h.sends).sum::<usize>(),
-            all.values().map(|h| h.clears).sum::<usize>(),
-        )
-    };
+    let (sends_after, clears_after) = totals(&shared);
     let latest = count(&db, "SELECT MAX(version) FROM local_list_place").await?;
     let entries_written = count(
         &db,

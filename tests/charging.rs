@@ -8,12 +8,6 @@ use serde_json::{Value, json};
 
 const PW: &str = "charger-password-1";
 
-async fn post_id(api: &Api, path: &str, body: Value) -> i64 {
-    let (status, answer) = api.post(path, body.clone()).await;
-    assert_eq!(status, 201, "{path} {body}: {answer}");
-    answer["id"].as_i64().expect("id")
-}
-
 /// Root -> A (private site P with an access rule for group G, public site Q) and Root -> B.
 struct World {
     a: i64,
@@ -23,27 +17,30 @@ struct World {
 }
 
 async fn world(t: &TestServer, admin: &Api) -> World {
-    let a = post_id(admin, "/organisations", json!({"name": "A", "parent_id": 1})).await;
-    let b = post_id(admin, "/organisations", json!({"name": "B", "parent_id": 1})).await;
-    let private_site = post_id(
-        admin,
-        "/sites",
-        json!({"organisation_id": a, "name": "Depot", "kind": "private"}),
-    )
-    .await;
-    let public_site = post_id(
-        admin,
-        "/sites",
-        json!({"organisation_id": a, "name": "Car park", "kind": "public"}),
-    )
-    .await;
-    let staff = post_id(admin, "/driver-groups", json!({"organisation_id": a, "name": "Staff"})).await;
-    post_id(
-        admin,
-        "/access-rules",
-        json!({"site_id": private_site, "group_id": staff}),
-    )
-    .await;
+    let a = admin
+        .create("/organisations", json!({"name": "A", "parent_id": 1}))
+        .await;
+    let b = admin
+        .create("/organisations", json!({"name": "B", "parent_id": 1}))
+        .await;
+    let private_site = admin
+        .create(
+            "/sites",
+            json!({"organisation_id": a, "name": "Depot", "kind": "private"}),
+        )
+        .await;
+    let public_site = admin
+        .create(
+            "/sites",
+            json!({"organisation_id": a, "name": "Car park", "kind": "public"}),
+        )
+        .await;
+    let staff = admin
+        .create("/driver-groups", json!({"organisation_id": a, "name": "Staff"}))
+        .await;
+    admin
+        .create("/access-rules", json!({"site_id": private_site, "group_id": staff}))
+        .await;
     let tokens = [
         json!({"token": "TOK-A", "organisation_id": a}),
         json!({"token": "TOK-STAFF", "organisation_id": a, "group_id": staff, "expires_at": "2099-01-01T00:00:00Z"}),
@@ -52,7 +49,7 @@ async fn world(t: &TestServer, admin: &Api) -> World {
         json!({"token": "TOK-B", "organisation_id": b}),
     ];
     for token in tokens {
-        post_id(admin, "/id-tokens", token).await;
+        admin.create("/id-tokens", token).await;
     }
     let _ = t;
     World {
@@ -279,12 +276,12 @@ async fn a_201_transaction_event_sequence_is_stored_once() {
 }
 
 async fn role_user(t: &TestServer, admin: &Api, name: &str, org: i64, role: &str) -> Api {
-    let id = post_id(
-        admin,
-        "/users",
-        json!({"username": name, "password": "user-password-1", "organisation_id": org}),
-    )
-    .await;
+    let id = admin
+        .create(
+            "/users",
+            json!({"username": name, "password": "user-password-1", "organisation_id": org}),
+        )
+        .await;
     let (status, body) = admin
         .put(
             &format!("/users/{id}/memberships"),
@@ -300,12 +297,12 @@ async fn cost_only_for_billing_roles_and_csv_export() {
     let t = TestServer::start().await;
     let admin = t.admin().await;
     let w = world(&t, &admin).await;
-    post_id(
-        &admin,
-        "/tariffs",
-        json!({"organisation_id": w.a, "price_per_kwh": 0.3, "currency": "EUR"}),
-    )
-    .await;
+    admin
+        .create(
+            "/tariffs",
+            json!({"organisation_id": w.a, "price_per_kwh": 0.3, "currency": "EUR"}),
+        )
+        .await;
     let mut cp = charger(&t, &admin, "CP-COST", w.a, None, "1.6").await;
     let tx = cp
         .call_ok(
@@ -372,18 +369,15 @@ async fn support_gets_the_reduced_view_of_access_rules() {
     let admin = t.admin().await;
     let w = world(&t, &admin).await;
     // The root operator admits a group of B at A's private site.
-    let visitors = post_id(
-        &admin,
-        "/driver-groups",
-        json!({"organisation_id": w.b, "name": "B visitors"}),
-    )
-    .await;
-    post_id(
-        &admin,
-        "/access-rules",
-        json!({"site_id": w.private_site, "group_id": visitors}),
-    )
-    .await;
+    let visitors = admin
+        .create("/driver-groups", json!({"organisation_id": w.b, "name": "B visitors"}))
+        .await;
+    admin
+        .create(
+            "/access-rules",
+            json!({"site_id": w.private_site, "group_id": visitors}),
+        )
+        .await;
 
     let support = role_user(&t, &admin, "sup", w.a, "support").await;
     let (status, rules) = support.get("/access-rules").await;

@@ -353,20 +353,14 @@ async fn bodies_refuse_unknown_fields_naming_them() {
     assert_eq!(status, 200, "{body}");
 }
 
-async fn post_id(api: &Api, path: &str, body: Value) -> i64 {
-    let (status, answer) = api.post(path, body.clone()).await;
-    assert_eq!(status, 201, "{path} {body}: {answer}");
-    answer["id"].as_i64().expect("id")
-}
-
 /// An operator of `org` named `name`, logged in.
 async fn operator(t: &TestServer, admin: &Api, name: &str, org: i64) -> (i64, Api) {
-    let id = post_id(
-        admin,
-        "/users",
-        json!({"username": name, "password": "a long passphrase for tests", "organisation_id": org}),
-    )
-    .await;
+    let id = admin
+        .create(
+            "/users",
+            json!({"username": name, "password": "a long passphrase for tests", "organisation_id": org}),
+        )
+        .await;
     let (status, body) = admin
         .put(
             &format!("/users/{id}/memberships"),
@@ -381,9 +375,15 @@ async fn operator(t: &TestServer, admin: &Api, name: &str, org: i64) -> (i64, Ap
 async fn a_refused_update_changes_nothing() {
     let t = TestServer::start().await;
     let admin = t.admin().await;
-    let a = post_id(&admin, "/organisations", json!({"name": "A", "parent_id": 1})).await;
-    let a1 = post_id(&admin, "/organisations", json!({"name": "A1", "parent_id": a})).await;
-    let b = post_id(&admin, "/organisations", json!({"name": "B", "parent_id": 1})).await;
+    let a = admin
+        .create("/organisations", json!({"name": "A", "parent_id": 1}))
+        .await;
+    let a1 = admin
+        .create("/organisations", json!({"name": "A1", "parent_id": a}))
+        .await;
+    let b = admin
+        .create("/organisations", json!({"name": "B", "parent_id": 1}))
+        .await;
     let (_, op_a) = operator(&t, &admin, "op-a", a).await;
     // Moving A1 to B needs the permission on B: refused, and the rename with it.
     let (status, body) = op_a
@@ -426,16 +426,24 @@ async fn a_refused_update_changes_nothing() {
 async fn an_organisation_that_still_owns_things_answers_409_naming_them() {
     let t = TestServer::start().await;
     let admin = t.admin().await;
-    let a = post_id(&admin, "/organisations", json!({"name": "A", "parent_id": 1})).await;
-    post_id(&admin, "/drivers", json!({"organisation_id": a, "name": "Dana"})).await;
-    post_id(&admin, "/driver-groups", json!({"organisation_id": a, "name": "Staff"})).await;
-    post_id(&admin, "/id-tokens", json!({"organisation_id": a, "token": "CARD-1"})).await;
-    post_id(
-        &admin,
-        "/tariffs",
-        json!({"organisation_id": a, "price_per_kwh": 0.3, "currency": "EUR"}),
-    )
-    .await;
+    let a = admin
+        .create("/organisations", json!({"name": "A", "parent_id": 1}))
+        .await;
+    admin
+        .create("/drivers", json!({"organisation_id": a, "name": "Dana"}))
+        .await;
+    admin
+        .create("/driver-groups", json!({"organisation_id": a, "name": "Staff"}))
+        .await;
+    admin
+        .create("/id-tokens", json!({"organisation_id": a, "token": "CARD-1"}))
+        .await;
+    admin
+        .create(
+            "/tariffs",
+            json!({"organisation_id": a, "price_per_kwh": 0.3, "currency": "EUR"}),
+        )
+        .await;
     let (status, body) = admin.delete(&format!("/organisations/{a}")).await;
     assert_eq!(status, 409, "{body}");
     let message = body["message"].as_str().unwrap_or_default();
@@ -448,7 +456,9 @@ async fn an_organisation_that_still_owns_things_answers_409_naming_them() {
 async fn a_stolen_token_cannot_take_the_account() {
     let t = TestServer::start().await;
     let admin = t.admin().await;
-    let a = post_id(&admin, "/organisations", json!({"name": "A", "parent_id": 1})).await;
+    let a = admin
+        .create("/organisations", json!({"name": "A", "parent_id": 1}))
+        .await;
     let (me, op) = operator(&t, &admin, "victim", a).await;
     let own = format!("/users/{me}");
     let (status, body) = op.patch(&own, json!({"password": "attacker's new passphrase"})).await;
@@ -491,7 +501,9 @@ async fn a_stolen_token_cannot_take_the_account() {
 async fn a_password_change_voids_outstanding_reset_links() {
     let t = TestServer::start().await;
     let admin = t.admin().await;
-    let a = post_id(&admin, "/organisations", json!({"name": "A", "parent_id": 1})).await;
+    let a = admin
+        .create("/organisations", json!({"name": "A", "parent_id": 1}))
+        .await;
     let (me, user) = operator(&t, &admin, "forgetful", a).await;
     let (status, link) = admin.post(&format!("/users/{me}/password-reset"), json!({})).await;
     assert_eq!(status, 201, "{link}");
@@ -518,12 +530,19 @@ async fn a_password_change_voids_outstanding_reset_links() {
 async fn already_exists_says_nothing_about_other_subtrees() {
     let t = TestServer::start().await;
     let admin = t.admin().await;
-    let a = post_id(&admin, "/organisations", json!({"name": "A", "parent_id": 1})).await;
-    let b = post_id(&admin, "/organisations", json!({"name": "B", "parent_id": 1})).await;
+    let a = admin
+        .create("/organisations", json!({"name": "A", "parent_id": 1}))
+        .await;
+    let b = admin
+        .create("/organisations", json!({"name": "B", "parent_id": 1}))
+        .await;
     let (_, op_a) = operator(&t, &admin, "op-a", a).await;
     operator(&t, &admin, "op-b", b).await;
-    post_id(&op_a, "/id-tokens", json!({"organisation_id": a, "token": "MINE"})).await;
-    post_id(&admin, "/id-tokens", json!({"organisation_id": b, "token": "THEIRS"})).await;
+    op_a.create("/id-tokens", json!({"organisation_id": a, "token": "MINE"}))
+        .await;
+    admin
+        .create("/id-tokens", json!({"organisation_id": b, "token": "THEIRS"}))
+        .await;
     // The same answer whether the clash is visible to the caller or not.
     let visible = op_a
         .post("/users", json!({"username": "op-a", "organisation_id": a}))
@@ -548,7 +567,9 @@ async fn already_exists_says_nothing_about_other_subtrees() {
 async fn only_the_root_adopts_an_unassigned_charger() {
     let t = TestServer::start_with(|c| c.ocpp.unknown_chargers = voltgate::config::UnknownChargers::Pending).await;
     let admin = t.admin().await;
-    let a = post_id(&admin, "/organisations", json!({"name": "A", "parent_id": 1})).await;
+    let a = admin
+        .create("/organisations", json!({"name": "A", "parent_id": 1}))
+        .await;
     let (_, op_a) = operator(&t, &admin, "op-a", a).await;
     let mut stray = TestCharger::connect(&t.ocpp_base(), "STRAY", "1.6", None)
         .await
@@ -565,14 +586,18 @@ async fn only_the_root_adopts_an_unassigned_charger() {
 async fn a_moved_charger_does_not_keep_a_site_of_its_old_organisation() {
     let t = TestServer::start().await;
     let admin = t.admin().await;
-    let a = post_id(&admin, "/organisations", json!({"name": "A", "parent_id": 1})).await;
-    let b = post_id(&admin, "/organisations", json!({"name": "B", "parent_id": 1})).await;
-    let site = post_id(
-        &admin,
-        "/sites",
-        json!({"organisation_id": a, "name": "Yard", "kind": "private"}),
-    )
-    .await;
+    let a = admin
+        .create("/organisations", json!({"name": "A", "parent_id": 1}))
+        .await;
+    let b = admin
+        .create("/organisations", json!({"name": "B", "parent_id": 1}))
+        .await;
+    let site = admin
+        .create(
+            "/sites",
+            json!({"organisation_id": a, "name": "Yard", "kind": "private"}),
+        )
+        .await;
     let (status, body) = admin
         .post(
             "/chargers",

@@ -181,12 +181,6 @@ fn answer(version: &str, limits: Limits, held: &Mutex<Held>, action: &str, p: &V
     }
 }
 
-async fn post_id(api: &Api, path: &str, body: Value) -> i64 {
-    let (status, answer) = api.post(path, body.clone()).await;
-    assert_eq!(status, 201, "{path} {body}: {answer}");
-    answer["id"].as_i64().expect("id")
-}
-
 /// Organisation A with a private depot that keeps lists and admits group Staff.
 struct Depot {
     org: i64,
@@ -195,20 +189,21 @@ struct Depot {
 }
 
 async fn depot(admin: &Api) -> Depot {
-    let org = post_id(admin, "/organisations", json!({"name": "A", "parent_id": 1})).await;
-    let site = post_id(
-        admin,
-        "/sites",
-        json!({"organisation_id": org, "name": "Depot", "kind": "private", "local_list": true}),
-    )
-    .await;
-    let staff = post_id(
-        admin,
-        "/driver-groups",
-        json!({"organisation_id": org, "name": "Staff"}),
-    )
-    .await;
-    post_id(admin, "/access-rules", json!({"site_id": site, "group_id": staff})).await;
+    let org = admin
+        .create("/organisations", json!({"name": "A", "parent_id": 1}))
+        .await;
+    let site = admin
+        .create(
+            "/sites",
+            json!({"organisation_id": org, "name": "Depot", "kind": "private", "local_list": true}),
+        )
+        .await;
+    let staff = admin
+        .create("/driver-groups", json!({"organisation_id": org, "name": "Staff"}))
+        .await;
+    admin
+        .create("/access-rules", json!({"site_id": site, "group_id": staff}))
+        .await;
     Depot { org, site, staff }
 }
 
@@ -234,24 +229,21 @@ async fn boot_brings_the_whole_list_and_changes_follow_as_differentials() {
     let t = TestServer::start().await;
     let admin = t.admin().await;
     let d = depot(&admin).await;
-    let staff_a = post_id(
-        &admin,
-        "/id-tokens",
-        json!({"token": "STAFF-A", "organisation_id": d.org, "group_id": d.staff}),
-    )
-    .await;
-    post_id(
-        &admin,
-        "/id-tokens",
-        json!({"token": "NO-GROUP", "organisation_id": d.org}),
-    )
-    .await;
-    post_id(
-        &admin,
-        "/id-tokens",
-        json!({"token": "STOLEN", "organisation_id": d.org, "group_id": d.staff, "status": "Blocked"}),
-    )
-    .await;
+    let staff_a = admin
+        .create(
+            "/id-tokens",
+            json!({"token": "STAFF-A", "organisation_id": d.org, "group_id": d.staff}),
+        )
+        .await;
+    admin
+        .create("/id-tokens", json!({"token": "NO-GROUP", "organisation_id": d.org}))
+        .await;
+    admin
+        .create(
+            "/id-tokens",
+            json!({"token": "STOLEN", "organisation_id": d.org, "group_id": d.staff, "status": "Blocked"}),
+        )
+        .await;
     for version in VERSIONS {
         let id = format!("LL-{}", version.replace('.', ""));
         register(&admin, &id, d.org, Some(d.site)).await;
@@ -273,12 +265,12 @@ async fn boot_brings_the_whole_list_and_changes_follow_as_differentials() {
     // Both chargers are gone; one comes back and stays while the tokens change.
     let cp = ListCharger::start(&t, "LL-201", "2.0.1", KEEPS_A_LIST).await;
     cp.until("in sync again", |h| h.list.len() == 2).await;
-    let issued = post_id(
-        &admin,
-        "/id-tokens",
-        json!({"token": "STAFF-B", "organisation_id": d.org, "group_id": d.staff}),
-    )
-    .await;
+    let issued = admin
+        .create(
+            "/id-tokens",
+            json!({"token": "STAFF-B", "organisation_id": d.org, "group_id": d.staff}),
+        )
+        .await;
     let held = cp
         .until("a new card within seconds", |h| h.list.contains_key("STAFF-B"))
         .await;
@@ -352,12 +344,12 @@ async fn a_charger_back_from_offline_gets_what_it_missed_as_a_differential() {
     cp.until("an empty list at boot", |h| h.sends.len() == 1).await;
     let held = cp.stop();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    post_id(
-        &admin,
-        "/id-tokens",
-        json!({"token": "WHILE-AWAY", "organisation_id": d.org, "group_id": d.staff}),
-    )
-    .await;
+    admin
+        .create(
+            "/id-tokens",
+            json!({"token": "WHILE-AWAY", "organisation_id": d.org, "group_id": d.staff}),
+        )
+        .await;
     let (_, state) = admin.get("/chargers/LL-OFF/local-list").await;
     for _ in 0..50 {
         let (_, state) = admin.get("/chargers/LL-OFF/local-list").await;
@@ -380,12 +372,12 @@ async fn lists_longer_than_a_message_go_in_parts_and_too_long_lists_are_refused(
     let admin = t.admin().await;
     let d = depot(&admin).await;
     for i in 0..7 {
-        post_id(
-            &admin,
-            "/id-tokens",
-            json!({"token": format!("CARD-{i}"), "organisation_id": d.org, "group_id": d.staff}),
-        )
-        .await;
+        admin
+            .create(
+                "/id-tokens",
+                json!({"token": format!("CARD-{i}"), "organisation_id": d.org, "group_id": d.staff}),
+            )
+            .await;
     }
     for version in VERSIONS {
         let id = format!("LL-PARTS-{}", version.replace('.', ""));
@@ -425,12 +417,12 @@ async fn chargers_without_a_list_are_left_alone_and_a_list_turned_off_is_emptied
     let t = TestServer::start().await;
     let admin = t.admin().await;
     let d = depot(&admin).await;
-    post_id(
-        &admin,
-        "/id-tokens",
-        json!({"token": "STAFF", "organisation_id": d.org, "group_id": d.staff}),
-    )
-    .await;
+    admin
+        .create(
+            "/id-tokens",
+            json!({"token": "STAFF", "organisation_id": d.org, "group_id": d.staff}),
+        )
+        .await;
     register(&admin, "LL-NONE", d.org, Some(d.site)).await;
     let unsupported = Limits {
         supported: false,
@@ -476,23 +468,32 @@ async fn chargers_without_a_list_are_left_alone_and_a_list_turned_off_is_emptied
 async fn the_list_and_authorize_agree_for_every_token_at_every_site() {
     let t = TestServer::start().await;
     let admin = t.admin().await;
-    let a = post_id(&admin, "/organisations", json!({"name": "A", "parent_id": 1})).await;
-    let a1 = post_id(&admin, "/organisations", json!({"name": "A1", "parent_id": a})).await;
-    let b = post_id(&admin, "/organisations", json!({"name": "B", "parent_id": 1})).await;
-    let staff = post_id(&admin, "/driver-groups", json!({"organisation_id": a, "name": "Staff"})).await;
-    let family = post_id(
-        &admin,
-        "/driver-groups",
-        json!({"organisation_id": a1, "name": "Family"}),
-    )
-    .await;
+    let a = admin
+        .create("/organisations", json!({"name": "A", "parent_id": 1}))
+        .await;
+    let a1 = admin
+        .create("/organisations", json!({"name": "A1", "parent_id": a}))
+        .await;
+    let b = admin
+        .create("/organisations", json!({"name": "B", "parent_id": 1}))
+        .await;
+    let staff = admin
+        .create("/driver-groups", json!({"organisation_id": a, "name": "Staff"}))
+        .await;
+    let family = admin
+        .create("/driver-groups", json!({"organisation_id": a1, "name": "Family"}))
+        .await;
     let site = |org: i64, kind: &str| json!({"organisation_id": org, "name": kind, "kind": kind, "local_list": true});
-    let public = post_id(&admin, "/sites", site(a, "public")).await;
-    let private = post_id(&admin, "/sites", site(a, "private")).await;
-    let home = post_id(&admin, "/sites", site(a1, "home")).await;
-    let foreign = post_id(&admin, "/sites", site(b, "private")).await;
-    post_id(&admin, "/access-rules", json!({"site_id": private, "group_id": staff})).await;
-    post_id(&admin, "/access-rules", json!({"site_id": home, "group_id": family})).await;
+    let public = admin.create("/sites", site(a, "public")).await;
+    let private = admin.create("/sites", site(a, "private")).await;
+    let home = admin.create("/sites", site(a1, "home")).await;
+    let foreign = admin.create("/sites", site(b, "private")).await;
+    admin
+        .create("/access-rules", json!({"site_id": private, "group_id": staff}))
+        .await;
+    admin
+        .create("/access-rules", json!({"site_id": home, "group_id": family}))
+        .await;
     let tokens = [
         json!({"token": "ROOT", "organisation_id": 1}),
         json!({"token": "A-PLAIN", "organisation_id": a}),
@@ -503,7 +504,7 @@ async fn the_list_and_authorize_agree_for_every_token_at_every_site() {
         json!({"token": "B-PLAIN", "organisation_id": b}),
     ];
     for token in &tokens {
-        post_id(&admin, "/id-tokens", token.clone()).await;
+        admin.create("/id-tokens", token.clone()).await;
     }
     let places = [
         ("public", a, Some(public)),

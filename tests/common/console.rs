@@ -31,34 +31,32 @@ pub const USERS: [(&str, &str); 5] = [
     ("flt", "fleet_manager"),
 ];
 
-async fn post_id(admin: &Api, path: &str, body: Value) -> i64 {
-    let (status, answer) = admin.post(path, body.clone()).await;
-    assert_eq!(status, 201, "POST {path} {body}: {answer}");
-    answer["id"].as_i64().expect("an integer id")
-}
-
 /// Builds the tree, the chargers and the users.
 pub async fn world(admin: &Api) -> World {
-    let a = post_id(admin, "/organisations", json!({"name": "Depot A", "parent_id": 1})).await;
-    let b = post_id(admin, "/organisations", json!({"name": "Depot B", "parent_id": 1})).await;
-    let site_a = post_id(
-        admin,
-        "/sites",
-        json!({"organisation_id": a, "name": "A yard", "kind": "private"}),
-    )
-    .await;
-    let home_a = post_id(
-        admin,
-        "/sites",
-        json!({"organisation_id": a, "name": "A home", "kind": "home"}),
-    )
-    .await;
-    let site_b = post_id(
-        admin,
-        "/sites",
-        json!({"organisation_id": b, "name": "B yard", "kind": "private"}),
-    )
-    .await;
+    let a = admin
+        .create("/organisations", json!({"name": "Depot A", "parent_id": 1}))
+        .await;
+    let b = admin
+        .create("/organisations", json!({"name": "Depot B", "parent_id": 1}))
+        .await;
+    let site_a = admin
+        .create(
+            "/sites",
+            json!({"organisation_id": a, "name": "A yard", "kind": "private"}),
+        )
+        .await;
+    let home_a = admin
+        .create(
+            "/sites",
+            json!({"organisation_id": a, "name": "A home", "kind": "home"}),
+        )
+        .await;
+    let site_b = admin
+        .create(
+            "/sites",
+            json!({"organisation_id": b, "name": "B yard", "kind": "private"}),
+        )
+        .await;
     for (id, org, site) in [("CP-A", a, site_a), ("CP-A-HOME", a, home_a), ("CP-B", b, site_b)] {
         let (status, body) = admin
             .post(
@@ -69,12 +67,12 @@ pub async fn world(admin: &Api) -> World {
         assert_eq!(status, 201, "charger {id}: {body}");
     }
     for (name, role) in USERS {
-        let id = post_id(
-            admin,
-            "/users",
-            json!({"username": name, "password": PASSWORD, "organisation_id": a}),
-        )
-        .await;
+        let id = admin
+            .create(
+                "/users",
+                json!({"username": name, "password": PASSWORD, "organisation_id": a}),
+            )
+            .await;
         let (status, body) = admin
             .put(
                 &format!("/users/{id}/memberships"),

@@ -410,6 +410,13 @@ pub struct Api {
 }
 
 impl Api {
+    /// A POST that must create something (201); the new row's id.
+    pub async fn create(&self, path: &str, body: Value) -> i64 {
+        let (status, answer) = self.post(path, body.clone()).await;
+        assert_eq!(status, 201, "POST {path} {body}: {answer}");
+        answer["id"].as_i64().expect("an integer id")
+    }
+
     pub async fn get(&self, path: &str) -> (u16, Value) {
         self.send(reqwest::Method::GET, path, None).await
     }

@@ -306,6 +306,27 @@ def charging_requests(version):
     ]
 
 
+def boot_for(version):
+    """A schema-valid BootNotification of this script's charger, in `version`."""
+    if version == "1.6":
+        return call16.BootNotification(charge_point_vendor=VENDOR, charge_point_model=MODEL,
+                                       charge_point_serial_number=SERIAL, firmware_version=FIRMWARE)
+    return call201.BootNotification(
+        charging_station=datatypes201.ChargingStationType(
+            vendor_name=VENDOR, model=MODEL, serial_number=SERIAL, firmware_version=FIRMWARE),
+        reason="PowerUp")
+
+
+async def offline(ws, task):
+    """Stops a station's receive loop and closes its connection, as a charger going away."""
+    task.cancel()
+    try:
+        await task
+    except (asyncio.CancelledError, websockets.exceptions.ConnectionClosed):
+        pass
+    await ws.close()
+
+
 async def lib_call(cp, payload):
     name = type(payload).__name__
     cp.last_response = None

@@ -27,25 +27,21 @@ import argparse
 import asyncio
 import sys
 
-import websockets
 from ocpp.routing import on
 from ocpp.v16 import call as call16
 from ocpp.v16 import call_result as result16
 from ocpp.v201 import call as call201
 from ocpp.v201 import call_result as result201
-from ocpp.v201 import datatypes as datatypes201
 
 import maintenance_loop as loop
 from interop import (
-    FIRMWARE,
     FRAME_TIMEOUT,
-    MODEL,
-    SERIAL,
-    VENDOR,
     Charger16,
     Charger201,
+    boot_for,
     connect,
     lib_call,
+    offline,
     setup_logging,
 )
 
@@ -146,16 +142,6 @@ class Station201(Charger201):
         return result201.ClearCache(status="Accepted")
 
 
-def boot_for(version):
-    if version == "1.6":
-        return call16.BootNotification(charge_point_vendor=VENDOR, charge_point_model=MODEL,
-                                       charge_point_serial_number=SERIAL, firmware_version=FIRMWARE)
-    return call201.BootNotification(
-        charging_station=datatypes201.ChargingStationType(
-            vendor_name=VENDOR, model=MODEL, serial_number=SERIAL, firmware_version=FIRMWARE),
-        reason="PowerUp")
-
-
 async def online(url, charger_id, version, keeper):
     ws = await connect(url, charger_id, PASSWORD, version)
     station = (Station16 if version == "1.6" else Station201)(charger_id, ws, response_timeout=FRAME_TIMEOUT)
@@ -164,15 +150,6 @@ async def online(url, charger_id, version, keeper):
     boot = await lib_call(station, boot_for(version))
     R.must(boot.status == "Accepted", f"{charger_id}: boot Accepted", f"{boot!r}")
     return ws, station, task
-
-
-async def offline(ws, task):
-    task.cancel()
-    try:
-        await task
-    except (asyncio.CancelledError, websockets.exceptions.ConnectionClosed):
-        pass
-    await ws.close()
 
 
 async def until(what, done, seconds=10.0):

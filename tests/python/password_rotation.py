@@ -31,19 +31,16 @@ from ocpp.v16 import call as call16
 from ocpp.v16 import call_result as result16
 from ocpp.v201 import call as call201
 from ocpp.v201 import call_result as result201
-from ocpp.v201 import datatypes as datatypes201
 
 import maintenance_loop as loop
 from interop import (
-    FIRMWARE,
     FRAME_TIMEOUT,
-    MODEL,
-    SERIAL,
-    VENDOR,
     Charger16,
     Charger201,
+    boot_for,
     connect,
     lib_call,
+    offline,
     setup_logging,
 )
 
@@ -87,16 +84,6 @@ class Station201(Charger201):
         return result201.SetVariables(set_variable_result=results)
 
 
-def boot_for(version):
-    if version == "1.6":
-        return call16.BootNotification(charge_point_vendor=VENDOR, charge_point_model=MODEL,
-                                       charge_point_serial_number=SERIAL, firmware_version=FIRMWARE)
-    return call201.BootNotification(
-        charging_station=datatypes201.ChargingStationType(
-            vendor_name=VENDOR, model=MODEL, serial_number=SERIAL, firmware_version=FIRMWARE),
-        reason="PowerUp")
-
-
 async def online(url, charger_id, password, version):
     """A booted station with its receive loop running, or a CheckFailed."""
     ws = await connect(url, charger_id, password, version)
@@ -105,15 +92,6 @@ async def online(url, charger_id, password, version):
     boot = await lib_call(station, boot_for(version))
     R.must(boot.status == "Accepted", f"{charger_id}: boot Accepted", f"{boot!r}")
     return ws, station, task
-
-
-async def offline(ws, task):
-    task.cancel()
-    try:
-        await task
-    except (asyncio.CancelledError, websockets.exceptions.ConnectionClosed):
-        pass
-    await ws.close()
 
 
 async def refused(url, charger_id, password, version):

@@ -108,7 +108,8 @@ pub(super) async fn tree(state: &AppState, root_id: i32, answers: bool) -> Resul
         changes.extend(
             listed
                 .into_values()
-                .map(|l| (l.id_token.clone(), Some(l.clone()), l.kind)),
+                .map(|l| (l.id_token.clone(), l.kind, l))
+                .map(|(t, k, l)| (t, Some(l), k)),
         );
         let at_place: Vec<String> = members
             .iter()
