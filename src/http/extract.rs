@@ -63,21 +63,10 @@ impl FromRequestParts<AppState> for AnyAuth {
     }
 }
 
-/// The client's address, for plain and HTTPS listeners alike (`ConnectInfo<ClientAddr>`).
+/// The client's address, for plain and HTTPS listeners alike (`ConnectInfo<ClientAddr>`, set
+/// by [`super::serve`]).
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub std::net::SocketAddr);
-
-impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tokio::net::TcpListener>> for ClientAddr {
-    fn connect_info(stream: axum::serve::IncomingStream<'_, tokio::net::TcpListener>) -> Self {
-        Self(*stream.remote_addr())
-    }
-}
-
-impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, crate::tls::TlsListener>> for ClientAddr {
-    fn connect_info(stream: axum::serve::IncomingStream<'_, crate::tls::TlsListener>) -> Self {
-        Self(*stream.remote_addr())
-    }
-}
 
 /// A JSON object body; a parse or type error answers 422 naming the field. An array where
 /// the object belongs is refused (serde would fill the fields by position).
