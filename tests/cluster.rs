@@ -396,3 +396,136 @@ async fn a_forged_request_on_a_node_subject_is_refused_and_logged() {
     let _ = std::fs::remove_file(&log_path);
     remove_buckets(&nats, &prefix).await;
 }
+
+/// A NATS server of this test's own (JetStream on, state in a temp dir), on a free port.
+struct PrivateNats {
+    dir: tempfile::TempDir,
+    port: u16,
+    child: Option<Child>,
+}
+
+impl PrivateNats {
+    fn start() -> Option<Self> {
+        let found = Command::new("nats-server")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !found {
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: no nats-server installed: the NATS-loss test is skipped"
+            );
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut nats = Self {
+            dir: tempfile::tempdir().expect("temp dir"),
+            port,
+            child: None,
+        };
+        nats.resume();
+        Some(nats)
+    }
+
+    fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    fn resume(&mut self) {
+        let child = Command::new("nats-server")
+            .args(["-js", "-a", "127.0.0.1", "-p", &self.port.to_string(), "-sd"])
+            .arg(self.dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start nats-server");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "nats-server did not listen");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// kill -9: no goodbye to anyone.
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for PrivateNats {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// NATS lost under a cluster (issue 25, part 3): a command for a charger on the other node
+/// answers 409 at once instead of waiting out its timeout, each node keeps serving its own
+/// chargers, and relayed commands work again once NATS is back, with no second session.
+#[tokio::test]
+async fn with_nats_gone_nodes_serve_their_own_and_relayed_commands_fail_fast_then_recover() {
+    let Some(mut nats) = PrivateNats::start() else { return };
+    let url = nats.url();
+    let prefix = fresh_prefix();
+    let long_lease = |c: &mut Config| c.cluster.lease_s = 60;
+    let a = TestServer::start_with(clustered_then(&url, &prefix, "node-a", long_lease)).await;
+    let b = a.join(clustered_then(&url, &prefix, "node-b", long_lease)).await;
+    a.register("CP-N", PW).await;
+    let mut cp = a.charger("CP-N", "1.6", PW).await;
+    boot(&mut cp).await;
+    let (via_a, via_b) = (a.admin().await, b.admin().await);
+    wait_online(&via_b, "CP-N", true).await;
+    let (status, body) = reset(&via_b, &mut cp, "CP-N").await;
+    assert_eq!(status, 200, "{body}");
+
+    nats.kill();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let asked = Instant::now();
+    let (status, body) = via_b.post("/chargers/CP-N/reset", json!({"type": "soft"})).await;
+    assert_eq!(
+        (status, body["error"].clone()),
+        (409, json!("charger_offline")),
+        "{body}"
+    );
+    assert!(
+        asked.elapsed() < Duration::from_secs(3),
+        "answered in {:?}",
+        asked.elapsed()
+    );
+    // A keeps serving its own charger, commands included.
+    let heartbeat = cp.call_ok("Heartbeat", json!({})).await;
+    assert!(heartbeat["currentTime"].is_string(), "{heartbeat}");
+    let (status, body) = reset(&via_a, &mut cp, "CP-N").await;
+    assert_eq!(status, 200, "{body}");
+
+    nats.resume();
+    let mut recovered = false;
+    for _ in 0..40 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let (api, path) = (via_b.clone(), "/chargers/CP-N/reset".to_owned());
+        let request = tokio::spawn(async move { api.post(&path, json!({"type": "hard"})).await });
+        // Answer the CALL if it reaches the charger; a refusal comes back without one.
+        if let Some(call) = cp.recv_within(Duration::from_secs(2)).await {
+            assert_eq!(call[2], json!("Reset"), "{call}");
+            cp.send_raw(&json!([3, call[1], {"status": "Accepted"}]).to_string())
+                .await;
+        }
+        let (status, _) = request.await.expect("request task");
+        if status == 200 {
+            recovered = true;
+            break;
+        }
+    }
+    assert!(recovered, "relayed commands work again once NATS is back");
+    // Still one session: A serves the charger, B relays to it.
+    let heartbeat = cp.call_ok("Heartbeat", json!({})).await;
+    assert!(heartbeat["currentTime"].is_string(), "{heartbeat}");
+    let (_, charger) = via_b.get("/chargers/CP-N").await;
+    assert_eq!(charger["online"], json!(true), "{charger}");
+}

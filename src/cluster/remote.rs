@@ -302,6 +302,11 @@ impl Cluster {
             payload,
         };
         let body = self.seal(node, origin, request).ok_or(CallFailure::Offline)?;
+        // Without NATS no other node can be reached now: say so at once rather than let the
+        // request wait out its timeout in the client's reconnect buffer.
+        if self.client.connection_state() != async_nats::connection::State::Connected {
+            return Err(CallFailure::Offline);
+        }
         let sent = self
             .client
             .send_request(
