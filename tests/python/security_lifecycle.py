@@ -35,8 +35,7 @@ from ocpp.v201 import call as call201
 from ocpp.v201 import call_result as result201
 
 import maintenance_loop as loop
-from interop import Charger16, Charger201, connect, lib_call, setup_logging
-from password_rotation import boot_for, offline
+from interop import Charger16, Charger201, boot_for, connect, lib_call, offline, setup_logging
 
 TOTAL_TIMEOUT = 60.0
 R = loop.R
@@ -175,7 +174,12 @@ async def lifecycle(args, api, admin, version):
                 f"{version}: CertificateSigned carries the leaf and the CA", f"{chain!r}")
         R.check(getattr(station, "sign_answer", None) is not None and station.sign_answer.status == "Accepted",
                 f"{version}: SignCertificate for its own id Accepted")
-        status, charger = await api.call("GET", f"/chargers/{charger_id}", token=admin)
+        # The charger has the chain before voltgate has its answer (and stores the certificate).
+        for _ in range(50):
+            status, charger = await api.call("GET", f"/chargers/{charger_id}", token=admin)
+            if charger.get("certificate_expires_at"):
+                break
+            await asyncio.sleep(0.1)
         R.check(bool(charger.get("certificate_expires_at")), f"{version}: the charger shows its certificate",
                 f"{charger!r}")
         refused = await station.call(
