@@ -90,7 +90,8 @@ impl PrivatePostgres {
         }
     }
 
-    fn run(&self, tool: &str, args: &[&str]) {
+    /// `tool` of the installed server, as `postgres` when run as root.
+    fn command(&self, tool: &str) -> Command {
         let exe = self.bin.join(tool);
         let mut cmd = if Self::as_root() {
             let mut c = Command::new("runuser");
@@ -99,11 +100,12 @@ impl PrivatePostgres {
         } else {
             Command::new(&exe)
         };
-        let out = cmd
-            .args(args)
-            .current_dir(self.dir.path())
-            .output()
-            .expect("run a PostgreSQL tool");
+        cmd.current_dir(self.dir.path());
+        cmd
+    }
+
+    fn run(&self, tool: &str, args: &[&str]) {
+        let out = self.command(tool).args(args).output().expect("run a PostgreSQL tool");
         assert!(
             out.status.success(),
             "{tool} {args:?}: {}{}",
@@ -132,12 +134,8 @@ impl PrivatePostgres {
 
 impl Drop for PrivatePostgres {
     fn drop(&mut self) {
-        let _ = Command::new("runuser")
-            .args(["-u", "postgres", "--"])
-            .arg(self.bin.join("pg_ctl"))
-            .args(["-D", &self.data(), "-m", "immediate", "stop"])
-            .output();
-        let _ = Command::new(self.bin.join("pg_ctl"))
+        let _ = self
+            .command("pg_ctl")
             .args(["-D", &self.data(), "-m", "immediate", "stop"])
             .output();
     }

@@ -29,6 +29,13 @@ pub enum Error {
     Internal(String),
 }
 
+/// A store failure is a service failure (404, 409, 503 or 500 as `http::error` maps them).
+impl From<crate::store::Error> for Error {
+    fn from(e: crate::store::Error) -> Self {
+        Error::Service(e.into())
+    }
+}
+
 impl Error {
     /// What the fleet's failure to get an answer means for a `kind` command.
     pub(super) fn from_call(f: CallFailure, kind: &'static str) -> Self {

@@ -121,23 +121,16 @@ impl Store {
 
     /// How many entries [`Store::local_list_changes`] would return.
     pub async fn count_local_list_changes(&self, place_id: i32, since: Option<i32>) -> Result<u64> {
-        let q = entry::Entity::find().filter(entry::Column::PlaceId.eq(place_id));
-        let q = match since {
-            Some(v) => q.filter(entry::Column::Version.gt(v)),
-            None => q.filter(entry::Column::Status.is_not_null()),
-        };
-        Ok(q.count(&self.db).await?)
+        Ok(changes_since(place_id, since).count(&self.db).await?)
     }
 
     /// What a charger with the place's list at version `since` has to be sent: every entry
     /// changed after it (removals as entries without a status); the whole list for `None`.
     pub async fn local_list_changes(&self, place_id: i32, since: Option<i32>) -> Result<Vec<entry::Model>> {
-        let q = entry::Entity::find().filter(entry::Column::PlaceId.eq(place_id));
-        let q = match since {
-            Some(v) => q.filter(entry::Column::Version.gt(v)),
-            None => q.filter(entry::Column::Status.is_not_null()),
-        };
-        Ok(q.order_by_asc(entry::Column::IdToken).all(&self.db).await?)
+        Ok(changes_since(place_id, since)
+            .order_by_asc(entry::Column::IdToken)
+            .all(&self.db)
+            .await?)
     }
 
     /// Writes a place's changed entries (`None`: removed) as one new version and marks its
@@ -352,5 +345,15 @@ impl Store {
             .into_iter()
             .filter_map(|e| Some((by_id.get(&e.place_id)?.clone(), e)))
             .collect())
+    }
+}
+
+/// A place's entries changed after version `since` (removals included), or its whole live
+/// list for `None`.
+fn changes_since(place_id: i32, since: Option<i32>) -> sea_orm::Select<entry::Entity> {
+    let q = entry::Entity::find().filter(entry::Column::PlaceId.eq(place_id));
+    match since {
+        Some(v) => q.filter(entry::Column::Version.gt(v)),
+        None => q.filter(entry::Column::Status.is_not_null()),
     }
 }

@@ -189,8 +189,7 @@ pub async fn force(state: &AppState, p: &Principal, charger_id: &str) -> Result<
     state
         .store
         .mark_charger_local_lists(&[charger_id.to_owned()], true, false)
-        .await
-        .map_err(services::Error::from)?;
+        .await?;
     let result = match state.fleet.locate(charger_id) {
         Location::Here(_) => match state.commands.acquire(charger_id, "local_list") {
             Some(_slot) => sync::charger(state, charger_id, true).await,

@@ -18,6 +18,8 @@ use crate::store::{ListedToken, Place, Result, keeps_list};
 struct Member {
     charger: charger::Model,
     place: Place,
+    /// `place.key()`, made once.
+    key: String,
     listed: bool,
 }
 
@@ -29,6 +31,7 @@ async fn members(state: &AppState, root_id: i32) -> Result<Vec<Member>> {
         .into_iter()
         .map(|(charger, place, site)| Member {
             listed: keeps_list(&charger, site.as_ref()),
+            key: place.key(),
             charger,
             place,
         })
@@ -62,7 +65,7 @@ pub(super) async fn tree(state: &AppState, root_id: i32, answers: bool) -> Resul
     let rows = store.charger_local_lists(&ids).await?;
     let mut wanted: HashMap<String, Place> = HashMap::new();
     for m in members.iter().filter(|m| m.listed) {
-        wanted.entry(m.place.key()).or_insert_with(|| m.place.clone());
+        wanted.entry(m.key.clone()).or_insert_with(|| m.place.clone());
     }
     let existing: HashMap<String, i32> = store
         .local_list_places(root_id)
@@ -113,7 +116,7 @@ pub(super) async fn tree(state: &AppState, root_id: i32, answers: bool) -> Resul
         );
         let at_place: Vec<String> = members
             .iter()
-            .filter(|m| m.listed && &m.place.key() == key)
+            .filter(|m| m.listed && &m.key == key)
             .map(|m| m.charger.id.clone())
             .collect();
         store.apply_local_list_changes(stored_place.id, changes).await?;
@@ -128,7 +131,7 @@ pub(super) async fn tree(state: &AppState, root_id: i32, answers: bool) -> Resul
         let row = rows.get(&m.charger.id);
         let holds = row.and_then(|r| r.place_id);
         if m.listed {
-            if row.is_none() || holds != place_ids.get(&m.place.key()).copied() {
+            if row.is_none() || holds != place_ids.get(&m.key).copied() {
                 full.push(m.charger.id.clone());
             }
         } else if holds.is_some() {
@@ -155,7 +158,7 @@ pub(super) async fn tokens(state: &AppState, root_id: i32, changes: &[TokenChang
     let mut places: HashMap<String, &Place> = HashMap::new();
     let mut to_clear = Vec::new();
     for m in &members {
-        places.entry(m.place.key()).or_insert(&m.place);
+        places.entry(m.key.clone()).or_insert(&m.place);
         if changes
             .iter()
             .any(|(before, after)| accepted(*before, &m.place) && !accepted(*after, &m.place))

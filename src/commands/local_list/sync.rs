@@ -127,8 +127,7 @@ impl Link<'_> {
                     .state
                     .store
                     .variable_max_limit(self.charger_id, "LocalAuthListCtrlr", "Entries")
-                    .await
-                    .map_err(services::Error::from)?;
+                    .await?;
                 (
                     value(enabled_key).is_some() && value("LocalAuthListCtrlr.Available").as_deref() != Some("false"),
                     max.map(|m| m as i32),
@@ -165,8 +164,7 @@ impl Link<'_> {
 /// hold (a new connection). Returns the list state as saved, `None` if there was nothing to do.
 pub(super) async fn charger(state: &AppState, charger_id: &str, probe: bool) -> Result<Option<row::Model>, Error> {
     let store = &state.store;
-    let db = |e| Error::from(services::Error::from(e));
-    let Some(c) = store.charger(charger_id).await.map_err(db)? else {
+    let Some(c) = store.charger(charger_id).await? else {
         return Ok(None);
     };
     let Location::Here(conn) = state.fleet.locate(charger_id) else {
@@ -178,28 +176,27 @@ pub(super) async fn charger(state: &AppState, charger_id: &str, probe: bool) -> 
     let Some(org_id) = c.organisation_id.filter(|_| booted) else {
         return Ok(None);
     };
-    let Some(org) = store.organisation(org_id).await.map_err(db)? else {
+    let Some(org) = store.organisation(org_id).await? else {
         return Ok(None);
     };
-    let Some(root) = store.organisation(root_of(&org.path)).await.map_err(db)? else {
+    let Some(root) = store.organisation(root_of(&org.path)).await? else {
         return Ok(None);
     };
     let proof = Principal::system(&root)
         .authorize::<cap::RemoteMaintenance>((&org).into())
-        .map_err(|e| Error::from(services::Error::from(e)))?;
+        .map_err(services::Error::from)?;
     let site = match c.site_id {
-        Some(id) => store.site(id).await.map_err(db)?,
+        Some(id) => store.site(id).await?,
         None => None,
     };
     let listed = keeps_list(&c, site.as_ref());
-    let mut r = match store.charger_local_list(charger_id).await.map_err(db)? {
+    let mut r = match store.charger_local_list(charger_id).await? {
         Some(r) => r,
         None if listed => {
             store
                 .mark_charger_local_lists(&[charger_id.to_owned()], true, false)
-                .await
-                .map_err(db)?;
-            let Some(r) = store.charger_local_list(charger_id).await.map_err(db)? else {
+                .await?;
+            let Some(r) = store.charger_local_list(charger_id).await? else {
                 return Ok(None);
             };
             r
@@ -223,8 +220,8 @@ pub(super) async fn charger(state: &AppState, charger_id: &str, probe: bool) -> 
             LocalListState::Failed
         }
     };
-    store.save_charger_local_list(&r, marks, state_now).await.map_err(db)?;
-    store.charger_local_list(charger_id).await.map_err(db)
+    store.save_charger_local_list(&r, marks, state_now).await?;
+    Ok(store.charger_local_list(charger_id).await?)
 }
 
 async fn run(
@@ -289,13 +286,12 @@ async fn bring_up_to_date(
     r: &mut row::Model,
 ) -> Result<LocalListState, Error> {
     let store = &link.state.store;
-    let db = |e| Error::from(services::Error::from(e));
-    let Some(place) = store.place_of(c).await.map_err(db)? else {
+    let Some(place) = store.place_of(c).await? else {
         return Ok(LocalListState::Pending);
     };
     // A place the tree pass has not reached yet is made empty here; that pass fills it and
     // marks this charger pending, so it gets the entries as a differential.
-    let stored = store.ensure_local_list_place(&place).await.map_err(db)?;
+    let stored = store.ensure_local_list_place(&place).await?;
     let full = r.full_pending
         || on_charger != r.list_version
         || r.place_id != Some(stored.id)
@@ -305,10 +301,7 @@ async fn bring_up_to_date(
         return Ok(LocalListState::Synced);
     }
     let since = (!full).then_some(r.place_version);
-    let entries = messages::fit_for(
-        link.version,
-        store.local_list_changes(stored.id, since).await.map_err(db)?,
-    );
+    let entries = messages::fit_for(link.version, store.local_list_changes(stored.id, since).await?);
     if full
         && let Some(max) = r.max_entries.and_then(|m| usize::try_from(m).ok())
         && entries.len() > max
