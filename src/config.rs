@@ -60,6 +60,10 @@ pub struct DatabaseConfig {
     /// How long a query waits for a connection (the database down, the pool exhausted) before
     /// it fails: API calls answer 503 `database_unavailable`, chargers a CALLERROR.
     pub acquire_timeout_s: u64,
+    /// PostgreSQL: the longest one statement may run (a lock held elsewhere, a runaway query)
+    /// before the server cancels it and frees its connection; 0 for none. Migrations are not
+    /// bounded.
+    pub statement_timeout_s: u64,
 }
 
 impl Default for DatabaseConfig {
@@ -68,6 +72,7 @@ impl Default for DatabaseConfig {
             url: "sqlite://voltgate.db?mode=rwc".into(),
             max_connections: 16,
             acquire_timeout_s: 5,
+            statement_timeout_s: 30,
         }
     }
 }
@@ -179,6 +184,11 @@ pub struct ApiConfig {
     /// How long a client may take to send a request's headers before its connection is
     /// closed (slow or stuck clients hold nothing for long).
     pub header_timeout_s: u64,
+    /// How long a response may wait for a client that stops reading (a stuck client never
+    /// finishing a large export) before its connection is closed.
+    pub write_timeout_s: u64,
+    /// How long a client may take to send a request's body (408 after it).
+    pub body_timeout_s: u64,
 }
 
 impl Default for ApiConfig {
@@ -189,6 +199,8 @@ impl Default for ApiConfig {
             public_url: "http://localhost:8080".into(),
             tls: false,
             header_timeout_s: 10,
+            write_timeout_s: 30,
+            body_timeout_s: 15,
         }
     }
 }
@@ -523,6 +535,12 @@ impl Config {
         }
         if self.api.header_timeout_s == 0 {
             return fail("api.header_timeout_s", "must be at least 1");
+        }
+        if self.api.write_timeout_s == 0 {
+            return fail("api.write_timeout_s", "must be at least 1");
+        }
+        if self.api.body_timeout_s == 0 {
+            return fail("api.body_timeout_s", "must be at least 1");
         }
         if self.database.acquire_timeout_s == 0 {
             return fail("database.acquire_timeout_s", "must be at least 1");

@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cluster::{Cluster, Fleet};
 use crate::config::{Config, redact};
-use crate::http::serve::serve;
+use crate::http::serve::{Stalls, serve};
 use crate::state::AppState;
 use crate::store::Store;
 use crate::tls::{Tls, TlsListener};
@@ -187,11 +187,14 @@ fn serve_api(
     // Before routing, so `/api/v1/organisations/3.0` reaches the route for organisation 3.
     let app = tower::Layer::layer(&tower::util::MapRequestLayer::new(crate::api::whole_number_ids), router);
     let scheme = if api_tls.is_some() { "https" } else { "http" };
-    let header_timeout = std::time::Duration::from_secs(state.config.api.header_timeout_s);
+    let stalls = Stalls {
+        headers: std::time::Duration::from_secs(state.config.api.header_timeout_s),
+        writes: std::time::Duration::from_secs(state.config.api.write_timeout_s),
+    };
     let api_task = tokio::spawn(async move {
         match api_tls {
-            Some(tls) => serve(TlsListener::new(api_listener, tls), app, header_timeout, shutdown).await,
-            None => serve(api_listener, app, header_timeout, shutdown).await,
+            Some(tls) => serve(TlsListener::new(api_listener, tls), app, stalls, shutdown).await,
+            None => serve(api_listener, app, stalls, shutdown).await,
         }
     });
     tracing::info!(%api_addr, "HTTP API listening on {scheme}://{api_addr}/api/v1");

@@ -276,7 +276,7 @@ fn spawn_node_logging(
 }
 
 #[tokio::test]
-async fn a_command_for_a_charger_on_a_killed_node_answers_409_not_a_hang() {
+async fn a_charger_on_a_killed_node_answers_409_not_a_hang_until_it_reconnects_to_another() {
     let Some(nats) = nats_url() else { return };
     let prefix = fresh_prefix();
     let b = TestServer::start_with(clustered(&nats, &prefix, "node-b")).await;
@@ -324,6 +324,17 @@ async fn a_command_for_a_charger_on_a_killed_node_answers_409_not_a_hang() {
         (409, json!("charger_offline")),
         "{body}"
     );
+
+    // The charger notices its node is gone and reconnects to the other: B takes it over
+    // although A's claim was never released, and commands reach it there.
+    drop(cp);
+    let mut cp = TestCharger::connect(&b.ocpp_base(), "CP-K", "1.6", Some(PW))
+        .await
+        .expect("charger reconnects to B");
+    boot(&mut cp).await;
+    wait_online(&via_b, "CP-K", true).await;
+    let (status, body) = reset(&via_b, &mut cp, "CP-K").await;
+    assert_eq!(status, 200, "{body}");
 
     drop(cp);
     remove_buckets(&nats, &prefix).await;

@@ -1,10 +1,14 @@
 //! Faults survived (issue 25), each broken for real: a private PostgreSQL this test starts with
 //! `initdb`/`pg_ctl` on a free port (never the shared one) is stopped under load and started
-//! again. Chargers get an answer within their timeout (a CALLERROR while the database is away),
-//! nothing acknowledged is lost, the API answers 503 `database_unavailable` instead of hanging,
-//! `/healthz` says degraded, and everything recovers without a restart.
+//! again, or has a table locked so slow statements hold every connection; a SQLite file lives
+//! on a small tmpfs the test fills up; HTTP clients stall their headers, their bodies or their
+//! reading; a real `voltgate serve` is killed with a command in flight. Chargers get an answer
+//! within their timeout (a CALLERROR while the database cannot write), nothing acknowledged is
+//! lost, the API answers 503 `database_unavailable` instead of hanging, and everything
+//! recovers without a restart.
 //!
-//! Skipped (and said so) where no PostgreSQL server binaries are installed.
+//! Skipped (and said so) where no PostgreSQL server binaries are installed, or where the test
+//! may not mount a file system (not root).
 
 mod common;
 
@@ -12,7 +16,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{TestCharger, TestServer, boot_payload};
@@ -150,11 +154,80 @@ struct Seen {
     refused: Vec<String>,
 }
 
-/// Sends MeterValues back to back until `stop`, each with three values no other message has.
-async fn load(mut cp: TestCharger, n: usize, stop: Arc<AtomicBool>) -> Seen {
+/// Chargers under [`load`]: what to stop them with and how many MeterValues they got
+/// acknowledged so far.
+#[derive(Clone, Default)]
+struct Loads {
+    stop: Arc<AtomicBool>,
+    acknowledged: Arc<AtomicUsize>,
+}
+
+impl Loads {
+    /// Waits until `more` further MeterValues have been acknowledged (at most 10 s).
+    async fn acknowledged_more(&self, more: usize) -> bool {
+        let target = self.acknowledged.load(Ordering::Relaxed) + more;
+        for _ in 0..100 {
+            if self.acknowledged.load(Ordering::Relaxed) >= target {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        false
+    }
+}
+
+/// Stops `loads`, and checks the rule every fault keeps: each value acknowledged is stored
+/// in `db`, and refusals are `InternalError`. Returns (acknowledged values, refusals).
+async fn nothing_acknowledged_lost(
+    db: &str,
+    loads: &Loads,
+    running: Vec<tokio::task::JoinHandle<Seen>>,
+) -> (usize, usize) {
+    loads.stop.store(true, Ordering::Relaxed);
+    let mut acknowledged = Vec::new();
+    let mut refused = Vec::new();
+    for l in running {
+        let seen = l
+            .await
+            .expect("every MeterValues got an answer within the charger's timeout");
+        acknowledged.extend(seen.acknowledged);
+        refused.extend(seen.refused);
+    }
+    assert!(
+        refused.iter().all(|c| c == "InternalError"),
+        "refusals are InternalError: {refused:?}"
+    );
+    let conn = sea_orm::Database::connect(db).await.expect("connect");
+    let rows = conn
+        .query_all(Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT CAST(value AS TEXT) FROM meter_value".to_owned(),
+        ))
+        .await
+        .expect("meter values");
+    let stored: HashSet<String> = rows
+        .iter()
+        .filter_map(|r| r.try_get_by_index::<String>(0).ok())
+        .map(|v| v.trim_end_matches(".0").to_owned())
+        .collect();
+    let lost: Vec<&String> = acknowledged.iter().filter(|v| !stored.contains(*v)).collect();
+    assert!(
+        lost.is_empty(),
+        "{} of {} acknowledged values lost: {:?}",
+        lost.len(),
+        acknowledged.len(),
+        &lost[..lost.len().min(10)]
+    );
+    assert!(!acknowledged.is_empty(), "values were acknowledged");
+    (acknowledged.len(), refused.len())
+}
+
+/// Sends MeterValues back to back until `loads.stop`, each with three values no other message
+/// has.
+async fn load(mut cp: TestCharger, n: usize, loads: Loads) -> Seen {
     let mut seen = Seen::default();
     let mut seq = 0;
-    while !stop.load(Ordering::Relaxed) {
+    while !loads.stop.load(Ordering::Relaxed) {
         seq += 1;
         let values: Vec<String> = (0..3).map(|k| format!("{n}{seq:06}{k}")).collect();
         let sampled: Vec<Value> = values
@@ -166,6 +239,7 @@ async fn load(mut cp: TestCharger, n: usize, stop: Arc<AtomicBool>) -> Seen {
         let answer = cp.call("MeterValues", payload).await;
         if answer[0] == json!(3) {
             seen.acknowledged.extend(values);
+            loads.acknowledged.fetch_add(1, Ordering::Relaxed);
         } else {
             seen.refused.push(answer[2].as_str().unwrap_or_default().to_owned());
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -192,15 +266,8 @@ async fn a_postgres_outage_under_load_loses_nothing_acknowledged_and_recovers_by
     })
     .await;
     let admin = t.admin().await;
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut loads = Vec::new();
-    for n in 1..=10 {
-        let id = format!("FAULT-{n:02}");
-        t.register(&id, PW).await;
-        let mut cp = t.charger(&id, "1.6", PW).await;
-        cp.call_ok("BootNotification", boot_payload("1.6")).await;
-        loads.push(tokio::spawn(load(cp, n, Arc::clone(&stop))));
-    }
+    let loads = Loads::default();
+    let running = start_loads(&t, "FAULT", 10, &loads).await;
     let base = format!("http://{}", t.server().api_addr);
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(health(&base).await.0, 200);
@@ -229,52 +296,185 @@ async fn a_postgres_outage_under_load_loses_nothing_acknowledged_and_recovers_by
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(back, "the API recovers without a restart");
-    // The chargers' writes go through again too.
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    stop.store(true, Ordering::Relaxed);
-    let mut acknowledged = Vec::new();
-    let mut refused = Vec::new();
-    for l in loads {
-        let seen = l
-            .await
-            .expect("every MeterValues got an answer within the charger's timeout");
-        acknowledged.extend(seen.acknowledged);
-        refused.extend(seen.refused);
+    assert!(
+        loads.acknowledged_more(10).await,
+        "the chargers' writes go through again"
+    );
+    let (acknowledged, refused) = nothing_acknowledged_lost(&pg.url(), &loads, running).await;
+    assert!(refused > 0, "the outage was felt: some MeterValues were refused");
+    eprintln!(
+        "faults: {acknowledged} values acknowledged and stored, {refused} MeterValues refused (InternalError) while PostgreSQL was down, none lost"
+    );
+}
+
+/// Registers `count` chargers `{prefix}-NN`, boots them and starts [`load`] on each.
+async fn start_loads(t: &TestServer, prefix: &str, count: usize, loads: &Loads) -> Vec<tokio::task::JoinHandle<Seen>> {
+    let mut running = Vec::new();
+    for n in 1..=count {
+        let id = format!("{prefix}-{n:02}");
+        t.register(&id, PW).await;
+        let mut cp = t.charger(&id, "1.6", PW).await;
+        cp.call_ok("BootNotification", boot_payload("1.6")).await;
+        running.push(tokio::spawn(load(cp, n, loads.clone())));
+    }
+    running
+}
+
+/// Slow statements (a lock held by another session) hold every pooled connection: requests
+/// answer 503 within the acquire and statement timeouts instead of queueing for ever, chargers
+/// get their answers, and everything flows again once the lock goes.
+#[tokio::test]
+async fn slow_statements_holding_every_connection_answer_503_then_recover() {
+    use sea_orm::TransactionTrait;
+    let Some(pg) = PrivatePostgres::start() else {
+        eprintln!("faults: no initdb/pg_ctl installed: the pool exhaustion test is skipped");
+        return;
+    };
+    let url = pg.url();
+    let t = TestServer::start_with(|c| {
+        c.database.url = url.clone();
+        c.database.max_connections = 4;
+        c.database.acquire_timeout_s = 2;
+        c.database.statement_timeout_s = 3;
+    })
+    .await;
+    let admin = t.admin().await;
+    let loads = Loads::default();
+    let running = start_loads(&t, "POOL", 3, &loads).await;
+    assert!(loads.acknowledged_more(10).await);
+
+    // Another session takes the chargers' table: every statement touching it waits.
+    let other = sea_orm::Database::connect(&url).await.expect("connect");
+    let lock = other.begin().await.expect("begin");
+    lock.execute_unprepared("LOCK TABLE charger IN ACCESS EXCLUSIVE MODE")
+        .await
+        .expect("lock");
+    let asked = Instant::now();
+    let answers = futures_util::future::join_all((0..12).map(|_| admin.get("/chargers"))).await;
+    let took = asked.elapsed();
+    for (status, body) in &answers {
+        assert_eq!(
+            (*status, body["error"].as_str()),
+            (503, Some("database_unavailable")),
+            "{body}"
+        );
     }
     assert!(
-        !refused.is_empty(),
-        "the outage was felt: some MeterValues were refused"
+        took < Duration::from_secs(12),
+        "12 requests over 4 stuck connections answered in {took:?}"
     );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    lock.rollback().await.expect("unlock");
+
+    let mut back = false;
+    for _ in 0..100 {
+        if admin.get("/chargers").await.0 == 200 {
+            back = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(back, "the API recovers once the lock is gone");
     assert!(
-        refused.iter().all(|c| c == "InternalError"),
-        "refusals are InternalError: {refused:?}"
+        loads.acknowledged_more(10).await,
+        "the chargers' writes go through again"
     );
-    let db = sea_orm::Database::connect(&pg.url()).await.expect("connect");
-    let rows = db
-        .query_all(Statement::from_string(
-            db.get_database_backend(),
-            "SELECT CAST(value AS TEXT) FROM meter_value".to_owned(),
-        ))
-        .await
-        .expect("meter values");
-    let stored: HashSet<String> = rows
-        .iter()
-        .filter_map(|r| r.try_get_by_index::<String>(0).ok())
-        .map(|v| v.trim_end_matches(".0").to_owned())
-        .collect();
-    let lost: Vec<&String> = acknowledged.iter().filter(|v| !stored.contains(*v)).collect();
-    assert!(
-        lost.is_empty(),
-        "{} of {} acknowledged values lost: {:?}",
-        lost.len(),
-        acknowledged.len(),
-        &lost[..lost.len().min(10)]
-    );
-    assert!(!acknowledged.is_empty(), "values were acknowledged");
+    let (acknowledged, refused) = nothing_acknowledged_lost(&url, &loads, running).await;
     eprintln!(
-        "faults: {} values acknowledged and stored, {} MeterValues refused (InternalError) while PostgreSQL was down, none lost",
-        acknowledged.len(),
-        refused.len()
+        "faults: 12 requests over 4 stuck connections answered 503 in {took:?}; {acknowledged} values acknowledged and stored, {refused} refused, none lost"
+    );
+}
+
+/// A file system of this test's own, small enough to fill: a tmpfs in a temporary directory.
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    /// Mounts one of `size` (tmpfs syntax); `None` where mounting is not allowed.
+    fn mount(size: &str) -> Option<Self> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        mounted.then_some(Self { dir })
+    }
+
+    fn path(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    /// Writes a file until the file system is full; returns it.
+    fn fill(&self) -> PathBuf {
+        use std::io::Write;
+        let path = self.path().join("filler");
+        let mut f = std::fs::File::create(&path).expect("filler");
+        let chunk = vec![0u8; 64 * 1024];
+        while f.write_all(&chunk).is_ok() {}
+        // The last partial chunk: byte by byte until nothing more fits.
+        while f.write_all(&[0]).is_ok() {}
+        path
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(self.dir.path()).status();
+    }
+}
+
+/// The SQLite file's disk fills up under load: writes answer CALLERROR (and 503 on the API)
+/// while it is full, nothing acknowledged is lost, and service resumes once space returns.
+#[tokio::test]
+async fn a_full_sqlite_disk_refuses_writes_loses_nothing_acknowledged_and_resumes() {
+    let Some(disk) = SmallDisk::mount("32m") else {
+        eprintln!("faults: cannot mount a tmpfs (not root?): the full-disk test is skipped");
+        return;
+    };
+    let url = format!("sqlite://{}?mode=rwc", disk.path().join("voltgate.db").display());
+    let t = TestServer::start_with(|c| c.database.url = url.clone()).await;
+    let admin = t.admin().await;
+    let loads = Loads::default();
+    let running = start_loads(&t, "DISK", 5, &loads).await;
+    assert!(loads.acknowledged_more(20).await);
+
+    let filler = disk.fill();
+    let site = |n: usize| json!({"organisation_id": 1, "name": format!("Full {n}"), "kind": "public"});
+    let mut full = None;
+    for n in 0..100 {
+        let (status, body) = admin.post("/sites", site(n)).await;
+        if status == 503 {
+            full = Some(body);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let body = full.expect("with the disk full, an API write answers 503");
+    assert_eq!(body["error"], "database_unavailable", "{body}");
+    let felt = loads.acknowledged.load(Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    std::fs::remove_file(filler).expect("space returns");
+    let mut back = false;
+    for n in 100..200 {
+        if admin.post("/sites", site(n)).await.0 == 201 {
+            back = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(back, "API writes succeed again once there is space");
+    assert!(
+        loads.acknowledged_more(20).await,
+        "the chargers' writes go through again"
+    );
+    let (acknowledged, refused) = nothing_acknowledged_lost(&url, &loads, running).await;
+    assert!(refused > 0, "the full disk was felt: some MeterValues were refused");
+    eprintln!(
+        "faults: disk full after {felt} MeterValues; {acknowledged} values acknowledged and stored, {refused} refused (InternalError), none lost"
     );
 }
 
@@ -321,6 +521,126 @@ async fn clients_that_never_finish_their_headers_are_cut_off_and_others_served()
     assert_eq!(cut, 50, "every stalled connection is closed after the header timeout");
     assert!(started.elapsed() < Duration::from_secs(8));
     assert_eq!(health(&base).await.0, 200);
+}
+
+/// A client that sends its headers, then dribbles its body: cut off with 408 once the body
+/// deadline passes, while everyone else is served.
+#[tokio::test]
+async fn a_client_that_dribbles_its_body_gets_408_and_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let t = TestServer::start_with(|c| c.api.body_timeout_s = 2).await;
+    let addr = t.server().api_addr;
+    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    s.write_all(b"POST /api/v1/login HTTP/1.1\r\nHost: voltgate\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{\"username\": ")
+        .await
+        .expect("write");
+    let base = format!("http://{addr}");
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    while started.elapsed() < Duration::from_secs(6) {
+        if s.write_all(b" ").await.is_err() {
+            break;
+        }
+        assert_eq!(health(&base).await.0, 200, "others are served meanwhile");
+        let mut buf = [0u8; 1024];
+        match tokio::time::timeout(Duration::from_millis(300), s.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => answer.extend_from_slice(&buf[..n]),
+            Err(_) => {}
+        }
+    }
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("body_timeout"), "{answer}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "cut off after {:?}",
+        started.elapsed()
+    );
+}
+
+/// Clients that ask for CSV exports and never read them (each pipelines 100 requests, more
+/// than the kernel's socket buffers hold): each is disconnected once its response has stalled
+/// for `api.write_timeout_s`, so none holds a connection, a task and a response for ever, and
+/// everyone else is served meanwhile.
+#[tokio::test]
+async fn clients_that_never_read_their_exports_are_cut_off_and_others_served() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const PIPELINED: usize = 100;
+    let t = TestServer::start_with(|c| {
+        c.api.write_timeout_s = 2;
+        c.ocpp.rate_limit_per_s = 0;
+    })
+    .await;
+    let admin = t.admin().await;
+    t.register("CSV-1", PW).await;
+    let mut cp = t.charger("CSV-1", "1.6", PW).await;
+    cp.call_ok("BootNotification", boot_payload("1.6")).await;
+    for n in 0..500 {
+        let start = json!({"connectorId": 1, "idTag": format!("EXPORT-TAG-{n:04}"), "meterStart": n, "timestamp": chrono::Utc::now().to_rfc3339()});
+        cp.call_ok("StartTransaction", start).await;
+    }
+    let path = "/api/v1/transactions?format=csv&limit=500";
+    let token = admin.token.clone().expect("a session");
+    let addr = t.server().api_addr;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: voltgate\r\nAuthorization: Bearer {token}\r\n\r\n");
+    let mut stuck = Vec::new();
+    for _ in 0..5 {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket.set_recv_buffer_size(4096).expect("small receive buffer");
+        let mut s = socket.connect(addr).await.expect("connect");
+        s.write_all(request.repeat(PIPELINED).as_bytes()).await.expect("write");
+        stuck.push(s);
+    }
+    let base = format!("http://{addr}");
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(3) {
+        let asked = Instant::now();
+        assert_eq!(health(&base).await.0, 200);
+        assert!(
+            asked.elapsed() < Duration::from_secs(1),
+            "served in {:?}",
+            asked.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    // Now read: what the kernel held arrives, then the end, well short of every answer.
+    let mut got = Vec::new();
+    for s in &mut stuck {
+        let mut read = 0;
+        let mut buf = vec![0u8; 256 * 1024];
+        let ended = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                match s.read(&mut buf).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => read += n,
+                }
+            }
+        })
+        .await
+        .is_ok();
+        got.push((ended, read));
+    }
+    let one = reqwest::Client::new()
+        .get(format!("{base}{path}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("export")
+        .bytes()
+        .await
+        .expect("body")
+        .len();
+    let whole = one * PIPELINED;
+    assert!(
+        got.iter().all(|(ended, read)| *ended && *read < whole),
+        "every stuck client is disconnected before its {whole} bytes of answers end: {got:?}"
+    );
+    assert_eq!(health(&base).await.0, 200);
+    eprintln!(
+        "faults: 5 clients never reading {PIPELINED} pipelined exports ({whole} bytes each) were cut off after the write timeout, having got {got:?}"
+    );
 }
 
 fn free_port() -> u16 {

@@ -38,6 +38,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::http::ApiError;
+use crate::http::body_deadline::{BodyRules, whole_body_in_time};
 use crate::state::AppState;
 
 /// Request bodies larger than this answer 413.
@@ -279,6 +280,10 @@ fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::R
 /// passed in so the API does not depend on it) and the layers every answer goes through.
 pub fn router(state: AppState, console: Router<AppState>) -> Router {
     let hsts = state.config.api.tls;
+    let body_rules = BodyRules {
+        deadline: Duration::from_secs(state.config.api.body_timeout_s),
+        limit: BODY_LIMIT,
+    };
     let (router, mut openapi) = routes().split_for_parts();
     StandardErrors.modify(&mut openapi);
     let openapi = Arc::new(openapi);
@@ -294,6 +299,7 @@ pub fn router(state: AppState, console: Router<AppState>) -> Router {
         .fallback(|| async { ApiError::no_route() })
         .layer(CatchPanicLayer::custom(panicked))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(body_rules, whole_body_in_time))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,

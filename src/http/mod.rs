@@ -2,6 +2,7 @@
 //! command and gate errors to HTTP answers ([`ApiError`]), and the extractors (bearer
 //! principal, JSON bodies, paths and queries) whose rejections are such answers.
 
+pub mod body_deadline;
 pub mod error;
 pub mod extract;
 pub mod serve;

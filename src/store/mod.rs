@@ -48,6 +48,8 @@ use sea_orm::{
     TransactionTrait,
 };
 
+use std::time::Duration;
+
 use crate::config::DatabaseConfig;
 
 /// A store-layer failure.
@@ -66,8 +68,9 @@ pub enum Error {
     Access(#[from] crate::access::AccessError),
 }
 
-/// Whether `e` says the database cannot be reached (down, restarting, every connection busy
-/// past `database.acquire_timeout_s`) rather than that a statement failed: worth a retry.
+/// Whether `e` says the database cannot serve now (down, restarting, every connection busy
+/// past `database.acquire_timeout_s`, a statement past `database.statement_timeout_s`, its disk
+/// full) rather than that a statement is wrong: worth a retry.
 pub fn unavailable(e: &DbErr) -> bool {
     use sea_orm::RuntimeErr::SqlxError;
     use sea_orm::sqlx;
@@ -80,8 +83,10 @@ pub fn unavailable(e: &DbErr) -> bool {
             ) || s
                 .as_database_error()
                 .and_then(|d| d.code())
-                // PostgreSQL shutting down or starting up (admin_shutdown, cannot_connect_now).
-                .is_some_and(|c| matches!(c.as_ref(), "57P01" | "57P02" | "57P03"))
+                // PostgreSQL shutting down or starting up (admin_shutdown, cannot_connect_now),
+                // a statement cancelled by `statement_timeout` (query_canceled), a full disk
+                // (PostgreSQL disk_full, SQLITE_FULL).
+                .is_some_and(|c| matches!(c.as_ref(), "57P01" | "57P02" | "57P03" | "57014" | "53100" | "13"))
         }
         _ => false,
     }
@@ -91,10 +96,7 @@ impl Store {
     /// Whether the database answers a trivial query within a second (`/healthz`).
     pub async fn reachable(&self) -> bool {
         let ping = self.db.execute_unprepared("SELECT 1");
-        matches!(
-            tokio::time::timeout(std::time::Duration::from_secs(1), ping).await,
-            Ok(Ok(_))
-        )
+        matches!(tokio::time::timeout(Duration::from_secs(1), ping).await, Ok(Ok(_)))
     }
 }
 
@@ -110,7 +112,7 @@ pub(crate) fn conflict_on_unique(err: DbErr, message: String) -> Error {
 /// is one autocommit statement or goes through [`begin_write`], which takes the lock at its
 /// first statement; both wait here, so writers queue instead of failing. A write batch holds
 /// the lock for milliseconds, so reaching this means the disk has stalled.
-const SQLITE_BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// [`Store::begin_write`] on a bare connection (the batched writers hold one).
 pub(crate) async fn begin_write(db: &DatabaseConnection) -> std::result::Result<DatabaseTransaction, DbErr> {
@@ -122,12 +124,67 @@ pub(crate) async fn begin_write(db: &DatabaseConnection) -> std::result::Result<
     Ok(txn)
 }
 
+/// The PostgreSQL pool's options, with a server-side statement timeout unless `None`.
+fn connect_options(config: &DatabaseConfig, statement_timeout_s: Option<u64>) -> ConnectOptions {
+    let mut options = ConnectOptions::new(config.url.clone());
+    options
+        .max_connections(config.max_connections)
+        .acquire_timeout(Duration::from_secs(config.acquire_timeout_s))
+        .connect_timeout(Duration::from_secs(config.acquire_timeout_s))
+        .sqlx_logging(false);
+    if let Some(s) = statement_timeout_s {
+        options.map_sqlx_postgres_opts(move |o| o.options([("statement_timeout", format!("{s}s"))]));
+    }
+    options
+}
+
+/// The SQLite pool, built here rather than by sea-orm for its release check. When a write
+/// fails with `SQLITE_FULL` or an I/O error, SQLite may end the transaction itself; sqlx's
+/// ROLLBACK then fails and the connection still counts itself inside a transaction, so its
+/// next one would be a savepoint whose rollback keeps the write lock, and every other writer
+/// would wait on it for ever (seen with a full disk). Such a connection is closed instead of
+/// going back to the pool.
+async fn connect_sqlite(config: &DatabaseConfig) -> std::result::Result<DatabaseConnection, DbErr> {
+    use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+    use sea_orm::sqlx::{ConnectOptions as _, Connection as _};
+    let sqlx_error = |e| DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e));
+    let options = config
+        .url
+        .parse::<SqliteConnectOptions>()
+        .map_err(sqlx_error)?
+        .disable_statement_logging()
+        .busy_timeout(SQLITE_BUSY_TIMEOUT);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(config.max_connections)
+        .acquire_timeout(Duration::from_secs(config.acquire_timeout_s))
+        .after_release(|conn, _| {
+            Box::pin(async move {
+                // After the rollback a dropped transaction queued, which the ping waits for.
+                conn.ping().await?;
+                Ok(!conn.is_in_transaction())
+            })
+        })
+        .connect_with(options)
+        .await
+        .map_err(sqlx_error)?;
+    Ok(sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+}
+
+async fn migrate(db: &DatabaseConnection) -> Result<usize> {
+    use migration::MigratorTrait;
+    let pending = migration::Migrator::get_pending_migrations(db).await?.len();
+    migration::Migrator::up(db, None).await?;
+    Ok(pending)
+}
+
 /// Shorthand for store results.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Handle on the database; cheap to clone (the pool is shared).
 #[derive(Clone, Debug)]
 pub struct Store {
+    /// What it was opened with (migrations open a connection of their own).
+    config: DatabaseConfig,
     db: DatabaseConnection,
     /// Batches the small writes chargers cause into shared transactions.
     group: group_commit::GroupCommit,
@@ -147,21 +204,19 @@ impl Store {
 
     /// Connects without migrating.
     pub async fn connect(config: &DatabaseConfig) -> Result<Self> {
-        let mut options = ConnectOptions::new(config.url.clone());
-        options
-            .max_connections(config.max_connections)
-            .acquire_timeout(std::time::Duration::from_secs(config.acquire_timeout_s))
-            .connect_timeout(std::time::Duration::from_secs(config.acquire_timeout_s))
-            .sqlx_logging(false)
-            .map_sqlx_sqlite_opts(|o| o.busy_timeout(SQLITE_BUSY_TIMEOUT));
-        let db = Database::connect(options).await?;
-        if db.get_database_backend() == DbBackend::Sqlite {
+        let db = if config.url.starts_with("sqlite:") {
+            let db = connect_sqlite(config).await?;
             // WAL lets readers proceed while a writer commits; the mode sticks to the file.
             db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
-        }
+            db
+        } else {
+            let statement_timeout = Some(config.statement_timeout_s).filter(|s| *s > 0);
+            Database::connect(connect_options(config, statement_timeout)).await?
+        };
         let writes = crate::metrics::WriteStats::default();
         let group = group_commit::GroupCommit::start(db.clone(), writes.clone());
         Ok(Self {
+            config: config.clone(),
             db,
             group,
             writes,
@@ -179,10 +234,15 @@ impl Store {
 
     /// Applies pending migrations; returns how many ran.
     pub async fn migrate(&self) -> Result<usize> {
-        use migration::MigratorTrait;
-        let pending = migration::Migrator::get_pending_migrations(&self.db).await?.len();
-        migration::Migrator::up(&self.db, None).await?;
-        Ok(pending)
+        if self.db.get_database_backend() != DbBackend::Postgres || self.config.statement_timeout_s == 0 {
+            return migrate(&self.db).await;
+        }
+        // A migration may rewrite a large table: it runs on a connection of its own that the
+        // statement timeout does not cut short.
+        let unbounded = Database::connect(connect_options(&self.config, None)).await?;
+        let applied = migrate(&unbounded).await;
+        unbounded.close().await?;
+        applied
     }
 
     /// Commit times and batch sizes of the batched writers.
