@@ -113,9 +113,11 @@ pub struct OcppConfig {
     /// A write the charger does not take (it stopped reading) within this long ends the
     /// connection.
     pub write_timeout_s: u64,
-    /// Open charger connections at most; more are refused with 503.
+    /// Charger connections at most, open, in handshake or waiting for one together; more are
+    /// refused with 503 at once (the guard against memory exhaustion).
     pub max_connections: usize,
-    /// Handshakes (TLS, HTTP upgrade, authentication) in progress at most; more get 503.
+    /// Handshakes (TLS, HTTP upgrade, authentication) in progress at most; more wait for a
+    /// place, and get 503 only when none frees within `handshake_timeout_s`.
     pub max_handshakes: usize,
     pub boot_overload_ms: u64,
     /// A charger time further than this from the receive time is replaced by the receive

@@ -1,9 +1,10 @@
 //! One bad peer must not starve the rest: a flooding charger is rate-limited and then cut off,
-//! a charger that stops reading is closed, and connection and handshake caps answer 503.
+//! a charger that stops reading is closed, a connection over the handshake cap waits for a
+//! place (503 only after the handshake timeout), and the connection cap answers 503.
 
 mod common;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::{TestCharger, TestServer, boot_payload};
 use futures_util::{SinkExt, StreamExt};
@@ -90,27 +91,58 @@ async fn a_charger_that_stops_reading_is_closed() {
 }
 
 #[tokio::test]
-async fn connection_and_handshake_caps_answer_503() {
+async fn over_the_handshake_cap_chargers_wait_for_a_place_and_the_connection_cap_answers_503() {
     let t = TestServer::start_with(|c| {
-        c.ocpp.max_connections = 2;
+        c.ocpp.max_connections = 4;
         c.ocpp.max_handshakes = 1;
-        c.ocpp.handshake_timeout_s = 3;
+        c.ocpp.handshake_timeout_s = 2;
     })
     .await;
-    for id in ["CP-1", "CP-2", "CP-3"] {
-        t.register(id, PW).await;
+    for n in 1..=5 {
+        t.register(&format!("CP-{n}"), PW).await;
     }
-    // A peer that opens a socket and says nothing holds the only handshake slot.
-    let silent = tokio::net::TcpStream::connect(t.server().ocpp_addr)
-        .await
-        .expect("connect");
+    let addr = t.server().ocpp_addr;
+    let silent = || async move { tokio::net::TcpStream::connect(addr).await.expect("connect") };
+    // A peer that opens a socket and says nothing holds the only handshake place; a charger
+    // behind it waits for the place (a storm queues, it is not refused) and gets it when the
+    // silent peer goes.
+    let first = silent().await;
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let refused = TestCharger::connect(&t.ocpp_base(), "CP-1", "1.6", Some(PW)).await;
-    assert_eq!(common::refusal_status(refused), 503, "handshake cap");
-    drop(silent);
-    // Its slot comes back when it goes; then two connections fill the connection cap.
+    let base = t.ocpp_base();
+    let queued = tokio::spawn(async move {
+        let asked = Instant::now();
+        let cp = TestCharger::connect(&base, "CP-1", "1.6", Some(PW)).await;
+        (cp, asked.elapsed())
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    drop(first);
+    let (cp1, waited) = queued.await.expect("task");
+    let _cp1 = cp1.expect("a charger over the handshake cap waits and connects");
+    assert!(waited >= Duration::from_millis(400), "it waited: {waited:?}");
+
+    // Two silent peers: the second queues ahead of the charger, which waits out the handshake
+    // timeout and only then hears 503.
+    let held = silent().await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let ahead = silent().await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let asked = Instant::now();
+    let refused = TestCharger::connect(&t.ocpp_base(), "CP-2", "1.6", Some(PW)).await;
+    assert_eq!(
+        common::refusal_status(refused),
+        503,
+        "handshake place not found in time"
+    );
+    assert!(
+        asked.elapsed() >= Duration::from_millis(1500),
+        "refused after waiting, not at once: {:?}",
+        asked.elapsed()
+    );
+    drop((held, ahead));
+
+    // Open, in handshake and waiting together are capped by the connection limit.
     let mut open = Vec::new();
-    for id in ["CP-1", "CP-2"] {
+    for id in ["CP-2", "CP-3", "CP-4"] {
         let mut cp = None;
         for _ in 0..50 {
             match TestCharger::connect(&t.ocpp_base(), id, "1.6", Some(PW)).await {
@@ -121,9 +153,14 @@ async fn connection_and_handshake_caps_answer_503() {
                 Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
             }
         }
-        open.push(cp.expect("connects once the silent peer is gone"));
+        open.push(cp.expect("connects once the silent peers are gone"));
     }
-    let refused = TestCharger::connect(&t.ocpp_base(), "CP-3", "1.6", Some(PW)).await;
+    let asked = Instant::now();
+    let refused = TestCharger::connect(&t.ocpp_base(), "CP-5", "1.6", Some(PW)).await;
     assert_eq!(common::refusal_status(refused), 503, "connection cap");
+    assert!(
+        asked.elapsed() < Duration::from_secs(1),
+        "the connection cap refuses at once"
+    );
     drop(open);
 }

@@ -11,6 +11,7 @@ pub use registry::{CallFailure, ConnectionInfo, Presence, Registry};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpStream};
@@ -41,6 +42,8 @@ pub struct Gateway {
     /// Handshakes in progress (`ocpp.max_handshakes`): TLS, upgrade and argon2 are the costly
     /// part of a connection, so a storm or an attacker queues here, not in memory.
     handshakes: Arc<tokio::sync::Semaphore>,
+    /// Connections waiting for a handshake place.
+    waiting: AtomicUsize,
     /// Where every exchange goes for the message inspector.
     log: MessageLog,
     metrics: Arc<Metrics>,
@@ -61,6 +64,7 @@ impl Gateway {
         Self {
             registry: Registry::new(config.call_timeout()),
             handshakes: Arc::new(tokio::sync::Semaphore::new(config.max_handshakes)),
+            waiting: AtomicUsize::new(0),
             log,
             metrics,
             config,
@@ -129,7 +133,7 @@ impl Gateway {
 
     async fn serve(&self, tcp: TcpStream, peer: SocketAddr, tls: Option<Arc<Tls>>, shutdown: CancellationToken) {
         let _ = tcp.set_nodelay(true);
-        let permit = match self.handshake_permit() {
+        let permit = match self.handshake_permit().await {
             Ok(permit) => permit,
             Err(reason) => {
                 self.metrics.refused("over_capacity");
@@ -151,14 +155,22 @@ impl Gateway {
         self.run_session(ws, charger_id, version, peer, shutdown).await;
     }
 
-    /// A place among the handshakes in progress, or why there is none.
-    fn handshake_permit(&self) -> Result<tokio::sync::OwnedSemaphorePermit, &'static str> {
-        if self.registry.len() >= self.config.max_connections {
+    /// A place among the handshakes in progress, waiting for one for up to
+    /// `ocpp.handshake_timeout_s`, or why there is none. A storm (every charger reconnecting
+    /// after a restart or a network cut) queues here instead of being refused: many chargers
+    /// back off for minutes after a refusal. Waiting costs a socket and a small task, so only
+    /// `ocpp.max_connections` (open, in handshake and waiting together) refuses at once.
+    async fn handshake_permit(&self) -> Result<tokio::sync::OwnedSemaphorePermit, &'static str> {
+        let in_handshake = self.config.max_handshakes - self.handshakes.available_permits();
+        if self.registry.len() + in_handshake + self.waiting.load(Ordering::Relaxed) >= self.config.max_connections {
             return Err("connection limit reached");
         }
-        Arc::clone(&self.handshakes)
-            .try_acquire_owned()
-            .map_err(|_| "too many handshakes in progress")
+        let _waiting = Waiting::enter(&self.waiting);
+        let wait = Duration::from_secs(self.config.handshake_timeout_s);
+        match tokio::time::timeout(wait, Arc::clone(&self.handshakes).acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err("too many handshakes in progress"),
+        }
     }
 
     /// TLS, the HTTP upgrade request, the charger's admission and the WebSocket accept, each
@@ -262,5 +274,22 @@ fn http_refusal(refusal: &Refusal) -> HttpRefusal {
         r if r.is_authentication() => HttpRefusal::new(401, "authentication required"),
         Refusal::UnknownCharger => HttpRefusal::new(404, "unknown charge point"),
         _ => HttpRefusal::new(503, "try again later"),
+    }
+}
+
+/// One connection counted among those waiting for a handshake place, until dropped (also
+/// when its task ends mid-wait).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn enter(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Self(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }

@@ -43,12 +43,12 @@ pub use transactions::{
 pub use users::UserChanges;
 pub use variables::{ReportedVariable, VariableFilter};
 
+use std::time::Duration;
+
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
     TransactionTrait,
 };
-
-use std::time::Duration;
 
 use crate::config::DatabaseConfig;
 
@@ -143,7 +143,7 @@ fn connect_options(config: &DatabaseConfig, statement_timeout_s: Option<u64>) ->
 /// ROLLBACK then fails and the connection still counts itself inside a transaction, so its
 /// next one would be a savepoint whose rollback keeps the write lock, and every other writer
 /// would wait on it for ever (seen with a full disk). Such a connection is closed instead of
-/// going back to the pool.
+/// being handed out again.
 async fn connect_sqlite(config: &DatabaseConfig) -> std::result::Result<DatabaseConnection, DbErr> {
     use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
     use sea_orm::sqlx::{ConnectOptions as _, Connection as _};
@@ -157,13 +157,9 @@ async fn connect_sqlite(config: &DatabaseConfig) -> std::result::Result<Database
     let pool = SqlitePoolOptions::new()
         .max_connections(config.max_connections)
         .acquire_timeout(Duration::from_secs(config.acquire_timeout_s))
-        .after_release(|conn, _| {
-            Box::pin(async move {
-                // After the rollback a dropped transaction queued, which the ping waits for.
-                conn.ping().await?;
-                Ok(!conn.is_in_transaction())
-            })
-        })
+        // Checked as an idle connection is handed out: by then the rollback a dropped
+        // transaction queued has run (the pool pings each connection as it comes back).
+        .before_acquire(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
         .connect_with(options)
         .await
         .map_err(sqlx_error)?;
