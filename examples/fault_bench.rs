@@ -29,14 +29,16 @@ use anyhow::{Context, bail};
 use base64::Engine;
 use chrono::Utc;
 use clap::{Parser, Subcommand};
-use entity::charger;
 use futures_util::{SinkExt, StreamExt};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, Statement};
+use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
+
+#[path = "support/mod.rs"]
+mod support;
 
 #[derive(Debug, Parser)]
 #[command(name = "fault-bench")]
@@ -180,32 +182,11 @@ impl Drop for Server {
     }
 }
 
-/// Registers `count` chargers directly in the database of the running server (one shared
-/// password hash, so setup does not measure argon2).
+/// Registers `count` chargers in the database of the running server (its bootstrap made
+/// the root organisation they go in).
 async fn register(server: &Server, count: usize) -> anyhow::Result<()> {
-    let db = sea_orm::Database::connect(&server.db).await?;
-    let hash = voltgate::crypto::hash_charger_password(PASSWORD, 256).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let now = Utc::now();
-    let ids: Vec<usize> = (0..count).collect();
-    for chunk in ids.chunks(500) {
-        let rows = chunk.iter().map(|&i| charger::ActiveModel {
-            id: Set(id_of(i)),
-            organisation_id: Set(Some(1)),
-            password_hash: Set(Some(hash.clone())),
-            registration_status: Set(entity::values::RegistrationStatus::Accepted),
-            created_at: Set(now),
-            ..Default::default()
-        });
-        charger::Entity::insert_many(rows)
-            .on_conflict(
-                sea_orm::sea_query::OnConflict::column(charger::Column::Id)
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .exec_without_returning(&db)
-            .await?;
-    }
-    Ok(())
+    let ids: Vec<String> = (0..count).map(id_of).collect();
+    support::register_chargers(&server.db, &ids, PASSWORD).await
 }
 
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;

@@ -24,15 +24,16 @@ use anyhow::{Context, bail};
 use base64::Engine;
 use chrono::Utc;
 use clap::Parser;
-use entity::charger;
 use futures_util::{SinkExt, StreamExt};
-use sea_orm::{ActiveValue::Set, EntityTrait};
 use serde_json::{Value, json};
 use tokio::net::TcpSocket;
 use tokio::sync::{Semaphore, mpsc};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
+
+#[path = "support/mod.rs"]
+mod support;
 
 #[derive(Debug, Parser)]
 #[command(name = "voltgate-bench")]
@@ -122,31 +123,10 @@ fn rss_kib(pid: Option<u32>) -> Option<u64> {
 /// Registers the simulated chargers in the root organisation with one shared password.
 async fn register(args: &Args) -> anyhow::Result<()> {
     let url = args.database_url.as_deref().context("--database-url is required")?;
-    let db = sea_orm::Database::connect(url)
+    let ids: Vec<String> = (0..args.chargers + args.flooders).map(id_of).collect();
+    support::register_chargers(url, &ids, PASSWORD)
         .await
-        .context("connecting to --database-url")?;
-    let hash = voltgate::crypto::hash_charger_password(PASSWORD, 256).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let now = Utc::now();
-    let ids: Vec<usize> = (0..args.chargers + args.flooders).collect();
-    for chunk in ids.chunks(500) {
-        let rows = chunk.iter().map(|&i| charger::ActiveModel {
-            id: Set(id_of(i)),
-            organisation_id: Set(Some(1)),
-            password_hash: Set(Some(hash.clone())),
-            registration_status: Set(entity::values::RegistrationStatus::Accepted),
-            created_at: Set(now),
-            ..Default::default()
-        });
-        charger::Entity::insert_many(rows)
-            .on_conflict(
-                sea_orm::sea_query::OnConflict::column(charger::Column::Id)
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .exec_without_returning(&db)
-            .await?;
-    }
-    Ok(())
+        .context("registering the chargers in --database-url")
 }
 
 /// Commands the bench sends to a simulated charger's task.

@@ -166,13 +166,7 @@ impl Loads {
     /// Waits until `more` further MeterValues have been acknowledged (at most 10 s).
     async fn acknowledged_more(&self, more: usize) -> bool {
         let target = self.acknowledged.load(Ordering::Relaxed) + more;
-        for _ in 0..100 {
-            if self.acknowledged.load(Ordering::Relaxed) >= target {
-                return true;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        false
+        within_10s(|| async { self.acknowledged.load(Ordering::Relaxed) >= target }).await
     }
 }
 
@@ -253,18 +247,42 @@ async fn health(base: &str) -> (u16, Value) {
     (r.status().as_u16(), r.json().await.unwrap_or_default())
 }
 
-#[tokio::test]
-async fn a_postgres_outage_under_load_loses_nothing_acknowledged_and_recovers_by_itself() {
+/// Polls `ok` every 100 ms until it holds, for at most 10 s.
+async fn within_10s<F: std::future::Future<Output = bool>>(mut ok: impl FnMut() -> F) -> bool {
+    for _ in 0..100 {
+        if ok().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+/// A private PostgreSQL and a server over it, or `None` (said on stderr) where the server
+/// binaries are not installed.
+async fn server_on_private_postgres(
+    test: &str,
+    tweak: impl FnOnce(&mut voltgate::config::Config),
+) -> Option<(PrivatePostgres, TestServer)> {
     let Some(pg) = PrivatePostgres::start() else {
-        eprintln!("faults: no initdb/pg_ctl installed: the PostgreSQL outage test is skipped");
-        return;
+        eprintln!("faults: no initdb/pg_ctl installed: the {test} test is skipped");
+        return None;
     };
     let url = pg.url();
     let t = TestServer::start_with(|c| {
-        c.database.url = url.clone();
-        c.database.acquire_timeout_s = 2;
+        c.database.url = url;
+        tweak(c);
     })
     .await;
+    Some((pg, t))
+}
+
+#[tokio::test]
+async fn a_postgres_outage_under_load_loses_nothing_acknowledged_and_recovers_by_itself() {
+    let Some((pg, t)) = server_on_private_postgres("PostgreSQL outage", |c| c.database.acquire_timeout_s = 2).await
+    else {
+        return;
+    };
     let admin = t.admin().await;
     let loads = Loads::default();
     let running = start_loads(&t, "FAULT", 10, &loads).await;
@@ -287,14 +305,7 @@ async fn a_postgres_outage_under_load_loses_nothing_acknowledged_and_recovers_by
     tokio::time::sleep(Duration::from_secs(3)).await;
     pg.resume();
 
-    let mut back = false;
-    for _ in 0..100 {
-        if admin.get("/chargers").await.0 == 200 && health(&base).await.0 == 200 {
-            back = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let back = within_10s(|| async { admin.get("/chargers").await.0 == 200 && health(&base).await.0 == 200 }).await;
     assert!(back, "the API recovers without a restart");
     assert!(
         loads.acknowledged_more(10).await,
@@ -326,18 +337,16 @@ async fn start_loads(t: &TestServer, prefix: &str, count: usize, loads: &Loads) 
 #[tokio::test]
 async fn slow_statements_holding_every_connection_answer_503_then_recover() {
     use sea_orm::TransactionTrait;
-    let Some(pg) = PrivatePostgres::start() else {
-        eprintln!("faults: no initdb/pg_ctl installed: the pool exhaustion test is skipped");
-        return;
-    };
-    let url = pg.url();
-    let t = TestServer::start_with(|c| {
-        c.database.url = url.clone();
+    let Some((pg, t)) = server_on_private_postgres("pool exhaustion", |c| {
         c.database.max_connections = 4;
         c.database.acquire_timeout_s = 2;
         c.database.statement_timeout_s = 3;
     })
-    .await;
+    .await
+    else {
+        return;
+    };
+    let url = pg.url();
     let admin = t.admin().await;
     let loads = Loads::default();
     let running = start_loads(&t, "POOL", 3, &loads).await;
@@ -366,14 +375,7 @@ async fn slow_statements_holding_every_connection_answer_503_then_recover() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     lock.rollback().await.expect("unlock");
 
-    let mut back = false;
-    for _ in 0..100 {
-        if admin.get("/chargers").await.0 == 200 {
-            back = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let back = within_10s(|| async { admin.get("/chargers").await.0 == 200 }).await;
     assert!(back, "the API recovers once the lock is gone");
     assert!(
         loads.acknowledged_more(10).await,
@@ -458,14 +460,14 @@ async fn a_full_sqlite_disk_refuses_writes_loses_nothing_acknowledged_and_resume
     tokio::time::sleep(Duration::from_secs(1)).await;
 
     std::fs::remove_file(filler).expect("space returns");
-    let mut back = false;
-    for n in 100..200 {
-        if admin.post("/sites", site(n)).await.0 == 201 {
-            back = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let mut n = 100;
+    let back = within_10s(|| {
+        n += 1;
+        let body = site(n);
+        let admin = &admin;
+        async move { admin.post("/sites", body).await.0 == 201 }
+    })
+    .await;
     assert!(back, "API writes succeed again once there is space");
     assert!(
         loads.acknowledged_more(20).await,
