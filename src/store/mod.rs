@@ -138,7 +138,7 @@ fn connect_options(config: &DatabaseConfig, statement_timeout_s: Option<u64>) ->
     options
 }
 
-/// The SQLite pool, built here rather than by sea-orm for its release check. When a write
+/// The SQLite pool, built here rather than by sea-orm for its hand-out check. When a write
 /// fails with `SQLITE_FULL` or an I/O error, SQLite may end the transaction itself; sqlx's
 /// ROLLBACK then fails and the connection still counts itself inside a transaction, so its
 /// next one would be a savepoint whose rollback keeps the write lock, and every other writer
