@@ -191,17 +191,9 @@ async fn nothing_acknowledged_lost(
         refused.iter().all(|c| c == "InternalError"),
         "refusals are InternalError: {refused:?}"
     );
-    let conn = sea_orm::Database::connect(db).await.expect("connect");
-    let rows = conn
-        .query_all(Statement::from_string(
-            conn.get_database_backend(),
-            "SELECT CAST(value AS TEXT) FROM meter_value".to_owned(),
-        ))
+    let stored: HashSet<String> = texts(db, "SELECT CAST(value AS TEXT) FROM meter_value")
         .await
-        .expect("meter values");
-    let stored: HashSet<String> = rows
         .iter()
-        .filter_map(|r| r.try_get_by_index::<String>(0).ok())
         .map(|v| v.trim_end_matches(".0").to_owned())
         .collect();
     let lost: Vec<&String> = acknowledged.iter().filter(|v| !stored.contains(*v)).collect();
@@ -679,18 +671,24 @@ async fn listening(port: u16) {
     panic!("nothing listens on {port}");
 }
 
-async fn outcome_of_resets(db: &str) -> Vec<String> {
+/// The one text column `sql` selects, read straight from the database at `db`.
+async fn texts(db: &str, sql: &str) -> Vec<String> {
     let conn = sea_orm::Database::connect(db).await.expect("open the database");
     let rows = conn
-        .query_all(Statement::from_string(
-            conn.get_database_backend(),
-            "SELECT outcome FROM audit WHERE action = 'command.reset' ORDER BY id".to_owned(),
-        ))
+        .query_all(Statement::from_string(conn.get_database_backend(), sql.to_owned()))
         .await
-        .expect("audit rows");
+        .expect("query");
     rows.iter()
-        .map(|r| r.try_get_by_index::<String>(0).expect("outcome"))
+        .map(|r| r.try_get_by_index::<String>(0).expect("a text column"))
         .collect()
+}
+
+async fn outcome_of_resets(db: &str) -> Vec<String> {
+    texts(
+        db,
+        "SELECT outcome FROM audit WHERE action = 'command.reset' ORDER BY id",
+    )
+    .await
 }
 
 /// kill -9 of a node waiting for a charger's answer: the command's audit row does not stay
