@@ -4,30 +4,40 @@
 //! ```text
 //! cargo run --release --example voltgate_bench -- \
 //!     --database-url 'sqlite:///path/to/voltgate.db?mode=rwc' --admin-password PW \
-//!     --chargers 1000 [--server-pid PID] [--resets 200] [--dashboards 20] [--heartbeat-s 10] [--json]
+//!     --chargers 1000 [--server-pid PID] [--resets 200] [--dashboards 20] [--heartbeat-s 10] \
+//!     [--meter-s 10] [--meter-throughput-s 10] [--processes 2] [--json]
 //! ```
 //!
 //! Scenarios, in order: registration (directly in the database, one shared password hash, so
 //! setup does not measure argon2), boot storm (connect + BootNotification + StatusNotification
-//! for all at once), heartbeat throughput, meter values (every charger once a second, rows
-//! counted in the database), and remote reset latency through the HTTP API while all are
-//! connected. With `--server-pid` it reads the server's RSS from /proc before and
-//! after connecting. Client sockets are spread over 127.0.0.2.. so one address's ephemeral
-//! ports are never the limit.
+//! for `--concurrency` at a time; a refused connection is a failure, never retried), heartbeat
+//! throughput, meter values (every charger once a second, rows counted in the database),
+//! MeterValues throughput (one value per message, back to back, rows counted), then, with the
+//! fleet still connected, a flood, remote resets and dashboards through the HTTP API and a
+//! reconnect storm. With `--server-pid` it reads the server's RSS from /proc before and after
+//! connecting. Client sockets are spread over 127.0.0.2.. so one address's ephemeral ports are
+//! never the limit.
+//!
+//! With `--processes K` the fleet is split over K child processes of this program that go
+//! through the phases in step (each phase begins when all are ready for it, on a line over
+//! their stdin and stdout), so one process's event loop is not what is measured; the parent
+//! registers, keeps the server-side books and runs the API scenarios, and merges the children's
+//! raw latencies before taking percentiles.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::{Context, bail, ensure};
 use base64::Engine;
 use chrono::Utc;
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::net::TcpSocket;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -67,6 +77,19 @@ struct Args {
     /// Seconds of MeterValues, one message of 3 values per charger per second (0: skip).
     #[arg(long, default_value_t = 0)]
     meter_s: u64,
+    /// Seconds of MeterValues throughput: one value per message, each charger sending its next
+    /// as soon as the last is answered (0: skip).
+    #[arg(long, default_value_t = 0)]
+    meter_throughput_s: u64,
+    /// Load-generator processes sharing the fleet, in step phase by phase.
+    #[arg(long, default_value_t = 1)]
+    processes: usize,
+    /// Set by the parent of `--processes`: this child's first charger.
+    #[arg(long, hide = true, requires = "child_count")]
+    child_first: Option<usize>,
+    /// Set by the parent of `--processes`: how many chargers this child runs.
+    #[arg(long, hide = true)]
+    child_count: Option<usize>,
     /// Flood: this many extra chargers send heartbeats back to back without waiting for
     /// answers, while every other charger sends one a second (0: skip).
     #[arg(long, default_value_t = 0)]
@@ -104,11 +127,17 @@ fn id_of(i: usize) -> String {
     format!("BENCH-{i:06}")
 }
 
-fn percentile(sorted: &[Duration], q: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
+/// The `q` quantile of latencies in milliseconds (sorts them).
+fn percentile(ms: &mut [f64], q: f64) -> f64 {
+    if ms.is_empty() {
+        return 0.0;
     }
-    sorted[((sorted.len() as f64 - 1.0) * q).round() as usize]
+    ms.sort_by(f64::total_cmp);
+    ms[((ms.len() as f64 - 1.0) * q).round() as usize]
+}
+
+fn millis(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
 }
 
 fn rss_kib(pid: Option<u32>) -> Option<u64> {
@@ -129,21 +158,48 @@ async fn register(args: &Args) -> anyhow::Result<()> {
         .context("registering the chargers in --database-url")
 }
 
-/// Commands the bench sends to a simulated charger's task.
+/// A CALL the bench asks a simulated charger to send.
+#[derive(Debug, Clone, Copy)]
+enum Call {
+    Heartbeat,
+    /// MeterValues with this many sampled values (1 to 3).
+    MeterValues(usize),
+}
+
+/// What the bench asks a simulated charger to do.
 enum Ask {
-    Heartbeat(tokio::sync::oneshot::Sender<Duration>),
-    /// Sends MeterValues with `SAMPLES` values; answers its latency, or `None` on a CALLERROR.
-    MeterValues(tokio::sync::oneshot::Sender<Option<Duration>>),
+    /// Send one CALL; its latency goes to `done` (`None`: answered with a CALLERROR).
+    One {
+        call: Call,
+        done: oneshot::Sender<Option<Duration>>,
+    },
+    /// Send `call` back to back, the next as soon as the last is answered, until `until`; the
+    /// latencies (ms) and the count of CALLERRORs go to `done`. The charger's own task keeps
+    /// the loop, so the load generator spends nothing per CALL beyond the frames.
+    Run {
+        call: Call,
+        until: Instant,
+        done: oneshot::Sender<(Vec<f64>, usize)>,
+    },
 }
 
-/// Sampled values per MeterValues message.
+/// A back-to-back run under way in a charger's task.
+struct Running {
+    call: Call,
+    until: Instant,
+    lat: Vec<f64>,
+    failed: usize,
+    done: oneshot::Sender<(Vec<f64>, usize)>,
+}
+
+/// Who waits for the answer to the CALL in flight.
+enum Waiter {
+    One(oneshot::Sender<Option<Duration>>),
+    Run,
+}
+
+/// Sampled values per paced MeterValues message.
 const SAMPLES: usize = 3;
-
-/// Where a simulated charger reports the answer it is waiting for.
-enum Reply {
-    Heartbeat(tokio::sync::oneshot::Sender<Duration>),
-    Meter(tokio::sync::oneshot::Sender<Option<Duration>>),
-}
 
 struct Sim {
     asks: mpsc::Sender<Ask>,
@@ -217,6 +273,42 @@ async fn connect_and_boot(args: &Args, i: usize, source: IpAddr) -> anyhow::Resu
     Ok((ws, boot_latency))
 }
 
+/// Sends `call` as CALL number `n`; its message id.
+async fn send_call(ws: &mut Ws, v16: bool, n: u64, call: Call) -> Result<String, ()> {
+    let mid = format!("c{n}");
+    let frame = match call {
+        Call::Heartbeat => json!([2, mid, "Heartbeat", {}]),
+        Call::MeterValues(samples) => json!([2, mid, "MeterValues", meter_values(v16, n, samples)]),
+    };
+    ws.send(Message::Text(frame.to_string().into())).await.map_err(|_| ())?;
+    Ok(mid)
+}
+
+/// A MeterValues payload with the first `samples` of: an energy register rising with `n`,
+/// power, voltage.
+fn meter_values(v16: bool, n: u64, samples: usize) -> Value {
+    let now = Utc::now().to_rfc3339();
+    let mut values = if v16 {
+        vec![
+            json!({"value": (n * 10).to_string(), "measurand": "Energy.Active.Import.Register", "unit": "Wh"}),
+            json!({"value": "7200", "measurand": "Power.Active.Import", "unit": "W"}),
+            json!({"value": "230.0", "measurand": "Voltage", "unit": "V"}),
+        ]
+    } else {
+        vec![
+            json!({"value": n * 10, "measurand": "Energy.Active.Import.Register"}),
+            json!({"value": 7200, "measurand": "Power.Active.Import"}),
+            json!({"value": 230.0, "measurand": "Voltage"}),
+        ]
+    };
+    values.truncate(samples.clamp(1, 3));
+    if v16 {
+        json!({"connectorId": 1, "meterValue": [{"timestamp": now, "sampledValue": values}]})
+    } else {
+        json!({"evseId": 1, "meterValue": [{"timestamp": now, "sampledValue": values}]})
+    }
+}
+
 /// Connects, boots, reports status; then answers CSMS calls and heartbeats on request, and,
 /// with `--restart-cmd`, reconnects (with jitter, like real chargers) when the server goes.
 async fn charger(
@@ -230,38 +322,25 @@ async fn charger(
     let (mut ws, boot_latency) = connect_and_boot(&args, i, source).await?;
     let (tx, mut rx) = mpsc::channel::<Ask>(4);
     tokio::spawn(async move {
-        let mut waiting: Option<(String, Instant, Reply)> = None;
+        let mut waiting: Option<(String, Instant, Waiter)> = None;
+        let mut running: Option<Running> = None;
         let mut n = 0u64;
         'connection: loop {
             loop {
                 tokio::select! {
-                    ask = rx.recv(), if waiting.is_none() => match ask {
-                        Some(Ask::Heartbeat(done)) => {
-                            n += 1;
-                            let mid = format!("h{n}");
-                            if ws.send(Message::Text(json!([2, mid, "Heartbeat", {}]).to_string().into())).await.is_err() { break; }
-                            waiting = Some((mid, Instant::now(), Reply::Heartbeat(done)));
-                        }
-                        Some(Ask::MeterValues(done)) => {
-                            n += 1;
-                            let mid = format!("m{n}");
-                            let now = Utc::now().to_rfc3339();
-                            let payload = if v16 {
-                                json!({"connectorId": 1, "meterValue": [{"timestamp": now, "sampledValue": [
-                                    {"value": (n * 10).to_string(), "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
-                                    {"value": "7200", "measurand": "Power.Active.Import", "unit": "W"},
-                                    {"value": "230.0", "measurand": "Voltage", "unit": "V"}]}]})
-                            } else {
-                                json!({"evseId": 1, "meterValue": [{"timestamp": now, "sampledValue": [
-                                    {"value": n * 10, "measurand": "Energy.Active.Import.Register"},
-                                    {"value": 7200, "measurand": "Power.Active.Import"},
-                                    {"value": 230.0, "measurand": "Voltage"}]}]})
-                            };
-                            if ws.send(Message::Text(json!([2, mid, "MeterValues", payload]).to_string().into())).await.is_err() { break; }
-                            waiting = Some((mid, Instant::now(), Reply::Meter(done)));
-                        }
-                        None => break,
-                    },
+                    ask = rx.recv(), if waiting.is_none() => {
+                        let (call, waiter) = match ask {
+                            Some(Ask::One { call, done }) => (call, Waiter::One(done)),
+                            Some(Ask::Run { call, until, done }) => {
+                                running = Some(Running { call, until, lat: Vec::new(), failed: 0, done });
+                                (call, Waiter::Run)
+                            }
+                            None => break,
+                        };
+                        n += 1;
+                        let Ok(mid) = send_call(&mut ws, v16, n, call).await else { break };
+                        waiting = Some((mid, Instant::now(), waiter));
+                    }
                     msg = ws.next() => {
                         let Some(Ok(msg)) = msg else { break };
                         let Message::Text(t) = msg else { continue };
@@ -273,14 +352,27 @@ async fn charger(
                                 if ws.send(Message::Text(answer.to_string().into())).await.is_err() { break; }
                             }
                             Some(kind @ (3 | 4)) => {
-                                if let Some((mid, at, done)) = waiting.take() {
-                                    if v[1] == json!(mid) {
-                                        match done {
-                                            Reply::Heartbeat(d) => { let _ = d.send(at.elapsed()); }
-                                            Reply::Meter(d) => { let _ = d.send((kind == 3).then(|| at.elapsed())); }
+                                let Some((mid, at, waiter)) = waiting.take() else { continue };
+                                if v[1] != json!(mid) {
+                                    waiting = Some((mid, at, waiter));
+                                    continue;
+                                }
+                                let latency = (kind == 3).then(|| at.elapsed());
+                                match waiter {
+                                    Waiter::One(done) => { let _ = done.send(latency); }
+                                    Waiter::Run => {
+                                        let Some(run) = running.as_mut() else { continue };
+                                        match latency {
+                                            Some(d) => run.lat.push(millis(d)),
+                                            None => run.failed += 1,
                                         }
-                                    } else {
-                                        waiting = Some((mid, at, done));
+                                        if Instant::now() < run.until {
+                                            n += 1;
+                                            let Ok(mid) = send_call(&mut ws, v16, n, run.call).await else { break };
+                                            waiting = Some((mid, Instant::now(), Waiter::Run));
+                                        } else if let Some(run) = running.take() {
+                                            let _ = run.done.send((run.lat, run.failed));
+                                        }
                                     }
                                 }
                             }
@@ -293,7 +385,7 @@ async fn charger(
             if args.restart_cmd.is_none() {
                 break 'connection;
             }
-            waiting = None;
+            (waiting, running) = (None, None);
             let mut backoff = Duration::from_millis(200 + (i as u64 * 7919) % 1000);
             loop {
                 tokio::time::sleep(backoff).await;
@@ -311,33 +403,68 @@ async fn charger(
     Ok((Sim { asks: tx }, boot_latency))
 }
 
-/// Every simulated charger sends one heartbeat a second for `seconds`; the latencies, sorted.
-async fn paced_heartbeats(sims: &[Sim], seconds: u64) -> Vec<Duration> {
+/// Every simulated charger sends `call` for `seconds`, once a second (`paced`) or the next as
+/// soon as the last is answered: the answered ones' latencies (ms) and how many failed.
+async fn drive(sims: &[Sim], seconds: u64, call: Call, paced: bool) -> (Vec<f64>, usize) {
+    let until = Instant::now() + Duration::from_secs(seconds);
+    let (mut lat, mut failed) = (Vec::new(), 0usize);
+    if !paced {
+        let mut runs = Vec::with_capacity(sims.len());
+        for sim in sims {
+            let (done, result) = oneshot::channel();
+            if sim.asks.send(Ask::Run { call, until, done }).await.is_ok() {
+                runs.push(result);
+            } else {
+                failed += 1;
+            }
+        }
+        for run in runs {
+            match run.await {
+                Ok((l, f)) => {
+                    lat.extend(l);
+                    failed += f;
+                }
+                // The charger's connection ended mid-run.
+                Err(_) => failed += 1,
+            }
+        }
+        return (lat, failed);
+    }
     let mut workers = Vec::new();
     for sim in sims {
         let asks = sim.asks.clone();
         workers.push(tokio::spawn(async move {
-            let mut lat = Vec::new();
+            let (mut lat, mut failed) = (Vec::new(), 0usize);
             let mut tick = tokio::time::interval(Duration::from_secs(1));
-            for _ in 0..seconds {
+            loop {
                 tick.tick().await;
-                let (tx, rx) = tokio::sync::oneshot::channel();
-                if asks.send(Ask::Heartbeat(tx)).await.is_err() {
+                if Instant::now() >= until {
                     break;
                 }
-                if let Ok(d) = rx.await {
-                    lat.push(d);
+                let (done, answer) = oneshot::channel();
+                if asks.send(Ask::One { call, done }).await.is_err() {
+                    failed += 1;
+                    break;
+                }
+                match answer.await {
+                    Ok(Some(d)) => lat.push(millis(d)),
+                    Ok(None) => failed += 1,
+                    // The charger's connection ended.
+                    Err(_) => {
+                        failed += 1;
+                        break;
+                    }
                 }
             }
-            lat
+            (lat, failed)
         }));
     }
-    let mut lat = Vec::new();
     for w in workers {
-        lat.extend(w.await.unwrap_or_default());
+        let (l, f) = w.await.unwrap_or_default();
+        lat.extend(l);
+        failed += f;
     }
-    lat.sort();
-    lat
+    (lat, failed)
 }
 
 /// A flooding charger: heartbeats back to back, never waiting for an answer; when voltgate
@@ -414,30 +541,183 @@ async fn online_chargers(args: &Args) -> anyhow::Result<i64> {
     }
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let args = Arc::new(Args::parse());
-    let limit = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(1024);
-    if args.chargers as u64 + 64 > limit {
-        bail!("{} chargers need more than the open-file limit {limit}", args.chargers);
-    }
-    let deadline = Instant::now() + Duration::from_secs(args.max_s);
-    let mut report = serde_json::Map::new();
-    report.insert("chargers".into(), json!(args.chargers));
+/// The phases every process goes through in step; each begins when all are ready for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Storm,
+    Heartbeat,
+    Meter,
+    Throughput,
+    /// The load phases are over; the fleet stays connected for the API scenarios.
+    Hold,
+}
 
-    if !args.plain {
-        register(&args).await?;
-    }
-    let rss_before = rss_kib(args.server_pid);
+const PHASES: [Phase; 5] = [
+    Phase::Storm,
+    Phase::Heartbeat,
+    Phase::Meter,
+    Phase::Throughput,
+    Phase::Hold,
+];
 
-    // Boot storm.
-    eprintln!("boot storm: {} chargers, {} at a time", args.chargers, args.concurrency);
+impl Phase {
+    fn name(self) -> &'static str {
+        match self {
+            Phase::Storm => "storm",
+            Phase::Heartbeat => "heartbeat",
+            Phase::Meter => "meter",
+            Phase::Throughput => "throughput",
+            Phase::Hold => "hold",
+        }
+    }
+}
+
+/// How a process running chargers begins the next phase.
+enum Step<'a> {
+    /// The only process: it keeps the books itself.
+    Alone(&'a mut Book),
+    /// One of `--processes`: says so to the parent on stdout and waits for its `go` on stdin.
+    Child,
+}
+
+impl Step<'_> {
+    async fn begin(&mut self, phase: Phase) -> anyhow::Result<()> {
+        match self {
+            Step::Alone(book) => book.begin(phase).await,
+            Step::Child => {
+                use std::io::Write;
+                let mut out = std::io::stdout().lock();
+                writeln!(out, "ready {}", phase.name())?;
+                out.flush()?;
+                drop(out);
+                let line = tokio::task::spawn_blocking(|| {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line).map(|_| line)
+                })
+                .await??;
+                ensure!(line.trim() == "go", "the parent said {line:?}");
+                Ok(())
+            }
+        }
+    }
+}
+
+/// What is measured on the server's side: its RSS around the storm, and the meter values its
+/// database gained during each meter phase.
+struct Book {
+    server_pid: Option<u32>,
+    db: Option<sea_orm::DatabaseConnection>,
+    rss_before: Option<u64>,
+    rss_after: Option<u64>,
+    /// The meter phase under way: the row count and the time it began at.
+    counting: Option<(Phase, u64, Instant)>,
+    /// Values stored during each meter phase, and its length in seconds.
+    stored: Vec<(Phase, u64, f64)>,
+}
+
+impl Book {
+    async fn new(args: &Args) -> anyhow::Result<Self> {
+        let db = match (&args.database_url, args.plain) {
+            (Some(url), false) => Some(sea_orm::Database::connect(url.as_str()).await?),
+            _ => None,
+        };
+        Ok(Self {
+            server_pid: args.server_pid,
+            db,
+            rss_before: None,
+            rss_after: None,
+            counting: None,
+            stored: Vec::new(),
+        })
+    }
+
+    async fn meter_rows(db: &sea_orm::DatabaseConnection) -> anyhow::Result<u64> {
+        use sea_orm::{EntityTrait, PaginatorTrait};
+        Ok(entity::meter_value::Entity::find().count(db).await?)
+    }
+
+    /// Every process is ready for `phase`, so the previous one has ended everywhere.
+    async fn begin(&mut self, phase: Phase) -> anyhow::Result<()> {
+        if let (Some((was, before, at)), Some(db)) = (self.counting.take(), &self.db) {
+            let stored = Self::meter_rows(db).await?.saturating_sub(before);
+            self.stored.push((was, stored, at.elapsed().as_secs_f64()));
+        }
+        match phase {
+            Phase::Storm => self.rss_before = rss_kib(self.server_pid),
+            Phase::Heartbeat => {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                self.rss_after = rss_kib(self.server_pid);
+            }
+            Phase::Meter | Phase::Throughput => {
+                if let Some(db) = &self.db {
+                    self.counting = Some((phase, Self::meter_rows(db).await?, Instant::now()));
+                }
+            }
+            Phase::Hold => {}
+        }
+        Ok(())
+    }
+
+    /// Values stored during `phase` and its length in seconds.
+    fn stored(&self, phase: Phase) -> Option<(u64, f64)> {
+        self.stored.iter().find(|(p, ..)| *p == phase).map(|&(_, n, s)| (n, s))
+    }
+}
+
+/// One process's raw figures; the parent of `--processes` merges them before percentiles.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Samples {
+    storm_s: f64,
+    boot_ms: Vec<f64>,
+    failures: usize,
+    heartbeat_ms: Vec<f64>,
+    meter_ms: Vec<f64>,
+    meter_failed: usize,
+    throughput_ms: Vec<f64>,
+    throughput_failed: usize,
+    /// CSMS calls (resets) the chargers answered.
+    answered: u64,
+}
+
+impl Samples {
+    fn merge(&mut self, other: Samples) {
+        self.storm_s = self.storm_s.max(other.storm_s);
+        self.boot_ms.extend(other.boot_ms);
+        self.failures += other.failures;
+        self.heartbeat_ms.extend(other.heartbeat_ms);
+        self.meter_ms.extend(other.meter_ms);
+        self.meter_failed += other.meter_failed;
+        self.throughput_ms.extend(other.throughput_ms);
+        self.throughput_failed += other.throughput_failed;
+        self.answered += other.answered;
+    }
+}
+
+/// What the chargers of one process share while connected.
+struct Fleet {
+    sims: Vec<Sim>,
+    answered: Arc<AtomicU64>,
+    reconnected: Arc<AtomicU64>,
+}
+
+/// Runs chargers `first..first + count` through the storm and the load phases, beginning each
+/// with `step`; the chargers stay connected.
+async fn run_chargers(
+    args: &Arc<Args>,
+    first: usize,
+    count: usize,
+    step: &mut Step<'_>,
+) -> anyhow::Result<(Fleet, Samples)> {
+    let mut samples = Samples::default();
+    let show_progress = matches!(step, Step::Alone(_));
+    step.begin(Phase::Storm).await?;
+    eprintln!("boot storm: {count} chargers, {} at a time", args.concurrency);
     let gate = Arc::new(Semaphore::new(args.concurrency));
     let answered = Arc::new(AtomicU64::new(0));
     let reconnected = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
-    let mut tasks = Vec::with_capacity(args.chargers);
-    for i in 0..args.chargers {
+    let mut tasks = Vec::with_capacity(count);
+    for i in first..first + count {
         let source = IpAddr::V4(Ipv4Addr::new(
             127,
             0,
@@ -450,187 +730,80 @@ async fn main() -> anyhow::Result<()> {
             charger(args, i, source, answered, reconnected).await
         }));
     }
-    let mut sims = Vec::with_capacity(args.chargers);
-    let mut boots = Vec::with_capacity(args.chargers);
-    let mut failures = 0usize;
     let done = Arc::new(AtomicU64::new(0));
-    let progress = {
-        let (done, total) = (done.clone(), args.chargers);
+    let progress = show_progress.then(|| {
+        let done = done.clone();
         tokio::spawn(async move {
             loop {
                 let n = done.load(Ordering::Relaxed) as usize;
-                let filled = n * 40 / total.max(1);
+                let filled = n * 40 / count.max(1);
                 eprint!(
-                    "\r  [{}{}] {n}/{total} booted",
+                    "\r  [{}{}] {n}/{count} booted",
                     "#".repeat(filled),
                     ".".repeat(40 - filled)
                 );
-                if n >= total {
+                if n >= count {
                     eprintln!();
                     break;
                 }
                 tokio::time::sleep(Duration::from_millis(250)).await;
             }
         })
-    };
-    for (i, t) in tasks.into_iter().enumerate() {
+    });
+    let mut sims = Vec::with_capacity(count);
+    for (n, t) in tasks.into_iter().enumerate() {
         match t.await? {
             Ok((sim, latency)) => {
                 sims.push(sim);
-                boots.push(latency);
+                samples.boot_ms.push(millis(latency));
             }
             Err(e) => {
-                failures += 1;
-                if failures <= 5 {
-                    eprintln!("charger {i}: {e:#}");
+                samples.failures += 1;
+                if samples.failures <= 5 {
+                    eprintln!("charger {}: {e:#}", first + n);
                 }
             }
         }
-        done.store(i as u64 + 1, Ordering::Relaxed);
+        done.store(n as u64 + 1, Ordering::Relaxed);
     }
-    let _ = progress.await;
-    let storm = started.elapsed();
-    boots.sort();
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let rss_after = rss_kib(args.server_pid);
-    report.insert(
-        "boot_storm".into(),
-        json!({"seconds": storm.as_secs_f64(), "failures": failures, "p50_ms": percentile(&boots, 0.5).as_secs_f64() * 1e3, "p99_ms": percentile(&boots, 0.99).as_secs_f64() * 1e3}),
-    );
-    if let (Some(before), Some(after)) = (rss_before, rss_after) {
-        let per = (after.saturating_sub(before)) as f64 * 1024.0 / sims.len().max(1) as f64;
-        report.insert(
-            "rss".into(),
-            json!({"before_kib": before, "after_kib": after, "bytes_per_connection": per}),
-        );
+    if let Some(progress) = progress {
+        let _ = progress.await;
     }
+    samples.storm_s = started.elapsed().as_secs_f64();
 
-    // Heartbeat throughput: every charger sends its next heartbeat as soon as one is answered.
-    if args.heartbeat_s > 0 && Instant::now() < deadline {
+    step.begin(Phase::Heartbeat).await?;
+    if args.heartbeat_s > 0 {
         eprintln!("heartbeats for {} s", args.heartbeat_s);
-        let stop = Instant::now() + Duration::from_secs(args.heartbeat_s);
-        let mut workers = Vec::new();
-        for sim in &sims {
-            let asks = sim.asks.clone();
-            workers.push(tokio::spawn(async move {
-                let mut lat = Vec::new();
-                while Instant::now() < stop {
-                    let (tx, rx) = tokio::sync::oneshot::channel();
-                    if asks.send(Ask::Heartbeat(tx)).await.is_err() {
-                        break;
-                    }
-                    match rx.await {
-                        Ok(d) => lat.push(d),
-                        Err(_) => break,
-                    }
-                }
-                lat
-            }));
-        }
-        let mut lat = Vec::new();
-        for w in workers {
-            lat.extend(w.await?);
-        }
-        lat.sort();
-        report.insert(
-            "heartbeat".into(),
-            json!({"calls_per_s": lat.len() as f64 / args.heartbeat_s as f64, "p50_ms": percentile(&lat, 0.5).as_secs_f64() * 1e3, "p99_ms": percentile(&lat, 0.99).as_secs_f64() * 1e3}),
-        );
+        samples.heartbeat_ms = drive(&sims, args.heartbeat_s, Call::Heartbeat, false).await.0;
     }
-
-    // Flood: do well-behaved chargers notice a few that send as fast as they can?
-    if args.flooders > 0 && !args.plain && Instant::now() < deadline {
-        eprintln!(
-            "flood: {} s quiet, then {} s with {} flooders",
-            args.flood_s, args.flood_s, args.flooders
-        );
-        let quiet = paced_heartbeats(&sims, args.flood_s).await;
-        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let counts = Arc::new([AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)]);
-        let mut flooders = Vec::new();
-        for f in 0..args.flooders {
-            let i = args.chargers + f;
-            let source = IpAddr::V4(Ipv4Addr::new(
-                127,
-                0,
-                0,
-                2 + (i % usize::from(args.source_addresses.max(1))) as u8,
-            ));
-            flooders.push(tokio::spawn(flood(
-                Arc::clone(&args),
-                i,
-                source,
-                Arc::clone(&stop),
-                Arc::clone(&counts),
-            )));
-        }
-        let loud = paced_heartbeats(&sims, args.flood_s).await;
-        stop.store(true, Ordering::Relaxed);
-        for f in flooders {
-            f.abort();
-        }
-        report.insert(
-            "flood".into(),
-            json!({"flooders": args.flooders,
-                "quiet": {"count": quiet.len(), "p50_ms": percentile(&quiet, 0.5).as_secs_f64() * 1e3, "p99_ms": percentile(&quiet, 0.99).as_secs_f64() * 1e3},
-                "flooded": {"count": loud.len(), "p50_ms": percentile(&loud, 0.5).as_secs_f64() * 1e3, "p99_ms": percentile(&loud, 0.99).as_secs_f64() * 1e3},
-                "flood_frames_sent": counts[0].load(Ordering::Relaxed),
-                "flood_callerrors": counts[1].load(Ordering::Relaxed),
-                "flood_connections_closed": counts[2].load(Ordering::Relaxed)}),
-        );
-    }
-
-    // Meter values: every charger, once a second, with the rows counted in the database.
-    if args.meter_s > 0 && !args.plain && Instant::now() < deadline {
+    step.begin(Phase::Meter).await?;
+    if args.meter_s > 0 && !args.plain {
         eprintln!("meter values for {} s", args.meter_s);
-        let db = sea_orm::Database::connect(args.database_url.as_deref().unwrap_or_default()).await?;
-        let count = || async {
-            use sea_orm::{EntityTrait, PaginatorTrait};
-            entity::meter_value::Entity::find().count(&db).await
-        };
-        let before = count().await?;
-        let started = Instant::now();
-        let mut workers = Vec::new();
-        for sim in &sims {
-            let (asks, seconds) = (sim.asks.clone(), args.meter_s);
-            workers.push(tokio::spawn(async move {
-                let (mut lat, mut failed) = (Vec::new(), 0usize);
-                let mut tick = tokio::time::interval(Duration::from_secs(1));
-                for _ in 0..seconds {
-                    tick.tick().await;
-                    let (tx, rx) = tokio::sync::oneshot::channel();
-                    if asks.send(Ask::MeterValues(tx)).await.is_err() {
-                        failed += 1;
-                        continue;
-                    }
-                    match rx.await {
-                        Ok(Some(d)) => lat.push(d),
-                        _ => failed += 1,
-                    }
-                }
-                (lat, failed)
-            }));
-        }
-        let (mut lat, mut failed) = (Vec::new(), 0usize);
-        for w in workers {
-            let (l, f) = w.await?;
-            lat.extend(l);
-            failed += f;
-        }
-        let elapsed = started.elapsed().as_secs_f64();
-        let persisted = count().await?.saturating_sub(before);
-        lat.sort();
-        report.insert(
-            "meter_values".into(),
-            json!({"values_per_s": persisted as f64 / elapsed, "persisted": persisted, "expected": lat.len() * SAMPLES, "failed_messages": failed,
-                   "p50_ms": percentile(&lat, 0.5).as_secs_f64() * 1e3, "p99_ms": percentile(&lat, 0.99).as_secs_f64() * 1e3}),
-        );
+        (samples.meter_ms, samples.meter_failed) = drive(&sims, args.meter_s, Call::MeterValues(SAMPLES), true).await;
     }
+    step.begin(Phase::Throughput).await?;
+    if args.meter_throughput_s > 0 {
+        eprintln!("MeterValues throughput for {} s", args.meter_throughput_s);
+        (samples.throughput_ms, samples.throughput_failed) =
+            drive(&sims, args.meter_throughput_s, Call::MeterValues(1), false).await;
+    }
+    step.begin(Phase::Hold).await?;
+    let fleet = Fleet {
+        sims,
+        answered,
+        reconnected,
+    };
+    Ok((fleet, samples))
+}
 
-    // Remote resets through the API while everything stays connected.
-    if args.resets > 0 && !args.plain && Instant::now() < deadline {
+/// Remote resets and dashboards through the HTTP API while the fleet is connected.
+async fn api_scenarios(args: &Arc<Args>, report: &mut serde_json::Map<String, Value>) -> anyhow::Result<()> {
+    if args.plain {
+        return Ok(());
+    }
+    if args.resets > 0 {
         eprintln!("{} resets through the HTTP API", args.resets);
-        let (http, base, token) = login(&args).await?;
+        let (http, base, token) = login(args).await?;
         let next = Arc::new(AtomicU64::new(0));
         let mut workers = Vec::new();
         for _ in 0..args.reset_concurrency.max(1) {
@@ -654,7 +827,7 @@ async fn main() -> anyhow::Result<()> {
                         .send()
                         .await;
                     match r {
-                        Ok(resp) if resp.status().is_success() => lat.push(t.elapsed()),
+                        Ok(resp) if resp.status().is_success() => lat.push(millis(t.elapsed())),
                         _ => errors += 1,
                     }
                 }
@@ -667,17 +840,14 @@ async fn main() -> anyhow::Result<()> {
             lat.extend(l);
             errors += e;
         }
-        lat.sort();
         report.insert(
             "reset".into(),
-            json!({"count": lat.len(), "errors": errors, "p50_ms": percentile(&lat, 0.5).as_secs_f64() * 1e3, "p99_ms": percentile(&lat, 0.99).as_secs_f64() * 1e3, "charger_answers": answered.load(Ordering::Relaxed)}),
+            json!({"count": lat.len(), "errors": errors, "p50_ms": percentile(&mut lat, 0.5), "p99_ms": percentile(&mut lat, 0.99)}),
         );
     }
-
-    // The dashboard, as the API answers it and as the console renders it, with the fleet on.
-    if args.dashboards > 0 && !args.plain && Instant::now() < deadline {
+    if args.dashboards > 0 {
         eprintln!("{} dashboards (API and console page)", args.dashboards);
-        let (http, base, token) = login(&args).await?;
+        let (http, base, token) = login(args).await?;
         let console = args.api_url.trim_end_matches('/').to_owned();
         let (mut api_lat, mut page_lat, mut online) = (Vec::new(), Vec::new(), -1i64);
         for _ in 0..args.dashboards {
@@ -689,7 +859,7 @@ async fn main() -> anyhow::Result<()> {
                 .await?
                 .json()
                 .await?;
-            api_lat.push(t.elapsed());
+            api_lat.push(millis(t.elapsed()));
             online = d["chargers"]["online"].as_i64().unwrap_or(-1);
             let t = Instant::now();
             // The console's session cookie holds the same kind of token.
@@ -698,18 +868,187 @@ async fn main() -> anyhow::Result<()> {
                 .header("cookie", format!("voltgate_session={token}"))
                 .send()
                 .await?;
-            anyhow::ensure!(page.status().is_success(), "console page answered {}", page.status());
+            ensure!(page.status().is_success(), "console page answered {}", page.status());
             page.bytes().await?;
-            page_lat.push(t.elapsed());
+            page_lat.push(millis(t.elapsed()));
         }
-        api_lat.sort();
-        page_lat.sort();
         report.insert(
             "dashboard".into(),
             json!({"count": api_lat.len(), "online_counted": online,
-                   "api_p50_ms": percentile(&api_lat, 0.5).as_secs_f64() * 1e3, "api_p99_ms": percentile(&api_lat, 0.99).as_secs_f64() * 1e3,
-                   "page_p50_ms": percentile(&page_lat, 0.5).as_secs_f64() * 1e3, "page_p99_ms": percentile(&page_lat, 0.99).as_secs_f64() * 1e3}),
+                   "api_p50_ms": percentile(&mut api_lat, 0.5), "api_p99_ms": percentile(&mut api_lat, 0.99),
+                   "page_p50_ms": percentile(&mut page_lat, 0.5), "page_p99_ms": percentile(&mut page_lat, 0.99)}),
         );
+    }
+    Ok(())
+}
+
+/// The report's load figures, from every process's samples and the server-side books.
+fn load_report(args: &Args, s: &mut Samples, book: &Book, report: &mut serde_json::Map<String, Value>) {
+    report.insert(
+        "boot_storm".into(),
+        json!({"seconds": s.storm_s, "failures": s.failures, "p50_ms": percentile(&mut s.boot_ms, 0.5), "p99_ms": percentile(&mut s.boot_ms, 0.99)}),
+    );
+    if let (Some(before), Some(after)) = (book.rss_before, book.rss_after) {
+        let per = (after.saturating_sub(before)) as f64 * 1024.0 / s.boot_ms.len().max(1) as f64;
+        report.insert(
+            "rss".into(),
+            json!({"before_kib": before, "after_kib": after, "bytes_per_connection": per}),
+        );
+    }
+    if args.heartbeat_s > 0 {
+        report.insert(
+            "heartbeat".into(),
+            json!({"calls_per_s": s.heartbeat_ms.len() as f64 / args.heartbeat_s as f64, "p50_ms": percentile(&mut s.heartbeat_ms, 0.5), "p99_ms": percentile(&mut s.heartbeat_ms, 0.99)}),
+        );
+    }
+    if let (true, Some((stored, seconds))) = (args.meter_s > 0, book.stored(Phase::Meter)) {
+        report.insert(
+            "meter_values".into(),
+            json!({"values_per_s": stored as f64 / seconds, "persisted": stored, "expected": s.meter_ms.len() * SAMPLES, "failed_messages": s.meter_failed,
+                   "p50_ms": percentile(&mut s.meter_ms, 0.5), "p99_ms": percentile(&mut s.meter_ms, 0.99)}),
+        );
+    }
+    if args.meter_throughput_s > 0 {
+        let mut figures = json!({"calls_per_s": s.throughput_ms.len() as f64 / args.meter_throughput_s as f64,
+            "acknowledged": s.throughput_ms.len(), "failed_messages": s.throughput_failed,
+            "p50_ms": percentile(&mut s.throughput_ms, 0.5), "p99_ms": percentile(&mut s.throughput_ms, 0.99)});
+        if let Some((stored, seconds)) = book.stored(Phase::Throughput) {
+            figures["values_per_s"] = json!(stored as f64 / seconds);
+            figures["stored"] = json!(stored);
+            figures["acknowledged_not_stored"] = json!((s.throughput_ms.len() as u64).saturating_sub(stored));
+        }
+        report.insert("meter_throughput".into(), figures);
+    }
+}
+
+/// A child of `--processes`, as the parent sees it.
+struct Child {
+    process: std::process::Child,
+    stdin: std::process::ChildStdin,
+    stdout: std::io::BufReader<std::process::ChildStdout>,
+}
+
+impl Child {
+    fn line(&mut self) -> anyhow::Result<String> {
+        use std::io::BufRead;
+        let mut line = String::new();
+        tokio::task::block_in_place(|| self.stdout.read_line(&mut line))?;
+        Ok(line.trim_end().to_owned())
+    }
+}
+
+/// The parent of `--processes`: splits the fleet over its children, keeps them in step, keeps
+/// the books, runs the API scenarios while they hold their chargers and merges their figures.
+async fn parent(args: Arc<Args>, report: &mut serde_json::Map<String, Value>) -> anyhow::Result<()> {
+    use std::io::Write;
+    if args.flooders > 0 || args.restart_cmd.is_some() {
+        bail!("--flooders and --restart-cmd run in one process: leave out --processes");
+    }
+    let mut book = Book::new(&args).await?;
+    let exe = std::env::current_exe()?;
+    let passed: Vec<String> = std::env::args().skip(1).collect();
+    let k = args.processes;
+    let mut children = Vec::with_capacity(k);
+    for p in 0..k {
+        let (first, end) = (args.chargers * p / k, args.chargers * (p + 1) / k);
+        let mut process = std::process::Command::new(&exe)
+            .args(&passed)
+            .args([
+                "--child-first",
+                &first.to_string(),
+                "--child-count",
+                &(end - first).to_string(),
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .context("starting a load-generator process")?;
+        let stdin = process.stdin.take().context("child stdin")?;
+        let stdout = std::io::BufReader::new(process.stdout.take().context("child stdout")?);
+        children.push(Child { process, stdin, stdout });
+    }
+    for phase in PHASES {
+        for child in &mut children {
+            let line = child.line()?;
+            ensure!(line == format!("ready {}", phase.name()), "a child said {line:?}");
+        }
+        book.begin(phase).await?;
+        if phase == Phase::Hold {
+            api_scenarios(&args, report).await?;
+        }
+        for child in &mut children {
+            writeln!(child.stdin, "go")?;
+        }
+    }
+    let mut samples = Samples::default();
+    for child in &mut children {
+        let line = child.line()?;
+        let raw = line.strip_prefix("result ").context("a child's result")?;
+        samples.merge(serde_json::from_str(raw)?);
+        child.process.wait()?;
+    }
+    load_report(&args, &mut samples, &book, report);
+    if let Some(reset) = report.get_mut("reset") {
+        reset["charger_answers"] = json!(samples.answered);
+    }
+    Ok(())
+}
+
+/// One process running the whole fleet, then the scenarios that need it connected.
+async fn alone(args: Arc<Args>, deadline: Instant, report: &mut serde_json::Map<String, Value>) -> anyhow::Result<()> {
+    let mut book = Book::new(&args).await?;
+    let (fleet, mut samples) = run_chargers(&args, 0, args.chargers, &mut Step::Alone(&mut book)).await?;
+    let sims = &fleet.sims;
+
+    // Flood: do well-behaved chargers notice a few that send as fast as they can?
+    if args.flooders > 0 && !args.plain && Instant::now() < deadline {
+        eprintln!(
+            "flood: {} s quiet, then {} s with {} flooders",
+            args.flood_s, args.flood_s, args.flooders
+        );
+        let (mut quiet, _) = drive(sims, args.flood_s, Call::Heartbeat, true).await;
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let counts = Arc::new([AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)]);
+        let mut flooders = Vec::new();
+        for f in 0..args.flooders {
+            let i = args.chargers + f;
+            let source = IpAddr::V4(Ipv4Addr::new(
+                127,
+                0,
+                0,
+                2 + (i % usize::from(args.source_addresses.max(1))) as u8,
+            ));
+            flooders.push(tokio::spawn(flood(
+                Arc::clone(&args),
+                i,
+                source,
+                Arc::clone(&stop),
+                Arc::clone(&counts),
+            )));
+        }
+        let (mut loud, _) = drive(sims, args.flood_s, Call::Heartbeat, true).await;
+        stop.store(true, Ordering::Relaxed);
+        for f in flooders {
+            f.abort();
+        }
+        report.insert(
+            "flood".into(),
+            json!({"flooders": args.flooders,
+                "quiet": {"count": quiet.len(), "p50_ms": percentile(&mut quiet, 0.5), "p99_ms": percentile(&mut quiet, 0.99)},
+                "flooded": {"count": loud.len(), "p50_ms": percentile(&mut loud, 0.5), "p99_ms": percentile(&mut loud, 0.99)},
+                "flood_frames_sent": counts[0].load(Ordering::Relaxed),
+                "flood_callerrors": counts[1].load(Ordering::Relaxed),
+                "flood_connections_closed": counts[2].load(Ordering::Relaxed)}),
+        );
+    }
+
+    if Instant::now() < deadline {
+        api_scenarios(&args, report).await?;
+    }
+    samples.answered = fleet.answered.load(Ordering::Relaxed);
+    load_report(&args, &mut samples, &book, report);
+    if let Some(reset) = report.get_mut("reset") {
+        reset["charger_answers"] = json!(samples.answered);
     }
 
     // Reconnect storm: the server dies with everything connected and comes back.
@@ -728,11 +1067,11 @@ async fn main() -> anyhow::Result<()> {
             .spawn()
             .context("--restart-cmd")?;
         let expected = sims.len() as u64;
-        while reconnected.load(Ordering::Relaxed) < expected && Instant::now() < deadline {
+        while fleet.reconnected.load(Ordering::Relaxed) < expected && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let seconds = started.elapsed().as_secs_f64();
-        let back = reconnected.load(Ordering::Relaxed);
+        let back = fleet.reconnected.load(Ordering::Relaxed);
         // No duplicate sessions: the server lists each charger once, online.
         let online = online_chargers(&args).await.unwrap_or(-1);
         report.insert(
@@ -740,12 +1079,44 @@ async fn main() -> anyhow::Result<()> {
             json!({"seconds": seconds, "back": back, "expected": expected, "online_per_server": online}),
         );
     }
+    Ok(())
+}
 
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Arc::new(Args::parse());
+    let limit = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(1024);
+    if let (Some(first), Some(count)) = (args.child_first, args.child_count) {
+        let (fleet, mut samples) = run_chargers(&args, first, count, &mut Step::Child).await?;
+        samples.answered = fleet.answered.load(Ordering::Relaxed);
+        println!("result {}", serde_json::to_string(&samples)?);
+        return Ok(());
+    }
+    let per_process = args.chargers.div_ceil(args.processes.max(1));
+    if per_process as u64 + 64 > limit {
+        bail!("{per_process} chargers per process need more than the open-file limit {limit}");
+    }
+    let deadline = Instant::now() + Duration::from_secs(args.max_s);
+    let mut report = serde_json::Map::new();
+    report.insert("chargers".into(), json!(args.chargers));
+    report.insert("processes".into(), json!(args.processes.max(1)));
+    if !args.plain {
+        register(&args).await?;
+    }
+    if args.processes > 1 {
+        parent(Arc::clone(&args), &mut report).await?;
+    } else {
+        alone(Arc::clone(&args), deadline, &mut report).await?;
+    }
     let report = Value::Object(report);
     if args.json {
         println!("{report}");
     } else {
-        println!("voltgate-bench: {} chargers (1.6 and 2.0.1 alternating)", args.chargers);
+        println!(
+            "voltgate-bench: {} chargers (1.6 and 2.0.1 alternating), {} load process(es)",
+            args.chargers,
+            args.processes.max(1)
+        );
         println!("{:<34} result", "scenario");
         let b = &report["boot_storm"];
         println!(
@@ -791,6 +1162,18 @@ async fn main() -> anyhow::Result<()> {
                 m["values_per_s"].as_f64().unwrap_or(0.0),
                 m["persisted"],
                 m["expected"],
+                m["failed_messages"],
+                m["p50_ms"].as_f64().unwrap_or(0.0),
+                m["p99_ms"].as_f64().unwrap_or(0.0)
+            );
+        }
+        if let Some(m) = report.get("meter_throughput") {
+            println!(
+                "{:<34} {:.0} answered/s, {:.0} values/s stored, {} acknowledged but not stored, {} failed, p50 {:.2} ms p99 {:.2} ms",
+                "MeterValues throughput",
+                m["calls_per_s"].as_f64().unwrap_or(0.0),
+                m["values_per_s"].as_f64().unwrap_or(f64::NAN),
+                m["acknowledged_not_stored"],
                 m["failed_messages"],
                 m["p50_ms"].as_f64().unwrap_or(0.0),
                 m["p99_ms"].as_f64().unwrap_or(0.0)

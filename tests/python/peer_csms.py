@@ -1,7 +1,7 @@
 """A minimal CSMS written with the Python `ocpp` package, as a peer for voltgate-bench.
 
-Answers BootNotification (Accepted), Heartbeat and StatusNotification for OCPP 1.6 and 2.0.1
-chargers, with the library's own schema validation on. No authentication, no database.
+Answers BootNotification (Accepted), Heartbeat, StatusNotification and MeterValues for OCPP 1.6
+and 2.0.1 chargers, with the library's own schema validation on. No authentication, no database.
 
     python peer_csms.py --port 9200
 """
@@ -39,6 +39,10 @@ class Charger16(Cp16):
     async def status(self, **_):
         return r16.StatusNotification()
 
+    @on("MeterValues")
+    async def meter_values(self, **_):
+        return r16.MeterValues()
+
 
 class Charger201(Cp201):
     @on("BootNotification")
@@ -52,6 +56,10 @@ class Charger201(Cp201):
     @on("StatusNotification")
     async def status(self, **_):
         return r201.StatusNotification()
+
+    @on("MeterValues")
+    async def meter_values(self, **_):
+        return r201.MeterValues()
 
 
 async def handle(ws):
