@@ -159,6 +159,16 @@ async fn chargers_show_live_state_and_deleting_one_disconnects_it() {
     let (_, again) = admin.get("/chargers/CP-LIVE").await;
     assert!(again.get("password").is_none(), "never shown again: {again}");
     assert_eq!(again["online"], false);
+    // A generated password is a random secret: a salted SHA-256, not argon2 (see crypto).
+    let store = t.store().clone();
+    let hash_of = |id: &'static str| {
+        let store = store.clone();
+        async move {
+            let c = store.charger(id).await.unwrap().expect("registered");
+            c.password_hash.expect("a hash")
+        }
+    };
+    assert!(hash_of("CP-LIVE").await.starts_with("$voltgate-sha256$"));
 
     let mut cp = t.charger("CP-LIVE", "2.0.1", &password).await;
     cp.call_ok("BootNotification", boot_payload("2.0.1")).await;
@@ -180,6 +190,19 @@ async fn chargers_show_live_state_and_deleting_one_disconnects_it() {
     assert_eq!(admin.delete("/chargers/CP-LIVE").await.0, 204);
     assert!(cp.closed().await.is_some(), "the live connection is closed");
     assert_eq!(admin.get("/chargers/CP-LIVE").await.0, 404);
+    let (status, _) = admin
+        .post(
+            "/chargers",
+            json!({"id": "CP-CHOSEN", "organisation_id": 1, "password": "chosen-by-a-person-1"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert!(
+        hash_of("CP-CHOSEN").await.starts_with("$argon2id$"),
+        "a person's choice keeps argon2"
+    );
+    let mut chosen = t.charger("CP-CHOSEN", "1.6", "chosen-by-a-person-1").await;
+    chosen.call_ok("BootNotification", boot_payload("1.6")).await;
 }
 
 #[tokio::test]

@@ -4,11 +4,12 @@ use chrono::Utc;
 use entity::charger;
 use sea_orm::{ActiveValue::Set, EntityTrait};
 
-/// Registers the chargers `ids` directly in the server's database, with one shared password
-/// hash so setup does not measure argon2; ids already there are left as they are.
+/// Registers the chargers `ids` directly in the server's database with one shared password
+/// hash, stored as voltgate stores the passwords it generates (registration without a
+/// password, the usual way); ids already there are left as they are.
 pub async fn register_chargers(database_url: &str, ids: &[String], password: &str) -> anyhow::Result<()> {
     let db = sea_orm::Database::connect(database_url).await?;
-    let hash = voltgate::crypto::hash_charger_password(password, 256).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hash = voltgate::crypto::hash_generated_secret(password);
     let now = Utc::now();
     for chunk in ids.chunks(500) {
         let rows = chunk.iter().map(|id| charger::ActiveModel {

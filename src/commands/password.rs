@@ -155,7 +155,12 @@ pub(super) async fn offer(
     charger: &charger::Model,
     body: &PasswordBody,
 ) -> Result<i64, Error> {
-    let hash = services::chargers::hash(state, body.password()?).await?;
+    let source = if body.generated {
+        services::chargers::PasswordSource::Generated
+    } else {
+        services::chargers::PasswordSource::Chosen
+    };
+    let hash = services::chargers::hash(state, body.password()?, source).await?;
     Ok(state
         .store
         .offer_password(proof, charger, hash)

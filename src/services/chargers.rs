@@ -284,17 +284,29 @@ async fn site_within(state: &AppState, site_id: i32, org: &organisation::Model) 
     Ok(org.path.starts_with(&site_org.path))
 }
 
+/// Who chose a charger password, which decides how it is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordSource {
+    /// voltgate generated it: a random secret, stored with a fast salted hash.
+    Generated,
+    /// A person gave it: argon2id, as guessable passwords need.
+    Chosen,
+}
+
 /// The stored hash of a charger password (16 to 40 characters).
-pub async fn hash(state: &AppState, password: &str) -> Result<String> {
+pub async fn hash(state: &AppState, password: &str, source: PasswordSource) -> Result<String> {
     // OCPP 2.0.1 A00.FR.205: 16 to 40 characters; long enough for the light hash.
     if !(16..=40).contains(&password.chars().count()) {
         return Err(invalid("password", "must be 16 to 40 characters"));
     }
-    state
-        .hasher
-        .hash_charger(password.to_owned(), state.config.ocpp.charger_password_memory_kib)
-        .await
-        .map_err(Error::Internal)
+    match source {
+        PasswordSource::Generated => Ok(crypto::hash_generated_secret(password)),
+        PasswordSource::Chosen => state
+            .hasher
+            .hash_charger(password.to_owned(), state.config.ocpp.charger_password_memory_kib)
+            .await
+            .map_err(Error::Internal),
+    }
 }
 
 /// `GET /api/v1/chargers` filters.
@@ -391,10 +403,13 @@ pub async fn create(state: &AppState, p: &Principal, input: NewCharger) -> Resul
     check_profile(input.security_profile)?;
     let adopt = adoption(state, p, &input.id, &org, action).await?;
     let generated = input.password.is_none().then(|| crypto::random_token(18));
-    let password = input.password.as_deref().or(generated.as_deref()).unwrap_or_default();
+    let (password, source) = match (&input.password, &generated) {
+        (Some(chosen), _) => (chosen.as_str(), PasswordSource::Chosen),
+        (None, generated) => (generated.as_deref().unwrap_or_default(), PasswordSource::Generated),
+    };
     let fields = NewChargerFields {
         site_id: input.site_id,
-        password_hash: Some(hash(state, password).await?),
+        password_hash: Some(hash(state, password, source).await?),
         security_profile: input.security_profile,
         local_list: input.local_list,
     };
@@ -428,7 +443,7 @@ pub async fn update(state: &AppState, p: &Principal, id: &str, patch: ChargerPat
         check_site(state, p, site, final_org, action).await?;
     }
     let password_hash = match patch.password.as_deref() {
-        Some(p) => Some(hash(state, p).await?),
+        Some(p) => Some(hash(state, p, PasswordSource::Chosen).await?),
         None => None,
     };
     if let Some(profile) = patch.security_profile {
