@@ -220,7 +220,7 @@ impl<'a> Connection<'a> {
         if let Some(f) = self.in_flight.take() {
             f.finish(&self.gateway.log, Err(CallFailure::Disconnected), None);
         }
-        self.gateway.station.disconnected(&self.session).await;
+        Box::pin(self.gateway.station.disconnected(&self.session)).await;
         ended
     }
 
@@ -410,7 +410,9 @@ impl<'a> Connection<'a> {
     }
 
     async fn handle(&mut self, request: Request) -> Result<crate::ocpp::Response, StationError> {
-        let result = self.gateway.station.handle(&mut self.session, request).await;
+        // Boxed: the station's future for its largest message (database writes nested several
+        // calls deep) would otherwise be laid out inside every connection's task, idle or not.
+        let result = Box::pin(self.gateway.station.handle(&mut self.session, request)).await;
         self.boot.set(self.session.boot_accepted);
         result
     }

@@ -148,7 +148,9 @@ impl Gateway {
                 return;
             }
         };
-        let Some((ws, charger_id, version)) = self.upgrade(tcp, peer, tls).await else {
+        // Boxed, as the station's handling is: what the handshake and admission need is then
+        // freed once the charger is in, instead of sizing every connection's task for life.
+        let Some((ws, charger_id, version)) = Box::pin(self.upgrade(tcp, peer, tls)).await else {
             return;
         };
         drop(permit);
@@ -291,5 +293,36 @@ impl<'a> Waiting<'a> {
 impl Drop for Waiting<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::DatabaseConfig;
+    use crate::crypto::PasswordHasher;
+    use crate::store::Store;
+
+    /// Each connection's task holds its future for the connection's life, laid out for the
+    /// largest state it can reach: the handshake, the admission and the station's handling of
+    /// a message are boxed so an idle connection does not carry them. Unboxed, the task took
+    /// 8,432 bytes in a debug build; boxed, 3,232.
+    #[tokio::test]
+    async fn a_connection_task_stays_small() {
+        let database = DatabaseConfig {
+            url: "sqlite::memory:".into(),
+            ..DatabaseConfig::default()
+        };
+        let store = Store::connect(&database).await.expect("an in-memory SQLite");
+        let ocpp = OcppConfig::default();
+        let station = Station::new(store.clone(), &ocpp, PasswordHasher::new(1), None);
+        let metrics = Arc::new(Metrics::new(store.write_stats()));
+        let gateway = Gateway::new(ocpp, station, MessageLog::disabled(), metrics);
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let _client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+        let (tcp, peer) = listener.accept().await.unwrap();
+        let task = gateway.serve(tcp, peer, None, CancellationToken::new());
+        let size = std::mem::size_of_val(&task);
+        assert!(size <= 4096, "a connection's task takes {size} bytes");
     }
 }
