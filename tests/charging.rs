@@ -275,6 +275,49 @@ async fn a_201_transaction_event_sequence_is_stored_once() {
     assert_eq!(values.len(), 3, "the resent Updated added nothing: {values:?}");
 }
 
+#[tokio::test]
+async fn a_201_meter_value_lands_on_the_transaction_open_when_it_arrives() {
+    let t = TestServer::start().await;
+    let admin = t.admin().await;
+    let w = world(&t, &admin).await;
+    let mut cp = charger(&t, &admin, "CP201M", w.a, None, "2.0.1").await;
+    let meter = |wh: f64, at: &str| json!({"evseId": 1, "meterValue": [{"timestamp": at, "sampledValue": [energy201(wh, "Sample.Periodic")]}]});
+    let event = |kind: &str, seq: i64, at: &str, wh: f64, context: &str| {
+        let mut e = json!({"eventType": kind, "timestamp": at, "triggerReason": "Authorized", "seqNo": seq,
+            "transactionInfo": {"transactionId": "TX-M"}, "evse": {"id": 1, "connectorId": 1},
+            "meterValue": [{"timestamp": at, "sampledValue": [energy201(wh, context)]}]});
+        if kind == "Started" {
+            e["idToken"] = json!({"idToken": "TOK-A", "type": "ISO14443"});
+        }
+        e
+    };
+    // The connection remembers the EVSE's open transaction between MeterValues; a transaction
+    // starting or ending must be seen by the next one.
+    cp.call_ok("MeterValues", meter(100.0, "2026-11-01T09:55:00Z")).await;
+    cp.call_ok(
+        "TransactionEvent",
+        event("Started", 0, "2026-11-01T10:00:00Z", 200.0, "Transaction.Begin"),
+    )
+    .await;
+    cp.call_ok("MeterValues", meter(250.0, "2026-11-01T10:05:00Z")).await;
+    cp.call_ok("MeterValues", meter(300.0, "2026-11-01T10:10:00Z")).await;
+    cp.call_ok(
+        "TransactionEvent",
+        event("Ended", 1, "2026-11-01T10:15:00Z", 400.0, "Transaction.End"),
+    )
+    .await;
+    cp.call_ok("MeterValues", meter(500.0, "2026-11-01T10:20:00Z")).await;
+
+    let (_, log) = admin.get("/transactions").await;
+    let id = log[0]["id"].as_i64().expect("one transaction") as i32;
+    let values = t.store().meter_values(id).await.unwrap();
+    assert_eq!(
+        values.len(),
+        4,
+        "the start, the two values while it was open and the end, not those before or after: {values:?}"
+    );
+}
+
 async fn role_user(t: &TestServer, admin: &Api, name: &str, org: i64, role: &str) -> Api {
     let id = admin
         .create(

@@ -20,7 +20,7 @@ use rust_ocpp::v2_0_1::enumerations::transaction_event_enum_type::TransactionEve
 use rust_ocpp::v2_0_1::messages::{authorize as auth201, meter_values as mv201, transaction_event as tx201};
 
 use super::bounds::{self, Clock};
-use super::{Session, Station, StationError};
+use super::{Session, Station, StationError, TransactionKey};
 use crate::ocpp::enum_name;
 use crate::store::{NewMeterValue, REFUSED_AT_START, TransactionStart, TransactionUpdate};
 
@@ -275,6 +275,7 @@ pub(super) async fn start_v16(
     s: &mut Session,
     req: start16::StartTransactionRequest,
 ) -> Result<start16::StartTransactionResponse, StationError> {
+    s.transactions.clear();
     let connector = bounds::id("connectorId", req.connector_id, 1)?;
     let meter_start = bounds::register_wh("meterStart", f64::from(req.meter_start))?;
     let (started_at, clock_skew) = station.clock().at(req.timestamp);
@@ -322,6 +323,7 @@ pub(super) async fn stop_v16(
     s: &mut Session,
     req: stop16::StopTransactionRequest,
 ) -> Result<stop16::StopTransactionResponse, StationError> {
+    s.transactions.clear();
     let clock = station.clock();
     let samples = samples_v16(
         req.transaction_data.as_deref().unwrap_or_default(),
@@ -382,17 +384,33 @@ pub(super) async fn meter_values_v16(
     let connector = bounds::id("connectorId", req.connector_id, 0)?;
     let samples = samples_v16(&req.meter_value, &station.clock(), "meterValue")?;
     let tx = match req.transaction_id {
-        Some(id) => {
-            station
-                .store
-                .transaction_by_ocpp_id(&s.charger_id, &id.to_string())
-                .await?
-        }
+        Some(id) => transaction_of(station, s, TransactionKey::Ocpp(id.to_string())).await?,
         None => None,
     };
-    station.store_samples(s, &samples, tx.map(|t| t.id), connector).await?;
+    station.store_samples(s, &samples, tx, connector).await?;
     station.seen(s).await?;
     Ok(mv16::MeterValuesResponse {})
+}
+
+/// Transactions a connection remembers at most (see [`Session`]).
+const MAX_REMEMBERED_TRANSACTIONS: usize = 64;
+
+/// The row id of the transaction `key` names, remembered on the connection.
+async fn transaction_of(station: &Station, s: &mut Session, key: TransactionKey) -> Result<Option<i32>, StationError> {
+    if let Some(known) = s.transactions.get(&key) {
+        return Ok(*known);
+    }
+    let found = match &key {
+        TransactionKey::OpenOn(evse) => station.store.open_transaction(&s.charger_id, *evse).await?,
+        TransactionKey::Ocpp(id) => station.store.transaction_by_ocpp_id(&s.charger_id, id).await?,
+    };
+    let found = found.map(|t| t.id);
+    // Bounded: a charger naming ever new EVSEs or transactions only costs reads.
+    if s.transactions.len() >= MAX_REMEMBERED_TRANSACTIONS {
+        s.transactions.clear();
+    }
+    s.transactions.insert(key, found);
+    Ok(found)
 }
 
 pub(super) async fn meter_values_v201(
@@ -402,8 +420,8 @@ pub(super) async fn meter_values_v201(
 ) -> Result<mv201::MeterValuesResponse, StationError> {
     let evse = bounds::id("evseId", req.evse_id, 0)?;
     let samples = samples_v201(&req.meter_value, &station.clock(), "meterValue")?;
-    let tx = station.store.open_transaction(&s.charger_id, evse).await?;
-    station.store_samples(s, &samples, tx.map(|t| t.id), evse).await?;
+    let tx = transaction_of(station, s, TransactionKey::OpenOn(evse)).await?;
+    station.store_samples(s, &samples, tx, evse).await?;
     station.seen(s).await?;
     Ok(mv201::MeterValuesResponse {})
 }
@@ -413,6 +431,7 @@ pub(super) async fn transaction_event_v201(
     s: &mut Session,
     req: tx201::TransactionEventRequest,
 ) -> Result<tx201::TransactionEventResponse, StationError> {
+    s.transactions.clear();
     let clock = station.clock();
     let samples = samples_v201(req.meter_value.as_deref().unwrap_or_default(), &clock, "meterValue")?;
     let reading = energy_wh(&samples, "meterValue")?;

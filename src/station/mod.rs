@@ -75,6 +75,20 @@ pub struct Session {
     pub boot_accepted: Option<bool>,
     /// When `last_seen_at` was last written, to coalesce heartbeat writes.
     last_seen_written: Option<Instant>,
+    /// The transaction (its row id) a MeterValues lands on, as this connection last looked it
+    /// up, so meter values during a charging session cost no read. Only the charger's own
+    /// transaction messages, on this connection, start or end its transactions; each clears
+    /// this.
+    transactions: std::collections::HashMap<TransactionKey, Option<i32>>,
+}
+
+/// How a MeterValues names its transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum TransactionKey {
+    /// 2.0.1: none; the one open on this EVSE.
+    OpenOn(i32),
+    /// 1.6: the transaction id the charger was given.
+    Ocpp(String),
 }
 
 impl Session {
@@ -85,6 +99,7 @@ impl Session {
             version,
             boot_accepted: None,
             last_seen_written: None,
+            transactions: Default::default(),
         }
     }
 }

@@ -162,9 +162,7 @@ impl Store {
     async fn insert_meter_values(&self, batches: &[Batch]) -> Vec<Result<(), String>> {
         let all = async {
             let txn = super::begin_write(&self.db).await?;
-            for b in batches {
-                insert_rows(&txn, b).await?;
-            }
+            insert_rows(&txn, batches).await?;
             txn.commit().await
         };
         let Err(e) = all.await else {
@@ -178,7 +176,7 @@ impl Store {
         let mut results = Vec::with_capacity(batches.len());
         for b in batches {
             let result = match txn.begin().await {
-                Ok(savepoint) => match insert_rows(&savepoint, b).await {
+                Ok(savepoint) => match insert_rows(&savepoint, std::slice::from_ref(b)).await {
                     Ok(()) => savepoint.commit().await,
                     Err(e) => {
                         let _ = savepoint.rollback().await;
@@ -381,27 +379,30 @@ impl Store {
     }
 }
 
-/// Inserts one charger's batch.
-async fn insert_rows(db: &impl ConnectionTrait, b: &Batch) -> std::result::Result<(), DbErr> {
-    let rows: Vec<meter_value::ActiveModel> = b
-        .rows
+/// Inserts the chargers' batches, many chargers' rows to a statement: a statement per
+/// charger made a batch of a thousand chargers a thousand round trips to the database.
+async fn insert_rows(db: &impl ConnectionTrait, batches: &[Batch]) -> std::result::Result<(), DbErr> {
+    let rows: Vec<meter_value::ActiveModel> = batches
         .iter()
-        .map(|r| meter_value::ActiveModel {
-            transaction_id: Set(r.transaction_id),
-            charger_id: Set(b.charger_id.clone()),
-            evse_id: Set(r.evse_id),
-            at: Set(r.at),
-            measurand: Set(r.measurand.clone()),
-            value: Set(r.value),
-            unit: Set(r.unit.clone()),
-            phase: Set(r.phase.clone()),
-            context: Set(r.context.clone()),
-            ..Default::default()
+        .flat_map(|b| {
+            b.rows.iter().map(|r| meter_value::ActiveModel {
+                transaction_id: Set(r.transaction_id),
+                charger_id: Set(b.charger_id.clone()),
+                evse_id: Set(r.evse_id),
+                at: Set(r.at),
+                measurand: Set(r.measurand.clone()),
+                value: Set(r.value),
+                unit: Set(r.unit.clone()),
+                phase: Set(r.phase.clone()),
+                context: Set(r.context.clone()),
+                ..Default::default()
+            })
         })
         .collect();
     // Stay well below SQLite's bound-parameter limit (9 columns per row).
-    for chunk in rows.chunks(500) {
-        meter_value::Entity::insert_many(chunk.to_vec())
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        meter_value::Entity::insert_many(rows.by_ref().take(500))
             .exec_without_returning(db)
             .await?;
     }
