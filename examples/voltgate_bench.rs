@@ -207,7 +207,8 @@ struct Sim {
 
 type Ws = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
 
-/// Connects, boots and reports connector status; returns the socket and connect->boot time.
+/// Connects, boots and reports connector status; returns the socket and connect->boot time
+/// (the status's answer is waited for, not counted).
 async fn connect_and_boot(args: &Args, i: usize, source: IpAddr) -> anyhow::Result<(Ws, Duration)> {
     let v16 = i % 2 == 0;
     let id = id_of(i);
@@ -269,7 +270,20 @@ async fn connect_and_boot(args: &Args, i: usize, source: IpAddr) -> anyhow::Resu
         json!([2, "s", "StatusNotification", {"timestamp": Utc::now().to_rfc3339(), "connectorStatus": "Available", "evseId": 1, "connectorId": 1}])
     };
     ws.send(Message::Text(status.to_string().into())).await?;
-
+    // A charger counts as in once its status is answered too: a storm is not over while
+    // statuses still wait for their commit, and the next phase would start behind them.
+    loop {
+        let Some(msg) = ws.next().await else {
+            bail!("closed before the status was answered")
+        };
+        if let Message::Text(t) = msg? {
+            let v: Value = serde_json::from_str(&t)?;
+            if v[1] == "s" {
+                ensure!(v[0] == 3, "status answered {v}");
+                break;
+            }
+        }
+    }
     Ok((ws, boot_latency))
 }
 

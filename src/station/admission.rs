@@ -92,7 +92,11 @@ impl Station {
         credentials: Option<Credentials>,
         transport: &Transport,
     ) -> Result<Admission, Refusal> {
-        let charger = self.store.charger(charger_id).await.map_err(Refusal::Unavailable)?;
+        let charger = self
+            .store
+            .charger_for_handshake(charger_id)
+            .await
+            .map_err(Refusal::Unavailable)?;
         let pending_allowed = self.unknown_chargers == UnknownChargers::Pending;
         let Some(charger) = charger else {
             if !pending_allowed {

@@ -5,8 +5,11 @@ use entity::values::RegistrationStatus;
 use entity::{charger, charger_fault, connector, organisation};
 use sea_orm::sea_query::{OnConflict, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, RuntimeErr,
 };
+use std::collections::HashMap;
+use tokio::sync::{mpsc, oneshot};
 
 use super::scope::{Page, scope_condition};
 use super::{Error, FaultChange, NewEvent, Result, Store};
@@ -35,10 +38,78 @@ pub struct ConnectorStatus {
     pub at: DateTime<Utc>,
 }
 
+/// A handshake's wait for its charger's row.
+type RowAsk = (
+    String,
+    oneshot::Sender<std::result::Result<Option<charger::Model>, DbErr>>,
+);
+
+/// Charger rows for handshakes, many to a query: in a reconnect storm thousands of handshakes
+/// want their row at once, and a query each (on SQLite each a hand-off to a connection's
+/// thread and back) was a quarter of a 10,000-charger storm's server time. What arrives while
+/// a query runs shares the next one; alone, a handshake waits for nothing.
+#[derive(Clone, Debug)]
+pub(super) struct ChargerReads {
+    asks: mpsc::Sender<RowAsk>,
+}
+
+/// Rows per query at most.
+const READ_BATCH: usize = 500;
+
+impl ChargerReads {
+    /// Starts the reader over `db`; it ends with the last handle.
+    pub(super) fn start(db: DatabaseConnection) -> Self {
+        let (asks, mut queue) = mpsc::channel::<RowAsk>(4096);
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(READ_BATCH);
+            while queue.recv_many(&mut batch, READ_BATCH).await > 0 {
+                let ids: Vec<String> = batch.iter().map(|(id, _)| id.clone()).collect();
+                match charger::Entity::find()
+                    .filter(charger::Column::Id.is_in(ids))
+                    .all(&db)
+                    .await
+                {
+                    Ok(rows) => {
+                        let by_id: HashMap<String, charger::Model> =
+                            rows.into_iter().map(|c| (c.id.clone(), c)).collect();
+                        for (id, done) in batch.drain(..) {
+                            let _ = done.send(Ok(by_id.get(&id).cloned()));
+                        }
+                    }
+                    Err(e) => {
+                        // Each waiter gets the error, still telling an outage from the rest.
+                        let unavailable = super::unavailable(&e);
+                        for (_, done) in batch.drain(..) {
+                            let _ = done.send(Err(if unavailable {
+                                DbErr::Conn(RuntimeErr::Internal(e.to_string()))
+                            } else {
+                                DbErr::Custom(e.to_string())
+                            }));
+                        }
+                    }
+                }
+            }
+        });
+        Self { asks }
+    }
+}
+
 impl Store {
     /// A charger by its charge point id.
     pub async fn charger(&self, id: &str) -> Result<Option<charger::Model>> {
         Ok(charger::Entity::find_by_id(id).one(&self.db).await?)
+    }
+
+    /// [`Store::charger`] for a handshake: read together with the others arriving at once.
+    pub async fn charger_for_handshake(&self, id: &str) -> Result<Option<charger::Model>> {
+        let (done, row) = oneshot::channel();
+        let stopped = || Error::Db(DbErr::Custom("charger reader stopped".into()));
+        self.reads
+            .asks
+            .send((id.to_owned(), done))
+            .await
+            .map_err(|_| stopped())?;
+        Ok(row.await.map_err(|_| stopped())??)
     }
 
     /// Every charger, ordered by id (CLI).
@@ -284,6 +355,7 @@ impl Store {
         let missing = format!("charger {id}");
         self.group
             .run(Box::new(move |txn| {
+                let (id, info) = (id.clone(), info.clone());
                 Box::pin(async move {
                     let result = charger::Entity::update_many()
                         .filter(charger::Column::Id.eq(id))
@@ -318,6 +390,7 @@ impl Store {
         let id = id.to_owned();
         self.group
             .run(Box::new(move |txn| {
+                let id = id.clone();
                 Box::pin(async move {
                     charger::Entity::update_many()
                         .filter(charger::Column::Id.eq(id))
@@ -356,6 +429,8 @@ impl Store {
         let charger_id = charger_id.to_owned();
         self.group
             .run(Box::new(move |txn| {
+                let (row, charger_id, events, faults) =
+                    (row.clone(), charger_id.clone(), events.clone(), faults.clone());
                 Box::pin(async move {
                     connector::Entity::insert(row)
                         .on_conflict(

@@ -173,6 +173,7 @@ impl Store {
         let charger_id = charger_id.to_owned();
         self.group
             .run(Box::new(move |txn| {
+                let (charger_id, events, faults) = (charger_id.clone(), events.clone(), faults.clone());
                 Box::pin(async move { write_events(txn, &charger_id, events, faults).await })
             }))
             .await?;

@@ -2,8 +2,11 @@
 //! storm costs one commit (one fsync) per batch instead of one per message, and every charger
 //! is still answered only after its write is committed.
 //!
-//! No artificial delay: the writer takes what is queued while the previous commit runs. Each
-//! write runs inside its own savepoint, so one failing write fails alone.
+//! No artificial delay: the writer takes what is queued while the previous commit runs. A
+//! batch's writes first run side by side in one transaction; only if one of them fails does
+//! the batch run again with a savepoint per write, so one failing write fails alone. (A
+//! savepoint per write, always, tripled the statements of a boot storm: on SQLite each is a
+//! hand-off to the connection's thread.)
 
 use futures_util::future::BoxFuture;
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
@@ -12,8 +15,9 @@ use tokio::sync::{mpsc, oneshot};
 /// Writes per transaction at most.
 const MAX_BATCH: usize = 512;
 
-/// One write, run against the batch's transaction.
-pub(crate) type Write = Box<dyn for<'t> FnOnce(&'t DatabaseTransaction) -> BoxFuture<'t, Result<(), DbErr>> + Send>;
+/// One write, run against the batch's transaction. It may run twice (the first run rolled
+/// back), so it clones what its future takes.
+pub(crate) type Write = Box<dyn for<'t> Fn(&'t DatabaseTransaction) -> BoxFuture<'t, Result<(), DbErr>> + Send + Sync>;
 
 struct Job {
     write: Write,
@@ -66,7 +70,41 @@ impl GroupCommit {
     }
 }
 
+/// Why a batch run side by side did not commit.
+enum Together {
+    /// One of the writes failed: run them apart.
+    WriteFailed,
+    /// Beginning or committing failed: every write fails with it.
+    Failed(DbErr),
+}
+
 async fn run_batch(db: &DatabaseConnection, batch: Vec<Job>) {
+    let together = async {
+        let txn = super::begin_write(db).await.map_err(Together::Failed)?;
+        for job in &batch {
+            // Dropping the transaction rolls it back.
+            (job.write)(&txn).await.map_err(|_| Together::WriteFailed)?;
+        }
+        txn.commit().await.map_err(Together::Failed)
+    };
+    match together.await {
+        Ok(()) => {
+            for job in batch {
+                let _ = job.done.send(Ok(()));
+            }
+        }
+        Err(Together::Failed(e)) => {
+            tracing::error!(error = %e, "group commit failed");
+            for job in batch {
+                let _ = job.done.send(Err(DbErr::Custom(e.to_string())));
+            }
+        }
+        Err(Together::WriteFailed) => run_apart(db, batch).await,
+    }
+}
+
+/// The batch again, each write in a savepoint of its own.
+async fn run_apart(db: &DatabaseConnection, batch: Vec<Job>) {
     let txn = match super::begin_write(db).await {
         Ok(txn) => txn,
         Err(e) => {

@@ -192,6 +192,8 @@ pub struct Store {
     db: DatabaseConnection,
     /// Batches the small writes chargers cause into shared transactions.
     group: group_commit::GroupCommit,
+    /// Reads handshakes' charger rows many to a query.
+    reads: chargers::ChargerReads,
     /// Commit times and batch sizes of the batched writers, for `/metrics`.
     writes: crate::metrics::WriteStats,
     /// Where writes that change local lists are reported.
@@ -219,10 +221,12 @@ impl Store {
         };
         let writes = crate::metrics::WriteStats::default();
         let group = group_commit::GroupCommit::start(db.clone(), writes.clone());
+        let reads = chargers::ChargerReads::start(db.clone());
         Ok(Self {
             config: config.clone(),
             db,
             group,
+            reads,
             writes,
             touches: local_lists::Touches::default(),
         })
