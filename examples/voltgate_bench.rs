@@ -240,28 +240,19 @@ async fn connect_and_boot(args: &Args, i: usize, source: IpAddr) -> anyhow::Resu
     };
     // An overloaded server answers Pending with an interval: boot again after it, as a real
     // charger does (the wait counts in the connect->boot time).
-    'boot: loop {
+    loop {
         ws.send(Message::Text(boot.to_string().into())).await?;
-        loop {
-            let Some(msg) = ws.next().await else {
-                bail!("closed during boot")
-            };
-            if let Message::Text(t) = msg? {
-                let v: Value = serde_json::from_str(&t)?;
-                if v[1] == "b" {
-                    if v[0] == 3 && v[2]["status"] == "Pending" {
-                        let wait = v[2]["interval"].as_u64().unwrap_or(30).max(1);
-                        tokio::time::sleep(Duration::from_secs(wait)).await;
-                        continue 'boot;
-                    }
-                    // The ceiling answers `{}`: only a status other than Accepted is a failure.
-                    if v[0] != 3 || v[2].get("status").is_some_and(|s| s != "Accepted") {
-                        bail!("boot answered {v}");
-                    }
-                    break 'boot;
-                }
-            }
+        let v = answer_to(&mut ws, "b", "boot").await?;
+        if v[0] == 3 && v[2]["status"] == "Pending" {
+            let wait = v[2]["interval"].as_u64().unwrap_or(30).max(1);
+            tokio::time::sleep(Duration::from_secs(wait)).await;
+            continue;
         }
+        // The ceiling answers `{}`: only a status other than Accepted is a failure.
+        if v[0] != 3 || v[2].get("status").is_some_and(|s| s != "Accepted") {
+            bail!("boot answered {v}");
+        }
+        break;
     }
     let boot_latency = started.elapsed();
     let status = if v16 {
@@ -272,19 +263,24 @@ async fn connect_and_boot(args: &Args, i: usize, source: IpAddr) -> anyhow::Resu
     ws.send(Message::Text(status.to_string().into())).await?;
     // A charger counts as in once its status is answered too: a storm is not over while
     // statuses still wait for their commit, and the next phase would start behind them.
+    let v = answer_to(&mut ws, "s", "status").await?;
+    ensure!(v[0] == 3, "status answered {v}");
+    Ok((ws, boot_latency))
+}
+
+/// Reads frames until the answer to CALL `id` (the `what`) arrives.
+async fn answer_to(ws: &mut Ws, id: &str, what: &str) -> anyhow::Result<Value> {
     loop {
         let Some(msg) = ws.next().await else {
-            bail!("closed before the status was answered")
+            bail!("closed before the {what} was answered")
         };
         if let Message::Text(t) = msg? {
             let v: Value = serde_json::from_str(&t)?;
-            if v[1] == "s" {
-                ensure!(v[0] == 3, "status answered {v}");
-                break;
+            if v[1] == id {
+                return Ok(v);
             }
         }
     }
-    Ok((ws, boot_latency))
 }
 
 /// Sends `call` as CALL number `n`; its message id.

@@ -226,24 +226,28 @@ async fn a_16_transaction_from_start_to_the_charging_log_with_resends_and_a_rest
     );
 }
 
+/// A 2.0.1 TransactionEvent of transaction `tx` on EVSE 1 with one energy reading (token TOK-A
+/// on Started, EVDisconnected on Ended).
+fn tx_event(tx: &str, kind: &str, seq: i64, at: &str, wh: f64, context: &str) -> Value {
+    let mut e = json!({"eventType": kind, "timestamp": at, "triggerReason": "Authorized", "seqNo": seq,
+        "transactionInfo": {"transactionId": tx}, "evse": {"id": 1, "connectorId": 1},
+        "meterValue": [{"timestamp": at, "sampledValue": [energy201(wh, context)]}]});
+    if kind == "Started" {
+        e["idToken"] = json!({"idToken": "TOK-A", "type": "ISO14443"});
+    }
+    if kind == "Ended" {
+        e["transactionInfo"]["stoppedReason"] = json!("EVDisconnected");
+    }
+    e
+}
+
 #[tokio::test]
 async fn a_201_transaction_event_sequence_is_stored_once() {
     let t = TestServer::start().await;
     let admin = t.admin().await;
     let w = world(&t, &admin).await;
     let mut cp = charger(&t, &admin, "CP201", w.a, None, "2.0.1").await;
-    let event = |kind: &str, seq: i64, at: &str, wh: f64, context: &str| {
-        let mut e = json!({"eventType": kind, "timestamp": at, "triggerReason": "Authorized", "seqNo": seq,
-            "transactionInfo": {"transactionId": "TX-1"}, "evse": {"id": 1, "connectorId": 1},
-            "meterValue": [{"timestamp": at, "sampledValue": [energy201(wh, context)]}]});
-        if kind == "Started" {
-            e["idToken"] = json!({"idToken": "TOK-A", "type": "ISO14443"});
-        }
-        if kind == "Ended" {
-            e["transactionInfo"]["stoppedReason"] = json!("EVDisconnected");
-        }
-        e
-    };
+    let event = |kind: &str, seq: i64, at: &str, wh: f64, context: &str| tx_event("TX-1", kind, seq, at, wh, context);
     let started = cp
         .call_ok(
             "TransactionEvent",
@@ -282,15 +286,7 @@ async fn a_201_meter_value_lands_on_the_transaction_open_when_it_arrives() {
     let w = world(&t, &admin).await;
     let mut cp = charger(&t, &admin, "CP201M", w.a, None, "2.0.1").await;
     let meter = |wh: f64, at: &str| json!({"evseId": 1, "meterValue": [{"timestamp": at, "sampledValue": [energy201(wh, "Sample.Periodic")]}]});
-    let event = |kind: &str, seq: i64, at: &str, wh: f64, context: &str| {
-        let mut e = json!({"eventType": kind, "timestamp": at, "triggerReason": "Authorized", "seqNo": seq,
-            "transactionInfo": {"transactionId": "TX-M"}, "evse": {"id": 1, "connectorId": 1},
-            "meterValue": [{"timestamp": at, "sampledValue": [energy201(wh, context)]}]});
-        if kind == "Started" {
-            e["idToken"] = json!({"idToken": "TOK-A", "type": "ISO14443"});
-        }
-        e
-    };
+    let event = |kind: &str, seq: i64, at: &str, wh: f64, context: &str| tx_event("TX-M", kind, seq, at, wh, context);
     // The connection remembers the EVSE's open transaction between MeterValues; a transaction
     // starting or ending must be seen by the next one.
     cp.call_ok("MeterValues", meter(100.0, "2026-11-01T09:55:00Z")).await;

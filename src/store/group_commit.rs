@@ -95,11 +95,16 @@ async fn run_batch(db: &DatabaseConnection, batch: Vec<Job>) {
         }
         Err(Together::Failed(e)) => {
             tracing::error!(error = %e, "group commit failed");
-            for job in batch {
-                let _ = job.done.send(Err(DbErr::Custom(e.to_string())));
-            }
+            fail_all(batch.into_iter().map(|job| job.done), &e);
         }
         Err(Together::WriteFailed) => run_apart(db, batch).await,
+    }
+}
+
+/// Tells every waiter its write failed with the batch, because of `e`.
+fn fail_all(waiters: impl Iterator<Item = oneshot::Sender<Result<(), DbErr>>>, e: &DbErr) {
+    for done in waiters {
+        let _ = done.send(Err(DbErr::Custom(e.to_string())));
     }
 }
 
@@ -107,12 +112,7 @@ async fn run_batch(db: &DatabaseConnection, batch: Vec<Job>) {
 async fn run_apart(db: &DatabaseConnection, batch: Vec<Job>) {
     let txn = match super::begin_write(db).await {
         Ok(txn) => txn,
-        Err(e) => {
-            for job in batch {
-                let _ = job.done.send(Err(DbErr::Custom(e.to_string())));
-            }
-            return;
-        }
+        Err(e) => return fail_all(batch.into_iter().map(|job| job.done), &e),
     };
     let mut results = Vec::with_capacity(batch.len());
     for job in batch {
@@ -136,9 +136,7 @@ async fn run_apart(db: &DatabaseConnection, batch: Vec<Job>) {
         }
         Err(e) => {
             tracing::error!(error = %e, "group commit failed");
-            for (done, _) in results {
-                let _ = done.send(Err(DbErr::Custom(e.to_string())));
-            }
+            fail_all(results.into_iter().map(|(done, _)| done), &e);
         }
     }
 }

@@ -399,7 +399,9 @@ async fn insert_rows(db: &impl ConnectionTrait, batches: &[Batch]) -> std::resul
             })
         })
         .collect();
-    // Stay well below SQLite's bound-parameter limit (9 columns per row).
+    // Collected first: a lazy iterator over the borrowed batches held across the inserts'
+    // awaits makes the writer task's future not `Send`. Stay well below SQLite's
+    // bound-parameter limit (9 columns per row).
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         meter_value::Entity::insert_many(rows.by_ref().take(500))
