@@ -29,6 +29,8 @@ pub struct Server {
     /// The gateway's accept loops: `ws://` and, if configured, `wss://`.
     gateway_tasks: Vec<JoinHandle<()>>,
     api_task: JoinHandle<()>,
+    /// The campaign runner: it gives up its leases as it stops.
+    campaigns: JoinHandle<()>,
     cluster: Option<Arc<Cluster>>,
     tls: Option<Arc<Tls>>,
 }
@@ -101,6 +103,7 @@ impl Server {
         crate::commands::password::spawn_rotation(state.clone(), shutdown.clone());
         crate::commands::certificate::spawn(state.clone(), shutdown.clone());
         crate::commands::local_list::spawn(state.clone(), shutdown.clone());
+        let campaigns = crate::commands::campaign::spawn(state.clone(), shutdown.clone());
 
         Ok(Self {
             state,
@@ -110,6 +113,7 @@ impl Server {
             shutdown,
             gateway_tasks,
             api_task,
+            campaigns,
             cluster,
             tls,
         })
@@ -136,6 +140,9 @@ impl Server {
         }
         if let Err(e) = self.api_task.await {
             tracing::error!(error = %e, "API task failed");
+        }
+        if let Err(e) = self.campaigns.await {
+            tracing::error!(error = %e, "campaign runner failed");
         }
         if let Some(cluster) = self.cluster {
             cluster.leave().await;

@@ -130,9 +130,13 @@ enum Action {
     ReadLocalList,
     SyncLocalList,
     ReadTokenSync,
+    CreateCampaign,
+    ListCampaigns,
+    ReadCampaign,
+    PauseCampaign,
 }
 
-const ALL_ACTIONS: [Action; 49] = [
+const ALL_ACTIONS: [Action; 53] = [
     Action::ReadOrg,
     Action::ListOrgs,
     Action::CreateOrg,
@@ -182,6 +186,10 @@ const ALL_ACTIONS: [Action; 49] = [
     Action::ReadLocalList,
     Action::SyncLocalList,
     Action::ReadTokenSync,
+    Action::CreateCampaign,
+    Action::ListCampaigns,
+    Action::ReadCampaign,
+    Action::PauseCampaign,
 ];
 
 /// The resources of one column of the table (A1's or B's).
@@ -197,6 +205,8 @@ struct Target {
     user: i64,
     /// Driver groups to admit at `site`, one per role row so no rule is created twice.
     groups: Vec<i64>,
+    /// A campaign over `org`'s chargers (all offline, so it only waits).
+    campaign: i64,
 }
 
 /// Performs `action` on `t`; `seq` makes created names unique.
@@ -341,6 +351,14 @@ async fn perform(api: &Api, action: Action, t: &Target, seq: usize) -> (u16, Val
                 .await
         }
         ReadTokenSync => api.get(&format!("/id-tokens/{}/sync", t.token)).await,
+        CreateCampaign => {
+            let body = json!({"name": format!("campaign-{seq}"), "command": {"kind": "reset", "type": "soft"},
+                "target": {"organisation_id": org}});
+            api.post("/campaigns", body).await
+        }
+        ListCampaigns => api.get(&format!("/campaigns?organisation_id={org}")).await,
+        ReadCampaign => api.get(&format!("/campaigns/{}", t.campaign)).await,
+        PauseCampaign => api.post(&format!("/campaigns/{}/pause", t.campaign), json!({})).await,
     }
 }
 
@@ -667,6 +685,31 @@ const MATRIX: &[(&str, Action, u16, u16)] = &[
     (MNT, ListTransactions, 403, 404),
     (FAC, ListTransactions, 200, 404),
     (FLT, ListTransactions, 200, 404),
+
+    // campaigns (issue 22): remote maintenance | operator yes | support yes | maintenance yes | facility yes | fleet -
+    (OP,  CreateCampaign,   201, 404),
+    (SUP, CreateCampaign,   201, 404),
+    (MNT, CreateCampaign,   201, 404),
+    (FAC, CreateCampaign,   201, 404),
+    (FLT, CreateCampaign,   403, 404),
+
+    (OP,  ListCampaigns,    200, 404),
+    (SUP, ListCampaigns,    200, 404),
+    (MNT, ListCampaigns,    200, 404),
+    (FAC, ListCampaigns,    200, 404),
+    (FLT, ListCampaigns,    403, 404),
+
+    (OP,  ReadCampaign,     200, 404),
+    (SUP, ReadCampaign,     200, 404),
+    (MNT, ReadCampaign,     200, 404),
+    (FAC, ReadCampaign,     200, 404),
+    (FLT, ReadCampaign,     403, 404),
+
+    (OP,  PauseCampaign,    200, 404),
+    (SUP, PauseCampaign,    200, 404),
+    (MNT, PauseCampaign,    200, 404),
+    (FAC, PauseCampaign,    200, 404),
+    (FLT, PauseCampaign,    403, 404),
 ];
 
 /// The logged-in user holding `role`.
@@ -761,6 +804,18 @@ async fn every_role_gets_exactly_its_matrix_cells_inside_and_outside_its_subtree
         b_groups.push(group(b, name).await);
     }
 
+    let campaign = |org: i64| {
+        let admin = admin.clone();
+        async move {
+            let body = json!({"name": "overnight resets", "command": {"kind": "reset", "type": "soft"},
+                "target": {"organisation_id": org}});
+            let (status, body) = admin.post("/campaigns", body).await;
+            assert_eq!(status, 201, "campaign in {org}: {body}");
+            id_of(&body, "campaign")
+        }
+    };
+    let (a1_campaign, b_campaign) = (campaign(a1).await, campaign(b).await);
+
     let a1_user = create_user(&admin, "homed-in-a1", a1, &[]).await;
     let b_user = create_user(&admin, "homed-in-b", b, &[]).await;
 
@@ -774,6 +829,7 @@ async fn every_role_gets_exactly_its_matrix_cells_inside_and_outside_its_subtree
         ticket: a1_ticket,
         token: a1_token,
         groups: a1_groups,
+        campaign: a1_campaign,
     };
     let in_b = Target {
         user: b_user,
@@ -785,6 +841,7 @@ async fn every_role_gets_exactly_its_matrix_cells_inside_and_outside_its_subtree
         ticket: b_ticket,
         token: b_token,
         groups: b_groups,
+        campaign: b_campaign,
     };
 
     // One user per role, each with its membership on A (so A1 is reached through inheritance).
@@ -1094,6 +1151,16 @@ async fn every_endpoint_without_a_valid_token_answers_401_unauthenticated() {
         (Method::GET, "/access-rules".into(), None),
         (Method::GET, "/tariffs".into(), None),
         (Method::GET, "/transactions".into(), None),
+        (Method::GET, "/campaigns".into(), None),
+        (
+            Method::POST,
+            "/campaigns".into(),
+            Some(json!({"name": "x", "command": {"kind": "reset", "type": "soft"}})),
+        ),
+        (Method::GET, "/campaigns/1".into(), None),
+        (Method::POST, "/campaigns/1/pause".into(), None),
+        (Method::POST, "/campaigns/1/resume".into(), None),
+        (Method::POST, "/campaigns/1/cancel".into(), None),
     ];
 
     let garbage_hex = "0".repeat(64);

@@ -745,3 +745,134 @@ async fn a_node_killed_with_a_command_in_flight_leaves_it_interrupted_not_pendin
     node.kill().expect("stop");
     let _ = node.wait();
 }
+
+/// A charger that connects to `base` (again after every disconnect), boots, counts the resets
+/// it is sent in `resets`, and answers them unless `silent`.
+fn resettable(base: String, id: &'static str, silent: bool, resets: Arc<AtomicUsize>) {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    tokio::spawn(async move {
+        loop {
+            let Ok(mut cp) = TestCharger::connect(&base, id, "2.0.1", Some(PW)).await else {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            };
+            cp.call_ok("BootNotification", boot_payload("2.0.1")).await;
+            while let Some(Ok(frame)) = cp.ws.next().await {
+                let Message::Text(text) = frame else { continue };
+                let msg: Value = serde_json::from_str(&text).expect("JSON");
+                if msg[0] != 2 || msg[2] != "Reset" {
+                    continue;
+                }
+                resets.fetch_add(1, Ordering::SeqCst);
+                if !silent {
+                    let answer = json!([3, msg[1], {"status": "Accepted"}]).to_string();
+                    if cp.ws.send(Message::Text(answer.into())).await.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// kill -9 of the node running a campaign (issue 22 through issue 25's item 4): the step it was
+/// waiting on is `interrupted`, not sent again, and the next node takes the campaign over when
+/// the dead node's lease ends and finishes the rest; no charger is sent its command twice.
+#[tokio::test]
+async fn a_node_killed_mid_campaign_leaves_its_step_interrupted_and_the_next_finishes_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("v.db").display());
+    let ids = ["CAMP-1", "CAMP-2", "CAMP-3"];
+    for id in ids {
+        let add = Command::new(env!("CARGO_BIN_EXE_voltgate"))
+            .current_dir(std::env::temp_dir())
+            .args(["charger", "add", id, "--organisation", "1", "--password", PW])
+            .env("VOLTGATE__DATABASE__URL", &db)
+            .env("VOLTGATE__BOOTSTRAP__ADMIN_PASSWORD", common::ADMIN_PASSWORD)
+            .output()
+            .expect("charger add");
+        assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));
+    }
+    let ports = (free_port(), free_port());
+    let mut node = serve(&db, ports);
+    listening(ports.0).await;
+    listening(ports.1).await;
+    let base = format!("ws://127.0.0.1:{}/ocpp", ports.0);
+    let resets: Vec<Arc<AtomicUsize>> = ids.iter().map(|_| Arc::default()).collect();
+    // The first charger (campaigns go in charger id order) takes its reset and never answers.
+    for (i, id) in ids.into_iter().enumerate() {
+        resettable(base.clone(), id, i == 0, Arc::clone(&resets[i]));
+    }
+    let login = || async {
+        let mut api = common::Api {
+            client: reqwest::Client::new(),
+            base: format!("http://127.0.0.1:{}/api/v1", ports.1),
+            token: None,
+        };
+        let (status, body) = api
+            .post(
+                "/login",
+                json!({"username": "admin", "password": common::ADMIN_PASSWORD}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        api.token = body["token"].as_str().map(str::to_owned);
+        api
+    };
+    let api = login().await;
+    let start = Instant::now();
+    while api.get("/chargers/CAMP-3").await.1["online"] != json!(true) {
+        assert!(start.elapsed() < Duration::from_secs(10), "the chargers connect");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let body = json!({"name": "killed", "command": {"kind": "reset", "type": "soft"}, "concurrency": 1});
+    let (status, created) = api.post("/campaigns", body).await;
+    assert_eq!(status, 201, "{created}");
+    let campaign = format!("/campaigns/{}", created["id"]);
+    while resets[0].load(Ordering::SeqCst) == 0 {
+        assert!(start.elapsed() < Duration::from_secs(20), "the first reset goes out");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    node.kill().expect("kill -9");
+    node.wait().expect("the node is gone");
+
+    let mut node = serve(&db, ports);
+    listening(ports.1).await;
+    let api = login().await;
+    let start = Instant::now();
+    let done = loop {
+        let (_, c) = api.get(&campaign).await;
+        if c["state"] == "done" {
+            break c;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(45),
+            "the next node finishes it: {c}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let states: Vec<(&str, &str)> = done["chargers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["charger_id"].as_str().unwrap(), r["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("CAMP-1", "interrupted"),
+            ("CAMP-2", "succeeded"),
+            ("CAMP-3", "succeeded")
+        ],
+        "{done}"
+    );
+    let sent: Vec<usize> = resets.iter().map(|r| r.load(Ordering::SeqCst)).collect();
+    assert_eq!(sent, [1, 1, 1], "no charger was sent its reset twice");
+    eprintln!(
+        "faults: a campaign survived kill -9 of its node, taken over in {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
+    node.kill().expect("stop");
+    let _ = node.wait();
+}

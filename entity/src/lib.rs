@@ -3,6 +3,8 @@
 pub mod access_rule;
 pub mod api_token;
 pub mod audit;
+pub mod campaign;
+pub mod campaign_charger;
 pub mod charger;
 pub mod charger_event;
 pub mod charger_fault;

@@ -198,7 +198,9 @@ shown_as_stored!(
     TicketStatus,
     EventKind,
     PasswordOfferState,
-    LocalListState
+    LocalListState,
+    CampaignState,
+    CampaignStepState
 );
 
 /// Where a charger's local authorisation list stands.
@@ -224,4 +226,62 @@ pub enum LocalListState {
     /// Neither the charger nor its site uses a local list; one it held was emptied.
     #[sea_orm(string_value = "off")]
     Off,
+}
+
+/// Where a campaign stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum CampaignState {
+    /// Sending to its chargers as they are online, `concurrency` at a time.
+    #[sea_orm(string_value = "running")]
+    Running,
+    /// Sends nothing new (a person paused it, or its failure ratio was passed); steps in
+    /// flight finish.
+    #[sea_orm(string_value = "paused")]
+    Paused,
+    /// Stopped for good by a person; chargers not yet sent to are `cancelled`.
+    #[sea_orm(string_value = "cancelled")]
+    Cancelled,
+    /// Every charger's step has ended (or the deadline passed).
+    #[sea_orm(string_value = "done")]
+    Done,
+}
+
+/// How far one charger's command in a campaign got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum CampaignStepState {
+    /// Not sent yet: waits for its turn, or for the charger to be online.
+    #[sea_orm(string_value = "queued")]
+    Queued,
+    /// Sent, the answer not in yet.
+    #[sea_orm(string_value = "sending")]
+    Sending,
+    /// Firmware accepted: waits for the charger to report `Installed` or a failure.
+    #[sea_orm(string_value = "installing")]
+    Installing,
+    /// The charger took it (firmware: installed).
+    #[sea_orm(string_value = "succeeded")]
+    Succeeded,
+    /// The charger refused, answered CALLERROR, did not answer, or its firmware failed.
+    #[sea_orm(string_value = "failed")]
+    Failed,
+    /// Never sent: the charger was not online before the deadline.
+    #[sea_orm(string_value = "expired")]
+    Expired,
+    /// Never sent: the campaign was cancelled first.
+    #[sea_orm(string_value = "cancelled")]
+    Cancelled,
+    /// Sent by a process that stopped before the answer came; not sent again.
+    #[sea_orm(string_value = "interrupted")]
+    Interrupted,
+}
+
+impl CampaignStepState {
+    /// Whether the step has ended, one way or another.
+    pub fn ended(self) -> bool {
+        !matches!(self, Self::Queued | Self::Sending | Self::Installing)
+    }
 }

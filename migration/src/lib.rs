@@ -14,6 +14,7 @@ mod m20261202_000009_device_model;
 mod m20261203_000010_grants_and_messages;
 mod m20261203_000011_charger_security;
 mod m20261204_000012_local_lists;
+mod m20261205_000013_campaigns;
 mod util;
 
 /// All migrations in order.
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000010_grants_and_messages::Migration),
             Box::new(m20261203_000011_charger_security::Migration),
             Box::new(m20261204_000012_local_lists::Migration),
+            Box::new(m20261205_000013_campaigns::Migration),
         ]
     }
 }

@@ -126,6 +126,26 @@ pub enum CommandProof {
     Security(Authorized<cap::ChargerSecurity>),
 }
 
+impl CommandProof {
+    /// The organisation the permission was granted on.
+    pub fn organisation_id(&self) -> i32 {
+        match self {
+            CommandProof::Maintenance(a) => a.organisation_id(),
+            CommandProof::StartStop(a) => a.organisation_id(),
+            CommandProof::Security(a) => a.organisation_id(),
+        }
+    }
+
+    /// Checks that this proof is for `organisation_id`.
+    pub fn ensure(&self, organisation_id: i32) -> Result<(), AccessError> {
+        if self.organisation_id() == organisation_id {
+            Ok(())
+        } else {
+            Err(AccessError::Forbidden)
+        }
+    }
+}
+
 impl sealed::Sealed for CommandProof {}
 impl MayCall for CommandProof {}
 

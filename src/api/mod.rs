@@ -8,6 +8,7 @@ mod crud;
 mod access_rules;
 mod audit;
 mod auth;
+mod campaigns;
 mod chargers;
 mod commands;
 mod dashboard;
@@ -55,7 +56,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
     tags(
         (name = "auth"), (name = "dashboard"), (name = "organisations"), (name = "users"), (name = "sites"),
         (name = "chargers"), (name = "commands"), (name = "drivers"),
-        (name = "id-tokens"), (name = "access"), (name = "transactions"), (name = "tickets"), (name = "audit")
+        (name = "id-tokens"), (name = "access"), (name = "transactions"), (name = "tickets"), (name = "campaigns"), (name = "audit")
     )
 )]
 struct ApiDoc;
@@ -159,6 +160,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(tariffs::router())
         .merge(transactions::router())
         .merge(tickets::router())
+        .merge(campaigns::router())
         .merge(audit::router())
         .merge(invitations::router())
 }

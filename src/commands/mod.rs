@@ -8,6 +8,7 @@
 //! calls [`execute`].
 
 mod availability;
+pub mod campaign;
 pub mod certificate;
 mod clear_cache;
 mod delete_certificate;
@@ -239,17 +240,7 @@ pub async fn execute(state: &AppState, p: &Principal, charger_id: &str, cmd: Com
     };
     let (charger, org) = services::chargers::visible_charger(state, p, charger_id, &run.action).await?;
     let target = run.target(org.id);
-    let proof = match run.cmd.permission() {
-        Permission::RemoteStartStop => {
-            CommandProof::StartStop(services::gate::<cap::RemoteStartStop>(state, p, &org, &run.action, target).await?)
-        }
-        Permission::ChargerSecurity => {
-            CommandProof::Security(services::gate::<cap::ChargerSecurity>(state, p, &org, &run.action, target).await?)
-        }
-        _ => CommandProof::Maintenance(
-            services::gate::<cap::RemoteMaintenance>(state, p, &org, &run.action, target).await?,
-        ),
-    };
+    let proof = gate_command(state, p, &org, run.cmd.permission(), &run.action, target).await?;
     if let Command::RemoteStart(body) = &mut run.cmd
         && body.id_token_type.is_none()
     {
@@ -310,6 +301,27 @@ pub async fn execute(state: &AppState, p: &Principal, charger_id: &str, cmd: Com
         reply.password = body.shown();
     }
     run.finish(audit_id, result).await
+}
+
+/// The gate for a command's `permission` on `org` (remote maintenance unless it is remote
+/// start/stop or charger security), refusals audited.
+async fn gate_command(
+    state: &AppState,
+    p: &Principal,
+    org: &entity::organisation::Model,
+    permission: Permission,
+    action: &str,
+    target: Target,
+) -> Result<CommandProof, services::Error> {
+    Ok(match permission {
+        Permission::RemoteStartStop => {
+            CommandProof::StartStop(services::gate::<cap::RemoteStartStop>(state, p, org, action, target).await?)
+        }
+        Permission::ChargerSecurity => {
+            CommandProof::Security(services::gate::<cap::ChargerSecurity>(state, p, org, action, target).await?)
+        }
+        _ => CommandProof::Maintenance(services::gate::<cap::RemoteMaintenance>(state, p, org, action, target).await?),
+    })
 }
 
 /// The platform as an operator on the root of `c`'s tree: who voltgate's own security

@@ -3,9 +3,11 @@
 use std::fmt;
 
 /// An OCPP version voltgate speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub enum OcppVersion {
+    #[serde(rename = "1.6")]
     V16,
+    #[serde(rename = "2.0.1")]
     V201,
 }
 

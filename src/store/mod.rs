@@ -4,6 +4,7 @@
 mod accounts;
 mod audit;
 mod authorization;
+mod campaigns;
 mod charger_certificates;
 mod charger_passwords;
 mod chargers;
@@ -28,6 +29,7 @@ mod variables;
 pub use accounts::{InvitationPurpose, InvitationState, SCOPE_ENROL_2FA, SCOPE_FULL};
 pub use audit::{AuditEntry, AuditFilter};
 pub use authorization::{ListedToken, Place, SitePlace, group_token};
+pub use campaigns::{ChargerFilter, NewCampaign, StepCounts, StepOutcome, finished_and_failed};
 pub use chargers::{BootInfo, ChargerChanges, ConnectorStatus, NewChargerFields};
 pub use events::{EventFilter, FaultChange, FaultPlace, NewEvent, Progress};
 pub use id_tokens::TokenFields;
