@@ -14,11 +14,16 @@
 //! Every exchange, either way: [`gateway`] -> [`inspector`] (a queue it never waits on) ->
 //! secrets replaced -> batches into [`store`]'s message log, pruned by age and per charger.
 //!
+//! An alert: what the store holds (offline chargers, faults, the timeline, campaigns) ->
+//! [`alerts`]' watcher, per webhook over its subtree -> a delivery row -> its sender, signed and
+//! retried, never on a charger's path.
+//!
 //! Layers, top down, none importing one above it: [`cli`], [`server`]; [`api`], [`console`];
-//! [`http`]; [`commands`], [`services`]; [`state`]; [`cluster`]; [`gateway`]; [`inspector`], [`station`];
+//! [`http`]; [`alerts`]; [`commands`], [`services`]; [`state`]; [`cluster`]; [`gateway`]; [`inspector`], [`station`];
 //! [`store`]; [`access`]; [`config`], [`ocpp`], [`crypto`], [`ca`], [`metrics`].
 
 pub mod access;
+pub mod alerts;
 pub mod api;
 pub mod ca;
 pub mod cli;

@@ -31,6 +31,8 @@ pub struct Server {
     api_task: JoinHandle<()>,
     /// The campaign runner: it gives up its leases as it stops.
     campaigns: JoinHandle<()>,
+    /// The alert watcher and webhook sender.
+    alerts: JoinHandle<()>,
     cluster: Option<Arc<Cluster>>,
     tls: Option<Arc<Tls>>,
 }
@@ -104,6 +106,7 @@ impl Server {
         crate::commands::certificate::spawn(state.clone(), shutdown.clone());
         crate::commands::local_list::spawn(state.clone(), shutdown.clone());
         let campaigns = crate::commands::campaign::spawn(state.clone(), shutdown.clone());
+        let alerts = crate::alerts::spawn(state.clone(), shutdown.clone())?;
 
         Ok(Self {
             state,
@@ -114,6 +117,7 @@ impl Server {
             gateway_tasks,
             api_task,
             campaigns,
+            alerts,
             cluster,
             tls,
         })
@@ -141,8 +145,10 @@ impl Server {
         if let Err(e) = self.api_task.await {
             tracing::error!(error = %e, "API task failed");
         }
-        if let Err(e) = self.campaigns.await {
-            tracing::error!(error = %e, "campaign runner failed");
+        for (task, what) in [(self.campaigns, "campaign runner"), (self.alerts, "alerts")] {
+            if let Err(e) = task.await {
+                tracing::error!(error = %e, what, "task failed");
+            }
         }
         if let Some(cluster) = self.cluster {
             cluster.leave().await;

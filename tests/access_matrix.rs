@@ -134,9 +134,11 @@ enum Action {
     ListCampaigns,
     ReadCampaign,
     PauseCampaign,
+    CreateWebhook,
+    ListWebhooks,
 }
 
-const ALL_ACTIONS: [Action; 53] = [
+const ALL_ACTIONS: [Action; 55] = [
     Action::ReadOrg,
     Action::ListOrgs,
     Action::CreateOrg,
@@ -190,6 +192,8 @@ const ALL_ACTIONS: [Action; 53] = [
     Action::ListCampaigns,
     Action::ReadCampaign,
     Action::PauseCampaign,
+    Action::CreateWebhook,
+    Action::ListWebhooks,
 ];
 
 /// The resources of one column of the table (A1's or B's).
@@ -359,6 +363,12 @@ async fn perform(api: &Api, action: Action, t: &Target, seq: usize) -> (u16, Val
         ListCampaigns => api.get(&format!("/campaigns?organisation_id={org}")).await,
         ReadCampaign => api.get(&format!("/campaigns/{}", t.campaign)).await,
         PauseCampaign => api.post(&format!("/campaigns/{}/pause", t.campaign), json!({})).await,
+        CreateWebhook => {
+            let body = json!({"organisation_id": org, "url": format!("https://alerts.example/{seq}"),
+                "events": ["charger.fault"]});
+            api.post("/webhooks", body).await
+        }
+        ListWebhooks => api.get(&format!("/webhooks?organisation_id={org}")).await,
     }
 }
 
@@ -710,6 +720,19 @@ const MATRIX: &[(&str, Action, u16, u16)] = &[
     (MNT, PauseCampaign,    200, 404),
     (FAC, PauseCampaign,    200, 404),
     (FLT, PauseCampaign,    403, 404),
+
+    // webhooks and alert rules: manage   | operator yes | support - | maintenance - | facility yes | fleet -
+    (OP,  CreateWebhook,    201, 404),
+    (SUP, CreateWebhook,    403, 404),
+    (MNT, CreateWebhook,    403, 404),
+    (FAC, CreateWebhook,    201, 404),
+    (FLT, CreateWebhook,    403, 404),
+
+    (OP,  ListWebhooks,     200, 404),
+    (SUP, ListWebhooks,     403, 404),
+    (MNT, ListWebhooks,     403, 404),
+    (FAC, ListWebhooks,     200, 404),
+    (FLT, ListWebhooks,     403, 404),
 ];
 
 /// The logged-in user holding `role`.
@@ -1161,6 +1184,15 @@ async fn every_endpoint_without_a_valid_token_answers_401_unauthenticated() {
         (Method::POST, "/campaigns/1/pause".into(), None),
         (Method::POST, "/campaigns/1/resume".into(), None),
         (Method::POST, "/campaigns/1/cancel".into(), None),
+        (Method::GET, "/webhooks".into(), None),
+        (
+            Method::POST,
+            "/webhooks".into(),
+            Some(json!({"organisation_id": 1, "url": "https://x.example/", "events": ["charger.fault"]})),
+        ),
+        (Method::GET, "/webhooks/1".into(), None),
+        (Method::DELETE, "/webhooks/1".into(), None),
+        (Method::GET, "/webhooks/1/deliveries".into(), None),
     ];
 
     let garbage_hex = "0".repeat(64);

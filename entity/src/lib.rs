@@ -1,6 +1,7 @@
 //! sea-orm entities, one module per table (see DESIGN.md "Data model").
 
 pub mod access_rule;
+pub mod alert_incident;
 pub mod api_token;
 pub mod audit;
 pub mod campaign;
@@ -30,3 +31,5 @@ pub mod ticket_comment;
 pub mod transaction;
 pub mod user;
 pub mod values;
+pub mod webhook;
+pub mod webhook_delivery;

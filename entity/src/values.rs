@@ -200,7 +200,10 @@ shown_as_stored!(
     PasswordOfferState,
     LocalListState,
     CampaignState,
-    CampaignStepState
+    CampaignStepState,
+    DeliveryState,
+    IncidentKind,
+    WebhookEvent
 );
 
 /// Where a charger's local authorisation list stands.
@@ -284,4 +287,69 @@ impl CampaignStepState {
     pub fn ended(self) -> bool {
         !matches!(self, Self::Queued | Self::Sending | Self::Installing)
     }
+}
+
+/// Where a webhook delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    /// Not yet answered 2xx; tried again with backoff.
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    /// The receiver answered 2xx.
+    #[sea_orm(string_value = "delivered")]
+    Delivered,
+    /// Given up after a day of attempts.
+    #[sea_orm(string_value = "failed")]
+    Failed,
+}
+
+/// What kind of incident a webhook is told about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum IncidentKind {
+    #[sea_orm(string_value = "offline")]
+    Offline,
+    #[sea_orm(string_value = "fault")]
+    Fault,
+}
+
+/// The events a webhook can ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum WebhookEvent {
+    /// A charger reported a problem (a connector error or Faulted status, a 2.0.1 monitored problem).
+    #[sea_orm(string_value = "charger.fault")]
+    #[serde(rename = "charger.fault")]
+    Fault,
+    /// Every problem of the fault incident cleared.
+    #[sea_orm(string_value = "charger.fault_cleared")]
+    #[serde(rename = "charger.fault_cleared")]
+    FaultCleared,
+    /// Offline for `offline_after_s`.
+    #[sea_orm(string_value = "charger.offline")]
+    #[serde(rename = "charger.offline")]
+    Offline,
+    /// Back online for `offline_after_s` after an announced outage.
+    #[sea_orm(string_value = "charger.online")]
+    #[serde(rename = "charger.online")]
+    Online,
+    /// A security event the specs mark critical.
+    #[sea_orm(string_value = "security.critical")]
+    #[serde(rename = "security.critical")]
+    SecurityCritical,
+    /// A firmware update ended without installing.
+    #[sea_orm(string_value = "firmware.failed")]
+    #[serde(rename = "firmware.failed")]
+    FirmwareFailed,
+    /// A campaign paused itself at its failure ratio (or its creator lost the account).
+    #[sea_orm(string_value = "campaign.paused")]
+    #[serde(rename = "campaign.paused")]
+    CampaignPaused,
+    /// A campaign ended: every charger's step did, or its deadline passed.
+    #[sea_orm(string_value = "campaign.done")]
+    #[serde(rename = "campaign.done")]
+    CampaignDone,
 }

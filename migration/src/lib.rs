@@ -15,6 +15,7 @@ mod m20261203_000010_grants_and_messages;
 mod m20261203_000011_charger_security;
 mod m20261204_000012_local_lists;
 mod m20261205_000013_campaigns;
+mod m20261205_000014_webhooks;
 mod util;
 
 /// All migrations in order.
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000011_charger_security::Migration),
             Box::new(m20261204_000012_local_lists::Migration),
             Box::new(m20261205_000013_campaigns::Migration),
+            Box::new(m20261205_000014_webhooks::Migration),
         ]
     }
 }

@@ -117,6 +117,7 @@ permissions! {
     SecurityEventsRead,
     MessagesRead,
     ChargerSecurity,
+    WebhooksManage,
 }
 
 /// How much of a permission a role has. Ordered: a higher grant includes the lower ones.
@@ -165,6 +166,8 @@ const MATRIX: &[(Permission, [Option<Grant>; 5])] = {
         (MessagesRead, [Y, Y, Y, N, N]),
         // Issue 19: a charger's credentials and certificates are the owner's, not an engineer's.
         (ChargerSecurity, [Y, N, N, Y, N]),
+        // Issue 22: alerts go where the owner says, not where an engineer would like them.
+        (WebhooksManage, [Y, N, N, Y, N]),
     ]
 };
 

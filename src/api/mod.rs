@@ -22,6 +22,7 @@ mod tariffs;
 mod tickets;
 mod transactions;
 mod users;
+mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,7 +57,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
     tags(
         (name = "auth"), (name = "dashboard"), (name = "organisations"), (name = "users"), (name = "sites"),
         (name = "chargers"), (name = "commands"), (name = "drivers"),
-        (name = "id-tokens"), (name = "access"), (name = "transactions"), (name = "tickets"), (name = "campaigns"), (name = "audit")
+        (name = "id-tokens"), (name = "access"), (name = "transactions"), (name = "tickets"), (name = "campaigns"), (name = "webhooks"), (name = "audit")
     )
 )]
 struct ApiDoc;
@@ -161,6 +162,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(transactions::router())
         .merge(tickets::router())
         .merge(campaigns::router())
+        .merge(webhooks::router())
         .merge(audit::router())
         .merge(invitations::router())
 }

@@ -23,6 +23,16 @@ pub use text::Text;
 pub use time::{millis, now};
 pub use version::OcppVersion;
 
+/// Firmware statuses (1.6 FirmwareStatus and the security whitepaper's, 2.0.1
+/// FirmwareStatusEnumType) that end an update without installing it.
+pub const FIRMWARE_FAILED: &[&str] = &[
+    "DownloadFailed",
+    "InstallationFailed",
+    "InstallVerificationFailed",
+    "InvalidSignature",
+    "SignatureVerificationFailed",
+];
+
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 

@@ -97,6 +97,7 @@ owned_rows! {
     entity::driver_group::Model => "group",
     entity::id_token::Model => "id_token",
     entity::tariff::Model => "tariff",
+    entity::webhook::Model => "webhook",
 }
 
 /// [`owned_via`] for a row that knows its organisation: `found` was loaded by `id`.

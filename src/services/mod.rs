@@ -26,6 +26,7 @@ pub mod tickets;
 pub mod transactions;
 pub mod two_factor;
 pub mod users;
+pub mod webhooks;
 
 use serde::{Deserialize, Deserializer};
 

@@ -25,6 +25,7 @@ mod tickets;
 mod transactions;
 mod users;
 mod variables;
+mod webhooks;
 
 pub use accounts::{InvitationPurpose, InvitationState, SCOPE_ENROL_2FA, SCOPE_FULL};
 pub use audit::{AuditEntry, AuditFilter};
@@ -44,6 +45,7 @@ pub use transactions::{
 };
 pub use users::UserChanges;
 pub use variables::{ReportedVariable, VariableFilter};
+pub use webhooks::{Attempt, NewDelivery, NewWebhook};
 
 use std::time::Duration;
 

@@ -29,15 +29,6 @@ const RETRY_AFTER: Duration = Duration::from_secs(30);
 const FIRMWARE_WAIT: chrono::TimeDelta = chrono::TimeDelta::hours(24);
 /// Queued steps looked at per campaign and tick for an online charger.
 const LOOK_AHEAD: u64 = 2_000;
-/// Firmware statuses that end an update without installing it.
-const FIRMWARE_FAILED: &[&str] = &[
-    "DownloadFailed",
-    "InstallationFailed",
-    "InstallVerificationFailed",
-    "InvalidSignature",
-    "SignatureVerificationFailed",
-    "InstallRebooting_Failed",
-];
 
 /// Starts this process's runner, until `shutdown`; the handle ends once its leases are given
 /// up and its steps in flight have ended.
@@ -251,7 +242,7 @@ impl Runner {
         let mut last: HashMap<i64, String> = HashMap::new();
         let mut ended: HashMap<i64, String> = HashMap::new();
         for (audit_id, status) in store.firmware_statuses(&chargers, &audits).await? {
-            if status == "Installed" || FIRMWARE_FAILED.contains(&status.as_str()) {
+            if status == "Installed" || crate::ocpp::FIRMWARE_FAILED.contains(&status.as_str()) {
                 ended.entry(audit_id).or_insert_with(|| status.clone());
             }
             last.insert(audit_id, status);

@@ -1,0 +1,305 @@
+//! Webhooks (issue 22) against a real receiver: deliveries are signed as documented, retried
+//! after a 500, a reboot pages no one, a charger dropping in and out is one incident, faults
+//! open and clear, and only operators and facility managers may point alerts anywhere.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::http::{HeaderMap, StatusCode};
+use common::world::{PASSWORD, create_org, create_user};
+use common::{Api, TestCharger, TestServer, boot_payload};
+use serde_json::{Value, json};
+
+const PW: &str = "charger-password-1";
+const SECRET: &str = "whsec-test-secret-0123";
+
+/// What the receiver got: (signature header, event header, body).
+#[derive(Clone, Default)]
+struct Receiver {
+    got: Arc<Mutex<Vec<(String, String, String)>>>,
+    /// Requests answered 500 before the first 200.
+    refuse_first: Arc<Mutex<u32>>,
+}
+
+impl Receiver {
+    async fn start(refuse_first: u32) -> (Self, String) {
+        let r = Receiver::default();
+        *r.refuse_first.lock().unwrap() = refuse_first;
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post({
+                let r = r.clone();
+                move |headers: HeaderMap, body: String| {
+                    let r = r.clone();
+                    async move {
+                        let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+                        let mut refuse = r.refuse_first.lock().unwrap();
+                        if *refuse > 0 {
+                            *refuse -= 1;
+                            return StatusCode::INTERNAL_SERVER_ERROR;
+                        }
+                        let got = (header("x-voltgate-signature"), header("x-voltgate-event"), body);
+                        r.got.lock().unwrap().push(got);
+                        StatusCode::NO_CONTENT
+                    }
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (r, url)
+    }
+
+    /// Bodies of the events received for `charger` (any charger: `None`), in order.
+    fn events(&self, charger: Option<&str>) -> Vec<Value> {
+        let got = self.got.lock().unwrap();
+        got.iter()
+            .map(|(_, _, body)| serde_json::from_str::<Value>(body).unwrap())
+            .filter(|b| charger.is_none_or(|c| b["charger_id"] == c))
+            .collect()
+    }
+
+    fn names(&self, charger: &str) -> Vec<String> {
+        self.events(Some(charger))
+            .iter()
+            .map(|b| b["event"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    async fn until(&self, what: &str, within: Duration, done: impl Fn(&Receiver) -> bool) {
+        let start = Instant::now();
+        while !done(self) {
+            assert!(start.elapsed() < within, "{what}: got {:?}", self.events(None));
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// The signature as the receiver checks it: HMAC-SHA256 of `"{t}." + body`.
+fn verify(header: &str, body: &str) -> bool {
+    use hmac::{KeyInit, Mac};
+    let Some((t, v1)) = header.strip_prefix("t=").and_then(|rest| rest.split_once(",v1=")) else {
+        return false;
+    };
+    let mut mac = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(SECRET.as_bytes()).unwrap();
+    mac.update(format!("{t}.{body}").as_bytes());
+    let hex: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    hex == v1
+}
+
+async fn online(t: &TestServer, id: &str) -> TestCharger {
+    let mut cp = t.charger(id, "1.6", PW).await;
+    cp.call_ok("BootNotification", boot_payload("1.6")).await;
+    cp
+}
+
+async fn register(admin: &Api, id: &str, org: i64) {
+    let (status, body) = admin
+        .post("/chargers", json!({"id": id, "organisation_id": org, "password": PW}))
+        .await;
+    assert_eq!(status, 201, "{body}");
+}
+
+fn connector(connector_status: &str, error: &str) -> Value {
+    json!({"connectorId": 1, "errorCode": error, "status": connector_status, "timestamp": "2026-01-01T00:00:00Z"})
+}
+
+#[tokio::test]
+async fn webhooks_are_signed_retried_debounced_and_fold_flapping_into_one_incident() {
+    let t = TestServer::start().await;
+    let admin = t.admin().await;
+    let a = create_org(&admin, "A", 1).await;
+    let b = create_org(&admin, "B", 1).await;
+    for (id, org) in [("W-1", a), ("W-2", a), ("W-B", b)] {
+        register(&admin, id, org).await;
+    }
+    let (rx, url) = Receiver::start(1).await;
+
+    // Who may point alerts where.
+    create_user(&admin, "eng", a, &[(a, "maintenance")]).await;
+    create_user(&admin, "fac", a, &[(a, "facility_manager")]).await;
+    let eng = t.login("eng", PASSWORD).await;
+    let fac = t.login("fac", PASSWORD).await;
+    let hook = |org: i64| json!({"organisation_id": org, "url": url, "events": ["charger.offline"]});
+    let (status, body) = eng.post("/webhooks", hook(a)).await;
+    assert_eq!((status, body["error"].as_str()), (403, Some("forbidden")), "{body}");
+    let (status, body) = fac.post("/webhooks", hook(b)).await;
+    assert_eq!((status, body["error"].as_str()), (404, Some("not_found")), "{body}");
+    let (status, body) = fac
+        .post(
+            "/webhooks",
+            json!({"organisation_id": a, "url": "ftp://x/", "events": ["charger.offline"]}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    let (status, generated) = fac.post("/webhooks", hook(a)).await;
+    assert_eq!(status, 201, "{generated}");
+    assert!(
+        generated["secret"].as_str().is_some_and(|s| s.len() >= 32),
+        "a generated secret, shown once: {generated}"
+    );
+    let (_, shown) = fac.get(&format!("/webhooks/{}", generated["id"])).await;
+    assert!(shown.get("secret").is_none(), "never again: {shown}");
+    let (status, _) = fac.delete(&format!("/webhooks/{}", generated["id"])).await;
+    assert_eq!(status, 204);
+
+    let events = json!([
+        "charger.offline",
+        "charger.online",
+        "charger.fault",
+        "charger.fault_cleared"
+    ]);
+    let (status, created) = admin
+        .post(
+            "/webhooks",
+            json!({"organisation_id": a, "url": url, "secret": SECRET, "events": events, "offline_after_s": 2}),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_i64().unwrap();
+
+    let mut w1 = online(&t, "W-1").await;
+    let mut w2 = online(&t, "W-2").await;
+    let mut wb = online(&t, "W-B").await;
+    wb.call_ok("Heartbeat", json!({})).await;
+
+    // W-1 goes away for good: announced after 2 s, once the receiver stops answering 500.
+    drop(w1);
+    rx.until("W-1 offline", Duration::from_secs(15), |r| {
+        r.names("W-1") == ["charger.offline"]
+    })
+    .await;
+    // W-2 reboots (back within a second): nobody is paged.
+    drop(w2);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    w2 = online(&t, "W-2").await;
+
+    // W-1 comes back, drops out again before 2 s and comes back: still the one incident.
+    w1 = online(&t, "W-1").await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    drop(w1);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let _w1 = online(&t, "W-1").await;
+    rx.until("W-1 online", Duration::from_secs(15), |r| r.names("W-1").len() == 2)
+        .await;
+    assert_eq!(
+        rx.names("W-1"),
+        ["charger.offline", "charger.online"],
+        "one incident, opened and resolved once"
+    );
+    assert!(
+        rx.names("W-2").is_empty(),
+        "a reboot pages no one: {:?}",
+        rx.events(None)
+    );
+
+    // A fault opens and clears.
+    w2.call_ok("StatusNotification", connector("Faulted", "GroundFailure"))
+        .await;
+    rx.until("W-2 fault", Duration::from_secs(10), |r| {
+        r.names("W-2") == ["charger.fault"]
+    })
+    .await;
+    w2.call_ok("StatusNotification", connector("Available", "NoError"))
+        .await;
+    rx.until("W-2 fault cleared", Duration::from_secs(10), |r| {
+        r.names("W-2").len() == 2
+    })
+    .await;
+    assert_eq!(rx.names("W-2"), ["charger.fault", "charger.fault_cleared"]);
+    let fault = &rx.events(Some("W-2"))[0];
+    assert_eq!(fault["data"]["faults"][0]["code"], "GroundFailure", "{fault}");
+
+    // Every delivery is signed with the secret; none concerned B's charger.
+    for (signature, event, body) in rx.got.lock().unwrap().iter() {
+        assert!(verify(signature, body), "{event}: {signature} over {body}");
+        let b: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(b["event"], json!(event));
+        assert_eq!(b["organisation_id"], json!(a));
+    }
+    assert!(rx.events(Some("W-B")).is_empty());
+
+    // The log shows the 500 that was retried.
+    let (status, log) = admin.get(&format!("/webhooks/{id}/deliveries?limit=50")).await;
+    assert_eq!(status, 200, "{log}");
+    let rows = log.as_array().unwrap();
+    assert_eq!(rows.len(), 4, "{log}");
+    let first = rows.last().unwrap();
+    assert_eq!(
+        (
+            first["event"].as_str(),
+            first["state"].as_str(),
+            first["attempts"].as_i64(),
+            first["last_status"].as_i64()
+        ),
+        (Some("charger.offline"), Some("delivered"), Some(2), Some(204)),
+        "{first}"
+    );
+    let (status, _) = fac.get(&format!("/webhooks/{id}/deliveries")).await;
+    assert_eq!(status, 200, "the facility manager of A reads A's webhook");
+    let (status, _) = eng.get(&format!("/webhooks/{id}/deliveries")).await;
+    assert_eq!(status, 403, "maintenance does not");
+}
+
+#[tokio::test]
+async fn critical_security_events_failed_firmware_and_finished_campaigns_are_announced_once() {
+    let t = TestServer::start().await;
+    let admin = t.admin().await;
+    let a = create_org(&admin, "A", 1).await;
+    register(&admin, "W-3", a).await;
+    let (rx, url) = Receiver::start(0).await;
+    let events = json!(["security.critical", "firmware.failed", "campaign.done"]);
+    let (status, body) = admin
+        .post(
+            "/webhooks",
+            json!({"organisation_id": a, "url": url, "secret": SECRET, "events": events}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+
+    let mut cp = t.charger("W-3", "2.0.1", PW).await;
+    cp.call_ok("BootNotification", boot_payload("2.0.1")).await;
+    let at = "2026-01-01T00:00:00Z";
+    cp.call_ok(
+        "SecurityEventNotification",
+        json!({"type": "InvalidMessages", "timestamp": at}),
+    )
+    .await;
+    cp.call_ok(
+        "SecurityEventNotification",
+        json!({"type": "TamperDetectionActivated", "timestamp": at}),
+    )
+    .await;
+    cp.call_ok("FirmwareStatusNotification", json!({"status": "Downloading"}))
+        .await;
+    cp.call_ok("FirmwareStatusNotification", json!({"status": "InstallationFailed"}))
+        .await;
+    rx.until("security and firmware", Duration::from_secs(10), |r| {
+        r.names("W-3").len() == 2
+    })
+    .await;
+    assert_eq!(rx.names("W-3"), ["security.critical", "firmware.failed"]);
+    assert_eq!(rx.events(Some("W-3"))[0]["data"]["status"], "TamperDetectionActivated");
+
+    let body =
+        json!({"name": "night reset", "command": {"kind": "reset", "type": "soft"}, "target": {"organisation_id": a}});
+    let (status, created) = admin.post("/campaigns", body).await;
+    assert_eq!(status, 201, "{created}");
+    let call = cp.recv().await;
+    assert_eq!(call[2], "Reset", "{call}");
+    cp.send_raw(&json!([3, call[1], {"status": "Accepted"}]).to_string())
+        .await;
+    rx.until("campaign done", Duration::from_secs(10), |r| r.events(None).len() == 3)
+        .await;
+    let done = &rx.events(None)[2];
+    assert_eq!(
+        (done["event"].as_str(), done["data"]["campaign_id"].as_i64()),
+        (Some("campaign.done"), created["id"].as_i64()),
+        "{done}"
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(rx.events(None).len(), 3, "each announced once: {:?}", rx.events(None));
+}
