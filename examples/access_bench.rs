@@ -104,6 +104,7 @@ async fn main() -> anyhow::Result<()> {
             path: Set(path_of(id)),
             require_2fa: Set(false),
             created_at: Set(now),
+            ..Default::default()
         });
         organisation::Entity::insert_many(rows)
             .exec_without_returning(store.connection())

@@ -91,6 +91,7 @@ async fn setup(url: &str, tokens: usize, chargers: usize, sites: usize) -> anyho
         path: Set(path),
         require_2fa: Set(false),
         created_at: Set(now),
+        ..Default::default()
     };
     organisation::Entity::insert(org(1, None, "/1/".into()))
         .exec(&db)

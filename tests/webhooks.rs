@@ -303,3 +303,78 @@ async fn critical_security_events_failed_firmware_and_finished_campaigns_are_ann
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(rx.events(None).len(), 3, "each announced once: {:?}", rx.events(None));
 }
+
+#[tokio::test]
+async fn a_fault_that_lasts_opens_a_ticket_for_the_maintenance_users_and_its_clearing_closes_it() {
+    let t = TestServer::start().await;
+    let admin = t.admin().await;
+    let a = create_org(&admin, "A", 1).await;
+    let a1 = create_org(&admin, "A1", a).await;
+    register(&admin, "T-1", a1).await;
+    let (status, org) = admin
+        .patch(
+            &format!("/organisations/{a}"),
+            json!({"auto_tickets": true, "auto_tickets_after_s": 1}),
+        )
+        .await;
+    assert_eq!((status, org["auto_tickets"].as_bool()), (200, Some(true)), "{org}");
+    create_user(&admin, "eng", a1, &[(a1, "maintenance")]).await;
+    let eng = t.login("eng", PASSWORD).await;
+
+    let mut cp = online(&t, "T-1").await;
+    cp.call_ok("StatusNotification", connector("Faulted", "GroundFailure"))
+        .await;
+    let start = Instant::now();
+    let ticket = loop {
+        let (_, tickets) = eng.get("/tickets").await;
+        if let Some(t) = tickets.as_array().and_then(|t| t.first()).cloned() {
+            break t;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "a ticket for the fault: {tickets}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(
+        (
+            ticket["charger_id"].as_str(),
+            ticket["organisation_id"].as_i64(),
+            ticket["status"].as_str()
+        ),
+        (Some("T-1"), Some(a1), Some("open")),
+        "in the charger's organisation, for its maintenance users: {ticket}"
+    );
+    assert!(
+        ticket["title"].as_str().is_some_and(|t| t.contains("GroundFailure")),
+        "{ticket}"
+    );
+    assert!(ticket["fault_since"].is_string(), "{ticket}");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (_, tickets) = eng.get("/tickets").await;
+    assert_eq!(
+        tickets.as_array().unwrap().len(),
+        1,
+        "one ticket per incident: {tickets}"
+    );
+
+    cp.call_ok("StatusNotification", connector("Available", "NoError"))
+        .await;
+    let id = ticket["id"].as_i64().unwrap();
+    let start = Instant::now();
+    loop {
+        let (_, t) = eng.get(&format!("/tickets/{id}")).await;
+        if t["status"] == "closed" {
+            assert!(
+                t["comments"][0]["body"].as_str().is_some_and(|c| c.contains("cleared")),
+                "{t}"
+            );
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "closed when the fault clears: {t}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

@@ -16,6 +16,10 @@ pub struct Model {
     /// Users at or below this organisation must use two-factor authentication.
     pub require_2fa: bool,
     pub created_at: DateTimeUtc,
+    /// A fault open longer than `auto_tickets_after_s` on a charger at or below it opens a
+    /// maintenance ticket.
+    pub auto_tickets: bool,
+    pub auto_tickets_after_s: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

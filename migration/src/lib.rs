@@ -16,6 +16,7 @@ mod m20261203_000011_charger_security;
 mod m20261204_000012_local_lists;
 mod m20261205_000013_campaigns;
 mod m20261205_000014_webhooks;
+mod m20261205_000015_auto_tickets;
 mod util;
 
 /// All migrations in order.
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000012_local_lists::Migration),
             Box::new(m20261205_000013_campaigns::Migration),
             Box::new(m20261205_000014_webhooks::Migration),
+            Box::new(m20261205_000015_auto_tickets::Migration),
         ]
     }
 }

@@ -2,11 +2,13 @@
 //! retried, never in the way of a charger's answer. Two loops per node, both over the shared
 //! database: [`watch`] turns what the store holds (who is offline, open faults, the timeline,
 //! campaigns) into deliveries, at most one per event and webhook however many nodes watch;
-//! [`deliver`] sends what is due, each delivery claimed by one sender at a time.
+//! [`deliver`] sends what is due, each delivery claimed by one sender at a time; [`tickets`]
+//! opens maintenance tickets for faults that last (`auto_tickets`) and closes them.
 //!
 //! It sits beside the services: it reads the store and the fleet and answers to no request.
 
 mod deliver;
+mod tickets;
 mod watch;
 
 use std::time::Duration;
@@ -35,6 +37,9 @@ pub fn spawn(state: AppState, shutdown: CancellationToken) -> anyhow::Result<Joi
             }
             if let Err(e) = watcher.round().await {
                 tracing::warn!(error = %e, "alerts not looked for");
+            }
+            if let Err(e) = tickets::round(&state).await {
+                tracing::warn!(error = %e, "tickets from faults not looked for");
             }
             if let Err(e) = deliver::round(&state, &client).await {
                 tracing::warn!(error = %e, "webhook deliveries not sent");

@@ -20,6 +20,10 @@ pub struct OrganisationOut {
     pub path: String,
     /// Every user at or below this organisation must use two-factor authentication.
     pub require_2fa: bool,
+    /// A fault open longer than `auto_tickets_after_s` on a charger at or below it opens a
+    /// maintenance ticket, closed when the fault clears.
+    pub auto_tickets: bool,
+    pub auto_tickets_after_s: i32,
 }
 
 impl From<organisation::Model> for OrganisationOut {
@@ -30,6 +34,8 @@ impl From<organisation::Model> for OrganisationOut {
             parent_id: o.parent_id,
             path: o.path,
             require_2fa: o.require_2fa,
+            auto_tickets: o.auto_tickets,
+            auto_tickets_after_s: o.auto_tickets_after_s,
         }
     }
 }
@@ -54,6 +60,11 @@ pub struct OrganisationPatch {
     /// Require two-factor authentication of every user whose home or membership is at or below
     /// this organisation (switching it off does not lift an ancestor's requirement).
     pub require_2fa: Option<bool>,
+    /// Open a maintenance ticket when a charger's fault stays open `auto_tickets_after_s`.
+    pub auto_tickets: Option<bool>,
+    /// Default 900.
+    #[schema(maximum = 604800)]
+    pub auto_tickets_after_s: Option<u32>,
 }
 
 fn target(id: i32) -> Target {
@@ -115,9 +126,19 @@ pub async fn update(state: &AppState, p: &Principal, id: i32, patch: Organisatio
     if patch.require_2fa == Some(false) && org.require_2fa && org.parent_id.is_some() {
         gate_parent(state, p, &org, action).await?;
     }
+    if patch.auto_tickets_after_s.is_some_and(|s| s > 604_800) {
+        return Err(invalid("auto_tickets_after_s", "at most 604800 (a week)"));
+    }
+    let auto_tickets = (patch.auto_tickets.is_some() || patch.auto_tickets_after_s.is_some()).then(|| {
+        let after = patch
+            .auto_tickets_after_s
+            .map_or(org.auto_tickets_after_s, |s| s as i32);
+        (patch.auto_tickets.unwrap_or(org.auto_tickets), after)
+    });
     let changes = OrganisationChanges {
         name: patch.name.as_deref(),
         require_2fa: patch.require_2fa,
+        auto_tickets,
         parent: moving.as_ref().map(|(now, new, parent)| Move {
             auth_parent_now: now,
             auth_parent: new,

@@ -25,6 +25,9 @@ pub struct TicketOut {
     pub created_by: Option<i32>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// For a ticket a fault opened (the organisation's `auto_tickets`): when the fault began.
+    /// The fault clearing closes it.
+    pub fault_since: Option<DateTime<Utc>>,
     /// Present on single-ticket answers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comments: Option<Vec<CommentOut>>,
@@ -42,6 +45,7 @@ impl From<ticket::Model> for TicketOut {
             created_by: t.created_by,
             created_at: t.created_at,
             updated_at: t.updated_at,
+            fault_since: t.fault_since,
             comments: None,
         }
     }
@@ -169,6 +173,7 @@ pub async fn create(state: &AppState, p: &Principal, input: NewTicket) -> Result
         title: Some(input.title.trim().to_owned()),
         body: Some(input.body.clone()),
         status: None,
+        fault_since: None,
     };
     let t = state.store.create_ticket(&auth, p.user_id(), fields).await?;
     Audit::new(p, action, target(&t)).request(json!(input)).ok(state).await;
@@ -185,6 +190,7 @@ pub async fn update(state: &AppState, p: &Principal, id: i32, patch: TicketPatch
         title: patch.title.clone(),
         body: patch.body.clone(),
         status: patch.status,
+        fault_since: None,
     };
     let t = state.store.update_ticket(&auth, t, fields).await?;
     Audit::new(p, action, target(&t)).request(json!(patch)).ok(state).await;

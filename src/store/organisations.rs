@@ -79,6 +79,15 @@ impl Store {
         Ok(created)
     }
 
+    /// Organisations whose faults open tickets.
+    pub async fn auto_ticket_organisations(&self) -> Result<Vec<organisation::Model>> {
+        Ok(organisation::Entity::find()
+            .filter(organisation::Column::AutoTickets.eq(true))
+            .order_by_asc(organisation::Column::Path)
+            .all(&self.db)
+            .await?)
+    }
+
     /// Applies an organisation's changes in one transaction: all of them or none. A move
     /// needs proofs on its current parent (who manages it) and on the new parent, and refuses
     /// a move into its own subtree.
@@ -103,13 +112,17 @@ impl Store {
             }
         }
         let txn = self.begin_write().await?;
-        if name.is_some() || changes.require_2fa.is_some() {
+        if name.is_some() || changes.require_2fa.is_some() || changes.auto_tickets.is_some() {
             let mut active: organisation::ActiveModel = org.clone().into();
             if let Some(name) = name {
                 active.name = Set(name.to_owned());
             }
             if let Some(on) = changes.require_2fa {
                 active.require_2fa = Set(on);
+            }
+            if let Some((on, after_s)) = changes.auto_tickets {
+                active.auto_tickets = Set(on);
+                active.auto_tickets_after_s = Set(after_s);
             }
             active.update(&txn).await?;
         }
@@ -257,6 +270,8 @@ async fn insert_organisation(
 pub struct OrganisationChanges<'a> {
     pub name: Option<&'a str>,
     pub require_2fa: Option<bool>,
+    /// Whether faults open tickets, and after how many seconds.
+    pub auto_tickets: Option<(bool, i32)>,
     pub parent: Option<Move<'a>>,
 }
 

@@ -18,6 +18,8 @@ pub struct TicketFields {
     pub title: Option<String>,
     pub body: Option<String>,
     pub status: Option<TicketStatus>,
+    /// A ticket a fault opened: when the fault incident began.
+    pub fault_since: Option<chrono::DateTime<Utc>>,
 }
 
 impl Store {
@@ -33,6 +35,16 @@ impl Store {
             .order_by_desc(ticket::Column::Id)
             .limit(page.limit)
             .offset(page.offset)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Tickets faults opened under `path` that nobody has closed yet.
+    pub async fn open_fault_tickets_under(&self, path: &str) -> Result<Vec<ticket::Model>> {
+        Ok(ticket::Entity::find()
+            .filter(super::scope::in_subtree(ticket::Column::OrganisationId, path))
+            .filter(ticket::Column::FaultSince.is_not_null())
+            .filter(ticket::Column::Status.ne(TicketStatus::Closed))
             .all(&self.db)
             .await?)
     }
@@ -64,6 +76,7 @@ impl Store {
             created_by: Set(created_by),
             created_at: Set(now),
             updated_at: Set(now),
+            fault_since: Set(f.fault_since),
             ..Default::default()
         }
         .insert(&self.db)
