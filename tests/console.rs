@@ -24,6 +24,7 @@ const PAGES: &[(&str, [u16; 5])] = &[
     ("/chargers/CP-A-HOME", [200, 200, 200, 200, 200]),
     ("/chargers/CP-B", [404, 404, 404, 404, 404]),
     ("/tickets", [200, 200, 200, 200, 403]),
+    ("/campaigns", [200, 200, 200, 200, 403]),
     ("/transactions", [200, 200, 403, 200, 200]),
     ("/transactions.csv", [200, 200, 403, 200, 200]),
     ("/tokens", [200, 200, 403, 403, 200]),
@@ -34,9 +35,10 @@ const PAGES: &[(&str, [u16; 5])] = &[
 ];
 
 /// The menu entries: each must show exactly when its page opens.
-const MENU: [&str; 8] = [
+const MENU: [&str; 9] = [
     "/chargers",
     "/tickets",
+    "/campaigns",
     "/transactions",
     "/tokens",
     "/drivers",
@@ -110,6 +112,25 @@ const FORMS: &[FormCase] = &[
     (
         "/tickets",
         &[("organisation_id", "{b}"), ("title", "probe {role}")],
+        [404, 404, 404, 404, 404],
+    ),
+    // a campaign over A's chargers (offline: they wait), never over B's
+    (
+        "/campaigns",
+        &[
+            ("name", "night {role}"),
+            ("organisation_id", "{a}"),
+            ("kind", "reset_soft"),
+        ],
+        [303, 303, 303, 303, 403],
+    ),
+    (
+        "/campaigns",
+        &[
+            ("name", "probe {role}"),
+            ("organisation_id", "{b}"),
+            ("kind", "reset_soft"),
+        ],
         [404, 404, 404, 404, 404],
     ),
     // (the invitation is shown on the page at once, 200: its link must not travel in a cookie)
@@ -1051,4 +1072,76 @@ async fn the_account_page_ends_sessions_and_changes_the_password() {
     assert_eq!(c.get("/account").await.status, 200, "this session stays");
     assert_eq!(other.get("/me").await.0, 401, "the others end");
     t.login(SUP, "a-brand-new-passphrase-9").await;
+}
+
+#[tokio::test]
+async fn a_campaign_started_in_the_console_shows_each_chargers_answer_and_is_steered_there() {
+    let t = TestServer::start().await;
+    let admin = t.admin().await;
+    let w = world(&admin).await;
+    let cp = online_charger(&t, "CP-A", "Available").await;
+    let _charger = accept_everything(cp);
+    let mut eng = Console::login(&t, ENG, PASSWORD).await;
+    let a = w.a.to_string();
+    let done = eng
+        .post(
+            "/campaigns",
+            &[("name", "night reset"), ("organisation_id", &a), ("kind", "reset_soft")],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let back = done.location.expect("to the campaign's page");
+    assert!(back.starts_with("/campaigns/"), "{back}");
+
+    let first = eng.get(&back).await;
+    assert!(
+        first.body.contains("started over 2 chargers"),
+        "the flash: {}",
+        first.body
+    );
+    // CP-A answers; CP-A-HOME is offline and waits; Depot B's charger is not in it.
+    let start = std::time::Instant::now();
+    let page = loop {
+        let page = eng.get(&back).await;
+        if page.body.contains("Accepted") {
+            break page;
+        }
+        assert!(start.elapsed().as_secs() < 10, "CP-A's answer: {}", page.body);
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert!(
+        page.body.contains("CP-A-HOME") && !page.body.contains("CP-B"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("<progress"), "{}", page.body);
+
+    let paused = eng.post(&format!("{back}/pause"), &[]).await;
+    assert_eq!((paused.status, paused.location.as_deref()), (303, Some(back.as_str())));
+    let page = eng.get(&back).await;
+    assert!(page.body.contains("is paused"), "{}", page.body);
+    let list = eng.get("/campaigns").await;
+    assert!(
+        list.body.contains("night reset") && list.body.contains("paused"),
+        "{}",
+        list.body
+    );
+
+    // Another depot's operator does not find it.
+    let op_b = admin
+        .create(
+            "/users",
+            json!({"username": "op-b", "password": PASSWORD, "organisation_id": w.b}),
+        )
+        .await;
+    let (status, _) = admin
+        .put(
+            &format!("/users/{op_b}/memberships"),
+            json!([{"organisation_id": w.b, "role": "operator"}]),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let mut other = Console::login(&t, "op-b", PASSWORD).await;
+    assert_eq!(other.get(&back).await.status, 404);
+    assert_eq!(other.post(&format!("{back}/cancel"), &[]).await.status, 404);
 }

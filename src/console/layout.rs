@@ -20,6 +20,7 @@ const MENU: &[(&str, &str, Option<Permission>)] = &[
     ("/", "Dashboard", None),
     ("/chargers", "Chargers", Some(Permission::ChargersRead)),
     ("/tickets", "Tickets", Some(Permission::Tickets)),
+    ("/campaigns", "Campaigns", Some(Permission::RemoteMaintenance)),
     ("/transactions", "Charging log", Some(Permission::TransactionsRead)),
     ("/tokens", "RFID tokens", Some(Permission::DriversRead)),
     ("/drivers", "Drivers", Some(Permission::DriversRead)),
@@ -115,11 +116,13 @@ pub fn flash_box(flash: &Flash) -> Markup {
 pub fn badge(status: impl std::fmt::Display) -> Markup {
     let status = status.to_string();
     let tone = match status.as_str() {
-        "Available" | "online" | "Accepted" | "ok" | "Unlocked" | "Installed" | "closed" => "ok",
+        "Available" | "online" | "Accepted" | "ok" | "Unlocked" | "Installed" | "closed" | "succeeded" | "done"
+        | "delivered" => "ok",
         "Charging" | "Occupied" | "Preparing" | "SuspendedEV" | "SuspendedEVSE" | "Finishing" | "in_progress"
-        | "pending" | "Downloading" | "Downloaded" | "Installing" | "Scheduled" => "busy",
+        | "pending" | "Downloading" | "Downloaded" | "Installing" | "Scheduled" | "running" | "sending"
+        | "installing" => "busy",
         "Faulted" | "offline" | "Rejected" | "denied" | "Blocked" | "UnlockFailed" | "InstallationFailed"
-        | "DownloadFailed" | "timeout" | "error" => "bad",
+        | "DownloadFailed" | "timeout" | "error" | "failed" | "interrupted" | "expired" => "bad",
         _ => "neutral",
     };
     html! { span class={ "badge " (tone) } { (status) } }

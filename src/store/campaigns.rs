@@ -289,13 +289,23 @@ impl Store {
         Ok(changed.rows_affected > 0)
     }
 
-    /// Up to `limit` charger ids of a campaign's steps in `state`.
-    pub async fn campaign_steps_in(&self, id: i32, state: CampaignStepState, limit: u64) -> Result<Vec<String>> {
-        Ok(campaign_charger::Entity::find()
+    /// Up to `limit` charger ids of a campaign's steps in `state`, by id after `after`.
+    pub async fn campaign_steps_in(
+        &self,
+        id: i32,
+        state: CampaignStepState,
+        after: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<String>> {
+        let mut query = campaign_charger::Entity::find()
             .select_only()
             .column(campaign_charger::Column::ChargerId)
             .filter(campaign_charger::Column::CampaignId.eq(id))
-            .filter(campaign_charger::Column::State.eq(state))
+            .filter(campaign_charger::Column::State.eq(state));
+        if let Some(after) = after {
+            query = query.filter(campaign_charger::Column::ChargerId.gt(after));
+        }
+        Ok(query
             .order_by_asc(campaign_charger::Column::ChargerId)
             .limit(limit)
             .into_tuple()

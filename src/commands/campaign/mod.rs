@@ -299,7 +299,8 @@ fn stored<T: serde::de::DeserializeOwned>(v: serde_json::Value, what: &str) -> R
 }
 
 /// What a person may do to a running or paused campaign.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Steer {
     Pause,
     Resume,

@@ -27,8 +27,9 @@ const LEASE: chrono::TimeDelta = chrono::TimeDelta::seconds(20);
 const RETRY_AFTER: Duration = Duration::from_secs(30);
 /// How long a firmware step waits for `Installed` when the campaign has no deadline.
 const FIRMWARE_WAIT: chrono::TimeDelta = chrono::TimeDelta::hours(24);
-/// Queued steps looked at per campaign and tick for an online charger.
+/// Queued steps read at once when looking for online chargers, and pages read per tick.
 const LOOK_AHEAD: u64 = 2_000;
+const PAGES_PER_TICK: usize = 5;
 
 /// Starts this process's runner, until `shutdown`; the handle ends once its leases are given
 /// up and its steps in flight have ended.
@@ -42,6 +43,7 @@ pub fn spawn(state: AppState, shutdown: CancellationToken) -> JoinHandle<()> {
             ),
             state,
             in_flight: HashSet::new(),
+            looked_to: HashMap::new(),
             not_before: HashMap::new(),
             steps: JoinSet::new(),
         };
@@ -73,6 +75,8 @@ struct Runner {
     id: String,
     /// Steps this run is sending now.
     in_flight: HashSet<StepKey>,
+    /// Per campaign, the last queued charger looked at (the next tick goes on after it).
+    looked_to: HashMap<i32, String>,
     /// Steps that found their charger not ready or busy wait until then before the next try
     /// (each try is an audit row).
     not_before: HashMap<StepKey, Instant>,
@@ -118,7 +122,7 @@ impl Runner {
     /// outcome could not be stored). Whether the charger got it is unknown; it is not sent again.
     async fn interrupt_orphans(&self, c: &campaign::Model) -> Result<(), Error> {
         let store = &self.state.store;
-        for charger_id in store.campaign_steps_in(c.id, S::Sending, LOOK_AHEAD).await? {
+        for charger_id in store.campaign_steps_in(c.id, S::Sending, None, LOOK_AHEAD).await? {
             if self.in_flight.contains(&(c.id, charger_id.clone())) {
                 continue;
             }
@@ -196,18 +200,33 @@ impl Runner {
         if free == 0 || past_deadline {
             return Ok(());
         }
-        let queued = store.campaign_steps_in(c.id, S::Queued, LOOK_AHEAD).await?;
         let fleet = &self.state.fleet;
         let step = command.step();
         let follows = command.follows_firmware();
         let soon = Instant::now();
         let mut started = 0;
-        for charger_id in queued {
+        // A campaign whose first thousands of chargers are offline still reaches the online
+        // ones behind them: each tick goes on from where the last one stopped looking.
+        let mut online = Vec::new();
+        for _ in 0..PAGES_PER_TICK {
+            let after = self.looked_to.get(&c.id).map(String::as_str);
+            let page = store.campaign_steps_in(c.id, S::Queued, after, LOOK_AHEAD).await?;
+            match page.last() {
+                Some(last) if page.len() as u64 == LOOK_AHEAD => self.looked_to.insert(c.id, last.clone()),
+                _ => self.looked_to.remove(&c.id),
+            };
+            let end = (page.len() as u64) < LOOK_AHEAD;
+            online.extend(page.into_iter().filter(|id| fleet.is_online(id)));
+            if end || online.len() as u64 >= free {
+                break;
+            }
+        }
+        for charger_id in online {
             if started == free {
                 break;
             }
             let key = (c.id, charger_id);
-            if !fleet.is_online(&key.1) || self.not_before.get(&key).is_some_and(|t| *t > soon) {
+            if self.not_before.get(&key).is_some_and(|t| *t > soon) {
                 continue;
             }
             if !store.move_step(c.id, &key.1, S::Queued, S::Sending, None).await? {

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod campaigns;
 pub mod chargers;
 pub mod charging;
 pub mod dashboard;
