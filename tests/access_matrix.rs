@@ -136,9 +136,10 @@ enum Action {
     PauseCampaign,
     CreateWebhook,
     ListWebhooks,
+    Subscribe,
 }
 
-const ALL_ACTIONS: [Action; 55] = [
+const ALL_ACTIONS: [Action; 56] = [
     Action::ReadOrg,
     Action::ListOrgs,
     Action::CreateOrg,
@@ -194,6 +195,7 @@ const ALL_ACTIONS: [Action; 55] = [
     Action::PauseCampaign,
     Action::CreateWebhook,
     Action::ListWebhooks,
+    Action::Subscribe,
 ];
 
 /// The resources of one column of the table (A1's or B's).
@@ -369,6 +371,10 @@ async fn perform(api: &Api, action: Action, t: &Target, seq: usize) -> (u16, Val
             api.post("/webhooks", body).await
         }
         ListWebhooks => api.get(&format!("/webhooks?organisation_id={org}")).await,
+        Subscribe => {
+            let body = json!({"organisation_id": org, "events": ["charger.fault"], "offline_after_s": seq % 1000});
+            api.post("/me/subscriptions", body).await
+        }
     }
 }
 
@@ -733,6 +739,14 @@ const MATRIX: &[(&str, Action, u16, u16)] = &[
     (MNT, ListWebhooks,     403, 404),
     (FAC, ListWebhooks,     200, 404),
     (FLT, ListWebhooks,     403, 404),
+
+    // e-mail alerts: anyone who reads the subtree's chargers subscribes themself (the mails
+    // are filtered per charger as they are sent: tests/webhooks.rs)
+    (OP,  Subscribe,        201, 404),
+    (SUP, Subscribe,        201, 404),
+    (MNT, Subscribe,        201, 404),
+    (FAC, Subscribe,        201, 404),
+    (FLT, Subscribe,        201, 404),
 ];
 
 /// The logged-in user holding `role`.
@@ -779,7 +793,16 @@ async fn every_role_gets_exactly_its_matrix_cells_inside_and_outside_its_subtree
     }
     assert_eq!(MATRIX.len(), ALL_ACTIONS.len() * ROLES.len());
 
-    let t = TestServer::start().await;
+    // A relay for e-mail alerts (nothing is mailed: subscribing sends nothing).
+    let t = TestServer::start_with(|c| {
+        c.smtp = Some(
+            serde_json::from_value(
+                json!({"host": "127.0.0.1", "port": 9, "tls": "none", "from": "voltgate <a@example.test>"}),
+            )
+            .unwrap(),
+        );
+    })
+    .await;
     let admin = t.admin().await;
 
     // The tree and its resources, all made by the bootstrap operator.
@@ -872,6 +895,13 @@ async fn every_role_gets_exactly_its_matrix_cells_inside_and_outside_its_subtree
     for role in ROLES {
         let name = format!("u-{role}");
         let id = create_user(&admin, &name, a, &[(a, role)]).await;
+        let (status, body) = admin
+            .patch(
+                &format!("/users/{id}"),
+                json!({"email": format!("{name}@example.test")}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
         let api = t.login(&name, PASSWORD).await;
         users.push((role, id, api));
     }

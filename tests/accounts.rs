@@ -6,11 +6,9 @@ mod common;
 
 use std::time::Duration;
 
+use common::mail::smtp_sink;
 use common::{ADMIN_PASSWORD, Api, TestServer};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
-use tokio::sync::mpsc;
 use totp_rs::{Secret, Totp};
 
 const ROOT: i64 = 1;
@@ -19,47 +17,6 @@ const NEW_PASSWORD: &str = "Lantern-quarry-9082";
 
 // ---------------------------------------------------------------------------------------------
 // helpers
-
-/// A local SMTP sink: speaks just enough SMTP for a client to deliver, and hands over each
-/// message's DATA.
-async fn smtp_sink() -> (u16, mpsc::UnboundedReceiver<String>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind SMTP sink");
-    let port = listener.local_addr().expect("sink address").port();
-    let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let tx = tx.clone();
-            tokio::spawn(async move {
-                let (read, mut write) = stream.into_split();
-                let mut lines = BufReader::new(read).lines();
-                write.write_all(b"220 sink ESMTP\r\n").await.ok()?;
-                while let Ok(Some(line)) = lines.next_line().await {
-                    let verb = line.to_ascii_uppercase();
-                    if verb.starts_with("DATA") {
-                        write.write_all(b"354 end with .\r\n").await.ok()?;
-                        let mut data = String::new();
-                        while let Ok(Some(l)) = lines.next_line().await {
-                            if l == "." {
-                                break;
-                            }
-                            data.push_str(&l);
-                            data.push('\n');
-                        }
-                        tx.send(data).ok()?;
-                        write.write_all(b"250 queued\r\n").await.ok()?;
-                    } else if verb.starts_with("QUIT") {
-                        write.write_all(b"221 bye\r\n").await.ok()?;
-                        break;
-                    } else {
-                        write.write_all(b"250 ok\r\n").await.ok()?;
-                    }
-                }
-                Some(())
-            });
-        }
-    });
-    (port, rx)
-}
 
 fn totp(secret: &str) -> Totp {
     totp_rs::Builder::new()

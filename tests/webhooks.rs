@@ -378,3 +378,144 @@ async fn a_fault_that_lasts_opens_a_ticket_for_the_maintenance_users_and_its_cle
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// A user with an e-mail address and one role on `org`.
+async fn user_with_mail(admin: &Api, name: &str, org: i64, role: &str, email: Option<&str>) -> i64 {
+    let (status, body) = admin
+        .post(
+            "/users",
+            json!({"username": name, "password": PASSWORD, "organisation_id": org, "email": email}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["id"].as_i64().unwrap();
+    let (status, body) = admin
+        .put(
+            &format!("/users/{id}/memberships"),
+            json!([{"organisation_id": org, "role": role}]),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    id
+}
+
+#[tokio::test]
+async fn e_mail_subscriptions_mail_only_what_the_subscriber_may_read_at_the_time() {
+    let (port, mut mails) = common::mail::smtp_sink().await;
+    let t = TestServer::start_with(|c| {
+        c.smtp = Some(
+            serde_json::from_value(
+                json!({"host": "127.0.0.1", "port": port, "tls": "none", "from": "voltgate <alerts@example.test>"}),
+            )
+            .unwrap(),
+        );
+    })
+    .await;
+    let admin = t.admin().await;
+    let a = create_org(&admin, "A", 1).await;
+    let a1 = create_org(&admin, "A1", a).await;
+    let b = create_org(&admin, "B", 1).await;
+    for (id, org) in [("M-1", a1), ("M-2", a), ("M-B", b)] {
+        register(&admin, id, org).await;
+    }
+    let sup_id = user_with_mail(&admin, "sup", a, "support", Some("sup@example.test")).await;
+    user_with_mail(&admin, "fleet", a, "fleet_manager", Some("fleet@example.test")).await;
+    user_with_mail(&admin, "noaddr", a, "maintenance", None).await;
+    let sup = t.login("sup", PASSWORD).await;
+    let fleet = t.login("fleet", PASSWORD).await;
+    let noaddr = t.login("noaddr", PASSWORD).await;
+
+    let wants = |org: i64| json!({"organisation_id": org, "events": ["charger.fault"]});
+    let (status, body) = sup.post("/me/subscriptions", wants(b)).await;
+    assert_eq!((status, body["error"].as_str()), (404, Some("not_found")), "{body}");
+    let (status, body) = noaddr.post("/me/subscriptions", wants(a)).await;
+    assert_eq!(status, 422, "no address to mail: {body}");
+    let (status, mine) = sup.post("/me/subscriptions", wants(a)).await;
+    assert_eq!(status, 201, "{mine}");
+    let (status, theirs) = fleet.post("/me/subscriptions", wants(a)).await;
+    assert_eq!(status, 201, "{theirs}");
+    let (_, listed) = sup.get("/me/subscriptions").await;
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "only one's own: {listed}");
+    let (status, _) = fleet.delete(&format!("/me/subscriptions/{}", mine["id"])).await;
+    assert_eq!(status, 404, "nobody ends another's subscription");
+    let (_, hooks) = admin.get("/webhooks").await;
+    assert_eq!(hooks, json!([]), "subscriptions are not webhooks: {hooks}");
+
+    // M-1 (below A) faults: support is told; the fleet manager reads home chargers only.
+    let mut m1 = online(&t, "M-1").await;
+    let mut mb = online(&t, "M-B").await;
+    mb.call_ok("StatusNotification", connector("Faulted", "GroundFailure"))
+        .await;
+    m1.call_ok("StatusNotification", connector("Faulted", "GroundFailure"))
+        .await;
+    let mail = tokio::time::timeout(Duration::from_secs(10), mails.recv())
+        .await
+        .expect("a mail within 10 s")
+        .unwrap();
+    assert!(mail.contains("To: sup@example.test"), "{mail}");
+    assert!(mail.contains("Charger M-1 reports a fault"), "{mail}");
+    assert!(mail.contains("GroundFailure"), "{mail}");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(
+        mails.try_recv().is_err(),
+        "no mail about M-B, none to the fleet manager"
+    );
+
+    // Once support's grant is gone, M-2's fault is not mailed to them.
+    let (status, _) = admin.put(&format!("/users/{sup_id}/memberships"), json!([])).await;
+    assert_eq!(status, 200);
+    let mut m2 = online(&t, "M-2").await;
+    m2.call_ok("StatusNotification", connector("Faulted", "GroundFailure"))
+        .await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert!(mails.try_recv().is_err(), "the gate is asked at each mail");
+
+    let (status, _) = sup.delete(&format!("/me/subscriptions/{}", mine["id"])).await;
+    assert_eq!(status, 204);
+    let (_, listed) = sup.get("/me/subscriptions").await;
+    assert_eq!(listed, json!([]));
+
+    // The same from the account page of the console.
+    let mut console = common::console::Console::login(&t, "fleet", PASSWORD).await;
+    let page = console.get("/account").await;
+    assert!(page.body.contains("action=\"/account/subscriptions\""), "{}", page.body);
+    let a_id = a.to_string();
+    let done = console
+        .post(
+            "/account/subscriptions",
+            &[
+                ("organisation_id", &a_id),
+                ("events", "charger.offline"),
+                ("events", "campaign.done"),
+                ("offline_after_s", "600"),
+            ],
+        )
+        .await;
+    assert_eq!((done.status, done.location.as_deref()), (303, Some("/account")));
+    let (_, listed) = fleet.get("/me/subscriptions").await;
+    let added = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["offline_after_s"] == 600)
+        .cloned();
+    let added = added.unwrap_or_else(|| panic!("{listed}"));
+    assert_eq!(added["events"], json!(["campaign.done", "charger.offline"]));
+    let page = console.get("/account").await;
+    assert!(page.body.contains("Subscribed: 2 event kinds"), "{}", page.body);
+    let done = console
+        .post(&format!("/account/subscriptions/{}/delete", added["id"]), &[])
+        .await;
+    assert_eq!(done.status, 303);
+    let done = console
+        .post(&format!("/account/subscriptions/{}/delete", mine["id"]), &[])
+        .await;
+    assert_eq!(done.status, 404, "one that has ended");
+    let (_, listed) = fleet.get("/me/subscriptions").await;
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+
+    // Without [smtp] there is nothing to subscribe to.
+    let plain = TestServer::start().await;
+    let (status, body) = plain.admin().await.post("/me/subscriptions", wants(1)).await;
+    assert_eq!((status, body["error"].as_str()), (409, Some("conflict")), "{body}");
+}

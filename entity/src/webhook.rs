@@ -9,7 +9,10 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
     pub organisation_id: i32,
+    /// Where deliveries are POSTed; empty for an e-mail subscription.
     pub url: String,
+    /// The user an e-mail subscription mails; `None` for a webhook.
+    pub subscriber_id: Option<i32>,
     /// The HMAC key deliveries are signed with; shown once, when it is created.
     #[serde(skip_serializing)]
     pub secret: String,
@@ -29,3 +32,22 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// Where a row's deliveries go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sink<'a> {
+    /// POSTed, signed, to the URL.
+    Url(&'a str),
+    /// Mailed to the user.
+    Mail(i32),
+}
+
+impl Model {
+    /// Where its deliveries go.
+    pub fn sink(&self) -> Sink<'_> {
+        match self.subscriber_id {
+            Some(user) => Sink::Mail(user),
+            None => Sink::Url(&self.url),
+        }
+    }
+}

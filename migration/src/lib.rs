@@ -17,6 +17,7 @@ mod m20261204_000012_local_lists;
 mod m20261205_000013_campaigns;
 mod m20261205_000014_webhooks;
 mod m20261205_000015_auto_tickets;
+mod m20261206_000016_alert_subscriptions;
 mod util;
 
 /// All migrations in order.
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000013_campaigns::Migration),
             Box::new(m20261205_000014_webhooks::Migration),
             Box::new(m20261205_000015_auto_tickets::Migration),
+            Box::new(m20261206_000016_alert_subscriptions::Migration),
         ]
     }
 }

@@ -1,6 +1,8 @@
 //! Sending deliveries: POST the body as stored, signed `X-Voltgate-Signature:
-//! t=UNIX_SECONDS,v1=HEX(HMAC-SHA256(secret, "{t}." + body))`; a 2xx ends it, anything else
-//! is tried again after 1, 2, 4, ... seconds (at most an hour apart) until a day has passed.
+//! t=UNIX_SECONDS,v1=HEX(HMAC-SHA256(secret, "{t}." + body))`, or, for an e-mail
+//! subscription, mail it to its subscriber if the gate still lets them read what it is about.
+//! A 2xx (a relay's acceptance) ends it, anything else is tried again after 1, 2, 4, ...
+//! seconds (at most an hour apart) until a day has passed.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,6 +11,8 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::http::{Request, header};
 use chrono::{TimeDelta, Utc};
+use entity::values::WebhookEvent;
+use entity::webhook::Sink;
 use entity::{webhook, webhook_delivery};
 use futures_util::StreamExt;
 use hmac::{KeyInit, Mac};
@@ -81,7 +85,10 @@ pub(super) async fn round(state: &AppState, client: &Client) -> Result<()> {
             let Some(Some(w)) = hooks.get(&d.webhook_id) else {
                 return;
             };
-            let attempt = attempt(client, w, &d).await;
+            let attempt = match w.sink() {
+                Sink::Url(url) => post(client, url, w, &d).await,
+                Sink::Mail(user_id) => mail(state, user_id, w, &d).await,
+            };
             if let Err(e) = store.delivery_attempted(&d, attempt).await {
                 tracing::warn!(delivery = d.id, error = %e, "a webhook attempt was not recorded");
             }
@@ -90,9 +97,9 @@ pub(super) async fn round(state: &AppState, client: &Client) -> Result<()> {
     Ok(())
 }
 
-async fn attempt(client: &Client, w: &webhook::Model, d: &webhook_delivery::Model) -> Attempt {
+async fn post(client: &Client, url: &str, w: &webhook::Model, d: &webhook_delivery::Model) -> Attempt {
     let t = Utc::now().timestamp();
-    let request = Request::post(&w.url)
+    let request = Request::post(url)
         .header(header::CONTENT_TYPE, "application/json")
         .header(header::USER_AGENT, concat!("voltgate/", env!("CARGO_PKG_VERSION")))
         .header("X-Voltgate-Signature", signature(&w.secret, t, &d.body))
@@ -118,6 +125,78 @@ async fn attempt(client: &Client, w: &webhook::Model, d: &webhook_delivery::Mode
             Err(_) => (None, format!("no answer within {} s", ATTEMPT_TIMEOUT.as_secs())),
         },
     };
+    retry(w, d, status, error)
+}
+
+/// Mails a subscription's delivery to its subscriber, if they may still read its charger (or,
+/// for a campaign's event, the subscription's organisation) at this moment.
+async fn mail(state: &AppState, user_id: i32, w: &webhook::Model, d: &webhook_delivery::Model) -> Attempt {
+    let give_up = |error: String| {
+        tracing::info!(subscription = w.id, delivery = d.id, %error, "alert mail not sent");
+        Attempt::Failed {
+            status: None,
+            error,
+            next: None,
+        }
+    };
+    let Some(mailer) = &state.mailer else {
+        return give_up("e-mail is not configured ([smtp])".into());
+    };
+    let user = match state.store.user(user_id).await {
+        Ok(Some(u)) if !u.disabled => u,
+        Ok(_) => return give_up("the subscriber's account is gone or disabled".into()),
+        Err(e) => return retry(w, d, None, format!("the subscriber not read: {e}")),
+    };
+    let Some(to) = user.email.clone() else {
+        return give_up("the subscriber has no e-mail address".into());
+    };
+    let p = match state.store.memberships(user.id).await {
+        Ok(m) => crate::access::Principal::new(user.id, user.username, m),
+        Err(e) => return retry(w, d, None, format!("the subscriber's roles not read: {e}")),
+    };
+    let may_read = crate::services::webhooks::may_be_told(state, &p, w, d.charger_id.as_deref()).await;
+    match may_read {
+        Ok(true) => {}
+        Ok(false) => return give_up("the subscriber may not read it (any more)".into()),
+        Err(e) => return retry(w, d, None, format!("the gate not asked: {e}")),
+    }
+    let (subject, text) = letter(d);
+    match mailer.send(&to, &subject, text).await {
+        Ok(()) => Attempt::Delivered { status: 250 },
+        Err(e) => retry(w, d, None, e.to_string()),
+    }
+}
+
+/// The subject and text of an alert mail: a sentence, then the delivery's JSON.
+fn letter(d: &webhook_delivery::Model) -> (String, String) {
+    let body: serde_json::Value = serde_json::from_str(&d.body).unwrap_or_default();
+    let data = &body["data"];
+    let charger = d.charger_id.as_deref().unwrap_or("?");
+    let campaign = data["name"].as_str().unwrap_or("?");
+    let event = serde_json::from_value::<WebhookEvent>(serde_json::Value::String(d.event.clone()));
+    let what = match event {
+        Ok(WebhookEvent::Fault) => format!("Charger {charger} reports a fault"),
+        Ok(WebhookEvent::FaultCleared) => format!("Charger {charger}: the fault cleared"),
+        Ok(WebhookEvent::Offline) => format!("Charger {charger} is offline"),
+        Ok(WebhookEvent::Online) => format!("Charger {charger} is back online"),
+        Ok(WebhookEvent::SecurityCritical) => format!("Charger {charger}: a critical security event"),
+        Ok(WebhookEvent::FirmwareFailed) => format!("Charger {charger}: a firmware update failed"),
+        Ok(WebhookEvent::CampaignPaused) => format!("Campaign {campaign} paused"),
+        Ok(WebhookEvent::CampaignDone) => format!("Campaign {campaign} is done"),
+        Err(_) => d.event.clone(),
+    };
+    let details = serde_json::to_string_pretty(data).unwrap_or_default();
+    let text = format!(
+        "{what}.\n\nEvent: {}\nAt: {}\n\n{details}\n\n-- \nvoltgate: you subscribed to these alerts; \
+         end the subscription on your account page.\n",
+        d.event,
+        body["at"].as_str().unwrap_or_default(),
+    );
+    (format!("[voltgate] {what}"), text)
+}
+
+/// A failed attempt, tried again after a backoff unless a day has passed.
+fn retry(w: &webhook::Model, d: &webhook_delivery::Model, status: Option<i32>, error: String) -> Attempt {
     let now = Utc::now();
     let wait = TimeDelta::seconds(
         1_i64

@@ -149,6 +149,8 @@ pub fn router() -> Router<AppState> {
         .route("/account", get(account::show))
         .route("/account/password", post(account::change_password))
         .route("/account/sessions/{id}", post(account::end_session))
+        .route("/account/subscriptions", post(account::subscribe))
+        .route("/account/subscriptions/{id}/delete", post(account::unsubscribe))
         .route("/account/2fa", get(login::two_factor).post(login::enrol))
         .route("/account/2fa/confirm", post(login::confirm))
         .route("/", get(dashboard::show))

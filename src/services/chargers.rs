@@ -223,7 +223,7 @@ pub async fn visible_charger(
     Ok((c, org))
 }
 
-async fn at_home(state: &AppState, c: &charger::Model) -> Result<bool> {
+pub(super) async fn at_home(state: &AppState, c: &charger::Model) -> Result<bool> {
     Ok(match c.site_id {
         Some(site) => state.store.site(site).await?.is_some_and(|s| s.kind == SiteKind::Home),
         None => false,

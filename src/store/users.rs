@@ -95,9 +95,11 @@ impl Store {
         Ok(updated)
     }
 
-    /// Deletes a user (memberships and tokens go with it).
+    /// Deletes a user (memberships, tokens and e-mail subscriptions go with it).
     pub async fn delete_user(&self, auth: &Authorized<cap::UsersManage>, u: &user::Model) -> Result<()> {
         auth.ensure(u.organisation_id)?;
+        self.delete_sinks(entity::webhook::Column::SubscriberId.eq(u.id))
+            .await?;
         user::Entity::delete_by_id(u.id).exec(&self.db).await?;
         Ok(())
     }

@@ -56,6 +56,26 @@ impl Store {
         auth: &Authorized<cap::WebhooksManage>,
         w: NewWebhook,
     ) -> Result<webhook::Model> {
+        self.insert_sink(auth.organisation_id(), None, w).await
+    }
+
+    /// Subscribes the user (whose proof `auth` is) to the alerts of the organisation it was
+    /// granted on, by e-mail.
+    pub async fn create_subscription(
+        &self,
+        auth: &Authorized<cap::ChargersRead>,
+        user_id: i32,
+        w: NewWebhook,
+    ) -> Result<webhook::Model> {
+        self.insert_sink(auth.organisation_id(), Some(user_id), w).await
+    }
+
+    async fn insert_sink(
+        &self,
+        organisation_id: i32,
+        subscriber_id: Option<i32>,
+        w: NewWebhook,
+    ) -> Result<webhook::Model> {
         let last_event: Option<i64> = charger_event::Entity::find()
             .select_only()
             .column_as(charger_event::Column::Id.max(), "m")
@@ -65,8 +85,9 @@ impl Store {
             .flatten();
         let now = Utc::now();
         Ok(webhook::ActiveModel {
-            organisation_id: Set(auth.organisation_id()),
+            organisation_id: Set(organisation_id),
             url: Set(w.url),
+            subscriber_id: Set(subscriber_id),
             secret: Set(w.secret),
             events: Set(w.events),
             offline_after_s: Set(w.offline_after_s),
@@ -80,15 +101,16 @@ impl Store {
         .await?)
     }
 
-    /// A webhook by id.
+    /// A webhook or subscription by id.
     pub async fn webhook(&self, id: i32) -> Result<Option<webhook::Model>> {
         Ok(webhook::Entity::find_by_id(id).one(&self.db).await?)
     }
 
-    /// Webhooks of organisations in the scope.
+    /// Webhooks (not subscriptions) of organisations in the scope.
     pub async fn webhooks_in(&self, scope: &Scope, page: Page) -> Result<Vec<webhook::Model>> {
         Ok(webhook::Entity::find()
             .filter(scope_condition(scope, webhook::Column::OrganisationId, None, None))
+            .filter(webhook::Column::SubscriberId.is_null())
             .order_by_asc(webhook::Column::Id)
             .limit(page.limit)
             .offset(page.offset)
@@ -96,7 +118,16 @@ impl Store {
             .await?)
     }
 
-    /// Every webhook (the watcher's round).
+    /// A user's own e-mail subscriptions.
+    pub async fn subscriptions_of(&self, user_id: i32) -> Result<Vec<webhook::Model>> {
+        Ok(webhook::Entity::find()
+            .filter(webhook::Column::SubscriberId.eq(user_id))
+            .order_by_asc(webhook::Column::Id)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Every webhook and subscription (the watcher's round).
     pub async fn all_webhooks(&self) -> Result<Vec<webhook::Model>> {
         Ok(webhook::Entity::find()
             .order_by_asc(webhook::Column::Id)
@@ -107,16 +138,38 @@ impl Store {
     /// Deletes a webhook with its deliveries and incidents.
     pub async fn delete_webhook(&self, auth: &Authorized<cap::WebhooksManage>, w: &webhook::Model) -> Result<()> {
         auth.ensure(w.organisation_id)?;
+        self.delete_sinks(webhook::Column::Id.eq(w.id)).await
+    }
+
+    /// Ends one of the user's subscriptions; `false` when the user has none by that id.
+    pub async fn delete_subscription(&self, user_id: i32, id: i32) -> Result<bool> {
+        let mine = webhook::Column::Id
+            .eq(id)
+            .and(webhook::Column::SubscriberId.eq(user_id));
+        let found = webhook::Entity::find().filter(mine.clone()).one(&self.db).await?;
+        if found.is_some() {
+            self.delete_sinks(mine).await?;
+        }
+        Ok(found.is_some())
+    }
+
+    /// Deletes the webhooks and subscriptions matching `which`, with what hangs off them.
+    pub(super) async fn delete_sinks(&self, which: sea_orm::sea_query::SimpleExpr) -> Result<()> {
+        let ids = Query::select()
+            .column(webhook::Column::Id)
+            .from(webhook::Entity)
+            .cond_where(which.clone())
+            .to_owned();
         let txn = self.begin_write().await?;
         alert_incident::Entity::delete_many()
-            .filter(alert_incident::Column::WebhookId.eq(w.id))
+            .filter(alert_incident::Column::WebhookId.in_subquery(ids.clone()))
             .exec(&txn)
             .await?;
         webhook_delivery::Entity::delete_many()
-            .filter(webhook_delivery::Column::WebhookId.eq(w.id))
+            .filter(webhook_delivery::Column::WebhookId.in_subquery(ids))
             .exec(&txn)
             .await?;
-        webhook::Entity::delete_by_id(w.id).exec(&txn).await?;
+        webhook::Entity::delete_many().filter(which).exec(&txn).await?;
         txn.commit().await?;
         Ok(())
     }

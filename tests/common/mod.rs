@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod console;
+pub mod mail;
 pub mod tls;
 pub mod world;
 

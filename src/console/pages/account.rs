@@ -1,17 +1,23 @@
 //! `/account`: the signed-in user's own account: its sessions (end any of them), its password
-//! (changing it ends the other sessions) and a way to its two-factor settings.
+//! (changing it ends the other sessions), its e-mail alerts and a way to its two-factor
+//! settings.
 
 use axum::extract::State;
 use maud::html;
 use serde::Deserialize;
 
+use entity::values::WebhookEvent;
+use sea_orm::Iterable;
+
 use super::{Empty, after_form};
-use crate::console::PageResult;
+use crate::access::Permission;
 use crate::console::layout::{csrf_input, or_dash, page, when};
 use crate::console::session::{Submitted, Viewer};
+use crate::console::{PageResult, org_choices};
 use crate::http::extract::Path;
 use crate::services::auth::{self, PasswordChange};
-use crate::services::sessions;
+use crate::services::webhooks::{self, NewSubscriptionIn};
+use crate::services::{invalid, sessions};
 use crate::state::AppState;
 
 /// The password form.
@@ -29,6 +35,9 @@ pub struct PasswordForm {
 pub async fn show(State(state): State<AppState>, viewer: Viewer) -> PageResult {
     let me = auth::me(&state, &viewer.principal).await?;
     let own = sessions::list_own(&state, &viewer.principal, &viewer.token).await?;
+    let subscriptions = webhooks::subscriptions(&state, &viewer.principal).await?;
+    let orgs = org_choices(&state, &viewer.principal, Permission::ChargersRead).await?;
+    let name_of = |id: i32| orgs.iter().find(|(o, _)| *o == id).map_or("–", |(_, n)| n.as_str());
     let body = html! {
         dl.facts {
             dt { "User name" } dd { (me.username) }
@@ -51,6 +60,47 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> PageResult {
                     }
                 }
             } }
+        }
+        h2 { "E-mail alerts" }
+        @if subscriptions.is_empty() { p { "You are not subscribed to any alerts." } } @else {
+            table {
+                thead { tr { th { "Organisation and below" } th { "Events" } th { "Offline after" } th { "" } } }
+                tbody { @for sub in &subscriptions {
+                    tr {
+                        td { (name_of(sub.organisation_id)) }
+                        td { (sub.events.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")) }
+                        td { (sub.offline_after_s) " s" }
+                        td {
+                            form.inline method="post" action={ "/account/subscriptions/" (sub.id) "/delete" } {
+                                (csrf_input(&viewer))
+                                button type="submit" { "Unsubscribe" }
+                            }
+                        }
+                    }
+                } }
+            }
+        }
+        @if state.mailer.is_none() {
+            p { "This server sends no e-mail ([smtp] is not configured)." }
+        } @else if me.email.is_none() {
+            p { "Your account has no e-mail address to send alerts to." }
+        } @else {
+            form.stacked method="post" action="/account/subscriptions" {
+                (csrf_input(&viewer))
+                label for="sub_org" { "Alerts about the chargers you may read in" }
+                select #sub_org name="organisation_id" required {
+                    @for (id, name) in &orgs { option value=(id) { (name) } }
+                }
+                fieldset {
+                    legend { "Events" }
+                    @for e in WebhookEvent::iter() {
+                        label { input type="checkbox" name="events" value=(e); " " (e) }
+                    }
+                }
+                label for="offline_after_s" { "Offline for at least (seconds)" }
+                input #offline_after_s name="offline_after_s" type="number" min="0" max="86400" value="300";
+                button type="submit" { "Subscribe" }
+            }
         }
         h2 { "Change password" }
         form.stacked method="post" action="/account/password" {
@@ -87,5 +137,51 @@ pub async fn end_session(State(state): State<AppState>, Path(id): Path<i32>, s: 
     let outcome = sessions::end_own(&state, &s.viewer.principal, id)
         .await
         .map(|()| "Session ended.".to_owned());
+    after_form(&state, outcome, "/account")
+}
+
+/// `POST /account/subscriptions`: `organisation_id`, `events` (repeated), `offline_after_s`.
+pub async fn subscribe(State(state): State<AppState>, s: Submitted<Vec<(String, String)>>) -> PageResult {
+    let outcome = match subscription_of(&s.form) {
+        Ok(input) => webhooks::subscribe(&state, &s.viewer.principal, input)
+            .await
+            .map(|sub| format!("Subscribed: {} event kinds mailed to you.", sub.events.len())),
+        Err(e) => Err(e),
+    };
+    after_form(&state, outcome, "/account")
+}
+
+fn subscription_of(form: &[(String, String)]) -> Result<NewSubscriptionIn, crate::services::Error> {
+    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim());
+    let organisation_id = field("organisation_id")
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| invalid("organisation_id", "choose an organisation"))?;
+    let events = form
+        .iter()
+        .filter(|(k, _)| k == "events")
+        .map(|(_, v)| {
+            serde_json::from_value(serde_json::Value::String(v.clone()))
+                .map_err(|_| invalid("events", format!("no event {v:?}")))
+        })
+        .collect::<Result<Vec<WebhookEvent>, _>>()?;
+    let offline_after_s = match field("offline_after_s") {
+        None | Some("") => None,
+        Some(v) => Some(
+            v.parse()
+                .map_err(|_| invalid("offline_after_s", "a number of seconds"))?,
+        ),
+    };
+    Ok(NewSubscriptionIn {
+        organisation_id,
+        events,
+        offline_after_s,
+    })
+}
+
+/// `POST /account/subscriptions/{id}/delete`
+pub async fn unsubscribe(State(state): State<AppState>, Path(id): Path<i32>, s: Submitted<Empty>) -> PageResult {
+    let outcome = webhooks::unsubscribe(&state, &s.viewer.principal, id)
+        .await
+        .map(|()| "Unsubscribed.".to_owned());
     after_form(&state, outcome, "/account")
 }

@@ -89,7 +89,7 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer, Query(paging): 
         @if rows.is_empty() { (empty("campaigns")) } @else {
             table {
                 thead { tr { th { "Campaign" } th { "Command" } th { "State" } th { "Progress" } th { "Started" } } }
-                tbody { @for c in &rows {
+                tbody #campaigns data-live { @for c in &rows {
                     tr {
                         td { a href={ "/campaigns/" (c.id) } { (c.name) } }
                         td { (kind_of(&c.command)) }
@@ -187,6 +187,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         entity::values::CampaignState::Running | entity::values::CampaignState::Paused
     );
     let body = html! {
+        div #progress data-live {
         p { (kind_of(&c.command)) " · " (badge(c.state)) " · " (progress(&c.counts)) }
         @if let Some(reason) = &c.reason { p.bad role="status" { (reason) } }
         dl.facts {
@@ -194,6 +195,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
             dt { "Pauses past" } dd { (format!("{:.0} % failed", c.max_failure_ratio * 100.0)) }
             dt { "Deadline" } dd { (when(c.deadline)) }
             dt { "Waiting" } dd { (c.counts.queued) " queued, " (c.counts.sending + c.counts.installing) " in flight" }
+        }
         }
         @if live {
             div.actions {
@@ -203,13 +205,12 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
                         button type="submit" { (label) }
                     }
                 }
-                a href={ "/campaigns/" (c.id) } { "Refresh" }
             }
         }
         h2 { "Chargers" }
         table {
             thead { tr { th { "Charger" } th { "State" } th { "Answer" } th { "Reason" } th { "Updated" } } }
-            tbody { @for r in c.chargers.iter().flatten() {
+            tbody #steps data-live { @for r in c.chargers.iter().flatten() {
                 tr {
                     td { a href=(super::chargers::href(&r.charger_id)) { (r.charger_id) } }
                     td { (badge(r.state)) }
