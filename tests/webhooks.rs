@@ -358,6 +358,39 @@ async fn a_fault_that_lasts_opens_a_ticket_for_the_maintenance_users_and_its_cle
         "one ticket per incident: {tickets}"
     );
 
+    // A person closes it while the fault lasts: that incident opens no other. The next does.
+    let (status, _) = eng
+        .patch(&format!("/tickets/{}", ticket["id"]), json!({"status": "closed"}))
+        .await;
+    assert_eq!(status, 200);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let (_, tickets) = eng.get("/tickets").await;
+    assert_eq!(tickets.as_array().unwrap().len(), 1, "{tickets}");
+    cp.call_ok("StatusNotification", connector("Available", "NoError"))
+        .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    cp.call_ok("StatusNotification", connector("Faulted", "HighTemperature"))
+        .await;
+    let start = Instant::now();
+    let ticket = loop {
+        let (_, tickets) = eng.get("/tickets").await;
+        let second = tickets
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] != ticket["id"])
+            .cloned();
+        if let Some(t) = second {
+            break t;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "a ticket for the next fault: {tickets}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(ticket["status"], "open", "{ticket}");
+
     cp.call_ok("StatusNotification", connector("Available", "NoError"))
         .await;
     let id = ticket["id"].as_i64().unwrap();
@@ -379,23 +412,13 @@ async fn a_fault_that_lasts_opens_a_ticket_for_the_maintenance_users_and_its_cle
     }
 }
 
-/// A user with an e-mail address and one role on `org`.
+/// A user with one role on `org`, and an e-mail address.
 async fn user_with_mail(admin: &Api, name: &str, org: i64, role: &str, email: Option<&str>) -> i64 {
-    let (status, body) = admin
-        .post(
-            "/users",
-            json!({"username": name, "password": PASSWORD, "organisation_id": org, "email": email}),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
-    let id = body["id"].as_i64().unwrap();
-    let (status, body) = admin
-        .put(
-            &format!("/users/{id}/memberships"),
-            json!([{"organisation_id": org, "role": role}]),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    let id = create_user(admin, name, org, &[(org, role)]).await;
+    if let Some(email) = email {
+        let (status, body) = admin.patch(&format!("/users/{id}"), json!({"email": email})).await;
+        assert_eq!(status, 200, "{body}");
+    }
     id
 }
 

@@ -1,7 +1,8 @@
 //! Tickets from faults: below an organisation with `auto_tickets`, a charger whose fault
 //! incident (one fault or more open without a break) has lasted `auto_tickets_after_s` gets a
 //! maintenance ticket in its own organisation, which its maintenance users see; the incident's
-//! end closes it, with a comment, unless a person closed it first. One open ticket per charger.
+//! end closes it, with a comment, unless a person closed it first (then that incident opens no
+//! other). One open ticket per charger.
 
 use std::collections::BTreeMap;
 
@@ -25,14 +26,19 @@ pub(super) async fn round(state: &AppState) -> Result<()> {
             entry.0 = entry.0.min(f.opened_at);
             entry.1.push(f);
         }
-        let tickets = store.open_fault_tickets_under(&org.path).await?;
-        for t in &tickets {
+        let earliest = open.values().map(|(since, _)| *since).min().unwrap_or(now);
+        let tickets = store.fault_tickets_under(&org.path, earliest).await?;
+        for t in tickets.iter().filter(|t| t.status != TicketStatus::Closed) {
             if t.charger_id.as_ref().is_some_and(|c| !open.contains_key(c)) {
                 close(state, t, now).await?;
             }
         }
         for (charger_id, (since, faults)) in open {
-            let ticketed = tickets.iter().any(|t| t.charger_id.as_deref() == Some(&charger_id));
+            // One ticket per incident: an open one, or the one a person closed.
+            let ticketed = tickets.iter().any(|t| {
+                t.charger_id.as_deref() == Some(&charger_id)
+                    && (t.status != TicketStatus::Closed || t.fault_since == Some(since))
+            });
             if ticketed || now - since < after {
                 continue;
             }

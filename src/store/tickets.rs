@@ -39,12 +39,17 @@ impl Store {
             .await?)
     }
 
-    /// Tickets faults opened under `path` that nobody has closed yet.
-    pub async fn open_fault_tickets_under(&self, path: &str) -> Result<Vec<ticket::Model>> {
+    /// Tickets faults opened under `path`: those not closed yet, and the closed ones about
+    /// incidents that began at or after `since` (a person closed them; they stay closed).
+    pub async fn fault_tickets_under(&self, path: &str, since: chrono::DateTime<Utc>) -> Result<Vec<ticket::Model>> {
         Ok(ticket::Entity::find()
             .filter(super::scope::in_subtree(ticket::Column::OrganisationId, path))
             .filter(ticket::Column::FaultSince.is_not_null())
-            .filter(ticket::Column::Status.ne(TicketStatus::Closed))
+            .filter(
+                ticket::Column::Status
+                    .ne(TicketStatus::Closed)
+                    .or(ticket::Column::FaultSince.gte(since)),
+            )
             .all(&self.db)
             .await?)
     }
