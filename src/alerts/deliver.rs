@@ -142,17 +142,13 @@ async fn mail(state: &AppState, user_id: i32, w: &webhook::Model, d: &webhook_de
     let Some(mailer) = &state.mailer else {
         return give_up("e-mail is not configured ([smtp])".into());
     };
-    let user = match state.store.user(user_id).await {
-        Ok(Some(u)) if !u.disabled => u,
-        Ok(_) => return give_up("the subscriber's account is gone or disabled".into()),
+    let (p, user) = match state.store.principal_of(user_id).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return give_up("the subscriber's account is gone or disabled".into()),
         Err(e) => return retry(w, d, None, format!("the subscriber not read: {e}")),
     };
-    let Some(to) = user.email.clone() else {
+    let Some(to) = user.email else {
         return give_up("the subscriber has no e-mail address".into());
-    };
-    let p = match state.store.memberships(user.id).await {
-        Ok(m) => crate::access::Principal::new(user.id, user.username, m),
-        Err(e) => return retry(w, d, None, format!("the subscriber's roles not read: {e}")),
     };
     let may_read = crate::services::webhooks::may_be_told(state, &p, w, d.charger_id.as_deref()).await;
     match may_read {

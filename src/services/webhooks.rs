@@ -171,7 +171,7 @@ pub async fn create(state: &AppState, p: &Principal, input: NewWebhookIn) -> Res
     };
     let w = state.store.create_webhook(&auth, new).await?;
     Audit::new(p, action, super::gate::Owned::target(&w))
-        .detail(format!("{} for {}", w.url, input.events.len()))
+        .detail(format!("{} for {}", w.url, events_of(&w).len()))
         .ok(state)
         .await;
     let mut out = WebhookOut::from(w);
@@ -196,7 +196,7 @@ pub async fn deliveries(state: &AppState, p: &Principal, id: i32, q: &ListQuery)
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
-/// `POST /api/v1/account/subscriptions`
+/// `POST /api/v1/me/subscriptions`
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewSubscriptionIn {

@@ -350,14 +350,20 @@ impl Store {
             .one(&self.db)
             .await?;
         let Some(token) = found else { return Ok(None) };
-        let Some(u) = self.user(token.user_id).await? else {
+        Ok(self.principal_of(token.user_id).await?.map(|(p, _)| (p, token.scope)))
+    }
+
+    /// An enabled user as the gate sees them now, with their row; `None` once the account is
+    /// disabled or gone.
+    pub async fn principal_of(&self, user_id: i32) -> Result<Option<(Principal, user::Model)>> {
+        let Some(u) = self.user(user_id).await? else {
             return Ok(None);
         };
         if u.disabled {
             return Ok(None);
         }
         let memberships = self.memberships(u.id).await?;
-        Ok(Some((Principal::new(u.id, u.username, memberships), token.scope)))
+        Ok(Some((Principal::new(u.id, u.username.clone(), memberships), u)))
     }
 
     /// Revokes one token.

@@ -302,14 +302,7 @@ impl Runner {
 
 /// The creator as the gate sees them now; `None` once their account is disabled or gone.
 async fn creator(state: &AppState, user_id: i32) -> Result<Option<Principal>, Error> {
-    let Some(u) = state.store.user(user_id).await? else {
-        return Ok(None);
-    };
-    if u.disabled {
-        return Ok(None);
-    }
-    let memberships = state.store.memberships(u.id).await?;
-    Ok(Some(Principal::new(u.id, u.username, memberships)))
+    Ok(state.store.principal_of(user_id).await?.map(|(p, _)| p))
 }
 
 /// Sends one charger its step; where the step goes next and what is known of it. A command
