@@ -15,9 +15,14 @@ const FAC: &str = "fac";
 const FLT: &str = "flt";
 
 /// (page, expected status for op, sup, eng, fac, flt). CP-A is at a private site of A (a fleet
-/// manager sees home chargers only: 404), CP-B is in the sibling B (404 for everyone).
+/// manager sees home chargers only: 404), CP-B is in the sibling B (404 for everyone). `{a}`
+/// and `{b}` are the organisations' ids, `1` the root above them.
 const PAGES: &[(&str, [u16; 5])] = &[
     ("/", [200, 200, 200, 200, 200]),
+    ("/organisations", [200, 200, 403, 200, 200]),
+    ("/organisations/{a}", [200, 200, 403, 200, 200]),
+    ("/organisations/{b}", [404, 404, 404, 404, 404]),
+    ("/organisations/1", [404, 404, 404, 404, 404]),
     ("/account", [200, 200, 200, 200, 200]),
     ("/chargers", [200, 200, 200, 200, 200]),
     ("/chargers/CP-A", [200, 200, 200, 200, 404]),
@@ -35,7 +40,8 @@ const PAGES: &[(&str, [u16; 5])] = &[
 ];
 
 /// The menu entries: each must show exactly when its page opens.
-const MENU: [&str; 9] = [
+const MENU: [&str; 10] = [
+    "/organisations",
     "/chargers",
     "/tickets",
     "/campaigns",
@@ -143,6 +149,52 @@ const FORMS: &[FormCase] = &[
         ],
         [200, 403, 403, 403, 403],
     ),
+    // the tree: built, renamed and moved by operators only, never outside their subtree
+    (
+        "/organisations",
+        &[("name", "below A {role}"), ("parent_id", "{a}")],
+        [303, 403, 403, 403, 403],
+    ),
+    (
+        "/organisations",
+        &[("name", "below B {role}"), ("parent_id", "{b}")],
+        [404, 404, 404, 404, 404],
+    ),
+    (
+        "/organisations/{a}",
+        &[
+            ("name", "Depot A"),
+            ("auto_tickets", "on"),
+            ("auto_tickets_after_s", "600"),
+        ],
+        [303, 403, 403, 403, 403],
+    ),
+    ("/organisations/{b}", &[("name", "Depot B")], [404, 404, 404, 404, 404]),
+    // an organisation is deleted from above: nobody deletes the one their role is on
+    ("/organisations/{a}/delete", &[], [403, 403, 403, 403, 403]),
+    ("/organisations/{b}/delete", &[], [404, 404, 404, 404, 404]),
+    // (the secret is shown on the page at once, 200: it must not travel in a cookie)
+    (
+        "/organisations/{a}/webhooks",
+        &[("url", "http://127.0.0.1:9/{role}"), ("events", "charger.fault")],
+        [200, 403, 403, 200, 403],
+    ),
+    (
+        "/organisations/{b}/webhooks",
+        &[("url", "http://127.0.0.1:9/{role}"), ("events", "charger.fault")],
+        [404, 404, 404, 404, 404],
+    ),
+    // no [smtp] here: refused on the page (409), but only after the gate
+    (
+        "/organisations/{a}/subscriptions",
+        &[("events", "charger.fault")],
+        [303, 303, 303, 303, 303],
+    ),
+    (
+        "/organisations/{b}/subscriptions",
+        &[("events", "charger.fault")],
+        [404, 404, 404, 404, 404],
+    ),
     // escalation: an operator of A may not grant a role on the root above it
     (
         "/users",
@@ -165,6 +217,7 @@ async fn every_role_gets_what_the_gate_allows_on_every_page_and_form() {
         let mut c = Console::login(&t, user, PASSWORD).await;
         let home = c.get("/").await;
         for (path, expected) in PAGES {
+            let path = &path.replace("{a}", &w.a.to_string()).replace("{b}", &w.b.to_string());
             let page = c.get(path).await;
             if page.status != expected[column] {
                 wrong.push(format!(
@@ -172,7 +225,7 @@ async fn every_role_gets_what_the_gate_allows_on_every_page_and_form() {
                     page.status, expected[column]
                 ));
             }
-            if MENU.contains(path) && home.menu_has(path) != (expected[column] == 200) {
+            if MENU.contains(&path.as_str()) && home.menu_has(path) != (expected[column] == 200) {
                 wrong.push(format!(
                     "{user}: menu entry {path} shown={} but the page answers {}",
                     home.menu_has(path),
@@ -181,6 +234,7 @@ async fn every_role_gets_what_the_gate_allows_on_every_page_and_form() {
             }
         }
         for (path, fields, expected) in FORMS {
+            let path = &path.replace("{a}", &w.a.to_string()).replace("{b}", &w.b.to_string());
             let filled: Vec<(String, String)> = fields
                 .iter()
                 .map(|(k, v)| {
@@ -230,6 +284,29 @@ async fn every_role_gets_what_the_gate_allows_on_every_page_and_form() {
             .iter()
             .any(|u| u["username"].as_str().unwrap().starts_with("root-"))
     );
+    let (_, orgs) = admin.get("/organisations").await;
+    let names: Vec<&str> = orgs
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|o| o["name"].as_str())
+        .collect();
+    assert!(names.contains(&"below A op"), "{names:?}");
+    assert!(!names.iter().any(|n| n.starts_with("below B") || n.contains("A sup")));
+    let (_, depot_a) = admin.get(&format!("/organisations/{}", w.a)).await;
+    assert_eq!(
+        (depot_a["auto_tickets"].clone(), depot_a["auto_tickets_after_s"].clone()),
+        (json!(true), json!(600))
+    );
+    let (_, hooks) = admin.get("/webhooks").await;
+    let mut urls: Vec<&str> = hooks
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|h| h["url"].as_str())
+        .collect();
+    urls.sort();
+    assert_eq!(urls, ["http://127.0.0.1:9/fac", "http://127.0.0.1:9/op"]);
 }
 
 #[tokio::test]
@@ -237,7 +314,7 @@ async fn anonymous_visitors_are_sent_to_the_login_page() {
     let t = TestServer::start().await;
     let mut c = Console::new(&t);
     for (path, _) in PAGES {
-        let page = c.get(path).await;
+        let page = c.get(&path.replace("{a}", "2").replace("{b}", "3")).await;
         assert_eq!(
             (page.status, page.location.as_deref()),
             (303, Some("/login")),
@@ -1144,4 +1221,160 @@ async fn a_campaign_started_in_the_console_shows_each_chargers_answer_and_is_ste
     let mut other = Console::login(&t, "op-b", PASSWORD).await;
     assert_eq!(other.get(&back).await.status, 404);
     assert_eq!(other.post(&format!("{back}/cancel"), &[]).await.status, 404);
+}
+
+/// The id at the end of a redirect to `/organisations/{id}`.
+fn org_of(page: &common::console::Page) -> i64 {
+    let location = page.location.as_deref().unwrap_or_default();
+    location
+        .strip_prefix("/organisations/")
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("not an organisation's page: {location:?} {}", page.body))
+}
+
+#[tokio::test]
+async fn operators_build_and_change_the_tree_in_the_console_within_their_subtree() {
+    let t = TestServer::start().await;
+    let admin = t.admin().await;
+    let w = world(&admin).await;
+    let _cp = online_charger(&t, "CP-A", "Faulted").await;
+    let mut op = Console::login(&t, OP, PASSWORD).await;
+    let a = w.a.to_string();
+
+    // Two levels below A, each landing on its new page.
+    let north = op.post("/organisations", &[("name", "North"), ("parent_id", &a)]).await;
+    assert_eq!(north.status, 303);
+    let north = org_of(&north).to_string();
+    let bay = op
+        .post("/organisations", &[("name", "Bay 1"), ("parent_id", &north)])
+        .await;
+    let bay = org_of(&bay).to_string();
+    let tree = op.get("/organisations").await;
+    assert_eq!(tree.status, 200);
+    let body = &tree.body;
+    let (at_a, at_north, at_bay) = (
+        body.find(">Depot A<").expect("A in the tree"),
+        body.find(">North<").expect("North in the tree"),
+        body.find(">Bay 1<").expect("Bay 1 in the tree"),
+    );
+    assert!(at_a < at_north && at_north < at_bay, "nested in path order");
+    assert!(body.contains("<details open><summary>"), "collapsible");
+    assert!(!body.contains(">Depot B<"), "a sibling subtree is not shown");
+    assert!(
+        body[at_a..at_north].contains("2 chargers · 1 online") && body[at_a..at_north].contains("1 faulted"),
+        "A counts its chargers: {}",
+        &body[at_a..at_north]
+    );
+    assert!(body[at_north..at_bay].contains("0 chargers · 0 online"));
+
+    // Rename and move Bay 1 up to A; a move into its own subtree is refused on the page.
+    let moved = op
+        .post(
+            &format!("/organisations/{bay}"),
+            &[("name", "Bay One"), ("parent_id", &a), ("auto_tickets_after_s", "900")],
+        )
+        .await;
+    assert_eq!(moved.status, 303, "{}", moved.body);
+    let (_, bay_now) = admin.get(&format!("/organisations/{bay}")).await;
+    assert_eq!(
+        (bay_now["name"].as_str(), bay_now["parent_id"].as_i64()),
+        (Some("Bay One"), Some(w.a))
+    );
+    let below = op
+        .post("/organisations", &[("name", "Bay 2"), ("parent_id", &north)])
+        .await;
+    let bay2 = org_of(&below).to_string();
+    let cycle = op
+        .post(
+            &format!("/organisations/{north}"),
+            &[("name", "North"), ("parent_id", &bay2)],
+        )
+        .await;
+    assert_eq!(cycle.status, 303);
+    let (_, north_now) = admin.get(&format!("/organisations/{north}")).await;
+    assert_eq!(north_now["parent_id"].as_i64(), Some(w.a), "unchanged");
+    let shown = op.get(&format!("/organisations/{north}")).await;
+    assert!(shown.body.contains("own subtree"), "the refusal is told on the page");
+
+    // Two-factor on, and deletion only when empty.
+    let strict = op
+        .post(
+            &format!("/organisations/{north}"),
+            &[
+                ("name", "North"),
+                ("parent_id", &a),
+                ("require_2fa", "on"),
+                ("auto_tickets_after_s", "900"),
+            ],
+        )
+        .await;
+    assert_eq!(strict.status, 303);
+    let (_, north_now) = admin.get(&format!("/organisations/{north}")).await;
+    assert_eq!(north_now["require_2fa"], json!(true));
+    assert_eq!(
+        op.post(&format!("/organisations/{north}/delete"), &[]).await.status,
+        303
+    );
+    assert_eq!(
+        admin.get(&format!("/organisations/{north}")).await.0,
+        200,
+        "Bay 2 is below it"
+    );
+    assert_eq!(op.post(&format!("/organisations/{bay2}/delete"), &[]).await.status, 303);
+    assert_eq!(
+        op.post(&format!("/organisations/{north}/delete"), &[]).await.status,
+        303
+    );
+    assert_eq!(admin.get(&format!("/organisations/{north}")).await.0, 404);
+
+    // A webhook: its secret once, its delivery log, deleted by its owner only.
+    let added = op
+        .post(
+            &format!("/organisations/{a}/webhooks"),
+            &[
+                ("url", "https://alerts.example.com/voltgate"),
+                ("events", "charger.fault"),
+                ("events", "charger.offline"),
+                ("offline_after_s", "120"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, 200);
+    assert!(added.body.contains("shown this once: "), "{}", added.body);
+    let (_, hooks) = admin.get("/webhooks").await;
+    let hook = &hooks.as_array().unwrap()[0];
+    assert_eq!(hook["events"], json!(["charger.fault", "charger.offline"]));
+    assert_eq!(hook["offline_after_s"], json!(120));
+    let hook = format!("/webhooks/{}", hook["id"]);
+    assert_eq!(op.get(&hook).await.status, 200);
+    let page = op.get(&format!("/organisations/{a}")).await;
+    assert!(page.body.contains("https://alerts.example.com/voltgate"));
+    assert!(!page.body.contains("shown this once"), "the secret is not shown again");
+
+    let mut sup = Console::login(&t, SUP, PASSWORD).await;
+    assert_eq!(sup.get(&hook).await.status, 403);
+    assert_eq!(sup.post(&format!("{hook}/delete"), &[]).await.status, 403);
+    let sup_page = sup.get(&format!("/organisations/{a}")).await;
+    assert!(!sup_page.body.contains("alerts.example.com") && !sup_page.body.contains("Add webhook"));
+    let b_op = admin
+        .create(
+            "/users",
+            json!({"username": "b-op", "password": PASSWORD, "organisation_id": w.b}),
+        )
+        .await;
+    let (status, _) = admin
+        .put(
+            &format!("/users/{b_op}/memberships"),
+            json!([{"organisation_id": w.b, "role": "operator"}]),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let mut other = Console::login(&t, "b-op", PASSWORD).await;
+    assert_eq!(other.get(&hook).await.status, 404);
+    assert_eq!(other.get(&format!("/organisations/{a}")).await.status, 404);
+    assert_eq!(other.post(&format!("{hook}/delete"), &[]).await.status, 404);
+
+    assert_eq!(op.post(&format!("{hook}/delete"), &[]).await.status, 303);
+    let (_, hooks) = admin.get("/webhooks").await;
+    assert_eq!(hooks, json!([]));
 }

@@ -18,6 +18,7 @@ pub const CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; 
 /// The menu entries, each with the permission that makes it useful.
 const MENU: &[(&str, &str, Option<Permission>)] = &[
     ("/", "Dashboard", None),
+    ("/organisations", "Organisations", Some(Permission::OrganisationsRead)),
     ("/chargers", "Chargers", Some(Permission::ChargersRead)),
     ("/tickets", "Tickets", Some(Permission::Tickets)),
     ("/campaigns", "Campaigns", Some(Permission::RemoteMaintenance)),

@@ -183,4 +183,18 @@ pub fn router() -> Router<AppState> {
         .route("/users", get(users::list).post(users::create))
         .route("/users/roles", post(users::change_role))
         .route("/audit", get(audit::list))
+        .route("/organisations", get(organisations::tree).post(organisations::create))
+        .route(
+            "/organisations/{id}",
+            get(organisations::show).post(organisations::update),
+        )
+        .route("/organisations/{id}/delete", post(organisations::delete))
+        .route("/organisations/{id}/webhooks", post(organisations::create_webhook))
+        .route("/organisations/{id}/subscriptions", post(organisations::subscribe))
+        .route(
+            "/organisations/{id}/subscriptions/{sub}/delete",
+            post(organisations::unsubscribe),
+        )
+        .route("/webhooks/{id}", get(organisations::deliveries))
+        .route("/webhooks/{id}/delete", post(organisations::delete_webhook))
 }

@@ -1,5 +1,7 @@
 //! The organisation tree through the gate.
 
+use std::collections::HashMap;
+
 use entity::organisation;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -8,7 +10,7 @@ use utoipa::ToSchema;
 use super::{Audit, Error, ListQuery, Result, Target, gate, gate_seen, invalid, list_scope, named_organisation};
 use crate::access::{Authorized, Permission, Principal, cap};
 use crate::state::AppState;
-use crate::store::{Move, OrganisationChanges};
+use crate::store::{Move, OrganisationChanges, Page};
 
 /// An organisation as the API shows it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -76,6 +78,66 @@ pub async fn list(state: &AppState, p: &Principal, q: &ListQuery) -> Result<Vec<
     let scope = list_scope(state, p, Permission::OrganisationsRead, q, "organisation.list").await?;
     let rows = state.store.organisations_in(&scope, q.page()?).await?;
     Ok(rows.into_iter().map(Into::into).collect())
+}
+
+/// An organisation with the chargers at or below it that the caller may read.
+#[derive(Debug)]
+pub struct TreeNode {
+    pub org: OrganisationOut,
+    pub chargers: u64,
+    pub online: u64,
+    pub faulted: u64,
+}
+
+/// Every organisation the caller may read, ordered by path (a parent before its children),
+/// each with charger counts over its subtree within the caller's reach.
+pub async fn tree(state: &AppState, p: &Principal) -> Result<Vec<TreeNode>> {
+    let mut orgs = Vec::new();
+    loop {
+        let q = ListQuery {
+            limit: Some(Page::MAX_LIMIT),
+            offset: Some(orgs.len() as u64),
+            organisation_id: None,
+        };
+        let page = list(state, p, &q).await?;
+        let last = (page.len() as u64) < Page::MAX_LIMIT;
+        orgs.extend(page);
+        if last {
+            break;
+        }
+    }
+    orgs.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut nodes: Vec<TreeNode> = orgs
+        .into_iter()
+        .map(|org| TreeNode {
+            org,
+            chargers: 0,
+            online: 0,
+            faulted: 0,
+        })
+        .collect();
+    let at: HashMap<i32, usize> = nodes.iter().enumerate().map(|(i, n)| (n.org.id, i)).collect();
+    let places = match p.scope(Permission::ChargersRead) {
+        Ok(scope) => state.store.charger_places_in(&scope).await?,
+        Err(_) => Vec::new(),
+    };
+    for (charger_id, org_id, faulted) in places {
+        let Some(&home) = at.get(&org_id) else { continue };
+        let online = state.fleet.is_online(&charger_id);
+        // Each ancestor on the path that the caller sees counts the charger too.
+        let path = nodes[home].org.path.clone();
+        for i in path
+            .split('/')
+            .filter_map(|id| id.parse().ok())
+            .filter_map(|id: i32| at.get(&id))
+        {
+            let n = &mut nodes[*i];
+            n.chargers += 1;
+            n.online += u64::from(online);
+            n.faulted += u64::from(faulted);
+        }
+    }
+    Ok(nodes)
 }
 
 /// One organisation.

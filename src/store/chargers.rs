@@ -274,6 +274,34 @@ impl Store {
             .await?)
     }
 
+    /// Every charger in the scope with its organisation and whether a fault is open on it
+    /// (the organisation tree counts them per node).
+    pub async fn charger_places_in(&self, scope: &Scope) -> Result<Vec<(String, i32, bool)>> {
+        let (chargers, faulted) = tokio::try_join!(
+            charger::Entity::find()
+                .select_only()
+                .columns([charger::Column::Id, charger::Column::OrganisationId])
+                .filter(charger_scope(scope))
+                .into_tuple::<(String, i32)>()
+                .all(&self.db),
+            charger_fault::Entity::find()
+                .select_only()
+                .column(charger_fault::Column::ChargerId)
+                .distinct()
+                .filter(charger_fault::Column::ChargerId.in_subquery(charger_ids(scope)))
+                .into_tuple::<String>()
+                .all(&self.db),
+        )?;
+        let faulted: std::collections::HashSet<String> = faulted.into_iter().collect();
+        Ok(chargers
+            .into_iter()
+            .map(|(id, org)| {
+                let fault = faulted.contains(&id);
+                (id, org, fault)
+            })
+            .collect())
+    }
+
     /// The `limit` chargers in the scope that last reported one of the firmware `statuses`,
     /// newest first: (id, status, at).
     pub async fn firmware_status_in(

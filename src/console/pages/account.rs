@@ -6,9 +6,6 @@ use axum::extract::State;
 use maud::html;
 use serde::Deserialize;
 
-use entity::values::WebhookEvent;
-use sea_orm::Iterable;
-
 use super::{Empty, after_form};
 use crate::access::Permission;
 use crate::console::layout::{csrf_input, or_dash, page, when};
@@ -91,12 +88,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> PageResult {
                 select #sub_org name="organisation_id" required {
                     @for (id, name) in &orgs { option value=(id) { (name) } }
                 }
-                fieldset {
-                    legend { "Events" }
-                    @for e in WebhookEvent::iter() {
-                        label { input type="checkbox" name="events" value=(e); " " (e) }
-                    }
-                }
+                (super::organisations::event_boxes("account"))
                 label for="offline_after_s" { "Offline for at least (seconds)" }
                 input #offline_after_s name="offline_after_s" type="number" min="0" max="86400" value="300";
                 button type="submit" { "Subscribe" }
@@ -152,25 +144,10 @@ pub async fn subscribe(State(state): State<AppState>, s: Submitted<Vec<(String, 
 }
 
 fn subscription_of(form: &[(String, String)]) -> Result<NewSubscriptionIn, crate::services::Error> {
-    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim());
-    let organisation_id = field("organisation_id")
+    let organisation_id = super::organisations::field(form, "organisation_id")
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| invalid("organisation_id", "choose an organisation"))?;
-    let events = form
-        .iter()
-        .filter(|(k, _)| k == "events")
-        .map(|(_, v)| {
-            serde_json::from_value(serde_json::Value::String(v.clone()))
-                .map_err(|_| invalid("events", format!("no event {v:?}")))
-        })
-        .collect::<Result<Vec<WebhookEvent>, _>>()?;
-    let offline_after_s = match field("offline_after_s") {
-        None | Some("") => None,
-        Some(v) => Some(
-            v.parse()
-                .map_err(|_| invalid("offline_after_s", "a number of seconds"))?,
-        ),
-    };
+    let (events, offline_after_s) = super::organisations::alert_fields(form)?;
     Ok(NewSubscriptionIn {
         organisation_id,
         events,

@@ -8,6 +8,7 @@ pub mod charging;
 pub mod dashboard;
 pub mod login;
 pub mod messages;
+pub mod organisations;
 pub mod tickets;
 pub mod users;
 
