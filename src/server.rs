@@ -80,6 +80,11 @@ impl Server {
         };
 
         let security_profile = config.ocpp.security_profile;
+        // The state names the ports really bound (port 0 asks the OS for one), so what the
+        // console tells a technician to type into a charger is where voltgate listens.
+        let mut config = config;
+        config.ocpp.listen = ocpp_addr;
+        config.ocpp.tls_listen = ocpp_tls_addr;
         let mut state = AppState::new(config, store)?;
         // Join the cluster before accepting chargers, so every connection is claimed.
         let cluster = join_cluster(&mut state).await?;

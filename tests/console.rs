@@ -195,6 +195,18 @@ const FORMS: &[FormCase] = &[
         &[("events", "charger.fault")],
         [404, 404, 404, 404, 404],
     ),
+    // registering a charger: for its owners (operator, facility manager), never into B; the
+    // page with its password answers at once (200)
+    (
+        "/chargers",
+        &[("id", "CP-NEW-{role}"), ("organisation_id", "{a}")],
+        [200, 403, 403, 200, 403],
+    ),
+    (
+        "/chargers",
+        &[("id", "CP-NEW-B-{role}"), ("organisation_id", "{b}")],
+        [404, 404, 404, 404, 404],
+    ),
     // escalation: an operator of A may not grant a role on the root above it
     (
         "/users",
@@ -1377,4 +1389,76 @@ async fn operators_build_and_change_the_tree_in_the_console_within_their_subtree
     assert_eq!(op.post(&format!("{hook}/delete"), &[]).await.status, 303);
     let (_, hooks) = admin.get("/webhooks").await;
     assert_eq!(hooks, json!([]));
+}
+
+/// The text of the element with this id.
+fn text_of(html: &str, id: &str) -> String {
+    let open = format!("id=\"{id}\">");
+    let at = html.find(&open).unwrap_or_else(|| panic!("no #{id} in {html}")) + open.len();
+    let end = html[at..].find('<').expect("closed");
+    html[at..at + end].to_owned()
+}
+
+#[tokio::test]
+async fn a_charger_registered_in_the_console_connects_with_what_the_page_shows_and_strays_are_adopted_at_the_root() {
+    let t = TestServer::start_with(|c| c.ocpp.unknown_chargers = voltgate::config::UnknownChargers::Pending).await;
+    let admin = t.admin().await;
+    let w = world(&admin).await;
+    let mut op = Console::login(&t, OP, PASSWORD).await;
+    let list = op.get("/chargers").await;
+    assert!(list.body.contains("Register a charger"));
+
+    let shown = op
+        .post("/chargers", &[("id", "CP-NEW"), ("organisation_id", &w.a.to_string())])
+        .await;
+    assert_eq!(shown.status, 200, "{}", shown.body);
+    let url = text_of(&shown.body, "csms-url");
+    assert_eq!(url, format!("ws://localhost:{}/ocpp/", t.server().ocpp_addr.port()));
+    let password = text_of(&shown.body, "charger-password");
+    assert!(password.len() >= 16, "{password}");
+    assert!(shown.body.contains("Shown this once"));
+    let mut cp = t.charger("CP-NEW", "1.6", &password).await;
+    let boot = cp.call_ok("BootNotification", common::boot_payload("1.6")).await;
+    assert_eq!(boot["status"], "Accepted");
+    let (_, c) = admin.get("/chargers/CP-NEW").await;
+    assert_eq!(c["organisation_id"].as_i64(), Some(w.a));
+    let again = op.get("/chargers").await;
+    assert!(!again.body.contains(&password), "the password is not shown again");
+
+    // A taken id, a bad id: told on the page.
+    let taken = op
+        .post("/chargers", &[("id", "CP-NEW"), ("organisation_id", &w.a.to_string())])
+        .await;
+    assert_eq!(taken.status, 303);
+    let bad = op
+        .post("/chargers", &[("id", "a/b"), ("organisation_id", &w.a.to_string())])
+        .await;
+    assert_eq!(bad.status, 303);
+
+    // A stray charger waits; only who may adopt at the root sees it, and adopts it.
+    let mut stray = common::TestCharger::connect(&t.ocpp_base(), "STRAY-1", "2.0.1", None)
+        .await
+        .expect("an unknown charger connects");
+    let boot = stray.call_ok("BootNotification", common::boot_payload("2.0.1")).await;
+    assert_eq!(boot["status"], "Pending");
+    assert!(
+        !op.get("/chargers").await.body.contains("STRAY-1"),
+        "not for an operator of A"
+    );
+    assert_eq!(
+        op.post("/chargers", &[("id", "STRAY-1"), ("organisation_id", &w.a.to_string())])
+            .await
+            .status,
+        403
+    );
+    let mut root = Console::login(&t, "admin", common::ADMIN_PASSWORD).await;
+    let waiting = root.get("/chargers").await;
+    assert!(waiting.body.contains("Waiting to be adopted") && waiting.body.contains("STRAY-1"));
+    let adopted = root
+        .post("/chargers", &[("id", "STRAY-1"), ("organisation_id", &w.a.to_string())])
+        .await;
+    assert_eq!(adopted.status, 200, "{}", adopted.body);
+    let (_, c) = admin.get("/chargers/STRAY-1").await;
+    assert_eq!(c["organisation_id"].as_i64(), Some(w.a));
+    assert!(!root.get("/chargers").await.body.contains("Waiting to be adopted"));
 }

@@ -154,7 +154,7 @@ pub fn router() -> Router<AppState> {
         .route("/account/2fa", get(login::two_factor).post(login::enrol))
         .route("/account/2fa/confirm", post(login::confirm))
         .route("/", get(dashboard::show))
-        .route("/chargers", get(chargers::list))
+        .route("/chargers", get(chargers::list).post(registration::register))
         .route("/chargers/{id}", get(chargers::show))
         .route("/chargers/{id}/messages", get(messages::show))
         .route("/chargers/{id}/messages.csv", get(messages::export_csv))

@@ -392,6 +392,19 @@ pub async fn get(state: &AppState, p: &Principal, id: &str) -> Result<ChargerOut
     Ok(shown)
 }
 
+/// Chargers waiting unassigned, for those who may adopt them (charger write on the root);
+/// empty for everyone else, quietly: it is a list, not a refusal.
+pub async fn unassigned(state: &AppState, p: &Principal, limit: u64) -> Result<Vec<ChargerOut>> {
+    let mut waiting = Vec::new();
+    for root in state.store.root_organisations().await? {
+        if let Ok(auth) = p.authorize::<cap::ChargersWrite>((&root).into()) {
+            let rows = state.store.unassigned_chargers(&auth, limit).await?;
+            waiting.extend(rows.into_iter().map(|c| out(state, c, Vec::new(), Vec::new())));
+        }
+    }
+    Ok(waiting)
+}
+
 /// Registers a charger (or adopts one waiting unassigned).
 pub async fn create(state: &AppState, p: &Principal, input: NewCharger) -> Result<ChargerOut> {
     let action = "charger.create";

@@ -120,6 +120,29 @@ impl Store {
             .await?)
     }
 
+    /// Chargers that connected unregistered and wait to be adopted (`unknown_chargers =
+    /// pending`), most recently seen first; adopting is decided at the root, so listing them
+    /// takes the proof on it.
+    pub async fn unassigned_chargers(
+        &self,
+        root: &Authorized<cap::ChargersWrite>,
+        limit: u64,
+    ) -> Result<Vec<charger::Model>> {
+        let is_root = organisation::Entity::find_by_id(root.organisation_id())
+            .one(&self.db)
+            .await?
+            .is_some_and(|o| o.parent_id.is_none());
+        if !is_root {
+            return Ok(Vec::new());
+        }
+        Ok(charger::Entity::find()
+            .filter(charger::Column::OrganisationId.is_null())
+            .order_by_desc(charger::Column::LastSeenAt)
+            .limit(limit)
+            .all(&self.db)
+            .await?)
+    }
+
     /// Registers a charger in the organisation `auth` was granted on, or adopts one that
     /// connected unregistered (no organisation yet). 409 if it already belongs somewhere.
     /// Registers a charger; an unassigned one (waiting after a pending boot) is taken over

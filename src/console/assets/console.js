@@ -1,6 +1,7 @@
 // voltgate console: keeps the parts of a page marked data-live (charger states) fresh by
 // fetching the page again every few seconds and swapping those parts in; nothing else on the
 // page (forms being filled in) is touched. Without script the pages work, just not live.
+// Also: the "Copy" buttons.
 (function () {
   "use strict";
   var PERIOD_MS = 10000;
@@ -20,4 +21,25 @@
       .finally(function () { setTimeout(refresh, PERIOD_MS); });
   }
   setTimeout(refresh, PERIOD_MS);
+
+  // "Copy" buttons copy the text of the element their data-copy names; where the clipboard
+  // is not available (plain http off localhost) the text is selected for the user to copy.
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest && e.target.closest("button[data-copy]");
+    if (!button) return;
+    var source = document.getElementById(button.getAttribute("data-copy"));
+    if (!source) return;
+    var select = function () {
+      var range = document.createRange();
+      range.selectNodeContents(source);
+      var sel = window.getSelection();
+      sel.removeAllRanges();
+      sel.addRange(range);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(source.textContent).then(function () { button.textContent = "Copied"; }, select);
+    } else {
+      select();
+    }
+  });
 })();

@@ -85,6 +85,7 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer, Query(paging): 
             }
             (paging.links("/chargers", rows.len()))
         }
+        (super::registration::sections(&state, &viewer).await?)
     };
     Ok(page(&state, &viewer, "/chargers", "Chargers", body))
 }

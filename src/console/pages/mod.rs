@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod login;
 pub mod messages;
 pub mod organisations;
+pub mod registration;
 pub mod tickets;
 pub mod users;
 
