@@ -23,6 +23,12 @@ const PAGES: &[(&str, [u16; 5])] = &[
     ("/organisations/{a}", [200, 200, 403, 200, 200]),
     ("/organisations/{b}", [404, 404, 404, 404, 404]),
     ("/organisations/1", [404, 404, 404, 404, 404]),
+    ("/sites", [200, 200, 200, 200, 200]),
+    ("/sites/{site_a}", [200, 200, 200, 200, 404]),
+    ("/sites/{home_a}", [200, 200, 200, 200, 200]),
+    ("/sites/{site_b}", [404, 404, 404, 404, 404]),
+    ("/groups", [200, 200, 403, 403, 200]),
+    ("/account/2fa", [200, 200, 200, 200, 200]),
     ("/account", [200, 200, 200, 200, 200]),
     ("/chargers", [200, 200, 200, 200, 200]),
     ("/chargers/CP-A", [200, 200, 200, 200, 404]),
@@ -40,8 +46,10 @@ const PAGES: &[(&str, [u16; 5])] = &[
 ];
 
 /// The menu entries: each must show exactly when its page opens.
-const MENU: [&str; 10] = [
+const MENU: [&str; 12] = [
     "/organisations",
+    "/sites",
+    "/groups",
     "/chargers",
     "/tickets",
     "/campaigns",
@@ -207,6 +215,88 @@ const FORMS: &[FormCase] = &[
         &[("id", "CP-NEW-B-{role}"), ("organisation_id", "{b}")],
         [404, 404, 404, 404, 404],
     ),
+    // sites: created, changed and deleted by their owners (operators, facility managers)
+    (
+        "/sites",
+        &[("organisation_id", "{a}"), ("name", "yard {role}"), ("kind", "private")],
+        [303, 403, 403, 303, 403],
+    ),
+    (
+        "/sites",
+        &[("organisation_id", "{b}"), ("name", "yard {role}"), ("kind", "private")],
+        [404, 404, 404, 404, 404],
+    ),
+    (
+        "/sites/{site_a}",
+        &[("name", "A yard"), ("kind", "private"), ("address", "1 Depot Road")],
+        [303, 403, 403, 303, 404],
+    ),
+    (
+        "/sites/{site_b}",
+        &[("name", "B yard"), ("kind", "private")],
+        [404, 404, 404, 404, 404],
+    ),
+    // (A yard has CP-A: refused on the page, 409, after the gate)
+    ("/sites/{site_a}/delete", &[], [303, 403, 403, 303, 404]),
+    ("/sites/{site_b}/delete", &[], [404, 404, 404, 404, 404]),
+    // access rules: the second owner's is a duplicate, told on the page
+    (
+        "/access-rules",
+        &[("site_id", "{site_a}"), ("group_id", "{g}")],
+        [303, 403, 403, 303, 404],
+    ),
+    (
+        "/access-rules",
+        &[("site_id", "{site_b}"), ("group_id", "{g}")],
+        [404, 404, 404, 404, 404],
+    ),
+    // drivers and groups: operators and fleet managers
+    (
+        "/groups",
+        &[("organisation_id", "{a}"), ("name", "group {role}")],
+        [303, 403, 403, 403, 303],
+    ),
+    (
+        "/groups",
+        &[("organisation_id", "{b}"), ("name", "group {role}")],
+        [404, 404, 404, 404, 404],
+    ),
+    ("/groups/{g}", &[("name", "A drivers")], [303, 403, 403, 403, 303]),
+    (
+        "/drivers",
+        &[("organisation_id", "{a}"), ("name", "driver {role}")],
+        [303, 403, 403, 403, 303],
+    ),
+    (
+        "/drivers",
+        &[("organisation_id", "{b}"), ("name", "driver {role}")],
+        [404, 404, 404, 404, 404],
+    ),
+    // tariffs: whoever writes access rules (operators, facility managers)
+    (
+        "/tariffs",
+        &[
+            ("organisation_id", "{a}"),
+            ("price_per_kwh", "0.30"),
+            ("currency", "EUR"),
+        ],
+        [303, 403, 403, 303, 403],
+    ),
+    (
+        "/tariffs",
+        &[
+            ("organisation_id", "{b}"),
+            ("price_per_kwh", "0.30"),
+            ("currency", "EUR"),
+        ],
+        [404, 404, 404, 404, 404],
+    ),
+    // one's own two-factor: nothing to turn off or renew here (told on the page)
+    (
+        "/account/2fa/recovery-codes",
+        &[("password", "x"), ("otp", "000000")],
+        [303, 303, 303, 303, 303],
+    ),
     // escalation: an operator of A may not grant a role on the root above it
     (
         "/users",
@@ -224,12 +314,23 @@ async fn every_role_gets_what_the_gate_allows_on_every_page_and_form() {
     let t = TestServer::start().await;
     let admin = t.admin().await;
     let w = world(&admin).await;
+    let group = admin
+        .create("/driver-groups", json!({"organisation_id": w.a, "name": "A drivers"}))
+        .await;
+    let fill = |s: &str| {
+        s.replace("{a}", &w.a.to_string())
+            .replace("{b}", &w.b.to_string())
+            .replace("{site_a}", &w.site_a.to_string())
+            .replace("{home_a}", &w.home_a.to_string())
+            .replace("{site_b}", &w.site_b.to_string())
+            .replace("{g}", &group.to_string())
+    };
     let mut wrong = Vec::new();
     for (column, (user, _role)) in USERS.iter().enumerate() {
         let mut c = Console::login(&t, user, PASSWORD).await;
         let home = c.get("/").await;
         for (path, expected) in PAGES {
-            let path = &path.replace("{a}", &w.a.to_string()).replace("{b}", &w.b.to_string());
+            let path = &fill(path);
             let page = c.get(path).await;
             if page.status != expected[column] {
                 wrong.push(format!(
@@ -246,16 +347,10 @@ async fn every_role_gets_what_the_gate_allows_on_every_page_and_form() {
             }
         }
         for (path, fields, expected) in FORMS {
-            let path = &path.replace("{a}", &w.a.to_string()).replace("{b}", &w.b.to_string());
+            let path = &fill(path);
             let filled: Vec<(String, String)> = fields
                 .iter()
-                .map(|(k, v)| {
-                    let v = v
-                        .replace("{role}", user)
-                        .replace("{a}", &w.a.to_string())
-                        .replace("{b}", &w.b.to_string());
-                    ((*k).to_owned(), v)
-                })
+                .map(|(k, v)| ((*k).to_owned(), fill(v).replace("{role}", user)))
                 .collect();
             let refs: Vec<(&str, &str)> = filled.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
             let page = c.post(path, &refs).await;
@@ -319,6 +414,37 @@ async fn every_role_gets_what_the_gate_allows_on_every_page_and_form() {
         .collect();
     urls.sort();
     assert_eq!(urls, ["http://127.0.0.1:9/fac", "http://127.0.0.1:9/op"]);
+    let names_of = |v: &Value, key: &str| -> Vec<String> {
+        let mut n: Vec<String> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| r[key].as_str().map(str::to_owned))
+            .collect();
+        n.sort();
+        n
+    };
+    let (_, sites) = admin.get("/sites").await;
+    assert_eq!(
+        names_of(&sites, "name"),
+        ["A home", "A yard", "B yard", "yard fac", "yard op"]
+    );
+    assert!(sites.as_array().unwrap().iter().any(|s| s["address"] == "1 Depot Road"));
+    let (_, groups) = admin.get("/driver-groups").await;
+    assert_eq!(names_of(&groups, "name"), ["A drivers", "group flt", "group op"]);
+    let (_, drivers) = admin.get("/drivers").await;
+    assert_eq!(names_of(&drivers, "name"), ["driver flt", "driver op"]);
+    let (_, rules) = admin.get("/access-rules").await;
+    assert_eq!(rules.as_array().unwrap().len(), 1, "{rules}");
+    let (_, tariffs) = admin.get("/tariffs").await;
+    assert!(!tariffs.as_array().unwrap().is_empty());
+    assert!(
+        tariffs
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["organisation_id"] == json!(w.a))
+    );
 }
 
 #[tokio::test]
@@ -326,7 +452,8 @@ async fn anonymous_visitors_are_sent_to_the_login_page() {
     let t = TestServer::start().await;
     let mut c = Console::new(&t);
     for (path, _) in PAGES {
-        let page = c.get(&path.replace("{a}", "2").replace("{b}", "3")).await;
+        let path = path.replace("{a}", "2").replace("{b}", "3").replace("{site_a}", "1");
+        let page = c.get(&path.replace("{home_a}", "2").replace("{site_b}", "3")).await;
         assert_eq!(
             (page.status, page.location.as_deref()),
             (303, Some("/login")),
@@ -1461,4 +1588,272 @@ async fn a_charger_registered_in_the_console_connects_with_what_the_page_shows_a
     let (_, c) = admin.get("/chargers/STRAY-1").await;
     assert_eq!(c["organisation_id"].as_i64(), Some(w.a));
     assert!(!root.get("/chargers").await.body.contains("Waiting to be adopted"));
+}
+
+/// The id in the first `action="{prefix}{id}/delete"` of a page.
+fn delete_id(html: &str, prefix: &str) -> String {
+    let open = format!("action=\"{prefix}");
+    html.match_indices(&open)
+        .map(|(at, _)| &html[at + open.len()..])
+        .find_map(|rest| {
+            let id: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            rest[id.len()..].starts_with("/delete\"").then_some(id)
+        })
+        .unwrap_or_else(|| panic!("no {open}ID/delete in {html}"))
+}
+
+#[tokio::test]
+async fn an_operator_admits_a_group_at_a_site_and_support_sees_it_reduced_without_buttons() {
+    let t = TestServer::start().await;
+    let admin = t.admin().await;
+    let w = world(&admin).await;
+    let mut op = Console::login(&t, OP, PASSWORD).await;
+    let (a, site) = (w.a.to_string(), w.site_a.to_string());
+
+    // A group and a driver, and a token that joins both.
+    assert_eq!(
+        op.post("/groups", &[("organisation_id", &a), ("name", "Night shift")])
+            .await
+            .status,
+        303
+    );
+    assert_eq!(
+        op.post(
+            "/drivers",
+            &[("organisation_id", &a), ("name", "Ann"), ("email", "ann@example.com")]
+        )
+        .await
+        .status,
+        303
+    );
+    assert_eq!(
+        op.post("/tokens", &[("token", "CARD-9"), ("organisation_id", &a)])
+            .await
+            .status,
+        303
+    );
+    let (_, groups) = admin.get("/driver-groups").await;
+    let group = groups[0]["id"].to_string();
+    let (_, drivers) = admin.get("/drivers").await;
+    let driver = drivers[0]["id"].to_string();
+    let (_, tokens) = admin.get("/id-tokens").await;
+    let token = tokens[0]["id"].to_string();
+    let page = op.get(&format!("/tokens/{token}")).await;
+    assert!(
+        page.body.contains(">Night shift<") && page.body.contains(">Ann<"),
+        "{}",
+        page.body
+    );
+    let saved = op
+        .post(
+            &format!("/tokens/{token}"),
+            &[
+                ("driver_id", &driver),
+                ("group_id", &group),
+                ("expires_at", "2030-01-01T00:00"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303);
+    let (_, t9) = admin.get(&format!("/id-tokens/{token}")).await;
+    assert_eq!(
+        (t9["driver_id"].to_string(), t9["group_id"].to_string()),
+        (driver.clone(), group.clone())
+    );
+    assert_eq!(t9["expires_at"].as_str().map(|e| &e[..10]), Some("2030-01-01"));
+
+    // The group may charge at A yard.
+    let admitted = op
+        .post("/access-rules", &[("site_id", &site), ("group_id", &group)])
+        .await;
+    assert_eq!(
+        (admitted.status, admitted.location.as_deref()),
+        (303, Some(format!("/sites/{site}").as_str()))
+    );
+    let page = op.get(&format!("/sites/{site}")).await;
+    assert!(
+        page.body.contains("Night shift") && page.body.contains(">CP-A<"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("/access-rules/") && page.body.contains("Admit the group"));
+
+    // Support: the rule is there, no buttons; an outsider's group would be unnamed.
+    let mut sup = Console::login(&t, SUP, PASSWORD).await;
+    let seen = sup.get(&format!("/sites/{site}")).await;
+    assert_eq!(seen.status, 200);
+    assert!(seen.body.contains("id=\"access-rules\""));
+    for button in ["Admit the group", "/delete", "Save", "Add driver"] {
+        assert!(!seen.body.contains(button), "support sees {button}");
+    }
+    let sup_drivers = sup.get("/drivers").await;
+    assert!(
+        sup_drivers.body.contains("Ann")
+            && !sup_drivers.body.contains("Add driver")
+            && !sup_drivers.body.contains("/drivers/")
+    );
+    // A maintenance engineer does not see access rules at all.
+    let mut eng = Console::login(&t, ENG, PASSWORD).await;
+    let eng_site = eng.get(&format!("/sites/{site}")).await;
+    assert_eq!(eng_site.status, 200);
+    assert!(!eng_site.body.contains("Who may charge here"));
+
+    // Edit and remove.
+    let rule = delete_id(&page.body, "/access-rules/");
+    assert_eq!(
+        sup.post(&format!("/access-rules/{rule}/delete"), &[("site_id", &site)])
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        op.post(&format!("/access-rules/{rule}/delete"), &[("site_id", &site)])
+            .await
+            .status,
+        303
+    );
+    assert_eq!(admin.get("/access-rules").await.1, json!([]));
+    assert_eq!(
+        op.post(&format!("/drivers/{driver}"), &[("name", "Ann B."), ("email", "")])
+            .await
+            .status,
+        303
+    );
+    let (_, ann) = admin.get(&format!("/drivers/{driver}")).await;
+    assert_eq!(
+        (ann["name"].as_str(), ann["email"].clone()),
+        (Some("Ann B."), Value::Null)
+    );
+    assert_eq!(op.post(&format!("/groups/{group}/delete"), &[]).await.status, 303);
+    assert_eq!(admin.get("/driver-groups").await.1, json!([]));
+    assert_eq!(op.post(&format!("/drivers/{driver}/delete"), &[]).await.status, 303);
+
+    // A tariff set, changed and deleted; a bad currency is told on the page.
+    assert_eq!(
+        op.post(
+            "/tariffs",
+            &[("organisation_id", &a), ("price_per_kwh", "0.30"), ("currency", "EUR")]
+        )
+        .await
+        .status,
+        303
+    );
+    let billing = op.get("/billing").await;
+    let tariff = delete_id(&billing.body, "/tariffs/");
+    assert_eq!(
+        op.post(
+            &format!("/tariffs/{tariff}"),
+            &[("price_per_kwh", "0.42"), ("currency", "eur")]
+        )
+        .await
+        .status,
+        303
+    );
+    assert!(
+        op.get("/billing").await.body.contains("ISO 4217"),
+        "the refusal is on the page"
+    );
+    assert_eq!(
+        op.post(
+            &format!("/tariffs/{tariff}"),
+            &[("price_per_kwh", "0.42"), ("currency", "CHF")]
+        )
+        .await
+        .status,
+        303
+    );
+    let (_, tariffs) = admin.get("/tariffs").await;
+    assert_eq!(
+        (tariffs[0]["price_per_kwh"].as_f64(), tariffs[0]["currency"].as_str()),
+        (Some(0.42), Some("CHF"))
+    );
+    let mut flt = Console::login(&t, FLT, PASSWORD).await;
+    let flt_billing = flt.get("/billing").await;
+    assert!(flt_billing.body.contains("0.4200 CHF") && !flt_billing.body.contains("/tariffs/"));
+    assert_eq!(op.post(&format!("/tariffs/{tariff}/delete"), &[]).await.status, 303);
+    assert_eq!(admin.get("/tariffs").await.1, json!([]));
+
+    // A site made a home site, then an empty one deleted.
+    let home = op
+        .post(
+            &format!("/sites/{site}"),
+            &[("name", "A yard"), ("kind", "home"), ("address", "")],
+        )
+        .await;
+    assert_eq!(home.status, 303);
+    assert_eq!(admin.get(&format!("/sites/{site}")).await.1["kind"], "home");
+    let made = op
+        .post(
+            "/sites",
+            &[("organisation_id", &a), ("name", "Spare"), ("kind", "public")],
+        )
+        .await;
+    let spare = made.location.expect("to the new site's page");
+    assert_eq!(op.post(&format!("{spare}/delete"), &[]).await.status, 303);
+    assert_eq!(op.get(&spare).await.status, 404);
+}
+
+#[tokio::test]
+async fn two_factor_is_turned_off_and_recovery_codes_renewed_in_the_console() {
+    let t = TestServer::start().await;
+    let admin = t.admin().await;
+    world(&admin).await;
+    let mut c = Console::login(&t, SUP, PASSWORD).await;
+    let enrol = c.post("/account/2fa", &[]).await;
+    let at = enrol.body.find("by hand: <code>").expect("the secret") + "by hand: <code>".len();
+    let secret = enrol.body[at..at + enrol.body[at..].find('<').unwrap()].to_owned();
+    let confirmed = c.post("/account/2fa/confirm", &[("otp", &code(&secret, 0))]).await;
+    let codes = |html: &str| -> Vec<String> {
+        html.split("<li><code>")
+            .skip(1)
+            .map(|s| s[..s.find('<').unwrap()].to_owned())
+            .collect()
+    };
+    let first = codes(&confirmed.body);
+    assert_eq!(first.len(), 10);
+
+    let page = c.get("/account/2fa").await;
+    assert!(page.body.contains("Make new recovery codes") && page.body.contains("Turn two-factor off"));
+    let wrong = c
+        .post(
+            "/account/2fa/recovery-codes",
+            &[("password", "not it"), ("otp", &first[0])],
+        )
+        .await;
+    assert_eq!(wrong.status, 303, "told on the page");
+    let renewed = c
+        .post(
+            "/account/2fa/recovery-codes",
+            &[("password", PASSWORD), ("otp", &first[1])],
+        )
+        .await;
+    assert_eq!(renewed.status, 200, "{}", renewed.body);
+    let second = codes(&renewed.body);
+    assert_eq!(second.len(), 10);
+    assert!(second.iter().all(|c| !first.contains(c)));
+    // The old codes are gone: one of them no longer turns two-factor off.
+    let old = c
+        .post("/account/2fa/disable", &[("password", PASSWORD), ("otp", &first[2])])
+        .await;
+    assert_eq!(old.status, 303);
+    assert!(
+        c.get("/account/2fa").await.body.contains("Turn two-factor off"),
+        "still on"
+    );
+    let off = c
+        .post("/account/2fa/disable", &[("password", PASSWORD), ("otp", &second[0])])
+        .await;
+    assert_eq!(off.status, 303);
+    assert!(
+        c.get("/account/2fa")
+            .await
+            .body
+            .contains("Set up two-factor authentication")
+    );
+    let (_, page) = login_form(&t, SUP, "").await;
+    assert_eq!(
+        (page.status, page.location.as_deref()),
+        (303, Some("/")),
+        "no code asked any more"
+    );
 }

@@ -24,6 +24,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(two_factor_status, enrol))
         .routes(routes!(confirm))
         .routes(routes!(disable))
+        .routes(routes!(renew_recovery_codes))
 }
 
 /// Exchanges a user name, password and (with two-factor on) a one-time password for a token.
@@ -116,4 +117,17 @@ async fn confirm(
 async fn disable(State(state): State<AppState>, auth: Auth, Json(req): Json<DisableIn>) -> ApiResult<StatusCode> {
     two_factor::disable(&state, &auth.principal, req).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A new set of recovery codes (the unused old ones stop working), shown only in this answer.
+#[utoipa::path(post, path = "/api/v1/me/2fa/recovery-codes", tag = "auth", request_body = DisableIn, security(("bearer" = [])),
+    responses((status = 200, body = RecoveryCodes), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn renew_recovery_codes(
+    State(state): State<AppState>,
+    auth: Auth,
+    Json(req): Json<DisableIn>,
+) -> ApiResult<axum::Json<RecoveryCodes>> {
+    Ok(axum::Json(
+        two_factor::renew_recovery_codes(&state, &auth.principal, req).await?,
+    ))
 }

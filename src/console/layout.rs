@@ -19,12 +19,14 @@ pub const CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; 
 const MENU: &[(&str, &str, Option<Permission>)] = &[
     ("/", "Dashboard", None),
     ("/organisations", "Organisations", Some(Permission::OrganisationsRead)),
+    ("/sites", "Sites", Some(Permission::ChargersRead)),
     ("/chargers", "Chargers", Some(Permission::ChargersRead)),
     ("/tickets", "Tickets", Some(Permission::Tickets)),
     ("/campaigns", "Campaigns", Some(Permission::RemoteMaintenance)),
     ("/transactions", "Charging log", Some(Permission::TransactionsRead)),
     ("/tokens", "RFID tokens", Some(Permission::DriversRead)),
     ("/drivers", "Drivers", Some(Permission::DriversRead)),
+    ("/groups", "Groups", Some(Permission::DriversRead)),
     ("/billing", "Billing", Some(Permission::Billing)),
     ("/users", "Users", Some(Permission::UsersManage)),
     ("/audit", "Audit log", Some(Permission::AuditRead)),
@@ -148,6 +150,16 @@ pub fn or_dash<T: std::fmt::Display>(v: Option<T>) -> Markup {
 /// Energy in kWh with two decimals.
 pub fn kwh(wh: i64) -> String {
     format!("{:.2} kWh", wh as f64 / 1000.0)
+}
+
+/// A labelled organisation picker, the field `organisation_id`.
+pub fn org_select(id: &str, orgs: &[(i32, String)]) -> Markup {
+    html! {
+        label for=(id) { "Organisation" }
+        select id=(id) name="organisation_id" required {
+            @for (oid, name) in orgs { option value=(oid) { (name) } }
+        }
+    }
 }
 
 /// A short note where a list has nothing to show.

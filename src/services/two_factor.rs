@@ -34,7 +34,8 @@ pub struct OtpIn {
     pub otp: String,
 }
 
-/// `POST /api/v1/me/2fa/disable`
+/// `POST /api/v1/me/2fa/disable` and `POST /api/v1/me/2fa/recovery-codes`: the password and a
+/// code again.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DisableIn {
@@ -204,20 +205,45 @@ pub async fn disable(state: &AppState, p: &Principal, input: DisableIn) -> Resul
     if state.store.two_factor_required_by(&u).await?.is_some() {
         return Err(refused(state, p, action, target(&u), AccessError::Forbidden.into()).await);
     }
+    proven(state, p, &u, input, action).await?;
+    state.store.clear_totp(u.id).await?;
+    Audit::new(p, action, target(&u)).ok(state).await;
+    Ok(())
+}
+
+/// A new set of recovery codes for the caller (the unused old ones stop working), with its
+/// password and a code; shown only in this answer. 409 without two-factor on.
+pub async fn renew_recovery_codes(state: &AppState, p: &Principal, input: DisableIn) -> Result<RecoveryCodes> {
+    let action = "user.2fa.recovery_codes";
+    let u = own_user(state, p).await?;
+    if u.totp_confirmed_at.is_none() {
+        return Err(Error::Conflict("two-factor authentication is not on".into()));
+    }
+    proven(state, p, &u, input, action).await?;
+    let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
+    let hashes = codes
+        .iter()
+        .map(|c| crypto::token_hash(&normalise_recovery_code(c)))
+        .collect();
+    state.store.renew_recovery_codes(u.id, hashes).await?;
+    Audit::new(p, action, target(&u)).ok(state).await;
+    Ok(RecoveryCodes { recovery_codes: codes })
+}
+
+/// The caller proved it is the user again: its password and a current (or recovery) code.
+async fn proven(state: &AppState, p: &Principal, u: &user::Model, input: DisableIn, action: &str) -> Result<()> {
     let hash = u
         .password_hash
         .clone()
         .unwrap_or_else(|| state.hasher.dummy_hash().to_owned());
     let password_ok = state.hasher.verify(input.password, hash).await;
-    if !password_ok || !verify_second_factor(state, &u, &input.otp).await? {
-        Audit::new(p, action, target(&u))
+    if !password_ok || !verify_second_factor(state, u, &input.otp).await? {
+        Audit::new(p, action, target(u))
             .detail("wrong password or code")
             .denied(state)
             .await;
         return Err(Error::InvalidOtp);
     }
-    state.store.clear_totp(u.id).await?;
-    Audit::new(p, action, target(&u)).ok(state).await;
     Ok(())
 }
 

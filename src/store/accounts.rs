@@ -210,6 +210,14 @@ impl Store {
         Ok(true)
     }
 
+    /// Replaces a user's recovery codes (the unused old ones stop working).
+    pub async fn renew_recovery_codes(&self, user_id: i32, code_hashes: Vec<String>) -> Result<()> {
+        let txn = self.begin_write().await?;
+        replace_recovery_codes(&txn, user_id, code_hashes).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
     /// Turns two-factor off for a user: secret and recovery codes go.
     pub async fn clear_totp(&self, user_id: i32) -> Result<()> {
         let txn = self.begin_write().await?;

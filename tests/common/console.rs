@@ -20,6 +20,10 @@ pub const CHARGER_PASSWORD: &str = "console-charger-pass-1";
 pub struct World {
     pub a: i64,
     pub b: i64,
+    /// A's private site (CP-A), A's home site (CP-A-HOME), B's site (CP-B).
+    pub site_a: i64,
+    pub home_a: i64,
+    pub site_b: i64,
 }
 
 /// The fixture users: (name, role on A).
@@ -81,7 +85,13 @@ pub async fn world(admin: &Api) -> World {
             .await;
         assert_eq!(status, 200, "memberships of {name}: {body}");
     }
-    World { a, b }
+    World {
+        a,
+        b,
+        site_a,
+        home_a,
+        site_b,
+    }
 }
 
 /// Connects a 1.6 charger, boots it and reports its connector 1 as `status`.

@@ -1,5 +1,5 @@
-//! Charging back office: RFID tokens (with the form to issue one), drivers, the charging log
-//! with its CSV export, and tariffs for the roles that see billing.
+//! Charging back office: RFID tokens (issue one, block it, give it a driver and a group) and
+//! the charging log with its CSV export.
 
 use axum::extract::{Path, Query, State};
 use axum::http::header;
@@ -14,7 +14,7 @@ use crate::console::session::{Submitted, Viewer};
 use crate::console::{PageResult, org_choices};
 use crate::services::id_tokens::{self, TokenIn};
 use crate::services::transactions::{self, TransactionQuery};
-use crate::services::{drivers, local_lists, tariffs};
+use crate::services::{ListQuery, drivers, groups, local_lists};
 use crate::state::AppState;
 use entity::values::{TokenKind, TokenStatus, names};
 
@@ -81,6 +81,20 @@ pub async fn token(State(state): State<AppState>, viewer: Viewer, Path(id): Path
         Ok(Some(org)) => p.allows(Permission::DriversWrite, (&org).into()),
         _ => false,
     };
+    // The drivers and groups it may join: those of its organisation's subtree.
+    let people = if writable {
+        let q = ListQuery {
+            limit: Some(crate::store::Page::MAX_LIMIT),
+            offset: None,
+            organisation_id: Some(t.organisation_id),
+        };
+        (
+            drivers::list_drivers(&state, p, &q).await?,
+            groups::list_groups(&state, p, &q).await?,
+        )
+    } else {
+        Default::default()
+    };
     let body = html! {
         dl.facts {
             dt { "Kind" } dd { (t.kind) }
@@ -100,6 +114,25 @@ pub async fn token(State(state): State<AppState>, viewer: Viewer, Path(id): Path
                     button #block type="submit" { "Block" }
                     " refused at once online, and on every charger's local list and cache within seconds"
                 }
+            }
+        }
+        @if writable {
+            h2 { "Driver and group" }
+            form.stacked method="post" action={ "/tokens/" (t.id) } {
+                (csrf_input(&viewer))
+                label for="token-driver" { "Driver" }
+                select #token-driver name="driver_id" {
+                    option value="" { "none" }
+                    @for d in &people.0 { option value=(d.id) selected[t.driver_id == Some(d.id)] { (d.name) } }
+                }
+                label for="token-group" { "Group " small { "(decides where it may charge: the access rules of private sites)" } }
+                select #token-group name="group_id" {
+                    option value="" { "none" }
+                    @for g in &people.1 { option value=(g.id) selected[t.group_id == Some(g.id)] { (g.name) } }
+                }
+                label for="token-expires" { "Expires " small { "(UTC; empty: never)" } }
+                input #token-expires type="datetime-local" name="expires_at" value=[t.expires_at.map(|e| e.format("%Y-%m-%dT%H:%M").to_string())];
+                button type="submit" { "Save" }
             }
         }
         h2 { "Where its state has reached" }
@@ -155,6 +188,36 @@ pub async fn set_token_status(
     after_form(&state, outcome, &format!("/tokens/{id}"))
 }
 
+/// The driver-and-group form of a token.
+#[derive(Debug, Deserialize)]
+pub struct AssignForm {
+    #[serde(default, deserialize_with = "super::lenient")]
+    driver_id: Option<i32>,
+    #[serde(default, deserialize_with = "super::lenient")]
+    group_id: Option<i32>,
+    #[serde(default, deserialize_with = "super::optional")]
+    expires_at: Option<String>,
+}
+
+/// `POST /tokens/{id}`: its driver, group and expiry (empty fields clear them).
+pub async fn assign_token(State(state): State<AppState>, Path(id): Path<i32>, s: Submitted<AssignForm>) -> PageResult {
+    let f = s.form;
+    let expires_at = super::users::instant("expires", f.expires_at.as_deref())?;
+    let input = TokenIn {
+        token: None,
+        organisation_id: None,
+        kind: None,
+        driver_id: Some(f.driver_id),
+        group_id: Some(f.group_id),
+        status: None,
+        expires_at: Some(expires_at),
+    };
+    let outcome = id_tokens::update_token(&state, &s.viewer.principal, id, input)
+        .await
+        .map(|t| format!("Token {} saved", t.token));
+    after_form(&state, outcome, &format!("/tokens/{id}"))
+}
+
 /// `POST /tokens`
 pub async fn create_token(State(state): State<AppState>, s: Submitted<TokenForm>) -> PageResult {
     let f = s.form;
@@ -171,21 +234,6 @@ pub async fn create_token(State(state): State<AppState>, s: Submitted<TokenForm>
         .await
         .map(|t| format!("Token {} issued ({})", t.token, t.status));
     after_form(&state, outcome, "/tokens")
-}
-
-/// `GET /drivers`
-pub async fn drivers(State(state): State<AppState>, viewer: Viewer, Query(paging): Query<Paging>) -> PageResult {
-    let rows = drivers::list_drivers(&state, &viewer.principal, &paging.query()).await?;
-    let body = html! {
-        @if rows.is_empty() { (empty("drivers")) } @else {
-            table {
-                thead { tr { th { "Name" } th { "E-mail" } th { "Organisation" } } }
-                tbody { @for d in &rows { tr { td { (d.name) } td { (or_dash(d.email.as_deref())) } td { (d.organisation_id) } } } }
-            }
-            (paging.links("/drivers", rows.len()))
-        }
-    };
-    Ok(page(&state, &viewer, "/drivers", "Drivers", body))
 }
 
 fn log_query(paging: &Paging) -> TransactionQuery {
@@ -248,19 +296,4 @@ pub async fn transactions_csv(
         transactions::to_csv(&rows),
     )
         .into_response())
-}
-
-/// `GET /billing`: the tariffs in reach.
-pub async fn billing(State(state): State<AppState>, viewer: Viewer, Query(paging): Query<Paging>) -> PageResult {
-    let rows = tariffs::list_tariffs(&state, &viewer.principal, &paging.query()).await?;
-    let body = html! {
-        @if rows.is_empty() { (empty("tariffs")) } @else {
-            table {
-                thead { tr { th { "Organisation" } th { "Price per kWh" } } }
-                tbody { @for t in &rows { tr { td { (t.organisation_id) } td { (format!("{:.4} {}", t.price_per_kwh, t.currency)) } } } }
-            }
-            (paging.links("/billing", rows.len()))
-        }
-    };
-    Ok(page(&state, &viewer, "/billing", "Billing: tariffs", body))
 }

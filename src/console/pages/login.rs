@@ -12,9 +12,9 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::Empty;
-use crate::console::layout::{csrf_input, html_response, shell};
+use crate::console::layout::{csrf_input, html_response, page, shell};
 use crate::console::session::{
-    CSRF_FIELD, Enrolling, LOGIN_COOKIE, SESSION_COOKIE, Submitted, cookie, read_cookie, read_form, removal,
+    CSRF_FIELD, Enrolling, LOGIN_COOKIE, SESSION_COOKIE, Submitted, Viewer, cookie, read_cookie, read_form, removal,
     same_origin, same_token, secure,
 };
 use crate::console::{ConsoleError, PageResult};
@@ -22,7 +22,7 @@ use crate::crypto;
 use crate::http::error::ApiError;
 use crate::http::extract::ClientAddr;
 use crate::services::auth::{self, LoginRequest};
-use crate::services::two_factor;
+use crate::services::two_factor::{self, DisableIn};
 use crate::state::AppState;
 use crate::store::SCOPE_FULL;
 
@@ -179,7 +179,16 @@ pub async fn two_factor(State(state): State<AppState>, viewer: Enrolling) -> Pag
     let body = html! {
         @if status.enabled {
             p { "Two-factor authentication is on. " (status.recovery_codes_left) " recovery codes left." }
-            p { a href="/" { "Back to the dashboard" } }
+            h2 { "New recovery codes" }
+            p { "The codes you have stop working; the new ones are shown once." }
+            (credentials_form(&viewer.0, "/account/2fa/recovery-codes", "codes", "Make new recovery codes"))
+            h2 { "Turn two-factor off" }
+            @if status.required_by.is_some() {
+                p { "Your organisation requires two-factor authentication: it cannot be turned off." }
+            } @else {
+                (credentials_form(&viewer.0, "/account/2fa/disable", "off", "Turn two-factor off"))
+            }
+            p { a href="/account" { "Back to your account" } }
         } @else {
             @if status.required_by.is_some() {
                 p.flash.bad role="alert" { "Your organisation requires two-factor authentication: set it up to continue." }
@@ -192,6 +201,64 @@ pub async fn two_factor(State(state): State<AppState>, viewer: Enrolling) -> Pag
         }
     };
     Ok(enrolment_page(&viewer, "Two-factor authentication", body))
+}
+
+/// The password and a code, asked again before two-factor changes.
+fn credentials_form(viewer: &Viewer, action: &str, prefix: &str, submit: &str) -> Markup {
+    html! {
+        form.stacked method="post" action=(action) {
+            (csrf_input(viewer))
+            label for={ (prefix) "-password" } { "Your password" }
+            input id={ (prefix) "-password" } type="password" name="password" autocomplete="current-password" required;
+            label for={ (prefix) "-otp" } { "A code from your app " small { "(or a recovery code)" } }
+            input id={ (prefix) "-otp" } name="otp" inputmode="numeric" autocomplete="one-time-code" required;
+            button type="submit" { (submit) }
+        }
+    }
+}
+
+/// The password-and-code form.
+#[derive(Debug, Deserialize)]
+pub struct CredentialsForm {
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    otp: String,
+}
+
+impl From<CredentialsForm> for DisableIn {
+    fn from(f: CredentialsForm) -> Self {
+        Self {
+            password: f.password,
+            otp: f.otp.trim().to_owned(),
+        }
+    }
+}
+
+/// `POST /account/2fa/disable`
+pub async fn disable(State(state): State<AppState>, s: Submitted<CredentialsForm>) -> PageResult {
+    let outcome = two_factor::disable(&state, &s.viewer.principal, s.form.into())
+        .await
+        .map(|()| "Two-factor authentication is off.".to_owned());
+    super::after_form(&state, outcome, "/account/2fa")
+}
+
+/// `POST /account/2fa/recovery-codes`: the new codes on the page, once.
+pub async fn recovery_codes(State(state): State<AppState>, s: Submitted<CredentialsForm>) -> PageResult {
+    let codes = match two_factor::renew_recovery_codes(&state, &s.viewer.principal, s.form.into()).await {
+        Ok(codes) => codes,
+        Err(e) => return super::after_form(&state, Err::<String, _>(e), "/account/2fa"),
+    };
+    let body = html! {
+        p { "Your old recovery codes no longer work. Keep these somewhere safe: each works once, in place of a code. They are not shown again." }
+        ul.codes { @for c in &codes.recovery_codes { li { code { (c) } } } }
+        p { a href="/account/2fa" { "Back" } }
+    };
+    let mut response = page(&state, &s.viewer, "/account", "New recovery codes", body);
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
 }
 
 /// `POST /account/2fa`: a new secret, shown as a QR code and as text, and the confirmation form.

@@ -6,10 +6,13 @@ pub mod campaigns;
 pub mod chargers;
 pub mod charging;
 pub mod dashboard;
+pub mod drivers;
 pub mod login;
 pub mod messages;
 pub mod organisations;
 pub mod registration;
+pub mod sites;
+pub mod tariffs;
 pub mod tickets;
 pub mod users;
 

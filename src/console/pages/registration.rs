@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::optional;
 use crate::access::Permission;
-use crate::console::layout::{csrf_input, or_dash, page, when};
+use crate::console::layout::{csrf_input, or_dash, org_select, page, when};
 use crate::console::session::{Flash, Submitted, Viewer};
 use crate::console::{ConsoleError, PageResult, org_choices};
 use crate::ocpp::ChargerId;
@@ -81,15 +81,6 @@ pub async fn sections(state: &AppState, viewer: &Viewer) -> Result<Markup, Conso
             }
         }
     })
-}
-
-fn org_select(id: &str, orgs: &[(i32, String)]) -> Markup {
-    html! {
-        label for=(id) { "Organisation" }
-        select id=(id) name="organisation_id" required {
-            @for (oid, name) in orgs { option value=(oid) { (name) } }
-        }
-    }
 }
 
 /// The register (or adopt) form.

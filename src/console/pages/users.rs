@@ -34,7 +34,7 @@ pub struct InviteForm {
 }
 
 /// A `datetime-local` field, read as UTC (the label says so).
-fn instant(field: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, ConsoleError> {
+pub(super) fn instant(field: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, ConsoleError> {
     let Some(value) = value else { return Ok(None) };
     NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M")
         .or_else(|_| NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S"))
