@@ -35,6 +35,7 @@ pub mod crypto;
 pub mod gateway;
 pub mod http;
 pub mod inspector;
+pub mod live;
 pub mod mail;
 pub mod metrics;
 pub mod ocpp;

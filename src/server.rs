@@ -141,6 +141,7 @@ impl Server {
     /// reconnect, in a cluster possibly to another node), waits for them, then releases this
     /// node's claims.
     pub async fn shutdown(self) {
+        self.state.live.close();
         self.shutdown.cancel();
         for task in self.gateway_tasks {
             if let Err(e) = task.await {
@@ -186,6 +187,7 @@ async fn join_cluster(state: &mut AppState) -> anyhow::Result<Option<Arc<Cluster
         state.config.cluster.node_id(),
         state.config.ocpp.call_timeout(),
         state.gateway.registry().clone(),
+        state.live.clone(),
     )
     .await
     .context("joining the cluster (cluster.nats_url)")?;

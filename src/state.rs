@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::crypto::PasswordHasher;
 use crate::gateway::Gateway;
 use crate::inspector::MessageLog;
+use crate::live::Live;
 use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::station::Station;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// voltgate's certificate authority for chargers, when `[ca]` is set.
     pub ca: Option<Arc<ChargerCa>>,
+    /// Chargers changing on this node, as it happens.
+    pub live: Live,
 }
 
 impl AppState {
@@ -51,7 +54,9 @@ impl AppState {
         let log = MessageLog::start(store.clone(), &config.ocpp, metrics.message_log_dropped.clone());
         let gateway = Arc::new(Gateway::new(config.ocpp.clone(), station, log, Arc::clone(&metrics)));
         let fleet = Fleet::local(gateway.registry().clone());
+        let live = gateway.station().live().clone();
         Ok(Self {
+            live,
             ca,
             fleet,
             metrics,

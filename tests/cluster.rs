@@ -540,3 +540,28 @@ async fn with_nats_gone_nodes_serve_their_own_and_relayed_commands_fail_fast_the
     let (_, charger) = via_b.get("/chargers/CP-N").await;
     assert_eq!(charger["online"], json!(true), "{charger}");
 }
+
+#[tokio::test]
+async fn a_console_tab_on_one_node_hears_live_of_a_charger_on_the_other() {
+    let Some(nats) = nats_url() else { return };
+    let prefix = fresh_prefix();
+    let mut a = TestServer::start_with(clustered(&nats, &prefix, "node-a")).await;
+    let mut b = a.join(clustered(&nats, &prefix, "node-b")).await;
+    a.register("CP-LIVE", PW).await;
+    let tab = common::console::Console::login(&b, "admin", common::ADMIN_PASSWORD).await;
+    let mut stream = tab.live().await;
+    assert_eq!(stream.status, 200);
+
+    let mut cp = a.charger("CP-LIVE", "1.6", PW).await;
+    boot(&mut cp).await;
+    let heard = stream.next_chargers(Duration::from_secs(5)).await;
+    assert_eq!(
+        heard,
+        Some(json!({"chargers": ["CP-LIVE"]})),
+        "node B's tab hears of node A's charger"
+    );
+
+    b.stop().await;
+    a.stop().await;
+    remove_buckets(&nats, &prefix).await;
+}

@@ -1857,3 +1857,54 @@ async fn two_factor_is_turned_off_and_recovery_codes_renewed_in_the_console() {
         "no code asked any more"
     );
 }
+
+#[tokio::test]
+async fn the_live_stream_names_only_chargers_the_session_may_read_and_ends_with_the_session() {
+    use std::time::Duration;
+    let t = TestServer::start().await;
+    let admin = t.admin().await;
+    world(&admin).await;
+    let mut op = Console::login(&t, OP, PASSWORD).await;
+    let flt = Console::login(&t, FLT, PASSWORD).await;
+    let mut op_live = op.live().await;
+    assert_eq!(op_live.status, 200);
+    assert!(
+        op_live.content_type.starts_with("text/event-stream"),
+        "{}",
+        op_live.content_type
+    );
+    let mut flt_live = flt.live().await;
+
+    let mut cp_a = online_charger(&t, "CP-A", "Available").await;
+    let seen = op_live.next_chargers(Duration::from_secs(5)).await;
+    assert_eq!(seen, Some(json!({"chargers": ["CP-A"]})));
+    // A fleet manager hears of home chargers only: not CP-A, then CP-A-HOME.
+    let _home = online_charger(&t, "CP-A-HOME", "Available").await;
+    let seen = flt_live.next_chargers(Duration::from_secs(5)).await;
+    assert_eq!(seen, Some(json!({"chargers": ["CP-A-HOME"]})));
+    // Nobody of A hears of B's charger.
+    let _b = online_charger(&t, "CP-B", "Charging").await;
+    let mut heard = Vec::new();
+    while let Some(event) = op_live.next_chargers(Duration::from_millis(1500)).await {
+        heard.push(event);
+    }
+    assert!(!heard.is_empty(), "CP-A-HOME at least");
+    assert!(heard.iter().all(|e| !e.to_string().contains("CP-B")), "{heard:?}");
+
+    // A status change is heard; after logout the next change ends the stream.
+    cp_a.call_ok("StatusNotification", common::status_payload("1.6", "Charging"))
+        .await;
+    assert_eq!(
+        op_live.next_chargers(Duration::from_secs(5)).await,
+        Some(json!({"chargers": ["CP-A"]}))
+    );
+    assert_eq!(op.post("/logout", &[]).await.status, 303);
+    cp_a.call_ok("StatusNotification", common::status_payload("1.6", "Available"))
+        .await;
+    assert_eq!(
+        op_live.next_chargers(Duration::from_secs(5)).await,
+        None,
+        "the stream ended"
+    );
+    assert_eq!(Console::new(&t).live().await.status, 303, "no stream without a session");
+}

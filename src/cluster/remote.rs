@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 use super::Location;
 use crate::config::ClusterConfig;
 use crate::gateway::{CallFailure, Presence, Registry};
+use crate::live::Live;
 use crate::ocpp::OcppVersion;
 
 /// Extra time a cross-node call waits beyond the owning node's own call timeout, so the owner
@@ -196,6 +197,7 @@ impl Cluster {
         node_id: String,
         call_timeout: Duration,
         registry: Registry,
+        live: Live,
     ) -> Result<Arc<Self>, ClusterError> {
         let url = config.nats_url.clone().unwrap_or_default();
         let client = async_nats::ConnectOptions::new()
@@ -249,7 +251,13 @@ impl Cluster {
             .subscribe(cluster.subject(&cluster.node_id))
             .await
             .map_err(|e| ClusterError::Nats(e.to_string()))?;
+        let changes = cluster
+            .client
+            .subscribe(format!("{}.live.*", cluster.prefix))
+            .await
+            .map_err(|e| ClusterError::Nats(e.to_string()))?;
         let tasks = vec![
+            tokio::spawn(Arc::clone(&cluster).relay_live(live, changes)),
             tokio::spawn(Arc::clone(&cluster).heartbeats(lease / 3)),
             tokio::spawn(Arc::clone(&cluster).watch_nodes()),
             tokio::spawn(Arc::clone(&cluster).watch_claims(registry.clone())),
@@ -496,6 +504,49 @@ impl Cluster {
             }
         }
         watching.abort();
+    }
+
+    /// Tells the other nodes of changes to this node's chargers, and this node of theirs, so a
+    /// console tab on any node sees every charger change live: ids gathered for a moment and
+    /// published on `{prefix}.live.{node}`. Unsigned, unlike commands: a forged batch can only
+    /// make a tab look again, and every id still passes that tab's gate.
+    async fn relay_live(self: Arc<Self>, live: Live, mut theirs: async_nats::Subscriber) {
+        const GATHER: Duration = Duration::from_millis(200);
+        let mine = format!("{}.live.{}", self.prefix, self.node_id);
+        let mut changes = live.subscribe();
+        let mut batch: std::collections::BTreeSet<Arc<str>> = Default::default();
+        let mut tick = tokio::time::interval(GATHER);
+        loop {
+            tokio::select! {
+                change = changes.recv() => match change {
+                    Ok(c) if c.here && batch.len() < 1000 => { batch.insert(c.charger_id); }
+                    Ok(_) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                },
+                message = theirs.next() => {
+                    let Some(message) = message else { return };
+                    if message.subject.as_str() == mine {
+                        continue;
+                    }
+                    let ids: Vec<String> = serde_json::from_slice(&message.payload).unwrap_or_default();
+                    for id in ids.iter().take(1000) {
+                        live.changed_elsewhere(id);
+                    }
+                }
+                _ = tick.tick() => {
+                    if batch.is_empty() {
+                        continue;
+                    }
+                    let ids: Vec<&str> = batch.iter().map(|id| &**id).collect();
+                    if let Ok(body) = serde_json::to_vec(&ids) {
+                        // Lost while NATS is away: the tabs there fall back to polling.
+                        let _ = self.client.publish(mine.clone(), body.into()).await;
+                    }
+                    batch.clear();
+                }
+            }
+        }
     }
 
     /// Writes this node's claims as chargers connect and releases them as they leave, in the

@@ -5,6 +5,7 @@
 //! Errors become HTML pages in [`ConsoleError`], from the API's own status mapping.
 
 mod layout;
+mod live;
 mod pages;
 mod session;
 
@@ -144,6 +145,7 @@ pub fn router() -> Router<AppState> {
             "/assets/console.js",
             get(|| async { asset("text/javascript; charset=utf-8", include_str!("assets/console.js")) }),
         )
+        .route("/live", get(live::stream))
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))
         .route("/account", get(account::show))

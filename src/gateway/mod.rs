@@ -62,7 +62,7 @@ impl Gateway {
             .max_message_size(Some(config.max_message_size))
             .max_frame_size(Some(config.max_message_size));
         Self {
-            registry: Registry::new(config.call_timeout()),
+            registry: Registry::new(config.call_timeout(), station.live().clone()),
             handshakes: Arc::new(tokio::sync::Semaphore::new(config.max_handshakes)),
             waiting: AtomicUsize::new(0),
             log,

@@ -12,6 +12,7 @@ use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
+use crate::live::Live;
 use crate::ocpp::OcppVersion;
 
 /// Outbound CALLs a connection buffers while one is in flight (OCPP allows one at a time).
@@ -123,16 +124,19 @@ pub struct Registry {
     next_session: Arc<AtomicU64>,
     call_timeout: Duration,
     presence: Arc<OnceLock<mpsc::UnboundedSender<Presence>>>,
+    live: Live,
 }
 
 impl Registry {
-    /// An empty registry whose calls wait `call_timeout` for an answer.
-    pub fn new(call_timeout: Duration) -> Self {
+    /// An empty registry whose calls wait `call_timeout` for an answer, telling `live` of
+    /// every charger arriving or leaving.
+    pub fn new(call_timeout: Duration, live: Live) -> Self {
         Self {
             connections: Arc::default(),
             next_session: Arc::default(),
             call_timeout,
             presence: Arc::default(),
+            live,
         }
     }
 
@@ -145,6 +149,9 @@ impl Registry {
     }
 
     fn report(&self, event: Presence) {
+        match &event {
+            Presence::Up { charger_id, .. } | Presence::Down { charger_id, .. } => self.live.changed(charger_id),
+        }
         if let Some(tx) = self.presence.get() {
             let _ = tx.send(event);
         }

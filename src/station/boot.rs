@@ -57,6 +57,7 @@ impl Station {
             Registration::Pending
         };
         self.store.record_boot(&session.charger_id, &info, status, now).await?;
+        self.live.changed(&session.charger_id);
         let took_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         // A smoothed commit time: 1/8 of each new measurement.
         let smoothed = (self.boot_commit_us.load(Ordering::Relaxed) * 7 + took_us) / 8;

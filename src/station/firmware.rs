@@ -28,6 +28,7 @@ impl Station {
         self.store
             .record_progress(&session.charger_id, kind, &status, request_id, Utc::now())
             .await?;
+        self.live.changed(&session.charger_id);
         tracing::info!(charger = %session.charger_id, ?kind, %status, "status notification");
         if kind == Progress::Firmware && status == "InvalidSignature" {
             // Firmware that fails its signature check may be an attack, not a bad download.

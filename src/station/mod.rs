@@ -28,6 +28,7 @@ use crate::ca::ChargerCa;
 
 use crate::config::{OcppConfig, UnknownChargers};
 use crate::crypto::PasswordHasher;
+use crate::live::Live;
 use crate::ocpp::{ChargerId, OcppVersion, Request, Response, v16, v201};
 use crate::store::{self, FaultChange, MeterWriter, NewEvent, Store};
 
@@ -124,6 +125,8 @@ pub struct Station {
     /// Accepted CSRs, for the commands layer to sign (`take_signing_jobs`).
     signing: mpsc::Sender<security::SigningJob>,
     signing_jobs: std::sync::Mutex<Option<mpsc::Receiver<security::SigningJob>>>,
+    /// Told of every charger whose state a message changed.
+    live: Live,
 }
 
 impl Station {
@@ -144,7 +147,13 @@ impl Station {
             boot_commit_us: Default::default(),
             boot_overload_us: config.boot_overload_ms.saturating_mul(1000),
             max_clock_skew_s: config.max_clock_skew_s,
+            live: Live::default(),
         }
+    }
+
+    /// Where this station tells of chargers whose state changed.
+    pub fn live(&self) -> &Live {
+        &self.live
     }
 
     /// The CSRs this station accepts, once: whoever signs them takes the receiving end.
@@ -269,6 +278,7 @@ impl Station {
         faults: Vec<FaultChange>,
     ) -> Result<(), StationError> {
         self.store.record_events(&session.charger_id, events, faults).await?;
+        self.live.changed(&session.charger_id);
         self.seen(session).await
     }
 

@@ -23,6 +23,7 @@ impl Station {
         self.store
             .record_connector_status(&session.charger_id, &status, events, faults)
             .await?;
+        self.live.changed(&session.charger_id);
         self.seen(session).await
     }
 }

@@ -297,6 +297,22 @@ impl Store {
             .await?)
     }
 
+    /// Which of `ids` are chargers in the scope (a live stream asks before it tells).
+    pub async fn charger_ids_among(&self, scope: &Scope, ids: Vec<String>) -> Result<Vec<String>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(charger::Entity::find()
+            .select_only()
+            .column(charger::Column::Id)
+            .filter(charger::Column::Id.is_in(ids))
+            .filter(charger_scope(scope))
+            .order_by_asc(charger::Column::Id)
+            .into_tuple()
+            .all(&self.db)
+            .await?)
+    }
+
     /// Every charger in the scope with its organisation and whether a fault is open on it
     /// (the organisation tree counts them per node).
     pub async fn charger_places_in(&self, scope: &Scope) -> Result<Vec<(String, i32, bool)>> {

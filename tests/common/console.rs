@@ -253,6 +253,28 @@ impl Console {
         self.finish(response).await
     }
 
+    /// Opens the live stream (`GET /live`) with the cookies; the answer's body is the stream.
+    pub async fn live(&self) -> LiveStream {
+        let response = self
+            .client
+            .get(format!("{}/live", self.base))
+            .header(COOKIE, self.cookie_header())
+            .send()
+            .await
+            .expect("GET /live");
+        LiveStream {
+            status: response.status().as_u16(),
+            content_type: response
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned(),
+            response,
+            buffered: String::new(),
+        }
+    }
+
     /// Posts exactly `fields` (no CSRF token added).
     pub async fn post_raw(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
         self.post_with_headers(path, fields, &[]).await
@@ -293,4 +315,40 @@ fn urlencode(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// A console tab's live stream, read event by event.
+pub struct LiveStream {
+    pub status: u16,
+    pub content_type: String,
+    response: reqwest::Response,
+    buffered: String,
+}
+
+impl LiveStream {
+    /// The data of the next `chargers` event within `wait`; `None` when the stream ended or
+    /// nothing came (keep-alive comments are skipped).
+    pub async fn next_chargers(&mut self, wait: std::time::Duration) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            if let Some(end) = self.buffered.find("\n\n") {
+                let event: String = self.buffered.drain(..end + 2).collect();
+                if let Some(data) = event
+                    .lines()
+                    .find_map(|l| l.strip_prefix("data: ").or_else(|| l.strip_prefix("data:")))
+                    && event
+                        .lines()
+                        .any(|l| l.trim() == "event: chargers" || l.trim() == "event:chargers")
+                {
+                    return serde_json::from_str(data).ok();
+                }
+                continue;
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.response.chunk())
+                .await
+                .ok()?
+                .ok()??;
+            self.buffered.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
 }

@@ -69,7 +69,7 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer, Query(paging): 
         @if rows.is_empty() { (empty("chargers")) } @else {
             table {
                 thead { tr { th { "Charger" } th { "State" } th { "Connectors" } th { "Faults" } th { "Model" } th { "Firmware" } th { "Last seen" } } }
-                tbody #chargers data-live {
+                tbody #chargers data-live="chargers" {
                     @for c in &rows {
                         tr {
                             td { a href=(href(&c.id)) { (c.id) } }
@@ -157,7 +157,7 @@ pub async fn show(
     let here = href(&c.id);
     let body = html! {
         @if inspect { p { a href={ (here) "/messages" } { "OCPP messages (inspector)" } } }
-        section #state data-live {
+        section #state data-live="chargers" data-charger=(c.id) {
             dl.facts {
                 dt { "State" } dd { (online(c.online)) }
                 dt { "OCPP" } dd { (or_dash(c.ocpp_version.as_deref())) }

@@ -21,7 +21,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> PageResult {
     let c = &d.chargers;
     let body = html! {
         p.view { "Your " (d.view) " dashboard, over everything your roles reach." }
-        section.cards aria-label="Chargers" {
+        section.cards #cards data-live="chargers" aria-label="Chargers" {
             a.card href="/chargers" { span.n { (c.total) } " chargers" }
             div.card.ok { span.n { (c.online) } " online" }
             div class=(alarm(c.offline)) { span.n { (c.offline) } " offline" }
@@ -42,16 +42,20 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> PageResult {
             }
         }
         h2 { "Connectors" }
-        @if d.connectors.is_empty() { (empty("connector statuses")) } @else {
-            ul.statuses { @for (status, n) in &d.connectors { li { (badge(status)) " " (n) } } }
+        div #connectors data-live="chargers" {
+            @if d.connectors.is_empty() { (empty("connector statuses")) } @else {
+                ul.statuses { @for (status, n) in &d.connectors { li { (badge(status)) " " (n) } } }
+            }
         }
         h2 { "Firmware updates in progress" }
-        @if d.firmware_updates.is_empty() { (empty("firmware updates in progress")) } @else {
-            table {
-                thead { tr { th { "Charger" } th { "Status" } th { "Since" } } }
-                tbody { @for f in &d.firmware_updates {
-                    tr { td { a href=(href(&f.charger_id)) { (f.charger_id) } } td { (badge(&f.status)) } td { (when(f.at)) } }
-                } }
+        div #firmware data-live="chargers" {
+            @if d.firmware_updates.is_empty() { (empty("firmware updates in progress")) } @else {
+                table {
+                    thead { tr { th { "Charger" } th { "Status" } th { "Since" } } }
+                    tbody { @for f in &d.firmware_updates {
+                        tr { td { a href=(href(&f.charger_id)) { (f.charger_id) } } td { (badge(&f.status)) } td { (when(f.at)) } }
+                    } }
+                }
             }
         }
         @if let Some(actions) = &d.recent_actions {
