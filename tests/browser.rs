@@ -3,7 +3,9 @@
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them). Without them the
 //! test says so and passes, unless `VOLTGATE_TEST_BROWSER=1` asks for it (as CI does).
-//! Screenshots of the dashboards land in `target/console-screenshots/`.
+//! Every page a test opens is checked with axe-core (npm `axe-core`, found at
+//! `VOLTGATE_TEST_AXE` or `target/axe/node_modules/axe-core/axe.min.js`; `.ci/run` installs
+//! it): no serious or critical violation. Screenshots land in `target/console-screenshots/`.
 
 mod common;
 
@@ -154,6 +156,104 @@ async fn menu(c: &Client) -> Vec<String> {
         hrefs.extend(a.attr("href").await.unwrap());
     }
     hrefs
+}
+
+/// axe-core's script, or `None` (said once) when it is not installed and not required.
+fn axe_source() -> Option<String> {
+    let path = std::env::var("VOLTGATE_TEST_AXE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/axe/node_modules/axe-core/axe.min.js")
+        });
+    match std::fs::read_to_string(&path) {
+        Ok(source) => Some(source),
+        Err(_) if std::env::var("VOLTGATE_TEST_BROWSER").is_ok_and(|v| v == "1") => {
+            panic!(
+                "VOLTGATE_TEST_BROWSER=1 but axe-core is not at {} (npm install --prefix target/axe axe-core)",
+                path.display()
+            )
+        }
+        Err(_) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: accessibility checks skipped: axe-core not at {} (npm install --prefix target/axe axe-core)",
+                path.display()
+            );
+            None
+        }
+    }
+}
+
+/// Runs axe-core on the page as it is and fails on any serious or critical violation (WCAG
+/// 2.x A and AA rules: labels, names, contrast, structure).
+async fn accessible(c: &Client, axe: Option<&str>, what: &str) {
+    let Some(axe) = axe else { return };
+    c.execute(&format!("{axe}\n;return true;"), vec![])
+        .await
+        .expect("axe-core loads");
+    let found = c
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+            axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } })
+              .then(r => done(r.violations
+                .filter(v => v.impact === "serious" || v.impact === "critical")
+                .map(v => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.map(n => n.target.join(" ")).slice(0, 5).join(", ")}`)))
+              .catch(e => done(["axe failed: " + e]));"#,
+            vec![],
+        )
+        .await
+        .expect("axe-core runs");
+    let violations: Vec<String> = serde_json::from_value(found).unwrap_or_default();
+    assert!(violations.is_empty(), "{what}: {}", violations.join("\n"));
+}
+
+/// Opens `path`, waits for its heading and checks it with axe-core.
+async fn visit(c: &Client, base: &str, path: &str, heading: &str, axe: Option<&str>) {
+    c.goto(&format!("{base}{path}")).await.expect("page");
+    wait_text(c, "main h1", heading).await;
+    accessible(c, axe, path).await;
+}
+
+/// Whether the page fits the window's width (nothing to scroll sideways but its tables).
+async fn fits_width(c: &Client) -> bool {
+    c.execute(
+        "return document.documentElement.scrollWidth <= window.innerWidth + 1;",
+        vec![],
+    )
+    .await
+    .ok()
+    .and_then(|v| v.as_bool())
+    .unwrap_or(false)
+}
+
+async fn fill(c: &Client, css: &str, text: &str) {
+    let field = c.find(Locator::Css(css)).await.unwrap_or_else(|_| panic!("no {css}"));
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+async fn pick(c: &Client, css: &str, value: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("no {css}"))
+        .select_by_value(value)
+        .await
+        .unwrap();
+}
+
+async fn press(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("no {css}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+/// The id at the end of the current URL (`/organisations/7` -> `7`).
+async fn id_in_url(c: &Client) -> String {
+    let url = c.current_url().await.unwrap().to_string();
+    url.rsplit('/').next().unwrap_or_default().to_owned()
 }
 
 async fn save_screenshot(c: &Client, name: &str) {
@@ -312,5 +412,231 @@ async fn maintenance_resets_its_charger_and_an_operator_issues_a_token_in_a_real
         "{tokens}"
     );
     save_screenshot(&c, "tokens-operator.png").await;
+    c.close().await.expect("end the browser session");
+}
+
+#[tokio::test]
+async fn an_operator_builds_the_back_office_and_sees_a_registered_charger_come_online_live() {
+    let Some((_driver, c, _profile)) = browser().await else {
+        return;
+    };
+    let axe = axe_source();
+    let axe = axe.as_deref();
+    let t = TestServer::start().await;
+    let admin = t.admin().await;
+    let w = world(&admin).await;
+    let base = format!("http://{}", t.server().api_addr);
+    c.goto(&format!("{base}/login")).await.unwrap();
+    wait_text(&c, "main h1", "voltgate").await;
+    accessible(&c, axe, "the login page").await;
+    log_in(&c, &base, "op").await;
+    accessible(&c, axe, "dashboard").await;
+
+    // A two-level tree below Depot A.
+    visit(&c, &base, "/organisations", "Organisations", axe).await;
+    fill(&c, "#new-org-name", "North").await;
+    pick(&c, "#new-org-parent", &w.a.to_string()).await;
+    press(&c, "form[method=post][action='/organisations'] button[type=submit]").await;
+    wait_text(&c, "main h1", "North").await;
+    let north = id_in_url(&c).await;
+    accessible(&c, axe, "an organisation's page").await;
+    fill(&c, "#new-org-name", "Bay 1").await;
+    press(&c, "form[method=post][action='/organisations'] button[type=submit]").await;
+    wait_text(&c, "main h1", "Bay 1").await;
+    c.goto(&format!("{base}/organisations")).await.unwrap();
+    let tree = wait_text(&c, "ul.tree", "Bay 1").await;
+    assert!(tree.contains("Depot A") && tree.contains("North"), "{tree}");
+    save_screenshot(&c, "organisations-operator.png").await;
+
+    // A site in North, a group with an access rule there.
+    visit(&c, &base, "/sites", "Sites", axe).await;
+    pick(&c, "#site-org", &north).await;
+    fill(&c, "#site-name", "North yard").await;
+    pick(&c, "#site-kind", "private").await;
+    press(&c, "form[method=post][action='/sites'] button[type=submit]").await;
+    wait_text(&c, "main h1", "North yard").await;
+    let site = id_in_url(&c).await;
+    visit(&c, &base, "/groups", "Driver groups", axe).await;
+    pick(&c, "#group-org", &w.a.to_string()).await;
+    fill(&c, "#group-name", "Night shift").await;
+    press(&c, "form[method=post][action='/groups'] button[type=submit]").await;
+    wait_text(&c, ".flash", "Night shift saved").await;
+    visit(&c, &base, &format!("/sites/{site}"), "North yard", axe).await;
+    press(&c, "form[method=post][action='/access-rules'] button[type=submit]").await;
+    wait_text(&c, ".flash", "Night shift may charge here").await;
+    assert!(
+        wait_text(&c, "#access-rules", "Night shift")
+            .await
+            .contains("Night shift")
+    );
+    accessible(&c, axe, "a site with an access rule").await;
+    save_screenshot(&c, "site-operator.png").await;
+
+    // Register a charger at that site; the page shows what to type into it.
+    visit(&c, &base, "/chargers", "Chargers", axe).await;
+    fill(&c, "#reg-id", "CP-NEW").await;
+    pick(&c, "#reg-org", &north).await;
+    pick(&c, "#reg-site", &site).await;
+    press(&c, "form[method=post][action='/chargers'] button[type=submit]").await;
+    wait_text(&c, "main h1", "Connect CP-NEW").await;
+    accessible(&c, axe, "the registration answer").await;
+    let password = c
+        .find(Locator::Css("#charger-password"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let url = c.find(Locator::Css("#csms-url")).await.unwrap().text().await.unwrap();
+    assert_eq!(url, format!("ws://localhost:{}/ocpp/", t.server().ocpp_addr.port()));
+    save_screenshot(&c, "register-operator.png").await;
+
+    // The list shows it offline; it connects with the shown password and turns online live.
+    c.goto(&format!("{base}/chargers")).await.unwrap();
+    assert!(wait_text(&c, "#chargers", "CP-NEW").await.contains("offline"));
+    c.execute("window.notReloaded = true; return true;", vec![])
+        .await
+        .unwrap();
+    let mut cp = t.charger("CP-NEW", "1.6", &password).await;
+    cp.call_ok("BootNotification", common::boot_payload("1.6")).await;
+    cp.call_ok("StatusNotification", common::status_payload("1.6", "Available"))
+        .await;
+    let row = wait_text(&c, "#chargers", "online").await;
+    assert!(row.contains("CP-NEW") && row.contains("Available"), "{row}");
+    let same_page = c.execute("return window.notReloaded === true;", vec![]).await.unwrap();
+    assert_eq!(same_page, json!(true), "seen without a reload");
+
+    // The other pages the operator works on pass the accessibility check too.
+    let hook = admin
+        .create(
+            "/webhooks",
+            json!({"organisation_id": w.a, "url": "https://alerts.example.com/x", "events": ["charger.fault"]}),
+        )
+        .await;
+    let campaign = admin
+        .create(
+            "/campaigns",
+            json!({"name": "Night reset", "command": {"kind": "reset", "type": "soft"}, "target": {"organisation_id": w.a}}),
+        )
+        .await;
+    let token = admin
+        .create("/id-tokens", json!({"token": "CARD-11", "organisation_id": w.a}))
+        .await;
+    for (path, heading) in [
+        (format!("/webhooks/{hook}"), "Webhook to"),
+        (format!("/campaigns/{campaign}"), "Night reset"),
+        (format!("/tokens/{token}"), "Token CARD-11"),
+        (format!("/organisations/{}", w.a), "Depot A"),
+        ("/chargers/CP-NEW/messages".to_owned(), "CP-NEW"),
+        ("/account/2fa".to_owned(), "Two-factor"),
+    ] {
+        visit(&c, &base, &path, heading, axe).await;
+    }
+    for (path, heading) in [
+        ("/drivers", "Drivers"),
+        ("/tokens", "RFID tokens"),
+        ("/billing", "Billing"),
+        ("/users", "Users"),
+        ("/tickets", "Tickets"),
+        ("/campaigns", "Campaigns"),
+        ("/transactions", "Charging log"),
+        ("/audit", "Audit"),
+        ("/account", "Your account"),
+        ("/chargers/CP-NEW", "Charger CP-NEW"),
+    ] {
+        visit(&c, &base, path, heading, axe).await;
+    }
+    c.close().await.expect("end the browser session");
+}
+
+#[tokio::test]
+async fn support_sees_access_rules_reduced_and_maintenance_resets_on_a_phone_and_sees_it_live() {
+    let Some((_driver, c, _profile)) = browser().await else {
+        return;
+    };
+    let axe = axe_source();
+    let axe = axe.as_deref();
+    let t = TestServer::start().await;
+    let admin = t.admin().await;
+    let w = world(&admin).await;
+    let base = format!("http://{}", t.server().api_addr);
+    // A rule at A's yard for A's group and one for a group of B: support reads the first by
+    // name, the second only as a group outside its organisations.
+    let ours = admin
+        .create("/driver-groups", json!({"organisation_id": w.a, "name": "Day shift"}))
+        .await;
+    let theirs = admin
+        .create("/driver-groups", json!({"organisation_id": w.b, "name": "B visitors"}))
+        .await;
+    for group in [ours, theirs] {
+        let (status, body) = admin
+            .post("/access-rules", json!({"site_id": w.site_a, "group_id": group}))
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+
+    log_in(&c, &base, "sup").await;
+    visit(&c, &base, &format!("/sites/{}", w.site_a), "A yard", axe).await;
+    let rules = wait_text(&c, "#access-rules", "Day shift").await;
+    assert!(
+        rules.contains("a group outside your organisations") && !rules.contains("B visitors"),
+        "{rules}"
+    );
+    let page = c.source().await.unwrap();
+    for button in ["Admit the group", "Remove", "Save", "Delete"] {
+        assert!(!page.contains(button), "support sees {button}");
+    }
+    save_screenshot(&c, "site-support.png").await;
+    for (path, heading) in [
+        ("/", "Dashboard"),
+        ("/organisations", "Organisations"),
+        ("/groups", "Driver groups"),
+        ("/drivers", "Drivers"),
+    ] {
+        visit(&c, &base, path, heading, axe).await;
+    }
+    press(&c, "form.logout button").await;
+    wait_text(&c, "main h1", "voltgate").await;
+
+    // A maintenance engineer on a phone: the dashboard and the charger page fit 375 px; a
+    // reset's effect arrives on the page as the charger reports it.
+    let mut cp = online_charger(&t, "CP-A", "Available").await;
+    let charger = tokio::spawn(async move {
+        loop {
+            let frame = cp.recv().await;
+            if frame[0] == json!(2) && frame[2] == json!("Reset") {
+                cp.send_raw(&json!([3, frame[1], {"status": "Accepted"}]).to_string())
+                    .await;
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                cp.call_ok("StatusNotification", common::status_payload("1.6", "Unavailable"))
+                    .await;
+                tokio::time::sleep(Duration::from_millis(1500)).await;
+                cp.call_ok("StatusNotification", common::status_payload("1.6", "Available"))
+                    .await;
+                return cp;
+            }
+        }
+    });
+    c.set_window_size(375, 812).await.unwrap();
+    log_in(&c, &base, "eng").await;
+    accessible(&c, axe, "the maintenance dashboard").await;
+    assert!(fits_width(&c).await, "the maintenance dashboard fits 375 px");
+    save_screenshot(&c, "dashboard-phone-maintenance.png").await;
+    visit(&c, &base, "/chargers/CP-A", "Charger CP-A", axe).await;
+    assert!(fits_width(&c).await, "the charger page fits 375 px");
+    pick(&c, "#reset-type", "soft").await;
+    press(&c, "#reset").await;
+    wait_text(&c, ".flash", "the charger answered Accepted").await;
+    c.execute("window.notReloaded = true; return true;", vec![])
+        .await
+        .unwrap();
+    wait_text(&c, "#state", "Unavailable").await;
+    save_screenshot(&c, "charger-phone-reset-maintenance.png").await;
+    let state = wait_text(&c, "#state", "Available").await;
+    assert!(!state.contains("Unavailable"), "{state}");
+    let same_page = c.execute("return window.notReloaded === true;", vec![]).await.unwrap();
+    assert_eq!(same_page, json!(true), "seen without a reload");
+    accessible(&c, axe, "the charger page after the reset").await;
+    charger.await.expect("the charger answered");
     c.close().await.expect("end the browser session");
 }
