@@ -92,11 +92,7 @@ async fn org_choices(
     permission: Permission,
 ) -> Result<Vec<(i32, String)>, ConsoleError> {
     let listed = if layout::holds(p, Permission::OrganisationsRead) {
-        let q = ListQuery {
-            limit: Some(crate::store::Page::MAX_LIMIT),
-            ..Default::default()
-        };
-        services::organisations::list(state, p, &q)
+        services::organisations::list(state, p, &ListQuery::largest(None))
             .await?
             .into_iter()
             .map(|o| (o.id, o.name, o.path))

@@ -133,6 +133,16 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
+    /// The largest page from the start, of `organisation_id`'s subtree or of everything in
+    /// reach (pickers and short lists in the console).
+    pub fn largest(organisation_id: Option<i32>) -> Self {
+        Self {
+            limit: Some(Page::MAX_LIMIT),
+            offset: None,
+            organisation_id,
+        }
+    }
+
     /// The page asked for; a limit or offset out of bounds is a 422 naming it.
     pub fn page(&self) -> Result<Page> {
         page(self.limit, self.offset)

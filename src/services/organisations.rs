@@ -95,9 +95,8 @@ pub async fn tree(state: &AppState, p: &Principal) -> Result<Vec<TreeNode>> {
     let mut orgs = Vec::new();
     loop {
         let q = ListQuery {
-            limit: Some(Page::MAX_LIMIT),
             offset: Some(orgs.len() as u64),
-            organisation_id: None,
+            ..ListQuery::largest(None)
         };
         let page = list(state, p, &q).await?;
         let last = (page.len() as u64) < Page::MAX_LIMIT;

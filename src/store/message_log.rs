@@ -39,6 +39,42 @@ pub struct NewMessage {
     pub responded_at: Option<DateTime<Utc>>,
 }
 
+/// The table in the message log's own SQLite file, as the migration makes it in the main
+/// database (which PostgreSQL keeps using), but for the id: a plain rowid, which grows with
+/// time as long as the newest row is never deleted (pruning deletes the oldest), and needs no
+/// `sqlite_sequence` update per row as AUTOINCREMENT does.
+const SQLITE_SCHEMA: [&str; 2] = [
+    "CREATE TABLE IF NOT EXISTS message_log (id integer NOT NULL PRIMARY KEY, charger_id varchar NOT NULL, \
+     at timestamp_with_timezone_text NOT NULL, direction varchar NOT NULL, action varchar NULL, message_id varchar NULL, \
+     request text NOT NULL, request_size integer NOT NULL, response_type varchar NULL, response text NULL, \
+     response_size integer NULL, responded_at timestamp_with_timezone_text NULL)",
+    "CREATE INDEX IF NOT EXISTS idx_message_log_charger ON message_log (charger_id, id)",
+];
+
+/// Connections to the log's own file: one writer, and readers beside it (WAL).
+const SQLITE_CONNECTIONS: u32 = 3;
+
+/// Opens (creating it when new) the message log's own SQLite file at `url`. The log is a
+/// diagnostic record nobody was promised, so its commits skip the fsync a power cut would
+/// need (`synchronous = NORMAL` in WAL: the last moments of the log may be lost, never the
+/// file); every charger-facing write stays in the main database with its durability.
+pub(super) async fn open_sqlite(
+    config: &crate::config::DatabaseConfig,
+    url: String,
+) -> Result<sea_orm::DatabaseConnection> {
+    let log_config = crate::config::DatabaseConfig {
+        url,
+        max_connections: SQLITE_CONNECTIONS,
+        ..config.clone()
+    };
+    let db = super::connect_sqlite(&log_config, sqlx::sqlite::SqliteSynchronous::Normal).await?;
+    db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
+    for statement in SQLITE_SCHEMA {
+        db.execute_unprepared(statement).await?;
+    }
+    Ok(db)
+}
+
 /// The columns an insert names, in bind order.
 const COLUMNS: &str = "charger_id, at, direction, action, message_id, request, request_size, response_type, \
                        response, response_size, responded_at";
@@ -53,14 +89,14 @@ impl Store {
         if rows.is_empty() {
             return Ok(());
         }
-        match self.db.get_database_backend() {
+        match self.log.get_database_backend() {
             DbBackend::Postgres => self.record_messages_postgres(rows).await,
             _ => self.record_messages_sqlite(rows).await,
         }
     }
 
     async fn record_messages_sqlite(&self, rows: Vec<NewMessage>) -> Result<()> {
-        let pool = self.db.get_sqlite_connection_pool();
+        let pool = self.log.get_sqlite_connection_pool();
         let mut rows = rows.into_iter().peekable();
         while rows.peek().is_some() {
             let chunk: Vec<NewMessage> = rows.by_ref().take(SQLITE_CHUNK).collect();
@@ -136,7 +172,7 @@ impl Store {
             .bind(response)
             .bind(response_size)
             .bind(responded_at)
-            .execute(self.db.get_postgres_connection_pool())
+            .execute(self.log.get_postgres_connection_pool())
             .await
             .map_err(sqlx_error)?;
         Ok(())
@@ -165,7 +201,7 @@ impl Store {
             .order_by_desc(message_log::Column::Id)
             .limit(page.limit)
             .offset(page.offset)
-            .all(&self.db)
+            .all(&self.log)
             .await?)
     }
 
@@ -184,13 +220,13 @@ impl Store {
                 .order_by_asc(message_log::Column::Id)
                 .limit(1)
                 .into_tuple()
-                .one(&self.db)
+                .one(&self.log)
                 .await?;
             let mut old = message_log::Entity::delete_many();
             if let Some(id) = first_kept {
                 old = old.filter(message_log::Column::Id.lt(id));
             }
-            deleted += old.exec(&self.db).await?.rows_affected;
+            deleted += old.exec(&self.log).await?.rows_affected;
         }
         let over: Vec<String> = message_log::Entity::find()
             .select_only()
@@ -198,7 +234,7 @@ impl Store {
             .group_by(message_log::Column::ChargerId)
             .having(Expr::expr(Expr::col(message_log::Column::Id).count()).gt(keep_per_charger))
             .into_tuple()
-            .all(&self.db)
+            .all(&self.log)
             .await?;
         for charger_id in over {
             // The id of the oldest row to keep: everything below it goes.
@@ -210,7 +246,7 @@ impl Store {
                 .offset(keep_per_charger.saturating_sub(1))
                 .limit(1)
                 .into_tuple::<i64>()
-                .one(&self.db)
+                .one(&self.log)
                 .await?
             else {
                 continue;
@@ -218,7 +254,7 @@ impl Store {
             deleted += message_log::Entity::delete_many()
                 .filter(message_log::Column::ChargerId.eq(charger_id.as_str()))
                 .filter(message_log::Column::Id.lt(oldest_kept))
-                .exec(&self.db)
+                .exec(&self.log)
                 .await?
                 .rows_affected;
         }

@@ -152,7 +152,10 @@ fn connect_options(config: &DatabaseConfig, statement_timeout_s: Option<u64>) ->
 /// next one would be a savepoint whose rollback keeps the write lock, and every other writer
 /// would wait on it for ever (seen with a full disk). Such a connection is closed instead of
 /// being handed out again.
-async fn connect_sqlite(config: &DatabaseConfig) -> std::result::Result<DatabaseConnection, DbErr> {
+async fn connect_sqlite(
+    config: &DatabaseConfig,
+    synchronous: sea_orm::sqlx::sqlite::SqliteSynchronous,
+) -> std::result::Result<DatabaseConnection, DbErr> {
     use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
     use sea_orm::sqlx::{ConnectOptions as _, Connection as _};
     let sqlx_error = |e| DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e));
@@ -160,6 +163,7 @@ async fn connect_sqlite(config: &DatabaseConfig) -> std::result::Result<Database
         .url
         .parse::<SqliteConnectOptions>()
         .map_err(sqlx_error)?
+        .synchronous(synchronous)
         .disable_statement_logging()
         .busy_timeout(SQLITE_BUSY_TIMEOUT)
         // Batch inserts of every row count (meter values, the message log's up to 2,000 rows)
@@ -178,6 +182,25 @@ async fn connect_sqlite(config: &DatabaseConfig) -> std::result::Result<Database
     Ok(sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
 }
 
+/// The message log's own SQLite file for a SQLite database URL: `voltgate.db` ->
+/// `voltgate.messages.db` beside it, with the same options; `None` for PostgreSQL and for
+/// in-memory databases (the log stays in the database itself).
+pub fn message_log_url(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let (path, query) = rest.split_once('?').map_or((rest, None), |(p, q)| (p, Some(q)));
+    if path.is_empty() || path == ":memory:" || query.is_some_and(|q| q.contains("mode=memory")) {
+        return None;
+    }
+    let file = match path.rsplit_once('.') {
+        Some((stem, ext)) if !ext.contains('/') => format!("{stem}.messages.{ext}"),
+        _ => format!("{path}.messages"),
+    };
+    Some(match query {
+        Some(q) => format!("sqlite://{file}?{q}"),
+        None => format!("sqlite://{file}"),
+    })
+}
+
 async fn migrate(db: &DatabaseConnection) -> Result<usize> {
     use migration::MigratorTrait;
     let pending = migration::Migrator::get_pending_migrations(db).await?.len();
@@ -194,6 +217,10 @@ pub struct Store {
     /// What it was opened with (migrations open a connection of their own).
     config: DatabaseConfig,
     db: DatabaseConnection,
+    /// Where the message log lives: on SQLite a file of its own beside the database
+    /// ([`message_log_url`]), so its writer never holds the write lock chargers' writes wait
+    /// for; on PostgreSQL the same database.
+    log: DatabaseConnection,
     /// Batches the small writes chargers cause into shared transactions.
     group: group_commit::GroupCommit,
     /// Reads handshakes' charger rows many to a query.
@@ -215,7 +242,7 @@ impl Store {
     /// Connects without migrating.
     pub async fn connect(config: &DatabaseConfig) -> Result<Self> {
         let db = if config.url.starts_with("sqlite:") {
-            let db = connect_sqlite(config).await?;
+            let db = connect_sqlite(config, sea_orm::sqlx::sqlite::SqliteSynchronous::Full).await?;
             // WAL lets readers proceed while a writer commits; the mode sticks to the file.
             db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
             db
@@ -223,12 +250,17 @@ impl Store {
             let statement_timeout = Some(config.statement_timeout_s).filter(|s| *s > 0);
             Database::connect(connect_options(config, statement_timeout)).await?
         };
+        let log = match message_log_url(&config.url) {
+            Some(url) => message_log::open_sqlite(config, url).await?,
+            None => db.clone(),
+        };
         let writes = crate::metrics::WriteStats::default();
         let group = group_commit::GroupCommit::start(db.clone(), writes.clone());
         let reads = chargers::ChargerReads::start(db.clone());
         Ok(Self {
             config: config.clone(),
             db,
+            log,
             group,
             reads,
             writes,

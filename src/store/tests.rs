@@ -217,3 +217,22 @@ async fn a_place_list_keeps_removals_until_every_charger_there_has_them() {
     assert!(now.clear_cache_pending, "{now:?}");
     assert_eq!(now.state, entity::values::LocalListState::Pending);
 }
+
+#[test]
+fn the_message_log_gets_a_file_beside_a_sqlite_database_and_none_elsewhere() {
+    assert_eq!(
+        message_log_url("sqlite://voltgate.db?mode=rwc").as_deref(),
+        Some("sqlite://voltgate.messages.db?mode=rwc")
+    );
+    assert_eq!(
+        message_log_url("sqlite:///var/lib/vg/data.sqlite").as_deref(),
+        Some("sqlite:///var/lib/vg/data.messages.sqlite")
+    );
+    assert_eq!(
+        message_log_url("sqlite://./dir.v2/db").as_deref(),
+        Some("sqlite://./dir.v2/db.messages")
+    );
+    assert_eq!(message_log_url("sqlite::memory:"), None);
+    assert_eq!(message_log_url("sqlite://file.db?mode=memory&cache=shared"), None);
+    assert_eq!(message_log_url("postgres://postgres@127.0.0.1/vg"), None);
+}

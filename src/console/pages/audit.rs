@@ -39,11 +39,7 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer, Query(q): Query
     let rows = audit_log::list(&state, p, &query).await?;
     // Operators pick whose report to read among the users they manage.
     let people = if layout::holds(p, Permission::UsersManage) {
-        let everyone = ListQuery {
-            limit: Some(crate::store::Page::MAX_LIMIT),
-            organisation_id: q.organisation_id,
-            ..Default::default()
-        };
+        let everyone = ListQuery::largest(q.organisation_id);
         users::list(&state, p, &everyone).await?
     } else {
         Vec::new()

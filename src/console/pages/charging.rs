@@ -83,11 +83,7 @@ pub async fn token(State(state): State<AppState>, viewer: Viewer, Path(id): Path
     };
     // The drivers and groups it may join: those of its organisation's subtree.
     let people = if writable {
-        let q = ListQuery {
-            limit: Some(crate::store::Page::MAX_LIMIT),
-            offset: None,
-            organisation_id: Some(t.organisation_id),
-        };
+        let q = ListQuery::largest(Some(t.organisation_id));
         (
             drivers::list_drivers(&state, p, &q).await?,
             groups::list_groups(&state, p, &q).await?,

@@ -119,6 +119,23 @@ fn after_form<E: Into<ApiError>>(state: &AppState, outcome: Result<String, E>, b
     Ok((jar, Redirect::to(back)).into_response())
 }
 
+/// [`after_form`] for a form whose success leads elsewhere (a new thing's page, the list
+/// after a deletion): `done` names what happened and where to go; a refusal goes `back`.
+fn after_form_to<T, E: Into<ApiError>>(
+    state: &AppState,
+    outcome: Result<T, E>,
+    back: &str,
+    done: impl FnOnce(T) -> (String, String),
+) -> PageResult {
+    match outcome {
+        Ok(value) => {
+            let (message, to) = done(value);
+            after_form(state, Ok::<_, ApiError>(message), &to)
+        }
+        Err(e) => after_form(state, Err::<String, E>(e), back),
+    }
+}
+
 /// A text field of a form, `None` when left empty.
 fn optional<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     let s = Option::<String>::deserialize(d)?;

@@ -11,7 +11,7 @@ use maud::{Markup, PreEscaped, html};
 use sea_orm::Iterable;
 use serde::Deserialize;
 
-use super::{Empty, Paging, after_form, optional};
+use super::{Empty, Paging, after_form, after_form_to, optional};
 use crate::access::{OrgRef, Permission};
 use crate::console::layout::{badge, csrf_input, empty, or_dash, page, when};
 use crate::console::session::{Flash, Submitted, Viewer};
@@ -114,14 +114,10 @@ pub async fn create(State(state): State<AppState>, s: Submitted<CreateForm>) -> 
         name: s.form.name.trim().to_owned(),
         parent_id: s.form.parent_id,
     };
-    match organisations::create(&state, &s.viewer.principal, input).await {
-        Ok(org) => after_form(
-            &state,
-            Ok::<_, services::Error>(format!("{} created", org.name)),
-            &href(org.id),
-        ),
-        Err(e) => after_form(&state, Err::<String, _>(e), "/organisations"),
-    }
+    let outcome = organisations::create(&state, &s.viewer.principal, input).await;
+    after_form_to(&state, outcome, "/organisations", |org| {
+        (format!("{} created", org.name), href(org.id))
+    })
 }
 
 /// `GET /organisations/{id}`
@@ -137,11 +133,7 @@ async fn render(state: &AppState, viewer: &Viewer, id: i32) -> PageResult {
         path: &org.path,
     };
     let manages = p.allows(Permission::OrganisationsCreate, at);
-    let below = ListQuery {
-        limit: Some(crate::store::Page::MAX_LIMIT),
-        offset: None,
-        organisation_id: Some(id),
-    };
+    let below = ListQuery::largest(Some(id));
     // The subtree (the move picker leaves it out: nothing moves below itself).
     let subtree = organisations::list(state, p, &below).await?;
     let own_subtree: std::collections::HashSet<i32> = subtree.iter().map(|o| o.id).collect();
@@ -261,14 +253,10 @@ pub async fn update(State(state): State<AppState>, Path(id): Path<i32>, s: Submi
 
 /// `POST /organisations/{id}/delete`
 pub async fn delete(State(state): State<AppState>, Path(id): Path<i32>, s: Submitted<Empty>) -> PageResult {
-    match organisations::delete(&state, &s.viewer.principal, id).await {
-        Ok(()) => after_form(
-            &state,
-            Ok::<_, services::Error>(format!("Organisation #{id} deleted")),
-            "/organisations",
-        ),
-        Err(e) => after_form(&state, Err::<String, _>(e), &href(id)),
-    }
+    let outcome = organisations::delete(&state, &s.viewer.principal, id).await;
+    after_form_to(&state, outcome, &href(id), |()| {
+        (format!("Organisation #{id} deleted"), "/organisations".into())
+    })
 }
 
 /// The organisation's own webhooks, for those who manage them there.
@@ -283,12 +271,7 @@ async fn webhooks_section(state: &AppState, viewer: &Viewer, org: &OrganisationO
     ) {
         return Ok(html! {});
     }
-    let q = ListQuery {
-        limit: Some(crate::store::Page::MAX_LIMIT),
-        offset: None,
-        organisation_id: Some(org.id),
-    };
-    let hooks: Vec<_> = webhooks::list(state, p, &q)
+    let hooks: Vec<_> = webhooks::list(state, p, &ListQuery::largest(Some(org.id)))
         .await?
         .into_iter()
         .filter(|w| w.organisation_id == org.id)

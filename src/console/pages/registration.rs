@@ -27,11 +27,7 @@ pub async fn sections(state: &AppState, viewer: &Viewer) -> Result<Markup, Conso
     if orgs.is_empty() {
         return Ok(html! {});
     }
-    let q = ListQuery {
-        limit: Some(crate::store::Page::MAX_LIMIT),
-        ..Default::default()
-    };
-    let sites = sites::list(state, p, &q).await?;
+    let sites = sites::list(state, p, &ListQuery::largest(None)).await?;
     let waiting = chargers::unassigned(state, p, WAITING).await?;
     Ok(html! {
         h2 { "Register a charger" }

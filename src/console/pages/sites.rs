@@ -10,7 +10,7 @@ use maud::{Markup, html};
 use sea_orm::Iterable;
 use serde::Deserialize;
 
-use super::{Empty, Paging, after_form, optional};
+use super::{Empty, Paging, after_form, after_form_to, optional};
 use crate::access::Permission;
 use crate::console::layout::{badge, csrf_input, empty, holds, or_dash, page, when};
 use crate::console::session::{Submitted, Viewer};
@@ -24,15 +24,6 @@ use crate::state::AppState;
 /// The console path of a site's page.
 pub fn href(id: i32) -> String {
     format!("/sites/{id}")
-}
-
-/// Everything of a list the caller may see, in one page of the largest size.
-fn all_of(organisation_id: Option<i32>) -> ListQuery {
-    ListQuery {
-        limit: Some(crate::store::Page::MAX_LIMIT),
-        offset: None,
-        organisation_id,
-    }
 }
 
 /// `GET /sites`
@@ -121,14 +112,10 @@ pub async fn create(State(state): State<AppState>, s: Submitted<SiteForm>) -> Pa
         kind: Some(f.kind),
         local_list: Some(f.local_list.is_some()),
     };
-    match sites::create(&state, &s.viewer.principal, input).await {
-        Ok(site) => after_form(
-            &state,
-            Ok::<_, services::Error>(format!("{} created", site.name)),
-            &href(site.id),
-        ),
-        Err(e) => after_form(&state, Err::<String, _>(e), "/sites"),
-    }
+    let outcome = sites::create(&state, &s.viewer.principal, input).await;
+    after_form_to(&state, outcome, "/sites", |site| {
+        (format!("{} created", site.name), href(site.id))
+    })
 }
 
 /// `GET /sites/{id}`
@@ -148,7 +135,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         allows(Permission::AccessRulesWrite),
     );
     // Chargers may sit at a site of an organisation above theirs: all of its subtree's.
-    let chargers: Vec<_> = chargers::list(&state, p, &all_of(Some(site.organisation_id)).into())
+    let chargers: Vec<_> = chargers::list(&state, p, &ListQuery::largest(Some(site.organisation_id)).into())
         .await?
         .into_iter()
         .filter(|c| c.site_id == Some(id))
@@ -202,14 +189,14 @@ async fn rules_section(
     writes: bool,
 ) -> Result<Markup, ConsoleError> {
     let p = &viewer.principal;
-    let rules: Vec<_> = access_rules::list_rules(state, p, &all_of(Some(site.organisation_id)))
+    let rules: Vec<_> = access_rules::list_rules(state, p, &ListQuery::largest(Some(site.organisation_id)))
         .await?
         .into_iter()
         .filter(|r| r.site_id == site.id)
         .collect();
     // Groups the caller may read; a facility manager (no driver access) names one by its id.
     let groups = if writes && holds(p, Permission::DriversRead) {
-        groups::list_groups(state, p, &all_of(None)).await?
+        groups::list_groups(state, p, &ListQuery::largest(None)).await?
     } else {
         Vec::new()
     };
@@ -271,14 +258,10 @@ pub async fn update(State(state): State<AppState>, Path(id): Path<i32>, s: Submi
 
 /// `POST /sites/{id}/delete`
 pub async fn delete(State(state): State<AppState>, Path(id): Path<i32>, s: Submitted<Empty>) -> PageResult {
-    match sites::delete(&state, &s.viewer.principal, id).await {
-        Ok(()) => after_form(
-            &state,
-            Ok::<_, services::Error>(format!("Site #{id} deleted")),
-            "/sites",
-        ),
-        Err(e) => after_form(&state, Err::<String, _>(e), &href(id)),
-    }
+    let outcome = sites::delete(&state, &s.viewer.principal, id).await;
+    after_form_to(&state, outcome, &href(id), |()| {
+        (format!("Site #{id} deleted"), "/sites".into())
+    })
 }
 
 /// The add-a-rule form.
