@@ -133,12 +133,14 @@ fn database_files_hold(t: &TestServer, needle: &str) -> bool {
     let Some(path) = t.db.url.strip_prefix("sqlite://") else {
         return false;
     };
-    let path = path.split('?').next().unwrap();
-    ["", "-wal"].iter().any(|suffix| {
-        std::fs::read(format!("{path}{suffix}"))
-            .map(|bytes| bytes.windows(needle.len()).any(|w| w == needle.as_bytes()))
-            .unwrap_or(false)
-    })
+    // Every file beside the database: the message log's own file and both write-ahead logs.
+    let dir = std::path::Path::new(path.split('?').next().unwrap())
+        .parent()
+        .expect("the database's directory");
+    std::fs::read_dir(dir)
+        .expect("the database's directory")
+        .filter_map(|entry| std::fs::read(entry.ok()?.path()).ok())
+        .any(|bytes| bytes.windows(needle.len()).any(|w| w == needle.as_bytes()))
 }
 
 #[tokio::test]
