@@ -20,7 +20,7 @@ pub mod invitation;
 pub mod local_list_entry;
 pub mod local_list_place;
 pub mod membership;
-pub mod message_log;
+pub mod message_page;
 pub mod meter_value;
 pub mod organisation;
 pub mod recovery_code;

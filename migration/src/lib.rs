@@ -18,6 +18,7 @@ mod m20261205_000013_campaigns;
 mod m20261205_000014_webhooks;
 mod m20261205_000015_auto_tickets;
 mod m20261206_000016_alert_subscriptions;
+mod m20261207_000017_message_pages;
 mod util;
 
 /// All migrations in order.
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000014_webhooks::Migration),
             Box::new(m20261205_000015_auto_tickets::Migration),
             Box::new(m20261206_000016_alert_subscriptions::Migration),
+            Box::new(m20261207_000017_message_pages::Migration),
         ]
     }
 }

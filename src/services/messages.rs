@@ -3,7 +3,6 @@
 //! frames were stored with their secrets already replaced (`inspector::redact`).
 
 use chrono::{DateTime, Utc};
-use entity::message_log;
 use entity::values::{FrameKind, MessageDirection};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -13,7 +12,7 @@ use super::chargers::visible_charger;
 use super::{Result, Target, gate_seen, invalid};
 use crate::access::{Principal, cap};
 use crate::state::AppState;
-use crate::store::MessageFilter;
+use crate::store::{MessageFilter, StoredMessage};
 
 /// One frame of an exchange.
 #[derive(Debug, Serialize, ToSchema)]
@@ -47,15 +46,16 @@ pub struct MessageOut {
     pub outcome: Option<FrameKind>,
 }
 
-impl From<message_log::Model> for MessageOut {
-    fn from(m: message_log::Model) -> Self {
+impl From<StoredMessage> for MessageOut {
+    fn from(stored: StoredMessage) -> Self {
+        let m = stored.message;
         let response = match (&m.response, m.responded_at) {
             (Some(text), Some(at)) => Some(frame(text, at, m.response_size.unwrap_or(0))),
             _ => None,
         };
         Self {
             request: frame(&m.request, m.at, m.request_size),
-            id: m.id,
+            id: stored.id,
             at: m.at,
             direction: m.direction,
             action: m.action,

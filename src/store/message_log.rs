@@ -1,14 +1,20 @@
 //! The message log: OCPP exchanges per charger, written in batches by the inspector's writer,
-//! read newest first, pruned by age and per charger.
+//! read newest first, pruned by age and per charger. Stored packed: one `message_page` row per
+//! charger and batch holds that charger's exchanges of the batch (a JSON array, oldest
+//! first), so a flood of small exchanges costs a fraction of a row and an index entry each.
+//! Everything outside this file sees exchanges one by one ([`NewMessage`], [`StoredMessage`]).
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use entity::message_log;
+use entity::message_page;
 use entity::values::{FrameKind, MessageDirection};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveEnum, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    RuntimeErr, sqlx,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, RuntimeErr, sqlx,
 };
+use serde::{Deserialize, Serialize};
 
 use super::scope::Page;
 use super::{Result, Store};
@@ -39,16 +45,121 @@ pub struct NewMessage {
     pub responded_at: Option<DateTime<Utc>>,
 }
 
-/// The table in the message log's own SQLite file, as the migration makes it in the main
-/// database (which PostgreSQL keeps using), but for the id: a plain rowid, which grows with
-/// time as long as the newest row is never deleted (pruning deletes the oldest), and needs no
-/// `sqlite_sequence` update per row as AUTOINCREMENT does.
+/// One stored exchange, as the inspector reads it back.
+#[derive(Debug, Clone)]
+pub struct StoredMessage {
+    /// Grows with time within a charger's log: its page's id, then its place in the page.
+    pub id: i64,
+    pub message: NewMessage,
+}
+
+/// One exchange inside a page: the charger is the page's.
+#[derive(Debug, Serialize, Deserialize)]
+struct Packed {
+    #[serde(rename = "t")]
+    at: DateTime<Utc>,
+    #[serde(rename = "d")]
+    direction: MessageDirection,
+    #[serde(rename = "a", default, skip_serializing_if = "Option::is_none")]
+    action: Option<String>,
+    #[serde(rename = "m", default, skip_serializing_if = "Option::is_none")]
+    message_id: Option<String>,
+    #[serde(rename = "q")]
+    request: String,
+    #[serde(rename = "qs")]
+    request_size: i32,
+    #[serde(rename = "k", default, skip_serializing_if = "Option::is_none")]
+    response_type: Option<FrameKind>,
+    #[serde(rename = "r", default, skip_serializing_if = "Option::is_none")]
+    response: Option<String>,
+    #[serde(rename = "rs", default, skip_serializing_if = "Option::is_none")]
+    response_size: Option<i32>,
+    #[serde(rename = "rt", default, skip_serializing_if = "Option::is_none")]
+    responded_at: Option<DateTime<Utc>>,
+}
+
+impl Packed {
+    fn new(m: NewMessage) -> Self {
+        Self {
+            at: m.at,
+            direction: m.direction,
+            action: m.action,
+            message_id: m.message_id,
+            request: m.request,
+            request_size: m.request_size,
+            response_type: m.response_type,
+            response: m.response,
+            response_size: m.response_size,
+            responded_at: m.responded_at,
+        }
+    }
+
+    fn unpack(self, charger_id: &str) -> NewMessage {
+        NewMessage {
+            charger_id: charger_id.to_owned(),
+            at: self.at,
+            direction: self.direction,
+            action: self.action,
+            message_id: self.message_id,
+            request: self.request,
+            request_size: self.request_size,
+            response_type: self.response_type,
+            response: self.response,
+            response_size: self.response_size,
+            responded_at: self.responded_at,
+        }
+    }
+}
+
+/// Exchanges one page holds at most; an exchange's id is its page's times this, plus its place.
+const PAGE_MAX: usize = 1000;
+/// Pages read at a time while filling a page of the inspector.
+const READ_PAGES: u64 = 64;
+
+/// A page ready to insert.
+struct NewPage {
+    charger_id: String,
+    first_at: DateTime<Utc>,
+    last_at: DateTime<Utc>,
+    count: i32,
+    body: String,
+}
+
+impl NewPage {
+    /// `exchanges` (one charger's, oldest first, at most [`PAGE_MAX`]) packed.
+    fn pack(charger_id: String, exchanges: Vec<Packed>) -> Result<Self> {
+        let first_at = exchanges.iter().map(|p| p.at).min().unwrap_or_else(Utc::now);
+        let last_at = exchanges.iter().map(|p| p.at).max().unwrap_or(first_at);
+        let count = i32::try_from(exchanges.len()).unwrap_or(i32::MAX);
+        let body = serde_json::to_string(&exchanges).map_err(|e| super::Error::Db(DbErr::Custom(e.to_string())))?;
+        Ok(Self {
+            charger_id,
+            first_at,
+            last_at,
+            count,
+            body,
+        })
+    }
+}
+
+/// A stored page's exchanges, oldest first (none if it cannot be read: the log is no reason
+/// to fail a request).
+fn unpack(page: &message_page::Model) -> Vec<Packed> {
+    serde_json::from_str(&page.body).unwrap_or_else(|e| {
+        tracing::warn!(page = page.id, error = %e, "unreadable message log page skipped");
+        Vec::new()
+    })
+}
+
+/// The log's table in its own SQLite file; the migration makes the same one in the main
+/// database, which PostgreSQL keeps using. The id is a plain rowid: it grows with time as long
+/// as the newest page is never deleted (pruning deletes the oldest), without AUTOINCREMENT's
+/// `sqlite_sequence` update per insert.
 const SQLITE_SCHEMA: [&str; 2] = [
-    "CREATE TABLE IF NOT EXISTS message_log (id integer NOT NULL PRIMARY KEY, charger_id varchar NOT NULL, \
-     at timestamp_with_timezone_text NOT NULL, direction varchar NOT NULL, action varchar NULL, message_id varchar NULL, \
-     request text NOT NULL, request_size integer NOT NULL, response_type varchar NULL, response text NULL, \
-     response_size integer NULL, responded_at timestamp_with_timezone_text NULL)",
-    "CREATE INDEX IF NOT EXISTS idx_message_log_charger ON message_log (charger_id, id)",
+    "CREATE TABLE IF NOT EXISTS message_page (id integer NOT NULL PRIMARY KEY, charger_id varchar NOT NULL, \
+     first_at timestamp_with_timezone_text NOT NULL, last_at timestamp_with_timezone_text NOT NULL, \
+     count integer NOT NULL, body text NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS idx_message_page_charger ON message_page (charger_id, id)",
 ];
 
 /// Connections to the log's own file: one writer, and readers beside it (WAL).
@@ -75,190 +186,261 @@ pub(super) async fn open_sqlite(
     Ok(db)
 }
 
-/// The columns an insert names, in bind order.
-const COLUMNS: &str = "charger_id, at, direction, action, message_id, request, request_size, response_type, \
-                       response, response_size, responded_at";
-/// Rows per SQLite statement: eleven binders each stays far below its 32,766.
+/// Pages per SQLite statement: five binders each.
 const SQLITE_CHUNK: usize = 500;
 
 impl Store {
-    /// Appends exchanges. This is the busiest insert voltgate has (one row per OCPP exchange
-    /// of every charger), so it skips the query builder: one prepared multi-row statement per
-    /// chunk on SQLite, one `UNNEST` of column arrays on PostgreSQL.
+    /// Appends exchanges, packed into a page per charger (several pages when one charger has
+    /// more than [`PAGE_MAX`]). This is the busiest insert voltgate has, so it skips the query
+    /// builder: one prepared multi-row statement per chunk on SQLite, one `UNNEST` of column
+    /// arrays on PostgreSQL.
     pub async fn record_messages(&self, rows: Vec<NewMessage>) -> Result<()> {
         if rows.is_empty() {
             return Ok(());
         }
+        let mut by_charger: Vec<(String, Vec<Packed>)> = Vec::new();
+        let mut at: HashMap<String, usize> = HashMap::new();
+        for m in rows {
+            let i = match at.get(&m.charger_id) {
+                Some(&i) if by_charger[i].1.len() < PAGE_MAX => i,
+                _ => {
+                    at.insert(m.charger_id.clone(), by_charger.len());
+                    by_charger.push((m.charger_id.clone(), Vec::new()));
+                    by_charger.len() - 1
+                }
+            };
+            by_charger[i].1.push(Packed::new(m));
+        }
+        let pages = by_charger
+            .into_iter()
+            .map(|(charger_id, exchanges)| NewPage::pack(charger_id, exchanges))
+            .collect::<Result<Vec<_>>>()?;
         match self.log.get_database_backend() {
-            DbBackend::Postgres => self.record_messages_postgres(rows).await,
-            _ => self.record_messages_sqlite(rows).await,
+            DbBackend::Postgres => self.insert_pages_postgres(pages).await,
+            _ => self.insert_pages_sqlite(pages).await,
         }
     }
 
-    async fn record_messages_sqlite(&self, rows: Vec<NewMessage>) -> Result<()> {
+    async fn insert_pages_sqlite(&self, pages: Vec<NewPage>) -> Result<()> {
         let pool = self.log.get_sqlite_connection_pool();
-        let mut rows = rows.into_iter().peekable();
-        while rows.peek().is_some() {
-            let chunk: Vec<NewMessage> = rows.by_ref().take(SQLITE_CHUNK).collect();
-            let mut sql = format!("INSERT INTO message_log ({COLUMNS}) VALUES ");
+        let mut pages = pages.into_iter().peekable();
+        while pages.peek().is_some() {
+            let chunk: Vec<NewPage> = pages.by_ref().take(SQLITE_CHUNK).collect();
+            let mut sql = String::from("INSERT INTO message_page (charger_id, first_at, last_at, count, body) VALUES ");
             for i in 0..chunk.len() {
-                sql.push_str(if i == 0 { "" } else { "," });
-                sql.push_str("(?,?,?,?,?,?,?,?,?,?,?)");
+                sql.push_str(if i == 0 { "(?,?,?,?,?)" } else { ",(?,?,?,?,?)" });
             }
             let mut query = sqlx::query(&sql);
-            for m in chunk {
+            for p in chunk {
                 query = query
-                    .bind(m.charger_id)
-                    .bind(m.at)
-                    .bind(m.direction.to_value())
-                    .bind(m.action)
-                    .bind(m.message_id)
-                    .bind(m.request)
-                    .bind(m.request_size)
-                    .bind(m.response_type.map(|t| t.to_value()))
-                    .bind(m.response)
-                    .bind(m.response_size)
-                    .bind(m.responded_at);
+                    .bind(p.charger_id)
+                    .bind(p.first_at)
+                    .bind(p.last_at)
+                    .bind(p.count)
+                    .bind(p.body);
             }
             query.execute(pool).await.map_err(sqlx_error)?;
         }
         Ok(())
     }
 
-    async fn record_messages_postgres(&self, rows: Vec<NewMessage>) -> Result<()> {
-        let n = rows.len();
-        let (mut charger, mut at, mut direction, mut action, mut message_id, mut request) = (
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-        );
-        let (mut request_size, mut response_type, mut response, mut response_size, mut responded_at) = (
+    async fn insert_pages_postgres(&self, pages: Vec<NewPage>) -> Result<()> {
+        let n = pages.len();
+        let (mut charger, mut first, mut last, mut count, mut body) = (
             Vec::with_capacity(n),
             Vec::with_capacity(n),
             Vec::with_capacity(n),
             Vec::with_capacity(n),
             Vec::with_capacity(n),
         );
-        for m in rows {
-            charger.push(m.charger_id);
-            at.push(m.at);
-            direction.push(m.direction.to_value());
-            action.push(m.action);
-            message_id.push(m.message_id);
-            request.push(m.request);
-            request_size.push(m.request_size);
-            response_type.push(m.response_type.map(|t| t.to_value()));
-            response.push(m.response);
-            response_size.push(m.response_size);
-            responded_at.push(m.responded_at);
+        for p in pages {
+            charger.push(p.charger_id);
+            first.push(p.first_at);
+            last.push(p.last_at);
+            count.push(p.count);
+            body.push(p.body);
         }
-        let sql = format!(
-            "INSERT INTO message_log ({COLUMNS}) SELECT * FROM UNNEST($1::varchar[], $2::timestamptz[], \
-             $3::varchar[], $4::varchar[], $5::varchar[], $6::text[], $7::int4[], $8::varchar[], $9::text[], \
-             $10::int4[], $11::timestamptz[])"
-        );
-        sqlx::query(&sql)
-            .bind(charger)
-            .bind(at)
-            .bind(direction)
-            .bind(action)
-            .bind(message_id)
-            .bind(request)
-            .bind(request_size)
-            .bind(response_type)
-            .bind(response)
-            .bind(response_size)
-            .bind(responded_at)
-            .execute(self.log.get_postgres_connection_pool())
-            .await
-            .map_err(sqlx_error)?;
+        sqlx::query(
+            "INSERT INTO message_page (charger_id, first_at, last_at, count, body) SELECT * FROM \
+             UNNEST($1::varchar[], $2::timestamptz[], $3::timestamptz[], $4::int4[], $5::text[])",
+        )
+        .bind(charger)
+        .bind(first)
+        .bind(last)
+        .bind(count)
+        .bind(body)
+        .execute(self.log.get_postgres_connection_pool())
+        .await
+        .map_err(sqlx_error)?;
         Ok(())
     }
 
     /// A charger's exchanges, newest first; reading needs the message-log proof for the
-    /// charger's organisation.
+    /// charger's organisation. Pages are unpacked newest first until the page asked for is
+    /// full.
     pub async fn messages(
         &self,
         _proof: &Authorized<cap::MessagesRead>,
         charger_id: &str,
         filter: &MessageFilter,
         page: Page,
-    ) -> Result<Vec<message_log::Model>> {
-        let mut query = message_log::Entity::find().filter(message_log::Column::ChargerId.eq(charger_id));
-        if let Some(before) = filter.before {
-            query = query.filter(message_log::Column::At.lt(before));
+    ) -> Result<Vec<StoredMessage>> {
+        let mut skip = page.offset;
+        let want = usize::try_from(page.limit).unwrap_or(usize::MAX);
+        let mut found = Vec::new();
+        let mut below: Option<i64> = None;
+        loop {
+            let mut query = message_page::Entity::find().filter(message_page::Column::ChargerId.eq(charger_id));
+            if let Some(before) = filter.before {
+                query = query.filter(message_page::Column::FirstAt.lt(before));
+            }
+            if let Some(id) = below {
+                query = query.filter(message_page::Column::Id.lt(id));
+            }
+            let pages = query
+                .order_by_desc(message_page::Column::Id)
+                .limit(READ_PAGES)
+                .all(&self.log)
+                .await?;
+            for p in &pages {
+                below = Some(p.id);
+                let exchanges = unpack(p);
+                for (i, x) in exchanges.into_iter().enumerate().rev() {
+                    let wanted = filter.before.is_none_or(|before| x.at < before)
+                        && filter.action.as_ref().is_none_or(|a| x.action.as_ref() == Some(a))
+                        && filter.direction.is_none_or(|d| x.direction == d);
+                    if !wanted {
+                        continue;
+                    }
+                    if skip > 0 {
+                        skip -= 1;
+                        continue;
+                    }
+                    found.push(StoredMessage {
+                        id: p.id * PAGE_MAX as i64 + i as i64,
+                        message: x.unpack(charger_id),
+                    });
+                    if found.len() >= want {
+                        return Ok(found);
+                    }
+                }
+            }
+            if (pages.len() as u64) < READ_PAGES {
+                return Ok(found);
+            }
         }
-        if let Some(action) = &filter.action {
-            query = query.filter(message_log::Column::Action.eq(action.as_str()));
-        }
-        if let Some(direction) = filter.direction {
-            query = query.filter(message_log::Column::Direction.eq(direction));
-        }
-        Ok(query
-            .order_by_desc(message_log::Column::Id)
-            .limit(page.limit)
-            .offset(page.offset)
-            .all(&self.log)
-            .await?)
     }
 
-    /// Deletes exchanges older than `older_than`, and beyond the newest `keep_per_charger` of
-    /// each charger; returns how many went.
+    /// Deletes exchanges older than `older_than` (whole pages: a page goes once its newest
+    /// exchange is that old), and beyond the newest `keep_per_charger` of each charger
+    /// (exactly: the page the cap falls in keeps its newest part); returns how many went.
     pub async fn prune_messages(&self, older_than: Option<DateTime<Utc>>, keep_per_charger: u64) -> Result<u64> {
         let mut deleted = 0;
         if let Some(cutoff) = older_than {
-            // Ids grow with time, so the first row young enough bounds what goes; finding it
-            // walks the primary key past exactly the rows to delete, and `at` needs no index
-            // (one less to update on the busiest insert).
-            let first_kept: Option<i64> = message_log::Entity::find()
+            // Ids grow with time, so the first page young enough bounds what goes; finding it
+            // walks the primary key past exactly the pages to delete (no index on the times:
+            // one less to update on the busiest insert).
+            let first_kept: Option<i64> = message_page::Entity::find()
                 .select_only()
-                .column(message_log::Column::Id)
-                .filter(message_log::Column::At.gte(cutoff))
-                .order_by_asc(message_log::Column::Id)
+                .column(message_page::Column::Id)
+                .filter(message_page::Column::LastAt.gte(cutoff))
+                .order_by_asc(message_page::Column::Id)
                 .limit(1)
                 .into_tuple()
                 .one(&self.log)
                 .await?;
-            let mut old = message_log::Entity::delete_many();
-            if let Some(id) = first_kept {
-                old = old.filter(message_log::Column::Id.lt(id));
-            }
-            deleted += old.exec(&self.log).await?.rows_affected;
+            deleted += self.delete_pages(None, first_kept).await?;
         }
-        let over: Vec<String> = message_log::Entity::find()
+        let keep = i64::try_from(keep_per_charger).unwrap_or(i64::MAX);
+        let over: Vec<(String, Option<i64>)> = message_page::Entity::find()
             .select_only()
-            .column(message_log::Column::ChargerId)
-            .group_by(message_log::Column::ChargerId)
-            .having(Expr::expr(Expr::col(message_log::Column::Id).count()).gt(keep_per_charger))
+            .column(message_page::Column::ChargerId)
+            .column_as(Expr::col(message_page::Column::Count).sum(), "n")
+            .group_by(message_page::Column::ChargerId)
+            .having(Expr::expr(Expr::col(message_page::Column::Count).sum()).gt(keep))
             .into_tuple()
             .all(&self.log)
             .await?;
-        for charger_id in over {
-            // The id of the oldest row to keep: everything below it goes.
-            let Some(oldest_kept) = message_log::Entity::find()
-                .select_only()
-                .column(message_log::Column::Id)
-                .filter(message_log::Column::ChargerId.eq(charger_id.as_str()))
-                .order_by_desc(message_log::Column::Id)
-                .offset(keep_per_charger.saturating_sub(1))
-                .limit(1)
-                .into_tuple::<i64>()
-                .one(&self.log)
-                .await?
-            else {
-                continue;
-            };
-            deleted += message_log::Entity::delete_many()
-                .filter(message_log::Column::ChargerId.eq(charger_id.as_str()))
-                .filter(message_log::Column::Id.lt(oldest_kept))
-                .exec(&self.log)
-                .await?
-                .rows_affected;
+        for (charger_id, _) in over {
+            deleted += self.cap_charger(&charger_id, keep).await?;
         }
         Ok(deleted)
+    }
+
+    /// Keeps a charger's newest `keep` exchanges: the pages within them whole, the page the
+    /// cap falls in cut to its newest part, the older pages deleted.
+    async fn cap_charger(&self, charger_id: &str, keep: i64) -> Result<u64> {
+        let counts: Vec<(i64, i32)> = message_page::Entity::find()
+            .select_only()
+            .columns([message_page::Column::Id, message_page::Column::Count])
+            .filter(message_page::Column::ChargerId.eq(charger_id))
+            .order_by_desc(message_page::Column::Id)
+            .into_tuple()
+            .all(&self.log)
+            .await?;
+        let mut kept = 0;
+        for (id, count) in counts {
+            let count = i64::from(count);
+            if kept + count <= keep {
+                kept += count;
+                continue;
+            }
+            let mut deleted = 0;
+            let room = keep - kept;
+            let older_from = if room > 0 {
+                deleted += self.cut_page(id, room).await?;
+                id
+            } else {
+                id + 1
+            };
+            deleted += self.delete_pages(Some(charger_id), Some(older_from)).await?;
+            return Ok(deleted);
+        }
+        Ok(0)
+    }
+
+    /// Cuts page `id` to its newest `room` exchanges; returns how many went.
+    async fn cut_page(&self, id: i64, room: i64) -> Result<u64> {
+        let Some(page) = message_page::Entity::find_by_id(id).one(&self.log).await? else {
+            return Ok(0);
+        };
+        let mut exchanges = unpack(&page);
+        let cut = exchanges.len().saturating_sub(usize::try_from(room).unwrap_or(usize::MAX));
+        if cut == 0 {
+            return Ok(0);
+        }
+        let rest = exchanges.split_off(cut);
+        let packed = NewPage::pack(page.charger_id.clone(), rest)?;
+        message_page::Entity::update(message_page::ActiveModel {
+            id: Set(page.id),
+            first_at: Set(packed.first_at),
+            count: Set(packed.count),
+            body: Set(packed.body),
+            ..Default::default()
+        })
+        .exec(&self.log)
+        .await?;
+        Ok(cut as u64)
+    }
+
+    /// Deletes the pages (of one charger, or all) with an id below `below` (all of them with
+    /// `None`); returns how many exchanges they held.
+    async fn delete_pages(&self, charger_id: Option<&str>, below: Option<i64>) -> Result<u64> {
+        let mut held = message_page::Entity::find()
+            .select_only()
+            .column_as(Expr::col(message_page::Column::Count).sum(), "n");
+        let mut gone = message_page::Entity::delete_many();
+        if let Some(charger_id) = charger_id {
+            held = held.filter(message_page::Column::ChargerId.eq(charger_id));
+            gone = gone.filter(message_page::Column::ChargerId.eq(charger_id));
+        }
+        if let Some(id) = below {
+            held = held.filter(message_page::Column::Id.lt(id));
+            gone = gone.filter(message_page::Column::Id.lt(id));
+        }
+        let held: Option<Option<i64>> = held.into_tuple().one(&self.log).await?;
+        gone.exec(&self.log).await?;
+        Ok(held.flatten().unwrap_or(0).max(0) as u64)
     }
 }
 

@@ -35,7 +35,7 @@ pub use chargers::{BootInfo, ChargerChanges, ConnectorStatus, NewChargerFields};
 pub use events::{EventFilter, FaultChange, FaultPlace, NewEvent, Progress};
 pub use id_tokens::TokenFields;
 pub use local_lists::{Touch, keeps_list};
-pub use message_log::{MessageFilter, NewMessage};
+pub use message_log::{MessageFilter, NewMessage, StoredMessage};
 pub use organisations::{ancestors_of, root_of};
 pub use scope::Page;
 pub use sites::SiteFields;
