@@ -89,10 +89,12 @@ impl MessageLog {
         let counter = dropped.clone();
         let spawned = std::thread::Builder::new()
             .name("voltgate-message-log".into())
-            .spawn(move || match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                Ok(runtime) => runtime.block_on(write(store, rx, counter)),
-                Err(e) => tracing::error!(error = %e, "message log writer not started"),
-            });
+            .spawn(
+                move || match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    Ok(runtime) => runtime.block_on(write(store, rx, counter)),
+                    Err(e) => tracing::error!(error = %e, "message log writer not started"),
+                },
+            );
         if let Err(e) = spawned {
             tracing::error!(error = %e, "message log writer not started");
             return Self::disabled();
