@@ -405,7 +405,9 @@ impl Store {
             return Ok(0);
         };
         let mut exchanges = unpack(&page);
-        let cut = exchanges.len().saturating_sub(usize::try_from(room).unwrap_or(usize::MAX));
+        let cut = exchanges
+            .len()
+            .saturating_sub(usize::try_from(room).unwrap_or(usize::MAX));
         if cut == 0 {
             return Ok(0);
         }
