@@ -74,7 +74,7 @@ print(f"{'figure':<36} {'log on':>12} {'log off':>12} {'ceiling':>12} {'on/off':
 for name, path in rows:
     on, off, c = (g(k, *path) for k in ("on", "off", "ceiling"))
     print(f"{name:<36} {on:>12.1f} {off:>12.1f} {c:>12.1f} {ratio(on, off):>8} {ratio(on, c):>11}")
-kept = sqlite3.connect(f"{tmp}/on.messages.db").execute("select count(*) from message_log").fetchone()[0]
+kept = sqlite3.connect(f"{tmp}/on.messages.db").execute("select coalesce(sum(count), 0) from message_page").fetchone()[0]
 dropped = open(f"{tmp}/on.dropped").read().strip() or "?"
 print(f"exchanges kept by the log: {kept}; dropped (queue full or write failed): {dropped}")
 PY

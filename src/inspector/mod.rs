@@ -20,12 +20,12 @@ use crate::ocpp::ChargerId;
 use crate::store::{NewMessage, Store};
 
 /// Exchanges waiting for the writer at most (a few MiB); more are dropped and counted.
-const QUEUE: usize = 65_536;
+const QUEUE: usize = 131_072;
 /// Exchanges stored per batch at most: all that waits. The store packs a batch into a page
 /// per charger, so the bigger the batch, the fewer rows under a flood.
 const BATCH: usize = QUEUE;
 /// How long the writer lets a batch fill before storing it (how soon an exchange shows).
-const LINGER: Duration = Duration::from_secs(1);
+const LINGER: Duration = Duration::from_millis(500);
 
 /// One exchange as the gateway saw it.
 #[derive(Debug)]
