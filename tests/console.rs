@@ -1388,6 +1388,18 @@ async fn operators_build_and_change_the_tree_in_the_console_within_their_subtree
         .post("/organisations", &[("name", "Bay 1"), ("parent_id", &north)])
         .await;
     let bay = org_of(&bay).to_string();
+    let north_page = op.get(&format!("/organisations/{north}")).await;
+    assert!(
+        north_page
+            .body
+            .contains(&format!("href=\"/organisations/{a}\">Depot A<")),
+        "its parent, named"
+    );
+    let a_page = op.get(&format!("/organisations/{a}")).await;
+    assert!(
+        a_page.body.contains("an organisation outside your reach"),
+        "the root is not named to A's operator"
+    );
     let tree = op.get("/organisations").await;
     assert_eq!(tree.status, 200);
     let body = &tree.body;

@@ -143,10 +143,26 @@ async fn render(state: &AppState, viewer: &Viewer, id: i32) -> PageResult {
     } else {
         Vec::new()
     };
+    // The organisation above, named and linked only where the viewer may read it.
+    let above = match org.parent_id {
+        Some(parent) => state
+            .store
+            .organisation(parent)
+            .await
+            .map_err(services::Error::from)?
+            .filter(|o| p.allows(Permission::OrganisationsRead, o.into())),
+        None => None,
+    };
     let body = html! {
         dl.facts {
             dt { "Path" } dd { code { (org.path) } }
-            dt { "Above" } dd { @if let Some(parent) = org.parent_id { a href=(href(parent)) { "#" (parent) } } @else { "– (the root)" } }
+            dt { "Above" } dd {
+                @match (&above, org.parent_id) {
+                    (Some(parent), _) => a href=(href(parent.id)) { (parent.name) },
+                    (None, Some(_)) => "an organisation outside your reach",
+                    (None, None) => "– (the root)",
+                }
+            }
             dt { "Two-factor" } dd { @if org.require_2fa { "required of everyone at or below" } @else { "not required here" } }
             dt { "Tickets from faults" } dd {
                 @if org.auto_tickets { "after " (org.auto_tickets_after_s) " s of a fault" } @else { "off" }
