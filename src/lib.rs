@@ -14,13 +14,18 @@
 //! Every exchange, either way: [`gateway`] -> [`inspector`] (a queue it never waits on) ->
 //! secrets replaced -> batches into [`store`]'s message log, pruned by age and per charger.
 //!
+//! A change on a page: [`gateway`] (connect, disconnect) and [`station`] (boot, status, event,
+//! firmware step) tell [`live`] which charger changed -> [`console`]'s `/live` stream, per tab,
+//! names those the session may read now -> the page fetches its live parts again. A cluster
+//! relays each node's changes to the others over NATS ([`cluster`]).
+//!
 //! An alert: what the store holds (offline chargers, faults, the timeline, campaigns) ->
 //! [`alerts`]' watcher, per webhook over its subtree -> a delivery row -> its sender, signed and
 //! retried, never on a charger's path.
 //!
 //! Layers, top down, none importing one above it: [`cli`], [`server`]; [`api`], [`console`];
 //! [`http`]; [`alerts`]; [`commands`], [`services`]; [`state`]; [`cluster`]; [`gateway`]; [`inspector`], [`station`];
-//! [`store`]; [`access`]; [`config`], [`ocpp`], [`crypto`], [`ca`], [`metrics`].
+//! [`store`]; [`access`]; [`config`], [`ocpp`], [`crypto`], [`ca`], [`metrics`], [`live`].
 
 pub mod access;
 pub mod alerts;
