@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, html};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::session::{CSRF_FIELD, Flash, Viewer, flash_removal, secure};
 use crate::access::{Permission, Principal};
@@ -150,6 +151,14 @@ pub fn or_dash<T: std::fmt::Display>(v: Option<T>) -> Markup {
 /// Energy in kWh with two decimals.
 pub fn kwh(wh: i64) -> String {
     format!("{:.2} kWh", wh as f64 / 1000.0)
+}
+
+/// Everything but RFC 3986's unreserved characters is escaped in a path segment.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
+/// The path of a charger's page (charge point ids may hold characters URLs reserve).
+pub fn charger_href(id: &str) -> String {
+    format!("/chargers/{}", utf8_percent_encode(id, SEGMENT))
 }
 
 /// A labelled organisation picker, the field `organisation_id`.

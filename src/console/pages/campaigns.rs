@@ -9,7 +9,7 @@ use super::{Empty, Paging, after_form, optional};
 use crate::access::Permission;
 use crate::commands::campaign::{self, CampaignCommand, CampaignCounts, CampaignTarget, NewCampaignIn, Steer};
 use crate::commands::{FirmwareBody, ResetBody, ResetKind};
-use crate::console::layout::{badge, csrf_input, empty, or_dash, page, when};
+use crate::console::layout::{badge, charger_href, csrf_input, empty, or_dash, page, when};
 use crate::console::session::{Submitted, Viewer};
 use crate::console::{PageResult, org_choices};
 use crate::http::extract::Path;
@@ -212,7 +212,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
             thead { tr { th { "Charger" } th { "State" } th { "Answer" } th { "Reason" } th { "Updated" } } }
             tbody #steps data-live { @for r in c.chargers.iter().flatten() {
                 tr {
-                    td { a href=(super::chargers::href(&r.charger_id)) { (r.charger_id) } }
+                    td { a href=(charger_href(&r.charger_id)) { (r.charger_id) } }
                     td { (badge(r.state)) }
                     td { (or_dash(r.answer.as_deref())) }
                     td { (or_dash(r.status_info.as_deref().or(r.detail.as_deref()))) }

@@ -3,14 +3,13 @@
 
 use axum::extract::{Query, State};
 use maud::{Markup, html};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::access::Permission;
 use crate::commands::{
     self, AvailabilityBody, AvailabilityKind, Command, FirmwareBody, ResetBody, SetVariablesBody, TriggerBody,
     UnlockBody, VariableSetting,
 };
-use crate::console::layout::{badge, csrf_input, empty, or_dash, page, when};
+use crate::console::layout::{badge, charger_href as href, csrf_input, empty, or_dash, page, when};
 use crate::console::session::{Submitted, Viewer};
 use crate::console::{PageResult, org_choices};
 use crate::http::error::ApiError;
@@ -32,14 +31,6 @@ const TRIGGERS: [&str; 5] = [
     "MeterValues",
     "FirmwareStatusNotification",
 ];
-
-/// Everything but RFC 3986's unreserved characters is escaped in a path segment.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
-
-/// The path of a charger's page (charge point ids may hold characters URLs reserve).
-pub fn href(id: &str) -> String {
-    format!("/chargers/{}", utf8_percent_encode(id, SEGMENT))
-}
 
 /// How many timeline rows a charger's page shows.
 const TIMELINE: u64 = 20;

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::{Paging, after_form};
 use crate::access::Permission;
-use crate::console::layout::{badge, csrf_input, empty, kwh, or_dash, page, when};
+use crate::console::layout::{badge, charger_href, csrf_input, empty, kwh, or_dash, page, when};
 use crate::console::session::{Submitted, Viewer};
 use crate::console::{PageResult, org_choices};
 use crate::services::id_tokens::{self, TokenIn};
@@ -138,7 +138,7 @@ pub async fn token(State(state): State<AppState>, viewer: Viewer, Path(id): Path
                 thead { tr { th { "Charger" } th { "Why not yet" } th { "Last error" } } }
                 tbody { @for c in &sync.pending {
                     tr {
-                        td { a href=(super::chargers::href(&c.charger_id)) { (c.charger_id) } }
+                        td { a href=(charger_href(&c.charger_id)) { (c.charger_id) } }
                         td { (badge(c.reason)) } td { (or_dash(c.last_error.as_deref())) }
                     }
                 } }
@@ -149,7 +149,7 @@ pub async fn token(State(state): State<AppState>, viewer: Viewer, Path(id): Path
                 "Still to clear their cache: "
                 @for (i, c) in sync.cache_clear_pending.iter().enumerate() {
                     @if i > 0 { ", " }
-                    a href=(super::chargers::href(c)) { (c) }
+                    a href=(charger_href(c)) { (c) }
                 }
             }
         }
@@ -259,7 +259,7 @@ pub async fn transactions(State(state): State<AppState>, viewer: Viewer, Query(p
                 tbody { @for t in &rows {
                     tr {
                         td { (when(Some(t.started_at))) } td { (when(t.stopped_at)) }
-                        td { a href=(super::chargers::href(&t.charger_id)) { (t.charger_id) } }
+                        td { a href=(charger_href(&t.charger_id)) { (t.charger_id) } }
                         td { code { (t.id_token) } }
                         td { (or_dash(t.energy_wh.map(kwh))) }
                         @if billing { td { (or_dash(t.cost.map(|c| format!("{c:.2} {}", t.currency.as_deref().unwrap_or_default())))) } }

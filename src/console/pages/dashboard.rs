@@ -3,8 +3,8 @@
 use axum::extract::State;
 use maud::html;
 
-use super::chargers::href;
 use crate::console::PageResult;
+use crate::console::layout::charger_href as href;
 use crate::console::layout::{badge, empty, kwh, page, when};
 use crate::console::session::Viewer;
 use crate::services::dashboard::{self, DashboardQuery};

@@ -7,9 +7,9 @@ use axum::response::IntoResponse;
 use maud::html;
 use serde::Deserialize;
 
-use super::chargers::href;
 use super::{lenient, optional};
 use crate::console::PageResult;
+use crate::console::layout::charger_href as href;
 use crate::console::layout::{badge, empty, or_dash, page, when};
 use crate::console::session::Viewer;
 use crate::http::extract::Path;

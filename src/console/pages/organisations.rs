@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::{Empty, Paging, after_form, after_form_to, optional};
 use crate::access::{OrgRef, Permission};
-use crate::console::layout::{badge, csrf_input, empty, or_dash, page, when};
+use crate::console::layout::{badge, charger_href, csrf_input, empty, or_dash, page, when};
 use crate::console::session::{Flash, Submitted, Viewer};
 use crate::console::{ConsoleError, PageResult, org_choices};
 use crate::http::extract::Path;
@@ -486,7 +486,7 @@ pub async fn deliveries(
                 tbody { @for d in &rows {
                     tr {
                         td { (d.event) }
-                        td { @if let Some(c) = &d.charger_id { a href=(super::chargers::href(c)) { (c) } } @else { "–" } }
+                        td { @if let Some(c) = &d.charger_id { a href=(charger_href(c)) { (c) } } @else { "–" } }
                         td { (badge(delivery_state(d.state))) }
                         td { (d.attempts) }
                         td { (or_dash(d.last_status)) @if let Some(e) = &d.last_error { " " small { (e) } } }

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::optional;
 use crate::access::Permission;
-use crate::console::layout::{csrf_input, or_dash, org_select, page, when};
+use crate::console::layout::{charger_href, csrf_input, or_dash, org_select, page, when};
 use crate::console::session::{Flash, Submitted, Viewer};
 use crate::console::{ConsoleError, PageResult, org_choices};
 use crate::ocpp::ChargerId;
@@ -180,6 +180,6 @@ fn instructions(state: &AppState, c: &ChargerOut) -> Markup {
                 li { "install the CSMS root certificate the charger should trust, then raise its profile to 3 there; it comes back on wss:// with its certificate, and the password no longer admits it." }
             }
         }
-        p { a href=(super::chargers::href(&c.id)) { "Go to " (c.id) "'s page" } " · " a href="/chargers" { "Back to the chargers" } }
+        p { a href=(charger_href(&c.id)) { "Go to " (c.id) "'s page" } " · " a href="/chargers" { "Back to the chargers" } }
     }
 }

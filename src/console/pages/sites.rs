@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::{Empty, Paging, after_form, after_form_to, optional};
 use crate::access::Permission;
-use crate::console::layout::{badge, csrf_input, empty, holds, or_dash, page, when};
+use crate::console::layout::{badge, charger_href, csrf_input, empty, holds, or_dash, page, when};
 use crate::console::session::{Submitted, Viewer};
 use crate::console::{ConsoleError, PageResult, org_choices};
 use crate::http::extract::Path;
@@ -155,7 +155,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
                 thead { tr { th { "Charger" } th { "State" } th { "Last seen" } } }
                 tbody { @for c in &chargers {
                     tr {
-                        td { a href=(super::chargers::href(&c.id)) { (c.id) } }
+                        td { a href=(charger_href(&c.id)) { (c.id) } }
                         td { (badge(if c.online { "online" } else { "offline" })) }
                         td { (when(c.last_seen_at)) }
                     }

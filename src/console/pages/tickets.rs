@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::{Paging, after_form, optional};
 use crate::access::Permission;
-use crate::console::layout::{badge, csrf_input, empty, page, when};
+use crate::console::layout::{badge, charger_href, csrf_input, empty, page, when};
 use crate::console::session::{Submitted, Viewer};
 use crate::console::{PageResult, org_choices};
 use crate::http::extract::Path;
@@ -39,7 +39,7 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer, Query(paging): 
                 tbody { @for t in &rows {
                     tr {
                         td { (t.id) } td { (t.title) }
-                        td { @if let Some(c) = &t.charger_id { a href=(super::chargers::href(c)) { (c) } } @else { "–" } }
+                        td { @if let Some(c) = &t.charger_id { a href=(charger_href(c)) { (c) } } @else { "–" } }
                         td { (badge(t.status)) } td { (when(Some(t.created_at))) }
                         td {
                             form.inline method="post" action={ "/tickets/" (t.id) } {
