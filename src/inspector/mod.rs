@@ -24,6 +24,8 @@ const QUEUE: usize = 131_072;
 /// Exchanges stored per batch at most: all that waits. The store packs a batch into a page
 /// per charger, so the bigger the batch, the fewer rows under a flood.
 const BATCH: usize = QUEUE;
+/// What a batch holds room for between floods.
+const QUIET_BATCH: usize = 4_096;
 /// How long the writer lets a batch fill before storing it (how soon an exchange shows).
 const LINGER: Duration = Duration::from_millis(500);
 
@@ -122,7 +124,9 @@ impl MessageLog {
 
 /// The writer: batches from the queue, secrets removed, stored; ends when the gateway is gone.
 async fn write(store: Store, mut rx: mpsc::Receiver<Exchange>, dropped: Counter) {
-    let mut batch = Vec::with_capacity(BATCH);
+    // Grown as a flood needs it and given back after: a batch may hold the whole queue (tens
+    // of MiB), which an idle writer should not keep.
+    let mut batch = Vec::with_capacity(QUIET_BATCH);
     loop {
         if rx.recv_many(&mut batch, BATCH).await == 0 {
             return;
@@ -138,6 +142,7 @@ async fn write(store: Store, mut rx: mpsc::Receiver<Exchange>, dropped: Counter)
         }
         let n = batch.len() as u64;
         let rows = rows(&store, batch.drain(..)).await;
+        batch.shrink_to(QUIET_BATCH);
         if let Err(e) = store.record_messages(rows).await {
             tracing::warn!(error = %e, exchanges = n, "message log batch not stored");
             dropped.inc_by(n);

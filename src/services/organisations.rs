@@ -116,6 +116,19 @@ pub async fn tree(state: &AppState, p: &Principal) -> Result<Vec<TreeNode>> {
         })
         .collect();
     let at: HashMap<i32, usize> = nodes.iter().enumerate().map(|(i, n)| (n.org.id, i)).collect();
+    // Each node and its ancestors that the caller sees, found once per organisation rather
+    // than once per charger.
+    let counted_in: Vec<Vec<usize>> = nodes
+        .iter()
+        .map(|n| {
+            n.org
+                .path
+                .split('/')
+                .filter_map(|id| id.parse::<i32>().ok())
+                .filter_map(|id| at.get(&id).copied())
+                .collect()
+        })
+        .collect();
     let places = match p.scope(Permission::ChargersRead) {
         Ok(scope) => state.store.charger_places_in(&scope).await?,
         Err(_) => Vec::new(),
@@ -123,14 +136,8 @@ pub async fn tree(state: &AppState, p: &Principal) -> Result<Vec<TreeNode>> {
     for (charger_id, org_id, faulted) in places {
         let Some(&home) = at.get(&org_id) else { continue };
         let online = state.fleet.is_online(&charger_id);
-        // Each ancestor on the path that the caller sees counts the charger too.
-        let path = nodes[home].org.path.clone();
-        for i in path
-            .split('/')
-            .filter_map(|id| id.parse().ok())
-            .filter_map(|id: i32| at.get(&id))
-        {
-            let n = &mut nodes[*i];
+        for &i in &counted_in[home] {
+            let n = &mut nodes[i];
             n.chargers += 1;
             n.online += u64::from(online);
             n.faulted += u64::from(faulted);
