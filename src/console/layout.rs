@@ -161,6 +161,23 @@ pub fn charger_href(id: &str) -> String {
     format!("/chargers/{}", utf8_percent_encode(id, SEGMENT))
 }
 
+/// An organisation's name among `orgs` (the page's choices), or `#id` for one outside them.
+pub fn org_label(orgs: &[(i32, String)], id: i32) -> String {
+    orgs.iter()
+        .find(|(o, _)| *o == id)
+        .map_or_else(|| format!("#{id}"), |(_, n)| n.clone())
+}
+
+/// A delete button posting to `action`, labelled for screen readers with what it deletes.
+pub fn delete_button(viewer: &Viewer, action: &str, what: &str) -> Markup {
+    html! {
+        form.inline method="post" action=(action) {
+            (csrf_input(viewer))
+            button.secondary type="submit" aria-label={ "Delete " (what) } { "Delete" }
+        }
+    }
+}
+
 /// A labelled organisation picker, the field `organisation_id`.
 pub fn org_select(id: &str, orgs: &[(i32, String)]) -> Markup {
     html! {

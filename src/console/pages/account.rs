@@ -65,7 +65,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> PageResult {
                 tbody { @for sub in &subscriptions {
                     tr {
                         td { (name_of(sub.organisation_id)) }
-                        td { (sub.events.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")) }
+                        td { (super::organisations::event_names(&sub.events)) }
                         td { (sub.offline_after_s) " s" }
                         td {
                             form.inline method="post" action={ "/account/subscriptions/" (sub.id) "/delete" } {

@@ -3,35 +3,18 @@
 //! admit a group at a site (the site's page); a token joins a driver and a group on its page.
 
 use axum::extract::{Query, State};
-use maud::{Markup, html};
+use maud::html;
 use serde::Deserialize;
 
 use super::{Empty, Paging, after_form, optional};
 use crate::access::Permission;
-use crate::console::layout::{csrf_input, empty, org_select, page};
+use crate::console::layout::{csrf_input, delete_button, empty, org_label, org_select, page};
 use crate::console::session::{Submitted, Viewer};
 use crate::console::{PageResult, org_choices};
 use crate::http::extract::Path;
 use crate::services::drivers::{self, DriverIn};
 use crate::services::groups::{self, GroupIn};
 use crate::state::AppState;
-
-/// A delete button posting to `action`, labelled for screen readers with what it deletes.
-pub(super) fn delete_button(viewer: &Viewer, action: &str, what: &str) -> Markup {
-    html! {
-        form.inline method="post" action=(action) {
-            (csrf_input(viewer))
-            button.secondary type="submit" aria-label={ "Delete " (what) } { "Delete" }
-        }
-    }
-}
-
-/// Organisation names by id, for the lists' "Organisation" column.
-fn org_name(orgs: &[(i32, String)], id: i32) -> String {
-    orgs.iter()
-        .find(|(o, _)| *o == id)
-        .map_or_else(|| format!("#{id}"), |(_, n)| n.clone())
-}
 
 /// `GET /drivers`
 pub async fn list(State(state): State<AppState>, viewer: Viewer, Query(paging): Query<Paging>) -> PageResult {
@@ -59,7 +42,7 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer, Query(paging): 
                                 (d.name) @if let Some(e) = &d.email { " · " (e) }
                             }
                         }
-                        td { (org_name(&readable, d.organisation_id)) }
+                        td { (org_label(&readable, d.organisation_id)) }
                         td { @if writes(d.organisation_id) { (delete_button(&viewer, &format!("/drivers/{}/delete", d.id), &d.name)) } }
                     }
                 } }
@@ -151,7 +134,7 @@ pub async fn groups(State(state): State<AppState>, viewer: Viewer, Query(paging)
                                 }
                             } @else { (g.name) }
                         }
-                        td { (org_name(&readable, g.organisation_id)) }
+                        td { (org_label(&readable, g.organisation_id)) }
                         td { @if writes(g.organisation_id) { (delete_button(&viewer, &format!("/groups/{}/delete", g.id), &g.name)) } }
                     }
                 } }

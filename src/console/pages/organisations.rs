@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::{Empty, Paging, after_form, after_form_to, optional};
 use crate::access::{OrgRef, Permission};
-use crate::console::layout::{badge, charger_href, csrf_input, empty, or_dash, page, when};
+use crate::console::layout::{badge, charger_href, csrf_input, delete_button, empty, or_dash, page, when};
 use crate::console::session::{Flash, Submitted, Viewer};
 use crate::console::{ConsoleError, PageResult, org_choices};
 use crate::http::extract::Path;
@@ -304,12 +304,7 @@ async fn webhooks_section(state: &AppState, viewer: &Viewer, org: &OrganisationO
                         td { (event_names(&w.events)) }
                         td { (w.offline_after_s) " s" }
                         td { (when(Some(w.created_at))) }
-                        td {
-                            form.inline method="post" action={ "/webhooks/" (w.id) "/delete" } {
-                                (csrf_input(viewer))
-                                button type="submit" aria-label={ "Delete the webhook to " (w.url) } { "Delete" }
-                            }
-                        }
+                        td { (delete_button(viewer, &format!("/webhooks/{}/delete", w.id), &format!("the webhook to {}", w.url))) }
                     }
                 } }
             }
@@ -369,7 +364,8 @@ async fn alerts_section(state: &AppState, viewer: &Viewer, org: &OrganisationOut
     })
 }
 
-fn event_names(events: &[WebhookEvent]) -> String {
+/// Event kinds as a list people read.
+pub(super) fn event_names(events: &[WebhookEvent]) -> String {
     events.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
 }
 

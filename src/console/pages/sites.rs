@@ -2,8 +2,6 @@
 //! address, local list), its chargers and its access rules (which driver groups may charge
 //! there). Support sees rules in the reduced view and no buttons; the services decide.
 
-use std::collections::HashMap;
-
 use axum::extract::{Query, State};
 use entity::values::SiteKind;
 use maud::{Markup, html};
@@ -12,7 +10,7 @@ use serde::Deserialize;
 
 use super::{Empty, Paging, after_form, after_form_to, optional};
 use crate::access::Permission;
-use crate::console::layout::{badge, charger_href, csrf_input, empty, holds, or_dash, page, when};
+use crate::console::layout::{badge, charger_href, csrf_input, empty, holds, or_dash, org_label, page, when};
 use crate::console::session::{Submitted, Viewer};
 use crate::console::{ConsoleError, PageResult, org_choices};
 use crate::http::extract::Path;
@@ -32,7 +30,6 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer, Query(paging): 
     let rows = sites::list(&state, p, &paging.query()).await?;
     let readable = org_choices(&state, p, Permission::ChargersRead).await?;
     let writable = org_choices(&state, p, Permission::ChargersWrite).await?;
-    let names: HashMap<i32, &str> = readable.iter().map(|(id, n)| (*id, n.as_str())).collect();
     let body = html! {
         (paging.filter("/sites", &readable))
         @if rows.is_empty() { (empty("sites")) } @else {
@@ -42,7 +39,7 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer, Query(paging): 
                     tr {
                         td { a href=(href(s.id)) { (s.name) } }
                         td { (s.kind) }
-                        td { (names.get(&s.organisation_id).map_or_else(|| format!("#{}", s.organisation_id), |n| (*n).to_owned())) }
+                        td { (org_label(&readable, s.organisation_id)) }
                         td { (or_dash(s.address.as_deref())) }
                         td { @if s.local_list { "on" } @else { "off" } }
                     }

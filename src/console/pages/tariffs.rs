@@ -5,10 +5,9 @@ use axum::extract::{Query, State};
 use maud::html;
 use serde::Deserialize;
 
-use super::drivers::delete_button;
 use super::{Empty, Paging, after_form};
 use crate::access::Permission;
-use crate::console::layout::{csrf_input, empty, org_select, page};
+use crate::console::layout::{csrf_input, delete_button, empty, org_label, org_select, page};
 use crate::console::session::{Submitted, Viewer};
 use crate::console::{PageResult, org_choices};
 use crate::http::extract::Path;
@@ -23,12 +22,7 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer, Query(paging): 
     let readable = org_choices(&state, p, Permission::Billing).await?;
     let writable = org_choices(&state, p, Permission::AccessRulesWrite).await?;
     let writes = |org: i32| writable.iter().any(|(o, _)| *o == org);
-    let name = |org: i32| {
-        readable
-            .iter()
-            .find(|(o, _)| *o == org)
-            .map_or_else(|| format!("#{org}"), |(_, n)| n.clone())
-    };
+    let name = |org: i32| org_label(&readable, org);
     let body = html! {
         p.hint { "A session is charged at the tariff of the charger's organisation, or of the nearest organisation above it that has one." }
         (paging.filter("/billing", &readable))

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::{Paging, after_form, optional};
 use crate::access::{Permission, Role};
-use crate::console::layout::{badge, csrf_input, empty, or_dash, page};
+use crate::console::layout::{badge, csrf_input, empty, or_dash, org_label, page};
 use crate::console::session::{Flash, Submitted, Viewer};
 use crate::console::{ConsoleError, PageResult, org_choices};
 use crate::services::{
@@ -61,8 +61,8 @@ async fn render(state: &AppState, viewer: &Viewer, paging: &Paging) -> PageResul
     let p = &viewer.principal;
     let rows = users::list(state, p, &paging.query()).await?;
     let orgs = org_choices(state, p, Permission::UsersManage).await?;
-    let names: std::collections::HashMap<i32, &str> = orgs.iter().map(|(id, n)| (*id, n.as_str())).collect();
-    let org_name = |id: i32| names.get(&id).map_or_else(|| format!("#{id}"), |n| (*n).to_owned());
+    let org_name = |id: i32| org_label(&orgs, id);
+    let grants_here = |id: i32| orgs.iter().any(|(o, _)| *o == id);
     let body = html! {
         @if rows.is_empty() { (empty("users")) } @else {
             table {
@@ -79,7 +79,7 @@ async fn render(state: &AppState, viewer: &Viewer, paging: &Paging) -> PageResul
                                     @if let Some(until) = m.valid_until { " until " (until.format("%Y-%m-%d %H:%M")) }
                                     @if m.state != GrantState::Active { " " (badge(grant_state(m.state))) }
                                 }
-                                @if names.contains_key(&m.organisation_id) && p.user_id() != Some(u.id) {
+                                @if grants_here(m.organisation_id) && p.user_id() != Some(u.id) {
                                     form.inline method="post" action="/users/roles" {
                                         (csrf_input(viewer))
                                         input type="hidden" name="user_id" value=(u.id);
