@@ -102,6 +102,36 @@ async fn browser() -> Option<(Driver, Client, tempfile::TempDir)> {
     panic!("chromedriver did not start a session on {url}");
 }
 
+/// A browser beside a fresh server holding the console fixture (`world`).
+struct Console {
+    _driver: Driver,
+    c: Client,
+    _profile: tempfile::TempDir,
+    t: TestServer,
+    admin: common::Api,
+    w: common::console::World,
+    /// Where the console is.
+    base: String,
+}
+
+/// [`Console`], or `None` when the browser is not installed (see [`browser`]).
+async fn console() -> Option<Console> {
+    let (_driver, c, _profile) = browser().await?;
+    let t = TestServer::start().await;
+    let admin = t.admin().await;
+    let w = world(&admin).await;
+    let base = format!("http://{}", t.server().api_addr);
+    Some(Console {
+        _driver,
+        c,
+        _profile,
+        t,
+        admin,
+        w,
+        base,
+    })
+}
+
 fn screenshot_dir() -> PathBuf {
     let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| format!("{}/target", env!("CARGO_MANIFEST_DIR")));
     let dir = PathBuf::from(target).join("console-screenshots");
@@ -264,13 +294,18 @@ async fn save_screenshot(c: &Client, name: &str) {
 
 #[tokio::test]
 async fn maintenance_resets_its_charger_and_an_operator_issues_a_token_in_a_real_browser() {
-    let Some((_driver, c, _profile)) = browser().await else {
+    let Some(Console {
+        _driver,
+        c,
+        _profile,
+        t,
+        admin,
+        w,
+        base,
+    }) = console().await
+    else {
         return;
     };
-    let t = TestServer::start().await;
-    let admin = t.admin().await;
-    let w = world(&admin).await;
-    let base = format!("http://{}", t.server().api_addr);
 
     // Some life for the dashboards: a tariff, a ticket, a card and a finished session today.
     admin
@@ -417,15 +452,20 @@ async fn maintenance_resets_its_charger_and_an_operator_issues_a_token_in_a_real
 
 #[tokio::test]
 async fn an_operator_builds_the_back_office_and_sees_a_registered_charger_come_online_live() {
-    let Some((_driver, c, _profile)) = browser().await else {
+    let Some(Console {
+        _driver,
+        c,
+        _profile,
+        t,
+        admin,
+        w,
+        base,
+    }) = console().await
+    else {
         return;
     };
     let axe = axe_source();
     let axe = axe.as_deref();
-    let t = TestServer::start().await;
-    let admin = t.admin().await;
-    let w = world(&admin).await;
-    let base = format!("http://{}", t.server().api_addr);
     c.goto(&format!("{base}/login")).await.unwrap();
     wait_text(&c, "main h1", "voltgate").await;
     accessible(&c, axe, "the login page").await;
@@ -551,15 +591,20 @@ async fn an_operator_builds_the_back_office_and_sees_a_registered_charger_come_o
 
 #[tokio::test]
 async fn support_sees_access_rules_reduced_and_maintenance_resets_on_a_phone_and_sees_it_live() {
-    let Some((_driver, c, _profile)) = browser().await else {
+    let Some(Console {
+        _driver,
+        c,
+        _profile,
+        t,
+        admin,
+        w,
+        base,
+    }) = console().await
+    else {
         return;
     };
     let axe = axe_source();
     let axe = axe.as_deref();
-    let t = TestServer::start().await;
-    let admin = t.admin().await;
-    let w = world(&admin).await;
-    let base = format!("http://{}", t.server().api_addr);
     // A rule at A's yard for A's group and one for a group of B: support reads the first by
     // name, the second only as a group outside its organisations.
     let ours = admin
