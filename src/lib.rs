@@ -17,14 +17,16 @@
 //! A change on a page: [`gateway`] (connect, disconnect) and [`station`] (boot, status, event,
 //! firmware step) tell [`live`] which charger changed -> [`console`]'s `/live` stream, per tab,
 //! names those the session may read now -> the page fetches its live parts again. A cluster
-//! relays each node's changes to the others over NATS ([`cluster`]).
+//! relays each node's changes to the others over NATS ([`cluster`]). The same changes keep
+//! [`tally`]'s per-organisation counts, which the dashboard sums over the caller's scope.
 //!
 //! An alert: what the store holds (offline chargers, faults, the timeline, campaigns) ->
 //! [`alerts`]' watcher, per webhook over its subtree -> a delivery row -> its sender, signed and
 //! retried, never on a charger's path.
 //!
 //! Layers, top down, none importing one above it: [`cli`], [`server`]; [`api`], [`console`];
-//! [`http`]; [`alerts`]; [`commands`], [`services`]; [`state`]; [`cluster`]; [`gateway`]; [`inspector`], [`station`];
+//! [`http`]; [`alerts`]; [`commands`], [`services`]; [`state`]; [`tally`]; [`cluster`]; [`gateway`];
+//! [`inspector`], [`station`];
 //! [`store`]; [`access`]; [`config`], [`ocpp`], [`crypto`], [`ca`], [`metrics`], [`live`].
 
 pub mod access;
@@ -49,5 +51,6 @@ pub mod services;
 pub mod state;
 pub mod station;
 pub mod store;
+pub mod tally;
 pub mod telemetry;
 pub mod tls;

@@ -112,6 +112,13 @@ impl Server {
         crate::commands::local_list::spawn(state.clone(), shutdown.clone());
         let campaigns = crate::commands::campaign::spawn(state.clone(), shutdown.clone());
         let alerts = crate::alerts::spawn(state.clone(), shutdown.clone())?;
+        crate::tally::spawn(
+            state.tally.clone(),
+            state.store.clone(),
+            state.fleet.clone(),
+            state.live.clone(),
+            shutdown.clone(),
+        );
 
         Ok(Self {
             state,

@@ -15,6 +15,7 @@ use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::station::Station;
 use crate::store::Store;
+use crate::tally::Tally;
 
 /// What every part of a running node shares; cheap to clone.
 #[derive(Clone, Debug)]
@@ -38,6 +39,8 @@ pub struct AppState {
     pub ca: Option<Arc<ChargerCa>>,
     /// Chargers changing on this node, as it happens.
     pub live: Live,
+    /// Chargers and connectors counted per organisation, for the dashboard.
+    pub tally: Tally,
 }
 
 impl AppState {
@@ -57,6 +60,7 @@ impl AppState {
         let live = gateway.station().live().clone();
         Ok(Self {
             live,
+            tally: Tally::default(),
             ca,
             fleet,
             metrics,

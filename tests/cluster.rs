@@ -75,6 +75,27 @@ async fn wait_online(api: &Api, id: &str, want: bool) {
     panic!("{id} never became online={want}");
 }
 
+/// Polls node `api`'s dashboard until its charger counts and connectors are `want` (at most
+/// 15 s): another node's changes arrive through NATS.
+async fn wait_dashboard(api: &Api, want: Value) {
+    let mut last = Value::Null;
+    for _ in 0..300 {
+        let (status, body) = api.get("/dashboard").await;
+        assert_eq!(status, 200, "{body}");
+        last = json!({"chargers": body["chargers"], "connectors": body["connectors"]});
+        if last == want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the dashboard never showed {want}; last {last}");
+}
+
+fn counts(total: u64, online: u64, faulted: u64, connectors: Value) -> Value {
+    json!({"chargers": {"total": total, "online": online, "offline": total - online, "faulted": faulted},
+        "connectors": connectors})
+}
+
 async fn boot(cp: &mut TestCharger) {
     let answer = cp.call_ok("BootNotification", boot_payload("1.6")).await;
     assert_eq!(answer["status"], json!("Accepted"), "{answer}");
@@ -298,6 +319,7 @@ async fn a_charger_on_a_killed_node_answers_409_not_a_hang_until_it_reconnects_t
     boot(&mut cp).await;
     let via_b = b.admin().await;
     wait_online(&via_b, "CP-K", true).await;
+    wait_dashboard(&via_b, counts(1, 1, 0, json!({}))).await;
 
     // kill -9: no drain, its claim stays in the bucket.
     node_a.0.kill().expect("kill node A");
@@ -318,6 +340,8 @@ async fn a_charger_on_a_killed_node_answers_409_not_a_hang_until_it_reconnects_t
         asked.elapsed()
     );
     wait_online(&via_b, "CP-K", false).await;
+    // No event says so: B's dashboard stops counting it online when the lease runs out.
+    wait_dashboard(&via_b, counts(1, 0, 0, json!({}))).await;
     let (status, body) = via_b.post("/chargers/CP-K/reset", json!({"type": "soft"})).await;
     assert_eq!(
         (status, body["error"].clone()),
@@ -560,6 +584,38 @@ async fn a_console_tab_on_one_node_hears_live_of_a_charger_on_the_other() {
         Some(json!({"chargers": ["CP-LIVE"]})),
         "node B's tab hears of node A's charger"
     );
+
+    b.stop().await;
+    a.stop().await;
+    remove_buckets(&nats, &prefix).await;
+}
+
+#[tokio::test]
+async fn a_dashboard_on_one_node_counts_the_chargers_of_the_other_as_they_change() {
+    let Some(nats) = nats_url() else { return };
+    let prefix = fresh_prefix();
+    let mut a = TestServer::start_with(clustered(&nats, &prefix, "node-a")).await;
+    let mut b = a.join(clustered(&nats, &prefix, "node-b")).await;
+    let via_b = b.admin().await;
+    // Registered through A after B built its tally: B hears of it from A.
+    for _ in 0..200 {
+        if b.server().state.tally.is_built() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    a.register("CP-COUNT", PW).await;
+    wait_dashboard(&via_b, counts(1, 0, 0, json!({}))).await;
+
+    let mut cp = a.charger("CP-COUNT", "1.6", PW).await;
+    boot(&mut cp).await;
+    let faulted = json!({"connectorId": 1, "errorCode": "GroundFailure", "status": "Faulted",
+        "timestamp": "2026-12-07T10:00:00Z"});
+    cp.call_ok("StatusNotification", faulted).await;
+    wait_dashboard(&via_b, counts(1, 1, 1, json!({"Faulted": 1}))).await;
+
+    drop(cp);
+    wait_dashboard(&via_b, counts(1, 0, 1, json!({"Faulted": 1}))).await;
 
     b.stop().await;
     a.stop().await;

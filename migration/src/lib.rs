@@ -19,6 +19,7 @@ mod m20261205_000014_webhooks;
 mod m20261205_000015_auto_tickets;
 mod m20261206_000016_alert_subscriptions;
 mod m20261207_000017_message_pages;
+mod m20261207_000018_firmware_status_index;
 mod util;
 
 /// All migrations in order.
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000015_auto_tickets::Migration),
             Box::new(m20261206_000016_alert_subscriptions::Migration),
             Box::new(m20261207_000017_message_pages::Migration),
+            Box::new(m20261207_000018_firmware_status_index::Migration),
         ]
     }
 }

@@ -70,6 +70,11 @@ impl Fleet {
         }
     }
 
+    /// Whether other nodes share the fleet (a cluster).
+    pub fn spans_nodes(&self) -> bool {
+        self.cluster.is_some()
+    }
+
     /// Whether the charger is connected to any live node.
     pub fn is_online(&self, charger_id: &str) -> bool {
         self.locate(charger_id) != Location::Nowhere

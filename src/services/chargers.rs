@@ -436,6 +436,7 @@ pub async fn create(state: &AppState, p: &Principal, input: NewCharger) -> Resul
         .request(request)
         .ok(state)
         .await;
+    state.live.changed(&c.id);
     let mut created = out(state, c, Vec::new(), Vec::new());
     created.password = generated;
     Ok(created)
@@ -475,6 +476,7 @@ pub async fn update(state: &AppState, p: &Principal, id: &str, patch: ChargerPat
         local_list: patch.local_list,
     };
     let c = state.store.update_charger(&auth, c, changes).await?;
+    state.live.changed(id);
     if patch.security_profile.is_some() {
         // A stricter profile applies now, not at the charger's next reconnect.
         state.fleet.disconnect(&auth, origin(p), id).await;
@@ -515,6 +517,7 @@ pub async fn delete(state: &AppState, p: &Principal, id: &str) -> Result<()> {
     let action = "charger.delete";
     let (c, org, auth) = writable_charger(state, p, id, action).await?;
     state.store.delete_charger(&auth, &c).await?;
+    state.live.changed(id);
     state.fleet.disconnect(&auth, origin(p), id).await;
     Audit::new(p, action, target(id, Some(org.id))).ok(state).await;
     Ok(())

@@ -158,66 +158,45 @@ pub async fn get(state: &AppState, p: &Principal, q: &DashboardQuery) -> Result<
     // not a refusal, so it is not audited.
     let scope = |permission| scope_of(p, permission).ok();
 
-    let (chargers, connectors, firmware_updates) = match scope(Permission::ChargersRead) {
-        Some(s) => charger_sections(state, &s).await?,
-        None => Default::default(),
-    };
-    let open_tickets = match scope(Permission::Tickets) {
-        Some(s) => Some(state.store.count_open_tickets(&s).await?),
-        None => None,
-    };
-    let recent_actions = match scope(Permission::AuditRead) {
-        Some(s) => Some(
-            state
-                .store
-                .recent_commands(&s, RECENT_ACTIONS)
-                .await?
-                .into_iter()
-                .map(|a| RecentAction {
-                    id: a.id,
-                    at: a.at,
-                    user_id: a.user_id,
-                    action: a.action,
-                    charger_id: a.charger_id,
-                    outcome: a.outcome,
-                })
-                .collect(),
-        ),
-        None => None,
-    };
     // Today's charging belongs to the full dashboard: only the roles that have it count.
     let full_view = p.only(|m| grant(m.role, Permission::Dashboard) == Some(Grant::Full));
-    let today = match scope_of(&full_view, Permission::TransactionsRead) {
-        Ok(s) => {
-            let billing = scope_of(&full_view, Permission::Billing).is_ok();
-            Some(today(state, &full_view, &s, billing).await?)
-        }
-        Err(_) => None,
-    };
-    let expiring_grants = match scope(Permission::UsersManage) {
-        Some(s) => Some(
-            state
-                .store
-                .memberships_ending(
-                    &s,
-                    Utc::now() + chrono::Duration::days(EXPIRING_WITHIN_DAYS),
-                    RECENT_ACTIONS,
-                )
-                .await?
-                .into_iter()
-                .filter_map(|(m, u)| {
-                    Some(ExpiringGrant {
-                        user_id: m.user_id,
-                        username: u?.username,
-                        organisation_id: m.organisation_id,
-                        role: m.role,
-                        valid_until: m.valid_until?,
-                    })
-                })
-                .collect(),
-        ),
-        None => None,
-    };
+    // Independent sections, read side by side on the pool.
+    let (charger_parts, open_tickets, recent_actions, today, expiring_grants) = tokio::try_join!(
+        async {
+            match scope(Permission::ChargersRead) {
+                Some(s) => charger_sections(state, &s).await,
+                None => Ok(Default::default()),
+            }
+        },
+        async {
+            match scope(Permission::Tickets) {
+                Some(s) => Ok(Some(state.store.count_open_tickets(&s).await?)),
+                None => Ok(None),
+            }
+        },
+        async {
+            match scope(Permission::AuditRead) {
+                Some(s) => recent_actions(state, &s).await.map(Some),
+                None => Ok(None),
+            }
+        },
+        async {
+            match scope_of(&full_view, Permission::TransactionsRead) {
+                Ok(s) => {
+                    let billing = scope_of(&full_view, Permission::Billing).is_ok();
+                    today(state, &full_view, &s, billing).await.map(Some)
+                }
+                Err(_) => Ok(None),
+            }
+        },
+        async {
+            match scope(Permission::UsersManage) {
+                Some(s) => expiring_grants(state, &s).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    )?;
+    let (chargers, connectors, firmware_updates) = charger_parts;
     Ok(Dashboard {
         expiring_grants,
         view: if full { "full" } else { "simplified" },
@@ -230,25 +209,54 @@ pub async fn get(state: &AppState, p: &Principal, q: &DashboardQuery) -> Result<
     })
 }
 
+async fn recent_actions(state: &AppState, scope: &Scope) -> Result<Vec<RecentAction>> {
+    Ok(state
+        .store
+        .recent_commands(scope, RECENT_ACTIONS)
+        .await?
+        .into_iter()
+        .map(|a| RecentAction {
+            id: a.id,
+            at: a.at,
+            user_id: a.user_id,
+            action: a.action,
+            charger_id: a.charger_id,
+            outcome: a.outcome,
+        })
+        .collect())
+}
+
+async fn expiring_grants(state: &AppState, scope: &Scope) -> Result<Vec<ExpiringGrant>> {
+    let soon = Utc::now() + chrono::Duration::days(EXPIRING_WITHIN_DAYS);
+    Ok(state
+        .store
+        .memberships_ending(scope, soon, RECENT_ACTIONS)
+        .await?
+        .into_iter()
+        .filter_map(|(m, u)| {
+            Some(ExpiringGrant {
+                user_id: m.user_id,
+                username: u?.username,
+                organisation_id: m.organisation_id,
+                role: m.role,
+                valid_until: m.valid_until?,
+            })
+        })
+        .collect())
+}
+
 async fn charger_sections(
     state: &AppState,
     scope: &Scope,
 ) -> Result<(ChargerCounts, BTreeMap<String, u64>, Vec<FirmwareProgress>)> {
-    // Independent queries: run them side by side on the pool.
-    let (ids, connectors, faulted, firmware) = tokio::try_join!(
-        state.store.charger_ids_in(scope),
-        state.store.connector_counts_in(scope),
-        state.store.faulted_in(scope),
-        state
+    // Independent: run them side by side on the pool.
+    let (counts, firmware) = tokio::try_join!(charger_counts(state, scope), async {
+        Ok(state
             .store
-            .firmware_status_in(scope, &FIRMWARE_IN_PROGRESS, FIRMWARE_LIST),
-    )?;
-    let total = ids.len() as u64;
-    let online = ids.iter().filter(|id| state.fleet.is_online(id)).count() as u64;
-    let connectors = connectors
-        .into_iter()
-        .map(|(status, n)| (status, n.max(0) as u64))
-        .collect();
+            .firmware_status_in(scope, &FIRMWARE_IN_PROGRESS, FIRMWARE_LIST)
+            .await?)
+    },)?;
+    let (chargers, connectors) = counts;
     let firmware = firmware
         .into_iter()
         .filter_map(|(charger_id, status, at)| {
@@ -259,13 +267,40 @@ async fn charger_sections(
             })
         })
         .collect();
+    Ok((chargers, connectors, firmware))
+}
+
+/// Chargers and connectors in the scope: summed from the tally, or counted in the database
+/// where the tally cannot answer (not built yet, or a scope of home chargers only).
+async fn charger_counts(state: &AppState, scope: &Scope) -> Result<(ChargerCounts, BTreeMap<String, u64>)> {
+    if let Some(t) = state.tally.within(&state.store, scope).await? {
+        let counts = ChargerCounts {
+            total: t.chargers,
+            online: t.online,
+            offline: t.chargers.saturating_sub(t.online),
+            faulted: t.faulted,
+        };
+        let connectors = t.connectors.into_iter().map(|(s, n)| (s.to_string(), n)).collect();
+        return Ok((counts, connectors));
+    }
+    let (ids, connectors, faulted) = tokio::try_join!(
+        state.store.charger_ids_in(scope),
+        state.store.connector_counts_in(scope),
+        state.store.faulted_in(scope),
+    )?;
+    let total = ids.len() as u64;
+    let online = ids.iter().filter(|id| state.fleet.is_online(id)).count() as u64;
+    let connectors = connectors
+        .into_iter()
+        .map(|(status, n)| (status, n.max(0) as u64))
+        .collect();
     let counts = ChargerCounts {
         total,
         online,
         offline: total - online,
         faulted,
     };
-    Ok((counts, connectors, firmware))
+    Ok((counts, connectors))
 }
 
 async fn today(state: &AppState, p: &Principal, scope: &Scope, billing: bool) -> Result<Today> {

@@ -11,6 +11,7 @@ use super::{Audit, Error, ListQuery, Result, Target, gate, gate_seen, invalid, l
 use crate::access::{Authorized, Permission, Principal, cap};
 use crate::state::AppState;
 use crate::store::{Move, OrganisationChanges, Page};
+use crate::tally::Counts;
 
 /// An organisation as the API shows it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -129,21 +130,35 @@ pub async fn tree(state: &AppState, p: &Principal) -> Result<Vec<TreeNode>> {
                 .collect()
         })
         .collect();
-    let places = match p.scope(Permission::ChargersRead) {
-        Ok(scope) => state.store.charger_places_in(&scope).await?,
-        Err(_) => Vec::new(),
-    };
-    for (charger_id, org_id, faulted) in places {
+    for (org_id, counts) in charger_counts(state, p).await? {
         let Some(&home) = at.get(&org_id) else { continue };
-        let online = state.fleet.is_online(&charger_id);
         for &i in &counted_in[home] {
             let n = &mut nodes[i];
-            n.chargers += 1;
-            n.online += u64::from(online);
-            n.faulted += u64::from(faulted);
+            n.chargers += counts.chargers;
+            n.online += counts.online;
+            n.faulted += counts.faulted;
         }
     }
     Ok(nodes)
+}
+
+/// The chargers the caller may read, counted per organisation: from the tally, or in the
+/// database where it cannot answer (not built, home chargers only).
+async fn charger_counts(state: &AppState, p: &Principal) -> Result<HashMap<i32, Counts>> {
+    let Ok(scope) = p.scope(Permission::ChargersRead) else {
+        return Ok(HashMap::new());
+    };
+    if let Some(each) = state.tally.per_organisation(&state.store, &scope).await? {
+        return Ok(each);
+    }
+    let mut each: HashMap<i32, Counts> = HashMap::new();
+    for (charger_id, org_id, faulted) in state.store.charger_places_in(&scope).await? {
+        let counts = each.entry(org_id).or_default();
+        counts.chargers += 1;
+        counts.online += u64::from(state.fleet.is_online(&charger_id));
+        counts.faulted += u64::from(faulted);
+    }
+    Ok(each)
 }
 
 /// One organisation.

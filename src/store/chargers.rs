@@ -26,6 +26,16 @@ pub struct BootInfo {
     pub firmware_version: Option<String>,
 }
 
+/// What the per-organisation tally counts of one charger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChargerTally {
+    pub organisation_id: i32,
+    /// Whether a fault is open on it.
+    pub faulted: bool,
+    /// Its connectors' last statuses (EVSE 0, the charger itself, left out).
+    pub connectors: Vec<String>,
+}
+
 /// One connector's status as a StatusNotification reported it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectorStatus {
@@ -143,10 +153,9 @@ impl Store {
             .await?)
     }
 
-    /// Registers a charger in the organisation `auth` was granted on, or adopts one that
-    /// connected unregistered (no organisation yet). 409 if it already belongs somewhere.
-    /// Registers a charger; an unassigned one (waiting after a pending boot) is taken over
-    /// only with `adopt`, a proof on the root of the tree.
+    /// Registers a charger in the organisation `auth` was granted on (409 if it already
+    /// belongs somewhere); an unassigned one (waiting after a pending boot) is taken over only
+    /// with `adopt`, a proof on the root of the tree.
     pub async fn create_charger(
         &self,
         auth: &Authorized<cap::ChargersWrite>,
@@ -339,6 +348,57 @@ impl Store {
                 (id, org, fault)
             })
             .collect())
+    }
+
+    /// What [`crate::tally`] counts of the chargers named, or of every charger that belongs to
+    /// an organisation. The one charger read that crosses every subtree: the tally lets its
+    /// figures out only as sums over a caller's [`Scope`].
+    pub(crate) async fn charger_tallies(&self, ids: Option<&[String]>) -> Result<HashMap<String, ChargerTally>> {
+        let (chargers, connectors, faulted) = tokio::try_join!(
+            charger::Entity::find()
+                .select_only()
+                .columns([charger::Column::Id, charger::Column::OrganisationId])
+                .filter(charger::Column::OrganisationId.is_not_null())
+                .filter(among(charger::Column::Id, ids))
+                .into_tuple::<(String, i32)>()
+                .all(&self.db),
+            connector::Entity::find()
+                .select_only()
+                .columns([connector::Column::ChargerId, connector::Column::Status])
+                .filter(connector::Column::EvseId.ne(0))
+                .filter(among(connector::Column::ChargerId, ids))
+                .into_tuple::<(String, String)>()
+                .all(&self.db),
+            charger_fault::Entity::find()
+                .select_only()
+                .column(charger_fault::Column::ChargerId)
+                .distinct()
+                .filter(among(charger_fault::Column::ChargerId, ids))
+                .into_tuple::<String>()
+                .all(&self.db),
+        )?;
+        let mut tallies: HashMap<String, ChargerTally> = chargers
+            .into_iter()
+            .map(|(id, organisation_id)| {
+                let tally = ChargerTally {
+                    organisation_id,
+                    faulted: false,
+                    connectors: Vec::new(),
+                };
+                (id, tally)
+            })
+            .collect();
+        for (id, status) in connectors {
+            if let Some(t) = tallies.get_mut(&id) {
+                t.connectors.push(status);
+            }
+        }
+        for id in faulted {
+            if let Some(t) = tallies.get_mut(&id) {
+                t.faulted = true;
+            }
+        }
+        Ok(tallies)
     }
 
     /// The `limit` chargers in the scope that last reported one of the firmware `statuses`,
@@ -535,6 +595,14 @@ pub(super) fn charger_ids(scope: &Scope) -> sea_orm::sea_query::SelectStatement 
 }
 
 /// Chargers in the scope (home sites only where the grant is home chargers only).
+/// `col IN (ids)`, or every row without `ids`.
+fn among(col: impl ColumnTrait, ids: Option<&[String]>) -> sea_orm::sea_query::SimpleExpr {
+    match ids {
+        Some(ids) => col.is_in(ids.iter().cloned()),
+        None => sea_orm::sea_query::Expr::value(true),
+    }
+}
+
 fn charger_scope(scope: &Scope) -> Condition {
     scope_condition(
         scope,

@@ -31,7 +31,7 @@ pub use accounts::{InvitationPurpose, InvitationState, SCOPE_ENROL_2FA, SCOPE_FU
 pub use audit::{AuditEntry, AuditFilter};
 pub use authorization::{ListedToken, Place, SitePlace, group_token};
 pub use campaigns::{ChargerFilter, NewCampaign, StepCounts, StepOutcome, finished_and_failed};
-pub use chargers::{BootInfo, ChargerChanges, ConnectorStatus, NewChargerFields};
+pub use chargers::{BootInfo, ChargerChanges, ChargerTally, ConnectorStatus, NewChargerFields};
 pub use events::{EventFilter, FaultChange, FaultPlace, NewEvent, Progress};
 pub use id_tokens::TokenFields;
 pub use local_lists::{Touch, keeps_list};

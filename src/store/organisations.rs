@@ -5,11 +5,11 @@ use chrono::Utc;
 use entity::{charger, driver, driver_group, id_token, membership, organisation, site, tariff, ticket, user};
 use sea_orm::sea_query::{Alias, BinOper, Expr, Func};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
-use super::scope::{Page, scope_condition};
+use super::scope::{Page, path_prefix, scope_condition};
 use super::{Error, Result, Store};
 use crate::access::{Authorized, Scope, cap};
 
@@ -187,6 +187,25 @@ impl Store {
             .order_by_asc(organisation::Column::Path)
             .limit(page.limit)
             .offset(page.offset)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// The ids of the organisations in the subtrees of the scope's entries, whatever each
+    /// entry's grant (the tally sums its counts over them).
+    pub async fn organisation_ids_in(&self, scope: &Scope) -> Result<Vec<i32>> {
+        if scope.entries().is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut any = Condition::any();
+        for (path, _) in scope.entries() {
+            any = any.add(path_prefix(path));
+        }
+        Ok(organisation::Entity::find()
+            .select_only()
+            .column(organisation::Column::Id)
+            .filter(any)
+            .into_tuple()
             .all(&self.db)
             .await?)
     }
