@@ -55,30 +55,9 @@ impl Server {
             }
         }
 
-        let listener =
-            listen(config.ocpp.listen).with_context(|| format!("binding ocpp.listen {}", config.ocpp.listen))?;
-        let ocpp_addr = listener.local_addr().context("reading the OCPP listener address")?;
-        let api_listener =
-            listen(config.api.listen).with_context(|| format!("binding api.listen {}", config.api.listen))?;
-        let api_addr = api_listener.local_addr().context("reading the API listener address")?;
-        let tls = match &config.tls {
-            Some(files) => {
-                let charger_ca = config.ca.as_ref().map(|ca| ca.cert_file.as_path());
-                Some(Arc::new(
-                    Tls::load(files, charger_ca).context("loading the [tls] files")?,
-                ))
-            }
-            None => None,
-        };
-        let tls_listener = match config.ocpp.tls_listen {
-            Some(addr) => Some(listen(addr).with_context(|| format!("binding ocpp.tls_listen {addr}"))?),
-            None => None,
-        };
-        let ocpp_tls_addr = match &tls_listener {
-            Some(l) => Some(l.local_addr().context("reading the wss:// listener address")?),
-            None => None,
-        };
-
+        let bound = Bound::bind(&config)?;
+        let (ocpp_addr, api_addr, ocpp_tls_addr, tls) =
+            (bound.ocpp_addr, bound.api_addr, bound.ocpp_tls_addr, bound.tls);
         let security_profile = config.ocpp.security_profile;
         // The state names the ports really bound (port 0 asks the OS for one), so what the
         // console tells a technician to type into a charger is where voltgate listens.
@@ -89,36 +68,17 @@ impl Server {
         // Join the cluster before accepting chargers, so every connection is claimed.
         let cluster = join_cluster(&mut state).await?;
         let shutdown = CancellationToken::new();
-        let mut gateway_tasks = vec![tokio::spawn(Arc::clone(&state.gateway).run(
-            listener,
-            None,
-            shutdown.clone(),
-        ))];
+        let gateway = |listener, tls| tokio::spawn(Arc::clone(&state.gateway).run(listener, tls, shutdown.clone()));
+        let mut gateway_tasks = vec![gateway(bound.ocpp, None)];
         tracing::info!(%ocpp_addr, security_profile, "OCPP endpoint listening on ws://{ocpp_addr}/ocpp/{{chargePointId}}");
-        if let (Some(listener), Some(addr)) = (tls_listener, ocpp_tls_addr) {
-            gateway_tasks.push(tokio::spawn(Arc::clone(&state.gateway).run(
-                listener,
-                tls.clone(),
-                shutdown.clone(),
-            )));
+        if let (Some(listener), Some(addr)) = (bound.ocpp_tls, ocpp_tls_addr) {
+            gateway_tasks.push(gateway(listener, tls.clone()));
             tracing::info!(%addr, "OCPP endpoint listening on wss://{addr}/ocpp/{{chargePointId}}");
         }
 
         let api_tls = if state.config.api.tls { tls.clone() } else { None };
-        let api_task = serve_api(&state, api_listener, api_addr, api_tls, shutdown.clone());
-        crate::services::housekeeping::spawn(state.clone(), shutdown.clone());
-        crate::commands::password::spawn_rotation(state.clone(), shutdown.clone());
-        crate::commands::certificate::spawn(state.clone(), shutdown.clone());
-        crate::commands::local_list::spawn(state.clone(), shutdown.clone());
-        let campaigns = crate::commands::campaign::spawn(state.clone(), shutdown.clone());
-        let alerts = crate::alerts::spawn(state.clone(), shutdown.clone())?;
-        crate::tally::spawn(
-            state.tally.clone(),
-            state.store.clone(),
-            state.fleet.clone(),
-            state.live.clone(),
-            shutdown.clone(),
-        );
+        let api_task = serve_api(&state, bound.api, api_addr, api_tls, shutdown.clone());
+        let (campaigns, alerts) = spawn_background(&state, &shutdown)?;
 
         Ok(Self {
             state,
@@ -167,6 +127,74 @@ impl Server {
             cluster.leave().await;
         }
     }
+}
+
+/// The listeners of a node, bound before anything is served.
+struct Bound {
+    ocpp: TcpListener,
+    ocpp_addr: SocketAddr,
+    api: TcpListener,
+    api_addr: SocketAddr,
+    tls: Option<Arc<Tls>>,
+    ocpp_tls: Option<TcpListener>,
+    ocpp_tls_addr: Option<SocketAddr>,
+}
+
+impl Bound {
+    fn bind(config: &Config) -> anyhow::Result<Self> {
+        let ocpp = listen(config.ocpp.listen).with_context(|| format!("binding ocpp.listen {}", config.ocpp.listen))?;
+        let ocpp_addr = ocpp.local_addr().context("reading the OCPP listener address")?;
+        let api = listen(config.api.listen).with_context(|| format!("binding api.listen {}", config.api.listen))?;
+        let api_addr = api.local_addr().context("reading the API listener address")?;
+        let tls = match &config.tls {
+            Some(files) => {
+                let charger_ca = config.ca.as_ref().map(|ca| ca.cert_file.as_path());
+                Some(Arc::new(
+                    Tls::load(files, charger_ca).context("loading the [tls] files")?,
+                ))
+            }
+            None => None,
+        };
+        let ocpp_tls = match config.ocpp.tls_listen {
+            Some(addr) => Some(listen(addr).with_context(|| format!("binding ocpp.tls_listen {addr}"))?),
+            None => None,
+        };
+        let ocpp_tls_addr = match &ocpp_tls {
+            Some(l) => Some(l.local_addr().context("reading the wss:// listener address")?),
+            None => None,
+        };
+        Ok(Self {
+            ocpp,
+            ocpp_addr,
+            api,
+            api_addr,
+            tls,
+            ocpp_tls,
+            ocpp_tls_addr,
+        })
+    }
+}
+
+/// The node's own loops until `shutdown`: housekeeping, password rotation, certificates,
+/// local lists, the tally; answers the two a stop waits for (campaigns, alerts).
+fn spawn_background(
+    state: &AppState,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<(JoinHandle<()>, JoinHandle<()>)> {
+    crate::services::housekeeping::spawn(state.clone(), shutdown.clone());
+    crate::commands::password::spawn_rotation(state.clone(), shutdown.clone());
+    crate::commands::certificate::spawn(state.clone(), shutdown.clone());
+    crate::commands::local_list::spawn(state.clone(), shutdown.clone());
+    crate::tally::spawn(
+        state.tally.clone(),
+        state.store.clone(),
+        state.fleet.clone(),
+        state.live.clone(),
+        shutdown.clone(),
+    );
+    let campaigns = crate::commands::campaign::spawn(state.clone(), shutdown.clone());
+    let alerts = crate::alerts::spawn(state.clone(), shutdown.clone())?;
+    Ok((campaigns, alerts))
 }
 
 /// Binds a listener that a restarted node can take over at once (SO_REUSEADDR, so sockets of

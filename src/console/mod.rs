@@ -131,6 +131,15 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
 
 /// The console's routes (merged beside the API's).
 pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(account_routes())
+        .merge(charger_routes())
+        .merge(charging_routes())
+        .merge(organisation_routes())
+}
+
+/// Assets, the live stream, logging in and the viewer's own account.
+fn account_routes() -> Router<AppState> {
     use pages::*;
     Router::new()
         .route(
@@ -153,6 +162,12 @@ pub fn router() -> Router<AppState> {
         .route("/account/2fa/confirm", post(login::confirm))
         .route("/account/2fa/disable", post(login::disable))
         .route("/account/2fa/recovery-codes", post(login::recovery_codes))
+}
+
+/// The dashboard, chargers and campaigns.
+fn charger_routes() -> Router<AppState> {
+    use pages::*;
+    Router::new()
         .route("/", get(dashboard::show))
         .route("/chargers", get(chargers::list).post(registration::register))
         .route("/chargers/{id}", get(chargers::show))
@@ -171,6 +186,12 @@ pub fn router() -> Router<AppState> {
         .route("/campaigns", get(campaigns::list).post(campaigns::create))
         .route("/campaigns/{id}", get(campaigns::show))
         .route("/campaigns/{id}/{how}", post(campaigns::steer))
+}
+
+/// Tickets, tokens, drivers and groups, the charging log and tariffs.
+fn charging_routes() -> Router<AppState> {
+    use pages::*;
+    Router::new()
         .route("/tickets", get(tickets::list).post(tickets::create))
         .route("/tickets/{id}", post(tickets::set_status))
         .route("/tokens", get(charging::tokens).post(charging::create_token))
@@ -188,6 +209,12 @@ pub fn router() -> Router<AppState> {
         .route("/tariffs", post(tariffs::create))
         .route("/tariffs/{id}", post(tariffs::update))
         .route("/tariffs/{id}/delete", post(tariffs::delete))
+}
+
+/// Users, the audit log, organisations, sites and webhooks.
+fn organisation_routes() -> Router<AppState> {
+    use pages::*;
+    Router::new()
         .route("/users", get(users::list).post(users::create))
         .route("/users/roles", post(users::change_role))
         .route("/audit", get(audit::list))

@@ -426,6 +426,27 @@ pub(super) async fn meter_values_v201(
     Ok(mv201::MeterValuesResponse {})
 }
 
+/// The token a TransactionEvent stands for and what checking it said: the one it carries, or
+/// for a remote start's Started event that carries only the remoteStartId, the one the command
+/// sent.
+async fn event_token(
+    station: &Station,
+    s: &Session,
+    req: &tx201::TransactionEventRequest,
+) -> Result<(Option<TokenCheck>, Option<String>), StationError> {
+    let remote_token = match (&req.id_token, req.transaction_info.remote_start_id) {
+        (None, Some(remote)) => station.store.remote_start_token(&s.charger_id, remote.into()).await?,
+        _ => None,
+    };
+    let check = match (&req.id_token, &remote_token) {
+        (Some(t), _) => Some(station.check_token(&s.charger_id, &t.id_token, Some(&t.kind)).await?),
+        (None, Some(token)) => Some(station.check_token(&s.charger_id, token, None).await?),
+        (None, None) => None,
+    };
+    let presented = req.id_token.as_ref().map(|t| t.id_token.clone()).or(remote_token);
+    Ok((check, presented))
+}
+
 pub(super) async fn transaction_event_v201(
     station: &Station,
     s: &mut Session,
@@ -445,18 +466,7 @@ pub(super) async fn transaction_event_v201(
         None => None,
     };
     let (at, skewed) = clock.at(req.timestamp);
-    // A remote start's Started event may carry only the remoteStartId: the token is the one
-    // the command sent.
-    let remote_token = match (&req.id_token, req.transaction_info.remote_start_id) {
-        (None, Some(remote)) => station.store.remote_start_token(&s.charger_id, remote.into()).await?,
-        _ => None,
-    };
-    let check = match (&req.id_token, &remote_token) {
-        (Some(t), _) => Some(station.check_token(&s.charger_id, &t.id_token, Some(&t.kind)).await?),
-        (None, Some(token)) => Some(station.check_token(&s.charger_id, token, None).await?),
-        (None, None) => None,
-    };
-    let presented = req.id_token.as_ref().map(|t| t.id_token.clone()).or(remote_token);
+    let (check, presented) = event_token(station, s, &req).await?;
     let ocpp_id = req.transaction_info.transaction_id.clone();
     let existing = station.store.transaction_by_ocpp_id(&s.charger_id, &ocpp_id).await?;
     let tx = match existing {

@@ -22,7 +22,7 @@ use super::{
     AvailabilityBody, ClearCache, Command, ConfigurationBody, DiagnosticsBody, Error, FirmwareBody, LogBody, ResetBody,
     TriggerBody, UnlockBody, VariableSetting,
 };
-use crate::access::{AccessError, CommandProof, Permission, Principal};
+use crate::access::{AccessError, CommandProof, Permission, Principal, Scope};
 use crate::ocpp::OcppVersion;
 use crate::services::{self, Audit, ListQuery, Target, invalid, named_organisation, refused};
 use crate::state::AppState;
@@ -334,6 +334,37 @@ fn target_of(c: &campaign::Model) -> Target {
 pub async fn create(state: &AppState, p: &Principal, body: NewCampaignIn) -> Result<CampaignOut, Error> {
     let action = "campaign.create";
     let user_id = p.user_id().ok_or(services::Error::Unauthenticated)?;
+    let (concurrency, ratio) = checked(&body)?;
+    let permission = body.command.permission();
+    let (within, site_id, scope) = target_scope(state, p, &body.target, permission, action).await?;
+    let chargers = target_chargers(state, &body, &scope, site_id).await?;
+    let org = match within {
+        Some(org) => org,
+        None => common_organisation(state, p, &chargers, action).await?,
+    };
+    let target = Target::new("campaign").org(org.id);
+    let proof = super::gate_command(state, p, &org, permission, action, target.clone()).await?;
+    let new = NewCampaign {
+        name: body.name.trim().to_owned(),
+        created_by: user_id,
+        command: serde_json::to_value(&body.command).map_err(|e| Error::Internal(e.to_string()))?,
+        target: serde_json::to_value(&body.target).map_err(|e| Error::Internal(e.to_string()))?,
+        concurrency: i32::try_from(concurrency).unwrap_or(i32::MAX),
+        max_failure_ratio: ratio,
+        deadline: body.deadline,
+    };
+    let ids: Vec<String> = chargers.into_iter().map(|c| c.id).collect();
+    let created = state.store.create_campaign(&proof, new, &ids).await?;
+    Audit::new(p, action, target_of(&created))
+        .detail(format!("{} chargers", ids.len()))
+        .ok(state)
+        .await;
+    let counts = StepCounts::from([(CampaignStepState::Queued, ids.len() as u64)]);
+    CampaignOut::new(created, Some(&counts))
+}
+
+/// The body's own bounds, before anything is looked up: its concurrency and failure ratio.
+fn checked(body: &NewCampaignIn) -> Result<(u32, f64), Error> {
     services::non_blank("name", Some(&body.name))?;
     let concurrency = body.concurrency.unwrap_or(10);
     if !(1..=MAX_CONCURRENCY).contains(&concurrency) {
@@ -361,7 +392,18 @@ pub async fn create(state: &AppState, p: &Principal, body: NewCampaignIn) -> Res
     if named.into_iter().filter(|n| *n).count() > 1 {
         return Err(invalid("target", "name at most one of organisation_id, site_id and charger_ids").into());
     }
-    let permission = body.command.permission();
+    Ok((concurrency, ratio))
+}
+
+/// The organisation the target names (itself or through its site), that site, and the
+/// caller's scope of `permission` within it (its whole reach when none is named).
+async fn target_scope(
+    state: &AppState,
+    p: &Principal,
+    t: &CampaignTarget,
+    permission: Permission,
+    action: &str,
+) -> Result<(Option<organisation::Model>, Option<i32>, Scope), Error> {
     let (within, site_id) = match (t.organisation_id, t.site_id) {
         (Some(id), _) => (Some(named_organisation(state, p, id, action).await?), None),
         // An invisible site's organisation fails the scope below with the same 404.
@@ -383,13 +425,24 @@ pub async fn create(state: &AppState, p: &Principal, body: NewCampaignIn) -> Res
         Some(org) => p.scope_within(permission, org.into()),
         None => p.scope(permission),
     };
-    let scope = match scope {
-        Ok(s) => s,
+    match scope {
+        Ok(scope) => Ok((within, site_id, scope)),
         Err(e) => {
             let target = Target::new("campaign").org(within.as_ref().map_or(0, |o| o.id));
-            return Err(refused(state, p, action, target, e.into()).await.into());
+            Err(refused(state, p, action, target, e.into()).await.into())
         }
-    };
+    }
+}
+
+/// The chargers of the scope the target's filters match, at least one and at most
+/// [`MAX_CHARGERS`], each of a version the command can be sent to.
+async fn target_chargers(
+    state: &AppState,
+    body: &NewCampaignIn,
+    scope: &Scope,
+    site_id: Option<i32>,
+) -> Result<Vec<entity::charger::Model>, Error> {
+    let t = &body.target;
     let filter = ChargerFilter {
         site_id,
         charger_ids: t.charger_ids.clone(),
@@ -398,7 +451,7 @@ pub async fn create(state: &AppState, p: &Principal, body: NewCampaignIn) -> Res
         firmware_version: t.firmware_version.clone(),
         ocpp_version: t.ocpp_version.map(|v| v.as_str().to_owned()),
     };
-    let chargers = state.store.campaign_chargers(&scope, &filter, MAX_CHARGERS + 1).await?;
+    let chargers = state.store.campaign_chargers(scope, &filter, MAX_CHARGERS + 1).await?;
     if chargers.is_empty() {
         return Err(invalid("target", "matches no charger you may run this command on").into());
     }
@@ -413,29 +466,7 @@ pub async fn create(state: &AppState, p: &Principal, body: NewCampaignIn) -> Res
             body.command.check(version)?;
         }
     }
-    let org = match within {
-        Some(org) => org,
-        None => common_organisation(state, p, &chargers, action).await?,
-    };
-    let target = Target::new("campaign").org(org.id);
-    let proof = super::gate_command(state, p, &org, permission, action, target.clone()).await?;
-    let new = NewCampaign {
-        name: body.name.trim().to_owned(),
-        created_by: user_id,
-        command: serde_json::to_value(&body.command).map_err(|e| Error::Internal(e.to_string()))?,
-        target: serde_json::to_value(&body.target).map_err(|e| Error::Internal(e.to_string()))?,
-        concurrency: i32::try_from(concurrency).unwrap_or(i32::MAX),
-        max_failure_ratio: ratio,
-        deadline: body.deadline,
-    };
-    let ids: Vec<String> = chargers.into_iter().map(|c| c.id).collect();
-    let created = state.store.create_campaign(&proof, new, &ids).await?;
-    Audit::new(p, action, target_of(&created))
-        .detail(format!("{} chargers", ids.len()))
-        .ok(state)
-        .await;
-    let counts = StepCounts::from([(CampaignStepState::Queued, ids.len() as u64)]);
-    CampaignOut::new(created, Some(&counts))
+    Ok(chargers)
 }
 
 /// The deepest organisation every one of `chargers` is in.

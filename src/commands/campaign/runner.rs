@@ -17,7 +17,7 @@ use super::{CampaignCommand, Error, Step, stored};
 use crate::access::Principal;
 use crate::commands::{self, CommandReply, ReplyStatus};
 use crate::state::AppState;
-use crate::store::{StepOutcome, finished_and_failed};
+use crate::store::{StepCounts, StepOutcome, finished_and_failed};
 
 /// How often campaigns are looked at.
 const TICK: Duration = Duration::from_secs(1);
@@ -172,7 +172,21 @@ impl Runner {
             store.settle_campaign(c.id, CampaignState::Done, why).await?;
             return Ok(());
         }
-        let (finished, failed) = finished_and_failed(&counts);
+        if self.paused_at_failure_ratio(c, &counts).await? {
+            return Ok(());
+        }
+        let free = u64::try_from(c.concurrency).unwrap_or(0).saturating_sub(in_flight);
+        if free == 0 || past_deadline {
+            return Ok(());
+        }
+        let online = self.online_queued(c, free).await?;
+        self.start_steps(c, &creator, &command, online, free).await
+    }
+
+    /// Pauses the campaign when more of its chargers failed since it started or resumed than
+    /// its ratio allows; `true` if it is paused.
+    async fn paused_at_failure_ratio(&self, c: &campaign::Model, counts: &StepCounts) -> Result<bool, Error> {
+        let (finished, failed) = finished_and_failed(counts);
         let total: u64 = counts.values().sum();
         let since_finished = finished.saturating_sub(u64::try_from(c.baseline_finished).unwrap_or(0));
         let since_failed = failed.saturating_sub(u64::try_from(c.baseline_failed).unwrap_or(0));
@@ -180,47 +194,68 @@ impl Runner {
         // at least `concurrency` chargers (or all of a smaller campaign).
         let floor = u64::try_from(c.concurrency).unwrap_or(1).min(total).max(1);
         let window = since_finished.max(floor);
-        if since_failed > 0 && since_failed as f64 / window as f64 > c.max_failure_ratio {
-            let why = format!(
-                "{since_failed} of {since_finished} chargers failed since it started or resumed (counted over at \
-                 least {floor}): more than the {} allowed",
-                c.max_failure_ratio
+        if since_failed == 0 || since_failed as f64 / window as f64 <= c.max_failure_ratio {
+            return Ok(false);
+        }
+        let why = format!(
+            "{since_failed} of {since_finished} chargers failed since it started or resumed (counted over at \
+             least {floor}): more than the {} allowed",
+            c.max_failure_ratio
+        );
+        if self
+            .state
+            .store
+            .settle_campaign(c.id, CampaignState::Paused, Some(why))
+            .await?
+        {
+            tracing::warn!(
+                campaign = c.id,
+                since_failed,
+                since_finished,
+                "campaign paused at its failure ratio"
             );
-            if store.settle_campaign(c.id, CampaignState::Paused, Some(why)).await? {
-                tracing::warn!(
-                    campaign = c.id,
-                    since_failed,
-                    since_finished,
-                    "campaign paused at its failure ratio"
-                );
-            }
-            return Ok(());
         }
-        let free = u64::try_from(c.concurrency).unwrap_or(0).saturating_sub(in_flight);
-        if free == 0 || past_deadline {
-            return Ok(());
-        }
-        let fleet = &self.state.fleet;
-        let step = command.step();
-        let follows = command.follows_firmware();
-        let soon = Instant::now();
-        let mut started = 0;
-        // A campaign whose first thousands of chargers are offline still reaches the online
-        // ones behind them: each tick goes on from where the last one stopped looking.
+        Ok(true)
+    }
+
+    /// Up to about `free` queued chargers that are online now. A campaign whose first thousands
+    /// of chargers are offline still reaches the online ones behind them: each tick goes on
+    /// from where the last one stopped looking.
+    async fn online_queued(&mut self, c: &campaign::Model, free: u64) -> Result<Vec<String>, Error> {
         let mut online = Vec::new();
         for _ in 0..PAGES_PER_TICK {
             let after = self.looked_to.get(&c.id).map(String::as_str);
-            let page = store.campaign_steps_in(c.id, S::Queued, after, LOOK_AHEAD).await?;
+            let page = self
+                .state
+                .store
+                .campaign_steps_in(c.id, S::Queued, after, LOOK_AHEAD)
+                .await?;
             match page.last() {
                 Some(last) if page.len() as u64 == LOOK_AHEAD => self.looked_to.insert(c.id, last.clone()),
                 _ => self.looked_to.remove(&c.id),
             };
             let end = (page.len() as u64) < LOOK_AHEAD;
-            online.extend(page.into_iter().filter(|id| fleet.is_online(id)));
+            online.extend(page.into_iter().filter(|id| self.state.fleet.is_online(id)));
             if end || online.len() as u64 >= free {
                 break;
             }
         }
+        Ok(online)
+    }
+
+    /// Sends the step to at most `free` of `online`, each in its own task, as the creator.
+    async fn start_steps(
+        &mut self,
+        c: &campaign::Model,
+        creator: &Principal,
+        command: &CampaignCommand,
+        online: Vec<String>,
+        free: u64,
+    ) -> Result<(), Error> {
+        let step = command.step();
+        let follows = command.follows_firmware();
+        let soon = Instant::now();
+        let mut started = 0;
         for charger_id in online {
             if started == free {
                 break;
@@ -229,7 +264,12 @@ impl Runner {
             if self.not_before.get(&key).is_some_and(|t| *t > soon) {
                 continue;
             }
-            if !store.move_step(c.id, &key.1, S::Queued, S::Sending, None).await? {
+            if !self
+                .state
+                .store
+                .move_step(c.id, &key.1, S::Queued, S::Sending, None)
+                .await?
+            {
                 continue;
             }
             started += 1;

@@ -93,27 +93,12 @@ pub(super) async fn tree(state: &AppState, root_id: i32, answers: bool) -> Resul
             .into_iter()
             .map(|e| (e.id_token.clone(), e))
             .collect();
-        let mut listed: HashMap<String, ListedToken> = tokens
+        let listed: HashMap<String, ListedToken> = tokens
             .iter()
             .filter_map(|t| place.listed(t, now))
             .map(|l| (l.id_token.clone(), l))
             .collect();
-        let mut changes: Vec<Change> = Vec::new();
-        let mut stopped = false;
-        for (token, e) in &stored {
-            let now_listed = listed.remove(token);
-            if differs(Some(e), now_listed.as_ref()) {
-                stopped |= e.status == Some(TokenDecision::Accepted)
-                    && now_listed.as_ref().is_none_or(|l| l.status != TokenDecision::Accepted);
-                changes.push((token.clone(), now_listed, e.kind));
-            }
-        }
-        changes.extend(
-            listed
-                .into_values()
-                .map(|l| (l.id_token.clone(), l.kind, l))
-                .map(|(t, k, l)| (t, Some(l), k)),
-        );
+        let (changes, stopped) = place_changes(&stored, listed);
         let at_place: Vec<String> = members
             .iter()
             .filter(|m| m.listed && &m.key == key)
@@ -126,22 +111,47 @@ pub(super) async fn tree(state: &AppState, root_id: i32, answers: bool) -> Resul
     }
     // Chargers that hold another place's list (or none) get this one whole; those that stopped
     // keeping one get it emptied.
-    let mut full = Vec::new();
-    for m in &members {
-        let row = rows.get(&m.charger.id);
-        let holds = row.and_then(|r| r.place_id);
-        if m.listed {
-            if row.is_none() || holds != place_ids.get(&m.key).copied() {
-                full.push(m.charger.id.clone());
+    let full: Vec<String> = members
+        .iter()
+        .filter(|m| {
+            let row = rows.get(&m.charger.id);
+            let holds = row.and_then(|r| r.place_id);
+            match m.listed {
+                true => row.is_none() || holds != place_ids.get(&m.key).copied(),
+                false => holds.is_some(),
             }
-        } else if holds.is_some() {
-            full.push(m.charger.id.clone());
-        }
-    }
+        })
+        .map(|m| m.charger.id.clone())
+        .collect();
     store.mark_charger_local_lists(&full, true, false).await?;
     let used: HashSet<i32> = place_ids.into_values().collect();
     let unused: Vec<i32> = existing.into_values().filter(|id| !used.contains(id)).collect();
     store.drop_local_list_places(&unused).await
+}
+
+/// What turns a place's `stored` entries into `listed`, and whether a token accepted there no
+/// longer is (its chargers are then told to clear their authorisation cache too).
+fn place_changes(
+    stored: &HashMap<String, entry::Model>,
+    mut listed: HashMap<String, ListedToken>,
+) -> (Vec<Change>, bool) {
+    let mut changes: Vec<Change> = Vec::new();
+    let mut stopped = false;
+    for (token, e) in stored {
+        let now_listed = listed.remove(token);
+        if differs(Some(e), now_listed.as_ref()) {
+            stopped |= e.status == Some(TokenDecision::Accepted)
+                && now_listed.as_ref().is_none_or(|l| l.status != TokenDecision::Accepted);
+            changes.push((token.clone(), now_listed, e.kind));
+        }
+    }
+    changes.extend(
+        listed
+            .into_values()
+            .map(|l| (l.id_token.clone(), l.kind, l))
+            .map(|(t, k, l)| (t, Some(l), k)),
+    );
+    (changes, stopped)
 }
 
 /// A token's change: how it was and how it is (`None`: absent).

@@ -3,17 +3,17 @@
 //! settings.
 
 use axum::extract::State;
-use maud::html;
+use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{Empty, after_form};
 use crate::access::Permission;
-use crate::console::layout::{csrf_input, or_dash, page, when};
+use crate::console::layout::{csrf_input, or_dash, org_label, page, when};
 use crate::console::session::{Submitted, Viewer};
 use crate::console::{PageResult, org_choices};
 use crate::http::extract::Path;
 use crate::services::auth::{self, PasswordChange};
-use crate::services::webhooks::{self, NewSubscriptionIn};
+use crate::services::webhooks::{self, NewSubscriptionIn, SubscriptionOut};
 use crate::services::{invalid, sessions};
 use crate::state::AppState;
 
@@ -34,7 +34,6 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> PageResult {
     let own = sessions::list_own(&state, &viewer.principal, &viewer.token).await?;
     let subscriptions = webhooks::subscriptions(&state, &viewer.principal).await?;
     let orgs = org_choices(&state, &viewer.principal, Permission::ChargersRead).await?;
-    let name_of = |id: i32| orgs.iter().find(|(o, _)| *o == id).map_or("–", |(_, n)| n.as_str());
     let body = html! {
         dl.facts {
             dt { "User name" } dd { (me.username) }
@@ -58,42 +57,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> PageResult {
                 }
             } }
         }
-        h2 { "E-mail alerts" }
-        @if subscriptions.is_empty() { p { "You are not subscribed to any alerts." } } @else {
-            table {
-                thead { tr { th { "Organisation and below" } th { "Events" } th { "Offline after" } th { "" } } }
-                tbody { @for sub in &subscriptions {
-                    tr {
-                        td { (name_of(sub.organisation_id)) }
-                        td { (super::organisations::event_names(&sub.events)) }
-                        td { (sub.offline_after_s) " s" }
-                        td {
-                            form.inline method="post" action={ "/account/subscriptions/" (sub.id) "/delete" } {
-                                (csrf_input(&viewer))
-                                button type="submit" { "Unsubscribe" }
-                            }
-                        }
-                    }
-                } }
-            }
-        }
-        @if state.mailer.is_none() {
-            p { "This server sends no e-mail ([smtp] is not configured)." }
-        } @else if me.email.is_none() {
-            p { "Your account has no e-mail address to send alerts to." }
-        } @else {
-            form.stacked method="post" action="/account/subscriptions" {
-                (csrf_input(&viewer))
-                label for="sub_org" { "Alerts about the chargers you may read in" }
-                select #sub_org name="organisation_id" required {
-                    @for (id, name) in &orgs { option value=(id) { (name) } }
-                }
-                (super::organisations::event_boxes("account"))
-                label for="offline_after_s" { "Offline for at least (seconds)" }
-                input #offline_after_s name="offline_after_s" type="number" min="0" max="86400" value="300";
-                button type="submit" { "Subscribe" }
-            }
-        }
+        (alerts_section(&state, &viewer, me.email.is_some(), &subscriptions, &orgs))
         h2 { "Change password" }
         form.stacked method="post" action="/account/password" {
             (csrf_input(&viewer))
@@ -109,6 +73,54 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> PageResult {
         }
     };
     Ok(page(&state, &viewer, "/account", "Your account", body))
+}
+
+/// The viewer's e-mail alert subscriptions and a form for a new one.
+fn alerts_section(
+    state: &AppState,
+    viewer: &Viewer,
+    has_email: bool,
+    subscriptions: &[SubscriptionOut],
+    orgs: &[(i32, String)],
+) -> Markup {
+    html! {
+        h2 { "E-mail alerts" }
+        @if subscriptions.is_empty() { p { "You are not subscribed to any alerts." } } @else {
+            table {
+                thead { tr { th { "Organisation and below" } th { "Events" } th { "Offline after" } th { "" } } }
+                tbody { @for sub in subscriptions {
+                    tr {
+                        td { (org_label(orgs, sub.organisation_id)) }
+                        td { (super::organisations::event_names(&sub.events)) }
+                        td { (sub.offline_after_s) " s" }
+                        td {
+                            form.inline method="post" action={ "/account/subscriptions/" (sub.id) "/delete" } {
+                                (csrf_input(viewer))
+                                button type="submit" { "Unsubscribe" }
+                            }
+                        }
+                    }
+                } }
+            }
+        }
+        @if state.mailer.is_none() {
+            p { "This server sends no e-mail ([smtp] is not configured)." }
+        } @else if !has_email {
+            p { "Your account has no e-mail address to send alerts to." }
+        } @else {
+            form.stacked method="post" action="/account/subscriptions" {
+                (csrf_input(viewer))
+                label for="sub_org" { "Alerts about the chargers you may read in" }
+                select #sub_org name="organisation_id" required {
+                    @for (id, name) in orgs { option value=(id) { (name) } }
+                }
+                (super::organisations::event_boxes("account"))
+                label for="offline_after_s" { "Offline for at least (seconds)" }
+                input #offline_after_s name="offline_after_s" type="number" min="0" max="86400" value="300";
+                button type="submit" { "Subscribe" }
+            }
+        }
+    }
 }
 
 /// `POST /account/password`: other sessions end; this one stays.

@@ -15,7 +15,7 @@ use crate::console::{PageResult, org_choices};
 use crate::http::error::ApiError;
 use crate::http::extract::Path;
 use crate::ocpp::ChargerId;
-use crate::services::charger_events::{self, EventQuery};
+use crate::services::charger_events::{self, EventOut, EventQuery};
 use crate::services::chargers;
 use crate::services::device_model::{self, VariableOut, VariableQuery};
 use crate::services::local_lists::{self, LocalListOut};
@@ -108,26 +108,8 @@ pub async fn show(
 ) -> PageResult {
     let p = &viewer.principal;
     let c = chargers::get(&state, p, &id).await?;
-    let model = device_model::variables(
-        &state,
-        p,
-        &id,
-        &VariableQuery {
-            limit: Some(MODEL_ROWS),
-            ..Default::default()
-        },
-    )
-    .await?;
     let search = show.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
-    let model: Vec<_> = model
-        .into_iter()
-        .filter(|v| {
-            search.is_none_or(|q| {
-                let q = q.to_lowercase();
-                v.component.to_lowercase().contains(&q) || v.variable.to_lowercase().contains(&q)
-            })
-        })
-        .collect();
+    let model = device_model_rows(&state, &viewer, &id, search).await?;
     let events = charger_events::events(
         &state,
         p,
@@ -148,6 +130,40 @@ pub async fn show(
     let here = href(&c.id);
     let body = html! {
         @if inspect { p { a href={ (here) "/messages" } { "OCPP messages (inspector)" } } }
+        (state_section(&viewer, &here, &c, maintain))
+        @if maintain { (maintenance_forms(&viewer, &here)) }
+        @if secure { (security_section(&viewer, &here, &c, state.ca.is_some())) }
+        @if let Some(list) = &list { (local_list_section(&viewer, &here, list, maintain)) }
+        (model_section(&viewer, &here, &model, search, maintain))
+        (timeline_section(&events))
+    };
+    Ok(page(&state, &viewer, "/chargers", &format!("Charger {}", c.id), body))
+}
+
+/// The device model's rows whose component or variable contains `search` (any case).
+async fn device_model_rows(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &ChargerId,
+    search: Option<&str>,
+) -> Result<Vec<VariableOut>, crate::services::Error> {
+    let query = VariableQuery {
+        limit: Some(MODEL_ROWS),
+        ..Default::default()
+    };
+    let model = device_model::variables(state, &viewer.principal, id, &query).await?;
+    let Some(q) = search.map(str::to_lowercase) else {
+        return Ok(model);
+    };
+    Ok(model
+        .into_iter()
+        .filter(|v| v.component.to_lowercase().contains(&q) || v.variable.to_lowercase().contains(&q))
+        .collect())
+}
+
+/// The live part of the page: facts, connectors (with unlock for maintenance) and faults.
+fn state_section(viewer: &Viewer, here: &str, c: &chargers::ChargerOut, maintain: bool) -> Markup {
+    html! {
         section #state data-live="chargers" data-charger=(c.id) {
             dl.facts {
                 dt { "State" } dd { (online(c.online)) }
@@ -169,7 +185,7 @@ pub async fn show(
                             @if maintain {
                                 td { @if k.evse_id > 0 {
                                     form.inline method="post" action={ (here) "/unlock" } {
-                                        (csrf_input(&viewer))
+                                        (csrf_input(viewer))
                                         input type="hidden" name="evse_id" value=(k.evse_id);
                                         input type="hidden" name="connector_id" value=(k.connector_id);
                                         button type="submit" { "Unlock" }
@@ -193,9 +209,12 @@ pub async fn show(
                 }
             }
         }
-        @if maintain { (maintenance_forms(&viewer, &here)) }
-        @if secure { (security_section(&viewer, &here, &c, state.ca.is_some())) }
-        @if let Some(list) = &list { (local_list_section(&viewer, &here, list, maintain)) }
+    }
+}
+
+/// The device model with its search, ReadWrite values editable for maintenance.
+fn model_section(viewer: &Viewer, here: &str, model: &[VariableOut], search: Option<&str>, maintain: bool) -> Markup {
+    html! {
         h2 { "Device model" }
         form.inline method="get" action=(here) {
             label for="model-search" { "Search" }
@@ -205,7 +224,7 @@ pub async fn show(
         @if model.is_empty() { (empty("reported variables (ask the charger for a report)")) } @else {
             table #model {
                 thead { tr { th { "Component" } th { "Where" } th { "Variable" } th { "Attribute" } th { "Value" } th { "Mutability" } th { "Reported" } } }
-                tbody { @for v in &model {
+                tbody { @for v in model {
                     tr {
                         td { @if v.component.is_empty() { "(configuration key)" } @else { (v.component) }
                             @if let Some(i) = &v.component_instance { "[" (i) "]" } }
@@ -214,7 +233,7 @@ pub async fn show(
                         td { (v.attribute) }
                         td {
                             @if maintain && v.mutability.as_deref() == Some("ReadWrite") {
-                                (set_variable_form(&viewer, &here, v))
+                                (set_variable_form(viewer, here, v))
                             } @else { (or_dash(v.value.as_deref())) }
                         }
                         td { (or_dash(v.mutability.as_deref())) }
@@ -223,11 +242,16 @@ pub async fn show(
                 } }
             }
         }
+    }
+}
+
+fn timeline_section(events: &[EventOut]) -> Markup {
+    html! {
         h2 { "Timeline" }
         @if events.is_empty() { (empty("events")) } @else {
             table #timeline {
                 thead { tr { th { "When" } th { "Kind" } th { "Where" } th { "What" } th { "Detail" } } }
-                tbody { @for e in &events {
+                tbody { @for e in events {
                     tr {
                         td { (when(Some(e.at))) }
                         td { (e.kind) @if e.critical { " " (badge("critical")) } }
@@ -242,8 +266,7 @@ pub async fn show(
                 } }
             }
         }
-    };
-    Ok(page(&state, &viewer, "/chargers", &format!("Charger {}", c.id), body))
+    }
 }
 
 /// Sets one ReadWrite variable from the device-model table (maintenance only).

@@ -4,7 +4,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::IntoResponse;
-use maud::html;
+use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{Paging, after_form};
@@ -12,7 +12,10 @@ use crate::access::Permission;
 use crate::console::layout::{badge, charger_href, csrf_input, empty, kwh, or_dash, page, when};
 use crate::console::session::{Submitted, Viewer};
 use crate::console::{PageResult, org_choices};
-use crate::services::id_tokens::{self, TokenIn};
+use crate::services::drivers::DriverOut;
+use crate::services::groups::GroupOut;
+use crate::services::id_tokens::{self, TokenIn, TokenOut};
+use crate::services::local_lists::TokenSyncOut;
 use crate::services::transactions::{self, TransactionQuery};
 use crate::services::{ListQuery, drivers, groups, local_lists};
 use crate::state::AppState;
@@ -99,38 +102,49 @@ pub async fn token(State(state): State<AppState>, viewer: Viewer, Path(id): Path
             dt { "Status" } dd { (badge(t.status)) }
             dt { "Expires" } dd { (when(t.expires_at)) }
         }
-        @if writable {
-            form method="post" action={ "/tokens/" (t.id) "/status" } {
-                (csrf_input(&viewer))
-                @if t.status == TokenStatus::Blocked {
-                    input type="hidden" name="status" value="Accepted";
-                    button #unblock type="submit" { "Unblock" }
-                } @else {
-                    input type="hidden" name="status" value="Blocked";
-                    button #block type="submit" { "Block" }
-                    " refused at once online, and on every charger's local list and cache within seconds"
-                }
+        @if writable { (token_forms(&viewer, &t, &people.0, &people.1)) }
+        (sync_section(&sync))
+    };
+    Ok(page(&state, &viewer, "/tokens", &format!("Token {}", t.token), body))
+}
+
+/// Block or unblock a token; its driver, group and expiry.
+fn token_forms(viewer: &Viewer, t: &TokenOut, drivers: &[DriverOut], groups: &[GroupOut]) -> Markup {
+    html! {
+        form method="post" action={ "/tokens/" (t.id) "/status" } {
+            (csrf_input(viewer))
+            @if t.status == TokenStatus::Blocked {
+                input type="hidden" name="status" value="Accepted";
+                button #unblock type="submit" { "Unblock" }
+            } @else {
+                input type="hidden" name="status" value="Blocked";
+                button #block type="submit" { "Block" }
+                " refused at once online, and on every charger's local list and cache within seconds"
             }
         }
-        @if writable {
-            h2 { "Driver and group" }
-            form.stacked method="post" action={ "/tokens/" (t.id) } {
-                (csrf_input(&viewer))
-                label for="token-driver" { "Driver" }
-                select #token-driver name="driver_id" {
-                    option value="" { "none" }
-                    @for d in &people.0 { option value=(d.id) selected[t.driver_id == Some(d.id)] { (d.name) } }
-                }
-                label for="token-group" { "Group " small { "(decides where it may charge: the access rules of private sites)" } }
-                select #token-group name="group_id" {
-                    option value="" { "none" }
-                    @for g in &people.1 { option value=(g.id) selected[t.group_id == Some(g.id)] { (g.name) } }
-                }
-                label for="token-expires" { "Expires " small { "(UTC; empty: never)" } }
-                input #token-expires type="datetime-local" name="expires_at" value=[t.expires_at.map(|e| e.format("%Y-%m-%dT%H:%M").to_string())];
-                button type="submit" { "Save" }
+        h2 { "Driver and group" }
+        form.stacked method="post" action={ "/tokens/" (t.id) } {
+            (csrf_input(viewer))
+            label for="token-driver" { "Driver" }
+            select #token-driver name="driver_id" {
+                option value="" { "none" }
+                @for d in drivers { option value=(d.id) selected[t.driver_id == Some(d.id)] { (d.name) } }
             }
+            label for="token-group" { "Group " small { "(decides where it may charge: the access rules of private sites)" } }
+            select #token-group name="group_id" {
+                option value="" { "none" }
+                @for g in groups { option value=(g.id) selected[t.group_id == Some(g.id)] { (g.name) } }
+            }
+            label for="token-expires" { "Expires " small { "(UTC; empty: never)" } }
+            input #token-expires type="datetime-local" name="expires_at" value=[t.expires_at.map(|e| e.format("%Y-%m-%dT%H:%M").to_string())];
+            button type="submit" { "Save" }
         }
+    }
+}
+
+/// How far the token's latest state has reached the chargers' lists and caches.
+fn sync_section(sync: &TokenSyncOut) -> Markup {
+    html! {
         h2 { "Where its state has reached" }
         p #sync-applied { "Local lists holding its latest state: " strong { (sync.applied) } }
         @if sync.pending.is_empty() { (empty("chargers still waiting")) } @else {
@@ -153,8 +167,7 @@ pub async fn token(State(state): State<AppState>, viewer: Viewer, Path(id): Path
                 }
             }
         }
-    };
-    Ok(page(&state, &viewer, "/tokens", &format!("Token {}", t.token), body))
+    }
 }
 
 /// The block / unblock form.

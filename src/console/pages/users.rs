@@ -4,7 +4,7 @@
 
 use axum::extract::{Query, State};
 use chrono::{DateTime, NaiveDateTime, Utc};
-use maud::html;
+use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{Paging, after_form, optional};
@@ -14,7 +14,7 @@ use crate::console::session::{Flash, Submitted, Viewer};
 use crate::console::{ConsoleError, PageResult, org_choices};
 use crate::services::{
     self,
-    users::{self, GrantState, MembershipIn, NewUser},
+    users::{self, GrantState, MembershipIn, NewUser, UserOut},
 };
 use crate::state::AppState;
 
@@ -61,8 +61,6 @@ async fn render(state: &AppState, viewer: &Viewer, paging: &Paging) -> PageResul
     let p = &viewer.principal;
     let rows = users::list(state, p, &paging.query()).await?;
     let orgs = org_choices(state, p, Permission::UsersManage).await?;
-    let org_name = |id: i32| org_label(&orgs, id);
-    let grants_here = |id: i32| orgs.iter().any(|(o, _)| *o == id);
     let body = html! {
         @if rows.is_empty() { (empty("users")) } @else {
             table {
@@ -71,27 +69,7 @@ async fn render(state: &AppState, viewer: &Viewer, paging: &Paging) -> PageResul
                     tr {
                         td { (u.username) }
                         td { (or_dash(u.email.as_deref())) }
-                        td {
-                            @for m in &u.memberships {
-                                span.role {
-                                    (m.role) " at " (org_name(m.organisation_id))
-                                    @if let Some(from) = m.valid_from { " from " (from.format("%Y-%m-%d %H:%M")) }
-                                    @if let Some(until) = m.valid_until { " until " (until.format("%Y-%m-%d %H:%M")) }
-                                    @if m.state != GrantState::Active { " " (badge(grant_state(m.state))) }
-                                }
-                                @if grants_here(m.organisation_id) && p.user_id() != Some(u.id) {
-                                    form.inline method="post" action="/users/roles" {
-                                        (csrf_input(viewer))
-                                        input type="hidden" name="user_id" value=(u.id);
-                                        input type="hidden" name="change" value="remove";
-                                        input type="hidden" name="organisation_id" value=(m.organisation_id);
-                                        input type="hidden" name="role" value=(m.role.as_str());
-                                        button type="submit" aria-label={ "Remove " (m.role) " at " (org_name(m.organisation_id)) " from " (u.username) } { "×" }
-                                    }
-                                }
-                                " "
-                            }
-                        }
+                        td { (roles(viewer, u, &orgs)) }
                         td { @if u.two_factor { "on" } @else { "off" } }
                         td {
                             @if u.disabled { (badge("disabled")) }
@@ -103,25 +81,66 @@ async fn render(state: &AppState, viewer: &Viewer, paging: &Paging) -> PageResul
             }
             (paging.links("/users", rows.len()))
         }
-        @if !rows.is_empty() {
-            h2 { "Give a role" }
-            form.stacked method="post" action="/users/roles" {
-                (csrf_input(viewer))
-                label for="grant-user" { "User" }
-                select #grant-user name="user_id" required {
-                    @for u in rows.iter().filter(|u| p.user_id() != Some(u.id)) { option value=(u.id) { (u.username) } }
-                }
-                label for="grant-org" { "Organisation" }
-                select #grant-org name="organisation_id" required {
-                    @for (id, name) in &orgs { option value=(id) { (name) } }
-                }
-                label for="grant-role" { "Role" }
-                select #grant-role name="role" { @for r in Role::ALL { option value=(r.as_str()) { (r.as_str()) } } }
-                (window_inputs("grant"))
-                input type="hidden" name="change" value="add";
-                button type="submit" { "Give or renew role" }
+        @if !rows.is_empty() { (grant_form(viewer, &rows, &orgs)) }
+        (invite_form(viewer, &orgs))
+    };
+    Ok(page(state, viewer, "/users", "Users", body))
+}
+
+/// A user's roles, each with its window and state, and a remove button where the viewer may
+/// take it away (never from itself).
+fn roles(viewer: &Viewer, u: &UserOut, orgs: &[(i32, String)]) -> Markup {
+    let p = &viewer.principal;
+    let org_name = |id: i32| org_label(orgs, id);
+    html! {
+        @for m in &u.memberships {
+            span.role {
+                (m.role) " at " (org_name(m.organisation_id))
+                @if let Some(from) = m.valid_from { " from " (from.format("%Y-%m-%d %H:%M")) }
+                @if let Some(until) = m.valid_until { " until " (until.format("%Y-%m-%d %H:%M")) }
+                @if m.state != GrantState::Active { " " (badge(grant_state(m.state))) }
             }
+            @if orgs.iter().any(|(o, _)| *o == m.organisation_id) && p.user_id() != Some(u.id) {
+                form.inline method="post" action="/users/roles" {
+                    (csrf_input(viewer))
+                    input type="hidden" name="user_id" value=(u.id);
+                    input type="hidden" name="change" value="remove";
+                    input type="hidden" name="organisation_id" value=(m.organisation_id);
+                    input type="hidden" name="role" value=(m.role.as_str());
+                    button type="submit" aria-label={ "Remove " (m.role) " at " (org_name(m.organisation_id)) " from " (u.username) } { "×" }
+                }
+            }
+            " "
         }
+    }
+}
+
+/// Gives one of the listed users (not the viewer) a role, possibly for a window.
+fn grant_form(viewer: &Viewer, rows: &[UserOut], orgs: &[(i32, String)]) -> Markup {
+    let p = &viewer.principal;
+    html! {
+        h2 { "Give a role" }
+        form.stacked method="post" action="/users/roles" {
+            (csrf_input(viewer))
+            label for="grant-user" { "User" }
+            select #grant-user name="user_id" required {
+                @for u in rows.iter().filter(|u| p.user_id() != Some(u.id)) { option value=(u.id) { (u.username) } }
+            }
+            label for="grant-org" { "Organisation" }
+            select #grant-org name="organisation_id" required {
+                @for (id, name) in orgs { option value=(id) { (name) } }
+            }
+            label for="grant-role" { "Role" }
+            select #grant-role name="role" { @for r in Role::ALL { option value=(r.as_str()) { (r.as_str()) } } }
+            (window_inputs("grant"))
+            input type="hidden" name="change" value="add";
+            button type="submit" { "Give or renew role" }
+        }
+    }
+}
+
+fn invite_form(viewer: &Viewer, orgs: &[(i32, String)]) -> Markup {
+    html! {
         h2 { "Invite a user" }
         form.stacked method="post" action="/users" {
             (csrf_input(viewer))
@@ -131,15 +150,14 @@ async fn render(state: &AppState, viewer: &Viewer, paging: &Paging) -> PageResul
             input #email type="email" name="email";
             label for="organisation_id" { "Organisation" }
             select #organisation_id name="organisation_id" required {
-                @for (id, name) in &orgs { option value=(id) { (name) } }
+                @for (id, name) in orgs { option value=(id) { (name) } }
             }
             label for="role" { "Role" }
             select #role name="role" { @for r in Role::ALL { option value=(r.as_str()) { (r.as_str()) } } }
             (window_inputs("invite"))
             button type="submit" { "Invite" }
         }
-    };
-    Ok(page(state, viewer, "/users", "Users", body))
+    }
 }
 
 /// A role to give or take away.
