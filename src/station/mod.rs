@@ -162,6 +162,11 @@ impl Station {
     }
 
     /// Answers one charger-initiated request.
+    ///
+    /// Each message's handling is boxed on its own: a connection then holds, while it waits,
+    /// the state of the handler it runs rather than room for the largest of them all (5 KiB a
+    /// connection, the largest single share of a storm's memory in a heap profile; a boot's
+    /// now takes about half of that, a heartbeat's far less; BENCHMARKS.md, issue 21).
     pub async fn handle(&self, session: &mut Session, request: Request) -> Result<Response, StationError> {
         match request {
             Request::V16(req) => self.handle_v16(session, req).await.map(Response::V16),
@@ -172,82 +177,92 @@ impl Station {
     async fn handle_v16(&self, session: &mut Session, request: v16::Request) -> Result<v16::Response, StationError> {
         use v16::{Request as Q, Response as A};
         Ok(match request {
-            Q::BootNotification(r) => A::BootNotification(boot::v16(self, session, r).await?),
-            Q::Heartbeat(r) => A::Heartbeat(heartbeat::v16(self, session, r).await?),
-            Q::StatusNotification(r) => A::StatusNotification(status::v16(self, session, r).await?),
+            Q::BootNotification(r) => A::BootNotification(Box::pin(boot::v16(self, session, r)).await?),
+            Q::Heartbeat(r) => A::Heartbeat(Box::pin(heartbeat::v16(self, session, r)).await?),
+            Q::StatusNotification(r) => A::StatusNotification(Box::pin(status::v16(self, session, r)).await?),
             Q::FirmwareStatusNotification(r) => {
-                A::FirmwareStatusNotification(firmware::firmware_v16(self, session, r).await?)
+                A::FirmwareStatusNotification(Box::pin(firmware::firmware_v16(self, session, r)).await?)
             }
             Q::DiagnosticsStatusNotification(r) => {
-                A::DiagnosticsStatusNotification(firmware::diagnostics_v16(self, session, r).await?)
+                A::DiagnosticsStatusNotification(Box::pin(firmware::diagnostics_v16(self, session, r)).await?)
             }
-            Q::Authorize(r) => A::Authorize(charging::authorize_v16(self, session, r).await?),
-            Q::StartTransaction(r) => A::StartTransaction(charging::start_v16(self, session, r).await?),
-            Q::StopTransaction(r) => A::StopTransaction(charging::stop_v16(self, session, r).await?),
-            Q::MeterValues(r) => A::MeterValues(charging::meter_values_v16(self, session, r).await?),
-            Q::DataTransfer(r) => A::DataTransfer(data_transfer::v16(self, session, r).await?),
+            Q::Authorize(r) => A::Authorize(Box::pin(charging::authorize_v16(self, session, r)).await?),
+            Q::StartTransaction(r) => A::StartTransaction(Box::pin(charging::start_v16(self, session, r)).await?),
+            Q::StopTransaction(r) => A::StopTransaction(Box::pin(charging::stop_v16(self, session, r)).await?),
+            Q::MeterValues(r) => A::MeterValues(Box::pin(charging::meter_values_v16(self, session, r)).await?),
+            Q::DataTransfer(r) => A::DataTransfer(Box::pin(data_transfer::v16(self, session, r)).await?),
             Q::SecurityEventNotification(r) => {
-                A::SecurityEventNotification(security::event_v16(self, session, r).await?)
+                A::SecurityEventNotification(Box::pin(security::event_v16(self, session, r)).await?)
             }
-            Q::SignCertificate(r) => A::SignCertificate(security::sign_v16(self, session, r).await?),
+            Q::SignCertificate(r) => A::SignCertificate(Box::pin(security::sign_v16(self, session, r)).await?),
             Q::SignedFirmwareStatusNotification(r) => {
-                A::SignedFirmwareStatusNotification(firmware::signed_firmware_v16(self, session, r).await?)
+                A::SignedFirmwareStatusNotification(Box::pin(firmware::signed_firmware_v16(self, session, r)).await?)
             }
-            Q::LogStatusNotification(r) => A::LogStatusNotification(firmware::log_v16(self, session, r).await?),
+            Q::LogStatusNotification(r) => {
+                A::LogStatusNotification(Box::pin(firmware::log_v16(self, session, r)).await?)
+            }
         })
     }
 
     async fn handle_v201(&self, session: &mut Session, request: v201::Request) -> Result<v201::Response, StationError> {
         use v201::{Request as Q, Response as A};
         Ok(match request {
-            Q::BootNotification(r) => A::BootNotification(boot::v201(self, session, r).await?),
-            Q::Heartbeat(r) => A::Heartbeat(heartbeat::v201(self, session, r).await?),
-            Q::StatusNotification(r) => A::StatusNotification(status::v201(self, session, r).await?),
+            Q::BootNotification(r) => A::BootNotification(Box::pin(boot::v201(self, session, r)).await?),
+            Q::Heartbeat(r) => A::Heartbeat(Box::pin(heartbeat::v201(self, session, r)).await?),
+            Q::StatusNotification(r) => A::StatusNotification(Box::pin(status::v201(self, session, r)).await?),
             Q::FirmwareStatusNotification(r) => {
-                A::FirmwareStatusNotification(firmware::firmware_v201(self, session, r).await?)
+                A::FirmwareStatusNotification(Box::pin(firmware::firmware_v201(self, session, r)).await?)
             }
-            Q::LogStatusNotification(r) => A::LogStatusNotification(firmware::log_v201(self, session, r).await?),
-            Q::Authorize(r) => A::Authorize(charging::authorize_v201(self, session, r).await?),
-            Q::TransactionEvent(r) => A::TransactionEvent(charging::transaction_event_v201(self, session, r).await?),
-            Q::MeterValues(r) => A::MeterValues(charging::meter_values_v201(self, session, r).await?),
-            Q::DataTransfer(r) => A::DataTransfer(data_transfer::v201(self, session, r).await?),
-            Q::NotifyEvent(r) => A::NotifyEvent(notify_event::v201(self, session, r).await?),
+            Q::LogStatusNotification(r) => {
+                A::LogStatusNotification(Box::pin(firmware::log_v201(self, session, r)).await?)
+            }
+            Q::Authorize(r) => A::Authorize(Box::pin(charging::authorize_v201(self, session, r)).await?),
+            Q::TransactionEvent(r) => {
+                A::TransactionEvent(Box::pin(charging::transaction_event_v201(self, session, r)).await?)
+            }
+            Q::MeterValues(r) => A::MeterValues(Box::pin(charging::meter_values_v201(self, session, r)).await?),
+            Q::DataTransfer(r) => A::DataTransfer(Box::pin(data_transfer::v201(self, session, r)).await?),
+            Q::NotifyEvent(r) => A::NotifyEvent(Box::pin(notify_event::v201(self, session, r)).await?),
             Q::SecurityEventNotification(r) => {
-                A::SecurityEventNotification(security::event_v201(self, session, r).await?)
+                A::SecurityEventNotification(Box::pin(security::event_v201(self, session, r)).await?)
             }
-            Q::SignCertificate(r) => A::SignCertificate(security::sign_v201(self, session, r).await?),
+            Q::SignCertificate(r) => A::SignCertificate(Box::pin(security::sign_v201(self, session, r)).await?),
             Q::Get15118EVCertificate(r) => {
-                A::Get15118EVCertificate(security::ev_certificate_v201(self, session, r).await?)
+                A::Get15118EVCertificate(Box::pin(security::ev_certificate_v201(self, session, r)).await?)
             }
             Q::GetCertificateStatus(r) => {
-                A::GetCertificateStatus(security::certificate_status_v201(self, session, r).await?)
+                A::GetCertificateStatus(Box::pin(security::certificate_status_v201(self, session, r)).await?)
             }
             Q::PublishFirmwareStatusNotification(r) => {
-                A::PublishFirmwareStatusNotification(firmware::publish_v201(self, session, r).await?)
+                A::PublishFirmwareStatusNotification(Box::pin(firmware::publish_v201(self, session, r)).await?)
             }
-            Q::NotifyChargingLimit(r) => A::NotifyChargingLimit(smart_charging::limit_v201(self, session, r).await?),
+            Q::NotifyChargingLimit(r) => {
+                A::NotifyChargingLimit(Box::pin(smart_charging::limit_v201(self, session, r)).await?)
+            }
             Q::ClearedChargingLimit(r) => {
-                A::ClearedChargingLimit(smart_charging::cleared_v201(self, session, r).await?)
+                A::ClearedChargingLimit(Box::pin(smart_charging::cleared_v201(self, session, r)).await?)
             }
             Q::NotifyEVChargingNeeds(r) => {
-                A::NotifyEVChargingNeeds(smart_charging::needs_v201(self, session, r).await?)
+                A::NotifyEVChargingNeeds(Box::pin(smart_charging::needs_v201(self, session, r)).await?)
             }
             Q::NotifyEVChargingSchedule(r) => {
-                A::NotifyEVChargingSchedule(smart_charging::schedule_v201(self, session, r).await?)
+                A::NotifyEVChargingSchedule(Box::pin(smart_charging::schedule_v201(self, session, r)).await?)
             }
             Q::ReportChargingProfiles(r) => {
-                A::ReportChargingProfiles(smart_charging::profiles_v201(self, session, r).await?)
+                A::ReportChargingProfiles(Box::pin(smart_charging::profiles_v201(self, session, r)).await?)
             }
-            Q::NotifyReport(r) => A::NotifyReport(reports::report_v201(self, session, r).await?),
+            Q::NotifyReport(r) => A::NotifyReport(Box::pin(reports::report_v201(self, session, r)).await?),
             Q::NotifyMonitoringReport(r) => {
-                A::NotifyMonitoringReport(reports::monitoring_v201(self, session, r).await?)
+                A::NotifyMonitoringReport(Box::pin(reports::monitoring_v201(self, session, r)).await?)
             }
             Q::NotifyCustomerInformation(r) => {
-                A::NotifyCustomerInformation(reports::customer_v201(self, session, r).await?)
+                A::NotifyCustomerInformation(Box::pin(reports::customer_v201(self, session, r)).await?)
             }
-            Q::NotifyDisplayMessages(r) => A::NotifyDisplayMessages(reports::display_v201(self, session, r).await?),
+            Q::NotifyDisplayMessages(r) => {
+                A::NotifyDisplayMessages(Box::pin(reports::display_v201(self, session, r)).await?)
+            }
             Q::ReservationStatusUpdate(r) => {
-                A::ReservationStatusUpdate(reports::reservation_v201(self, session, r).await?)
+                A::ReservationStatusUpdate(Box::pin(reports::reservation_v201(self, session, r)).await?)
             }
         })
     }
