@@ -397,3 +397,55 @@ impl Keeper {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tally(org: i32, faulted: bool, connectors: &[&str]) -> ChargerTally {
+        ChargerTally {
+            organisation_id: org,
+            faulted,
+            connectors: connectors.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    fn counts(chargers: u64, online: u64, faulted: u64, connectors: &[(&str, u64)]) -> Counts {
+        Counts {
+            chargers,
+            online,
+            faulted,
+            connectors: connectors.iter().map(|(s, n)| (Arc::from(*s), *n)).collect(),
+        }
+    }
+
+    /// Replacing shares in any order leaves exactly the counts of the shares standing, and no
+    /// organisation without chargers.
+    #[test]
+    fn shares_replace_each_other_without_drift() {
+        let mut inner = Inner::default();
+        let a = inner.share(tally(1, false, &["Available", "Charging"]), true);
+        inner.set("A", Some(a));
+        let b = inner.share(tally(1, true, &["Faulted"]), false);
+        inner.set("B", Some(b));
+        assert_eq!(
+            inner.organisations[&1],
+            counts(2, 1, 1, &[("Available", 1), ("Charging", 1), ("Faulted", 1)])
+        );
+
+        // A's connector finished and A moved to organisation 2; B's fault cleared.
+        let a = inner.share(tally(2, false, &["Available", "Available"]), true);
+        inner.set("A", Some(a));
+        let b = inner.share(tally(1, false, &["Available"]), false);
+        inner.set("B", Some(b));
+        assert_eq!(inner.organisations[&1], counts(1, 0, 0, &[("Available", 1)]));
+        assert_eq!(inner.organisations[&2], counts(1, 1, 0, &[("Available", 2)]));
+
+        // B deleted (or left its organisation): organisation 1 is gone from the tally.
+        inner.set("B", None);
+        assert!(!inner.organisations.contains_key(&1));
+        assert_eq!(inner.chargers.len(), 1);
+        // Each status string is kept once however many connectors report it.
+        assert_eq!(inner.statuses.len(), 3);
+    }
+}

@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use entity::values::{FrameKind, MessageDirection};
 use prometheus_client::metrics::counter::Counter;
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 
 use crate::config::OcppConfig;
 use crate::ocpp::ChargerId;
@@ -28,6 +29,14 @@ const BATCH: usize = QUEUE;
 const QUIET_BATCH: usize = 4_096;
 /// How long the writer lets a batch fill before storing it (how soon an exchange shows).
 const LINGER: Duration = Duration::from_millis(500);
+/// How long it lets a batch fill under a flood (the last batch held more than [`FLOOD`]): a
+/// charger's exchanges of two seconds share one row instead of a second's, which halves the
+/// rows the flood costs. Cut short once half the queue waits.
+const FLOOD_LINGER: Duration = Duration::from_secs(2);
+/// A batch this large means a flood.
+const FLOOD: usize = 16_384;
+/// How often a lingering writer looks at the queue.
+const LOOK: Duration = Duration::from_millis(100);
 
 /// One exchange as the gateway saw it.
 #[derive(Debug)]
@@ -127,12 +136,16 @@ async fn write(store: Store, mut rx: mpsc::Receiver<Exchange>, dropped: Counter)
     // Grown as a flood needs it and given back after: a batch may hold the whole queue (tens
     // of MiB), which an idle writer should not keep.
     let mut batch = Vec::with_capacity(QUIET_BATCH);
+    let mut flood = false;
     loop {
         if rx.recv_many(&mut batch, BATCH).await == 0 {
             return;
         }
         if batch.len() < BATCH {
-            tokio::time::sleep(LINGER).await;
+            let until = Instant::now() + if flood { FLOOD_LINGER } else { LINGER };
+            while Instant::now() < until && rx.len() < QUEUE / 2 {
+                tokio::time::sleep(LOOK.min(until.saturating_duration_since(Instant::now()))).await;
+            }
             while batch.len() < BATCH {
                 match rx.try_recv() {
                     Ok(exchange) => batch.push(exchange),
@@ -141,6 +154,7 @@ async fn write(store: Store, mut rx: mpsc::Receiver<Exchange>, dropped: Counter)
             }
         }
         let n = batch.len() as u64;
+        flood = batch.len() > FLOOD;
         let rows = rows(&store, batch.drain(..)).await;
         batch.shrink_to(QUIET_BATCH);
         if let Err(e) = store.record_messages(rows).await {
