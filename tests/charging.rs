@@ -61,13 +61,7 @@ async fn world(t: &TestServer, admin: &Api) -> World {
 }
 
 async fn charger(t: &TestServer, admin: &Api, id: &str, org: i64, site: Option<i64>, version: &str) -> TestCharger {
-    let (status, body) = admin
-        .post(
-            "/chargers",
-            json!({"id": id, "organisation_id": org, "site_id": site, "password": PW}),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
+    common::world::register_charger(admin, id, org, site, PW).await;
     let mut cp = t.charger(id, version, PW).await;
     assert_eq!(
         cp.call_ok("BootNotification", boot_payload(version)).await["status"],

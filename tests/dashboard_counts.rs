@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::world::{PASSWORD, create_org, create_user};
+use common::world::{PASSWORD, create_org, create_user, register_charger};
 use common::{Api, TestServer, boot_payload};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -76,10 +76,7 @@ async fn the_dashboard_counts_follow_every_change_in_the_right_subtree() {
     create_user(&admin, "op-a", a, &[(a, "operator")]).await;
     create_user(&admin, "op-b", b, &[(b, "operator")]).await;
     for (id, org) in [("CP-A1", a1), ("CP-A", a), ("CP-B", b)] {
-        let (status, body) = admin
-            .post("/chargers", json!({"id": id, "organisation_id": org, "password": PW}))
-            .await;
-        assert_eq!(status, 201, "{body}");
+        register_charger(&admin, id, org, None, PW).await;
     }
     let op_a = t.login("op-a", PASSWORD).await;
     let op_b = t.login("op-b", PASSWORD).await;
@@ -160,13 +157,7 @@ async fn home_chargers_only_are_counted_in_the_database_the_same_way() {
         )
         .await;
     for (id, site) in [("CP-HOME", Some(home)), ("CP-DEPOT", None)] {
-        let (status, body) = admin
-            .post(
-                "/chargers",
-                json!({"id": id, "organisation_id": org, "site_id": site, "password": PW}),
-            )
-            .await;
-        assert_eq!(status, 201, "{body}");
+        register_charger(&admin, id, org, site, PW).await;
     }
     let fleet = t.login("fleet", PASSWORD).await;
     let mut cp = t.charger("CP-HOME", "1.6", PW).await;

@@ -208,13 +208,7 @@ async fn depot(admin: &Api) -> Depot {
 }
 
 async fn register(admin: &Api, id: &str, org: i64, site: Option<i64>) {
-    let (status, body) = admin
-        .post(
-            "/chargers",
-            json!({"id": id, "organisation_id": org, "site_id": site, "password": PW}),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
+    common::world::register_charger(admin, id, org, site, PW).await;
 }
 
 fn held_as(h: &Held, pairs: &[(&str, &str)]) -> bool {

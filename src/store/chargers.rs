@@ -594,7 +594,6 @@ pub(super) fn charger_ids(scope: &Scope) -> sea_orm::sea_query::SelectStatement 
         .to_owned()
 }
 
-/// Chargers in the scope (home sites only where the grant is home chargers only).
 /// `col IN (ids)`, or every row without `ids`.
 fn among(col: impl ColumnTrait, ids: Option<&[String]>) -> sea_orm::sea_query::SimpleExpr {
     match ids {
@@ -603,6 +602,7 @@ fn among(col: impl ColumnTrait, ids: Option<&[String]>) -> sea_orm::sea_query::S
     }
 }
 
+/// Chargers in the scope (home sites only where the grant is home chargers only).
 fn charger_scope(scope: &Scope) -> Condition {
     scope_condition(
         scope,

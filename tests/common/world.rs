@@ -52,3 +52,14 @@ pub async fn create_user(api: &Api, username: &str, org: i64, memberships: &[(i6
     assert_eq!(status, 200, "memberships of {username}: {body}");
     id
 }
+
+/// Registers charger `id` in `org` (at `site`, if given) with `password`.
+pub async fn register_charger(api: &Api, id: &str, org: i64, site: Option<i64>, password: &str) {
+    let (status, body) = api
+        .post(
+            "/chargers",
+            json!({"id": id, "organisation_id": org, "site_id": site, "password": password}),
+        )
+        .await;
+    assert_eq!(status, 201, "register {id}: {body}");
+}
