@@ -252,7 +252,7 @@ async fn old_exchanges_and_those_over_the_cap_are_pruned() {
         response_size: None,
         responded_at: None,
     };
-    t.store().record_messages(vec![stale]).await.expect("old row stored");
+    t.store().record_messages(&[stale]).await.expect("old row stored");
     for _ in 0..8 {
         cp.call_ok("Heartbeat", json!({})).await;
     }

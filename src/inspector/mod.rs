@@ -133,9 +133,10 @@ impl MessageLog {
 
 /// The writer: batches from the queue, secrets removed, stored; ends when the gateway is gone.
 async fn write(store: Store, mut rx: mpsc::Receiver<Exchange>, dropped: Counter) {
-    // Grown as a flood needs it and given back after: a batch may hold the whole queue (tens
-    // of MiB), which an idle writer should not keep.
+    // Kept across a flood's batches (each fresh allocation of tens of MiB cost page faults in
+    // every batch) and given back once it is over: an idle writer should not hold them.
     let mut batch = Vec::with_capacity(QUIET_BATCH);
+    let mut rows = Vec::with_capacity(QUIET_BATCH);
     let mut flood = false;
     loop {
         if rx.recv_many(&mut batch, BATCH).await == 0 {
@@ -155,20 +156,23 @@ async fn write(store: Store, mut rx: mpsc::Receiver<Exchange>, dropped: Counter)
         }
         let n = batch.len() as u64;
         flood = batch.len() > FLOOD;
-        let rows = rows(&store, batch.drain(..)).await;
-        batch.shrink_to(QUIET_BATCH);
-        if let Err(e) = store.record_messages(rows).await {
+        redact_into(&store, batch.drain(..), &mut rows).await;
+        if let Err(e) = store.record_messages(&rows).await {
             tracing::warn!(error = %e, exchanges = n, "message log batch not stored");
             dropped.inc_by(n);
+        }
+        rows.clear();
+        if !flood {
+            batch.shrink_to(QUIET_BATCH);
+            rows.shrink_to(QUIET_BATCH);
         }
     }
 }
 
-/// The rows for a batch, secrets replaced. A SetVariables also hides what the charger's device
-/// model marks write-only, looked up once per charger and batch.
-async fn rows(store: &Store, batch: impl Iterator<Item = Exchange>) -> Vec<NewMessage> {
+/// Appends the rows for a batch to `rows`, secrets replaced. A SetVariables also hides what
+/// the charger's device model marks write-only, looked up once per charger and batch.
+async fn redact_into(store: &Store, batch: impl Iterator<Item = Exchange>, rows: &mut Vec<NewMessage>) {
     let mut write_only: HashMap<ChargerId, HashSet<(String, String)>> = HashMap::new();
-    let mut rows = Vec::new();
     for e in batch {
         if e.action.as_deref() == Some("SetVariables") && !write_only.contains_key(&e.charger_id) {
             let found = store
@@ -195,7 +199,7 @@ async fn rows(store: &Store, batch: impl Iterator<Item = Exchange>) -> Vec<NewMe
         };
         rows.push(NewMessage {
             request: redact::redact_owned(e.request, action, &is_write_only),
-            charger_id: e.charger_id.as_str().to_owned(),
+            charger_id: e.charger_id.into(),
             at: e.at,
             direction: e.direction,
             message_id: e.message_id,
@@ -207,7 +211,6 @@ async fn rows(store: &Store, batch: impl Iterator<Item = Exchange>) -> Vec<NewMe
             action: e.action,
         });
     }
-    rows
 }
 
 fn size(bytes: usize) -> i32 {

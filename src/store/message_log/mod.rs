@@ -1,8 +1,11 @@
 //! The message log: OCPP exchanges per charger, written in batches by the inspector's writer,
 //! read newest first, pruned by age and per charger. Stored packed: one `message_page` row per
-//! charger and batch holds that charger's exchanges of the batch (a JSON array, oldest
-//! first), so a flood of small exchanges costs a fraction of a row and an index entry each.
-//! Everything outside this file sees exchanges one by one ([`NewMessage`], [`StoredMessage`]).
+//! charger and batch holds that charger's exchanges of the batch, oldest first (written and
+//! read by [`page`]), so a flood of small exchanges costs a fraction of a row and an index
+//! entry each. Everything outside this module sees exchanges one by one ([`NewMessage`],
+//! [`StoredMessage`]).
+
+mod page;
 
 use std::collections::HashMap;
 
@@ -14,7 +17,6 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, RuntimeErr, sqlx,
 };
-use serde::{Deserialize, Serialize};
 
 use super::scope::Page;
 use super::{Result, Store};
@@ -53,100 +55,40 @@ pub struct StoredMessage {
     pub message: NewMessage,
 }
 
-/// One exchange inside a page: the charger is the page's.
-#[derive(Debug, Serialize, Deserialize)]
-struct Packed {
-    #[serde(rename = "t")]
-    at: DateTime<Utc>,
-    #[serde(rename = "d")]
-    direction: MessageDirection,
-    #[serde(rename = "a", default, skip_serializing_if = "Option::is_none")]
-    action: Option<String>,
-    #[serde(rename = "m", default, skip_serializing_if = "Option::is_none")]
-    message_id: Option<String>,
-    #[serde(rename = "q")]
-    request: String,
-    #[serde(rename = "qs")]
-    request_size: i32,
-    #[serde(rename = "k", default, skip_serializing_if = "Option::is_none")]
-    response_type: Option<FrameKind>,
-    #[serde(rename = "r", default, skip_serializing_if = "Option::is_none")]
-    response: Option<String>,
-    #[serde(rename = "rs", default, skip_serializing_if = "Option::is_none")]
-    response_size: Option<i32>,
-    #[serde(rename = "rt", default, skip_serializing_if = "Option::is_none")]
-    responded_at: Option<DateTime<Utc>>,
-}
-
-impl Packed {
-    fn new(m: NewMessage) -> Self {
-        Self {
-            at: m.at,
-            direction: m.direction,
-            action: m.action,
-            message_id: m.message_id,
-            request: m.request,
-            request_size: m.request_size,
-            response_type: m.response_type,
-            response: m.response,
-            response_size: m.response_size,
-            responded_at: m.responded_at,
-        }
-    }
-
-    fn unpack(self, charger_id: &str) -> NewMessage {
-        NewMessage {
-            charger_id: charger_id.to_owned(),
-            at: self.at,
-            direction: self.direction,
-            action: self.action,
-            message_id: self.message_id,
-            request: self.request,
-            request_size: self.request_size,
-            response_type: self.response_type,
-            response: self.response,
-            response_size: self.response_size,
-            responded_at: self.responded_at,
-        }
-    }
-}
-
 /// Exchanges one page holds at most; an exchange's id is its page's times this, plus its place.
 const PAGE_MAX: usize = 1000;
 /// Pages read at a time while filling a page of the inspector.
 const READ_PAGES: u64 = 64;
 
 /// A page ready to insert.
-struct NewPage {
-    charger_id: String,
+struct NewPage<'a> {
+    charger_id: &'a str,
     first_at: DateTime<Utc>,
     last_at: DateTime<Utc>,
     count: i32,
     body: String,
 }
 
-impl NewPage {
+impl<'a> NewPage<'a> {
     /// `exchanges` (one charger's, oldest first, at most [`PAGE_MAX`]) packed.
-    fn pack(charger_id: String, exchanges: Vec<Packed>) -> Result<Self> {
-        let first_at = exchanges.iter().map(|p| p.at).min().unwrap_or_else(Utc::now);
-        let last_at = exchanges.iter().map(|p| p.at).max().unwrap_or(first_at);
-        let count = i32::try_from(exchanges.len()).unwrap_or(i32::MAX);
-        let body = serde_json::to_string(&exchanges).map_err(|e| super::Error::Db(DbErr::Custom(e.to_string())))?;
-        Ok(Self {
+    fn pack(charger_id: &'a str, exchanges: &[&NewMessage]) -> Self {
+        let first_at = exchanges.iter().map(|m| m.at).min().unwrap_or_else(Utc::now);
+        let last_at = exchanges.iter().map(|m| m.at).max().unwrap_or(first_at);
+        Self {
             charger_id,
             first_at,
             last_at,
-            count,
-            body,
-        })
+            count: i32::try_from(exchanges.len()).unwrap_or(i32::MAX),
+            body: page::encode(exchanges),
+        }
     }
 }
 
 /// A stored page's exchanges, oldest first (none if it cannot be read: the log is no reason
 /// to fail a request).
-fn unpack(page: &message_page::Model) -> Vec<Packed> {
-    serde_json::from_str(&page.body).unwrap_or_else(|e| {
-        tracing::warn!(page = page.id, error = %e, "unreadable message log page skipped");
+fn unpack(page: &message_page::Model) -> Vec<NewMessage> {
+    page::decode(&page.body, &page.charger_id).unwrap_or_else(|e| {
+        tracing::warn!(page = page.id, error = %e, "message log page skipped");
         Vec::new()
     })
 }
@@ -194,38 +136,38 @@ impl Store {
     /// more than [`PAGE_MAX`]). This is the busiest insert voltgate has, so it skips the query
     /// builder: one prepared multi-row statement per chunk on SQLite, one `UNNEST` of column
     /// arrays on PostgreSQL.
-    pub async fn record_messages(&self, rows: Vec<NewMessage>) -> Result<()> {
+    pub async fn record_messages(&self, rows: &[NewMessage]) -> Result<()> {
         if rows.is_empty() {
             return Ok(());
         }
-        let mut by_charger: Vec<(String, Vec<Packed>)> = Vec::new();
-        let mut at: HashMap<String, usize> = HashMap::new();
+        let mut by_charger: Vec<(&str, Vec<&NewMessage>)> = Vec::new();
+        let mut at: HashMap<&str, usize> = HashMap::new();
         for m in rows {
-            let i = match at.get(&m.charger_id) {
+            let i = match at.get(m.charger_id.as_str()) {
                 Some(&i) if by_charger[i].1.len() < PAGE_MAX => i,
                 _ => {
-                    at.insert(m.charger_id.clone(), by_charger.len());
-                    by_charger.push((m.charger_id.clone(), Vec::new()));
+                    at.insert(&m.charger_id, by_charger.len());
+                    by_charger.push((&m.charger_id, Vec::new()));
                     by_charger.len() - 1
                 }
             };
-            by_charger[i].1.push(Packed::new(m));
+            by_charger[i].1.push(m);
         }
-        let pages = by_charger
-            .into_iter()
+        let pages: Vec<NewPage<'_>> = by_charger
+            .iter()
             .map(|(charger_id, exchanges)| NewPage::pack(charger_id, exchanges))
-            .collect::<Result<Vec<_>>>()?;
+            .collect();
         match self.log.get_database_backend() {
             DbBackend::Postgres => self.insert_pages_postgres(pages).await,
             _ => self.insert_pages_sqlite(pages).await,
         }
     }
 
-    async fn insert_pages_sqlite(&self, pages: Vec<NewPage>) -> Result<()> {
+    async fn insert_pages_sqlite(&self, pages: Vec<NewPage<'_>>) -> Result<()> {
         let pool = self.log.get_sqlite_connection_pool();
         let mut pages = pages.into_iter().peekable();
         while pages.peek().is_some() {
-            let chunk: Vec<NewPage> = pages.by_ref().take(SQLITE_CHUNK).collect();
+            let chunk: Vec<NewPage<'_>> = pages.by_ref().take(SQLITE_CHUNK).collect();
             let mut sql = String::from("INSERT INTO message_page (charger_id, first_at, last_at, count, body) VALUES ");
             for i in 0..chunk.len() {
                 sql.push_str(if i == 0 { "(?,?,?,?,?)" } else { ",(?,?,?,?,?)" });
@@ -244,7 +186,7 @@ impl Store {
         Ok(())
     }
 
-    async fn insert_pages_postgres(&self, pages: Vec<NewPage>) -> Result<()> {
+    async fn insert_pages_postgres(&self, pages: Vec<NewPage<'_>>) -> Result<()> {
         let n = pages.len();
         let (mut charger, mut first, mut last, mut count, mut body) = (
             Vec::with_capacity(n),
@@ -318,7 +260,7 @@ impl Store {
                     }
                     found.push(StoredMessage {
                         id: p.id * PAGE_MAX as i64 + i as i64,
-                        message: x.unpack(charger_id),
+                        message: x,
                     });
                     if found.len() >= want {
                         return Ok(found);
@@ -404,15 +346,15 @@ impl Store {
         let Some(page) = message_page::Entity::find_by_id(id).one(&self.log).await? else {
             return Ok(0);
         };
-        let mut exchanges = unpack(&page);
+        let exchanges = unpack(&page);
         let cut = exchanges
             .len()
             .saturating_sub(usize::try_from(room).unwrap_or(usize::MAX));
         if cut == 0 {
             return Ok(0);
         }
-        let rest = exchanges.split_off(cut);
-        let packed = NewPage::pack(page.charger_id.clone(), rest)?;
+        let rest: Vec<&NewMessage> = exchanges[cut..].iter().collect();
+        let packed = NewPage::pack(&page.charger_id, &rest);
         message_page::Entity::update(message_page::ActiveModel {
             id: Set(page.id),
             first_at: Set(packed.first_at),
