@@ -482,3 +482,56 @@ async fn an_overloaded_server_answers_pending_and_keeps_the_socket() {
         cp.call_ok("Heartbeat", json!({})).await;
     }
 }
+
+#[tokio::test]
+async fn a_talking_charger_stays_and_a_silent_one_is_closed_when_idle() {
+    let t = TestServer::start_with(|c| {
+        c.ocpp.idle_timeout_s = 1;
+        c.ocpp.ping_interval_s = 0;
+    })
+    .await;
+    t.register("CP-IDLE", "secret-password-1").await;
+    let mut cp = t.charger("CP-IDLE", "2.0.1", "secret-password-1").await;
+    cp.call_ok("BootNotification", boot_payload("2.0.1")).await;
+    // Three idle timeouts' worth of traffic, a frame every 400 ms: never idle.
+    for _ in 0..8 {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        cp.call_ok("Heartbeat", json!({})).await;
+    }
+    let quiet = std::time::Instant::now();
+    let frame = cp.closed().await.expect("a close frame");
+    assert_eq!(frame.code, CloseCode::Away, "{frame:?}");
+    let waited = quiet.elapsed();
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(3),
+        "closed {waited:?} after the last frame"
+    );
+}
+
+#[tokio::test]
+async fn the_server_pings_and_a_charger_answering_pings_is_not_idle() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let t = TestServer::start_with(|c| {
+        c.ocpp.idle_timeout_s = 2;
+        c.ocpp.ping_interval_s = 1;
+    })
+    .await;
+    t.register("CP-PING", "secret-password-1").await;
+    let mut cp = t.charger("CP-PING", "1.6", "secret-password-1").await;
+    cp.call_ok("BootNotification", boot_payload("1.6")).await;
+    // Reading is all this charger does; tungstenite answers each ping with a pong, which is
+    // what keeps it past two idle timeouts.
+    let mut pings = 0;
+    let until = tokio::time::Instant::now() + Duration::from_millis(4_500);
+    while let Ok(frame) = tokio::time::timeout_at(until, cp.ws.next()).await {
+        match frame {
+            Some(Ok(Message::Ping(_))) => pings += 1,
+            Some(Ok(Message::Close(f))) => panic!("closed while answering pings: {f:?}"),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!((3..=5).contains(&pings), "{pings} pings in 4.5 s at one a second");
+    cp.call_ok("Heartbeat", json!({})).await;
+}

@@ -5,6 +5,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -70,8 +71,9 @@ struct InFlight {
     id: String,
     reply: oneshot::Sender<Result<Value, CallFailure>>,
     deadline: Instant,
-    /// The CALL for the message log, completed by its answer (or its absence).
-    logged: Option<Exchange>,
+    /// The CALL for the message log, completed by its answer (or its absence); boxed, as
+    /// every connection's task has room for an `InFlight`.
+    logged: Option<Box<Exchange>>,
 }
 
 impl InFlight {
@@ -84,7 +86,7 @@ impl InFlight {
                 text: None,
                 at: Utc::now(),
             }));
-            log.record(exchange);
+            log.record(*exchange);
         }
     }
 }
@@ -100,6 +102,53 @@ pub(crate) struct Connection<'a> {
     /// Published to the registry so commands wait for an accepted boot.
     boot: BootFlag,
     limit: RateLimit,
+    clock: Clock,
+}
+
+/// What woke a connection's loop.
+enum Wake {
+    Shutdown,
+    Replaced,
+    Removed,
+    Frame(Option<Result<Message, WsError>>),
+    Call(Option<Box<OutboundCall>>),
+    Timer,
+}
+
+/// A connection's own deadlines besides a CALL's: when it counts as idle, when it pings next.
+struct Clock {
+    idle_timeout: Duration,
+    ping_period: Option<Duration>,
+    next_ping: Option<Instant>,
+}
+
+impl Clock {
+    fn new(idle_timeout_s: u64, ping_interval_s: u64) -> Self {
+        let ping_period = (ping_interval_s > 0).then(|| Duration::from_secs(ping_interval_s));
+        Self {
+            idle_timeout: Duration::from_secs(idle_timeout_s),
+            ping_period,
+            next_ping: ping_period.map(|p| Instant::now() + p),
+        }
+    }
+
+    /// The earliest deadline, given when the charger was last heard and a CALL's deadline.
+    fn due(&self, last_heard: Instant, call: Option<Instant>) -> Instant {
+        [Some(last_heard + self.idle_timeout), self.next_ping, call]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(last_heard + self.idle_timeout)
+    }
+
+    /// Whether a ping is due at `now`; if so the next one is counted from now.
+    fn ping_due(&mut self, now: Instant) -> bool {
+        if self.next_ping.is_none_or(|at| at > now) {
+            return false;
+        }
+        self.next_ping = self.ping_period.map(|p| now + p);
+        true
+    }
 }
 
 /// A token bucket over the charger's frames: `rate` per second on average, `burst` at once.
@@ -148,8 +197,10 @@ impl RateLimit {
 }
 
 impl<'a> Connection<'a> {
-    pub(crate) fn new(gateway: &'a Gateway, ws: WebSocketStream<ChargerStream>, session: Session) -> Self {
-        Self {
+    /// A connection on the heap: its task's future holds it by pointer, as an async fn keeps
+    /// its arguments twice (the argument and the local it is moved to; rust-lang/rust#62958).
+    pub(crate) fn new(gateway: &'a Gateway, ws: WebSocketStream<ChargerStream>, session: Session) -> Box<Self> {
+        Box::new(Self {
             gateway,
             ws,
             session,
@@ -158,11 +209,16 @@ impl<'a> Connection<'a> {
             last_heard: Instant::now(),
             boot: BootFlag::default(),
             limit: RateLimit::new(gateway.config.rate_limit_per_s, gateway.config.rate_limit_burst),
-        }
+            clock: Clock::new(gateway.config.idle_timeout_s, gateway.config.ping_interval_s),
+        })
+    }
+
+    pub(crate) fn session(&self) -> &Session {
+        &self.session
     }
 
     /// Serves the connection until it ends; returns why.
-    pub(crate) async fn run(mut self, registration: Registration, shutdown: CancellationToken) -> Ended {
+    pub(crate) async fn run(mut self: Box<Self>, registration: Registration, shutdown: CancellationToken) -> Ended {
         let Registration {
             mut calls,
             replaced,
@@ -171,49 +227,32 @@ impl<'a> Connection<'a> {
             ..
         } = registration;
         self.boot = boot;
-        let config = &self.gateway.config;
-        let idle_timeout = Duration::from_secs(config.idle_timeout_s);
-        let ping_period = (config.ping_interval_s > 0).then(|| Duration::from_secs(config.ping_interval_s));
-        let mut next_ping = ping_period.map(|p| Instant::now() + p);
-
+        // One timer for a CALL's timeout, the idle timeout and the next ping, armed for the
+        // earliest and re-armed when it fires or something earlier comes due. A timer per
+        // deadline made afresh at every wake-up cost three timer-wheel entries per message.
+        let timer = sleep_until(self.clock.due(self.last_heard, self.call_deadline()));
+        tokio::pin!(timer);
         let ended = loop {
-            let call_deadline = self.in_flight.as_ref().map(|f| f.deadline);
             // Biased: a replacement or shutdown wins over traffic that arrives at the same time.
-            tokio::select! {
+            let wake = tokio::select! {
                 biased;
-                _ = shutdown.cancelled() => break self.close(CloseCode::Away, "server shutting down", Ended::Shutdown).await,
-                _ = replaced.cancelled() => break self.close(CloseCode::Policy, "replaced by a newer connection", Ended::Replaced).await,
-                _ = removed.cancelled() => break self.close(CloseCode::Policy, "charger removed", Ended::Removed).await,
-                frame = self.ws.next() => {
-                    self.last_heard = Instant::now();
-                    if let Some(ended) = self.on_frame(frame).await {
-                        break ended;
-                    }
-                }
-                call = calls.recv(), if self.in_flight.is_none() => {
-                    // The registry dropped our sender: a newer connection took over.
-                    let Some(call) = call else {
-                        break self.close(CloseCode::Policy, "replaced by a newer connection", Ended::Replaced).await;
-                    };
-                    if let Err(ended) = self.send_call(call).await {
-                        break ended;
-                    }
-                }
-                _ = sleep_until(call_deadline.unwrap_or_else(far_future)), if call_deadline.is_some() => {
-                    if let Some(f) = self.in_flight.take() {
-                        tracing::warn!(charger = %self.session.charger_id, id = %f.id, "CALL timed out");
-                        f.finish(&self.gateway.log, Err(CallFailure::Timeout), None);
-                    }
-                }
-                _ = sleep_until(self.last_heard + idle_timeout) => {
-                    break self.close(CloseCode::Away, "idle timeout", Ended::IdleTimeout).await;
-                }
-                _ = sleep_until(next_ping.unwrap_or_else(far_future)), if next_ping.is_some() => {
-                    next_ping = ping_period.map(|p| Instant::now() + p);
-                    if let Err(ended) = self.write(Message::Ping(Default::default())).await {
-                        break ended;
-                    }
-                }
+                _ = shutdown.cancelled() => Wake::Shutdown,
+                _ = replaced.cancelled() => Wake::Replaced,
+                _ = removed.cancelled() => Wake::Removed,
+                frame = self.ws.next() => Wake::Frame(frame),
+                call = calls.recv(), if self.in_flight.is_none() => Wake::Call(call),
+                () = &mut timer => Wake::Timer,
+            };
+            let fired = matches!(wake, Wake::Timer);
+            // Handled once the select is over, so the task's future holds either the select's
+            // futures or a handler's, not both.
+            if let Err(ended) = self.on_wake(wake).await {
+                break ended;
+            }
+            // The idle deadline moves with every frame; the timer learns it when it fires.
+            let due = self.clock.due(self.last_heard, self.call_deadline());
+            if fired || due < timer.deadline() {
+                timer.as_mut().reset(due);
             }
         };
         // Callers waiting on an answer learn at once that none is coming.
@@ -222,6 +261,47 @@ impl<'a> Connection<'a> {
         }
         Box::pin(self.gateway.station.disconnected(&self.session)).await;
         ended
+    }
+
+    fn call_deadline(&self) -> Option<Instant> {
+        self.in_flight.as_ref().map(|f| f.deadline)
+    }
+
+    async fn on_wake(&mut self, wake: Wake) -> Result<(), Ended> {
+        match wake {
+            Wake::Shutdown => Err(self
+                .close(CloseCode::Away, "server shutting down", Ended::Shutdown)
+                .await),
+            // The registry dropped our sender (`Call(None)`): a newer connection took over.
+            Wake::Replaced | Wake::Call(None) => Err(self
+                .close(CloseCode::Policy, "replaced by a newer connection", Ended::Replaced)
+                .await),
+            Wake::Removed => Err(self.close(CloseCode::Policy, "charger removed", Ended::Removed).await),
+            Wake::Frame(frame) => {
+                self.last_heard = Instant::now();
+                self.on_frame(frame).await.map_or(Ok(()), Err)
+            }
+            Wake::Call(Some(call)) => self.send_call(call).await,
+            Wake::Timer => self.on_timer().await,
+        }
+    }
+
+    /// Whatever has come due: a CALL's timeout, the idle timeout, a ping.
+    async fn on_timer(&mut self) -> Result<(), Ended> {
+        let now = Instant::now();
+        if self.call_deadline().is_some_and(|at| at <= now)
+            && let Some(f) = self.in_flight.take()
+        {
+            tracing::warn!(charger = %self.session.charger_id, id = %f.id, "CALL timed out");
+            f.finish(&self.gateway.log, Err(CallFailure::Timeout), None);
+        }
+        if self.last_heard + self.clock.idle_timeout <= now {
+            return Err(self.close(CloseCode::Away, "idle timeout", Ended::IdleTimeout).await);
+        }
+        if self.clock.ping_due(now) {
+            self.write(Message::Ping(Default::default())).await?;
+        }
+        Ok(())
     }
 
     async fn on_frame(&mut self, frame: Option<Result<Message, WsError>>) -> Option<Ended> {
@@ -345,23 +425,10 @@ impl<'a> Connection<'a> {
         };
         match frame {
             Frame::Call { id, action, payload } => {
-                let (answer, known) = match Request::parse(version, &action, payload) {
-                    Ok(request) => (
-                        match self.handle(request).await {
-                            Ok(response) => response.to_payload().map_err(|e| {
-                                tracing::error!(charger = %self.session.charger_id, %action, error = %e, "response did not serialise");
-                                CallRejection::new(ErrorCode::InternalError, "internal error")
-                            }),
-                            Err(err) => Err(self.station_error(&action, err)),
-                        },
-                        true,
-                    ),
-                    Err(rejection) => {
-                        tracing::debug!(charger = %self.session.charger_id, %action, error = %rejection, "CALL rejected");
-                        let known = rejection.code != ErrorCode::NotImplemented;
-                        (Err(rejection), known)
-                    }
-                };
+                // Boxed: the parsed request and the station's future for the largest message
+                // (database writes nested several calls deep) would otherwise be laid out
+                // inside every connection's task, idle or not.
+                let (answer, known) = Box::pin(self.answer(version, &action, payload)).await;
                 // Only actions the parser knows become labels: a peer cannot mint new series.
                 let (label, unknown) = if known {
                     (action, None)
@@ -409,12 +476,32 @@ impl<'a> Connection<'a> {
         }
     }
 
-    async fn handle(&mut self, request: Request) -> Result<crate::ocpp::Response, StationError> {
-        // Boxed: the station's future for its largest message (database writes nested several
-        // calls deep) would otherwise be laid out inside every connection's task, idle or not.
-        let result = Box::pin(self.gateway.station.handle(&mut self.session, request)).await;
+    /// The answer's payload to a CALL, or why it is refused; and whether the action is one
+    /// the parser knows.
+    async fn answer(
+        &mut self,
+        version: OcppVersion,
+        action: &str,
+        payload: Value,
+    ) -> (Result<Value, CallRejection>, bool) {
+        let request = match Request::parse(version, action, payload) {
+            Ok(request) => request,
+            Err(rejection) => {
+                tracing::debug!(charger = %self.session.charger_id, %action, error = %rejection, "CALL rejected");
+                let known = rejection.code != ErrorCode::NotImplemented;
+                return (Err(rejection), known);
+            }
+        };
+        let handled = self.gateway.station.handle(&mut self.session, request).await;
         self.boot.set(self.session.boot_accepted);
-        result
+        let answer = match handled {
+            Ok(response) => response.to_payload().map_err(|e| {
+                tracing::error!(charger = %self.session.charger_id, %action, error = %e, "response did not serialise");
+                CallRejection::new(ErrorCode::InternalError, "internal error")
+            }),
+            Err(err) => Err(self.station_error(action, err)),
+        };
+        (answer, true)
     }
 
     fn on_bad_frame(&self, err: FrameError) -> Option<String> {
@@ -487,14 +574,16 @@ impl<'a> Connection<'a> {
             payload: call.payload,
         }
         .encode();
-        let logged = self.gateway.log.enabled().then(|| Exchange {
-            charger_id: self.session.charger_id.clone(),
-            at,
-            direction: MessageDirection::Out,
-            action: Some(action),
-            message_id: Some(id.clone()),
-            request: text.clone(),
-            answer: None,
+        let logged = self.gateway.log.enabled().then(|| {
+            Box::new(Exchange {
+                charger_id: self.session.charger_id.clone(),
+                at,
+                direction: MessageDirection::Out,
+                action: Some(action),
+                message_id: Some(id.clone()),
+                request: text.clone(),
+                answer: None,
+            })
         });
         let in_flight = InFlight {
             id,
@@ -511,20 +600,25 @@ impl<'a> Connection<'a> {
     }
 
     /// Sends a close frame and waits briefly for the peer's, so the close is clean.
-    async fn close(&mut self, code: CloseCode, reason: &str, ended: Ended) -> Ended {
-        // A caller waiting on an answer learns now, not after the close handshake.
-        if let Some(f) = self.in_flight.take() {
-            f.finish(&self.gateway.log, Err(CallFailure::Disconnected), None);
-        }
-        let frame = CloseFrame {
-            code,
-            reason: reason.into(),
-        };
-        // Bounded like every write: a peer that stopped reading does not take the close frame.
-        if let Ok(Ok(())) = tokio::time::timeout(CLOSE_GRACE, self.ws.close(Some(frame))).await {
-            let _ = tokio::time::timeout(CLOSE_GRACE, async { while let Some(Ok(_)) = self.ws.next().await {} }).await;
-        }
-        ended
+    /// Boxed: it runs once per connection, and unboxed its two timed waits would be laid out
+    /// in every connection's task.
+    fn close(&mut self, code: CloseCode, reason: &'static str, ended: Ended) -> BoxFuture<'_, Ended> {
+        Box::pin(async move {
+            // A caller waiting on an answer learns now, not after the close handshake.
+            if let Some(f) = self.in_flight.take() {
+                f.finish(&self.gateway.log, Err(CallFailure::Disconnected), None);
+            }
+            let frame = CloseFrame {
+                code,
+                reason: reason.into(),
+            };
+            // Bounded like every write: a peer that stopped reading does not take the close frame.
+            if let Ok(Ok(())) = tokio::time::timeout(CLOSE_GRACE, self.ws.close(Some(frame))).await {
+                let _ =
+                    tokio::time::timeout(CLOSE_GRACE, async { while let Some(Ok(_)) = self.ws.next().await {} }).await;
+            }
+            ended
+        })
     }
 }
 
@@ -548,8 +642,4 @@ fn call_error(version: OcppVersion, id: String, rejection: CallRejection) -> Fra
         description,
         details,
     }
-}
-
-fn far_future() -> Instant {
-    Instant::now() + Duration::from_secs(86_400 * 365)
 }
