@@ -3,6 +3,7 @@
 //! cleanly on shutdown, replacement, idleness or an oversized frame.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
@@ -21,7 +22,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_util::sync::CancellationToken;
 
 use super::Gateway;
-use super::registry::{BootFlag, CallFailure, OutboundCall, Registration};
+use super::registry::{CallFailure, Ending, Line, OutboundCall};
 use crate::inspector::{Answer, Exchange, MessageLog};
 use crate::ocpp::{CallRejection, ErrorCode, Frame, FrameError, OcppVersion, Request, UNKNOWN_MESSAGE_ID};
 use crate::station::{Session, StationError};
@@ -99,8 +100,8 @@ pub(crate) struct Connection<'a> {
     in_flight: Option<InFlight>,
     next_call_id: u64,
     last_heard: Instant,
-    /// Published to the registry so commands wait for an accepted boot.
-    boot: BootFlag,
+    /// Shared with the registry: queued CALLs, its ending, the boot's outcome.
+    line: Arc<Line>,
     limit: RateLimit,
     clock: Clock,
 }
@@ -108,10 +109,12 @@ pub(crate) struct Connection<'a> {
 /// What woke a connection's loop.
 enum Wake {
     Shutdown,
-    Replaced,
-    Removed,
+    Ended(Ending),
     Frame(Option<Result<Message, WsError>>),
-    Call(Option<Box<OutboundCall>>),
+    /// A CALL taken from the queue.
+    Call(Box<OutboundCall>),
+    /// A CALL may be queued.
+    Queued,
     Timer,
 }
 
@@ -199,7 +202,12 @@ impl RateLimit {
 impl<'a> Connection<'a> {
     /// A connection on the heap: its task's future holds it by pointer, as an async fn keeps
     /// its arguments twice (the argument and the local it is moved to; rust-lang/rust#62958).
-    pub(crate) fn new(gateway: &'a Gateway, ws: WebSocketStream<ChargerStream>, session: Session) -> Box<Self> {
+    pub(crate) fn new(
+        gateway: &'a Gateway,
+        ws: WebSocketStream<ChargerStream>,
+        session: Session,
+        line: Arc<Line>,
+    ) -> Box<Self> {
         Box::new(Self {
             gateway,
             ws,
@@ -207,7 +215,7 @@ impl<'a> Connection<'a> {
             in_flight: None,
             next_call_id: 0,
             last_heard: Instant::now(),
-            boot: BootFlag::default(),
+            line,
             limit: RateLimit::new(gateway.config.rate_limit_per_s, gateway.config.rate_limit_burst),
             clock: Clock::new(gateway.config.idle_timeout_s, gateway.config.ping_interval_s),
         })
@@ -218,30 +226,27 @@ impl<'a> Connection<'a> {
     }
 
     /// Serves the connection until it ends; returns why.
-    pub(crate) async fn run(mut self: Box<Self>, registration: Registration, shutdown: CancellationToken) -> Ended {
-        let Registration {
-            mut calls,
-            replaced,
-            removed,
-            boot,
-            ..
-        } = registration;
-        self.boot = boot;
+    pub(crate) async fn run(mut self: Box<Self>, shutdown: CancellationToken) -> Ended {
+        let line = Arc::clone(&self.line);
         // One timer for a CALL's timeout, the idle timeout and the next ping, armed for the
         // earliest and re-armed when it fires or something earlier comes due. A timer per
         // deadline made afresh at every wake-up cost three timer-wheel entries per message.
         let timer = sleep_until(self.clock.due(self.last_heard, self.call_deadline()));
         tokio::pin!(timer);
         let ended = loop {
+            // A queued CALL goes out as soon as none is in flight.
+            let queued = self.in_flight.is_none().then(|| line.next_call()).flatten();
             // Biased: a replacement or shutdown wins over traffic that arrives at the same time.
-            let wake = tokio::select! {
-                biased;
-                _ = shutdown.cancelled() => Wake::Shutdown,
-                _ = replaced.cancelled() => Wake::Replaced,
-                _ = removed.cancelled() => Wake::Removed,
-                frame = self.ws.next() => Wake::Frame(frame),
-                call = calls.recv(), if self.in_flight.is_none() => Wake::Call(call),
-                () = &mut timer => Wake::Timer,
+            let wake = match queued {
+                Some(call) => Wake::Call(call),
+                None => tokio::select! {
+                    biased;
+                    _ = shutdown.cancelled() => Wake::Shutdown,
+                    ending = line.ended() => Wake::Ended(ending),
+                    frame = self.ws.next() => Wake::Frame(frame),
+                    () = line.queued(), if self.in_flight.is_none() => Wake::Queued,
+                    () = &mut timer => Wake::Timer,
+                },
             };
             let fired = matches!(wake, Wake::Timer);
             // Handled once the select is over, so the task's future holds either the select's
@@ -255,7 +260,8 @@ impl<'a> Connection<'a> {
                 timer.as_mut().reset(due);
             }
         };
-        // Callers waiting on an answer learn at once that none is coming.
+        // Callers waiting on an answer, or queued behind it, learn at once that none is coming.
+        line.close();
         if let Some(f) = self.in_flight.take() {
             f.finish(&self.gateway.log, Err(CallFailure::Disconnected), None);
         }
@@ -272,16 +278,16 @@ impl<'a> Connection<'a> {
             Wake::Shutdown => Err(self
                 .close(CloseCode::Away, "server shutting down", Ended::Shutdown)
                 .await),
-            // The registry dropped our sender (`Call(None)`): a newer connection took over.
-            Wake::Replaced | Wake::Call(None) => Err(self
+            Wake::Ended(Ending::Replaced) => Err(self
                 .close(CloseCode::Policy, "replaced by a newer connection", Ended::Replaced)
                 .await),
-            Wake::Removed => Err(self.close(CloseCode::Policy, "charger removed", Ended::Removed).await),
+            Wake::Ended(Ending::Removed) => Err(self.close(CloseCode::Policy, "charger removed", Ended::Removed).await),
             Wake::Frame(frame) => {
                 self.last_heard = Instant::now();
                 self.on_frame(frame).await.map_or(Ok(()), Err)
             }
-            Wake::Call(Some(call)) => self.send_call(call).await,
+            Wake::Call(call) => self.send_call(call).await,
+            Wake::Queued => Ok(()),
             Wake::Timer => self.on_timer().await,
         }
     }
@@ -493,7 +499,7 @@ impl<'a> Connection<'a> {
             }
         };
         let handled = self.gateway.station.handle(&mut self.session, request).await;
-        self.boot.set(self.session.boot_accepted);
+        self.line.set_boot(self.session.boot_accepted);
         let answer = match handled {
             Ok(response) => response.to_payload().map_err(|e| {
                 tracing::error!(charger = %self.session.charger_id, %action, error = %e, "response did not serialise");

@@ -154,8 +154,10 @@ impl Gateway {
             return;
         };
         drop(permit);
-        let connection = connection::Connection::new(self, ws, Session::new(charger_id, version));
-        self.run_session(connection, peer, shutdown).await;
+        let registration = self.registry.register(&charger_id, version);
+        let session_id = registration.session;
+        let connection = connection::Connection::new(self, ws, Session::new(charger_id, version), registration.line);
+        self.run_session(connection, session_id, peer, shutdown).await;
     }
 
     /// A place among the handshakes in progress, waiting for one for up to
@@ -240,17 +242,16 @@ impl Gateway {
         }
     }
 
-    /// The charger's session, registered for its lifetime.
+    /// The charger's session, registered (as `session_id`) for its lifetime.
     async fn run_session(
         &self,
         connection: Box<connection::Connection<'_>>,
+        session_id: u64,
         peer: SocketAddr,
         shutdown: CancellationToken,
     ) {
         let charger_id = connection.session().charger_id.clone();
         let version = connection.session().version;
-        let registration = self.registry.register(&charger_id, version);
-        let session_id = registration.session;
         tracing::info!(charger = %charger_id, %version, %peer, "charger connected");
         // A clone of the gauge (it is shared), not the family's read guard across awaits.
         let gauge = self
@@ -261,7 +262,7 @@ impl Gateway {
             })
             .clone();
         gauge.inc();
-        let ended = connection.run(registration, shutdown).await;
+        let ended = connection.run(shutdown).await;
         gauge.dec();
         self.registry.unregister(&charger_id, session_id);
         tracing::info!(charger = %charger_id, reason = %ended, "charger disconnected");

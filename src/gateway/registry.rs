@@ -2,15 +2,15 @@
 //! the rest of voltgate sends them a CALL and awaits the answer.
 
 use crate::access::{MayCall, MayDisconnect};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use dashmap::DashMap;
 use serde_json::Value;
-use tokio::sync::{mpsc, oneshot};
-use tokio_util::sync::CancellationToken;
+use tokio::sync::{Notify, mpsc, oneshot};
 
 use crate::live::Live;
 use crate::ocpp::OcppVersion;
@@ -53,31 +53,111 @@ struct Handle {
     session: u64,
     version: OcppVersion,
     connected_at: DateTime<Utc>,
-    // Boxed: tokio's channel allocates its slots in blocks of 32 up front, per connection.
-    calls: mpsc::Sender<Box<OutboundCall>>,
-    /// Cancelled when a newer connection for the same id replaces this one.
-    replaced: CancellationToken,
-    /// Cancelled when the charger is deleted or otherwise must be cut off.
-    removed: CancellationToken,
-    boot: BootFlag,
+    line: Arc<Line>,
 }
 
-/// What this connection's BootNotification was answered, shared with the connection task.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct BootFlag(Arc<AtomicU8>);
+/// What a connection and the registry share: the CALLs queued for the charger, why the
+/// registry ended the connection, whether its boot was accepted. One small allocation per
+/// connection: a tokio channel and two cancellation tokens took about a kilobyte each, for
+/// chargers most of which never get a command.
+#[derive(Debug, Default)]
+pub(crate) struct Line {
+    queue: Mutex<Queue>,
+    /// Wakes the connection for a queued CALL (a permit waits if it is busy).
+    queued: Notify,
+    /// Wakes the connection when the registry ends it; `why` says why.
+    ending: Notify,
+    why: AtomicU8,
+    boot: AtomicU8,
+}
 
-impl BootFlag {
-    pub(crate) fn set(&self, accepted: Option<bool>) {
+#[derive(Debug, Default)]
+struct Queue {
+    calls: VecDeque<Box<OutboundCall>>,
+    /// The connection is gone: nothing more is queued.
+    closed: bool,
+}
+
+/// Why the registry ended a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ending {
+    /// A newer connection of the same charger took over (here or on another node).
+    Replaced,
+    /// The charger was deleted.
+    Removed,
+}
+
+impl Line {
+    fn queue(&self) -> MutexGuard<'_, Queue> {
+        // Never held across an await or a panic-prone call; a poisoned lock still holds a
+        // consistent queue.
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues a CALL for the connection; `Busy` when [`CALL_QUEUE`] wait already.
+    fn push(&self, call: Box<OutboundCall>) -> Result<(), CallFailure> {
+        {
+            let mut queue = self.queue();
+            if queue.closed {
+                return Err(CallFailure::Offline);
+            }
+            if queue.calls.len() >= CALL_QUEUE {
+                return Err(CallFailure::Busy);
+            }
+            queue.calls.push_back(call);
+        }
+        self.queued.notify_one();
+        Ok(())
+    }
+
+    /// The oldest queued CALL, if any.
+    pub(crate) fn next_call(&self) -> Option<Box<OutboundCall>> {
+        self.queue().calls.pop_front()
+    }
+
+    /// Resolves when a CALL may be waiting.
+    pub(crate) async fn queued(&self) {
+        self.queued.notified().await;
+    }
+
+    /// Refuses further CALLs and drops the queued ones: their callers learn the connection
+    /// is gone.
+    pub(crate) fn close(&self) {
+        let dropped = {
+            let mut queue = self.queue();
+            queue.closed = true;
+            std::mem::take(&mut queue.calls)
+        };
+        drop(dropped);
+    }
+
+    fn end(&self, why: Ending) {
+        self.why.store(why as u8, Ordering::Relaxed);
+        self.ending.notify_one();
+    }
+
+    /// Resolves when the registry ends the connection, with why.
+    pub(crate) async fn ended(&self) -> Ending {
+        self.ending.notified().await;
+        if self.why.load(Ordering::Relaxed) == Ending::Removed as u8 {
+            Ending::Removed
+        } else {
+            Ending::Replaced
+        }
+    }
+
+    /// Publishes whether the charger's boot was accepted, so commands wait for it.
+    pub(crate) fn set_boot(&self, accepted: Option<bool>) {
         let v = match accepted {
             None => 0,
             Some(true) => 1,
             Some(false) => 2,
         };
-        self.0.store(v, Ordering::Relaxed);
+        self.boot.store(v, Ordering::Relaxed);
     }
 
-    fn get(&self) -> Option<bool> {
-        match self.0.load(Ordering::Relaxed) {
+    fn boot(&self) -> Option<bool> {
+        match self.boot.load(Ordering::Relaxed) {
             1 => Some(true),
             2 => Some(false),
             _ => None,
@@ -85,7 +165,6 @@ impl BootFlag {
     }
 }
 
-/// Public view of a live connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConnectionInfo {
     pub version: OcppVersion,
@@ -111,10 +190,7 @@ pub enum Presence {
 /// What a connection task receives when it registers.
 pub(crate) struct Registration {
     pub session: u64,
-    pub calls: mpsc::Receiver<Box<OutboundCall>>,
-    pub replaced: CancellationToken,
-    pub removed: CancellationToken,
-    pub boot: BootFlag,
+    pub line: Arc<Line>,
 }
 
 /// Live connections by charge point id; cheap to clone.
@@ -162,7 +238,7 @@ impl Registry {
         self.connections.get(charger_id).map(|h| ConnectionInfo {
             version: h.version,
             connected_at: h.connected_at,
-            boot_accepted: h.boot.get(),
+            boot_accepted: h.line.boot(),
         })
     }
 
@@ -174,7 +250,7 @@ impl Registry {
                 let info = ConnectionInfo {
                     version: h.version,
                     connected_at: h.connected_at,
-                    boot_accepted: h.boot.get(),
+                    boot_accepted: h.line.boot(),
                 };
                 (h.key().clone(), info)
             })
@@ -205,22 +281,18 @@ impl Registry {
         action: &str,
         payload: Value,
     ) -> Result<Value, CallFailure> {
-        // Clone the sender so no map guard is held across an await.
-        let sender = self
+        // Clone the line so no map guard is held across an await.
+        let line = self
             .connections
             .get(charger_id)
-            .map(|h| h.calls.clone())
+            .map(|h| Arc::clone(&h.line))
             .ok_or(CallFailure::Offline)?;
         let (reply, answer) = oneshot::channel();
-        let call = Box::new(OutboundCall {
+        line.push(Box::new(OutboundCall {
             action: action.to_owned(),
             payload,
             reply,
-        });
-        sender.try_send(call).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => CallFailure::Busy,
-            mpsc::error::TrySendError::Closed(_) => CallFailure::Offline,
-        })?;
+        }))?;
         match tokio::time::timeout(self.call_timeout, answer).await {
             Err(_) => Err(CallFailure::Timeout),
             Ok(Err(_)) => Err(CallFailure::Disconnected),
@@ -236,40 +308,28 @@ impl Registry {
     /// Registers a new connection, telling an older one for the same id to close.
     pub(crate) fn register(&self, charger_id: &str, version: OcppVersion) -> Registration {
         let session = self.next_session.fetch_add(1, Ordering::Relaxed);
-        let (calls_tx, calls) = mpsc::channel(CALL_QUEUE);
-        let replaced = CancellationToken::new();
-        let removed = CancellationToken::new();
-        let boot = BootFlag::default();
+        let line = Arc::new(Line::default());
         let handle = Handle {
             session,
             version,
             connected_at: Utc::now(),
-            calls: calls_tx,
-            replaced: replaced.clone(),
-            removed: removed.clone(),
-            boot: boot.clone(),
+            line: Arc::clone(&line),
         };
         if let Some(previous) = self.connections.insert(charger_id.to_owned(), handle) {
-            previous.replaced.cancel();
+            previous.line.end(Ending::Replaced);
         }
         self.report(Presence::Up {
             charger_id: charger_id.to_owned(),
             version,
             session,
         });
-        Registration {
-            session,
-            calls,
-            replaced,
-            removed,
-            boot,
-        }
+        Registration { session, line }
     }
 
     /// Closes the charger's connection, if any (it was deleted).
     pub(crate) fn disconnect(&self, _proof: &impl MayDisconnect, charger_id: &str) {
         if let Some(h) = self.connections.get(charger_id) {
-            h.removed.cancel();
+            h.line.end(Ending::Removed);
         }
     }
 
@@ -279,7 +339,7 @@ impl Registry {
         // Out of the map before the close: from now on commands on this node go to the
         // charger's new node, not into a connection that is closing.
         if let Some((_, h)) = self.connections.remove_if(charger_id, |_, h| h.session == session) {
-            h.replaced.cancel();
+            h.line.end(Ending::Replaced);
             self.report(Presence::Down {
                 charger_id: charger_id.to_owned(),
                 session,

@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::ops::Deref;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -12,7 +13,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(try_from = "String", into = "String")]
 #[schema(value_type = String, min_length = 1, max_length = 48, pattern = "^[!-.0-9;-~]{1,48}$")]
-pub struct ChargerId(String);
+pub struct ChargerId(Arc<str>);
 
 /// Why a text is not a charge point identity.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -24,7 +25,12 @@ impl ChargerId {
     pub fn parse(id: impl Into<String>) -> Result<Self, InvalidChargerId> {
         let id = id.into();
         let ok = (1..=48).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic() && b != b'/' && b != b':');
-        if ok { Ok(Self(id)) } else { Err(InvalidChargerId(id)) }
+        // Shared, not copied: every exchange the message log queues carries one.
+        if ok {
+            Ok(Self(id.into()))
+        } else {
+            Err(InvalidChargerId(id))
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -60,9 +66,15 @@ impl TryFrom<String> for ChargerId {
     }
 }
 
-impl From<ChargerId> for String {
+impl From<ChargerId> for Arc<str> {
     fn from(id: ChargerId) -> Self {
         id.0
+    }
+}
+
+impl From<ChargerId> for String {
+    fn from(id: ChargerId) -> Self {
+        id.0.to_string()
     }
 }
 

@@ -8,6 +8,7 @@
 mod page;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use entity::message_page;
@@ -34,7 +35,8 @@ pub struct MessageFilter {
 /// One exchange to store, secrets already replaced.
 #[derive(Debug, Clone)]
 pub struct NewMessage {
-    pub charger_id: String,
+    /// Shared with the gateway's identity of the charger, not copied per exchange.
+    pub charger_id: Arc<str>,
     pub at: DateTime<Utc>,
     pub direction: MessageDirection,
     pub action: Option<String>,
@@ -143,11 +145,11 @@ impl Store {
         let mut by_charger: Vec<(&str, Vec<&NewMessage>)> = Vec::new();
         let mut at: HashMap<&str, usize> = HashMap::new();
         for m in rows {
-            let i = match at.get(m.charger_id.as_str()) {
+            let i = match at.get(&*m.charger_id) {
                 Some(&i) if by_charger[i].1.len() < PAGE_MAX => i,
                 _ => {
-                    at.insert(&m.charger_id, by_charger.len());
-                    by_charger.push((&m.charger_id, Vec::new()));
+                    at.insert(&*m.charger_id, by_charger.len());
+                    by_charger.push((&*m.charger_id, Vec::new()));
                     by_charger.len() - 1
                 }
             };

@@ -6,6 +6,8 @@
 //! twice the bytes. The body stays text, as the column is. Pages written before hold that
 //! JSON array; both read.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use entity::values::{FrameKind, MessageDirection};
 use serde::Deserialize;
@@ -91,16 +93,17 @@ fn push(body: &mut String, num: &mut itoa::Buffer, value: Option<impl itoa::Inte
 
 /// A page's exchanges, oldest first, each given `charger_id`.
 pub(super) fn decode(body: &str, charger_id: &str) -> Result<Vec<NewMessage>, Unreadable> {
+    let charger_id: Arc<str> = charger_id.into();
     if body.starts_with('[') {
         let packed: Vec<Packed> = serde_json::from_str(body).map_err(|e| unreadable(e.to_string()))?;
-        return Ok(packed.into_iter().map(|p| p.unpack(charger_id)).collect());
+        return Ok(packed.into_iter().map(|p| p.unpack(&charger_id)).collect());
     }
     let rest = body.strip_prefix(TAG).ok_or_else(|| unreadable("unknown format"))?;
     let mut cursor = Cursor { rest };
     let base: i64 = number(cursor.line()?)?;
     let mut exchanges = Vec::new();
     while !cursor.rest.is_empty() {
-        exchanges.push(cursor.exchange(base, charger_id)?);
+        exchanges.push(cursor.exchange(base, &charger_id)?);
     }
     Ok(exchanges)
 }
@@ -127,7 +130,7 @@ impl Cursor<'_> {
         Ok(Some(text.to_owned()))
     }
 
-    fn exchange(&mut self, base: i64, charger_id: &str) -> Result<NewMessage, Unreadable> {
+    fn exchange(&mut self, base: i64, charger_id: &Arc<str>) -> Result<NewMessage, Unreadable> {
         let line = self.line()?;
         let mut fields = line.split(' ');
         let mut field = || fields.next().ok_or_else(|| unreadable("exchange line cut short"));
@@ -142,7 +145,7 @@ impl Cursor<'_> {
         let lens: [Option<usize>; 4] = [maybe(field()?)?, maybe(field()?)?, maybe(field()?)?, maybe(field()?)?];
         let [action, message_id, request, response] = lens.map(|len| self.text(len));
         Ok(NewMessage {
-            charger_id: charger_id.to_owned(),
+            charger_id: Arc::clone(charger_id),
             at: time(at)?,
             direction,
             action: action?,
@@ -225,9 +228,9 @@ struct Packed {
 }
 
 impl Packed {
-    fn unpack(self, charger_id: &str) -> NewMessage {
+    fn unpack(self, charger_id: &Arc<str>) -> NewMessage {
         NewMessage {
-            charger_id: charger_id.to_owned(),
+            charger_id: Arc::clone(charger_id),
             at: self.at,
             direction: self.direction,
             action: self.action,
@@ -356,10 +359,7 @@ mod tests {
         assert_eq!(read[0].request, r#"[2,"7","Heartbeat",{}]"#);
         assert_eq!(read[0].response_type, Some(FrameKind::CallResult));
         assert_eq!(read[1].direction, MessageDirection::Out);
-        assert_eq!(
-            (read[1].charger_id.as_str(), read[1].response.as_deref()),
-            ("CP-9", None)
-        );
+        assert_eq!((&*read[1].charger_id, read[1].response.as_deref()), ("CP-9", None));
     }
 
     #[test]
