@@ -46,9 +46,9 @@ impl Station {
         let now = Utc::now();
         // Read the assignment now, not at connect: an operator may have assigned the
         // charger while it was waiting in Pending.
-        let assigned = self
-            .store
-            .charger(&session.charger_id)
+        // Boxed: the query's future is most of a boot's, and in a storm thousands of boots
+        // wait on their commit at once, each holding room for it.
+        let assigned = Box::pin(self.store.charger(&session.charger_id))
             .await?
             .is_some_and(|c| c.organisation_id.is_some());
         let status = if assigned {
@@ -72,11 +72,14 @@ impl Station {
     }
 }
 
-pub(super) async fn v16(
-    station: &Station,
-    session: &mut Session,
+// Not `async fn`: the request is taken apart before the future is made, so the future does
+// not keep it (an async fn holds its arguments for its whole life) while the boot waits on
+// its commit.
+pub(super) fn v16<'a>(
+    station: &'a Station,
+    session: &'a mut Session,
     req: m16::BootNotificationRequest,
-) -> Result<m16::BootNotificationResponse, StationError> {
+) -> impl Future<Output = Result<m16::BootNotificationResponse, StationError>> + Send + 'a {
     let info = BootInfo {
         ocpp_version: session.version.as_str().into(),
         vendor: req.charge_point_vendor,
@@ -84,23 +87,25 @@ pub(super) async fn v16(
         serial: req.charge_point_serial_number.or(req.charge_box_serial_number),
         firmware_version: req.firmware_version,
     };
-    let decision = station.boot(session, info).await?;
-    Ok(m16::BootNotificationResponse {
-        current_time: crate::ocpp::now(),
-        interval: decision.interval_s,
-        status: if decision.accepted {
-            RegistrationStatus::Accepted
-        } else {
-            RegistrationStatus::Pending
-        },
-    })
+    async move {
+        let decision = station.boot(session, info).await?;
+        Ok(m16::BootNotificationResponse {
+            current_time: crate::ocpp::now(),
+            interval: decision.interval_s,
+            status: if decision.accepted {
+                RegistrationStatus::Accepted
+            } else {
+                RegistrationStatus::Pending
+            },
+        })
+    }
 }
 
-pub(super) async fn v201(
-    station: &Station,
-    session: &mut Session,
+pub(super) fn v201<'a>(
+    station: &'a Station,
+    session: &'a mut Session,
     req: m201::BootNotificationRequest,
-) -> Result<m201::BootNotificationResponse, StationError> {
+) -> impl Future<Output = Result<m201::BootNotificationResponse, StationError>> + Send + 'a {
     let cs = req.charging_station;
     let info = BootInfo {
         ocpp_version: session.version.as_str().into(),
@@ -109,16 +114,18 @@ pub(super) async fn v201(
         serial: cs.serial_number,
         firmware_version: cs.firmware_version,
     };
-    let decision = station.boot(session, info).await?;
-    Ok(m201::BootNotificationResponse {
-        current_time: crate::ocpp::now(),
-        // 2.0.1 types the interval as a 16-bit integer.
-        interval: u16::try_from(decision.interval_s).unwrap_or(u16::MAX),
-        status: if decision.accepted {
-            RegistrationStatusEnumType::Accepted
-        } else {
-            RegistrationStatusEnumType::Pending
-        },
-        status_info: None,
-    })
+    async move {
+        let decision = station.boot(session, info).await?;
+        Ok(m201::BootNotificationResponse {
+            current_time: crate::ocpp::now(),
+            // 2.0.1 types the interval as a 16-bit integer.
+            interval: u16::try_from(decision.interval_s).unwrap_or(u16::MAX),
+            status: if decision.accepted {
+                RegistrationStatusEnumType::Accepted
+            } else {
+                RegistrationStatusEnumType::Pending
+            },
+            status_info: None,
+        })
+    }
 }
