@@ -2,7 +2,8 @@
 //! firmware, log uploads, events, meter values) while commands write their audit rows, the API
 //! writes tokens and meter batches commit. Every message must get its CALLRESULT and every
 //! request its 2xx: on SQLite a single `SQLITE_BUSY` would surface as an `InternalError` here.
-//! It runs on PostgreSQL too when `VOLTGATE_TEST_DATABASE_URL` is set.
+//! It runs on PostgreSQL too when `VOLTGATE_TEST_DATABASE_URL` is set, with several
+//! group-commit writers there.
 
 mod common;
 
@@ -112,7 +113,8 @@ async fn operate(admin: Api, n: usize) -> (usize, Vec<(u16, Value)>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn notifications_commands_audit_rows_and_api_writes_never_collide() {
-    let t = TestServer::start().await;
+    // The default pool: on PostgreSQL four group-commit writers then commit side by side.
+    let t = TestServer::start_with(|c| c.database.max_connections = 16).await;
     let admin = t.admin().await;
     let done = Arc::new(AtomicBool::new(false));
     let mut chargers = Vec::new();

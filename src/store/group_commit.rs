@@ -8,6 +8,9 @@
 //! savepoint per write, always, tripled the statements of a boot storm: on SQLite each is a
 //! hand-off to the connection's thread.)
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use futures_util::future::BoxFuture;
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
 use tokio::sync::{mpsc, oneshot};
@@ -24,10 +27,11 @@ struct Job {
     done: oneshot::Sender<Result<(), DbErr>>,
 }
 
-/// Handle on the group-commit task; the task ends with the last handle.
+/// Handle on the group-commit tasks; they end with the last handle.
 #[derive(Clone)]
 pub(crate) struct GroupCommit {
-    jobs: mpsc::Sender<Job>,
+    writers: Arc<[mpsc::Sender<Job>]>,
+    next: Arc<AtomicUsize>,
 }
 
 impl std::fmt::Debug for GroupCommit {
@@ -37,36 +41,52 @@ impl std::fmt::Debug for GroupCommit {
 }
 
 impl GroupCommit {
-    /// Starts the writer over `db`.
-    pub(crate) fn start(db: DatabaseConnection, stats: crate::metrics::WriteStats) -> Self {
-        let (jobs, mut queue) = mpsc::channel::<Job>(8192);
-        tokio::spawn(async move {
-            while let Some(first) = queue.recv().await {
-                let mut batch = vec![first];
-                while batch.len() < MAX_BATCH {
-                    match queue.try_recv() {
-                        Ok(job) => batch.push(job),
-                        Err(_) => break,
-                    }
-                }
-                let (size, started) = (batch.len(), std::time::Instant::now());
-                run_batch(&db, batch).await;
-                stats.observe("group_commit", size, started.elapsed());
-            }
-        });
-        Self { jobs }
+    /// Starts `writers` writers over `db`, each committing its own batches. More than one
+    /// only on PostgreSQL: a batch there is a network round trip per write, which one writer
+    /// made a boot storm wait on, and row locks let transactions of different chargers commit
+    /// side by side. A charger's writes never race each other: it sends its next message only
+    /// once the last is answered, after its commit.
+    pub(crate) fn start(db: DatabaseConnection, stats: crate::metrics::WriteStats, writers: usize) -> Self {
+        let writers = (0..writers.max(1))
+            .map(|_| {
+                let (jobs, queue) = mpsc::channel::<Job>(8192);
+                tokio::spawn(write(db.clone(), queue, stats.clone()));
+                jobs
+            })
+            .collect();
+        Self {
+            writers,
+            next: Arc::default(),
+        }
     }
 
     /// Runs `write` in the next batch; returns once that batch is committed.
     pub(crate) async fn run(&self, write: Write) -> Result<(), DbErr> {
         let (done, committed) = oneshot::channel();
-        self.jobs
+        let writer = self.next.fetch_add(1, Ordering::Relaxed) % self.writers.len();
+        self.writers[writer]
             .send(Job { write, done })
             .await
             .map_err(|_| DbErr::Custom("group-commit writer stopped".into()))?;
         committed
             .await
             .map_err(|_| DbErr::Custom("group-commit writer stopped".into()))?
+    }
+}
+
+/// One writer: batches what is queued while its previous commit runs.
+async fn write(db: DatabaseConnection, mut queue: mpsc::Receiver<Job>, stats: crate::metrics::WriteStats) {
+    while let Some(first) = queue.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let (size, started) = (batch.len(), std::time::Instant::now());
+        run_batch(&db, batch).await;
+        stats.observe("group_commit", size, started.elapsed());
     }
 }
 

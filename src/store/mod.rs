@@ -255,7 +255,13 @@ impl Store {
             None => db.clone(),
         };
         let writes = crate::metrics::WriteStats::default();
-        let group = group_commit::GroupCommit::start(db.clone(), writes.clone());
+        // A quarter of the pool, at most four, commits chargers' writes on PostgreSQL; the
+        // rest serves reads and the API.
+        let writers = match db.get_database_backend() {
+            DbBackend::Postgres => (config.max_connections as usize / 4).clamp(1, 4),
+            _ => 1,
+        };
+        let group = group_commit::GroupCommit::start(db.clone(), writes.clone(), writers);
         let reads = chargers::ChargerReads::start(db.clone());
         Ok(Self {
             config: config.clone(),
