@@ -106,6 +106,10 @@ const SQLITE_SCHEMA: [&str; 2] = [
     "CREATE INDEX IF NOT EXISTS idx_message_page_charger ON message_page (charger_id, id)",
 ];
 
+/// Page cache per connection to the log's file. It is written far more than read, and
+/// SQLite's default (2 MiB each) only kept pages of batches already written.
+const LOG_CACHE_KIB: u32 = 256;
+
 /// Connections to the log's own file: one writer, and readers beside it (WAL).
 const SQLITE_CONNECTIONS: u32 = 3;
 
@@ -122,7 +126,12 @@ pub(super) async fn open_sqlite(
         max_connections: SQLITE_CONNECTIONS,
         ..config.clone()
     };
-    let db = super::connect_sqlite(&log_config, sqlx::sqlite::SqliteSynchronous::Normal).await?;
+    let db = super::connect_sqlite(
+        &log_config,
+        sqlx::sqlite::SqliteSynchronous::Normal,
+        Some(LOG_CACHE_KIB),
+    )
+    .await?;
     db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
     for statement in SQLITE_SCHEMA {
         db.execute_unprepared(statement).await?;
