@@ -122,6 +122,16 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// soak stayed flat.
 const SQLITE_STATEMENT_CACHE: usize = 4;
 
+/// How many batched writers of a kind (group commit, meter values) commit side by side: on
+/// PostgreSQL a quarter of the pool, at most four, the rest serving reads and the API; on
+/// SQLite one, as it has one write lock.
+fn writers(db: &DatabaseConnection, config: &DatabaseConfig) -> usize {
+    match db.get_database_backend() {
+        DbBackend::Postgres => (config.max_connections as usize / 4).clamp(1, 4),
+        _ => 1,
+    }
+}
+
 /// [`Store::begin_write`] on a bare connection (the batched writers hold one).
 pub(crate) async fn begin_write(db: &DatabaseConnection) -> std::result::Result<DatabaseTransaction, DbErr> {
     let txn = db.begin().await?;
@@ -260,13 +270,7 @@ impl Store {
             None => db.clone(),
         };
         let writes = crate::metrics::WriteStats::default();
-        // A quarter of the pool, at most four, commits chargers' writes on PostgreSQL; the
-        // rest serves reads and the API.
-        let writers = match db.get_database_backend() {
-            DbBackend::Postgres => (config.max_connections as usize / 4).clamp(1, 4),
-            _ => 1,
-        };
-        let group = group_commit::GroupCommit::start(db.clone(), writes.clone(), writers);
+        let group = group_commit::GroupCommit::start(db.clone(), writes.clone(), writers(&db, config));
         let reads = chargers::ChargerReads::start(db.clone());
         Ok(Self {
             config: config.clone(),
@@ -277,6 +281,11 @@ impl Store {
             writes,
             touches: local_lists::Touches::default(),
         })
+    }
+
+    /// How many batched writers of a kind commit side by side.
+    pub(crate) fn writers(&self) -> usize {
+        writers(&self.db, &self.config)
     }
 
     /// A transaction that writes. On SQLite it takes the write lock at its first statement (a

@@ -2,6 +2,8 @@
 //! transaction per batch, flushed by size or after a few milliseconds, so thousands of values
 //! per second persist on SQLite without one INSERT (and one fsync) each.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -89,10 +91,11 @@ struct Batch {
     done: oneshot::Sender<Result<(), String>>,
 }
 
-/// Handle on the meter-value writer task; cheap to clone. The task ends with the last handle.
+/// Handle on the meter-value writer tasks; cheap to clone. The tasks end with the last handle.
 #[derive(Debug, Clone)]
 pub struct MeterWriter {
-    batches: mpsc::Sender<Batch>,
+    writers: Arc<[mpsc::Sender<Batch>]>,
+    next: Arc<AtomicUsize>,
 }
 
 impl std::fmt::Debug for Batch {
@@ -102,36 +105,20 @@ impl std::fmt::Debug for Batch {
 }
 
 impl MeterWriter {
-    /// Starts the writer task over `store`.
+    /// Starts the writers over `store` ([`Store::writers`] of them, side by side: a charger
+    /// sends its next values only once the last are committed, so its rows keep their order).
     pub fn start(store: Store) -> Self {
-        let (batches, mut rx) = mpsc::channel::<Batch>(4096);
-        tokio::spawn(async move {
-            while let Some(first) = rx.recv().await {
-                let mut pending = vec![first];
-                let mut rows: usize = pending[0].rows.len();
-                let window = tokio::time::sleep(BATCH_WINDOW);
-                tokio::pin!(window);
-                while rows < BATCH_ROWS {
-                    tokio::select! {
-                        _ = &mut window => break,
-                        next = rx.recv() => match next {
-                            Some(b) => {
-                                rows += b.rows.len();
-                                pending.push(b);
-                            }
-                            None => break,
-                        },
-                    }
-                }
-                let started = std::time::Instant::now();
-                let results = store.insert_meter_values(&pending).await;
-                store.write_stats().observe("meter_values", rows, started.elapsed());
-                for (b, result) in pending.into_iter().zip(results) {
-                    let _ = b.done.send(result);
-                }
-            }
-        });
-        Self { batches }
+        let writers = (0..store.writers())
+            .map(|_| {
+                let (batches, rx) = mpsc::channel::<Batch>(4096);
+                tokio::spawn(write_meter_values(store.clone(), rx));
+                batches
+            })
+            .collect();
+        Self {
+            writers,
+            next: Arc::default(),
+        }
     }
 
     /// Stores `rows` for `charger_id`; returns once they are committed.
@@ -145,7 +132,8 @@ impl MeterWriter {
             rows,
             done,
         };
-        self.batches
+        let writer = self.next.fetch_add(1, Ordering::Relaxed) % self.writers.len();
+        self.writers[writer]
             .send(batch)
             .await
             .map_err(|_| Error::Invalid("meter writer stopped".into()))?;
@@ -153,6 +141,34 @@ impl MeterWriter {
             .await
             .map_err(|_| Error::Invalid("meter writer stopped".into()))?
             .map_err(Error::Invalid)
+    }
+}
+
+/// One writer: batches what arrives within [`BATCH_WINDOW`] (up to [`BATCH_ROWS`] rows).
+async fn write_meter_values(store: Store, mut rx: mpsc::Receiver<Batch>) {
+    while let Some(first) = rx.recv().await {
+        let mut pending = vec![first];
+        let mut rows: usize = pending[0].rows.len();
+        let window = tokio::time::sleep(BATCH_WINDOW);
+        tokio::pin!(window);
+        while rows < BATCH_ROWS {
+            tokio::select! {
+                _ = &mut window => break,
+                next = rx.recv() => match next {
+                    Some(b) => {
+                        rows += b.rows.len();
+                        pending.push(b);
+                    }
+                    None => break,
+                },
+            }
+        }
+        let started = std::time::Instant::now();
+        let results = store.insert_meter_values(&pending).await;
+        store.write_stats().observe("meter_values", rows, started.elapsed());
+        for (b, result) in pending.into_iter().zip(results) {
+            let _ = b.done.send(result);
+        }
     }
 }
 
