@@ -137,11 +137,10 @@ impl Clock {
 
     /// The earliest deadline, given when the charger was last heard and a CALL's deadline.
     fn due(&self, last_heard: Instant, call: Option<Instant>) -> Instant {
-        [Some(last_heard + self.idle_timeout), self.next_ping, call]
+        [self.next_ping, call]
             .into_iter()
             .flatten()
-            .min()
-            .unwrap_or(last_heard + self.idle_timeout)
+            .fold(last_heard + self.idle_timeout, Instant::min)
     }
 
     /// Whether a ping is due at `now`; if so the next one is counted from now.
@@ -221,6 +220,7 @@ impl<'a> Connection<'a> {
         })
     }
 
+    /// The charger's session: its id and version.
     pub(crate) fn session(&self) -> &Session {
         &self.session
     }
