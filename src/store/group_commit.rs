@@ -8,12 +8,11 @@
 //! savepoint per write, always, tripled the statements of a boot storm: on SQLite each is a
 //! hand-off to the connection's thread.)
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use futures_util::future::BoxFuture;
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
 use tokio::sync::{mpsc, oneshot};
+
+use super::writers::Writers;
 
 /// Writes per transaction at most.
 const MAX_BATCH: usize = 512;
@@ -30,8 +29,7 @@ struct Job {
 /// Handle on the group-commit tasks; they end with the last handle.
 #[derive(Clone)]
 pub(crate) struct GroupCommit {
-    writers: Arc<[mpsc::Sender<Job>]>,
-    next: Arc<AtomicUsize>,
+    writers: Writers<Job>,
 }
 
 impl std::fmt::Debug for GroupCommit {
@@ -44,27 +42,17 @@ impl GroupCommit {
     /// Starts `writers` writers over `db`, each committing its own batches. More than one
     /// only on PostgreSQL: a batch there is a network round trip per write, which one writer
     /// made a boot storm wait on, and row locks let transactions of different chargers commit
-    /// side by side. A charger's writes never race each other: it sends its next message only
-    /// once the last is answered, after its commit.
+    /// side by side.
     pub(crate) fn start(db: DatabaseConnection, stats: crate::metrics::WriteStats, writers: usize) -> Self {
-        let writers = (0..writers.max(1))
-            .map(|_| {
-                let (jobs, queue) = mpsc::channel::<Job>(8192);
-                tokio::spawn(write(db.clone(), queue, stats.clone()));
-                jobs
-            })
-            .collect();
         Self {
-            writers,
-            next: Arc::default(),
+            writers: Writers::start(writers, 8192, |queue| write(db.clone(), queue, stats.clone())),
         }
     }
 
     /// Runs `write` in the next batch; returns once that batch is committed.
     pub(crate) async fn run(&self, write: Write) -> Result<(), DbErr> {
         let (done, committed) = oneshot::channel();
-        let writer = self.next.fetch_add(1, Ordering::Relaxed) % self.writers.len();
-        self.writers[writer]
+        self.writers
             .send(Job { write, done })
             .await
             .map_err(|_| DbErr::Custom("group-commit writer stopped".into()))?;

@@ -26,6 +26,7 @@ mod transactions;
 mod users;
 mod variables;
 mod webhooks;
+mod writers;
 
 pub use accounts::{InvitationPurpose, InvitationState, SCOPE_ENROL_2FA, SCOPE_FULL};
 pub use audit::{AuditEntry, AuditFilter};
@@ -162,6 +163,7 @@ fn connect_options(config: &DatabaseConfig, statement_timeout_s: Option<u64>) ->
 /// next one would be a savepoint whose rollback keeps the write lock, and every other writer
 /// would wait on it for ever (seen with a full disk). Such a connection is closed instead of
 /// being handed out again.
+///
 /// `cache_kib` bounds each connection's page cache (SQLite's default is 2 MiB each).
 async fn connect_sqlite(
     config: &DatabaseConfig,

@@ -2,8 +2,6 @@
 //! transaction per batch, flushed by size or after a few milliseconds, so thousands of values
 //! per second persist on SQLite without one INSERT (and one fsync) each.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -17,6 +15,7 @@ use sea_orm::{
 use tokio::sync::{mpsc, oneshot};
 
 use super::scope::{Page, scope_condition};
+use super::writers::Writers;
 use super::{Error, Result, Store};
 use crate::access::Scope;
 
@@ -94,8 +93,7 @@ struct Batch {
 /// Handle on the meter-value writer tasks; cheap to clone. The tasks end with the last handle.
 #[derive(Debug, Clone)]
 pub struct MeterWriter {
-    writers: Arc<[mpsc::Sender<Batch>]>,
-    next: Arc<AtomicUsize>,
+    writers: Writers<Batch>,
 }
 
 impl std::fmt::Debug for Batch {
@@ -108,16 +106,10 @@ impl MeterWriter {
     /// Starts the writers over `store` ([`Store::writers`] of them, side by side: a charger
     /// sends its next values only once the last are committed, so its rows keep their order).
     pub fn start(store: Store) -> Self {
-        let writers = (0..store.writers())
-            .map(|_| {
-                let (batches, rx) = mpsc::channel::<Batch>(4096);
-                tokio::spawn(write_meter_values(store.clone(), rx));
-                batches
-            })
-            .collect();
         Self {
-            writers,
-            next: Arc::default(),
+            writers: Writers::start(store.writers(), 4096, |batches| {
+                write_meter_values(store.clone(), batches)
+            }),
         }
     }
 
@@ -132,8 +124,7 @@ impl MeterWriter {
             rows,
             done,
         };
-        let writer = self.next.fetch_add(1, Ordering::Relaxed) % self.writers.len();
-        self.writers[writer]
+        self.writers
             .send(batch)
             .await
             .map_err(|_| Error::Invalid("meter writer stopped".into()))?;

@@ -81,7 +81,7 @@ impl<'a> NewPage<'a> {
             first_at,
             last_at,
             count: i32::try_from(exchanges.len()).unwrap_or(i32::MAX),
-            body: page::encode(exchanges),
+            body: page::encode(first_at, exchanges),
         }
     }
 }

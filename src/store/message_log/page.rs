@@ -30,9 +30,10 @@ fn unreadable(why: impl Into<String>) -> Unreadable {
     Unreadable(why.into())
 }
 
-/// `exchanges` (one charger's, oldest first) as a page's body. Times keep microseconds.
-pub(super) fn encode(exchanges: &[&NewMessage]) -> String {
-    let base = exchanges.iter().map(|m| m.at.timestamp_micros()).min().unwrap_or(0);
+/// `exchanges` (one charger's, oldest first) as a page's body, their times as offsets from
+/// `base` (the page's first time; any works, offsets are signed). Times keep microseconds.
+pub(super) fn encode(base: DateTime<Utc>, exchanges: &[&NewMessage]) -> String {
+    let base = base.timestamp_micros();
     let texts: usize = exchanges
         .iter()
         .map(|m| LINE + m.request.len() + len(&m.action) + len(&m.message_id) + len(&m.response))
@@ -336,19 +337,19 @@ mod tests {
                 None,
             ),
         ];
-        let body = encode(&written.iter().collect::<Vec<_>>());
+        let body = encode(written[1].at, &written.iter().collect::<Vec<_>>());
         let read = decode(&body, "CP-1").unwrap();
         assert_eq!(read.len(), written.len());
         for (a, b) in written.iter().zip(&read) {
             same(a, b);
         }
-        assert!(decode(&encode(&[]), "CP-1").unwrap().is_empty());
+        assert!(decode(&encode(Utc::now(), &[]), "CP-1").unwrap().is_empty());
     }
 
     #[test]
     fn frames_are_stored_verbatim_not_escaped() {
         let m = exchange(8, Some("Heartbeat"), r#"[2,"1","Heartbeat",{}]"#, None);
-        assert!(encode(&[&m]).ends_with(r#"Heartbeatm8[2,"1","Heartbeat",{}]"#));
+        assert!(encode(m.at, &[&m]).ends_with(r#"Heartbeatm8[2,"1","Heartbeat",{}]"#));
     }
 
     #[test]
@@ -370,7 +371,7 @@ mod tests {
             r#"[2,"1","Heartbeat",{}]"#,
             Some((FrameKind::CallResult, Some("[3,\"1\",{}]"))),
         );
-        let body = encode(&[&m]);
+        let body = encode(m.at, &[&m]);
         for cut in 1..body.len() {
             // Cut right after the header it is an empty page; anywhere else it is refused.
             if body.is_char_boundary(cut) {
