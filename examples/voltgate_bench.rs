@@ -140,6 +140,11 @@ fn millis(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
+/// How long the booted fleet stays quiet before its held RSS is read: the message log lingers
+/// up to two seconds over a storm's batch, stores it, and gives its buffers back two seconds
+/// after the last exchange.
+const HELD_SETTLE: Duration = Duration::from_secs(4);
+
 fn rss_kib(pid: Option<u32>) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{}/status", pid?)).ok()?;
     status
@@ -612,13 +617,16 @@ impl Step<'_> {
     }
 }
 
-/// What is measured on the server's side: its RSS around the storm, and the meter values its
-/// database gained during each meter phase.
+/// What is measured on the server's side: its RSS around the storm and once the booted fleet
+/// has been quiet a while, and the meter values its database gained during each meter phase.
 struct Book {
     server_pid: Option<u32>,
     db: Option<sea_orm::DatabaseConnection>,
     rss_before: Option<u64>,
     rss_after: Option<u64>,
+    /// RSS once every charger is booted and the fleet has been quiet for [`HELD_SETTLE`] more:
+    /// what a connected fleet at rest costs, without the storm's passing buffers.
+    rss_held: Option<u64>,
     /// The meter phase under way: the row count and the time it began at.
     counting: Option<(Phase, u64, Instant)>,
     /// Values stored during each meter phase, and its length in seconds.
@@ -636,6 +644,7 @@ impl Book {
             db,
             rss_before: None,
             rss_after: None,
+            rss_held: None,
             counting: None,
             stored: Vec::new(),
         })
@@ -657,6 +666,8 @@ impl Book {
             Phase::Heartbeat => {
                 tokio::time::sleep(Duration::from_millis(500)).await;
                 self.rss_after = rss_kib(self.server_pid);
+                tokio::time::sleep(HELD_SETTLE).await;
+                self.rss_held = rss_kib(self.server_pid);
             }
             Phase::Meter | Phase::Throughput => {
                 if let Some(db) = &self.db {
@@ -899,10 +910,12 @@ fn load_report(args: &Args, s: &mut Samples, book: &Book, report: &mut serde_jso
         json!({"seconds": s.storm_s, "failures": s.failures, "p50_ms": percentile(&mut s.boot_ms, 0.5), "p99_ms": percentile(&mut s.boot_ms, 0.99)}),
     );
     if let (Some(before), Some(after)) = (book.rss_before, book.rss_after) {
-        let per = (after.saturating_sub(before)) as f64 * 1024.0 / s.boot_ms.len().max(1) as f64;
+        let per = |kib: u64| kib.saturating_sub(before) as f64 * 1024.0 / s.boot_ms.len().max(1) as f64;
+        let held = book.rss_held.unwrap_or(0);
         report.insert(
             "rss".into(),
-            json!({"before_kib": before, "after_kib": after, "bytes_per_connection": per}),
+            json!({"before_kib": before, "after_kib": after, "bytes_per_connection": per(after),
+                   "held_kib": held, "held_bytes_per_connection": per(held)}),
         );
     }
     if args.heartbeat_s > 0 {

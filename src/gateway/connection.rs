@@ -431,10 +431,9 @@ impl<'a> Connection<'a> {
         };
         match frame {
             Frame::Call { id, action, payload } => {
-                // Boxed: the parsed request and the station's future for the largest message
-                // (database writes nested several calls deep) would otherwise be laid out
-                // inside every connection's task, idle or not.
-                let (answer, known) = Box::pin(self.answer(version, &action, payload)).await;
+                // Not boxed: the station boxes each message's handling, sized for its handler,
+                // so what waits here is a pointer and the action.
+                let (answer, known) = self.answer(version, &action, payload).await;
                 // Only actions the parser knows become labels: a peer cannot mint new series.
                 let (label, unknown) = if known {
                     (action, None)

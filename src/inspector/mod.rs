@@ -139,7 +139,21 @@ async fn write(store: Store, mut rx: mpsc::Receiver<Exchange>, dropped: Counter)
     let mut rows = Vec::with_capacity(QUIET_BATCH);
     let mut flood = false;
     loop {
-        if rx.recv_many(&mut batch, BATCH).await == 0 {
+        let received = if flood {
+            // A flood's buffers go back once the flood stops, even if nothing follows it.
+            match tokio::time::timeout(FLOOD_LINGER, rx.recv_many(&mut batch, BATCH)).await {
+                Ok(received) => received,
+                Err(_) => {
+                    flood = false;
+                    batch.shrink_to(QUIET_BATCH);
+                    rows.shrink_to(QUIET_BATCH);
+                    continue;
+                }
+            }
+        } else {
+            rx.recv_many(&mut batch, BATCH).await
+        };
+        if received == 0 {
             return;
         }
         if batch.len() < BATCH {

@@ -22,6 +22,7 @@ pub use security::SigningJob;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures_util::future::BoxFuture;
 use tokio::sync::mpsc;
 
 use crate::ca::ChargerCa;
@@ -31,6 +32,25 @@ use crate::crypto::PasswordHasher;
 use crate::live::Live;
 use crate::ocpp::{ChargerId, OcppVersion, Request, Response, v16, v201};
 use crate::store::{self, FaultChange, MeterWriter, NewEvent, Store};
+
+/// A charger message's handling under way, on the heap.
+pub type Handling<'a> = BoxFuture<'a, Result<Response, StationError>>;
+
+/// A 1.6 handler's future, boxed, its answer wrapped by `wrap`.
+fn boxed_v16<'a, T>(
+    handler: impl Future<Output = Result<T, StationError>> + Send + 'a,
+    wrap: impl FnOnce(T) -> v16::Response + Send + 'a,
+) -> Handling<'a> {
+    Box::pin(async move { handler.await.map(|answer| Response::V16(wrap(answer))) })
+}
+
+/// A 2.0.1 handler's future, boxed, its answer wrapped by `wrap`.
+fn boxed_v201<'a, T>(
+    handler: impl Future<Output = Result<T, StationError>> + Send + 'a,
+    wrap: impl FnOnce(T) -> v201::Response + Send + 'a,
+) -> Handling<'a> {
+    Box::pin(async move { handler.await.map(|answer| Response::V201(wrap(answer))) })
+}
 
 /// Why a handler could not answer; the gateway maps each to a CALLERROR.
 #[derive(Debug, thiserror::Error)]
@@ -163,108 +183,113 @@ impl Station {
 
     /// Answers one charger-initiated request.
     ///
-    /// Each message's handling is boxed on its own: a connection then holds, while it waits,
-    /// the state of the handler it runs rather than room for the largest of them all (5 KiB a
-    /// connection, the largest single share of a storm's memory in a heap profile; a boot's
-    /// now takes about half of that, a heartbeat's far less; BENCHMARKS.md, issue 21).
-    pub async fn handle(&self, session: &mut Session, request: Request) -> Result<Response, StationError> {
+    /// Each message's handling is boxed on its own, sized for its handler alone: a connection
+    /// holds only the box while it waits, and a boot or a heartbeat does not pay for room the
+    /// largest handler needs (5 KiB a connection when it was laid out inline, the largest
+    /// single share of a storm's memory in a heap profile; BENCHMARKS.md, issue 21). The
+    /// dispatch is not itself async, so the request is moved straight into its handler's box
+    /// rather than held again by each layer of dispatch.
+    pub fn handle<'a>(&'a self, session: &'a mut Session, request: Request) -> Handling<'a> {
         match request {
-            Request::V16(req) => self.handle_v16(session, req).await.map(Response::V16),
-            Request::V201(req) => self.handle_v201(session, req).await.map(Response::V201),
+            Request::V16(request) => self.handle_v16(session, request),
+            Request::V201(request) => self.handle_v201(session, request),
         }
     }
 
-    async fn handle_v16(&self, session: &mut Session, request: v16::Request) -> Result<v16::Response, StationError> {
+    fn handle_v16<'a>(&'a self, session: &'a mut Session, request: v16::Request) -> Handling<'a> {
         use v16::{Request as Q, Response as A};
-        Ok(match request {
-            Q::BootNotification(r) => A::BootNotification(Box::pin(boot::v16(self, session, r)).await?),
-            Q::Heartbeat(r) => A::Heartbeat(Box::pin(heartbeat::v16(self, session, r)).await?),
-            Q::StatusNotification(r) => A::StatusNotification(Box::pin(status::v16(self, session, r)).await?),
+        match request {
+            Q::BootNotification(r) => boxed_v16(boot::v16(self, session, r), A::BootNotification),
+            Q::Heartbeat(r) => boxed_v16(heartbeat::v16(self, session, r), A::Heartbeat),
+            Q::StatusNotification(r) => boxed_v16(status::v16(self, session, r), A::StatusNotification),
             Q::FirmwareStatusNotification(r) => {
-                A::FirmwareStatusNotification(Box::pin(firmware::firmware_v16(self, session, r)).await?)
+                boxed_v16(firmware::firmware_v16(self, session, r), A::FirmwareStatusNotification)
             }
-            Q::DiagnosticsStatusNotification(r) => {
-                A::DiagnosticsStatusNotification(Box::pin(firmware::diagnostics_v16(self, session, r)).await?)
-            }
-            Q::Authorize(r) => A::Authorize(Box::pin(charging::authorize_v16(self, session, r)).await?),
-            Q::StartTransaction(r) => A::StartTransaction(Box::pin(charging::start_v16(self, session, r)).await?),
-            Q::StopTransaction(r) => A::StopTransaction(Box::pin(charging::stop_v16(self, session, r)).await?),
-            Q::MeterValues(r) => A::MeterValues(Box::pin(charging::meter_values_v16(self, session, r)).await?),
-            Q::DataTransfer(r) => A::DataTransfer(Box::pin(data_transfer::v16(self, session, r)).await?),
+            Q::DiagnosticsStatusNotification(r) => boxed_v16(
+                firmware::diagnostics_v16(self, session, r),
+                A::DiagnosticsStatusNotification,
+            ),
+            Q::Authorize(r) => boxed_v16(charging::authorize_v16(self, session, r), A::Authorize),
+            Q::StartTransaction(r) => boxed_v16(charging::start_v16(self, session, r), A::StartTransaction),
+            Q::StopTransaction(r) => boxed_v16(charging::stop_v16(self, session, r), A::StopTransaction),
+            Q::MeterValues(r) => boxed_v16(charging::meter_values_v16(self, session, r), A::MeterValues),
+            Q::DataTransfer(r) => boxed_v16(data_transfer::v16(self, session, r), A::DataTransfer),
             Q::SecurityEventNotification(r) => {
-                A::SecurityEventNotification(Box::pin(security::event_v16(self, session, r)).await?)
+                boxed_v16(security::event_v16(self, session, r), A::SecurityEventNotification)
             }
-            Q::SignCertificate(r) => A::SignCertificate(Box::pin(security::sign_v16(self, session, r)).await?),
-            Q::SignedFirmwareStatusNotification(r) => {
-                A::SignedFirmwareStatusNotification(Box::pin(firmware::signed_firmware_v16(self, session, r)).await?)
-            }
-            Q::LogStatusNotification(r) => {
-                A::LogStatusNotification(Box::pin(firmware::log_v16(self, session, r)).await?)
-            }
-        })
+            Q::SignCertificate(r) => boxed_v16(security::sign_v16(self, session, r), A::SignCertificate),
+            Q::SignedFirmwareStatusNotification(r) => boxed_v16(
+                firmware::signed_firmware_v16(self, session, r),
+                A::SignedFirmwareStatusNotification,
+            ),
+            Q::LogStatusNotification(r) => boxed_v16(firmware::log_v16(self, session, r), A::LogStatusNotification),
+        }
     }
 
-    async fn handle_v201(&self, session: &mut Session, request: v201::Request) -> Result<v201::Response, StationError> {
+    fn handle_v201<'a>(&'a self, session: &'a mut Session, request: v201::Request) -> Handling<'a> {
         use v201::{Request as Q, Response as A};
-        Ok(match request {
-            Q::BootNotification(r) => A::BootNotification(Box::pin(boot::v201(self, session, r)).await?),
-            Q::Heartbeat(r) => A::Heartbeat(Box::pin(heartbeat::v201(self, session, r)).await?),
-            Q::StatusNotification(r) => A::StatusNotification(Box::pin(status::v201(self, session, r)).await?),
+        match request {
+            Q::BootNotification(r) => boxed_v201(boot::v201(self, session, r), A::BootNotification),
+            Q::Heartbeat(r) => boxed_v201(heartbeat::v201(self, session, r), A::Heartbeat),
+            Q::StatusNotification(r) => boxed_v201(status::v201(self, session, r), A::StatusNotification),
             Q::FirmwareStatusNotification(r) => {
-                A::FirmwareStatusNotification(Box::pin(firmware::firmware_v201(self, session, r)).await?)
+                boxed_v201(firmware::firmware_v201(self, session, r), A::FirmwareStatusNotification)
             }
-            Q::LogStatusNotification(r) => {
-                A::LogStatusNotification(Box::pin(firmware::log_v201(self, session, r)).await?)
-            }
-            Q::Authorize(r) => A::Authorize(Box::pin(charging::authorize_v201(self, session, r)).await?),
+            Q::LogStatusNotification(r) => boxed_v201(firmware::log_v201(self, session, r), A::LogStatusNotification),
+            Q::Authorize(r) => boxed_v201(charging::authorize_v201(self, session, r), A::Authorize),
             Q::TransactionEvent(r) => {
-                A::TransactionEvent(Box::pin(charging::transaction_event_v201(self, session, r)).await?)
+                boxed_v201(charging::transaction_event_v201(self, session, r), A::TransactionEvent)
             }
-            Q::MeterValues(r) => A::MeterValues(Box::pin(charging::meter_values_v201(self, session, r)).await?),
-            Q::DataTransfer(r) => A::DataTransfer(Box::pin(data_transfer::v201(self, session, r)).await?),
-            Q::NotifyEvent(r) => A::NotifyEvent(Box::pin(notify_event::v201(self, session, r)).await?),
+            Q::MeterValues(r) => boxed_v201(charging::meter_values_v201(self, session, r), A::MeterValues),
+            Q::DataTransfer(r) => boxed_v201(data_transfer::v201(self, session, r), A::DataTransfer),
+            Q::NotifyEvent(r) => boxed_v201(notify_event::v201(self, session, r), A::NotifyEvent),
             Q::SecurityEventNotification(r) => {
-                A::SecurityEventNotification(Box::pin(security::event_v201(self, session, r)).await?)
+                boxed_v201(security::event_v201(self, session, r), A::SecurityEventNotification)
             }
-            Q::SignCertificate(r) => A::SignCertificate(Box::pin(security::sign_v201(self, session, r)).await?),
-            Q::Get15118EVCertificate(r) => {
-                A::Get15118EVCertificate(Box::pin(security::ev_certificate_v201(self, session, r)).await?)
-            }
-            Q::GetCertificateStatus(r) => {
-                A::GetCertificateStatus(Box::pin(security::certificate_status_v201(self, session, r)).await?)
-            }
-            Q::PublishFirmwareStatusNotification(r) => {
-                A::PublishFirmwareStatusNotification(Box::pin(firmware::publish_v201(self, session, r)).await?)
-            }
+            Q::SignCertificate(r) => boxed_v201(security::sign_v201(self, session, r), A::SignCertificate),
+            Q::Get15118EVCertificate(r) => boxed_v201(
+                security::ev_certificate_v201(self, session, r),
+                A::Get15118EVCertificate,
+            ),
+            Q::GetCertificateStatus(r) => boxed_v201(
+                security::certificate_status_v201(self, session, r),
+                A::GetCertificateStatus,
+            ),
+            Q::PublishFirmwareStatusNotification(r) => boxed_v201(
+                firmware::publish_v201(self, session, r),
+                A::PublishFirmwareStatusNotification,
+            ),
             Q::NotifyChargingLimit(r) => {
-                A::NotifyChargingLimit(Box::pin(smart_charging::limit_v201(self, session, r)).await?)
+                boxed_v201(smart_charging::limit_v201(self, session, r), A::NotifyChargingLimit)
             }
             Q::ClearedChargingLimit(r) => {
-                A::ClearedChargingLimit(Box::pin(smart_charging::cleared_v201(self, session, r)).await?)
+                boxed_v201(smart_charging::cleared_v201(self, session, r), A::ClearedChargingLimit)
             }
             Q::NotifyEVChargingNeeds(r) => {
-                A::NotifyEVChargingNeeds(Box::pin(smart_charging::needs_v201(self, session, r)).await?)
+                boxed_v201(smart_charging::needs_v201(self, session, r), A::NotifyEVChargingNeeds)
             }
-            Q::NotifyEVChargingSchedule(r) => {
-                A::NotifyEVChargingSchedule(Box::pin(smart_charging::schedule_v201(self, session, r)).await?)
-            }
-            Q::ReportChargingProfiles(r) => {
-                A::ReportChargingProfiles(Box::pin(smart_charging::profiles_v201(self, session, r)).await?)
-            }
-            Q::NotifyReport(r) => A::NotifyReport(Box::pin(reports::report_v201(self, session, r)).await?),
+            Q::NotifyEVChargingSchedule(r) => boxed_v201(
+                smart_charging::schedule_v201(self, session, r),
+                A::NotifyEVChargingSchedule,
+            ),
+            Q::ReportChargingProfiles(r) => boxed_v201(
+                smart_charging::profiles_v201(self, session, r),
+                A::ReportChargingProfiles,
+            ),
+            Q::NotifyReport(r) => boxed_v201(reports::report_v201(self, session, r), A::NotifyReport),
             Q::NotifyMonitoringReport(r) => {
-                A::NotifyMonitoringReport(Box::pin(reports::monitoring_v201(self, session, r)).await?)
+                boxed_v201(reports::monitoring_v201(self, session, r), A::NotifyMonitoringReport)
             }
             Q::NotifyCustomerInformation(r) => {
-                A::NotifyCustomerInformation(Box::pin(reports::customer_v201(self, session, r)).await?)
+                boxed_v201(reports::customer_v201(self, session, r), A::NotifyCustomerInformation)
             }
             Q::NotifyDisplayMessages(r) => {
-                A::NotifyDisplayMessages(Box::pin(reports::display_v201(self, session, r)).await?)
+                boxed_v201(reports::display_v201(self, session, r), A::NotifyDisplayMessages)
             }
             Q::ReservationStatusUpdate(r) => {
-                A::ReservationStatusUpdate(Box::pin(reports::reservation_v201(self, session, r)).await?)
+                boxed_v201(reports::reservation_v201(self, session, r), A::ReservationStatusUpdate)
             }
-        })
+        }
     }
 
     /// The clock against which this message's times are judged.
