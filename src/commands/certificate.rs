@@ -146,11 +146,19 @@ async fn sign_and_send(state: &AppState, job: SigningJob) {
             return;
         }
     };
-    let Ok(Some(c)) = state.store.charger(&id).await else {
-        return;
+    let found = match state.store.charger(&id).await {
+        Ok(Some(c)) => platform_for(state, &c).await,
+        Ok(None) => return,
+        Err(e) => Err(e),
     };
-    let Some(platform) = platform_for(state, &c).await else {
-        return;
+    let platform = match found {
+        Ok(Some(platform)) => platform,
+        Ok(None) => return,
+        Err(e) => {
+            // The charger asks again after its own back-off (2.0.1 CertSigningWaitMinimum).
+            tracing::error!(error = %e, charger = %id, "the signed certificate was not sent: the charger was not read");
+            return;
+        }
     };
     let cmd = Command::CertificateSigned(CertificateSignedBody {
         chain: issued.chain_pem,

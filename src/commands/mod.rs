@@ -325,15 +325,17 @@ async fn gate_command(
 }
 
 /// The platform as an operator on the root of `c`'s tree: who voltgate's own security
-/// commands (scheduled rotation, certificates) run as, audited with no user.
-async fn platform_for(state: &AppState, c: &charger::Model) -> Option<Principal> {
-    let org = state.store.organisation(c.organisation_id?).await.ok()??;
-    let root = state
-        .store
-        .organisation(crate::store::root_of(&org.path))
-        .await
-        .ok()??;
-    Some(Principal::system(&root))
+/// commands (scheduled rotation, certificates) run as, audited with no user. `None` for a
+/// charger in no organisation; a database error is the caller's to report, not a silent skip.
+async fn platform_for(state: &AppState, c: &charger::Model) -> crate::store::Result<Option<Principal>> {
+    let Some(org_id) = c.organisation_id else {
+        return Ok(None);
+    };
+    let Some(org) = state.store.organisation(org_id).await? else {
+        return Ok(None);
+    };
+    let root = state.store.organisation(crate::store::root_of(&org.path)).await?;
+    Ok(root.map(|root| Principal::system(&root)))
 }
 
 /// Sends `cmd()` as the platform to each of `chargers` connected to this node (another node
@@ -350,8 +352,13 @@ async fn as_platform_here(
         if !matches!(state.fleet.locate(&c.id), Location::Here(_)) {
             continue;
         }
-        let Some(platform) = platform_for(state, &c).await else {
-            continue;
+        let platform = match platform_for(state, &c).await {
+            Ok(Some(platform)) => platform,
+            Ok(None) => continue,
+            Err(e) => {
+                tracing::warn!(charger = %c.id, error = %e, what, "not done: the charger's organisation was not read");
+                continue;
+            }
         };
         match execute(state, &platform, &c.id, cmd()).await {
             Ok(reply) if reply.status.took() => taken += 1,
