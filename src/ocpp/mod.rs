@@ -71,6 +71,18 @@ pub enum Response {
     V201(v201::Response),
 }
 
+impl From<v16::Response> for Response {
+    fn from(response: v16::Response) -> Self {
+        Response::V16(response)
+    }
+}
+
+impl From<v201::Response> for Response {
+    fn from(response: v201::Response) -> Self {
+        Response::V201(response)
+    }
+}
+
 impl Response {
     /// The CALLRESULT payload.
     pub fn to_payload(&self) -> Result<Value, serde_json::Error> {

@@ -36,20 +36,12 @@ use crate::store::{self, FaultChange, MeterWriter, NewEvent, Store};
 /// A charger message's handling under way, on the heap.
 pub type Handling<'a> = BoxFuture<'a, Result<Response, StationError>>;
 
-/// A 1.6 handler's future, boxed, its answer wrapped by `wrap`.
-fn boxed_v16<'a, T>(
+/// A handler's future, boxed, its answer wrapped by `wrap` into its version's response.
+fn boxed<'a, T, R: Into<Response>>(
     handler: impl Future<Output = Result<T, StationError>> + Send + 'a,
-    wrap: impl FnOnce(T) -> v16::Response + Send + 'a,
+    wrap: impl FnOnce(T) -> R + Send + 'a,
 ) -> Handling<'a> {
-    Box::pin(async move { handler.await.map(|answer| Response::V16(wrap(answer))) })
-}
-
-/// A 2.0.1 handler's future, boxed, its answer wrapped by `wrap`.
-fn boxed_v201<'a, T>(
-    handler: impl Future<Output = Result<T, StationError>> + Send + 'a,
-    wrap: impl FnOnce(T) -> v201::Response + Send + 'a,
-) -> Handling<'a> {
-    Box::pin(async move { handler.await.map(|answer| Response::V201(wrap(answer))) })
+    Box::pin(async move { handler.await.map(|answer| wrap(answer).into()) })
 }
 
 /// Why a handler could not answer; the gateway maps each to a CALLERROR.
@@ -199,95 +191,89 @@ impl Station {
     fn handle_v16<'a>(&'a self, session: &'a mut Session, request: v16::Request) -> Handling<'a> {
         use v16::{Request as Q, Response as A};
         match request {
-            Q::BootNotification(r) => boxed_v16(boot::v16(self, session, r), A::BootNotification),
-            Q::Heartbeat(r) => boxed_v16(heartbeat::v16(self, session, r), A::Heartbeat),
-            Q::StatusNotification(r) => boxed_v16(status::v16(self, session, r), A::StatusNotification),
+            Q::BootNotification(r) => boxed(boot::v16(self, session, r), A::BootNotification),
+            Q::Heartbeat(r) => boxed(heartbeat::v16(self, session, r), A::Heartbeat),
+            Q::StatusNotification(r) => boxed(status::v16(self, session, r), A::StatusNotification),
             Q::FirmwareStatusNotification(r) => {
-                boxed_v16(firmware::firmware_v16(self, session, r), A::FirmwareStatusNotification)
+                boxed(firmware::firmware_v16(self, session, r), A::FirmwareStatusNotification)
             }
-            Q::DiagnosticsStatusNotification(r) => boxed_v16(
+            Q::DiagnosticsStatusNotification(r) => boxed(
                 firmware::diagnostics_v16(self, session, r),
                 A::DiagnosticsStatusNotification,
             ),
-            Q::Authorize(r) => boxed_v16(charging::authorize_v16(self, session, r), A::Authorize),
-            Q::StartTransaction(r) => boxed_v16(charging::start_v16(self, session, r), A::StartTransaction),
-            Q::StopTransaction(r) => boxed_v16(charging::stop_v16(self, session, r), A::StopTransaction),
-            Q::MeterValues(r) => boxed_v16(charging::meter_values_v16(self, session, r), A::MeterValues),
-            Q::DataTransfer(r) => boxed_v16(data_transfer::v16(self, session, r), A::DataTransfer),
+            Q::Authorize(r) => boxed(charging::authorize_v16(self, session, r), A::Authorize),
+            Q::StartTransaction(r) => boxed(charging::start_v16(self, session, r), A::StartTransaction),
+            Q::StopTransaction(r) => boxed(charging::stop_v16(self, session, r), A::StopTransaction),
+            Q::MeterValues(r) => boxed(charging::meter_values_v16(self, session, r), A::MeterValues),
+            Q::DataTransfer(r) => boxed(data_transfer::v16(self, session, r), A::DataTransfer),
             Q::SecurityEventNotification(r) => {
-                boxed_v16(security::event_v16(self, session, r), A::SecurityEventNotification)
+                boxed(security::event_v16(self, session, r), A::SecurityEventNotification)
             }
-            Q::SignCertificate(r) => boxed_v16(security::sign_v16(self, session, r), A::SignCertificate),
-            Q::SignedFirmwareStatusNotification(r) => boxed_v16(
+            Q::SignCertificate(r) => boxed(security::sign_v16(self, session, r), A::SignCertificate),
+            Q::SignedFirmwareStatusNotification(r) => boxed(
                 firmware::signed_firmware_v16(self, session, r),
                 A::SignedFirmwareStatusNotification,
             ),
-            Q::LogStatusNotification(r) => boxed_v16(firmware::log_v16(self, session, r), A::LogStatusNotification),
+            Q::LogStatusNotification(r) => boxed(firmware::log_v16(self, session, r), A::LogStatusNotification),
         }
     }
 
     fn handle_v201<'a>(&'a self, session: &'a mut Session, request: v201::Request) -> Handling<'a> {
         use v201::{Request as Q, Response as A};
         match request {
-            Q::BootNotification(r) => boxed_v201(boot::v201(self, session, r), A::BootNotification),
-            Q::Heartbeat(r) => boxed_v201(heartbeat::v201(self, session, r), A::Heartbeat),
-            Q::StatusNotification(r) => boxed_v201(status::v201(self, session, r), A::StatusNotification),
+            Q::BootNotification(r) => boxed(boot::v201(self, session, r), A::BootNotification),
+            Q::Heartbeat(r) => boxed(heartbeat::v201(self, session, r), A::Heartbeat),
+            Q::StatusNotification(r) => boxed(status::v201(self, session, r), A::StatusNotification),
             Q::FirmwareStatusNotification(r) => {
-                boxed_v201(firmware::firmware_v201(self, session, r), A::FirmwareStatusNotification)
+                boxed(firmware::firmware_v201(self, session, r), A::FirmwareStatusNotification)
             }
-            Q::LogStatusNotification(r) => boxed_v201(firmware::log_v201(self, session, r), A::LogStatusNotification),
-            Q::Authorize(r) => boxed_v201(charging::authorize_v201(self, session, r), A::Authorize),
-            Q::TransactionEvent(r) => {
-                boxed_v201(charging::transaction_event_v201(self, session, r), A::TransactionEvent)
-            }
-            Q::MeterValues(r) => boxed_v201(charging::meter_values_v201(self, session, r), A::MeterValues),
-            Q::DataTransfer(r) => boxed_v201(data_transfer::v201(self, session, r), A::DataTransfer),
-            Q::NotifyEvent(r) => boxed_v201(notify_event::v201(self, session, r), A::NotifyEvent),
+            Q::LogStatusNotification(r) => boxed(firmware::log_v201(self, session, r), A::LogStatusNotification),
+            Q::Authorize(r) => boxed(charging::authorize_v201(self, session, r), A::Authorize),
+            Q::TransactionEvent(r) => boxed(charging::transaction_event_v201(self, session, r), A::TransactionEvent),
+            Q::MeterValues(r) => boxed(charging::meter_values_v201(self, session, r), A::MeterValues),
+            Q::DataTransfer(r) => boxed(data_transfer::v201(self, session, r), A::DataTransfer),
+            Q::NotifyEvent(r) => boxed(notify_event::v201(self, session, r), A::NotifyEvent),
             Q::SecurityEventNotification(r) => {
-                boxed_v201(security::event_v201(self, session, r), A::SecurityEventNotification)
+                boxed(security::event_v201(self, session, r), A::SecurityEventNotification)
             }
-            Q::SignCertificate(r) => boxed_v201(security::sign_v201(self, session, r), A::SignCertificate),
-            Q::Get15118EVCertificate(r) => boxed_v201(
+            Q::SignCertificate(r) => boxed(security::sign_v201(self, session, r), A::SignCertificate),
+            Q::Get15118EVCertificate(r) => boxed(
                 security::ev_certificate_v201(self, session, r),
                 A::Get15118EVCertificate,
             ),
-            Q::GetCertificateStatus(r) => boxed_v201(
+            Q::GetCertificateStatus(r) => boxed(
                 security::certificate_status_v201(self, session, r),
                 A::GetCertificateStatus,
             ),
-            Q::PublishFirmwareStatusNotification(r) => boxed_v201(
+            Q::PublishFirmwareStatusNotification(r) => boxed(
                 firmware::publish_v201(self, session, r),
                 A::PublishFirmwareStatusNotification,
             ),
-            Q::NotifyChargingLimit(r) => {
-                boxed_v201(smart_charging::limit_v201(self, session, r), A::NotifyChargingLimit)
-            }
+            Q::NotifyChargingLimit(r) => boxed(smart_charging::limit_v201(self, session, r), A::NotifyChargingLimit),
             Q::ClearedChargingLimit(r) => {
-                boxed_v201(smart_charging::cleared_v201(self, session, r), A::ClearedChargingLimit)
+                boxed(smart_charging::cleared_v201(self, session, r), A::ClearedChargingLimit)
             }
             Q::NotifyEVChargingNeeds(r) => {
-                boxed_v201(smart_charging::needs_v201(self, session, r), A::NotifyEVChargingNeeds)
+                boxed(smart_charging::needs_v201(self, session, r), A::NotifyEVChargingNeeds)
             }
-            Q::NotifyEVChargingSchedule(r) => boxed_v201(
+            Q::NotifyEVChargingSchedule(r) => boxed(
                 smart_charging::schedule_v201(self, session, r),
                 A::NotifyEVChargingSchedule,
             ),
-            Q::ReportChargingProfiles(r) => boxed_v201(
+            Q::ReportChargingProfiles(r) => boxed(
                 smart_charging::profiles_v201(self, session, r),
                 A::ReportChargingProfiles,
             ),
-            Q::NotifyReport(r) => boxed_v201(reports::report_v201(self, session, r), A::NotifyReport),
+            Q::NotifyReport(r) => boxed(reports::report_v201(self, session, r), A::NotifyReport),
             Q::NotifyMonitoringReport(r) => {
-                boxed_v201(reports::monitoring_v201(self, session, r), A::NotifyMonitoringReport)
+                boxed(reports::monitoring_v201(self, session, r), A::NotifyMonitoringReport)
             }
             Q::NotifyCustomerInformation(r) => {
-                boxed_v201(reports::customer_v201(self, session, r), A::NotifyCustomerInformation)
+                boxed(reports::customer_v201(self, session, r), A::NotifyCustomerInformation)
             }
-            Q::NotifyDisplayMessages(r) => {
-                boxed_v201(reports::display_v201(self, session, r), A::NotifyDisplayMessages)
-            }
+            Q::NotifyDisplayMessages(r) => boxed(reports::display_v201(self, session, r), A::NotifyDisplayMessages),
             Q::ReservationStatusUpdate(r) => {
-                boxed_v201(reports::reservation_v201(self, session, r), A::ReservationStatusUpdate)
+                boxed(reports::reservation_v201(self, session, r), A::ReservationStatusUpdate)
             }
         }
     }
