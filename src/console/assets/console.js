@@ -40,7 +40,9 @@
 
     if (streamed) {
       var source = new EventSource("/live");
-      source.onopen = function () { streamUp = true; };
+      // A change between the page's render and the stream's (re)opening has no event of its
+      // own: fetch once when the stream opens.
+      source.onopen = function () { streamUp = true; soon(); };
       source.onerror = function () { streamUp = false; };
       source.addEventListener("chargers", function (e) {
         var change;
