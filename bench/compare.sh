@@ -94,6 +94,8 @@ rows = [
     ("heartbeats answered per second", ("heartbeat", "calls_per_s"), None),
     ("heartbeat p99 (ms)", ("heartbeat", "p99_ms"), None),
     ("MeterValues: values stored (vg) / answered per s", ("meter_throughput", "values_per_s"), ("meter_throughput", "calls_per_s")),
+    ("MeterValues answered per s, 1.6 chargers", ("meter_throughput", "v16_calls_per_s"), None),
+    ("MeterValues answered per s, 2.0.1 chargers", ("meter_throughput", "v201_calls_per_s"), None),
     ("MeterValues p99 (ms)", ("meter_throughput", "p99_ms"), None),
     ("MeterValues acknowledged, not stored", ("meter_throughput", "acknowledged_not_stored"), None),
 ]
@@ -105,4 +107,7 @@ for name, path, other in rows:
     c, p = (g(k, *(other or path)) for k in ("ceiling", "peer"))
     ratio = lambda a, b: f"{a / b:.2f}" if b and b == b and a == a else "-"
     print(f"{name:<50} {v:>10.1f} {c:>10.1f} {p:>10.1f} {ratio(v, c):>11} {ratio(v, p):>8}")
+v16, v201 = g("voltgate", "meter_throughput", "v16_calls_per_s"), g("voltgate", "meter_throughput", "v201_calls_per_s")
+if v16 == v16 and v16:
+    print(f"MeterValues, 2.0.1 chargers' rate / 1.6 chargers' (voltgate): {v201 / v16:.2f}")
 PY

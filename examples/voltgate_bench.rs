@@ -208,6 +208,8 @@ const SAMPLES: usize = 3;
 
 struct Sim {
     asks: mpsc::Sender<Ask>,
+    /// Speaks 1.6 (else 2.0.1): half the fleet each.
+    v16: bool,
 }
 
 type Ws = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
@@ -415,27 +417,37 @@ async fn charger(
             }
         }
     });
-    Ok((Sim { asks: tx }, boot_latency))
+    Ok((Sim { asks: tx, v16 }, boot_latency))
 }
 
 /// Every simulated charger sends `call` for `seconds`, once a second (`paced`) or the next as
 /// soon as the last is answered: the answered ones' latencies (ms) and how many failed.
 async fn drive(sims: &[Sim], seconds: u64, call: Call, paced: bool) -> (Vec<f64>, usize) {
+    let (lat, failed, _) = drive_counted(sims, seconds, call, paced).await;
+    (lat, failed)
+}
+
+/// [`drive`], also counting how many answers 1.6 chargers had (unpaced runs only): with one
+/// CALL in flight per charger, each version's count is its speed.
+async fn drive_counted(sims: &[Sim], seconds: u64, call: Call, paced: bool) -> (Vec<f64>, usize, usize) {
     let until = Instant::now() + Duration::from_secs(seconds);
-    let (mut lat, mut failed) = (Vec::new(), 0usize);
+    let (mut lat, mut failed, mut v16_answered) = (Vec::new(), 0usize, 0usize);
     if !paced {
         let mut runs = Vec::with_capacity(sims.len());
         for sim in sims {
             let (done, result) = oneshot::channel();
             if sim.asks.send(Ask::Run { call, until, done }).await.is_ok() {
-                runs.push(result);
+                runs.push((sim.v16, result));
             } else {
                 failed += 1;
             }
         }
-        for run in runs {
+        for (v16, run) in runs {
             match run.await {
                 Ok((l, f)) => {
+                    if v16 {
+                        v16_answered += l.len();
+                    }
                     lat.extend(l);
                     failed += f;
                 }
@@ -443,7 +455,7 @@ async fn drive(sims: &[Sim], seconds: u64, call: Call, paced: bool) -> (Vec<f64>
                 Err(_) => failed += 1,
             }
         }
-        return (lat, failed);
+        return (lat, failed, v16_answered);
     }
     let mut workers = Vec::new();
     for sim in sims {
@@ -479,7 +491,7 @@ async fn drive(sims: &[Sim], seconds: u64, call: Call, paced: bool) -> (Vec<f64>
         lat.extend(l);
         failed += f;
     }
-    (lat, failed)
+    (lat, failed, v16_answered)
 }
 
 /// A flooding charger: heartbeats back to back, never waiting for an answer; when voltgate
@@ -696,6 +708,8 @@ struct Samples {
     meter_failed: usize,
     throughput_ms: Vec<f64>,
     throughput_failed: usize,
+    /// Of `throughput_ms`, the answers 1.6 chargers had.
+    throughput_v16: usize,
     /// CSMS calls (resets) the chargers answered.
     answered: u64,
 }
@@ -710,6 +724,7 @@ impl Samples {
         self.meter_failed += other.meter_failed;
         self.throughput_ms.extend(other.throughput_ms);
         self.throughput_failed += other.throughput_failed;
+        self.throughput_v16 += other.throughput_v16;
         self.answered += other.answered;
     }
 }
@@ -805,8 +820,8 @@ async fn run_chargers(
     step.begin(Phase::Throughput).await?;
     if args.meter_throughput_s > 0 {
         eprintln!("MeterValues throughput for {} s", args.meter_throughput_s);
-        (samples.throughput_ms, samples.throughput_failed) =
-            drive(&sims, args.meter_throughput_s, Call::MeterValues(1), false).await;
+        (samples.throughput_ms, samples.throughput_failed, samples.throughput_v16) =
+            drive_counted(&sims, args.meter_throughput_s, Call::MeterValues(1), false).await;
     }
     step.begin(Phase::Hold).await?;
     let fleet = Fleet {
@@ -934,7 +949,9 @@ fn load_report(args: &Args, s: &mut Samples, book: &Book, report: &mut serde_jso
     if args.meter_throughput_s > 0 {
         let mut figures = json!({"calls_per_s": s.throughput_ms.len() as f64 / args.meter_throughput_s as f64,
             "acknowledged": s.throughput_ms.len(), "failed_messages": s.throughput_failed,
-            "p50_ms": percentile(&mut s.throughput_ms, 0.5), "p99_ms": percentile(&mut s.throughput_ms, 0.99)});
+            "p50_ms": percentile(&mut s.throughput_ms, 0.5), "p99_ms": percentile(&mut s.throughput_ms, 0.99),
+            "v16_calls_per_s": s.throughput_v16 as f64 / args.meter_throughput_s as f64,
+            "v201_calls_per_s": (s.throughput_ms.len() - s.throughput_v16) as f64 / args.meter_throughput_s as f64});
         if let Some((stored, seconds)) = book.stored(Phase::Throughput) {
             figures["values_per_s"] = json!(stored as f64 / seconds);
             figures["stored"] = json!(stored);
@@ -1192,9 +1209,11 @@ async fn main() -> anyhow::Result<()> {
         }
         if let Some(m) = report.get("meter_throughput") {
             println!(
-                "{:<34} {:.0} answered/s, {:.0} values/s stored, {} acknowledged but not stored, {} failed, p50 {:.2} ms p99 {:.2} ms",
+                "{:<34} {:.0} answered/s (1.6 {:.0}, 2.0.1 {:.0}), {:.0} values/s stored, {} acknowledged but not stored, {} failed, p50 {:.2} ms p99 {:.2} ms",
                 "MeterValues throughput",
                 m["calls_per_s"].as_f64().unwrap_or(0.0),
+                m["v16_calls_per_s"].as_f64().unwrap_or(0.0),
+                m["v201_calls_per_s"].as_f64().unwrap_or(0.0),
                 m["values_per_s"].as_f64().unwrap_or(f64::NAN),
                 m["acknowledged_not_stored"],
                 m["failed_messages"],

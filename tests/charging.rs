@@ -4,6 +4,7 @@
 mod common;
 
 use common::{Api, TestCharger, TestServer, boot_payload};
+use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
 const PW: &str = "charger-password-1";
@@ -305,6 +306,24 @@ async fn a_201_meter_value_lands_on_the_transaction_open_when_it_arrives() {
         values.len(),
         4,
         "the start, the two values while it was open and the end, not those before or after: {values:?}"
+    );
+
+    // Deleting the charger deletes all six of its values, those outside any transaction too
+    // (on PostgreSQL a value's charger id is not a foreign key that would cascade).
+    assert_eq!(admin.delete("/chargers/CP201M").await.0, 204);
+    let db = sea_orm::Database::connect(&t.db.url).await.unwrap();
+    let left = db
+        .query_one(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT count(*) FROM meter_value WHERE charger_id = 'CP201M'",
+        ))
+        .await
+        .unwrap()
+        .expect("a count");
+    assert_eq!(
+        left.try_get_by_index::<i64>(0).unwrap(),
+        0,
+        "values outlived their charger"
     );
 }
 

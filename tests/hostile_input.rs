@@ -141,8 +141,8 @@ async fn the_meter_writer_isolates_a_failing_member() {
     let t = TestServer::start().await;
     t.register("W-OK", PW).await;
     let writer = MeterWriter::start(t.store().clone());
-    let row = |value: f64| NewMeterValue {
-        transaction_id: None,
+    let row = |value: f64, transaction_id: Option<i32>| NewMeterValue {
+        transaction_id,
         evse_id: 1,
         at: Utc::now(),
         measurand: "Voltage".into(),
@@ -152,9 +152,9 @@ async fn the_meter_writer_isolates_a_failing_member() {
         context: None,
     };
     let (ok, bad) = tokio::join!(
-        writer.write("W-OK", vec![row(230.0), row(231.0)]),
-        // No such charger: the foreign key refuses the row (and SQLite's NOT NULL the NaN).
-        writer.write("W-NOBODY", vec![row(f64::NAN)]),
+        writer.write("W-OK", vec![row(230.0, None), row(231.0, None)]),
+        // No such transaction: its foreign key refuses the row (and SQLite's NOT NULL the NaN).
+        writer.write("W-NOBODY", vec![row(f64::NAN, Some(999_999))]),
     );
     ok.expect("the valid member commits");
     assert!(bad.is_err(), "the failing member fails");

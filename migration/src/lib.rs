@@ -20,6 +20,7 @@ mod m20261205_000015_auto_tickets;
 mod m20261206_000016_alert_subscriptions;
 mod m20261207_000017_message_pages;
 mod m20261207_000018_firmware_status_index;
+mod m20261207_000019_meter_write_path;
 mod util;
 
 /// All migrations in order.
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000016_alert_subscriptions::Migration),
             Box::new(m20261207_000017_message_pages::Migration),
             Box::new(m20261207_000018_firmware_status_index::Migration),
+            Box::new(m20261207_000019_meter_write_path::Migration),
         ]
     }
 }

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::values::RegistrationStatus;
-use entity::{charger, charger_fault, connector, organisation};
+use entity::{charger, charger_fault, connector, meter_value, organisation};
 use sea_orm::sea_query::{OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
@@ -265,10 +265,17 @@ impl Store {
         Ok(updated)
     }
 
-    /// Deletes a charger and its connectors.
+    /// Deletes a charger with everything of it. Its meter values go by name: on PostgreSQL
+    /// their charger id is not a foreign key (migration 19); the rest cascades.
     pub async fn delete_charger(&self, auth: &Authorized<cap::ChargersWrite>, c: &charger::Model) -> Result<()> {
         auth.ensure(c.organisation_id.unwrap_or_default())?;
-        charger::Entity::delete_by_id(c.id.clone()).exec(&self.db).await?;
+        let txn = self.begin_write().await?;
+        meter_value::Entity::delete_many()
+            .filter(meter_value::Column::ChargerId.eq(&c.id))
+            .exec(&txn)
+            .await?;
+        charger::Entity::delete_by_id(c.id.clone()).exec(&txn).await?;
+        txn.commit().await?;
         Ok(())
     }
 
