@@ -147,7 +147,9 @@ impl Default for OcppConfig {
             idle_timeout_s: 900,
             handshake_timeout_s: 10,
             max_message_size: 128 * 1024,
-            read_buffer_size: 1024,
+            // Most OCPP frames are under 512 bytes; a larger one is read in 512-byte steps into
+            // room reserved for its whole length. Half a KiB less per connection at 19,000.
+            read_buffer_size: 512,
             write_buffer_size: 0,
             max_write_buffer_size: 256 * 1024,
             charger_password_memory_kib: 256,
