@@ -148,7 +148,7 @@ impl Default for OcppConfig {
             handshake_timeout_s: 10,
             max_message_size: 128 * 1024,
             // Most OCPP frames are under 512 bytes; a larger one is read in 512-byte steps into
-            // room reserved for its whole length. Half a KiB less per connection at 19,000.
+            // room reserved for its whole length (BENCHMARKS.md, issue 21, seventh step).
             read_buffer_size: 512,
             write_buffer_size: 0,
             max_write_buffer_size: 256 * 1024,

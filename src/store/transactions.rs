@@ -209,10 +209,9 @@ impl Store {
     }
 
     /// [`Store::insert_meter_values`] on PostgreSQL, where one statement is one transaction:
-    /// an `UNNEST` of column arrays is a single prepared statement whatever the batch's size
-    /// (a multi-row `VALUES` list is parsed and planned afresh for every new row count, which
-    /// was most of PostgreSQL's CPU under meter values) and needs no BEGIN and COMMIT round
-    /// trips. If the batch fails, each charger's values are written alone.
+    /// an `UNNEST` of column arrays is one prepared statement whatever the batch's size (a
+    /// multi-row `VALUES` list is a new statement for every row count) and needs no BEGIN and
+    /// COMMIT round trips. If the batch fails, each charger's values are written alone.
     async fn insert_meter_values_postgres(&self, batches: &[Batch]) -> Vec<Result<(), String>> {
         let pool = self.db.get_postgres_connection_pool();
         let Err(e) = insert_unnest(pool, batches).await else {
