@@ -167,7 +167,8 @@ async fn write_meter_values(store: Store, mut rx: mpsc::Receiver<Batch>) {
 
 impl Store {
     /// Writes the batches in one transaction; if that fails, each charger's batch again in a
-    /// savepoint of its own, so a bad write fails only the charger that sent it.
+    /// savepoint of its own (on PostgreSQL, a statement of its own), so a bad write fails only
+    /// the charger that sent it.
     async fn insert_meter_values(&self, batches: &[Batch]) -> Vec<Result<(), String>> {
         if self.db.get_database_backend() == DbBackend::Postgres {
             return self.insert_meter_values_postgres(batches).await;
@@ -180,7 +181,7 @@ impl Store {
         let Err(e) = all.await else {
             return vec![Ok(()); batches.len()];
         };
-        tracing::warn!(error = %e, batches = batches.len(), "meter batch failed; writing each charger's values alone");
+        batch_failed(&e, batches);
         let txn = match self.begin_write().await {
             Ok(txn) => txn,
             Err(e) => return vec![Err(e.to_string()); batches.len()],
@@ -197,10 +198,7 @@ impl Store {
                 },
                 Err(e) => Err(e),
             };
-            if let Err(e) = &result {
-                tracing::error!(charger = %b.charger_id, error = %e, rows = b.rows.len(), "meter values not stored");
-            }
-            results.push(result.map_err(|e| e.to_string()));
+            results.push(alone(b, result));
         }
         match txn.commit().await {
             Ok(()) => results,
@@ -217,14 +215,11 @@ impl Store {
         let Err(e) = insert_unnest(pool, batches).await else {
             return vec![Ok(()); batches.len()];
         };
-        tracing::warn!(error = %e, batches = batches.len(), "meter batch failed; writing each charger's values alone");
+        batch_failed(&e, batches);
         let mut results = Vec::with_capacity(batches.len());
         for b in batches {
             let result = insert_unnest(pool, std::slice::from_ref(b)).await;
-            if let Err(e) = &result {
-                tracing::error!(charger = %b.charger_id, error = %e, rows = b.rows.len(), "meter values not stored");
-            }
-            results.push(result.map_err(|e| e.to_string()));
+            results.push(alone(b, result));
         }
         results
     }
@@ -442,6 +437,19 @@ async fn insert_rows(db: &impl ConnectionTrait, batches: &[Batch]) -> std::resul
             .await?;
     }
     Ok(())
+}
+
+/// Logs that a batch failed as a whole, before its members are written one by one.
+fn batch_failed(e: &impl std::fmt::Display, batches: &[Batch]) {
+    tracing::warn!(error = %e, batches = batches.len(), "meter batch failed; writing each charger's values alone");
+}
+
+/// The outcome of writing `b` alone, logged when it failed.
+fn alone(b: &Batch, result: std::result::Result<(), impl std::fmt::Display>) -> Result<(), String> {
+    result.map_err(|e| {
+        tracing::error!(charger = %b.charger_id, error = %e, rows = b.rows.len(), "meter values not stored");
+        e.to_string()
+    })
 }
 
 /// The batches' rows as one `INSERT ... SELECT FROM UNNEST(...)` (PostgreSQL).
