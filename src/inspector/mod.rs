@@ -98,14 +98,7 @@ impl MessageLog {
         // A thread of its own: as a task it waited behind every ready charger connection at
         // each of its awaits, and under a storm stored a sixth of what came (the rest dropped).
         let counter = dropped.clone();
-        let spawned = std::thread::Builder::new()
-            .name("voltgate-message-log".into())
-            .spawn(
-                move || match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                    Ok(runtime) => runtime.block_on(write(store, rx, counter)),
-                    Err(e) => tracing::error!(error = %e, "message log writer not started"),
-                },
-            );
+        let spawned = crate::store::on_own_thread("voltgate-message-log", write(store, rx, counter));
         if let Err(e) = spawned {
             tracing::error!(error = %e, "message log writer not started");
             return Self::disabled();

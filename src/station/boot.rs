@@ -44,19 +44,14 @@ impl Station {
         }
         let started = Instant::now();
         let now = Utc::now();
-        // Read the assignment now, not at connect: an operator may have assigned the
-        // charger while it was waiting in Pending.
-        // Boxed: the query's future is most of a boot's, and in a storm thousands of boots
-        // wait on their commit at once, each holding room for it.
-        let assigned = Box::pin(self.store.charger(&session.charger_id))
-            .await?
-            .is_some_and(|c| c.organisation_id.is_some());
+        // The assignment is read as the boot is written, not at connect: an operator may
+        // have assigned the charger while it was waiting in Pending.
+        let assigned = self.store.record_boot(&session.charger_id, &info, now).await?;
         let status = if assigned {
             Registration::Accepted
         } else {
             Registration::Pending
         };
-        self.store.record_boot(&session.charger_id, &info, status, now).await?;
         self.live.changed(&session.charger_id);
         let took_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         // A smoothed commit time: 1/8 of each new measurement.

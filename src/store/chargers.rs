@@ -3,12 +3,14 @@
 use chrono::{DateTime, Utc};
 use entity::values::RegistrationStatus;
 use entity::{charger, charger_fault, connector, meter_value, organisation};
-use sea_orm::sea_query::{OnConflict, Query};
+use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, RuntimeErr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, IdenStatic, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RuntimeErr,
 };
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::{mpsc, oneshot};
 
 use super::scope::{Page, scope_condition};
@@ -477,21 +479,24 @@ impl Store {
         Ok(())
     }
 
-    /// Stores what a BootNotification reported and the status it was answered with.
-    pub async fn record_boot(
-        &self,
-        id: &str,
-        info: &BootInfo,
-        status: RegistrationStatus,
-        at: DateTime<Utc>,
-    ) -> Result<()> {
+    /// Stores what a BootNotification reported; returns whether the charger is assigned to an
+    /// organisation, which its registration is set from (Accepted if so, Pending if not).
+    /// The assignment is read by the same statement that writes the boot, in the group
+    /// commit: a storm's boots cost no read of their own, and an assignment made while the
+    /// boot waits is the one it is answered with.
+    pub async fn record_boot(&self, id: &str, info: &BootInfo, at: DateTime<Utc>) -> Result<bool> {
         let (id, info) = (id.to_owned(), info.clone());
         let missing = format!("charger {id}");
+        let assigned = Arc::new(AtomicBool::new(false));
+        let seen = Arc::clone(&assigned);
         self.group
             .run(Box::new(move |txn| {
-                let (id, info) = (id.clone(), info.clone());
+                let (id, info, seen) = (id.clone(), info.clone(), Arc::clone(&seen));
                 Box::pin(async move {
-                    let result = charger::Entity::update_many()
+                    let registration =
+                        Expr::case(charger::Column::OrganisationId.is_null(), RegistrationStatus::Pending)
+                            .finally(RegistrationStatus::Accepted);
+                    let mut update = charger::Entity::update_many()
                         .filter(charger::Column::Id.eq(id))
                         .set(charger::ActiveModel {
                             ocpp_version: Set(Some(info.ocpp_version)),
@@ -499,16 +504,19 @@ impl Store {
                             model: Set(Some(info.model)),
                             serial: Set(info.serial),
                             firmware_version: Set(info.firmware_version),
-                            registration_status: Set(status),
                             last_seen_at: Set(Some(at)),
                             last_boot_at: Set(Some(at)),
                             ..Default::default()
                         })
-                        .exec(txn)
-                        .await?;
-                    if result.rows_affected == 0 {
-                        return Err(sea_orm::DbErr::RecordNotUpdated);
-                    }
+                        .col_expr(charger::Column::RegistrationStatus, registration.into())
+                        .into_query();
+                    update.returning_col(charger::Column::OrganisationId);
+                    let row = txn
+                        .query_one(txn.get_database_backend().build(&update))
+                        .await?
+                        .ok_or(DbErr::RecordNotUpdated)?;
+                    let organisation: Option<i32> = row.try_get("", charger::Column::OrganisationId.as_str())?;
+                    seen.store(organisation.is_some(), Ordering::Relaxed);
                     Ok(())
                 })
             }))
@@ -516,7 +524,8 @@ impl Store {
             .map_err(|e| match e {
                 sea_orm::DbErr::RecordNotUpdated => Error::NotFound(missing),
                 other => Error::Db(other),
-            })
+            })?;
+        Ok(assigned.load(Ordering::Relaxed))
     }
 
     /// Sets `last_seen_at`.

@@ -45,7 +45,9 @@ impl GroupCommit {
     /// side by side.
     pub(crate) fn start(db: DatabaseConnection, stats: crate::metrics::WriteStats, writers: usize) -> Self {
         Self {
-            writers: Writers::start(writers, 8192, |queue| write(db.clone(), queue, stats.clone())),
+            writers: Writers::start("voltgate-group-commit", writers, 8192, |queue| {
+                write(db.clone(), queue, stats.clone())
+            }),
         }
     }
 

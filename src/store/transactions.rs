@@ -109,7 +109,7 @@ impl MeterWriter {
     /// sends its next values only once the last are committed, so its rows keep their order).
     pub fn start(store: Store) -> Self {
         Self {
-            writers: Writers::start(store.writers(), 4096, |batches| {
+            writers: Writers::start("voltgate-meter-values", store.writers(), 4096, |batches| {
                 write_meter_values(store.clone(), batches)
             }),
         }
