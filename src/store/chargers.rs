@@ -488,10 +488,10 @@ impl Store {
         let (id, info) = (id.to_owned(), info.clone());
         let missing = format!("charger {id}");
         let assigned = Arc::new(AtomicBool::new(false));
-        let seen = Arc::clone(&assigned);
+        let report = Arc::clone(&assigned);
         self.group
             .run(Box::new(move |txn| {
-                let (id, info, seen) = (id.clone(), info.clone(), Arc::clone(&seen));
+                let (id, info, report) = (id.clone(), info.clone(), Arc::clone(&report));
                 Box::pin(async move {
                     let registration =
                         Expr::case(charger::Column::OrganisationId.is_null(), RegistrationStatus::Pending)
@@ -516,7 +516,7 @@ impl Store {
                         .await?
                         .ok_or(DbErr::RecordNotUpdated)?;
                     let organisation: Option<i32> = row.try_get("", charger::Column::OrganisationId.as_str())?;
-                    seen.store(organisation.is_some(), Ordering::Relaxed);
+                    report.store(organisation.is_some(), Ordering::Relaxed);
                     Ok(())
                 })
             }))
