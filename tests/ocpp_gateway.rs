@@ -133,6 +133,9 @@ async fn unknown_charger_in_pending_mode_waits_unassigned_until_registered() {
         let mut cp = t.charger(&id, version, "assigned-password").await;
         let boot = cp.call_ok("BootNotification", boot_payload(version)).await;
         assert_eq!(boot["status"], "Accepted", "{version}: {boot}");
+        // The stored registration is the one answered (both are set by the boot's one write).
+        let row = t.store().charger(&id).await.unwrap().expect("listed");
+        assert_eq!(row.registration_status, RegistrationStatus::Accepted);
         // Once assigned, the charger must authenticate.
         let anonymous = TestCharger::connect(&t.ocpp_base(), &id, version, None).await;
         assert_eq!(refusal_status(anonymous), 401);
