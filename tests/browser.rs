@@ -157,6 +157,23 @@ async fn wait_text(c: &Client, css: &str, text: &str) -> String {
     );
 }
 
+/// Clicks the link reading `text`, found again if a live refresh replaced the page's table
+/// between finding and clicking it.
+async fn click_link(c: &Client, text: &str) {
+    let mut last = None;
+    for _ in 0..50 {
+        match c.find(Locator::LinkText(text)).await {
+            Ok(link) => match link.click().await {
+                Ok(()) => return,
+                Err(e) => last = Some(e),
+            },
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("link {text:?} not clicked: {last:?}");
+}
+
 async fn log_in(c: &Client, base: &str, user: &str) {
     c.goto(&format!("{base}/login")).await.expect("login page");
     c.find(Locator::Css("#username"))
@@ -342,7 +359,7 @@ async fn maintenance_resets_its_charger_and_an_operator_issues_a_token_in_a_real
     let table = wait_text(&c, "table", "CP-A").await;
     assert!(table.contains("CP-A-HOME"), "{table}");
     assert!(!table.contains("CP-B"), "another subtree's charger is listed: {table}");
-    c.find(Locator::LinkText("CP-A")).await.unwrap().click().await.unwrap();
+    click_link(&c, "CP-A").await;
     wait_text(&c, "main h1", "Charger CP-A").await;
     c.find(Locator::Css("#reset-type"))
         .await
